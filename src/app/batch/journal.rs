@@ -1,0 +1,92 @@
+//! `drover journal NODE` and `drover journal add NODE -m TEXT`.
+
+use super::history::store_error;
+use super::time::format_time;
+use crate::app::exit;
+use crate::cli::{JournalArgs, JournalCommand};
+use crate::engine::Engine;
+use crate::engine::ids::now_millis;
+use crate::engine::request::local_user_name;
+use crate::store::{EntryType, JournalEntry, Store};
+use std::io::{self, Write};
+
+pub async fn journal(args: &JournalArgs, store: &Store, engine: &Engine) -> u8 {
+    if let Some(JournalCommand::Add { node, message }) = &args.add {
+        return add(engine, node, message).await;
+    }
+    let Some(node) = &args.node else {
+        eprintln!("drover: journal: name a node (drover journal NODE) or use `journal add`");
+        return exit::USAGE;
+    };
+    let mut types = Vec::new();
+    for t in &args.types {
+        match EntryType::parse(t) {
+            Some(t) => types.push(t),
+            None => {
+                eprintln!(
+                    "drover: --type: {t:?} is not one of execution, task, package, provisioning, event, manual"
+                );
+                return exit::USAGE;
+            }
+        }
+    }
+    let entries = match store.journal(node, &types, Some(args.limit)) {
+        Ok(e) => e,
+        Err(e) => return store_error(e),
+    };
+    let mut out = io::stdout().lock();
+    if args.json {
+        let _ = serde_json::to_writer_pretty(&mut out, &entries);
+        let _ = writeln!(out);
+        return exit::SUCCESS;
+    }
+    for e in &entries {
+        let status = e.status.as_deref().unwrap_or("-");
+        let exec = e.execution_id.as_deref().unwrap_or("");
+        let _ = writeln!(
+            out,
+            "{}  {:<12} {:<10} {:<10} {}  {}",
+            format_time(e.timestamp),
+            e.entry_type.as_str(),
+            status,
+            e.user,
+            exec,
+            crate::ui::sanitize::sanitize(e.action.as_bytes(), &Default::default())
+        );
+    }
+    exit::SUCCESS
+}
+
+async fn add(engine: &Engine, node: &str, message: &str) -> u8 {
+    if message.trim().is_empty() {
+        eprintln!("drover: journal add: -m: the note is empty");
+        return exit::USAGE;
+    }
+    if engine.inventory().node(node).is_none() {
+        eprintln!("drover: journal add: note recorded for {node:?}, which is not in the inventory");
+    }
+    let entry = JournalEntry {
+        id: 0,
+        node: node.to_string(),
+        entry_type: EntryType::Manual,
+        timestamp: now_millis(),
+        user: local_user_name(),
+        action: message.to_string(),
+        status: None,
+        execution_id: None,
+        details: serde_json::json!({}),
+    };
+    match engine.append_journal(entry).await {
+        Ok(()) => match engine.flush().await {
+            Ok(()) => exit::SUCCESS,
+            Err(e) => {
+                eprintln!("drover: journal add: {e}");
+                exit::FAILED
+            }
+        },
+        Err(e) => {
+            eprintln!("drover: journal add: {e}");
+            exit::FAILED
+        }
+    }
+}

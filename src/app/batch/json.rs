@@ -1,0 +1,88 @@
+//! The JSON schema of `drover run -o json` and `--json` listings (documented in the
+//! README). One object per line; every object has an `event` field.
+
+use crate::engine::{EngineEvent, NodeError, Progress};
+use crate::store::Stream;
+use serde_json::{Value, json};
+
+pub fn output_line(node: &str, stream: Stream, line: &[u8]) -> Value {
+    json!({
+        "event": "output",
+        "node": node,
+        "stream": stream.as_str(),
+        "line": String::from_utf8_lossy(line),
+    })
+}
+
+fn progress(p: &Progress) -> Value {
+    json!({"total": p.total, "completed": p.completed, "failed": p.failed, "running": p.running})
+}
+
+fn error(e: &Option<NodeError>) -> Value {
+    match e {
+        Some(e) => json!({"category": e.category.as_str(), "reason": e.reason}),
+        None => Value::Null,
+    }
+}
+
+/// The JSON form of an event; `None` for the coalesced output notification, which
+/// the `output` lines replace.
+pub fn event(ev: &EngineEvent) -> Option<Value> {
+    Some(match ev {
+        EngineEvent::ExecutionQueued {
+            execution,
+            action,
+            nodes,
+            user,
+            correlation_id,
+        } => json!({"event": "execution_queued", "execution": execution, "action": action,
+                    "nodes": nodes, "user": user, "correlation_id": correlation_id}),
+        EngineEvent::ExecutionStarted { execution, total } => {
+            json!({"event": "execution_started", "execution": execution, "total": total})
+        }
+        EngineEvent::NodeStarted {
+            execution,
+            node,
+            attempt,
+        } => json!({"event": "node_started", "execution": execution, "node": node,
+                    "attempt": attempt}),
+        EngineEvent::NodeOutput { .. } => return None,
+        EngineEvent::RetryAttempt {
+            execution,
+            node,
+            attempt,
+            max_attempts,
+            delay,
+            reason,
+        } => json!({"event": "retry", "execution": execution, "node": node,
+                    "attempt": attempt, "max_attempts": max_attempts,
+                    "delay_ms": delay.as_millis() as u64,
+                    "error": error(&Some(reason.clone()))}),
+        EngineEvent::NodeFinished {
+            execution,
+            node,
+            status,
+            exit_code,
+            duration,
+            error: e,
+            progress: p,
+        } => json!({"event": "node_finished", "execution": execution, "node": node,
+                    "status": status.as_str(), "exit_code": exit_code,
+                    "duration_ms": duration.as_millis() as u64, "error": error(e),
+                    "progress": progress(p)}),
+        EngineEvent::ExecutionFinished {
+            execution,
+            status,
+            duration,
+            progress: p,
+        } => json!({"event": "execution_finished", "execution": execution,
+                    "status": status.as_str(), "duration_ms": duration.as_millis() as u64,
+                    "progress": progress(p)}),
+        EngineEvent::JournalAppended {
+            node,
+            entry_type,
+            execution,
+        } => json!({"event": "journal_appended", "node": node,
+                    "entry_type": entry_type.as_str(), "execution": execution}),
+    })
+}

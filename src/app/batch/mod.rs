@@ -1,0 +1,22 @@
+//! The headless front end: subcommands that run or read, print, and exit with a
+//! documented code. Never prompts.
+
+pub mod history;
+pub mod journal;
+pub mod json;
+pub mod lines;
+pub mod render;
+pub mod run;
+pub mod time;
+
+use super::setup::Runtime;
+use crate::cli::Command;
+
+pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
+    match command {
+        Command::Run(args) => run::run(args, rt).await,
+        Command::History(args) => history::history(args, &rt.store),
+        Command::Journal(args) => journal::journal(args, &rt.store, &rt.engine).await,
+        Command::Metrics(args) => history::metrics(args, &rt.store),
+    }
+}

@@ -1,0 +1,256 @@
+//! The three batch output formats behind one trait: `lines` (pdsh style), `grouped`
+//! (dshbak -c / clush -b style) and `json` (one object per event).
+
+use super::lines::LineAssembler;
+use crate::engine::inventory::nodeset;
+use crate::engine::{Engine, EngineEvent, ExecutionResult, NodeStatus, StreamItem};
+use crate::store::Stream;
+use crate::ui::sanitize::{SanitizeOptions, sanitize};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+pub trait Renderer {
+    fn item(&mut self, item: &StreamItem) -> io::Result<()>;
+    /// Called once with the final result; `engine` gives access to the node rings.
+    fn finish(&mut self, result: &ExecutionResult, engine: &Engine) -> io::Result<()>;
+}
+
+/// Terminal-bound text is sanitised (remote output is hostile); a pipe gets the
+/// bytes as they came, like pdsh, so scripts see exactly what the node printed.
+pub struct TextPolicy {
+    pub stdout_tty: bool,
+    pub stderr_tty: bool,
+}
+
+fn text_for(bytes: &[u8], tty: bool) -> Vec<u8> {
+    if tty {
+        sanitize(bytes, &SanitizeOptions::default()).into_bytes()
+    } else {
+        bytes.to_vec()
+    }
+}
+
+pub struct LinesRenderer<O: Write, E: Write> {
+    pub out: O,
+    pub err: E,
+    pub policy: TextPolicy,
+    lines: LineAssembler,
+}
+
+impl<O: Write, E: Write> LinesRenderer<O, E> {
+    pub fn new(out: O, err: E, policy: TextPolicy) -> Self {
+        LinesRenderer {
+            out,
+            err,
+            policy,
+            lines: LineAssembler::default(),
+        }
+    }
+}
+
+fn write_line<O: Write, E: Write>(
+    out: &mut O,
+    err: &mut E,
+    policy: &TextPolicy,
+    node: &str,
+    stream: Stream,
+    line: &[u8],
+) -> io::Result<()> {
+    match stream {
+        Stream::Stdout => {
+            out.write_all(node.as_bytes())?;
+            out.write_all(b": ")?;
+            out.write_all(&text_for(line, policy.stdout_tty))?;
+            out.write_all(b"\n")
+        }
+        Stream::Stderr => {
+            err.write_all(node.as_bytes())?;
+            err.write_all(b": ")?;
+            err.write_all(&text_for(line, policy.stderr_tty))?;
+            err.write_all(b"\n")
+        }
+    }
+}
+
+impl<O: Write, E: Write> Renderer for LinesRenderer<O, E> {
+    fn item(&mut self, item: &StreamItem) -> io::Result<()> {
+        let (out, err, policy) = (&mut self.out, &mut self.err, &self.policy);
+        let mut result = Ok(());
+        match item {
+            StreamItem::Output { node, stream, data } => {
+                self.lines.push(node, *stream, data, |n, s, l| {
+                    if result.is_ok() {
+                        result = write_line(out, err, policy, n, s, l);
+                    }
+                });
+            }
+            StreamItem::Event(EngineEvent::NodeFinished {
+                node, status, error, ..
+            }) => {
+                self.lines.finish_node(node, |n, s, l| {
+                    if result.is_ok() {
+                        result = write_line(out, err, policy, n, s, l);
+                    }
+                });
+                std::mem::replace(&mut result, Ok(()))?;
+                if *status != NodeStatus::Success
+                    && let Some(e) = error
+                {
+                    writeln!(self.err, "drover: {node}: {}: {}", e.category, e.reason)?;
+                }
+            }
+            StreamItem::Event(EngineEvent::RetryAttempt {
+                node,
+                attempt,
+                max_attempts,
+                reason,
+                ..
+            }) => {
+                writeln!(
+                    self.err,
+                    "drover: {node}: attempt {attempt}/{max_attempts} after {}: {}",
+                    reason.category, reason.reason
+                )?;
+            }
+            StreamItem::Event(_) => {}
+        }
+        result?;
+        self.out.flush()?;
+        self.err.flush()
+    }
+
+    fn finish(&mut self, result: &ExecutionResult, _engine: &Engine) -> io::Result<()> {
+        summary_line(&mut self.err, result)
+    }
+}
+
+/// One stderr line when something did not succeed, naming the nodes.
+fn summary_line(err: &mut impl Write, result: &ExecutionResult) -> io::Result<()> {
+    let bad: Vec<&str> = result
+        .nodes
+        .iter()
+        .filter(|n| n.status != NodeStatus::Success)
+        .map(|n| n.node.as_str())
+        .collect();
+    if !bad.is_empty() {
+        writeln!(
+            err,
+            "drover: {}: {} of {} nodes did not succeed: {}",
+            result.status.as_str(),
+            bad.len(),
+            result.nodes.len(),
+            nodeset::fold(bad.iter().copied())
+        )?;
+    }
+    err.flush()
+}
+
+pub struct GroupedRenderer<O: Write, E: Write> {
+    pub out: O,
+    pub err: E,
+    pub policy: TextPolicy,
+}
+
+impl<O: Write, E: Write> Renderer for GroupedRenderer<O, E> {
+    fn item(&mut self, _item: &StreamItem) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self, result: &ExecutionResult, engine: &Engine) -> io::Result<()> {
+        let Some(snap) = engine.snapshot(&result.id) else {
+            return Ok(());
+        };
+        // Group by everything each node printed (hashes cover every byte, also what
+        // the ring no longer holds) and its exit status.
+        let mut groups: BTreeMap<(u64, u64, u64, u64, String), Vec<String>> = BTreeMap::new();
+        for n in &snap.nodes {
+            let outcome = match (n.status, n.exit_code) {
+                (NodeStatus::Success, _) => String::new(),
+                (_, Some(code)) => format!("exit code {code}"),
+                (s, None) => s.as_str().to_string(),
+            };
+            groups
+                .entry((n.stdout_hash, n.stdout_bytes, n.stderr_hash, n.stderr_bytes, outcome))
+                .or_default()
+                .push(n.name.clone());
+        }
+        let mut ordered: Vec<_> = groups.into_iter().collect();
+        ordered.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.1.cmp(&b.1)));
+        for ((_, _, _, _, outcome), nodes) in ordered {
+            let set = nodeset::fold(nodes.iter().map(String::as_str));
+            let mut header = format!("{set} ({})", nodes.len());
+            if !outcome.is_empty() {
+                header.push_str(&format!(" {outcome}"));
+            }
+            let rule = "-".repeat(header.chars().count().clamp(15, 79));
+            writeln!(self.out, "{rule}\n{header}\n{rule}")?;
+            for stream in [Stream::Stdout, Stream::Stderr] {
+                let Some(read) = engine.read_output(&result.id, &nodes[0], stream, 0) else {
+                    continue;
+                };
+                if read.data.is_empty() {
+                    continue;
+                }
+                if stream == Stream::Stderr {
+                    writeln!(self.out, "[stderr]")?;
+                }
+                if read.missed > 0 {
+                    writeln!(self.out, "[... first {} bytes not kept ...]", read.missed)?;
+                }
+                self.out
+                    .write_all(&text_for(&read.data, self.policy.stdout_tty))?;
+                if !read.data.ends_with(b"\n") {
+                    writeln!(self.out)?;
+                }
+            }
+        }
+        self.out.flush()?;
+        summary_line(&mut self.err, result)
+    }
+}
+
+pub struct JsonRenderer<O: Write> {
+    pub out: O,
+    lines: LineAssembler,
+}
+
+impl<O: Write> JsonRenderer<O> {
+    pub fn new(out: O) -> Self {
+        JsonRenderer {
+            out,
+            lines: LineAssembler::default(),
+        }
+    }
+}
+
+impl<O: Write> Renderer for JsonRenderer<O> {
+    fn item(&mut self, item: &StreamItem) -> io::Result<()> {
+        let mut objects = Vec::new();
+        match item {
+            StreamItem::Output { node, stream, data } => {
+                self.lines.push(node, *stream, data, |n, s, l| {
+                    objects.push(super::json::output_line(n, s, l))
+                });
+            }
+            StreamItem::Event(ev) => {
+                if let EngineEvent::NodeFinished { node, .. } = ev {
+                    self.lines.finish_node(node, |n, s, l| {
+                        objects.push(super::json::output_line(n, s, l))
+                    });
+                }
+                if let Some(v) = super::json::event(ev) {
+                    objects.push(v);
+                }
+            }
+        }
+        for v in objects {
+            serde_json::to_writer(&mut self.out, &v)?;
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()
+    }
+
+    fn finish(&mut self, _result: &ExecutionResult, _engine: &Engine) -> io::Result<()> {
+        Ok(())
+    }
+}

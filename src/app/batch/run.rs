@@ -1,0 +1,159 @@
+//! `drover run`: builds the request from flags and config, streams the execution
+//! through a renderer, handles Ctrl-C, and maps the outcome to an exit code.
+
+use super::render::{GroupedRenderer, JsonRenderer, LinesRenderer, Renderer, TextPolicy};
+use crate::app::exit;
+use crate::app::setup::Runtime;
+use crate::cli::{BackoffArg, OutputFormat, RunArgs};
+use crate::engine::duration::parse_duration;
+use crate::engine::{
+    Backoff, EngineError, EngineEvent, ExecutionContext, ExecutionOptions, ExecutionRequest,
+    ExecutionStatus, Mode, StreamItem,
+};
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal};
+
+/// A usage error: the flag and what is wrong with it (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{flag}: {reason}")]
+pub struct FlagError {
+    pub flag: String,
+    pub reason: String,
+}
+
+pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionRequest, FlagError> {
+    let cfg = &rt.config;
+    let timeout = match &args.timeout {
+        Some(t) => Some(parse_duration(t).map_err(|e| FlagError {
+            flag: "--timeout".into(),
+            reason: e.to_string(),
+        })?),
+        None => cfg.timeout().unwrap_or(None),
+    };
+    let mut env = BTreeMap::new();
+    for kv in &args.env {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(FlagError {
+                flag: "--env".into(),
+                reason: format!("{kv:?} is not K=V"),
+            });
+        };
+        env.insert(k.to_string(), v.to_string());
+    }
+    let backoff = match args.backoff {
+        Some(BackoffArg::Linear) => Backoff::Linear,
+        Some(BackoffArg::Exponential) => Backoff::Exponential,
+        None if cfg.execution.backoff == "linear" => Backoff::Linear,
+        None => Backoff::Exponential,
+    };
+    Ok(ExecutionRequest {
+        command: args.command.join(" "),
+        targets: args.targets.clone(),
+        options: ExecutionOptions {
+            timeout,
+            env,
+            fanout: args.fanout.unwrap_or(cfg.execution.fanout),
+            mode: if args.sequential {
+                Mode::Sequential
+            } else {
+                Mode::Parallel
+            },
+            retries: args.retries.unwrap_or(cfg.execution.retries),
+            backoff,
+            retry_delay: cfg.retry_delay(),
+            debug: args.debug,
+        },
+    })
+}
+
+/// Exit code for a request the engine refused before running anything.
+pub fn exit_code_for(e: &EngineError) -> u8 {
+    match e {
+        EngineError::Validation(_) => exit::USAGE,
+        EngineError::NoMatch { .. } => exit::NO_MATCH,
+        EngineError::Authorization { .. } => exit::DENIED,
+        _ => exit::FAILED,
+    }
+}
+
+pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
+    let request = match request_from_args(args, rt) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("drover: {e}");
+            return exit::USAGE;
+        }
+    };
+    let engine = &rt.engine;
+    let (id, mut stream) = match engine
+        .submit_streaming(request, ExecutionContext::local(), 1024)
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("drover: {e}");
+            return exit_code_for(&e);
+        }
+    };
+    let policy = || TextPolicy {
+        stdout_tty: io::stdout().is_terminal(),
+        stderr_tty: io::stderr().is_terminal(),
+    };
+    let mut renderer: Box<dyn Renderer> = match args.output {
+        OutputFormat::Lines => Box::new(LinesRenderer::new(
+            io::stdout().lock(),
+            io::stderr(),
+            policy(),
+        )),
+        OutputFormat::Grouped => Box::new(GroupedRenderer {
+            out: io::stdout().lock(),
+            err: io::stderr(),
+            policy: policy(),
+        }),
+        OutputFormat::Json => Box::new(JsonRenderer::new(io::stdout().lock())),
+    };
+    let mut output_open = true;
+    let mut interrupted = false;
+    loop {
+        let item = tokio::select! {
+            item = stream.recv() => item,
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                eprintln!("drover: cancelling {id} (Ctrl-C)");
+                let _ = engine.cancel(&id);
+                continue;
+            }
+        };
+        let Some(item) = item else { break };
+        let last = matches!(item, StreamItem::Event(EngineEvent::ExecutionFinished { .. }));
+        // A closed pipe (`| head`) stops our printing, never the run or its record.
+        if output_open && let Err(e) = renderer.item(&item) {
+            output_open = false;
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                eprintln!("drover: writing output: {e}");
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    let result = match engine.wait(&id).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("drover: {e}");
+            return exit::FAILED;
+        }
+    };
+    if output_open && let Err(e) = renderer.finish(&result, engine) && e.kind() != io::ErrorKind::BrokenPipe {
+        eprintln!("drover: writing output: {e}");
+    }
+    if let Err(e) = engine.flush().await {
+        eprintln!("drover: history not fully written: {e}");
+    }
+    match result.status {
+        ExecutionStatus::Cancelled => exit::CANCELLED,
+        _ if args.max_exit => result.max_exit_code().clamp(0, 255) as u8,
+        ExecutionStatus::Success => exit::SUCCESS,
+        _ => exit::FAILED,
+    }
+}

@@ -1,0 +1,17 @@
+//! The front ends: the console (`tui`) and the headless runner (`batch`), plus the
+//! set-up they share. Both talk to the engine only through its handle, events and
+//! snapshots.
+
+pub mod batch;
+pub mod setup;
+pub mod tui;
+
+/// Exit codes, documented in the README and `drover --help`.
+pub mod exit {
+    pub const SUCCESS: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const DENIED: u8 = 3;
+    pub const NO_MATCH: u8 = 4;
+    pub const CANCELLED: u8 = 130;
+}

@@ -1,0 +1,112 @@
+//! Start-up shared by both front ends: state directory, logging, config, store,
+//! inventory and engine. Errors here happen before anything runs.
+
+use crate::cli::GlobalArgs;
+use crate::config::Config;
+use crate::engine::inventory::native;
+use crate::engine::transport::TransportRegistry;
+use crate::engine::transport::local::{LocalConfig, LocalTransport};
+use crate::engine::{Engine, EngineConfig, Inventory};
+use crate::store::{Store, process_is_alive};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Everything a front end needs, built once.
+pub struct Runtime {
+    pub config: Config,
+    pub state_dir: PathBuf,
+    pub store: Store,
+    pub engine: Engine,
+}
+
+/// The state dir: flag, then `DROVER_STATE_DIR` (via clap), then XDG state dir.
+pub fn state_dir(global: &GlobalArgs) -> Result<PathBuf> {
+    if let Some(d) = &global.state_dir {
+        return Ok(d.clone());
+    }
+    let dirs = directories::ProjectDirs::from("", "", "drover")
+        .context("cannot find a home directory for the default state dir; pass --state-dir")?;
+    Ok(dirs
+        .state_dir()
+        .unwrap_or_else(|| dirs.data_local_dir())
+        .to_path_buf())
+}
+
+/// Creates the state dir and proves it is writable, so a bad one fails before
+/// anything runs rather than after a fleet-wide command.
+pub fn prepare_state_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("state dir {}: cannot create it", dir.display()))?;
+    let probe = dir.join(".drover-write-test");
+    std::fs::write(&probe, b"ok")
+        .with_context(|| format!("state dir {}: not writable", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+pub fn load_config(global: &GlobalArgs) -> Result<Config> {
+    if let Some(p) = &global.config {
+        return Ok(Config::load(p)?);
+    }
+    let default = directories::ProjectDirs::from("", "", "drover")
+        .map(|d| d.config_dir().join("config.toml"));
+    match default {
+        Some(p) if p.is_file() => Ok(Config::load(&p)?),
+        _ => Ok(Config::default()),
+    }
+}
+
+/// Logs go to a daily-rolling file in the state dir, never to the terminal.
+pub fn init_logging(
+    state_dir: &Path,
+    level: &str,
+) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    let logs = state_dir.join("logs");
+    std::fs::create_dir_all(&logs)
+        .with_context(|| format!("log dir {}: cannot create it", logs.display()))?;
+    let appender = tracing_appender::rolling::daily(&logs, "drover.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DROVER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+    Ok(guard)
+}
+
+pub fn load_inventory(global: &GlobalArgs) -> Result<Inventory> {
+    Ok(native::load_all(&global.inventory)?)
+}
+
+/// Opens the store, marks runs a crash left behind as interrupted, and starts the
+/// engine with the transports drover has.
+pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<Runtime> {
+    let inventory = load_inventory(global)?;
+    let store = Store::open(&state_dir.join("drover.db"))?;
+    let recovered = store.recover_interrupted(process_is_alive)?;
+    if !recovered.is_empty() {
+        tracing::warn!(?recovered, "executions left running by a crash marked interrupted");
+    }
+    let mut transports = TransportRegistry::default();
+    let local = LocalTransport::new(LocalConfig {
+        kill_grace: config.kill_grace(),
+        ..LocalConfig::default()
+    })?;
+    transports.register(Arc::new(local));
+    let engine_config = EngineConfig {
+        max_concurrency: config.execution.max_concurrency,
+        ring_capacity: config.output.ring_bytes,
+        summary_lines: config.output.summary_lines,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(engine_config, inventory, transports, Some(store.writer()));
+    Ok(Runtime {
+        config,
+        state_dir,
+        store,
+        engine,
+    })
+}

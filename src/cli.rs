@@ -1,0 +1,174 @@
+//! Command-line definitions. Parsing only: nothing here executes. Global flags are
+//! accepted before or after the subcommand.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "drover",
+    version,
+    about = "Run commands across a fleet, watch output live, keep history and per-node journals.",
+    long_about = "Without a subcommand drover opens the console (TUI). With --batch or a \
+                  subcommand it runs headless.\n\nExit codes: 0 all nodes succeeded; 1 one or \
+                  more nodes failed or timed out; 2 usage, validation or set-up error (nothing \
+                  ran); 3 permission denied; 4 no node matched; 130 cancelled by Ctrl-C."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Never interactive: no prompts, ever (for scripts and cron).
+    #[arg(long, global = true)]
+    pub batch: bool,
+    /// Where history, journals and logs live [default: $XDG_STATE_HOME/drover].
+    #[arg(long, global = true, env = "DROVER_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// A native YAML inventory file (repeatable; later files override earlier ones).
+    #[arg(short = 'i', long = "inventory", global = true, value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
+    /// Configuration file [default: $XDG_CONFIG_HOME/drover/config.toml if present].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a shell command on the target nodes.
+    Run(RunArgs),
+    /// Past executions.
+    History(HistoryArgs),
+    /// A node's journal, or add a note to it.
+    Journal(JournalArgs),
+    /// Execution counts, success and error rates.
+    Metrics(MetricsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// `node: line` as lines arrive; stdout to stdout, stderr to stderr (pdsh style).
+    Lines,
+    /// At the end, identical outputs folded under a node set (dshbak -c / clush -b).
+    Grouped,
+    /// One JSON object per event, newline-delimited.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackoffArg {
+    Linear,
+    Exponential,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Target expression: node names, node sets (web[01-03]) and @groups, comma separated.
+    #[arg(short = 't', long = "targets", value_name = "TARGETS")]
+    pub targets: String,
+    /// Most nodes running at once [default: from config, else 64].
+    #[arg(short = 'f', long)]
+    pub fanout: Option<usize>,
+    /// Per-node time limit, e.g. 30s, 1m30s, 500ms.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Environment variable for the command (repeatable).
+    #[arg(short = 'e', long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Run nodes one at a time, in target order.
+    #[arg(long)]
+    pub sequential: bool,
+    /// Extra attempts after a connection failure or timeout.
+    #[arg(long)]
+    pub retries: Option<u32>,
+    #[arg(long, value_enum)]
+    pub backoff: Option<BackoffArg>,
+    /// Keep full output in history instead of a head/tail summary.
+    #[arg(long)]
+    pub debug: bool,
+    #[arg(short = 'o', long = "output", value_enum, default_value = "lines")]
+    pub output: OutputFormat,
+    /// Exit with the highest remote exit code instead of 0/1 (clush -S).
+    #[arg(long)]
+    pub max_exit: bool,
+    /// The command, after `--`.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub show: Option<HistoryCommand>,
+    /// Only executions started at or after this time (RFC 3339, or a duration ago: 2h).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only executions started at or before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only executions that targeted this node.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// success, failed, partial, timeout, cancelled, interrupted, running.
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// One execution with its node results (ID or a unique prefix).
+    Show {
+        id: String,
+        /// Print each node's stored output.
+        #[arg(long)]
+        output: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct JournalArgs {
+    #[command(subcommand)]
+    pub add: Option<JournalCommand>,
+    /// The node whose journal to show.
+    pub node: Option<String>,
+    /// execution, task, package, provisioning, event or manual (repeatable).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Write a manual note into a node's journal.
+    Add {
+        node: String,
+        #[arg(short = 'm', long = "message")]
+        message: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long)]
+    pub until: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,477 @@
+//! Fan-out: validates and starts an execution, runs each node under the global
+//! and per-request limits, applies timeouts, cancellation and retries, and derives
+//! the overall status. One node's failure never stops the others.
+
+use super::error::{EngineError, ErrorCategory, NodeError};
+use super::event::{EngineEvent, StreamItem};
+use super::ids::{ExecutionId, now_millis};
+use super::journal;
+use super::output::OutputSink;
+use super::rbac::COMMAND_RUN;
+use super::request::{ExecutionContext, ExecutionRequest};
+use super::resilience::retry_delay;
+use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus};
+use super::state::ExecutionState;
+use super::transport::{ExitInfo, NodeJob, TransportError};
+use super::EngineInner;
+use crate::store::WriteOp;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+/// Validates, resolves targets, authorises, records the start and spawns the
+/// execution. Nothing runs when this returns an error.
+pub(crate) async fn start(
+    inner: &Arc<EngineInner>,
+    request: ExecutionRequest,
+    context: ExecutionContext,
+    tap: Option<mpsc::Sender<StreamItem>>,
+) -> Result<ExecutionId, EngineError> {
+    request.validate().map_err(EngineError::Validation)?;
+    let inventory = inner
+        .inventory
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let nodes = inventory.resolve(&request.targets)?;
+    inner
+        .authorizer
+        .authorize(&context, COMMAND_RUN, &nodes, &request.command)?;
+    let id = ExecutionId::new();
+    let state = Arc::new(ExecutionState::new(
+        id.clone(),
+        request,
+        context,
+        nodes,
+        inner.config.ring_capacity,
+        tap,
+    ));
+    remember(inner, &state);
+    tracing::info!(
+        execution = %id, user = %state.context.user,
+        correlation = %state.context.correlation_id,
+        nodes = state.nodes.len(), command = %state.request.command, "execution queued"
+    );
+    inner
+        .record(WriteOp::UpsertExecution(journal::execution_record(
+            &state,
+            ExecutionStatus::Queued,
+        )))
+        .await;
+    state
+        .emit(
+            &inner.events,
+            EngineEvent::ExecutionQueued {
+                execution: id.clone(),
+                action: state.request.command.clone(),
+                nodes: state.nodes.iter().map(|n| n.name.clone()).collect(),
+                user: state.context.user.clone(),
+                correlation_id: state.context.correlation_id.clone(),
+            },
+        )
+        .await;
+    tokio::spawn(run_execution(inner.clone(), state));
+    Ok(id)
+}
+
+/// Keeps the execution reachable for snapshots; forgets the oldest finished ones.
+fn remember(inner: &EngineInner, state: &Arc<ExecutionState>) {
+    let mut map = inner.lock_executions();
+    map.insert(state.id.clone(), state.clone());
+    let mut finished: Vec<ExecutionId> = map
+        .values()
+        .filter(|s| s.status().is_terminal())
+        .map(|s| s.id.clone())
+        .collect();
+    if finished.len() > inner.config.keep_finished {
+        finished.sort();
+        let excess = finished.len() - inner.config.keep_finished;
+        for id in &finished[..excess] {
+            map.remove(id);
+        }
+    }
+}
+
+async fn run_execution(inner: Arc<EngineInner>, state: Arc<ExecutionState>) {
+    state.set_status(ExecutionStatus::Running);
+    inner
+        .record(WriteOp::UpsertExecution(journal::execution_record(
+            &state,
+            ExecutionStatus::Running,
+        )))
+        .await;
+    state
+        .emit(
+            &inner.events,
+            EngineEvent::ExecutionStarted {
+                execution: state.id.clone(),
+                total: state.nodes.len(),
+            },
+        )
+        .await;
+
+    // Sequential mode is fan-out 1: nodes start in target order, one at a time.
+    let fanout = match state.request.options.mode {
+        super::request::Mode::Sequential => 1,
+        super::request::Mode::Parallel => state.request.options.fanout,
+    };
+    let fanout = Arc::new(Semaphore::new(fanout));
+    let mut tasks = JoinSet::new();
+    let mut task_node = std::collections::HashMap::new();
+    for idx in 0..state.nodes.len() {
+        // Acquire in target order, so nodes start in the order they were named.
+        let permits = tokio::select! {
+            p = acquire(&fanout, &inner.slots) => p,
+            _ = state.cancel.cancelled() => None,
+        };
+        let Some(permits) = permits else {
+            finish_node(&inner, &state, idx, Outcome::not_started()).await;
+            continue;
+        };
+        let (inner2, state2) = (inner.clone(), state.clone());
+        let handle = tasks.spawn(async move {
+            let _permits = permits;
+            run_node(&inner2, &state2, idx).await;
+        });
+        task_node.insert(handle.id(), idx);
+    }
+    while let Some(joined) = tasks.join_next_with_id().await {
+        if let Err(e) = joined {
+            // A panic inside a transport must not take the execution down
+            // (seeds property 48): that node fails with a Plugin error.
+            if let Some(&idx) = task_node.get(&e.id()) {
+                let reason = format!("internal error in transport: {e}");
+                finish_node(&inner, &state, idx, Outcome::error(ErrorCategory::Plugin, reason))
+                    .await;
+            }
+        }
+    }
+    finish_execution(&inner, &state).await;
+}
+
+async fn acquire(
+    fanout: &Arc<Semaphore>,
+    global: &Arc<Semaphore>,
+) -> Option<(tokio::sync::OwnedSemaphorePermit, tokio::sync::OwnedSemaphorePermit)> {
+    let a = fanout.clone().acquire_owned().await.ok()?;
+    let b = global.clone().acquire_owned().await.ok()?;
+    Some((a, b))
+}
+
+/// How one node's work ended, before bookkeeping.
+struct Outcome {
+    status: NodeStatus,
+    exit: ExitInfo,
+    error: Option<(ErrorCategory, String)>,
+    attempts: u32,
+    started: Option<Instant>,
+}
+
+impl Outcome {
+    fn not_started() -> Outcome {
+        Outcome {
+            status: NodeStatus::Cancelled,
+            exit: ExitInfo::default(),
+            error: Some((
+                ErrorCategory::Execution,
+                "cancelled before it started".into(),
+            )),
+            attempts: 0,
+            started: None,
+        }
+    }
+
+    fn error(category: ErrorCategory, reason: String) -> Outcome {
+        Outcome {
+            status: NodeStatus::Failed,
+            exit: ExitInfo::default(),
+            error: Some((category, reason)),
+            attempts: 1,
+            started: None,
+        }
+    }
+}
+
+/// Why the executor stopped an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopReason {
+    Timeout,
+    Cancelled,
+}
+
+async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: usize) {
+    let node = state.nodes[idx].clone();
+    let Some(transport) = inner.transports.get(&node.transport).cloned() else {
+        let reason = format!(
+            "no transport {:?} (available: {})",
+            node.transport,
+            inner.transports.names().join(", ")
+        );
+        finish_node(inner, state, idx, Outcome::error(ErrorCategory::Plugin, reason)).await;
+        return;
+    };
+    if let Err(e) = transport.check_node(&node) {
+        finish_node(inner, state, idx, Outcome::error(e.category, e.reason)).await;
+        return;
+    }
+    let opts = &state.request.options;
+    let max_attempts = opts.retries + 1;
+    let started = Instant::now();
+    let mut attempt = 1;
+    let outcome = loop {
+        {
+            let mut live = state.live(idx);
+            live.status = NodeStatus::Running;
+            live.started.get_or_insert(started);
+            live.attempts = attempt;
+        }
+        let output = state.slots[idx].output.clone();
+        output.reset(inner.config.ring_capacity);
+        state
+            .emit(
+                &inner.events,
+                EngineEvent::NodeStarted {
+                    execution: state.id.clone(),
+                    node: node.name.clone(),
+                    attempt,
+                },
+            )
+            .await;
+        let sink = OutputSink {
+            execution: state.id.clone(),
+            node: node.name.clone(),
+            output,
+            events: inner.events.clone(),
+            tap: state.tap.clone(),
+            store: opts.debug.then(|| inner.store.clone()).flatten(),
+        };
+        let job = NodeJob {
+            node: &node,
+            command: &state.request.command,
+            env: &opts.env,
+        };
+        let stop = state.cancel.child_token();
+        let run = transport.execute(job, &sink, stop.clone());
+        tokio::pin!(run);
+        let timeout = async {
+            match opts.timeout {
+                Some(t) => tokio::time::sleep(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        let mut reason = None;
+        let result = tokio::select! {
+            r = &mut run => r,
+            _ = timeout => {
+                reason = Some(StopReason::Timeout);
+                stop.cancel();
+                run.await
+            }
+            _ = state.cancel.cancelled() => {
+                reason = Some(StopReason::Cancelled);
+                run.await
+            }
+        };
+        let outcome = classify(result, reason, opts.timeout, attempt, started);
+        let retryable = outcome
+            .error
+            .as_ref()
+            .is_some_and(|(c, _)| c.retryable_by_default());
+        if !retryable || attempt >= max_attempts || state.cancel.is_cancelled() {
+            break outcome;
+        }
+        let delay = retry_delay(opts.backoff, opts.retry_delay, attempt);
+        let (category, why) = outcome.error.clone().unwrap_or((ErrorCategory::Execution, String::new()));
+        tracing::warn!(execution = %state.id, node = %node.name, attempt = attempt + 1, max_attempts, "retrying after {why}");
+        state
+            .emit(
+                &inner.events,
+                EngineEvent::RetryAttempt {
+                    execution: state.id.clone(),
+                    node: node.name.clone(),
+                    attempt: attempt + 1,
+                    max_attempts,
+                    delay,
+                    reason: NodeError {
+                        node: node.name.clone(),
+                        category,
+                        reason: why,
+                    },
+                },
+            )
+            .await;
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = state.cancel.cancelled() => break outcome,
+        }
+        attempt += 1;
+    };
+    finish_node(inner, state, idx, outcome).await;
+}
+
+fn classify(
+    result: Result<ExitInfo, TransportError>,
+    reason: Option<StopReason>,
+    timeout: Option<Duration>,
+    attempts: u32,
+    started: Instant,
+) -> Outcome {
+    let mut o = Outcome {
+        status: NodeStatus::Failed,
+        exit: result.as_ref().copied().unwrap_or_default(),
+        error: None,
+        attempts,
+        started: Some(started),
+    };
+    match (reason, result) {
+        (Some(StopReason::Timeout), _) => {
+            o.status = NodeStatus::Timeout;
+            let t = timeout.map(super::duration::format_duration).unwrap_or_default();
+            o.error = Some((
+                ErrorCategory::Timeout,
+                format!("timed out after {t}; its processes were terminated"),
+            ));
+        }
+        (Some(StopReason::Cancelled), _) => {
+            o.status = NodeStatus::Cancelled;
+            o.error = Some((ErrorCategory::Execution, "cancelled; its processes were terminated".into()));
+        }
+        (None, Err(e)) => o.error = Some((e.category, e.reason)),
+        (None, Ok(exit)) => match (exit.code, exit.signal) {
+            (Some(0), _) => o.status = NodeStatus::Success,
+            (Some(code), _) => {
+                o.error = Some((ErrorCategory::Execution, format!("exited with code {code}")))
+            }
+            (None, Some(sig)) => {
+                o.error = Some((ErrorCategory::Execution, format!("killed by signal {sig}")))
+            }
+            (None, None) => {
+                o.error = Some((ErrorCategory::Execution, "ended without an exit status".into()))
+            }
+        },
+    }
+    o
+}
+
+/// Records a node's end: live state, result, store rows, journal, events.
+async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usize, o: Outcome) {
+    let node = &state.nodes[idx].name;
+    let duration = o.started.map(|s| s.elapsed()).unwrap_or_default();
+    let error = o.error.map(|(category, reason)| NodeError {
+        node: node.clone(),
+        category,
+        reason,
+    });
+    {
+        let mut live = state.live(idx);
+        live.status = o.status;
+        live.exit_code = o.exit.code;
+        live.duration = Some(duration);
+        live.attempts = o.attempts;
+        live.error = error.clone();
+    }
+    let result = node_result(inner, state, idx, &o.exit, o.status, duration, o.attempts, error.clone());
+    let started_at = now_millis() - duration.as_millis() as i64;
+    inner
+        .record(WriteOp::NodeResult(journal::node_record(state, &result, started_at)))
+        .await;
+    inner
+        .record(WriteOp::Journal(journal::node_journal_entry(state, &result)))
+        .await;
+    state.set_result(idx, result);
+    let progress = state.progress();
+    state
+        .emit(
+            &inner.events,
+            EngineEvent::NodeFinished {
+                execution: state.id.clone(),
+                node: node.clone(),
+                status: o.status,
+                exit_code: o.exit.code,
+                duration,
+                error,
+                progress,
+            },
+        )
+        .await;
+    state
+        .emit(
+            &inner.events,
+            EngineEvent::JournalAppended {
+                node: node.clone(),
+                entry_type: crate::store::EntryType::Execution,
+                execution: Some(state.id.clone()),
+            },
+        )
+        .await;
+}
+
+#[allow(clippy::too_many_arguments)]
+fn node_result(
+    inner: &EngineInner,
+    state: &ExecutionState,
+    idx: usize,
+    exit: &ExitInfo,
+    status: NodeStatus,
+    duration: Duration,
+    attempts: u32,
+    error: Option<NodeError>,
+) -> NodeResult {
+    let out = state.slots[idx].output.lock();
+    let (stdout, stderr, complete) = if state.request.options.debug {
+        let (o, o_full) = out.stdout.text();
+        let (e, e_full) = out.stderr.text();
+        (o, e, o_full && e_full)
+    } else {
+        let n = inner.config.summary_lines;
+        (out.stdout.summary(n), out.stderr.summary(n), false)
+    };
+    NodeResult {
+        node: state.nodes[idx].name.clone(),
+        status,
+        exit_code: exit.code,
+        signal: exit.signal,
+        duration,
+        attempts,
+        error,
+        stdout,
+        stderr,
+        stdout_bytes: out.stdout.ring.total(),
+        stderr_bytes: out.stderr.ring.total(),
+        output_complete: complete,
+    }
+}
+
+async fn finish_execution(inner: &EngineInner, state: &Arc<ExecutionState>) {
+    let statuses: Vec<NodeStatus> = (0..state.nodes.len()).map(|i| state.live(i).status).collect();
+    let status = ExecutionStatus::from_nodes(&statuses, state.cancel_requested());
+    state.set_status(status);
+    let nodes = state.results();
+    inner
+        .record(WriteOp::UpsertExecution(journal::execution_record(state, status)))
+        .await;
+    let duration = state.elapsed();
+    let progress = state.progress();
+    tracing::info!(execution = %state.id, status = status.as_str(), ?duration, "execution finished");
+    state
+        .emit(
+            &inner.events,
+            EngineEvent::ExecutionFinished {
+                execution: state.id.clone(),
+                status,
+                duration,
+                progress,
+            },
+        )
+        .await;
+    let result = ExecutionResult {
+        id: state.id.clone(),
+        status,
+        started_at: state.started_at,
+        finished_at: now_millis(),
+        duration,
+        nodes,
+    };
+    state.result.send_replace(Some(Arc::new(result)));
+}

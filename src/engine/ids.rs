@@ -1,0 +1,55 @@
+//! Execution identifiers: short, time-sortable, unique across processes.
+
+use serde::{Deserialize, Serialize};
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// 16 hex digits: 44 bits of milliseconds since the epoch (sortable by start time)
+/// then 20 bits mixed from a per-process random seed and a counter, so two drover
+/// processes starting runs in the same millisecond still get distinct ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ExecutionId(pub String);
+
+impl ExecutionId {
+    pub fn new() -> ExecutionId {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let seed = *SEED.get_or_init(|| {
+            let mut h = RandomState::new().build_hasher();
+            h.write_u32(std::process::id());
+            h.finish()
+        });
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let low = (seed.wrapping_add(n.wrapping_mul(0x9E37_79B9))) & 0xF_FFFF;
+        let ms = now_millis() as u64 & 0xFFF_FFFF_FFFF;
+        ExecutionId(format!("{ms:011x}{low:05x}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for ExecutionId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for ExecutionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Wall-clock milliseconds since the Unix epoch (the store's time unit).
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

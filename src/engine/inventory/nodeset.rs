@@ -1,0 +1,541 @@
+//! ClusterShell-style node sets: `web[01-03,07]` ⇄ `web01,web02,web03,web07`.
+//!
+//! Operators already think in the notation of `clush`/`nodeset`/`pdsh`, so
+//! we read and print the same thing. The semantics follow ClusterShell 1.9:
+//!
+//! * a range's zero padding is taken from its bounds: `[08-11]` gives
+//!   `08 09 10 11`, `[8-11]` gives `8 9 10 11`; a padded bound must have the
+//!   same length as the other bound (`[08-100]` is an error);
+//! * indexes with different padding are different nodes: `n1` and `n01`
+//!   fold to `n[1,01]`;
+//! * `[1-9/2]` steps, and several brackets in one name form a cartesian
+//!   product (`rack[1-2]node[01-04]`).
+//!
+//! Node names containing `,`, `[` or `]` cannot be represented.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt;
+
+/// Most names [`expand`] will produce. A typo like `n[1-1000000000]` must
+/// fail fast instead of exhausting memory.
+pub const MAX_EXPANSION: usize = 10_000_000;
+
+/// What is wrong with a node set pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeSetErrorKind {
+    /// A `[` without `]`, a `]` without `[`, or nested brackets.
+    UnbalancedBracket,
+    /// Nothing between two commas (or brackets) inside `[...]`.
+    EmptyRange,
+    /// `[9-1]`: the start is greater than the end.
+    ReversedRange,
+    /// Not a non-negative integer that fits in 64 bits.
+    BadNumber,
+    /// `[1-9/0]`.
+    ZeroStep,
+    /// `[5/2]`: a step needs a range.
+    StepWithoutRange,
+    /// `[08-100]`: a zero-padded bound and the other bound differ in length.
+    PaddingMismatch,
+    /// The pattern would expand to more than [`MAX_EXPANSION`] names.
+    TooLarge,
+}
+
+impl fmt::Display for NodeSetErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            Self::UnbalancedBracket => "unbalanced or nested bracket",
+            Self::EmptyRange => "empty range",
+            Self::ReversedRange => "range start is greater than its end",
+            Self::BadNumber => "not a valid non-negative integer",
+            Self::ZeroStep => "step must be at least 1",
+            Self::StepWithoutRange => "a step (/N) needs a range (A-B/N)",
+            Self::PaddingMismatch => "zero-padded bounds must have the same length",
+            Self::TooLarge => {
+                return write!(f, "expands to more than {MAX_EXPANSION} names");
+            }
+        };
+        f.write_str(text)
+    }
+}
+
+/// A pattern [`expand`] refused, naming the offending part.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid node set {part:?}: {kind}")]
+pub struct NodeSetError {
+    /// The smallest piece of the input the error is about (a range like
+    /// `9-1`, or a whole comma-separated item).
+    pub part: String,
+    pub kind: NodeSetErrorKind,
+}
+
+impl NodeSetError {
+    fn new(part: &str, kind: NodeSetErrorKind) -> Self {
+        Self {
+            part: part.to_owned(),
+            kind,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- fold ---
+
+/// Fold node names into the compact form `nodeset -f` prints.
+///
+/// Names are grouped on their *last* run of digits (`rack1node05` →
+/// `rack1node[05]`), duplicates and empty names are dropped, names without
+/// digits (or with more digits than fit in a `u64`) are listed as they
+/// are. Groups are sorted by prefix then suffix; inside brackets indexes
+/// sort by length then value, so padded and unpadded indexes stay apart
+/// (`n[1-2,01,10]`). A group with a single name prints without brackets.
+/// `expand(&fold(names))` gives back exactly the set of names, as long as
+/// no name contains `,`, `[` or `]`.
+pub fn fold<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let mut groups: BTreeMap<(&str, &str), Group<'a>> = BTreeMap::new();
+    for name in names.into_iter().filter(|n| !n.is_empty()) {
+        match split_index(name) {
+            Some((prefix, index, suffix)) => {
+                let group = groups.entry((prefix, suffix)).or_default();
+                group.indexes.insert((index.len(), index));
+            }
+            None => groups.entry((name, "")).or_default().bare = true,
+        }
+    }
+    let mut parts = Vec::new();
+    for ((prefix, suffix), group) in &groups {
+        if group.bare {
+            parts.push((*prefix).to_owned());
+        }
+        if !group.indexes.is_empty() {
+            parts.push(render_group(prefix, suffix, &group.indexes));
+        }
+    }
+    parts.join(",")
+}
+
+/// Names sharing a prefix and suffix around their index.
+#[derive(Default)]
+struct Group<'a> {
+    /// The name `prefix` itself occurs without an index.
+    bare: bool,
+    /// `(len, digits)`, so iteration is ClusterShell's order.
+    indexes: BTreeSet<(usize, &'a str)>,
+}
+
+/// Split around the last run of ASCII digits, if it fits in a `u64`.
+fn split_index(name: &str) -> Option<(&str, &str, &str)> {
+    let bytes = name.as_bytes();
+    let end = bytes.iter().rposition(u8::is_ascii_digit)? + 1;
+    let start = bytes[..end]
+        .iter()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    name[start..end].parse::<u64>().ok()?;
+    Some((&name[..start], &name[start..end], &name[end..]))
+}
+
+fn render_group(prefix: &str, suffix: &str, indexes: &BTreeSet<(usize, &str)>) -> String {
+    let runs = runs(indexes.iter().map(|&(_, s)| s));
+    let inner = match runs.as_slice() {
+        [single] if single.first == single.last => single.first.to_owned(),
+        _ => {
+            let ranges: Vec<String> = runs.iter().map(Run::render).collect();
+            format!("[{}]", ranges.join(","))
+        }
+    };
+    format!("{prefix}{inner}{suffix}")
+}
+
+/// Consecutive indexes of one padding class.
+struct Run<'a> {
+    first: &'a str,
+    last: &'a str,
+    last_value: u64,
+    /// `Some(len)` for a zero-padded run, whose members all have `len` digits.
+    padded: Option<usize>,
+}
+
+impl Run<'_> {
+    fn render(&self) -> String {
+        if self.first == self.last {
+            self.first.to_owned()
+        } else {
+            format!("{}-{}", self.first, self.last)
+        }
+    }
+}
+
+/// Cut sorted digit strings into ranges that expand back to exactly them:
+/// a run continues while values are consecutive and the next string has
+/// the run's padding (ClusterShell's `_slices_padding` without autostep).
+fn runs<'a>(sorted: impl Iterator<Item = &'a str>) -> Vec<Run<'a>> {
+    let mut runs: Vec<Run<'a>> = Vec::new();
+    for digits in sorted {
+        // `split_index` already checked that the digits fit.
+        let Ok(value) = digits.parse::<u64>() else {
+            continue;
+        };
+        let padded = is_padded(digits).then_some(digits.len());
+        if let Some(run) = runs.last_mut()
+            && run.last_value.checked_add(1) == Some(value)
+            && fits_run(run.padded, padded, digits.len())
+        {
+            run.last = digits;
+            run.last_value = value;
+            continue;
+        }
+        runs.push(Run {
+            first: digits,
+            last: digits,
+            last_value: value,
+            padded,
+        });
+    }
+    runs
+}
+
+/// A padded run takes any index of its length (`08-10`); an unpadded run
+/// takes only unpadded indexes.
+fn fits_run(run_pad: Option<usize>, pad: Option<usize>, len: usize) -> bool {
+    match run_pad {
+        Some(width) => len == width,
+        None => pad.is_none(),
+    }
+}
+
+fn is_padded(digits: &str) -> bool {
+    digits.len() > 1 && digits.starts_with('0')
+}
+
+// -------------------------------------------------------------- expand ---
+
+/// Expand a comma-separated node set such as `web[01-03,07],db1`.
+///
+/// Items are separated by commas outside brackets; surrounding whitespace
+/// and empty items are ignored. Each `[...]` holds comma-separated `N`,
+/// `A-B` or `A-B/STEP` ranges; several brackets in one item form a
+/// cartesian product with the leftmost varying slowest. Names come back in
+/// pattern order with later duplicates removed. Refuses (without
+/// allocating them) patterns of more than [`MAX_EXPANSION`] names.
+pub fn expand(pattern: &str) -> Result<Vec<String>, NodeSetError> {
+    let items = split_items(pattern)?
+        .into_iter()
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(parse_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut total: usize = 0;
+    for item in &items {
+        total = item
+            .count()
+            .and_then(|n| total.checked_add(n))
+            .filter(|&n| n <= MAX_EXPANSION)
+            .ok_or_else(|| NodeSetError::new(item.text, NodeSetErrorKind::TooLarge))?;
+    }
+    let mut names = Vec::with_capacity(total);
+    for item in &items {
+        item.expand_into(&mut names);
+    }
+    Ok(dedup_keep_order(names))
+}
+
+/// Split on commas outside brackets, checking that brackets balance.
+fn split_items(pattern: &str) -> Result<Vec<&str>, NodeSetError> {
+    let mut items = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut start = 0;
+    for (i, c) in pattern.char_indices() {
+        match (c, open) {
+            ('[', None) => open = Some(i),
+            (']', Some(_)) => open = None,
+            ('[', Some(_)) | (']', None) => {
+                return Err(unbalanced(enclosing_item(pattern, i)));
+            }
+            (',', None) => {
+                items.push(&pattern[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if let Some(i) = open {
+        return Err(unbalanced(enclosing_item(pattern, i)));
+    }
+    items.push(&pattern[start..]);
+    Ok(items)
+}
+
+/// The text between the commas around byte `at`, for error messages.
+fn enclosing_item(pattern: &str, at: usize) -> &str {
+    let start = pattern[..at].rfind(',').map_or(0, |i| i + 1);
+    let end = pattern[at..].find(',').map_or(pattern.len(), |i| at + i);
+    pattern[start..end].trim()
+}
+
+fn unbalanced(part: &str) -> NodeSetError {
+    NodeSetError::new(part, NodeSetErrorKind::UnbalancedBracket)
+}
+
+/// One comma-separated item: literal text and bracketed range lists.
+struct Item<'a> {
+    text: &'a str,
+    segments: Vec<Segment<'a>>,
+}
+
+enum Segment<'a> {
+    Literal(&'a str),
+    Ranges(Vec<Range>),
+}
+
+/// `start..=end` by `step`, printed zero-padded to `width` digits.
+#[derive(Debug, Clone, Copy)]
+struct Range {
+    start: u64,
+    end: u64,
+    step: u64,
+    width: usize,
+}
+
+impl Range {
+    /// Number of values; `None` only for `0-18446744073709551615`.
+    fn len(&self) -> Option<u64> {
+        ((self.end - self.start) / self.step).checked_add(1)
+    }
+
+    fn values(self) -> impl Iterator<Item = u64> {
+        std::iter::successors(Some(self.start), move |&n| {
+            n.checked_add(self.step).filter(|&next| next <= self.end)
+        })
+    }
+}
+
+/// Brackets are known to be balanced and unnested (`split_items`).
+fn parse_item(text: &str) -> Result<Item<'_>, NodeSetError> {
+    let mut segments = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let close = rest[open..]
+            .find(']')
+            .map(|i| open + i)
+            .ok_or_else(|| unbalanced(text))?;
+        if open > 0 {
+            segments.push(Segment::Literal(&rest[..open]));
+        }
+        let ranges = rest[open + 1..close]
+            .split(',')
+            .map(parse_range)
+            .collect::<Result<Vec<_>, _>>()?;
+        segments.push(Segment::Ranges(ranges));
+        rest = &rest[close + 1..];
+    }
+    if !rest.is_empty() {
+        segments.push(Segment::Literal(rest));
+    }
+    Ok(Item { text, segments })
+}
+
+/// `N`, `A-B` or `A-B/STEP`, whitespace around numbers allowed.
+fn parse_range(spec: &str) -> Result<Range, NodeSetError> {
+    let err = |kind| NodeSetError::new(spec.trim(), kind);
+    if spec.trim().is_empty() {
+        return Err(err(NodeSetErrorKind::EmptyRange));
+    }
+    let (bounds, step) = match spec.split_once('/') {
+        Some((bounds, step)) => (bounds, Some(step)),
+        None => (spec, None),
+    };
+    let (lo, hi) = match (bounds.split_once('-'), step) {
+        (Some((lo, hi)), _) => (lo.trim(), hi.trim()),
+        (None, None) => (bounds.trim(), bounds.trim()),
+        (None, Some(_)) => return Err(err(NodeSetErrorKind::StepWithoutRange)),
+    };
+    let start = parse_number(lo).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?;
+    let end = parse_number(hi).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?;
+    let step = match step {
+        Some(s) => parse_number(s.trim()).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?,
+        None => 1,
+    };
+    if (is_padded(lo) || is_padded(hi)) && lo.len() != hi.len() {
+        return Err(err(NodeSetErrorKind::PaddingMismatch));
+    }
+    if start > end {
+        return Err(err(NodeSetErrorKind::ReversedRange));
+    }
+    if step == 0 {
+        return Err(err(NodeSetErrorKind::ZeroStep));
+    }
+    let width = if is_padded(lo) { lo.len() } else { 0 };
+    Ok(Range {
+        start,
+        end,
+        step,
+        width,
+    })
+}
+
+/// Plain ASCII digits only: no sign, no `_`, fits in a `u64`.
+fn parse_number(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+impl Item<'_> {
+    /// Number of names, or `None` if it does not even fit in a `usize`.
+    fn count(&self) -> Option<usize> {
+        self.segments.iter().try_fold(1usize, |acc, segment| {
+            let n = match segment {
+                Segment::Literal(_) => 1,
+                Segment::Ranges(ranges) => ranges.iter().try_fold(0usize, |sum, r| {
+                    sum.checked_add(usize::try_from(r.len()?).ok()?)
+                })?,
+            };
+            acc.checked_mul(n)
+        })
+    }
+
+    /// Cartesian product over the segments, leftmost slowest.
+    fn expand_into(&self, out: &mut Vec<String>) {
+        let mut names = vec![String::new()];
+        for segment in &self.segments {
+            names = match segment {
+                Segment::Literal(text) => names
+                    .into_iter()
+                    .map(|mut name| {
+                        name.push_str(text);
+                        name
+                    })
+                    .collect(),
+                Segment::Ranges(ranges) => names
+                    .iter()
+                    .flat_map(|name| {
+                        ranges.iter().flat_map(move |r| {
+                            r.values()
+                                .map(move |v| format!("{name}{v:0width$}", width = r.width))
+                        })
+                    })
+                    .collect(),
+            };
+        }
+        out.extend(names);
+    }
+}
+
+/// Drop later duplicates (`web[1-3],web2`) without cloning the names.
+fn dedup_keep_order(names: Vec<String>) -> Vec<String> {
+    let keep: Vec<bool> = {
+        let mut seen = HashSet::with_capacity(names.len());
+        names.iter().map(|n| seen.insert(n.as_str())).collect()
+    };
+    names
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(name, keep)| keep.then_some(name))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exp(p: &str) -> Vec<String> {
+        match expand(p) {
+            Ok(v) => v,
+            Err(e) => panic!("{p:?}: {e}"),
+        }
+    }
+
+    fn kind(p: &str) -> NodeSetErrorKind {
+        match expand(p) {
+            Ok(v) => panic!("{p:?} expanded to {v:?}"),
+            Err(e) => e.kind,
+        }
+    }
+
+    #[test]
+    fn split_index_uses_last_digit_run() {
+        assert_eq!(split_index("rack1node05"), Some(("rack1node", "05", "")));
+        assert_eq!(split_index("n5-ib"), Some(("n", "5", "-ib")));
+        assert_eq!(split_index("42"), Some(("", "42", "")));
+        assert_eq!(split_index("web"), None);
+        assert_eq!(split_index("n99999999999999999999"), None);
+    }
+
+    #[test]
+    fn fold_examples() {
+        assert_eq!(fold(["web01", "web02", "web03", "web07"]), "web[01-03,07]");
+        assert_eq!(fold(["n1", "n2", "n10"]), "n[1-2,10]");
+        assert_eq!(fold(["web01"]), "web01");
+        assert_eq!(fold(["n01", "n1"]), "n[1,01]");
+        assert_eq!(fold(["n08", "n09", "n10", "n9"]), "n[9,08-10]");
+        assert_eq!(fold(["b", "a", "a"]), "a,b");
+        assert_eq!(fold(["rack1node05", "rack1node06"]), "rack1node[05-06]");
+        assert_eq!(fold(["n1-ib", "n2-ib", "n1"]), "n1,n[1-2]-ib");
+        assert_eq!(fold(["web", "web1", "web2"]), "web,web[1-2]");
+        assert_eq!(fold([""]), "");
+        assert_eq!(fold(Vec::<&str>::new()), "");
+    }
+
+    #[test]
+    fn expand_examples() {
+        assert_eq!(
+            exp("node[01-03,15]"),
+            ["node01", "node02", "node03", "node15"]
+        );
+        assert_eq!(exp("n[1-9/2]"), ["n1", "n3", "n5", "n7", "n9"]);
+        assert_eq!(exp("n[08-11]"), ["n08", "n09", "n10", "n11"]);
+        assert_eq!(exp("n[8-11]"), ["n8", "n9", "n10", "n11"]);
+        assert_eq!(
+            exp("rack[1-2]node[01-02]"),
+            ["rack1node01", "rack1node02", "rack2node01", "rack2node02"]
+        );
+        assert_eq!(exp("a, b ,c[1]-x"), ["a", "b", "c1-x"]);
+        assert_eq!(exp("n[1-3],n2"), ["n1", "n2", "n3"]);
+        assert_eq!(exp("[1-2]"), ["1", "2"]);
+        assert_eq!(exp(""), Vec::<String>::new());
+        assert_eq!(exp("a,,b,"), ["a", "b"]);
+        assert_eq!(exp("n[ 1 - 2 ]"), ["n1", "n2"]);
+        assert_eq!(exp("n[18446744073709551615]"), ["n18446744073709551615"]);
+    }
+
+    #[test]
+    fn expand_errors() {
+        use NodeSetErrorKind::*;
+        assert_eq!(kind("web[1-3"), UnbalancedBracket);
+        assert_eq!(kind("web1-3]"), UnbalancedBracket);
+        assert_eq!(kind("web[[1]]"), UnbalancedBracket);
+        assert_eq!(kind("web[]"), EmptyRange);
+        assert_eq!(kind("web[1,]"), EmptyRange);
+        assert_eq!(kind("web[9-1]"), ReversedRange);
+        assert_eq!(kind("web[a-3]"), BadNumber);
+        assert_eq!(kind("web[1-2-3]"), BadNumber);
+        assert_eq!(kind("web[-1]"), BadNumber);
+        assert_eq!(kind("web[99999999999999999999]"), BadNumber);
+        assert_eq!(kind("web[1-9/0]"), ZeroStep);
+        assert_eq!(kind("web[5/2]"), StepWithoutRange);
+        assert_eq!(kind("web[08-100]"), PaddingMismatch);
+        assert_eq!(kind("web[1-10000001]"), TooLarge);
+        assert_eq!(kind("a[1-4000],b[1-4000]c[1-4000]"), TooLarge);
+        assert_eq!(kind("n[0-18446744073709551615]"), TooLarge);
+    }
+
+    #[test]
+    fn errors_name_the_part() {
+        let err = expand("ok[1-2],web[9-1]").err();
+        assert_eq!(
+            err.map(|e| e.to_string()),
+            Some("invalid node set \"9-1\": range start is greater than its end".into())
+        );
+        let err = expand("ok,web[1-3,db").err();
+        assert_eq!(err.map(|e| e.part), Some("web[1-3".into()));
+    }
+
+    #[test]
+    fn large_step_does_not_overflow() {
+        assert_eq!(
+            exp("n[18446744073709551614-18446744073709551615/7]"),
+            ["n18446744073709551614"]
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! Turns what the executor learns into store records: the execution's history row,
+//! each node's result and one journal entry per affected node (seeds 11.1, 11.7,
+//! 11.10–11.11). Output is stored in full in debug mode, summarised otherwise.
+
+use super::ExecutionState;
+use super::ids::now_millis;
+use super::result::{ExecutionStatus, NodeResult};
+use crate::store::{
+    EntryType, ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode,
+};
+
+pub(crate) fn execution_record(state: &ExecutionState, status: ExecutionStatus) -> ExecutionRecord {
+    let (ok, failed) = state.counts();
+    let finished = status.is_terminal().then(now_millis);
+    ExecutionRecord {
+        id: state.id.0.clone(),
+        kind: "command".into(),
+        action: state.request.command.clone(),
+        target_expr: state.request.targets.clone(),
+        nodes: state.nodes.iter().map(|n| n.name.clone()).collect(),
+        user: state.context.user.clone(),
+        correlation_id: state.context.correlation_id.clone(),
+        status: status.as_str().into(),
+        started_at: state.started_at,
+        finished_at: finished,
+        duration_ms: finished.map(|f| f - state.started_at),
+        success_count: ok as i64,
+        failed_count: failed as i64,
+        options: serde_json::to_value(&state.request.options).unwrap_or_default(),
+        error: None,
+        owner_pid: std::process::id() as i64,
+        owner_start_time: crate::store::process_start_time(std::process::id() as i64)
+            .unwrap_or(0),
+    }
+}
+
+pub(crate) fn node_record(state: &ExecutionState, r: &NodeResult, started_at: i64) -> NodeResultRecord {
+    NodeResultRecord {
+        execution_id: state.id.0.clone(),
+        node: r.node.clone(),
+        status: r.status.as_str().into(),
+        exit_code: r.exit_code,
+        signal: r.signal,
+        started_at,
+        finished_at: started_at + r.duration.as_millis() as i64,
+        duration_ms: r.duration.as_millis() as i64,
+        attempts: r.attempts as i64,
+        error_category: r.error.as_ref().map(|e| e.category.as_str().to_string()),
+        error: r.error.as_ref().map(|e| e.reason.clone()),
+        output_mode: if state.request.options.debug {
+            OutputMode::Full
+        } else {
+            OutputMode::Summary
+        },
+        stdout: r.stdout.clone(),
+        stderr: r.stderr.clone(),
+        stdout_bytes: r.stdout_bytes as i64,
+        stderr_bytes: r.stderr_bytes as i64,
+        data: None,
+    }
+}
+
+pub(crate) fn node_journal_entry(state: &ExecutionState, r: &NodeResult) -> JournalEntry {
+    JournalEntry {
+        id: 0,
+        node: r.node.clone(),
+        entry_type: EntryType::Execution,
+        timestamp: now_millis(),
+        user: state.context.user.clone(),
+        action: state.request.command.clone(),
+        status: Some(r.status.as_str().into()),
+        execution_id: Some(state.id.0.clone()),
+        details: serde_json::json!({
+            "exit_code": r.exit_code,
+            "duration_ms": r.duration.as_millis() as u64,
+            "attempts": r.attempts,
+            "error": r.error.as_ref().map(|e| e.to_string()),
+            "correlation_id": state.context.correlation_id,
+        }),
+    }
+}

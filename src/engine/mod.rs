@@ -1,0 +1,280 @@
+//! The engine: runs requests over nodes in tokio background tasks and reports what
+//! happens as [`EngineEvent`]s. Front ends hold a cheap-`Clone` [`Engine`] handle,
+//! send requests, subscribe to events and read snapshots; nothing here knows about
+//! terminals.
+
+pub mod duration;
+pub mod error;
+pub mod event;
+mod executor;
+pub mod ids;
+pub mod inventory;
+mod journal;
+pub mod output;
+pub mod rbac;
+pub mod request;
+pub mod resilience;
+pub mod result;
+mod state;
+pub mod transport;
+
+pub use error::{EngineError, ErrorCategory, FieldError, NodeError};
+pub use event::{EngineEvent, StreamItem};
+pub use ids::ExecutionId;
+pub use inventory::{Inventory, Node};
+pub use request::{Backoff, ExecutionContext, ExecutionOptions, ExecutionRequest, Mode};
+pub use result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
+pub use state::{ExecutionSnapshot, NodeSnapshot};
+
+use crate::store::{JournalEntry, Stream, StoreWriter, WriteOp};
+use output::RingRead;
+use rbac::{AllowAll, Authorizer};
+use state::ExecutionState;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::{Semaphore, broadcast, mpsc};
+use transport::TransportRegistry;
+
+/// Engine-wide limits and sizes.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Most node-runs at once across all executions.
+    pub max_concurrency: usize,
+    /// Bytes kept per node per stream for live views and summaries.
+    pub ring_capacity: usize,
+    /// Lines kept at each end of a summarised output.
+    pub summary_lines: usize,
+    /// Broadcast buffer; a subscriber that falls further behind is told it lagged.
+    pub event_capacity: usize,
+    /// Finished executions kept in memory for snapshots (older ones: the store).
+    pub keep_finished: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            max_concurrency: 512,
+            ring_capacity: 1 << 20,
+            summary_lines: 20,
+            event_capacity: 8192,
+            keep_finished: 64,
+        }
+    }
+}
+
+/// Cheap handle to the running engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+pub(crate) struct EngineInner {
+    config: EngineConfig,
+    inventory: RwLock<Arc<Inventory>>,
+    transports: TransportRegistry,
+    authorizer: Arc<dyn Authorizer>,
+    events: broadcast::Sender<EngineEvent>,
+    executions: Mutex<HashMap<ExecutionId, Arc<ExecutionState>>>,
+    slots: Arc<Semaphore>,
+    store: Option<StoreWriter>,
+}
+
+impl Engine {
+    pub fn new(
+        config: EngineConfig,
+        inventory: Inventory,
+        transports: TransportRegistry,
+        store: Option<StoreWriter>,
+    ) -> Engine {
+        let (events, _) = broadcast::channel(config.event_capacity.max(16));
+        Engine {
+            inner: Arc::new(EngineInner {
+                slots: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
+                config,
+                inventory: RwLock::new(Arc::new(inventory)),
+                transports,
+                authorizer: Arc::new(AllowAll),
+                events,
+                executions: Mutex::new(HashMap::new()),
+                store,
+            }),
+        }
+    }
+
+    /// Replaces the authorisation policy (before the handle is shared).
+    pub fn with_authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> Engine {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.authorizer = authorizer;
+        }
+        self
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn inventory(&self) -> Arc<Inventory> {
+        self.inner
+            .inventory
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_inventory(&self, inventory: Inventory) {
+        *self
+            .inner
+            .inventory
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(inventory);
+    }
+
+    pub fn transports(&self) -> &TransportRegistry {
+        &self.inner.transports
+    }
+
+    /// Validates, authorises and starts a request; returns its id at once (async
+    /// mode, seeds property 3).
+    pub async fn submit(
+        &self,
+        request: ExecutionRequest,
+        context: ExecutionContext,
+    ) -> Result<ExecutionId, EngineError> {
+        executor::start(&self.inner, request, context, None).await
+    }
+
+    /// Like `submit`, plus a lossless stream of this execution's events and output
+    /// for headless consumers. The stream applies backpressure: read it.
+    pub async fn submit_streaming(
+        &self,
+        request: ExecutionRequest,
+        context: ExecutionContext,
+        buffer: usize,
+    ) -> Result<(ExecutionId, mpsc::Receiver<StreamItem>), EngineError> {
+        let (tx, rx) = mpsc::channel(buffer.max(1));
+        let id = executor::start(&self.inner, request, context, Some(tx)).await?;
+        Ok((id, rx))
+    }
+
+    /// Runs a request to the end (sync mode, seeds property 2).
+    pub async fn run(
+        &self,
+        request: ExecutionRequest,
+        context: ExecutionContext,
+    ) -> Result<Arc<ExecutionResult>, EngineError> {
+        let id = self.submit(request, context).await?;
+        self.wait(&id).await
+    }
+
+    /// Waits for an execution this engine runs or ran recently.
+    pub async fn wait(&self, id: &ExecutionId) -> Result<Arc<ExecutionResult>, EngineError> {
+        let state = self.state(id)?;
+        let mut rx = state.result.subscribe();
+        loop {
+            if let Some(r) = rx.borrow_and_update().clone() {
+                return Ok(r);
+            }
+            if rx.changed().await.is_err() {
+                return Err(EngineError::ShutDown);
+            }
+        }
+    }
+
+    /// Stops every node of the execution: running ones are terminated, pending ones
+    /// never start (seeds property 54).
+    pub fn cancel(&self, id: &ExecutionId) -> Result<(), EngineError> {
+        self.state(id)?.request_cancel();
+        Ok(())
+    }
+
+    pub fn snapshot(&self, id: &ExecutionId) -> Option<ExecutionSnapshot> {
+        self.state(id).ok().map(|s| s.snapshot())
+    }
+
+    /// Running and recently finished executions, oldest first.
+    pub fn executions(&self) -> Vec<ExecutionSnapshot> {
+        let map = self.inner.lock_executions();
+        let mut v: Vec<_> = map.values().map(|s| s.snapshot()).collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    /// New bytes of one node's stream since `since`, and re-arms its output event.
+    pub fn read_output(
+        &self,
+        id: &ExecutionId,
+        node: &str,
+        stream: Stream,
+        since: u64,
+    ) -> Option<RingRead> {
+        let state = self.state(id).ok()?;
+        let out = state.output(node)?;
+        let mut guard = out.lock();
+        guard.mark_seen();
+        Some(guard.stream(stream).ring.read_since(since))
+    }
+
+    /// Writes a journal entry (manual notes, events) and announces it.
+    pub async fn append_journal(&self, entry: JournalEntry) -> Result<(), EngineError> {
+        let node = entry.node.clone();
+        let entry_type = entry.entry_type;
+        if let Some(store) = &self.inner.store {
+            store.send(WriteOp::Journal(entry)).await?;
+        }
+        let _ = self.inner.events.send(EngineEvent::JournalAppended {
+            node,
+            entry_type,
+            execution: None,
+        });
+        Ok(())
+    }
+
+    /// Waits until every record sent so far is committed.
+    pub async fn flush(&self) -> Result<(), EngineError> {
+        if let Some(store) = &self.inner.store {
+            store.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Cancels what runs, waits for it, closes transports and flushes the store.
+    pub async fn shutdown(&self) -> Result<(), EngineError> {
+        let running: Vec<Arc<ExecutionState>> =
+            self.inner.lock_executions().values().cloned().collect();
+        for s in &running {
+            s.request_cancel();
+        }
+        for s in running {
+            let _ = self.wait(&s.id).await;
+        }
+        for t in self.inner.transports.all() {
+            t.shutdown().await;
+        }
+        self.flush().await
+    }
+
+    fn state(&self, id: &ExecutionId) -> Result<Arc<ExecutionState>, EngineError> {
+        self.inner
+            .lock_executions()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| EngineError::UnknownExecution(id.0.clone()))
+    }
+}
+
+impl EngineInner {
+    fn lock_executions(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<ExecutionId, Arc<ExecutionState>>> {
+        self.executions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends a record to the store, waiting for room (backpressure, never loss).
+    async fn record(&self, op: WriteOp) {
+        if let Some(store) = &self.store
+            && let Err(e) = store.send(op).await
+        {
+            tracing::error!("store write failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Outcomes: per node and per execution, and how the overall status is derived.
+
+use super::error::NodeError;
+use super::ids::ExecutionId;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Life of one node within an execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeStatus {
+    Pending,
+    Running,
+    Success,
+    Failed,
+    Timeout,
+    Cancelled,
+}
+
+impl NodeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeStatus::Pending => "pending",
+            NodeStatus::Running => "running",
+            NodeStatus::Success => "success",
+            NodeStatus::Failed => "failed",
+            NodeStatus::Timeout => "timeout",
+            NodeStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn is_finished(self) -> bool {
+        !matches!(self, NodeStatus::Pending | NodeStatus::Running)
+    }
+}
+
+/// Life of an execution: queued → running → one terminal state (seeds property 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutionStatus {
+    Queued,
+    Running,
+    Success,
+    Failed,
+    Partial,
+    Timeout,
+    Cancelled,
+    Interrupted,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Queued => "queued",
+            ExecutionStatus::Running => "running",
+            ExecutionStatus::Success => "success",
+            ExecutionStatus::Failed => "failed",
+            ExecutionStatus::Partial => "partial",
+            ExecutionStatus::Timeout => "timeout",
+            ExecutionStatus::Cancelled => "cancelled",
+            ExecutionStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ExecutionStatus> {
+        use ExecutionStatus::*;
+        [
+            Queued,
+            Running,
+            Success,
+            Failed,
+            Partial,
+            Timeout,
+            Cancelled,
+            Interrupted,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, ExecutionStatus::Queued | ExecutionStatus::Running)
+    }
+
+    /// The overall status from the node statuses (seeds properties 45–46): all
+    /// succeeded → success; a cancel → cancelled; every node timed out → timeout;
+    /// some succeeded and some not → partial; none succeeded → failed.
+    pub fn from_nodes(statuses: &[NodeStatus], cancel_requested: bool) -> ExecutionStatus {
+        let ok = statuses
+            .iter()
+            .filter(|s| **s == NodeStatus::Success)
+            .count();
+        if cancel_requested && statuses.iter().any(|s| *s == NodeStatus::Cancelled) {
+            return ExecutionStatus::Cancelled;
+        }
+        if ok == statuses.len() {
+            ExecutionStatus::Success
+        } else if statuses.iter().all(|s| *s == NodeStatus::Timeout) {
+            ExecutionStatus::Timeout
+        } else if ok > 0 {
+            ExecutionStatus::Partial
+        } else {
+            ExecutionStatus::Failed
+        }
+    }
+}
+
+/// Counts behind progress gauges (seeds property 11).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub total: usize,
+    /// Finished with success.
+    pub completed: usize,
+    /// Finished without success (failed, timeout, cancelled).
+    pub failed: usize,
+    pub running: usize,
+}
+
+impl Progress {
+    pub fn finished(&self) -> usize {
+        self.completed + self.failed
+    }
+}
+
+/// What one node did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeResult {
+    pub node: String,
+    pub status: NodeStatus,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub duration: Duration,
+    pub attempts: u32,
+    pub error: Option<NodeError>,
+    /// Full text in debug mode (when it fit in memory), else a head/tail summary.
+    pub stdout: String,
+    pub stderr: String,
+    pub stdout_bytes: u64,
+    pub stderr_bytes: u64,
+    /// True when `stdout`/`stderr` hold every byte the node printed.
+    pub output_complete: bool,
+}
+
+/// What a whole execution did; nodes in target order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionResult {
+    pub id: ExecutionId,
+    pub status: ExecutionStatus,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub duration: Duration,
+    pub nodes: Vec<NodeResult>,
+}
+
+impl ExecutionResult {
+    pub fn node(&self, name: &str) -> Option<&NodeResult> {
+        self.nodes.iter().find(|n| n.node == name)
+    }
+
+    /// Highest remote exit code, for `--max-exit` (clush -S). A node with no exit
+    /// code (timeout, connection failure, signal) counts as 255, like ssh.
+    pub fn max_exit_code(&self) -> i32 {
+        self.nodes
+            .iter()
+            .map(|n| match (n.status, n.exit_code) {
+                (NodeStatus::Success, _) => 0,
+                (_, Some(c)) => c,
+                _ => 255,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}

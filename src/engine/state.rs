@@ -1,0 +1,231 @@
+//! Live state of one execution, shared between its tasks and readers. Readers get
+//! owned snapshots; they never hold a lock across an await.
+
+use super::error::NodeError;
+use super::event::{EngineEvent, StreamItem};
+use super::ids::ExecutionId;
+use super::inventory::Node;
+use super::output::SharedOutput;
+use super::request::{ExecutionContext, ExecutionRequest};
+use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+/// What is known of one node right now.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeLive {
+    pub status: NodeStatus,
+    pub exit_code: Option<i32>,
+    pub started: Option<Instant>,
+    pub duration: Option<Duration>,
+    pub attempts: u32,
+    pub error: Option<NodeError>,
+}
+
+pub(crate) struct NodeSlot {
+    pub output: SharedOutput,
+    pub live: Mutex<NodeLive>,
+    /// Set once, when the node finishes.
+    pub result: Mutex<Option<NodeResult>>,
+}
+
+pub(crate) struct ExecutionState {
+    pub id: ExecutionId,
+    pub request: ExecutionRequest,
+    pub context: ExecutionContext,
+    pub nodes: Vec<Arc<Node>>,
+    pub started_at: i64,
+    started: Instant,
+    pub slots: Vec<NodeSlot>,
+    status: Mutex<ExecutionStatus>,
+    pub cancel: CancellationToken,
+    cancel_requested: AtomicBool,
+    pub result: watch::Sender<Option<Arc<ExecutionResult>>>,
+    pub tap: Option<mpsc::Sender<StreamItem>>,
+}
+
+/// Read-only view of an execution for front ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionSnapshot {
+    pub id: ExecutionId,
+    pub action: String,
+    pub targets: String,
+    pub user: String,
+    pub status: ExecutionStatus,
+    pub started_at: i64,
+    pub elapsed: Duration,
+    pub progress: Progress,
+    pub nodes: Vec<NodeSnapshot>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeSnapshot {
+    pub name: String,
+    pub status: NodeStatus,
+    pub exit_code: Option<i32>,
+    pub duration: Option<Duration>,
+    pub attempts: u32,
+    pub error: Option<NodeError>,
+    pub stdout_bytes: u64,
+    pub stderr_bytes: u64,
+    /// Hashes of everything printed so far, for folding identical outputs.
+    pub stdout_hash: u64,
+    pub stderr_hash: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ExecutionState {
+    pub fn new(
+        id: ExecutionId,
+        request: ExecutionRequest,
+        context: ExecutionContext,
+        nodes: Vec<Arc<Node>>,
+        ring_capacity: usize,
+        tap: Option<mpsc::Sender<StreamItem>>,
+    ) -> ExecutionState {
+        let slots = nodes
+            .iter()
+            .map(|_| NodeSlot {
+                output: SharedOutput::new(ring_capacity),
+                live: Mutex::new(NodeLive {
+                    status: NodeStatus::Pending,
+                    exit_code: None,
+                    started: None,
+                    duration: None,
+                    attempts: 0,
+                    error: None,
+                }),
+                result: Mutex::new(None),
+            })
+            .collect();
+        ExecutionState {
+            id,
+            request,
+            context,
+            nodes,
+            started_at: super::ids::now_millis(),
+            started: Instant::now(),
+            slots,
+            status: Mutex::new(ExecutionStatus::Queued),
+            cancel: CancellationToken::new(),
+            cancel_requested: AtomicBool::new(false),
+            result: watch::channel(None).0,
+            tap,
+        }
+    }
+
+    pub fn status(&self) -> ExecutionStatus {
+        *lock(&self.status)
+    }
+
+    pub fn set_status(&self, s: ExecutionStatus) {
+        *lock(&self.status) = s;
+    }
+
+    pub fn request_cancel(&self) {
+        self.cancel_requested.store(true, Ordering::SeqCst);
+        self.cancel.cancel();
+    }
+
+    pub fn cancel_requested(&self) -> bool {
+        self.cancel_requested.load(Ordering::SeqCst)
+    }
+
+    pub fn live(&self, idx: usize) -> MutexGuard<'_, NodeLive> {
+        lock(&self.slots[idx].live)
+    }
+
+    pub fn set_result(&self, idx: usize, result: NodeResult) {
+        *lock(&self.slots[idx].result) = Some(result);
+    }
+
+    /// Results of every node, in target order (all set once the execution ended).
+    pub fn results(&self) -> Vec<NodeResult> {
+        self.slots
+            .iter()
+            .filter_map(|s| lock(&s.result).clone())
+            .collect()
+    }
+
+    pub fn output(&self, node: &str) -> Option<&SharedOutput> {
+        let idx = self.nodes.iter().position(|n| n.name == node)?;
+        Some(&self.slots[idx].output)
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    pub fn progress(&self) -> Progress {
+        let mut p = Progress {
+            total: self.nodes.len(),
+            ..Progress::default()
+        };
+        for slot in &self.slots {
+            match lock(&slot.live).status {
+                NodeStatus::Success => p.completed += 1,
+                NodeStatus::Running => p.running += 1,
+                NodeStatus::Pending => {}
+                _ => p.failed += 1,
+            }
+        }
+        p
+    }
+
+    /// (succeeded, did not succeed) among finished nodes.
+    pub fn counts(&self) -> (usize, usize) {
+        let p = self.progress();
+        (p.completed, p.failed)
+    }
+
+    /// Sends an event to every subscriber and, losslessly, to this execution's tap.
+    pub async fn emit(&self, events: &broadcast::Sender<EngineEvent>, event: EngineEvent) {
+        let _ = events.send(event.clone());
+        if let Some(tap) = &self.tap {
+            let _ = tap.send(StreamItem::Event(event)).await;
+        }
+    }
+
+    pub fn snapshot(&self) -> ExecutionSnapshot {
+        let nodes = self
+            .nodes
+            .iter()
+            .zip(&self.slots)
+            .map(|(node, slot)| {
+                let live = lock(&slot.live).clone();
+                let out = slot.output.lock();
+                NodeSnapshot {
+                    name: node.name.clone(),
+                    status: live.status,
+                    exit_code: live.exit_code,
+                    duration: live
+                        .duration
+                        .or_else(|| live.started.map(|s| s.elapsed())),
+                    attempts: live.attempts,
+                    error: live.error,
+                    stdout_bytes: out.stdout.ring.total(),
+                    stderr_bytes: out.stderr.ring.total(),
+                    stdout_hash: out.stdout.hash.value(),
+                    stderr_hash: out.stderr.hash.value(),
+                }
+            })
+            .collect();
+        ExecutionSnapshot {
+            id: self.id.clone(),
+            action: self.request.command.clone(),
+            targets: self.request.targets.clone(),
+            user: self.context.user.clone(),
+            status: self.status(),
+            started_at: self.started_at,
+            elapsed: self.elapsed(),
+            progress: self.progress(),
+            nodes,
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! drover's entry point: parse flags, prepare state and logging, start the engine,
+//! hand over to the console or the batch runner, and return a documented exit code.
+
+use clap::Parser;
+use drover::app::{self, exit, setup};
+use drover::cli::Cli;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("drover: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILED);
+        }
+    };
+    ExitCode::from(runtime.block_on(run(cli)))
+}
+
+async fn run(cli: Cli) -> u8 {
+    let state_dir = match setup::state_dir(&cli.global).and_then(|d| {
+        setup::prepare_state_dir(&d)?;
+        Ok(d)
+    }) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("drover: {e:#}");
+            return exit::USAGE;
+        }
+    };
+    let config = match setup::load_config(&cli.global) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("drover: {e:#}");
+            return exit::USAGE;
+        }
+    };
+    let _log_guard = match setup::init_logging(&state_dir, &config.logging.level) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("drover: {e:#}");
+            return exit::USAGE;
+        }
+    };
+    let rt = match setup::start(&cli.global, config, state_dir) {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("start-up failed: {e:#}");
+            eprintln!("drover: {e:#}");
+            return exit::USAGE;
+        }
+    };
+    let code = match &cli.command {
+        Some(command) => app::batch::dispatch(command, &rt).await,
+        None if cli.global.batch => {
+            eprintln!("drover: --batch needs a subcommand (run, history, journal, metrics)");
+            exit::USAGE
+        }
+        None => app::tui::run(&rt).await,
+    };
+    if let Err(e) = rt.engine.shutdown().await {
+        eprintln!("drover: shutting down: {e}");
+    }
+    let store = rt.store.clone();
+    match tokio::task::spawn_blocking(move || store.close()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("drover: closing history: {e}"),
+        Err(e) => eprintln!("drover: closing history: {e}"),
+    }
+    code
+}

@@ -1,0 +1,34 @@
+//! Opening a connection with the settings every store connection needs.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::error::StoreError;
+
+/// How long a connection waits for another one's write lock before giving up.
+/// Long enough to ride out a large batch commit or a prune on another connection.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens (creating if needed) the database at `path` and applies the pragmas:
+/// WAL so readers never block the writer, `synchronous=NORMAL` because WAL keeps that
+/// crash-safe at a fraction of the fsyncs, and foreign keys so deleting an execution
+/// takes its node results, targets and output chunks with it.
+pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let conn = Connection::open(path).map_err(open_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(open_err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(path = %path.display(), %mode, "store database is not in WAL mode");
+    }
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        .map_err(open_err)?;
+    Ok(conn)
+}

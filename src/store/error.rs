@@ -1,0 +1,67 @@
+//! The store's one error type. Every variant says which file or thing failed and why,
+//! because these messages end up in the console's status line with no other context.
+
+use std::path::PathBuf;
+
+/// Everything the store can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be opened or configured.
+    #[error("cannot open store database {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// A schema migration failed; the whole migration was rolled back.
+    #[error("cannot migrate store database {} to schema version {version}: {source}", path.display())]
+    Migration {
+        path: PathBuf,
+        version: i64,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// The file was written by a newer drover; refusing to touch it.
+    #[error(
+        "store database {} has schema version {found}, newer than the {supported} this drover understands",
+        path.display()
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    /// Any other SQLite failure.
+    #[error("store database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    /// The writer thread is gone (the store was closed), so the write was not recorded.
+    #[error("store writer is closed; the write was not recorded")]
+    Closed,
+
+    /// The writer thread could not be started.
+    #[error("cannot start the store writer thread: {0}")]
+    WriterSpawn(#[source] std::io::Error),
+
+    /// The writer thread panicked; writes after the panic were lost.
+    #[error("the store writer thread panicked")]
+    WriterPanicked,
+
+    /// Queued writes could not be committed (after one retry), or some were rejected.
+    #[error("{ops} queued store write(s) could not be committed: {reason}")]
+    WriteFailed { ops: usize, reason: String },
+
+    /// An execution id prefix matches more than one execution.
+    #[error("execution id prefix '{prefix}' is ambiguous: it matches {}", candidates.join(", "))]
+    Ambiguous {
+        prefix: String,
+        candidates: Vec<String>,
+    },
+
+    /// A stored value could not be decoded (bad JSON, unknown enum name).
+    #[error("corrupt {what} in store: {reason}")]
+    Corrupt { what: String, reason: String },
+}

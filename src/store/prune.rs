@@ -1,0 +1,42 @@
+//! Retention: dropping old history and journal entries.
+
+use rusqlite::TransactionBehavior;
+
+use super::Store;
+use super::connection;
+use super::error::StoreError;
+use super::records::Millis;
+
+/// What a prune removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    pub executions: usize,
+    pub journal_entries: usize,
+}
+
+impl Store {
+    /// Deletes executions that started before `older_than` (with their node results,
+    /// targets and output chunks, by cascade) and journal entries stamped before it.
+    ///
+    /// Executions still `queued` or `running` are kept whatever their age: deleting
+    /// them would make the live engine's next writes for them fail.
+    ///
+    /// Runs on a short-lived connection in one IMMEDIATE transaction, so a long prune
+    /// neither holds the read connection (history stays responsive) nor interleaves
+    /// with a half-written batch.
+    pub fn prune(&self, older_than: Millis) -> Result<PruneReport, StoreError> {
+        let mut conn = connection::open(self.path())?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let executions = tx.execute(
+            "DELETE FROM executions
+             WHERE started_at < ?1 AND status NOT IN ('queued', 'running')",
+            [older_than],
+        )?;
+        let journal_entries = tx.execute("DELETE FROM journal WHERE ts < ?1", [older_than])?;
+        tx.commit()?;
+        Ok(PruneReport {
+            executions,
+            journal_entries,
+        })
+    }
+}

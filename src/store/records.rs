@@ -1,0 +1,177 @@
+//! Plain records the store reads and writes. The engine converts its own types into
+//! these, so the store never depends on engine internals.
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch; the store's only time type.
+pub type Millis = i64;
+
+/// One execution (a command or task over many nodes) as history knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    pub id: String,
+    /// `command`, `task`, `plan-step`, ...
+    pub kind: String,
+    /// The command text or task name (secrets already redacted by the engine).
+    pub action: String,
+    /// The target expression as the user typed it.
+    pub target_expr: String,
+    /// The resolved node names.
+    pub nodes: Vec<String>,
+    pub user: String,
+    pub correlation_id: String,
+    /// queued | running | success | failed | partial | timeout | cancelled | interrupted
+    pub status: String,
+    pub started_at: Millis,
+    pub finished_at: Option<Millis>,
+    pub duration_ms: Option<i64>,
+    pub success_count: i64,
+    pub failed_count: i64,
+    /// Request options as JSON (timeout, fanout, mode, retries, debug, ...).
+    pub options: serde_json::Value,
+    pub error: Option<String>,
+    /// Process that ran it: used at start-up to tell a crashed run from a live one.
+    pub owner_pid: i64,
+    pub owner_start_time: i64,
+}
+
+/// How a node's output was kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputMode {
+    /// Debug mode: every byte, also in `output_chunks`.
+    Full,
+    /// Normal mode: first and last lines plus byte counts.
+    Summary,
+}
+
+/// One node's result within an execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeResultRecord {
+    pub execution_id: String,
+    pub node: String,
+    /// success | failed | timeout | cancelled | interrupted
+    pub status: String,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub started_at: Millis,
+    pub finished_at: Millis,
+    pub duration_ms: i64,
+    pub attempts: i64,
+    /// Validation | Authorization | Timeout | Connection | Execution | Plugin | QueueFull | CircuitOpen
+    pub error_category: Option<String>,
+    pub error: Option<String>,
+    pub output_mode: OutputMode,
+    /// Summary or full text (lossy UTF-8) per stream.
+    pub stdout: String,
+    pub stderr: String,
+    pub stdout_bytes: i64,
+    pub stderr_bytes: i64,
+    /// Result data a task printed as JSON, if any.
+    pub data: Option<serde_json::Value>,
+}
+
+/// Journal entry types (seeds requirement 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryType {
+    Execution,
+    Task,
+    Package,
+    Provisioning,
+    Event,
+    Manual,
+}
+
+impl EntryType {
+    pub const ALL: [EntryType; 6] = [
+        EntryType::Execution,
+        EntryType::Task,
+        EntryType::Package,
+        EntryType::Provisioning,
+        EntryType::Event,
+        EntryType::Manual,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryType::Execution => "execution",
+            EntryType::Task => "task",
+            EntryType::Package => "package",
+            EntryType::Provisioning => "provisioning",
+            EntryType::Event => "event",
+            EntryType::Manual => "manual",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EntryType> {
+        EntryType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// One entry in a node's journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Assigned by the store; 0 before it is written.
+    pub id: i64,
+    pub node: String,
+    pub entry_type: EntryType,
+    pub timestamp: Millis,
+    pub user: String,
+    pub action: String,
+    pub status: Option<String>,
+    /// Links the entry to the execution that caused it.
+    pub execution_id: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// Filters for `history`; every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistoryFilter {
+    pub since: Option<Millis>,
+    pub until: Option<Millis>,
+    pub user: Option<String>,
+    /// A node name: executions that targeted it.
+    pub target: Option<String>,
+    pub status: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// Aggregates over executions that started in a time range.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub total_executions: i64,
+    /// Fraction of finished executions with status `success`, 0..=1.
+    pub success_rate: f64,
+    /// Mean duration in milliseconds of finished executions.
+    pub average_duration_ms: f64,
+    /// Total node-runs (targets) across the executions.
+    pub target_count: i64,
+    /// Fraction of node-runs that did not succeed, 0..=1.
+    pub error_rate: f64,
+}
+
+/// Which output stream a debug-mode chunk came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stream> {
+        match s {
+            "stdout" => Some(Stream::Stdout),
+            "stderr" => Some(Stream::Stderr),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Crash recovery: executions left `queued` or `running` by a drover process that no
+//! longer exists are marked `interrupted`, so history never shows a run as live forever.
+//!
+//! A process is identified by pid *and* start time: after a crash the pid may have been
+//! reused by an unrelated process, which must not be mistaken for the owner.
+
+use std::collections::BTreeSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, TransactionBehavior, params};
+
+use super::Store;
+use super::connection;
+use super::error::StoreError;
+use super::records::{EntryType, JournalEntry, Millis, NodeResultRecord, OutputMode};
+use super::rows;
+
+/// Start time of process `pid` in clock ticks since boot (field 22 of `/proc/<pid>/stat`),
+/// or `None` if there is no such process (or no procfs).
+pub fn process_start_time(pid: i64) -> Option<i64> {
+    if pid <= 0 {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 2 (the command name) is in parentheses and may itself contain spaces and
+    // parentheses, so count fields from the last ')'. The field after it is field 3.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(22 - 3)?.parse().ok()
+}
+
+/// True if `pid` exists and started at `start_time`, i.e. it is the same process.
+pub fn process_is_alive(pid: i64, start_time: i64) -> bool {
+    process_start_time(pid) == Some(start_time)
+}
+
+/// The current time in milliseconds since the Unix epoch.
+pub(crate) fn now_millis() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Why a recovered node has no real result; kept in its result and journal entry.
+const REASON: &str = "drover exited before this node finished";
+
+/// A leftover candidate read from `executions`.
+struct Unfinished {
+    id: String,
+    action: String,
+    user: String,
+    nodes: Vec<String>,
+    owner_pid: i64,
+    owner_start_time: i64,
+}
+
+impl Store {
+    /// Marks crash leftovers `interrupted` and returns their ids.
+    ///
+    /// For each `queued`/`running` execution whose owner is not alive (`is_alive(pid,
+    /// start_time)` is false): status `interrupted`, `finished_at` = now, `duration_ms`
+    /// left empty (the real duration is unknown); each node without a result gets an
+    /// `interrupted` result and an `execution` journal entry linked to the run; the
+    /// success/failed counters are recomputed from the node results.
+    ///
+    /// Runs on a short-lived connection on the caller's thread rather than through the
+    /// writer thread: `is_alive` need not be `Send + 'static`, recovery is a one-off at
+    /// start-up, and an IMMEDIATE transaction serialises it with the writer anyway. The
+    /// writer is flushed first so writes queued before the call are seen.
+    pub fn recover_interrupted(
+        &self,
+        is_alive: impl Fn(i64, i64) -> bool,
+    ) -> Result<Vec<String>, StoreError> {
+        self.writer().blocking_flush()?;
+        let mut conn = connection::open(self.path())?;
+        recover(&mut conn, is_alive)
+    }
+}
+
+fn recover(
+    conn: &mut Connection,
+    is_alive: impl Fn(i64, i64) -> bool,
+) -> Result<Vec<String>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let candidates = unfinished(&tx)?;
+    let now = now_millis();
+    let mut recovered = Vec::new();
+    for run in candidates {
+        if is_alive(run.owner_pid, run.owner_start_time) {
+            continue;
+        }
+        let nodes: BTreeSet<&String> = run.nodes.iter().collect();
+        for node in nodes {
+            let has_result = tx
+                .prepare_cached("SELECT 1 FROM node_results WHERE execution_id = ?1 AND node = ?2")?
+                .exists(params![run.id, node])?;
+            if has_result {
+                continue;
+            }
+            rows::put_node_result(&tx, &interrupted_result(&run.id, node, now))?;
+            rows::insert_journal(&tx, &interrupted_entry(&run, node, now))?;
+        }
+        tx.execute(
+            "UPDATE executions SET status = 'interrupted', finished_at = ?2,
+                 success_count = (SELECT COUNT(*) FROM node_results
+                                  WHERE execution_id = ?1 AND status = 'success'),
+                 failed_count  = (SELECT COUNT(*) FROM node_results
+                                  WHERE execution_id = ?1 AND status <> 'success')
+             WHERE id = ?1",
+            params![run.id, now],
+        )?;
+        tracing::warn!(execution = %run.id, owner_pid = run.owner_pid, "marked interrupted execution");
+        recovered.push(run.id);
+    }
+    tx.commit()?;
+    Ok(recovered)
+}
+
+fn unfinished(conn: &Connection) -> Result<Vec<Unfinished>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, action, user, nodes, owner_pid, owner_start_time FROM executions
+         WHERE status IN ('queued', 'running') ORDER BY started_at, id",
+    )?;
+    let runs = stmt.query_and_then([], |row| {
+        let id: String = row.get(0)?;
+        let nodes_text: String = row.get(3)?;
+        let nodes = serde_json::from_str(&nodes_text).map_err(|e| StoreError::Corrupt {
+            what: format!("node list of execution {id}"),
+            reason: format!("invalid JSON: {e}"),
+        })?;
+        Ok::<_, StoreError>(Unfinished {
+            action: row.get(1)?,
+            user: row.get(2)?,
+            nodes,
+            owner_pid: row.get(4)?,
+            owner_start_time: row.get(5)?,
+            id,
+        })
+    })?;
+    runs.collect()
+}
+
+fn interrupted_result(execution_id: &str, node: &str, now: Millis) -> NodeResultRecord {
+    NodeResultRecord {
+        execution_id: execution_id.to_string(),
+        node: node.to_string(),
+        status: "interrupted".to_string(),
+        exit_code: None,
+        signal: None,
+        started_at: now,
+        finished_at: now,
+        duration_ms: 0,
+        attempts: 0,
+        error_category: None,
+        error: Some(REASON.to_string()),
+        output_mode: OutputMode::Summary,
+        stdout: String::new(),
+        stderr: String::new(),
+        stdout_bytes: 0,
+        stderr_bytes: 0,
+        data: None,
+    }
+}
+
+fn interrupted_entry(run: &Unfinished, node: &str, now: Millis) -> JournalEntry {
+    JournalEntry {
+        id: 0,
+        node: node.to_string(),
+        entry_type: EntryType::Execution,
+        timestamp: now,
+        user: run.user.clone(),
+        action: run.action.clone(),
+        status: Some("interrupted".to_string()),
+        execution_id: Some(run.id.clone()),
+        details: serde_json::json!({
+            "reason": REASON,
+            "owner_pid": run.owner_pid,
+            "owner_start_time": run.owner_start_time,
+        }),
+    }
+}

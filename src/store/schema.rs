@@ -1,0 +1,158 @@
+//! Schema migrations keyed by `PRAGMA user_version`.
+//!
+//! `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`. All pending steps run in
+//! one IMMEDIATE transaction together with the `user_version` bump, so a crash mid-way
+//! leaves the old schema intact, and two processes opening the same file at once cannot
+//! both migrate it (the second waits for the lock, then sees the new version).
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::error::StoreError;
+
+/// Version 1: the initial schema.
+///
+/// Notes on the less obvious choices:
+/// - every history index ends in `started_at, id` so `ORDER BY started_at DESC, id DESC`
+///   is read straight off the index and `LIMIT` stops early;
+/// - `execution_targets` repeats the execution's `started_at` so the target filter walks
+///   `(node, started_at)` in order instead of sorting every run of a busy node;
+/// - `journal.execution_id` is a soft link (no foreign key): a node's journal is its
+///   durable record, must accept entries in any order, and outlives pruned history.
+const V1: &str = "
+CREATE TABLE executions (
+    id               TEXT PRIMARY KEY NOT NULL,
+    kind             TEXT NOT NULL,
+    action           TEXT NOT NULL,
+    target_expr      TEXT NOT NULL,
+    nodes            TEXT NOT NULL,
+    user             TEXT NOT NULL,
+    correlation_id   TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    started_at       INTEGER NOT NULL,
+    finished_at      INTEGER,
+    duration_ms      INTEGER,
+    success_count    INTEGER NOT NULL,
+    failed_count     INTEGER NOT NULL,
+    options          TEXT NOT NULL,
+    error            TEXT,
+    owner_pid        INTEGER NOT NULL,
+    owner_start_time INTEGER NOT NULL
+);
+CREATE INDEX executions_by_time        ON executions (started_at, id);
+CREATE INDEX executions_by_user        ON executions (user, started_at, id);
+CREATE INDEX executions_by_status      ON executions (status, started_at, id);
+CREATE INDEX executions_by_user_status ON executions (user, status, started_at, id);
+
+CREATE TABLE execution_targets (
+    execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    node         TEXT NOT NULL,
+    started_at   INTEGER NOT NULL,
+    PRIMARY KEY (execution_id, node)
+) WITHOUT ROWID;
+CREATE INDEX execution_targets_by_node ON execution_targets (node, started_at, execution_id);
+
+CREATE TABLE node_results (
+    execution_id   TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    node           TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    exit_code      INTEGER,
+    signal         INTEGER,
+    started_at     INTEGER NOT NULL,
+    finished_at    INTEGER NOT NULL,
+    duration_ms    INTEGER NOT NULL,
+    attempts       INTEGER NOT NULL,
+    error_category TEXT,
+    error          TEXT,
+    output_mode    TEXT NOT NULL,
+    stdout         TEXT NOT NULL,
+    stderr         TEXT NOT NULL,
+    stdout_bytes   INTEGER NOT NULL,
+    stderr_bytes   INTEGER NOT NULL,
+    data           TEXT,
+    PRIMARY KEY (execution_id, node)
+);
+
+CREATE TABLE output_chunks (
+    execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    node         TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    stream       TEXT NOT NULL,
+    data         BLOB NOT NULL,
+    PRIMARY KEY (execution_id, node, seq)
+);
+
+CREATE TABLE journal (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    node         TEXT NOT NULL,
+    entry_type   TEXT NOT NULL,
+    ts           INTEGER NOT NULL,
+    user         TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    status       TEXT,
+    execution_id TEXT,
+    details      TEXT NOT NULL
+);
+CREATE INDEX journal_by_node      ON journal (node, ts);
+CREATE INDEX journal_by_time      ON journal (ts);
+CREATE INDEX journal_by_execution ON journal (execution_id);
+";
+
+/// All migrations, oldest first. Append only; never edit a released step.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`SCHEMA_VERSION`]; a no-op when it already is.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let fail = |version, source| StoreError::Migration {
+        path: path.to_path_buf(),
+        version,
+        source,
+    };
+    // Cheap check first so an up-to-date open never takes the write lock.
+    let current = user_version(conn).map_err(|e| fail(SCHEMA_VERSION, e))?;
+    check_not_newer(current, path)?;
+    if current == SCHEMA_VERSION {
+        return Ok(());
+    }
+
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| fail(SCHEMA_VERSION, e))?;
+    // Re-read under the lock: another process may have migrated meanwhile.
+    let current = user_version(&tx).map_err(|e| fail(SCHEMA_VERSION, e))?;
+    check_not_newer(current, path)?;
+    for (step, sql) in MIGRATIONS.iter().enumerate().skip(version_index(current)) {
+        let target = step as i64 + 1;
+        tx.execute_batch(sql).map_err(|e| fail(target, e))?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(|e| fail(SCHEMA_VERSION, e))?;
+    tx.commit().map_err(|e| fail(SCHEMA_VERSION, e))?;
+    tracing::info!(path = %path.display(), from = current, to = SCHEMA_VERSION, "migrated store schema");
+    Ok(())
+}
+
+/// Reads `PRAGMA user_version`.
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+fn check_not_newer(found: i64, path: &Path) -> Result<(), StoreError> {
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// A negative `user_version` (never written by us) is treated as a fresh database.
+fn version_index(version: i64) -> usize {
+    usize::try_from(version).unwrap_or(0)
+}

@@ -1,0 +1,269 @@
+//! The single writer: one OS thread owns the write connection and commits everything
+//! the rest of drover records.
+//!
+//! Why one thread: SQLite allows one writer at a time anyway, and a dedicated thread lets
+//! us batch. It takes one op (blocking), drains whatever else is already queued and
+//! commits the lot in one transaction. There is no timer, so a lone write is committed at
+//! once, while under load batches grow by themselves and a commit's cost is shared by
+//! thousands of rows.
+//!
+//! Why a bounded channel: a full channel makes senders wait, which is the backpressure.
+//! Nothing is ever dropped to make room.
+
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+
+use super::error::StoreError;
+use super::records::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
+use super::rows;
+
+/// How many messages may wait for the writer before senders block.
+const CHANNEL_CAPACITY: usize = 4096;
+/// Upper bound on ops per transaction, so one commit never holds the lock for long.
+const MAX_BATCH: usize = 4096;
+
+/// One write for the writer thread.
+#[derive(Debug)]
+pub enum WriteOp {
+    /// Insert or update by id; also rewrites the execution's target rows.
+    UpsertExecution(ExecutionRecord),
+    /// Insert or replace by `(execution_id, node)`.
+    NodeResult(NodeResultRecord),
+    /// Append to a node's journal; the database assigns the id.
+    Journal(JournalEntry),
+    /// Debug mode: append raw output; `seq` increases per `(execution_id, node)`.
+    OutputChunk {
+        execution_id: String,
+        node: String,
+        stream: Stream,
+        data: Vec<u8>,
+    },
+    /// Answered once everything sent before it is committed, with any write failure
+    /// since the previous flush.
+    Flush(oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// What travels on the channel: ops, plus the store's private request to shut down.
+pub(crate) enum Message {
+    Op(WriteOp),
+    Close,
+}
+
+/// Cheap, cloneable handle for sending writes to the writer thread.
+#[derive(Clone)]
+pub struct StoreWriter {
+    tx: mpsc::Sender<Message>,
+}
+
+impl StoreWriter {
+    /// Queues `op`; waits while the queue is full. Fails only once the store is closed.
+    pub async fn send(&self, op: WriteOp) -> Result<(), StoreError> {
+        self.tx
+            .send(Message::Op(op))
+            .await
+            .map_err(|_| StoreError::Closed)
+    }
+
+    /// Like [`send`](Self::send) for synchronous callers. Safe to call from inside a
+    /// tokio runtime too (it then blocks on a helper thread instead of panicking).
+    pub fn blocking_send(&self, op: WriteOp) -> Result<(), StoreError> {
+        self.blocking_message(Message::Op(op))
+    }
+
+    /// Resolves once everything sent before it is committed. Reports a write failure
+    /// (a batch that failed twice, or a rejected op) that happened since the last flush.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(WriteOp::Flush(tx)).await?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Like [`flush`](Self::flush) for synchronous callers.
+    pub fn blocking_flush(&self) -> Result<(), StoreError> {
+        outside_runtime(|| {
+            let (tx, rx) = oneshot::channel();
+            self.tx
+                .blocking_send(Message::Op(WriteOp::Flush(tx)))
+                .map_err(|_| StoreError::Closed)?;
+            rx.blocking_recv().map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    pub(crate) fn blocking_message(&self, msg: Message) -> Result<(), StoreError> {
+        outside_runtime(|| self.tx.blocking_send(msg).map_err(|_| StoreError::Closed))
+    }
+}
+
+/// Runs `f` where tokio's blocking calls are allowed: tokio panics if they are used on a
+/// runtime thread, so there `f` runs on a short-lived helper thread instead.
+fn outside_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// Starts the writer thread on `conn`.
+pub(crate) fn spawn(conn: Connection) -> Result<(StoreWriter, JoinHandle<()>), StoreError> {
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let handle = std::thread::Builder::new()
+        .name("drover-store-writer".into())
+        .spawn(move || run(conn, rx))
+        .map_err(StoreError::WriterSpawn)?;
+    Ok((StoreWriter { tx }, handle))
+}
+
+/// A failure not yet reported to a flush.
+struct Failure {
+    ops: usize,
+    reason: String,
+}
+
+impl Failure {
+    fn add(slot: &mut Option<Failure>, ops: usize, reason: String) {
+        match slot {
+            Some(f) => f.ops += ops,
+            None => *slot = Some(Failure { ops, reason }),
+        }
+    }
+}
+
+/// The thread body: ends when every sender is gone, or after `Close` once the queue
+/// has drained.
+fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>) {
+    let mut unreported: Option<Failure> = None;
+    let mut ops = Vec::with_capacity(MAX_BATCH);
+    let mut flushes = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(msg) = next {
+            taken += 1;
+            match msg {
+                Message::Op(WriteOp::Flush(reply)) => flushes.push(reply),
+                Message::Op(op) => ops.push(op),
+                // Refuse new messages but keep draining those already queued.
+                Message::Close => rx.close(),
+            }
+            next = if taken < MAX_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !ops.is_empty() {
+            commit_with_retry(&mut conn, &ops, &mut unreported);
+            ops.clear();
+        }
+        if !flushes.is_empty() {
+            // Every flush waiting in this batch hears about the failure; then it is told.
+            let failure = unreported.take();
+            for reply in flushes.drain(..) {
+                let result = match &failure {
+                    Some(f) => Err(StoreError::WriteFailed {
+                        ops: f.ops,
+                        reason: f.reason.clone(),
+                    }),
+                    None => Ok(()),
+                };
+                // The flusher may have stopped waiting; nothing to do then.
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
+
+/// Commits `ops` in one transaction; on failure rolls back and tries once more, then
+/// logs and remembers the failure for the next flush.
+fn commit_with_retry(conn: &mut Connection, ops: &[WriteOp], unreported: &mut Option<Failure>) {
+    let mut last_error = None;
+    for attempt in 1..=2 {
+        match commit(conn, ops) {
+            Ok(rejected) => {
+                for reason in rejected {
+                    Failure::add(unreported, 1, reason);
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(attempt, ops = ops.len(), error = %e, "store batch commit failed");
+                last_error = Some(e);
+            }
+        }
+    }
+    let reason = last_error.map_or_else(String::new, |e| e.to_string());
+    tracing::error!(ops = ops.len(), %reason, "store batch lost after retry");
+    Failure::add(unreported, ops.len(), reason);
+}
+
+/// One attempt at committing a batch. An op SQLite rejects on its own (say, a node result
+/// for an unknown execution) is skipped and returned so the rest of the batch still
+/// lands; an error that aborts the transaction fails the whole attempt.
+fn commit(conn: &mut Connection, ops: &[WriteOp]) -> rusqlite::Result<Vec<String>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut rejected = Vec::new();
+    for op in ops {
+        if let Err(e) = apply(&tx, op) {
+            if tx.is_autocommit() {
+                // SQLite rolled the transaction back (I/O error, disk full...).
+                return Err(e);
+            }
+            tracing::error!(op = describe(op), error = %e, "store write rejected");
+            rejected.push(format!("{}: {e}", describe(op)));
+        }
+    }
+    tx.commit()?;
+    Ok(rejected)
+}
+
+fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
+    match op {
+        // Several statements: a savepoint keeps a rejected upsert from half-applying.
+        WriteOp::UpsertExecution(e) => atomically(conn, |c| rows::upsert_execution(c, e)),
+        WriteOp::NodeResult(r) => rows::put_node_result(conn, r),
+        WriteOp::Journal(j) => rows::insert_journal(conn, j).map(drop),
+        WriteOp::OutputChunk {
+            execution_id,
+            node,
+            stream,
+            data,
+        } => rows::insert_chunk(conn, execution_id, node, *stream, data),
+        WriteOp::Flush(_) => Ok(()),
+    }
+}
+
+/// Runs `f` inside a savepoint, undoing its partial effects if it fails.
+fn atomically(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    conn.execute_batch("SAVEPOINT op")?;
+    match f(conn) {
+        Ok(()) => conn.execute_batch("RELEASE op"),
+        Err(e) => {
+            if !conn.is_autocommit() {
+                // Best effort: if even this fails, the commit reports it.
+                let _ = conn.execute_batch("ROLLBACK TO op; RELEASE op");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Names an op for logs and error messages without dumping its payload.
+fn describe(op: &WriteOp) -> String {
+    match op {
+        WriteOp::UpsertExecution(e) => format!("execution {}", e.id),
+        WriteOp::NodeResult(r) => format!("result of node {} in execution {}", r.node, r.execution_id),
+        WriteOp::Journal(j) => format!("journal entry for node {}", j.node),
+        WriteOp::OutputChunk { execution_id, node, .. } => {
+            format!("output chunk of node {node} in execution {execution_id}")
+        }
+        WriteOp::Flush(_) => "flush".to_string(),
+    }
+}
