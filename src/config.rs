@@ -109,25 +109,29 @@ impl Config {
                 .unwrap_or(0),
             reason: e.message().to_string(),
         })?;
-        config.validate().map_err(|(key, reason)| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line: line_of_key(text, key),
-            reason: format!("{key}: {reason}"),
-        })?;
+        config
+            .validate()
+            .map_err(|(key, reason)| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: line_of_key(text, key),
+                reason: format!("{key}: {reason}"),
+            })?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), (&'static str, String)> {
         let e = &self.execution;
-        self.timeout()
-            .map_err(|r| ("timeout", r))?;
+        self.timeout().map_err(|r| ("timeout", r))?;
         parse_duration(&e.retry_delay).map_err(|r| ("retry_delay", r.to_string()))?;
         let grace = parse_duration(&e.kill_grace).map_err(|r| ("kill_grace", r.to_string()))?;
         if grace.is_zero() {
             return Err(("kill_grace", "must be more than 0".into()));
         }
         if !matches!(e.backoff.as_str(), "linear" | "exponential") {
-            return Err(("backoff", format!("{:?} is not linear or exponential", e.backoff)));
+            return Err((
+                "backoff",
+                format!("{:?} is not linear or exponential", e.backoff),
+            ));
         }
         if e.fanout == 0 {
             return Err(("fanout", "must be at least 1".into()));
@@ -142,7 +146,10 @@ impl Config {
             self.logging.level.as_str(),
             "trace" | "debug" | "info" | "warn" | "error"
         ) {
-            return Err(("level", format!("{:?} is not a log level", self.logging.level)));
+            return Err((
+                "level",
+                format!("{:?} is not a log level", self.logging.level),
+            ));
         }
         Ok(())
     }

@@ -88,7 +88,10 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
     let store = Store::open(&state_dir.join("drover.db"))?;
     let recovered = store.recover_interrupted(process_is_alive)?;
     if !recovered.is_empty() {
-        tracing::warn!(?recovered, "executions left running by a crash marked interrupted");
+        tracing::warn!(
+            ?recovered,
+            "executions left running by a crash marked interrupted"
+        );
     }
     let mut transports = TransportRegistry::default();
     let local = LocalTransport::new(LocalConfig {

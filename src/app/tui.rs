@@ -12,17 +12,25 @@ use std::time::Duration;
 
 pub async fn run(rt: &Runtime) -> u8 {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        eprintln!("drover: the console needs a terminal; use a subcommand (drover run ...) for headless use");
+        eprintln!(
+            "drover: the console needs a terminal; use a subcommand (drover run ...) for headless use"
+        );
         return exit::USAGE;
     }
     let view = WelcomeView {
-        nodes: rt.engine.inventory().nodes().map(|n| n.name.clone()).collect(),
+        nodes: rt
+            .engine
+            .inventory()
+            .nodes()
+            .map(|n| n.name.clone())
+            .collect(),
         state_dir: rt.state_dir.display().to_string(),
     };
     let terminated = Arc::new(AtomicBool::new(false));
     let flag = terminated.clone();
     tokio::spawn(async move {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
             flag.store(true, Ordering::SeqCst);
         }
@@ -53,7 +61,8 @@ fn console_loop(view: &WelcomeView, terminated: &AtomicBool) -> std::io::Result<
             }
             match event::read()? {
                 Event::Key(k) if k.kind == KeyEventKind::Press => {
-                    let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+                    let ctrl_c =
+                        k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
                     if k.code == KeyCode::Char('q') || k.code == KeyCode::Esc || ctrl_c {
                         break;
                     }

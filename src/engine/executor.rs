@@ -2,6 +2,7 @@
 //! and per-request limits, applies timeouts, cancellation and retries, and derives
 //! the overall status. One node's failure never stops the others.
 
+use super::EngineInner;
 use super::error::{EngineError, ErrorCategory, NodeError};
 use super::event::{EngineEvent, StreamItem};
 use super::ids::{ExecutionId, now_millis};
@@ -13,12 +14,13 @@ use super::resilience::retry_delay;
 use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus};
 use super::state::ExecutionState;
 use super::transport::{ExitInfo, NodeJob, TransportError};
-use super::EngineInner;
 use crate::store::WriteOp;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// Validates, resolves targets, authorises, records the start and spawns the
 /// execution. Nothing runs when this returns an error.
@@ -59,6 +61,13 @@ pub(crate) async fn start(
             ExecutionStatus::Queued,
         )))
         .await;
+    // Committed before any node starts: if drover dies mid-run, the next start finds
+    // the execution and marks it interrupted instead of it vanishing from history.
+    if let Some(store) = &inner.store
+        && let Err(e) = store.flush().await
+    {
+        tracing::error!(execution = %id, "execution start not recorded: {e}");
+    }
     state
         .emit(
             &inner.events,
@@ -121,9 +130,11 @@ async fn run_execution(inner: Arc<EngineInner>, state: Arc<ExecutionState>) {
     let mut task_node = std::collections::HashMap::new();
     for idx in 0..state.nodes.len() {
         // Acquire in target order, so nodes start in the order they were named.
+        // Biased: once cancelled, no further node may start even if a slot is free.
         let permits = tokio::select! {
-            p = acquire(&fanout, &inner.slots) => p,
+            biased;
             _ = state.cancel.cancelled() => None,
+            p = acquire(&fanout, &inner.slots) => p.filter(|_| !state.cancel.is_cancelled()),
         };
         let Some(permits) = permits else {
             finish_node(&inner, &state, idx, Outcome::not_started()).await;
@@ -142,8 +153,13 @@ async fn run_execution(inner: Arc<EngineInner>, state: Arc<ExecutionState>) {
             // (seeds property 48): that node fails with a Plugin error.
             if let Some(&idx) = task_node.get(&e.id()) {
                 let reason = format!("internal error in transport: {e}");
-                finish_node(&inner, &state, idx, Outcome::error(ErrorCategory::Plugin, reason))
-                    .await;
+                finish_node(
+                    &inner,
+                    &state,
+                    idx,
+                    Outcome::error(ErrorCategory::Plugin, reason),
+                )
+                .await;
             }
         }
     }
@@ -153,7 +169,10 @@ async fn run_execution(inner: Arc<EngineInner>, state: Arc<ExecutionState>) {
 async fn acquire(
     fanout: &Arc<Semaphore>,
     global: &Arc<Semaphore>,
-) -> Option<(tokio::sync::OwnedSemaphorePermit, tokio::sync::OwnedSemaphorePermit)> {
+) -> Option<(
+    tokio::sync::OwnedSemaphorePermit,
+    tokio::sync::OwnedSemaphorePermit,
+)> {
     let a = fanout.clone().acquire_owned().await.ok()?;
     let b = global.clone().acquire_owned().await.ok()?;
     Some((a, b))
@@ -182,12 +201,13 @@ impl Outcome {
         }
     }
 
+    /// A failure before the command could run (no transport, bad node config).
     fn error(category: ErrorCategory, reason: String) -> Outcome {
         Outcome {
             status: NodeStatus::Failed,
             exit: ExitInfo::default(),
             error: Some((category, reason)),
-            attempts: 1,
+            attempts: 0,
             started: None,
         }
     }
@@ -208,7 +228,13 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             node.transport,
             inner.transports.names().join(", ")
         );
-        finish_node(inner, state, idx, Outcome::error(ErrorCategory::Plugin, reason)).await;
+        finish_node(
+            inner,
+            state,
+            idx,
+            Outcome::error(ErrorCategory::Plugin, reason),
+        )
+        .await;
         return;
     };
     if let Err(e) = transport.check_node(&node) {
@@ -220,6 +246,12 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
     let started = Instant::now();
     let mut attempt = 1;
     let outcome = loop {
+        if state.cancel.is_cancelled() {
+            break Outcome {
+                attempts: attempt - 1,
+                ..Outcome::not_started()
+            };
+        }
         {
             let mut live = state.live(idx);
             live.status = NodeStatus::Running;
@@ -238,6 +270,13 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
                 },
             )
             .await;
+        // Emitting may have waited on a slow consumer: look again before running.
+        if state.cancel.is_cancelled() {
+            break Outcome {
+                attempts: attempt - 1,
+                ..Outcome::not_started()
+            };
+        }
         let sink = OutputSink {
             execution: state.id.clone(),
             node: node.name.clone(),
@@ -251,8 +290,16 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             command: &state.request.command,
             env: &opts.env,
         };
-        let stop = state.cancel.child_token();
-        let run = transport.execute(job, &sink, stop.clone());
+        // Not a child of the execution's token: the transport is stopped only by a
+        // decision taken here, so the reason (cancel or timeout) is always known.
+        let stop = CancellationToken::new();
+        // Futures are lazy: until this flag is set the transport has done nothing, so
+        // a cancel that wins the race below can drop it without it having started.
+        let began = AtomicBool::new(false);
+        let run = async {
+            began.store(true, Ordering::SeqCst);
+            transport.execute(job, &sink, stop.clone()).await
+        };
         tokio::pin!(run);
         let timeout = async {
             match opts.timeout {
@@ -261,17 +308,36 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             }
         };
         let mut reason = None;
+        // Biased toward our own stops: a transport that returns at once when told to
+        // stop must be reported as cancelled or timed out, not as killed by a signal.
         let result = tokio::select! {
-            r = &mut run => r,
-            _ = timeout => {
-                reason = Some(StopReason::Timeout);
-                stop.cancel();
-                run.await
-            }
+            biased;
             _ = state.cancel.cancelled() => {
-                reason = Some(StopReason::Cancelled);
-                run.await
+                if !began.load(Ordering::SeqCst) {
+                    break Outcome {
+                        attempts: attempt - 1,
+                        ..Outcome::not_started()
+                    };
+                }
+                // A node that finished just as the cancel came keeps its result.
+                match poll_once(run.as_mut()).await {
+                    Some(r) => r,
+                    None => {
+                        reason = Some(StopReason::Cancelled);
+                        stop.cancel();
+                        run.await
+                    }
+                }
             }
+            _ = timeout => match poll_once(run.as_mut()).await {
+                Some(r) => r,
+                None => {
+                    reason = Some(StopReason::Timeout);
+                    stop.cancel();
+                    run.await
+                }
+            },
+            r = &mut run => r,
         };
         let outcome = classify(result, reason, opts.timeout, attempt, started);
         let retryable = outcome
@@ -282,7 +348,10 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             break outcome;
         }
         let delay = retry_delay(opts.backoff, opts.retry_delay, attempt);
-        let (category, why) = outcome.error.clone().unwrap_or((ErrorCategory::Execution, String::new()));
+        let (category, why) = outcome
+            .error
+            .clone()
+            .unwrap_or((ErrorCategory::Execution, String::new()));
         tracing::warn!(execution = %state.id, node = %node.name, attempt = attempt + 1, max_attempts, "retrying after {why}");
         state
             .emit(
@@ -310,6 +379,15 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
     finish_node(inner, state, idx, outcome).await;
 }
 
+/// Polls a future once: its output if it is already done.
+async fn poll_once<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -> Option<F::Output> {
+    let mut fut = fut;
+    match std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    }
+}
+
 fn classify(
     result: Result<ExitInfo, TransportError>,
     reason: Option<StopReason>,
@@ -327,7 +405,9 @@ fn classify(
     match (reason, result) {
         (Some(StopReason::Timeout), _) => {
             o.status = NodeStatus::Timeout;
-            let t = timeout.map(super::duration::format_duration).unwrap_or_default();
+            let t = timeout
+                .map(super::duration::format_duration)
+                .unwrap_or_default();
             o.error = Some((
                 ErrorCategory::Timeout,
                 format!("timed out after {t}; its processes were terminated"),
@@ -335,7 +415,10 @@ fn classify(
         }
         (Some(StopReason::Cancelled), _) => {
             o.status = NodeStatus::Cancelled;
-            o.error = Some((ErrorCategory::Execution, "cancelled; its processes were terminated".into()));
+            o.error = Some((
+                ErrorCategory::Execution,
+                "cancelled; its processes were terminated".into(),
+            ));
         }
         (None, Err(e)) => o.error = Some((e.category, e.reason)),
         (None, Ok(exit)) => match (exit.code, exit.signal) {
@@ -347,7 +430,10 @@ fn classify(
                 o.error = Some((ErrorCategory::Execution, format!("killed by signal {sig}")))
             }
             (None, None) => {
-                o.error = Some((ErrorCategory::Execution, "ended without an exit status".into()))
+                o.error = Some((
+                    ErrorCategory::Execution,
+                    "ended without an exit status".into(),
+                ))
             }
         },
     }
@@ -356,6 +442,7 @@ fn classify(
 
 /// Records a node's end: live state, result, store rows, journal, events.
 async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usize, o: Outcome) {
+    let _one_at_a_time = state.finishing.lock().await;
     let node = &state.nodes[idx].name;
     let duration = o.started.map(|s| s.elapsed()).unwrap_or_default();
     let error = o.error.map(|(category, reason)| NodeError {
@@ -371,13 +458,26 @@ async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usiz
         live.attempts = o.attempts;
         live.error = error.clone();
     }
-    let result = node_result(inner, state, idx, &o.exit, o.status, duration, o.attempts, error.clone());
+    let result = node_result(
+        inner,
+        state,
+        idx,
+        &o.exit,
+        o.status,
+        duration,
+        o.attempts,
+        error.clone(),
+    );
     let started_at = now_millis() - duration.as_millis() as i64;
     inner
-        .record(WriteOp::NodeResult(journal::node_record(state, &result, started_at)))
+        .record(WriteOp::NodeResult(journal::node_record(
+            state, &result, started_at,
+        )))
         .await;
     inner
-        .record(WriteOp::Journal(journal::node_journal_entry(state, &result)))
+        .record(WriteOp::Journal(journal::node_journal_entry(
+            state, &result,
+        )))
         .await;
     state.set_result(idx, result);
     let progress = state.progress();
@@ -444,12 +544,16 @@ fn node_result(
 }
 
 async fn finish_execution(inner: &EngineInner, state: &Arc<ExecutionState>) {
-    let statuses: Vec<NodeStatus> = (0..state.nodes.len()).map(|i| state.live(i).status).collect();
+    let statuses: Vec<NodeStatus> = (0..state.nodes.len())
+        .map(|i| state.live(i).status)
+        .collect();
     let status = ExecutionStatus::from_nodes(&statuses, state.cancel_requested());
     state.set_status(status);
     let nodes = state.results();
     inner
-        .record(WriteOp::UpsertExecution(journal::execution_record(state, status)))
+        .record(WriteOp::UpsertExecution(journal::execution_record(
+            state, status,
+        )))
         .await;
     let duration = state.elapsed();
     let progress = state.progress();

@@ -5,9 +5,7 @@
 use super::ExecutionState;
 use super::ids::now_millis;
 use super::result::{ExecutionStatus, NodeResult};
-use crate::store::{
-    EntryType, ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode,
-};
+use crate::store::{EntryType, ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode};
 
 pub(crate) fn execution_record(state: &ExecutionState, status: ExecutionStatus) -> ExecutionRecord {
     let (ok, failed) = state.counts();
@@ -29,12 +27,15 @@ pub(crate) fn execution_record(state: &ExecutionState, status: ExecutionStatus) 
         options: serde_json::to_value(&state.request.options).unwrap_or_default(),
         error: None,
         owner_pid: std::process::id() as i64,
-        owner_start_time: crate::store::process_start_time(std::process::id() as i64)
-            .unwrap_or(0),
+        owner_start_time: crate::store::process_start_time(std::process::id() as i64).unwrap_or(0),
     }
 }
 
-pub(crate) fn node_record(state: &ExecutionState, r: &NodeResult, started_at: i64) -> NodeResultRecord {
+pub(crate) fn node_record(
+    state: &ExecutionState,
+    r: &NodeResult,
+    started_at: i64,
+) -> NodeResultRecord {
     NodeResultRecord {
         execution_id: state.id.0.clone(),
         node: r.node.clone(),

@@ -26,7 +26,7 @@ pub use request::{Backoff, ExecutionContext, ExecutionOptions, ExecutionRequest,
 pub use result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
 pub use state::{ExecutionSnapshot, NodeSnapshot};
 
-use crate::store::{JournalEntry, Stream, StoreWriter, WriteOp};
+use crate::store::{JournalEntry, StoreWriter, Stream, WriteOp};
 use output::RingRead;
 use rbac::{AllowAll, Authorizer};
 use state::ExecutionState;

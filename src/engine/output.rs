@@ -3,7 +3,7 @@
 //! them. Memory per node is bounded whatever the node prints.
 
 use super::event::{EngineEvent, StreamItem};
-use crate::store::{Stream, StoreWriter, WriteOp};
+use crate::store::{StoreWriter, Stream, WriteOp};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{broadcast, mpsc};

@@ -122,7 +122,10 @@ impl ExecutionRequest {
             bad("command", "contains a NUL byte".into());
         }
         if self.targets.trim().is_empty() {
-            bad("targets", "is empty: name at least one node or @group".into());
+            bad(
+                "targets",
+                "is empty: name at least one node or @group".into(),
+            );
         }
         let o = &self.options;
         if o.fanout == 0 || o.fanout > MAX_FANOUT {
@@ -153,7 +156,7 @@ impl ExecutionRequest {
                 bad(&format!("env {k:?}"), reason);
             }
             if v.contains('\0') {
-                bad(&format!("env {k}"), "value contains a NUL byte".into());
+                bad(&format!("env {k:?}"), "value contains a NUL byte".into());
             }
         }
         if errors.is_empty() {

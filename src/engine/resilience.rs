@@ -24,7 +24,10 @@ mod tests {
     #[test]
     fn linear_and_exponential_grow_as_documented() {
         let b = Duration::from_millis(100);
-        assert_eq!(retry_delay(Backoff::Linear, b, 3), Duration::from_millis(300));
+        assert_eq!(
+            retry_delay(Backoff::Linear, b, 3),
+            Duration::from_millis(300)
+        );
         assert_eq!(
             retry_delay(Backoff::Exponential, b, 4),
             Duration::from_millis(800)

@@ -90,7 +90,7 @@ impl ExecutionStatus {
             .iter()
             .filter(|s| **s == NodeStatus::Success)
             .count();
-        if cancel_requested && statuses.iter().any(|s| *s == NodeStatus::Cancelled) {
+        if cancel_requested && statuses.contains(&NodeStatus::Cancelled) {
             return ExecutionStatus::Cancelled;
         }
         if ok == statuses.len() {

@@ -45,6 +45,9 @@ pub(crate) struct ExecutionState {
     cancel_requested: AtomicBool,
     pub result: watch::Sender<Option<Arc<ExecutionResult>>>,
     pub tap: Option<mpsc::Sender<StreamItem>>,
+    /// Serialises "node finished" bookkeeping, so each NodeFinished event carries
+    /// the progress right after that node and events leave in that order.
+    pub finishing: tokio::sync::Mutex<()>,
 }
 
 /// Read-only view of an execution for front ends.
@@ -117,6 +120,7 @@ impl ExecutionState {
             cancel_requested: AtomicBool::new(false),
             result: watch::channel(None).0,
             tap,
+            finishing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -204,9 +208,7 @@ impl ExecutionState {
                     name: node.name.clone(),
                     status: live.status,
                     exit_code: live.exit_code,
-                    duration: live
-                        .duration
-                        .or_else(|| live.started.map(|s| s.elapsed())),
+                    duration: live.duration.or_else(|| live.started.map(|s| s.elapsed())),
                     attempts: live.attempts,
                     error: live.error,
                     stdout_bytes: out.stdout.ring.total(),

@@ -174,7 +174,8 @@ fn resolve_id(conn: &Connection, id_or_prefix: &str) -> Result<Option<String>, S
         return Ok(exact);
     }
     // Ids sharing the prefix sort right after it, so an index range scan finds them.
-    let mut stmt = conn.prepare_cached("SELECT id FROM executions WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM executions WHERE id > ?1 ORDER BY id LIMIT ?2")?;
     let limit = i64::try_from(MAX_CANDIDATES + 1).unwrap_or(i64::MAX);
     let mut matches = Vec::new();
     for id in stmt.query_map(params![id_or_prefix, limit], |row| row.get::<_, String>(0))? {

@@ -231,7 +231,10 @@ pub(crate) fn journal_from_row(row: &Row<'_>) -> Result<JournalEntry, StoreError
     })
 }
 
-pub(crate) fn parse_stream(text: &str, what: impl FnOnce() -> String) -> Result<Stream, StoreError> {
+pub(crate) fn parse_stream(
+    text: &str,
+    what: impl FnOnce() -> String,
+) -> Result<Stream, StoreError> {
     Stream::parse(text).ok_or_else(|| unknown(what(), text))
 }
 

@@ -259,9 +259,13 @@ fn atomically(
 fn describe(op: &WriteOp) -> String {
     match op {
         WriteOp::UpsertExecution(e) => format!("execution {}", e.id),
-        WriteOp::NodeResult(r) => format!("result of node {} in execution {}", r.node, r.execution_id),
+        WriteOp::NodeResult(r) => {
+            format!("result of node {} in execution {}", r.node, r.execution_id)
+        }
         WriteOp::Journal(j) => format!("journal entry for node {}", j.node),
-        WriteOp::OutputChunk { execution_id, node, .. } => {
+        WriteOp::OutputChunk {
+            execution_id, node, ..
+        } => {
             format!("output chunk of node {node} in execution {execution_id}")
         }
         WriteOp::Flush(_) => "flush".to_string(),

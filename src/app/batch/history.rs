@@ -3,8 +3,8 @@
 use super::time::{format_time, parse_time};
 use crate::app::exit;
 use crate::cli::{HistoryArgs, HistoryCommand, MetricsArgs};
-use crate::engine::duration::format_duration;
 use crate::engine::ExecutionStatus;
+use crate::engine::duration::format_duration;
 use crate::store::{ExecutionRecord, HistoryFilter, Store, StoreError};
 use std::io::{self, Write};
 use std::time::Duration;
@@ -88,7 +88,10 @@ fn print_table(rows: &[ExecutionRecord]) -> u8 {
 }
 
 fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if flat.chars().count() > max {
         flat.chars().take(max - 1).chain(['…']).collect()
     } else {
@@ -115,8 +118,15 @@ fn show(store: &Store, id: &str, with_output: bool, json: bool) -> u8 {
     let _ = writeln!(out, "user      {}", exec.user);
     let _ = writeln!(out, "started   {} UTC", format_time(exec.started_at));
     for n in &nodes {
-        let code = n.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
-        let err = n.error.as_deref().map(|e| format!("  {e}")).unwrap_or_default();
+        let code = n
+            .exit_code
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into());
+        let err = n
+            .error
+            .as_deref()
+            .map(|e| format!("  {e}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "  {:<20} {:<10} exit {:<4} {:>8}{err}",
@@ -135,7 +145,11 @@ fn show(store: &Store, id: &str, with_output: bool, json: bool) -> u8 {
                 t
             });
             for line in text.lines() {
-                let _ = writeln!(out, "    {}", crate::ui::sanitize::sanitize(line.as_bytes(), &Default::default()));
+                let _ = writeln!(
+                    out,
+                    "    {}",
+                    crate::ui::sanitize::sanitize(line.as_bytes(), &Default::default())
+                );
             }
         }
     }
@@ -165,7 +179,8 @@ fn full_output(store: &Store, id: &str, node: &str) -> Option<String> {
 }
 
 pub fn metrics(args: &MetricsArgs, store: &Store) -> u8 {
-    let range = time_flag("--since", &args.since).and_then(|s| Ok((s, time_flag("--until", &args.until)?)));
+    let range =
+        time_flag("--since", &args.since).and_then(|s| Ok((s, time_flag("--until", &args.until)?)));
     let (since, until) = match range {
         Ok(r) => r,
         Err(e) => {

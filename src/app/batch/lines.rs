@@ -22,10 +22,7 @@ impl LineAssembler {
         data: &[u8],
         mut emit: impl FnMut(&str, Stream, &[u8]),
     ) {
-        let buf = self
-            .pending
-            .entry((node.to_string(), stream))
-            .or_default();
+        let buf = self.pending.entry((node.to_string(), stream)).or_default();
         let mut rest = data;
         while let Some(pos) = rest.iter().position(|b| *b == b'\n') {
             if buf.is_empty() {
@@ -90,7 +87,12 @@ mod tests {
 
     #[test]
     fn lines_split_across_chunks_and_nodes_stay_whole() {
-        let out = collect(&[("a", b"hel"), ("b", b"x\ny"), ("a", b"lo\nwor"), ("a", b"ld")]);
+        let out = collect(&[
+            ("a", b"hel"),
+            ("b", b"x\ny"),
+            ("a", b"lo\nwor"),
+            ("a", b"ld"),
+        ]);
         let text: Vec<(String, String)> = out
             .into_iter()
             .map(|(n, l)| (n, String::from_utf8(l).unwrap()))

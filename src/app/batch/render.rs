@@ -85,7 +85,10 @@ impl<O: Write, E: Write> Renderer for LinesRenderer<O, E> {
                 });
             }
             StreamItem::Event(EngineEvent::NodeFinished {
-                node, status, error, ..
+                node,
+                status,
+                error,
+                ..
             }) => {
                 self.lines.finish_node(node, |n, s, l| {
                     if result.is_ok() {
@@ -170,7 +173,13 @@ impl<O: Write, E: Write> Renderer for GroupedRenderer<O, E> {
                 (s, None) => s.as_str().to_string(),
             };
             groups
-                .entry((n.stdout_hash, n.stdout_bytes, n.stderr_hash, n.stderr_bytes, outcome))
+                .entry((
+                    n.stdout_hash,
+                    n.stdout_bytes,
+                    n.stderr_hash,
+                    n.stderr_bytes,
+                    outcome,
+                ))
                 .or_default()
                 .push(n.name.clone());
         }

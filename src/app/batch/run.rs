@@ -125,7 +125,10 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
             }
         };
         let Some(item) = item else { break };
-        let last = matches!(item, StreamItem::Event(EngineEvent::ExecutionFinished { .. }));
+        let last = matches!(
+            item,
+            StreamItem::Event(EngineEvent::ExecutionFinished { .. })
+        );
         // A closed pipe (`| head`) stops our printing, never the run or its record.
         if output_open && let Err(e) = renderer.item(&item) {
             output_open = false;
@@ -144,7 +147,10 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
             return exit::FAILED;
         }
     };
-    if output_open && let Err(e) = renderer.finish(&result, engine) && e.kind() != io::ErrorKind::BrokenPipe {
+    if output_open
+        && let Err(e) = renderer.finish(&result, engine)
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
         eprintln!("drover: writing output: {e}");
     }
     if let Err(e) = engine.flush().await {

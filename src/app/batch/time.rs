@@ -12,7 +12,9 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         return Ok(now_millis() - d.as_millis() as i64);
     }
     parse_date_time(s).ok_or_else(|| {
-        format!("{s:?} is neither a time (2026-11-23, 2026-11-23T14:05:09Z) nor a duration ago (2h, 7d)")
+        format!(
+            "{s:?} is neither a time (2026-11-23, 2026-11-23T14:05:09Z) nor a duration ago (2h, 7d)"
+        )
     })
 }
 
@@ -29,7 +31,10 @@ fn parse_date_time(s: &str) -> Option<i64> {
     }
     let mut secs = days_from_civil(y, m, day) * 86_400;
     if let Some(t) = time {
-        let parts: Vec<i64> = t.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+        let parts: Vec<i64> = t
+            .split(':')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
         let (h, mi, se) = match parts.as_slice() {
             [h, m] => (*h, *m, 0),
             [h, m, s] => (*h, *m, *s),

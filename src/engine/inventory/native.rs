@@ -149,7 +149,10 @@ fn line_of_key(text: &str, key: &str) -> u64 {
     text.lines()
         .position(|l| {
             let t = l.trim_start().trim_start_matches(['"', '\'']);
-            t.starts_with(key) && t[key.len()..].trim_start_matches(['"', '\'']).starts_with(':')
+            t.starts_with(key)
+                && t[key.len()..]
+                    .trim_start_matches(['"', '\''])
+                    .starts_with(':')
         })
         .map(|i| i as u64 + 1)
         .unwrap_or(0)
