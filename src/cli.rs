@@ -35,6 +35,9 @@ pub struct GlobalArgs {
     /// Configuration file [default: $XDG_CONFIG_HOME/drover/config.toml if present].
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// OpenSSH client config for SSH nodes [default: ~/.ssh/config].
+    #[arg(short = 'F', long = "ssh-config", global = true, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,6 +50,20 @@ pub enum Command {
     Journal(JournalArgs),
     /// Execution counts, success and error rates.
     Metrics(MetricsArgs),
+    /// How the SSH config resolves for a host, printed like `ssh -G`.
+    SshConfig(SshConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SshConfigArgs {
+    /// Remote user, overriding the config (as `ssh -l`).
+    #[arg(short = 'l', value_name = "USER")]
+    pub user: Option<String>,
+    /// Port, overriding the config (as `ssh -p`).
+    #[arg(short = 'p', value_name = "PORT")]
+    pub port: Option<u16>,
+    /// The host name or alias, as it would be given to ssh.
+    pub host: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

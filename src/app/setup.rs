@@ -3,9 +3,12 @@
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
+use crate::engine::interaction::NoInteraction;
 use crate::engine::inventory::native;
-use crate::engine::transport::TransportRegistry;
 use crate::engine::transport::local::{LocalConfig, LocalTransport};
+use crate::engine::transport::ssh::config::Environment;
+use crate::engine::transport::ssh::{SshSettings, SshTransport};
+use crate::engine::transport::{TransportRegistry, Unavailable};
 use crate::engine::{Engine, EngineConfig, Inventory};
 use crate::store::{Store, process_is_alive};
 use anyhow::{Context, Result};
@@ -99,6 +102,21 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
         ..LocalConfig::default()
     })?;
     transports.register(Arc::new(local));
+    let ssh = ssh_transport(global, &config);
+    let mut inventory = inventory;
+    if let Ok(ssh) = &ssh {
+        add_ssh_config_hosts(&mut inventory, ssh);
+    }
+    transports.register(match ssh {
+        Ok(t) => Arc::new(t),
+        Err(reason) => {
+            tracing::warn!("ssh transport unavailable: {reason}");
+            Arc::new(Unavailable {
+                name: "ssh".into(),
+                reason,
+            })
+        }
+    });
     let engine_config = EngineConfig {
         max_concurrency: config.execution.max_concurrency,
         ring_capacity: config.output.ring_bytes,
@@ -112,4 +130,36 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
         store,
         engine,
     })
+}
+
+/// The SSH transport from `-F FILE` or `~/.ssh/config`; `Err` names file:line when
+/// the config is invalid (SSH nodes then fail with that reason; the rest runs).
+fn ssh_transport(global: &GlobalArgs, config: &Config) -> Result<SshTransport, String> {
+    let environment = Environment::from_process().map_err(|e| e.to_string())?;
+    SshTransport::new(SshSettings {
+        config_file: global.ssh_config.clone(),
+        environment,
+        kill_grace: config.kill_grace(),
+        idle_timeout: std::time::Duration::from_secs(60),
+        interaction: Arc::new(NoInteraction),
+    })
+    .map_err(|e| e.reason)
+}
+
+/// Every concrete `Host` alias of the ssh_config is a node (transport ssh, group
+/// `ssh_config`); inventory files may still redefine them.
+fn add_ssh_config_hosts(inventory: &mut Inventory, ssh: &SshTransport) {
+    let mut from_config = Inventory::default();
+    for alias in ssh.config().concrete_hosts() {
+        if inventory.node(&alias).is_some() {
+            continue;
+        }
+        let mut node = crate::engine::Node::local(&alias, "ssh_config");
+        node.transport = "ssh".into();
+        node.groups.push("ssh_config".into());
+        from_config.add(node);
+    }
+    let mut merged = from_config;
+    merged.merge(std::mem::take(inventory));
+    *inventory = merged;
 }

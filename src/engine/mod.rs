@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 mod executor;
 pub mod ids;
+pub mod interaction;
 pub mod inventory;
 mod journal;
 pub mod output;

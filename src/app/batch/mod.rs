@@ -7,6 +7,7 @@ pub mod json;
 pub mod lines;
 pub mod render;
 pub mod run;
+pub mod ssh_config;
 pub mod time;
 
 use super::setup::Runtime;
@@ -18,5 +19,6 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
         Command::History(args) => history::history(args, &rt.store),
         Command::Journal(args) => journal::journal(args, &rt.store, &rt.engine).await,
         Command::Metrics(args) => history::metrics(args, &rt.store),
+        Command::SshConfig(args) => ssh_config::ssh_config(args),
     }
 }

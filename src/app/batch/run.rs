@@ -76,6 +76,11 @@ pub fn exit_code_for(e: &EngineError) -> u8 {
     }
 }
 
+/// Items buffered between the engine and the printer. Small on purpose: when the
+/// terminal or pipe is slow, nodes wait (backpressure) instead of drover's memory
+/// growing by up to 16 KiB per buffered chunk.
+const STREAM_BUFFER: usize = 64;
+
 pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
     let request = match request_from_args(args, rt) {
         Ok(r) => r,
@@ -86,7 +91,7 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
     };
     let engine = &rt.engine;
     let (id, mut stream) = match engine
-        .submit_streaming(request, ExecutionContext::local(), 1024)
+        .submit_streaming(request, ExecutionContext::local(), STREAM_BUFFER)
         .await
     {
         Ok(s) => s,
@@ -113,13 +118,27 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
         OutputFormat::Json => Box::new(JsonRenderer::new(io::stdout().lock())),
     };
     let mut output_open = true;
+    // One listener for the whole run: a SIGINT that arrives while an item is being
+    // printed is kept until the next turn of the loop, never lost.
+    let mut sigint = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+    {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("drover: cannot listen for Ctrl-C: {e}");
+            None
+        }
+    };
     let mut interrupted = false;
     loop {
         let item = tokio::select! {
             item = stream.recv() => item,
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
+            Some(()) = async { sigint.as_mut()?.recv().await } => {
+                if interrupted {
+                    eprintln!("drover: second Ctrl-C: leaving now; the next start records {id} as interrupted");
+                    return exit::CANCELLED;
+                }
                 interrupted = true;
-                eprintln!("drover: cancelling {id} (Ctrl-C)");
+                eprintln!("drover: cancelling {id} (Ctrl-C; again to leave at once)");
                 let _ = engine.cancel(&id);
                 continue;
             }

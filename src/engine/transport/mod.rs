@@ -4,6 +4,7 @@
 //! the remote work for real when `stop` fires.
 
 pub mod local;
+pub mod ssh;
 
 use super::error::ErrorCategory;
 use super::inventory::Node;
@@ -106,5 +107,56 @@ impl TransportRegistry {
         let mut v: Vec<String> = self.by_name.keys().cloned().collect();
         v.sort();
         v
+    }
+}
+
+/// Stands in for a transport that could not start (say, an invalid ssh_config):
+/// every node that needs it fails with the reason, and everything else still runs.
+pub struct Unavailable {
+    pub name: String,
+    pub reason: String,
+}
+
+impl Transport for Unavailable {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+
+    fn check_node(&self, _node: &Node) -> Result<(), TransportError> {
+        Err(TransportError::new(
+            ErrorCategory::Validation,
+            self.reason.clone(),
+        ))
+    }
+
+    fn execute<'a>(
+        &'a self,
+        _job: NodeJob<'a>,
+        _sink: &'a OutputSink,
+        _stop: CancellationToken,
+    ) -> BoxFuture<'a, Result<ExitInfo, TransportError>> {
+        Box::pin(async move {
+            Err(TransportError::new(
+                ErrorCategory::Validation,
+                self.reason.clone(),
+            ))
+        })
+    }
+
+    fn health(&self) -> BoxFuture<'_, Health> {
+        Box::pin(async move {
+            Health {
+                healthy: false,
+                detail: self.reason.clone(),
+            }
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
     }
 }

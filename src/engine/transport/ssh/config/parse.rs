@@ -1,0 +1,415 @@
+//! From text to directives: every line is checked the way ssh checks it,
+//! whether or not its block will ever match, and `Include`s are read in place.
+
+use super::criteria::{self, MatchSpec};
+use super::error::{ErrorKind, SshConfigError};
+use super::include::{self, ReadFailure};
+use super::jump::{self, JumpValue};
+use super::keywords::{self, Keyword};
+use super::lexer::{self, Lexed};
+use super::{
+    Environment, MAX_FILE_BYTES, MAX_FILES, MAX_INCLUDE_DEPTH, StrictHostKeyChecking, tokens,
+    values,
+};
+use std::path::{Path, PathBuf};
+
+/// One config file, parsed.
+#[derive(Debug, Clone)]
+pub(super) struct ParsedFile {
+    pub path: PathBuf,
+    pub directives: Vec<Directive>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Directive {
+    pub line: usize,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum Kind {
+    /// The patterns, `!` included.
+    Host(Vec<String>),
+    Match(MatchSpec),
+    /// The files the globs matched, in order.
+    Include(Vec<ParsedFile>),
+    IgnoreUnknown(String),
+    /// An unknown keyword after an `IgnoreUnknown` line: an error unless the
+    /// `IgnoreUnknown` in effect when resolving lists it.
+    Unknown(String),
+    Set(Setting),
+}
+
+/// A value for a keyword drover uses; the first one obtained wins.
+#[derive(Debug, Clone)]
+pub(super) enum Setting {
+    HostName(String),
+    User(String),
+    Port(u16),
+    IdentityFile(String),
+    IdentitiesOnly(bool),
+    ProxyJump(JumpValue),
+    /// The rest of the line, verbatim.
+    ProxyCommand(String),
+    /// Seconds; `None` for `none`, which sets nothing.
+    ConnectTimeout(Option<u64>),
+    ServerAliveInterval(Option<u64>),
+    ServerAliveCountMax(u32),
+    StrictHostKeyChecking(StrictHostKeyChecking),
+    UserKnownHostsFile(Vec<String>),
+    GlobalKnownHostsFile(Vec<String>),
+    ForwardAgent(bool),
+    /// `ForwardAgent` with a socket path: forwarding on, through that socket.
+    ForwardAgentPath(String),
+    CanonicalizeHostname(bool),
+    HostKeyAlias(String),
+}
+
+/// Reads files and keeps the budgets and the `IgnoreUnknown` state across them.
+pub(super) struct Loader<'e> {
+    env: &'e Environment,
+    files: usize,
+    /// An `IgnoreUnknown` line has been read: later unknown keywords are
+    /// decided per host.
+    seen_ignore_unknown: bool,
+}
+
+fn bad(keyword: &str, value: &str, expected: &'static str) -> ErrorKind {
+    ErrorKind::BadValue {
+        keyword: keyword.to_owned(),
+        value: value.to_owned(),
+        expected,
+    }
+}
+
+impl<'e> Loader<'e> {
+    pub fn new(env: &'e Environment) -> Self {
+        Loader {
+            env,
+            files: 0,
+            seen_ignore_unknown: false,
+        }
+    }
+
+    pub fn load_root(mut self, path: &Path) -> Result<ParsedFile, SshConfigError> {
+        let text = match include::read_config(path, false) {
+            Ok(t) => t,
+            Err(ReadFailure::Missing) => String::new(),
+            Err(ReadFailure::TooLarge) => {
+                return Err(SshConfigError::TooLarge {
+                    path: path.to_owned(),
+                    limit: MAX_FILE_BYTES,
+                });
+            }
+            Err(ReadFailure::BadPermissions) => {
+                return Err(SshConfigError::Read {
+                    path: path.to_owned(),
+                    source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+                });
+            }
+            Err(ReadFailure::Io(source)) => {
+                return Err(SshConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        self.parse_file(&text, path, 0)
+    }
+
+    pub fn parse_root(mut self, text: &str, origin: &Path) -> Result<ParsedFile, SshConfigError> {
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(SshConfigError::TooLarge {
+                path: origin.to_owned(),
+                limit: MAX_FILE_BYTES,
+            });
+        }
+        self.parse_file(text, origin, 0)
+    }
+
+    fn parse_file(
+        &mut self,
+        text: &str,
+        path: &Path,
+        depth: usize,
+    ) -> Result<ParsedFile, SshConfigError> {
+        self.files += 1;
+        let mut directives = Vec::new();
+        for (i, raw) in text.split('\n').enumerate() {
+            let line = i + 1;
+            let at = |kind| SshConfigError::Config {
+                file: path.to_owned(),
+                line,
+                kind,
+            };
+            if let Some(kind) = self.parse_line(raw, depth).map_err(|e| match e {
+                LineError::Kind(k) => at(k),
+                LineError::Nested(e) => e,
+            })? {
+                directives.push(Directive { line, kind });
+            }
+        }
+        Ok(ParsedFile {
+            path: path.to_owned(),
+            directives,
+        })
+    }
+
+    fn parse_line(&mut self, raw: &str, depth: usize) -> Result<Option<Kind>, LineError> {
+        let line = match lexer::split_line(raw) {
+            Lexed::Skip => return Ok(None),
+            Lexed::NoArgument(k) => return Err(ErrorKind::MissingArgument(k).into()),
+            Lexed::Line(l) => l,
+        };
+        let kw = line.keyword.as_str();
+        let Some(keyword) = keywords::lookup(kw) else {
+            if !self.seen_ignore_unknown {
+                return Err(ErrorKind::UnknownKeyword(kw.to_owned()).into());
+            }
+            lexer::argv_split(line.rest).ok_or(ErrorKind::InvalidQuotes)?;
+            return Ok(Some(Kind::Unknown(kw.to_owned())));
+        };
+        let args = lexer::argv_split(line.rest).ok_or(ErrorKind::InvalidQuotes)?;
+        let mut args = Args {
+            kw,
+            list: args,
+            next: 0,
+        };
+        // Everything after the keyword, minus leading blanks and `=`s.
+        let verbatim = line.rest.trim_start_matches([' ', '\t', '\r', '\n', '=']);
+        let kind = match keyword {
+            Keyword::Host => {
+                if args.list.first().is_some_and(String::is_empty) {
+                    return Err(ErrorKind::EmptyArgument(kw.to_owned()).into());
+                }
+                Kind::Host(args.rest())
+            }
+            Keyword::Match => {
+                let (spec, leftover) =
+                    criteria::parse_match(line.rest).map_err(ErrorKind::BadMatch)?;
+                if !leftover {
+                    args.rest();
+                }
+                Kind::Match(spec)
+            }
+            Keyword::Include => Kind::Include(self.include(&mut args, depth)?),
+            Keyword::IgnoreUnknown => {
+                self.seen_ignore_unknown = true;
+                Kind::IgnoreUnknown(args.required()?)
+            }
+            _ => match self.setting(keyword, &mut args, verbatim)? {
+                Some(setting) => Kind::Set(setting),
+                None => {
+                    args.rest();
+                    return Ok(None);
+                }
+            },
+        };
+        if args.next < args.list.len() {
+            return Err(ErrorKind::ExtraArguments(kw.to_owned()).into());
+        }
+        Ok(Some(kind))
+    }
+
+    /// The value of a keyword drover uses; `None` for the others (ignored).
+    fn setting(
+        &self,
+        keyword: Keyword,
+        args: &mut Args<'_>,
+        verbatim: &str,
+    ) -> Result<Option<Setting>, LineError> {
+        let kw = args.kw;
+        let time = |args: &mut Args<'_>| -> Result<Option<u64>, LineError> {
+            let v = args
+                .optional()
+                .ok_or_else(|| bad(kw, "", "missing time value"))?;
+            if v == "none" {
+                return Ok(None);
+            }
+            let secs = values::convtime(&v).ok_or_else(|| bad(kw, &v, "invalid time value"))?;
+            Ok(Some(secs))
+        };
+        Ok(Some(match keyword {
+            Keyword::HostName => Setting::HostName(args.required()?),
+            Keyword::User => Setting::User(args.required()?),
+            Keyword::HostKeyAlias => Setting::HostKeyAlias(args.required()?),
+            Keyword::IdentityFile => Setting::IdentityFile(args.required()?),
+            Keyword::Port => {
+                let v = args.required()?;
+                Setting::Port(values::port(&v).ok_or_else(|| bad(kw, &v, "bad port"))?)
+            }
+            Keyword::IdentitiesOnly => {
+                Setting::IdentitiesOnly(args.word(values::flag, "yes or no")?)
+            }
+            Keyword::StrictHostKeyChecking => Setting::StrictHostKeyChecking(args.word(
+                values::strict_host_key_checking,
+                "yes, ask, accept-new or no",
+            )?),
+            Keyword::CanonicalizeHostname => {
+                Setting::CanonicalizeHostname(args.word(values::canonicalize, "yes, no or always")?)
+            }
+            Keyword::ConnectTimeout => Setting::ConnectTimeout(time(args)?),
+            Keyword::ServerAliveInterval => Setting::ServerAliveInterval(time(args)?),
+            Keyword::ServerAliveCountMax => {
+                let v = args.optional().unwrap_or_default();
+                let n = values::strtonum(&v, 0, i64::from(i32::MAX)).map_err(|why| {
+                    bad(
+                        kw,
+                        &v,
+                        if v.is_empty() {
+                            "integer value missing"
+                        } else {
+                            why
+                        },
+                    )
+                })?;
+                Setting::ServerAliveCountMax(u32::try_from(n).unwrap_or(u32::MAX))
+            }
+            Keyword::ForwardAgent => {
+                let v = args.required()?;
+                match values::flag(&v) {
+                    Some(b) => Setting::ForwardAgent(b),
+                    None => {
+                        tokens::dollar_only(&v)
+                            .map_err(|_| bad(kw, &v, "invalid environment expansion"))?;
+                        if let Some(name) = v.strip_prefix('$')
+                            && !name.starts_with('{')
+                            && !values::valid_env_name(name)
+                        {
+                            return Err(bad(kw, &v, "invalid environment name").into());
+                        }
+                        Setting::ForwardAgentPath(v)
+                    }
+                }
+            }
+            Keyword::UserKnownHostsFile => Setting::UserKnownHostsFile(args.file_list()?),
+            Keyword::GlobalKnownHostsFile => Setting::GlobalKnownHostsFile(args.file_list()?),
+            Keyword::ProxyCommand => {
+                args.rest();
+                Setting::ProxyCommand(verbatim.to_owned())
+            }
+            Keyword::ProxyJump => {
+                args.rest();
+                let v = jump::parse_proxy_jump(verbatim)
+                    .ok_or_else(|| bad(kw, verbatim, "invalid ProxyJump"))?;
+                Setting::ProxyJump(v)
+            }
+            Keyword::Host
+            | Keyword::Match
+            | Keyword::Include
+            | Keyword::IgnoreUnknown
+            | Keyword::Ignored => return Ok(None),
+        }))
+    }
+
+    /// `Include`: relative paths live in `~/.ssh`; each glob match is read
+    /// (with ssh's permission check) and parsed in place.
+    fn include(&mut self, args: &mut Args<'_>, depth: usize) -> Result<Vec<ParsedFile>, LineError> {
+        let mut files = Vec::new();
+        for arg in args.rest() {
+            if arg.is_empty() {
+                return Err(ErrorKind::EmptyArgument(args.kw.to_owned()).into());
+            }
+            let anchored = if arg.starts_with('/') || arg.starts_with('~') {
+                arg.clone()
+            } else {
+                format!("~/.ssh/{arg}")
+            };
+            let Ok(pattern) = tokens::tilde(&anchored, &self.env.home) else {
+                continue;
+            };
+            for path in include::glob(&pattern) {
+                if depth + 1 > MAX_INCLUDE_DEPTH {
+                    return Err(ErrorKind::IncludeDepth.into());
+                }
+                if self.files >= MAX_FILES {
+                    return Err(ErrorKind::TooManyFiles.into());
+                }
+                let failed = |reason: &str| ErrorKind::Include {
+                    path: path.clone(),
+                    reason: reason.to_owned(),
+                };
+                let text = match include::read_config(&path, true) {
+                    Ok(t) => t,
+                    Err(ReadFailure::Missing) => continue,
+                    Err(ReadFailure::BadPermissions) => {
+                        return Err(failed("bad owner or permissions").into());
+                    }
+                    Err(ReadFailure::TooLarge) => return Err(failed("file too large").into()),
+                    Err(ReadFailure::Io(e)) => return Err(failed(&e.to_string()).into()),
+                };
+                let parsed = self
+                    .parse_file(&text, &path, depth + 1)
+                    .map_err(LineError::Nested)?;
+                files.push(parsed);
+            }
+        }
+        Ok(files)
+    }
+}
+
+enum LineError {
+    Kind(ErrorKind),
+    /// An error inside an included file, already located.
+    Nested(SshConfigError),
+}
+
+impl From<ErrorKind> for LineError {
+    fn from(k: ErrorKind) -> Self {
+        LineError::Kind(k)
+    }
+}
+
+/// The arguments of one line, consumed left to right.
+struct Args<'k> {
+    kw: &'k str,
+    list: Vec<String>,
+    next: usize,
+}
+
+impl Args<'_> {
+    fn optional(&mut self) -> Option<String> {
+        let v = self.list.get(self.next).cloned();
+        self.next = (self.next + 1).min(self.list.len());
+        v
+    }
+
+    /// One non-empty argument.
+    fn required(&mut self) -> Result<String, LineError> {
+        match self.optional() {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(ErrorKind::MissingArgument(self.kw.to_owned()).into()),
+        }
+    }
+
+    /// One argument from a fixed vocabulary.
+    fn word<T>(
+        &mut self,
+        parse: fn(&str) -> Option<T>,
+        expected: &'static str,
+    ) -> Result<T, LineError> {
+        let v = self.required()?;
+        parse(&v).ok_or_else(|| bad(self.kw, &v, expected).into())
+    }
+
+    /// All remaining arguments.
+    fn rest(&mut self) -> Vec<String> {
+        let v = self.list[self.next..].to_vec();
+        self.next = self.list.len();
+        v
+    }
+
+    /// A list of files where `none` must stand alone.
+    fn file_list(&mut self) -> Result<Vec<String>, LineError> {
+        let list = self.rest();
+        for v in &list {
+            if v.is_empty() {
+                return Err(ErrorKind::EmptyArgument(self.kw.to_owned()).into());
+            }
+            if v.eq_ignore_ascii_case("none") && list.len() > 1 {
+                return Err(ErrorKind::NoneNotAlone(self.kw.to_owned()).into());
+            }
+        }
+        Ok(list)
+    }
+}

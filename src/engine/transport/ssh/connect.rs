@@ -1,0 +1,142 @@
+//! Establishing one authenticated connection: TCP (or a tunnel through the jump
+//! host's connection), key exchange with the host key checked against known_hosts,
+//! then authentication.
+
+use super::ClientHandler;
+use super::auth::{AuthPlan, authenticate};
+use super::hostkeys::HostKeyPolicy;
+use super::pool::Connection;
+use crate::engine::error::ErrorCategory;
+use crate::engine::interaction::Interaction;
+use crate::engine::transport::TransportError;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Used when ssh_config sets no ConnectTimeout (OpenSSH waits for the kernel).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where to connect and how, resolved from ssh_config.
+#[derive(Clone)]
+pub struct Destination {
+    pub user: String,
+    pub host: String,
+    pub port: u16,
+    /// The jump host to tunnel through (the last hop of ProxyJump).
+    pub via: Option<Box<Destination>>,
+    pub identity_files: Vec<PathBuf>,
+    pub identities_only: bool,
+    pub connect_timeout: Option<Duration>,
+    pub keepalive_interval: Option<Duration>,
+    pub keepalive_max: usize,
+    pub host_keys: Arc<HostKeyPolicy>,
+    pub interaction: Arc<dyn Interaction>,
+}
+
+impl Destination {
+    /// Identity of a pooled connection: who, where, and through which chain.
+    pub fn key(&self) -> String {
+        let mut k = format!("{}@{}:{}", self.user, self.host, self.port);
+        if let Some(via) = &self.via {
+            k.push_str(" via ");
+            k.push_str(&via.key());
+        }
+        k
+    }
+}
+
+/// The SSH client configuration drover uses for every connection.
+fn client_config(dest: &Destination) -> russh::client::Config {
+    let mut config = russh::client::Config {
+        keepalive_interval: dest.keepalive_interval,
+        keepalive_max: dest.keepalive_max,
+        nodelay: true,
+        ..Default::default()
+    };
+    // Plain host keys only: host certificates are not verified yet, so they are not
+    // asked for (the server then offers its plain key).
+    config.preferred.host_key_certificates = std::borrow::Cow::Borrowed(&[]);
+    config
+}
+
+pub async fn establish(
+    dest: &Destination,
+    parent: Option<Arc<Connection>>,
+) -> Result<Connection, TransportError> {
+    let key = dest.key();
+    let rejection = Arc::new(Mutex::new(None));
+    let handler = ClientHandler {
+        host: dest.host.clone(),
+        port: dest.port,
+        policy: dest.host_keys.clone(),
+        interaction: dest.interaction.clone(),
+        rejection: rejection.clone(),
+    };
+    let config = Arc::new(client_config(dest));
+    let timeout = dest.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let connecting = async {
+        match &parent {
+            None => russh::client::connect(config, (dest.host.as_str(), dest.port), handler).await,
+            Some(jump) => {
+                let tunnel = jump
+                    .open_tunnel(&dest.host, dest.port)
+                    .await
+                    .map_err(|e| russh::Error::IO(std::io::Error::other(e.reason)))?;
+                russh::client::connect_stream(config, tunnel.into_stream(), handler).await
+            }
+        }
+    };
+    let mut handle = match tokio::time::timeout(timeout, connecting).await {
+        Err(_) => {
+            return Err(TransportError::new(
+                ErrorCategory::Timeout,
+                format!(
+                    "{key}: connect timed out after {}",
+                    crate::engine::duration::format_duration(timeout)
+                ),
+            ));
+        }
+        Ok(Err(e)) => {
+            let rejected = rejection.lock().unwrap_or_else(|p| p.into_inner()).take();
+            return Err(match rejected {
+                // A host key we must not trust is never retried.
+                Some(reason) => {
+                    TransportError::new(ErrorCategory::Authorization, format!("{key}: {reason}"))
+                }
+                None => TransportError::new(
+                    ErrorCategory::Connection,
+                    format!("{key}: {}", describe(&e)),
+                ),
+            });
+        }
+        Ok(Ok(h)) => h,
+    };
+    let plan = AuthPlan {
+        user: &dest.user,
+        identity_files: &dest.identity_files,
+        identities_only: dest.identities_only,
+        interaction: dest.interaction.as_ref(),
+    };
+    if let Err(reason) = authenticate(&mut handle, &plan).await {
+        let _ = handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+        return Err(TransportError::new(
+            ErrorCategory::Authorization,
+            format!("{key}: {reason}"),
+        ));
+    }
+    tracing::debug!(%key, "connected");
+    Ok(Connection::new(key, handle, parent))
+}
+
+fn describe(e: &russh::Error) -> String {
+    match e {
+        russh::Error::IO(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
+            std::io::ErrorKind::TimedOut => "connection timed out".into(),
+            _ => format!("{io}"),
+        },
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,84 @@
+//! Deciding whether to trust the key a server presents: known_hosts lookup, the
+//! StrictHostKeyChecking policy, and — for an unknown key when someone can answer —
+//! a question with the SHA256 fingerprint. A changed or revoked key is never
+//! accepted, whatever the policy or the answer.
+
+use super::known_hosts::{self, Decision, KnownHosts, StrictHostKeyChecking};
+use crate::engine::interaction::{Answer, Interaction, Question};
+use russh::keys::PublicKey;
+use std::path::PathBuf;
+
+pub struct HostKeyPolicy {
+    pub user_files: Vec<PathBuf>,
+    pub global_files: Vec<PathBuf>,
+    pub strict: StrictHostKeyChecking,
+}
+
+impl HostKeyPolicy {
+    /// `Ok` to connect; `Err` explains the refusal (file and line for a changed key).
+    pub async fn check(
+        &self,
+        host: &str,
+        port: u16,
+        key: &PublicKey,
+        interaction: &dyn Interaction,
+    ) -> Result<(), String> {
+        let files: Vec<PathBuf> = self
+            .user_files
+            .iter()
+            .chain(&self.global_files)
+            .cloned()
+            .collect();
+        let known = tokio::task::spawn_blocking(move || KnownHosts::load(&files))
+            .await
+            .map_err(|e| format!("reading known_hosts: {e}"))?;
+        for w in known.warnings() {
+            tracing::warn!(
+                "known_hosts: {}:{:?}: {}",
+                w.file.display(),
+                w.line,
+                w.message
+            );
+        }
+        let verdict = known.verify(host, port, key, &[]);
+        match known_hosts::decide(&verdict, self.strict, interaction.interactive()) {
+            Decision::Accept => Ok(()),
+            Decision::AcceptAndRecord => {
+                self.record(host, port, key);
+                Ok(())
+            }
+            Decision::Prompt { fingerprint_sha256 } => {
+                let question = Question::UnknownHostKey {
+                    host: host.to_string(),
+                    port,
+                    key_type: key.algorithm().to_string(),
+                    fingerprint: fingerprint_sha256.clone(),
+                };
+                match interaction.ask(question).await {
+                    Some(Answer::AcceptOnce) => Ok(()),
+                    Some(Answer::AcceptAndSave) => {
+                        self.record(host, port, key);
+                        Ok(())
+                    }
+                    _ => Err(format!(
+                        "host key {fingerprint_sha256} of {} was not accepted",
+                        known_hosts::host_port_name(host, port)
+                    )),
+                }
+            }
+            Decision::Reject(reason) => Err(reason),
+        }
+    }
+
+    fn record(&self, host: &str, port: u16, key: &PublicKey) {
+        let Some(file) = self.user_files.first() else {
+            return;
+        };
+        if let Err(e) = known_hosts::append(file, host, port, key) {
+            tracing::warn!(
+                "cannot record the host key of {host} in {}: {e}",
+                file.display()
+            );
+        }
+    }
+}

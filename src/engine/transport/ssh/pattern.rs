@@ -1,0 +1,128 @@
+//! OpenSSH's host pattern language, shared by ssh_config (`Host`, `Match host`) and
+//! known_hosts host lists: `*` matches any run of characters, `?` one character, and
+//! in a comma (or space) separated list a pattern starting with `!` negates: if any
+//! negated pattern matches, the whole list does not match, whatever else matches.
+
+/// `*` and `?` wildcard match of a whole string.
+pub fn match_pattern(s: &str, pattern: &str) -> bool {
+    let (s, p): (Vec<char>, Vec<char>) = (s.chars().collect(), pattern.chars().collect());
+    // Iterative matcher with single-star backtracking: linear in practice, never
+    // exponential on hostile patterns such as `*a*a*a*a*b`.
+    let (mut si, mut pi) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+            si += 1;
+            pi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// How a string fares against a pattern list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListMatch {
+    /// A positive pattern matched and no negated one did.
+    Matched,
+    /// A negated pattern matched: the list rejects the string outright.
+    Negated,
+    /// Nothing matched.
+    NoMatch,
+}
+
+impl ListMatch {
+    pub fn is_match(self) -> bool {
+        self == ListMatch::Matched
+    }
+}
+
+/// Matches `s` against patterns (already split); `fold_case` compares
+/// case-insensitively (known_hosts and `Match host` do, `Host` does not).
+pub fn match_list<'a>(
+    s: &str,
+    patterns: impl IntoIterator<Item = &'a str>,
+    fold_case: bool,
+) -> ListMatch {
+    let s = if fold_case {
+        s.to_lowercase()
+    } else {
+        s.to_string()
+    };
+    let mut result = ListMatch::NoMatch;
+    for pat in patterns {
+        let (negated, body) = match pat.strip_prefix('!') {
+            Some(b) => (true, b),
+            None => (false, pat),
+        };
+        let body = if fold_case {
+            body.to_lowercase()
+        } else {
+            body.to_string()
+        };
+        if match_pattern(&s, &body) {
+            if negated {
+                return ListMatch::Negated;
+            }
+            result = ListMatch::Matched;
+        }
+    }
+    result
+}
+
+/// Splits a comma-separated pattern list as OpenSSH does (empty items ignored).
+pub fn split_list(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|p| !p.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(match_pattern("web01.example.com", "web*.example.com"));
+        assert!(match_pattern("web1", "web?"));
+        assert!(!match_pattern("web12", "web?"));
+        assert!(match_pattern("", "*"));
+        assert!(!match_pattern("abc", "a*d"));
+        assert!(match_pattern(
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+            "*a*a*a*a*a*a*b"
+        ));
+        assert!(!match_pattern(
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "*a*a*a*a*a*a*b"
+        ));
+    }
+
+    #[test]
+    fn negation_wins_over_a_positive_match() {
+        let list = ["*.example.com", "!bastion.example.com"];
+        assert_eq!(
+            match_list("web.example.com", list, false),
+            ListMatch::Matched
+        );
+        assert_eq!(
+            match_list("bastion.example.com", list, false),
+            ListMatch::Negated
+        );
+        assert_eq!(match_list("other.org", list, false), ListMatch::NoMatch);
+        assert_eq!(
+            match_list("WEB.example.com", list, false),
+            ListMatch::NoMatch
+        );
+        assert_eq!(
+            match_list("WEB.example.com", list, true),
+            ListMatch::Matched
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! Pooled SSH connections: one authenticated connection per destination, reused by
+//! every run in this process; a jump host's connection is shared by every node
+//! behind it. Session channels per connection stay under the server's MaxSessions
+//! (OpenSSH's default is 10): one is kept back for control commands (remote kill),
+//! and when the rest are busy another connection to the same destination opens.
+
+use super::ClientHandler;
+use super::connect::{Destination, establish};
+use crate::engine::error::ErrorCategory;
+use crate::engine::transport::TransportError;
+use russh::client::{Handle, Msg};
+use russh::{Channel, ChannelMsg, Disconnect};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Session channels a server allows per connection (OpenSSH `MaxSessions`).
+pub const MAX_SESSIONS: usize = 10;
+
+pub struct Connection {
+    pub key: String,
+    handle: Handle<ClientHandler>,
+    /// Channels for runs; one more than this is kept for control commands.
+    run_slots: Arc<Semaphore>,
+    control: Semaphore,
+    last_used: Mutex<Instant>,
+    /// The jump host connection this one tunnels through; kept alive by us.
+    pub parent: Option<Arc<Connection>>,
+}
+
+impl Connection {
+    pub(crate) fn new(
+        key: String,
+        handle: Handle<ClientHandler>,
+        parent: Option<Arc<Connection>>,
+    ) -> Connection {
+        Connection {
+            key,
+            handle,
+            run_slots: Arc::new(Semaphore::new(MAX_SESSIONS - 1)),
+            control: Semaphore::new(1),
+            last_used: Mutex::new(Instant::now()),
+            parent,
+        }
+    }
+
+    pub fn describe(&self) -> &str {
+        &self.key
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
+    fn touch(&self) {
+        *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_used
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
+    }
+
+    fn busy(&self) -> bool {
+        self.run_slots.available_permits() < MAX_SESSIONS - 1
+    }
+
+    /// A session channel for a run, holding one of the connection's slots.
+    pub async fn open_session(
+        &self,
+    ) -> Result<(Channel<Msg>, OwnedSemaphorePermit), TransportError> {
+        let permit = self
+            .run_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| self.error("connection closed"))?;
+        self.touch();
+        let channel = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(|e| self.error(&format!("cannot open a session channel: {e}")))?;
+        Ok((channel, permit))
+    }
+
+    /// A tunnel to `host:port` through this connection (ProxyJump). Tunnels are not
+    /// sessions, so they do not count against MaxSessions.
+    pub async fn open_tunnel(&self, host: &str, port: u16) -> Result<Channel<Msg>, TransportError> {
+        self.touch();
+        self.handle
+            .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0)
+            .await
+            .map_err(|e| self.error(&format!("cannot open a tunnel to {host}:{port}: {e}")))
+    }
+
+    /// Runs a short command on the reserved control channel and waits for it.
+    pub async fn run_control(&self, command: &str) -> Result<(), TransportError> {
+        let _permit = self
+            .control
+            .acquire()
+            .await
+            .map_err(|_| self.error("connection closed"))?;
+        let mut ch = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(|e| self.error(&format!("control channel: {e}")))?;
+        ch.exec(true, command)
+            .await
+            .map_err(|e| self.error(&format!("control command: {e}")))?;
+        let deadline = tokio::time::sleep(Duration::from_secs(10));
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                msg = ch.wait() => match msg {
+                    Some(ChannelMsg::Close) | None => return Ok(()),
+                    _ => {}
+                },
+                _ = &mut deadline => return Err(self.error("control command did not finish")),
+            }
+        }
+    }
+
+    pub async fn close(&self) {
+        let _ = self
+            .handle
+            .disconnect(Disconnect::ByApplication, "drover done", "en")
+            .await;
+    }
+
+    fn error(&self, what: &str) -> TransportError {
+        TransportError::new(ErrorCategory::Connection, format!("{}: {what}", self.key))
+    }
+}
+
+/// Connections by destination key (user@host:port via the jump chain).
+#[derive(Default)]
+pub struct Pool {
+    conns: Mutex<HashMap<String, Vec<Arc<Connection>>>>,
+    /// One connect at a time per destination, so 200 nodes behind one bastion make
+    /// one bastion connection, not 200.
+    connecting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Pool {
+    /// A live connection to `dest` with a free run slot, connecting if needed.
+    pub fn get<'a>(
+        &'a self,
+        dest: &'a Destination,
+    ) -> crate::engine::transport::BoxFuture<'a, Result<Arc<Connection>, TransportError>> {
+        Box::pin(async move {
+            let key = dest.key();
+            if let Some(c) = self.find(&key) {
+                return Ok(c);
+            }
+            let gate = {
+                let mut map = self.connecting.lock().unwrap_or_else(|p| p.into_inner());
+                map.entry(key.clone()).or_default().clone()
+            };
+            let _guard = gate.lock().await;
+            if let Some(c) = self.find(&key) {
+                return Ok(c);
+            }
+            let parent = match &dest.via {
+                Some(jump) => Some(self.get(jump).await?),
+                None => None,
+            };
+            let conn = Arc::new(establish(dest, parent).await?);
+            self.conns
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(key)
+                .or_default()
+                .push(conn.clone());
+            Ok(conn)
+        })
+    }
+
+    /// A pooled connection that is open and has a free slot (or, for a jump host,
+    /// any open one: tunnels need no slot).
+    fn find(&self, key: &str) -> Option<Arc<Connection>> {
+        let mut map = self.conns.lock().unwrap_or_else(|p| p.into_inner());
+        let list = map.get_mut(key)?;
+        list.retain(|c| !c.is_closed());
+        list.iter()
+            .find(|c| c.run_slots.available_permits() > 0)
+            .cloned()
+    }
+
+    /// Closes connections idle longer than `idle`, children before their jump hosts.
+    pub async fn reap(&self, idle: Duration) {
+        let stale: Vec<Arc<Connection>> = {
+            let mut map = self.conns.lock().unwrap_or_else(|p| p.into_inner());
+            let mut out = Vec::new();
+            for list in map.values_mut() {
+                list.retain(|c| {
+                    let drop_it = c.is_closed()
+                        || (!c.busy() && c.idle_for() > idle && Arc::strong_count(c) == 1);
+                    if drop_it {
+                        out.push(c.clone());
+                    }
+                    !drop_it
+                });
+            }
+            out
+        };
+        for c in stale {
+            c.close().await;
+        }
+    }
+
+    /// Closes everything: tunnelled connections first, then the jump hosts (a
+    /// russh `Handle` that is merely dropped does not close its tunnel).
+    pub async fn close_all(&self) {
+        let mut all: Vec<Arc<Connection>> = {
+            let mut map = self.conns.lock().unwrap_or_else(|p| p.into_inner());
+            map.drain().flat_map(|(_, v)| v).collect()
+        };
+        all.sort_by_key(|c| std::cmp::Reverse(depth(c)));
+        for c in all {
+            c.close().await;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.conns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(Vec::len)
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn depth(c: &Connection) -> usize {
+    let mut d = 0;
+    let mut p = c.parent.as_ref();
+    while let Some(parent) = p {
+        d += 1;
+        p = parent.parent.as_ref();
+    }
+    d
+}

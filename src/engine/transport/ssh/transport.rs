@@ -1,0 +1,237 @@
+//! The `ssh` transport: resolves each node through ssh_config, takes a pooled
+//! connection (through its jump chain), and runs the command on a channel.
+
+use super::config::{self, Overrides, Proxy, ResolvedHost, SshConfigFile};
+use super::connect::Destination;
+use super::exec;
+use super::hostkeys::HostKeyPolicy;
+use super::known_hosts::StrictHostKeyChecking;
+use super::pool::Pool;
+use crate::engine::error::ErrorCategory;
+use crate::engine::interaction::Interaction;
+use crate::engine::inventory::Node;
+use crate::engine::output::OutputSink;
+use crate::engine::transport::{
+    BoxFuture, Capabilities, ExitInfo, Health, NodeJob, Transport, TransportError,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Jump chains longer than this are refused (they are loops in practice).
+const MAX_JUMP_DEPTH: usize = 8;
+
+pub struct SshSettings {
+    /// `-F FILE`, else `~/.ssh/config` (a missing file is an empty config).
+    pub config_file: Option<PathBuf>,
+    pub environment: config::Environment,
+    /// Between the TERM and the KILL of a stopped remote command.
+    pub kill_grace: Duration,
+    /// Pooled connections unused this long are closed.
+    pub idle_timeout: Duration,
+    pub interaction: Arc<dyn Interaction>,
+}
+
+pub struct SshTransport {
+    config: SshConfigFile,
+    settings: SshSettings,
+    pool: Arc<Pool>,
+}
+
+impl SshTransport {
+    /// Parses the ssh_config now, so a bad file is reported before anything runs.
+    pub fn new(settings: SshSettings) -> Result<SshTransport, TransportError> {
+        let path = settings
+            .config_file
+            .clone()
+            .unwrap_or_else(|| settings.environment.home.join(".ssh/config"));
+        let config = SshConfigFile::load(&path, &settings.environment)
+            .map_err(|e| TransportError::new(ErrorCategory::Validation, e.to_string()))?;
+        let pool = Arc::new(Pool::default());
+        // The reaper holds only a weak reference: it ends with the transport.
+        let weak = Arc::downgrade(&pool);
+        let idle = settings.idle_timeout;
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let mut tick = tokio::time::interval(idle.max(Duration::from_secs(1)) / 2);
+                loop {
+                    tick.tick().await;
+                    let Some(pool) = weak.upgrade() else { break };
+                    pool.reap(idle).await;
+                }
+            });
+        }
+        Ok(SshTransport {
+            config,
+            settings,
+            pool,
+        })
+    }
+
+    /// The parsed ssh_config (also the inventory's source of `Host` aliases).
+    pub fn config(&self) -> &SshConfigFile {
+        &self.config
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Where and how to connect for a node: its name resolved as an ssh alias,
+    /// with the inventory's address, user and port winning over the file.
+    pub fn destination(&self, node: &Node) -> Result<Destination, TransportError> {
+        let overrides = Overrides {
+            user: node.user.clone(),
+            port: node.port,
+        };
+        let resolved = self.resolve(&node.name, &overrides)?;
+        let host = node
+            .address
+            .clone()
+            .unwrap_or_else(|| resolved.hostname.clone());
+        self.build(&resolved, host, 0)
+    }
+
+    fn resolve(&self, name: &str, overrides: &Overrides) -> Result<ResolvedHost, TransportError> {
+        self.config
+            .resolve(name, overrides)
+            .map_err(|e| TransportError::new(ErrorCategory::Validation, e.to_string()))
+    }
+
+    fn build(
+        &self,
+        r: &ResolvedHost,
+        host: String,
+        depth: usize,
+    ) -> Result<Destination, TransportError> {
+        if depth > MAX_JUMP_DEPTH {
+            return Err(TransportError::new(
+                ErrorCategory::Validation,
+                format!(
+                    "{}: ProxyJump chain deeper than {MAX_JUMP_DEPTH} (a loop?)",
+                    r.original
+                ),
+            ));
+        }
+        let via = match &r.proxy {
+            Proxy::None => None,
+            Proxy::Command(cmd) => {
+                return Err(TransportError::new(
+                    ErrorCategory::Validation,
+                    format!(
+                        "{}: ProxyCommand ({cmd}) is not supported; use ProxyJump",
+                        r.original
+                    ),
+                ));
+            }
+            Proxy::Jump(hops) => {
+                // Hop n is reached through hop n-1; the first hop through its own
+                // ProxyJump, if its config has one (as `ssh -J` does).
+                let mut via: Option<Box<Destination>> = None;
+                for (i, hop) in hops.iter().enumerate() {
+                    let hop_overrides = Overrides {
+                        user: hop.user.clone(),
+                        port: hop.port,
+                    };
+                    let mut hr = self.resolve(&hop.host, &hop_overrides)?;
+                    if i > 0 {
+                        hr.proxy = Proxy::None;
+                    }
+                    let mut d = self.build(&hr, hr.hostname.clone(), depth + 1)?;
+                    if i > 0 {
+                        d.via = via.take();
+                    }
+                    via = Some(Box::new(d));
+                }
+                via
+            }
+        };
+        Ok(Destination {
+            user: r.user.clone(),
+            host,
+            port: r.port,
+            via,
+            identity_files: r.identity_files.clone(),
+            identities_only: r.identities_only,
+            connect_timeout: r.connect_timeout,
+            keepalive_interval: (!r.server_alive_interval.is_zero())
+                .then_some(r.server_alive_interval),
+            keepalive_max: r.server_alive_count_max as usize,
+            host_keys: Arc::new(HostKeyPolicy {
+                user_files: r.user_known_hosts_files.clone(),
+                global_files: r.global_known_hosts_files.clone(),
+                strict: strictness(r.strict_host_key_checking),
+            }),
+            interaction: self.settings.interaction.clone(),
+        })
+    }
+
+    async fn run(
+        &self,
+        job: NodeJob<'_>,
+        sink: &OutputSink,
+        stop: CancellationToken,
+    ) -> Result<ExitInfo, TransportError> {
+        let dest = self.destination(job.node)?;
+        let conn = tokio::select! {
+            c = self.pool.get(&dest) => c?,
+            _ = stop.cancelled() => {
+                return Err(TransportError::new(ErrorCategory::Connection, "stopped while connecting"));
+            }
+        };
+        exec::run(&conn, job, sink, stop, self.settings.kill_grace).await
+    }
+}
+
+/// drover never accepts a changed key, whatever the config says: `no` only
+/// accepts unknown keys without recording them.
+fn strictness(s: config::StrictHostKeyChecking) -> StrictHostKeyChecking {
+    match s {
+        config::StrictHostKeyChecking::Yes => StrictHostKeyChecking::Yes,
+        config::StrictHostKeyChecking::Ask => StrictHostKeyChecking::Ask,
+        config::StrictHostKeyChecking::AcceptNew => StrictHostKeyChecking::AcceptNew,
+        config::StrictHostKeyChecking::No => StrictHostKeyChecking::No,
+    }
+}
+
+impl Transport for SshTransport {
+    fn name(&self) -> &str {
+        "ssh"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            command: true,
+            upload: false,
+            interactive: false,
+            real_cancel: true,
+        }
+    }
+
+    fn check_node(&self, node: &Node) -> Result<(), TransportError> {
+        self.destination(node).map(|_| ())
+    }
+
+    fn execute<'a>(
+        &'a self,
+        job: NodeJob<'a>,
+        sink: &'a OutputSink,
+        stop: CancellationToken,
+    ) -> BoxFuture<'a, Result<ExitInfo, TransportError>> {
+        Box::pin(self.run(job, sink, stop))
+    }
+
+    fn health(&self) -> BoxFuture<'_, Health> {
+        Box::pin(async move {
+            Health {
+                healthy: true,
+                detail: format!("{} pooled connections", self.pool.len()),
+            }
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.pool.close_all())
+    }
+}
