@@ -57,7 +57,9 @@ async fn run(cli: Cli) -> u8 {
     let code = match &cli.command {
         Some(command) => app::batch::dispatch(command, &rt).await,
         None if cli.global.batch => {
-            eprintln!("drover: --batch needs a subcommand (run, history, journal, metrics)");
+            eprintln!(
+                "drover: --batch needs a subcommand (run, history, journal, metrics, ssh-config)"
+            );
             exit::USAGE
         }
         None => app::tui::run(&rt).await,

@@ -616,7 +616,7 @@ fn malformed_lines_are_skipped_with_file_and_line() {
     let ed_data = a.text.split_once(' ').unwrap().1;
     let content = [
         "# comment".to_string(),                        // 1
-        String::new(),                                  // 2
+        "\r".to_string(),                               // 2 (CRLF blank line)
         "justahost".to_string(),                        // 3 bad
         "host ssh-ed25519".to_string(),                 // 4 bad
         "host ssh-ed25519 @@@notbase64@@@".to_string(), // 5 bad

@@ -278,6 +278,38 @@ fn stop_node_drops_sessions_and_start_node_restores_it() {
 }
 
 #[test]
+fn paused_node_accepts_but_never_answers() {
+    let Some(fleet) = Fleet::or_skip(1) else {
+        return;
+    };
+    let n = fleet.node(0);
+    fleet.pause_node(0);
+    // TCP connects (the kernel completes the handshake) but no banner comes.
+    let t = Instant::now();
+    let o = run_within(
+        fleet
+            .ssh("node001")
+            .args(["-o", "ConnectTimeout=2", "true"]),
+        LIMIT,
+    );
+    assert!(!o.status.success());
+    assert!(t.elapsed() >= Duration::from_secs(2), "{:?}", t.elapsed());
+    let mut s = TcpStream::connect(n.socket_addr()).expect("backlog accepts");
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 8];
+    assert!(
+        std::io::Read::read(&mut s, &mut buf).is_err(),
+        "banner while paused"
+    );
+    fleet.resume_node(0);
+    ok(
+        run_within(fleet.ssh("node001").arg("true"), LIMIT),
+        "resumed",
+    );
+}
+
+#[test]
 fn many_concurrent_connections_to_one_node() {
     let Some(fleet) = Fleet::or_skip(1) else {
         return;
@@ -431,6 +463,10 @@ fn everything_is_removed_after_drop() {
     for p in &everything {
         assert!(!procs::alive(*p), "still running after drop: {p:?}");
     }
+    // The clients notice that their servers are gone.
+    for mut s in sessions {
+        wait_exit(&mut s, Duration::from_secs(10));
+    }
     for d in &dirs {
         assert!(!d.exists(), "{} left behind", d.display());
         assert!(procs_mentioning(d).is_empty(), "{:?}", procs_mentioning(d));
@@ -440,9 +476,6 @@ fn everything_is_removed_after_drop() {
         let list = Command::new("ip").args(["netns", "list"]).output().unwrap();
         let name = ns.file_name().unwrap().to_string_lossy().into_owned();
         assert!(!String::from_utf8_lossy(&list.stdout).contains(&name));
-    }
-    for mut s in sessions {
-        wait_exit(&mut s, Duration::from_secs(10));
     }
 }
 
@@ -466,13 +499,15 @@ fn a_panicking_test_still_cleans_up() {
 }
 
 #[test]
-fn stale_namespaces_of_dead_runs_are_removed() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIPPED: needs root for network namespaces");
+fn leftovers_of_dead_runs_are_removed() {
+    let Some(fleet) = Fleet::or_skip(1) else {
         return;
-    }
-    // Owner pid 0 never runs: this looks like what a SIGKILLed run leaves.
-    let name = format!("drv-0-0-stale{}", std::process::id());
+    };
+    // Owner pid 0 never runs: this looks like what a SIGKILLed run leaves behind.
+    let tag = format!("0-0-stale{}", std::process::id());
+
+    // A namespace with a process inside.
+    let name = format!("drv-{tag}");
     let file = PathBuf::from("/run/netns").join(&name);
     let st = Command::new("ip").args(["netns", "add", &name]).status();
     assert!(st.unwrap().success());
@@ -485,10 +520,75 @@ fn stale_namespaces_of_dead_runs_are_removed() {
         assert!(Instant::now() < deadline, "sleep never entered {name}");
         std::thread::sleep(Duration::from_millis(5));
     }
+
+    // A temp dir with a running sshd listener serving a session, made from a copy
+    // of node001's files on another port.
+    let stale = std::env::temp_dir().join(format!("drover-sshd-{tag}"));
+    let node_dir = stale.join("nodes/node001");
+    std::fs::create_dir_all(&node_dir).unwrap();
+    let live = fleet.dir().to_string_lossy().into_owned();
+    let n = fleet.node(0);
+    let port = std::net::TcpListener::bind((n.address, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = std::fs::read_to_string(fleet.dir().join("nodes/node001/sshd_config"))
+        .unwrap()
+        .replace(&live, &stale.to_string_lossy())
+        .replace(&format!(":{}", n.port), &format!(":{port}"));
+    std::fs::write(node_dir.join("sshd_config"), cfg).unwrap();
+    let key = "nodes/node001/ssh_host_ed25519_key";
+    std::fs::copy(fleet.dir().join(key), stale.join(key)).unwrap();
+    for f in ["authorized_keys.root", "authorized_keys.drovertest"] {
+        std::fs::copy(fleet.dir().join(f), stale.join(f)).unwrap();
+    }
+    let mut sshd = Command::new(sshd::SSHD)
+        .arg("-D")
+        .arg("-f")
+        .arg(node_dir.join("sshd_config"))
+        .arg("-E")
+        .arg(node_dir.join("sshd.log"))
+        .spawn()
+        .unwrap();
+    let listener = procs::proc_of(sshd.id() as i32).unwrap();
+    let mut session = None;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while session.is_none() {
+        assert!(Instant::now() < deadline, "stale sshd never served");
+        if TcpStream::connect((n.address, port)).is_ok() {
+            let mut cmd = fleet.ssh("node001");
+            cmd.args([
+                "-o",
+                &format!("Port={port}"),
+                "-o",
+                "StrictHostKeyChecking=no",
+            ]);
+            cmd.args(["-o", "UserKnownHostsFile=/dev/null"]);
+            session = Some(long_session(cmd));
+        } else {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let tree = procs::tree(&[listener]);
+    assert!(tree.len() >= 3, "listener, connection, session: {tree:?}");
+
     procs::reap_stale();
+
     assert!(!file.exists(), "{name} survived reap_stale");
-    let status = wait_exit(&mut inside, Duration::from_secs(5));
-    assert!(!status.success());
+    assert!(!wait_exit(&mut inside, Duration::from_secs(5)).success());
+    assert!(!stale.exists(), "{} survived reap_stale", stale.display());
+    let _ = sshd.wait();
+    for p in tree {
+        assert!(!procs::alive(p), "{p:?} survived reap_stale");
+    }
+    wait_exit(session.as_mut().unwrap(), Duration::from_secs(10));
+    // The live fleet of this (running) process is untouched.
+    assert!(fleet.is_running(0));
+    ok(
+        run_within(fleet.ssh("node001").arg("true"), LIMIT),
+        "live fleet",
+    );
 }
 
 #[test]

@@ -18,6 +18,8 @@ use std::sync::Arc;
 /// Everything a front end needs, built once.
 pub struct Runtime {
     pub config: Config,
+    /// `-F FILE`, when given.
+    pub ssh_config: Option<PathBuf>,
     pub state_dir: PathBuf,
     pub store: Store,
     pub engine: Engine,
@@ -126,6 +128,7 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
     let engine = Engine::new(engine_config, inventory, transports, Some(store.writer()));
     Ok(Runtime {
         config,
+        ssh_config: global.ssh_config.clone(),
         state_dir,
         store,
         engine,

@@ -156,10 +156,14 @@ impl JumpFleet {
             ));
         }
         preflight()?;
-        // Probe namespaces once, separately, so that "unavailable" is a clear Err.
-        Netns::create()
-            .map_err(|e| format!("network namespaces unavailable here ({e}); tests that need a bastion are skipped"))?
-            .delete();
+        // Probe namespaces once per process, so that "unavailable" is a clear Err.
+        static NETNS_OK: OnceLock<Result<(), String>> = OnceLock::new();
+        NETNS_OK
+            .get_or_init(|| Netns::create().map(|mut ns| ns.delete()))
+            .clone()
+            .map_err(|e| {
+                format!("network namespaces unavailable here ({e}); tests that need a bastion are skipped")
+            })?;
         retry(|| SshdSet::build(m, true)).map(|set| JumpFleet { set })
     }
 
@@ -359,6 +363,23 @@ impl SshdSet {
             .unwrap_or_else(|e| panic!("restart {}: {e}", self.nodes[i].alias));
     }
 
+    /// Freezes node `i`'s listening sshd (SIGSTOP): new connections complete the TCP
+    /// handshake (kernel backlog) but never get a banner, like a wedged host;
+    /// sessions already open go on. [`SshdSet::resume_node`] undoes it.
+    pub fn pause_node(&self, i: usize) {
+        self.signal_listener(i, nix::sys::signal::Signal::SIGSTOP);
+    }
+
+    /// SIGCONT to node `i`'s listening sshd: pending connections get served.
+    pub fn resume_node(&self, i: usize) {
+        self.signal_listener(i, nix::sys::signal::Signal::SIGCONT);
+    }
+
+    fn signal_listener(&self, i: usize, sig: nix::sys::signal::Signal) {
+        let (_, p) = self.nodes[i].child.as_ref().expect("node is stopped");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(p.pid), sig).expect("kill");
+    }
+
     /// `ssh -F <ssh_config> <alias>`; add the remote command with `.arg(...)`.
     pub fn ssh(&self, alias: &str) -> Command {
         let mut cmd = Command::new("ssh");
@@ -513,8 +534,10 @@ impl SshdSet {
                     s.spawn(move || chunk.iter_mut().try_for_each(|n| n.spawn(ns)))
                 })
                 .collect();
-            jobs.into_iter()
-                .try_for_each(|j| j.join().unwrap_or_else(|_| Err("spawn thread panicked".into())))
+            jobs.into_iter().try_for_each(|j| {
+                j.join()
+                    .unwrap_or_else(|_| Err("spawn thread panicked".into()))
+            })
         })?;
         trace(t0, "spawned");
         let targets: Vec<_> = set

@@ -349,13 +349,15 @@ pub fn reap_stale() {
         let Ok(cmd) = fs::read(format!("/proc/{pid}/cmdline")) else {
             continue;
         };
-        let cmd = String::from_utf8_lossy(&cmd);
-        let mut args = cmd.split('\0');
-        if !args.next().is_some_and(|a| a.ends_with("sshd")) {
+        // A listener retitles itself: argv becomes one string,
+        // "sshd: /usr/sbin/sshd -D -f <dir>/nodes/node001/sshd_config ... [listener] ...".
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        let program = cmd.split_whitespace().next().unwrap_or_default();
+        if !program.trim_end_matches(':').ends_with("sshd") {
             continue;
         }
-        if let Some(tail) = args.find_map(|a| a.strip_prefix(marker.as_ref()))
-            && !owner_alive(tail)
+        if let Some(at) = cmd.find(marker.as_ref())
+            && !owner_alive(&cmd[at + marker.len()..])
             && let Some(p) = proc_of(pid)
         {
             roots.push(p);

@@ -19,6 +19,6 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
         Command::History(args) => history::history(args, &rt.store),
         Command::Journal(args) => journal::journal(args, &rt.store, &rt.engine).await,
         Command::Metrics(args) => history::metrics(args, &rt.store),
-        Command::SshConfig(args) => ssh_config::ssh_config(args),
+        Command::SshConfig(args) => ssh_config::ssh_config(args, rt.ssh_config.as_deref()),
     }
 }

@@ -3,21 +3,13 @@
 //! uses.
 
 use crate::app::exit;
-use crate::cli::{Cli, SshConfigArgs};
+use crate::cli::SshConfigArgs;
 use crate::engine::transport::ssh::config::{Environment, Overrides, SshConfigFile};
-use clap::Parser;
 use std::io::Write;
 use std::path::Path;
 
-pub fn ssh_config(args: &SshConfigArgs) -> u8 {
-    // `-F` is a global flag, kept in `GlobalArgs`, which dispatch does not pass
-    // on; the command line already parsed once, so parsing it again cannot fail.
-    let file = Cli::try_parse().ok().and_then(|c| c.global.ssh_config);
-    show(args, file.as_deref())
-}
-
 /// Resolves and prints; exit 0, or 2 with the reason on stderr.
-pub fn show(args: &SshConfigArgs, file: Option<&Path>) -> u8 {
+pub fn ssh_config(args: &SshConfigArgs, file: Option<&Path>) -> u8 {
     let result = Environment::from_process().and_then(|env| {
         let path = file.map_or_else(|| env.home.join(".ssh").join("config"), Path::to_path_buf);
         let overrides = Overrides {

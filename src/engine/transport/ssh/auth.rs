@@ -67,7 +67,7 @@ pub async fn authenticate(
             }
             KeyLoad::Loaded(k) => k,
         };
-        let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+        let key = PrivateKeyWithHashAlg::new(Arc::new(*key), hash);
         match handle.authenticate_publickey(plan.user, key).await {
             Ok(AuthResult::Success) => return Ok(()),
             Ok(AuthResult::Failure { .. }) => {
@@ -95,7 +95,7 @@ fn pub_path(private: &Path) -> PathBuf {
 enum KeyLoad {
     Missing,
     Failed(String),
-    Loaded(russh::keys::PrivateKey),
+    Loaded(Box<russh::keys::PrivateKey>),
 }
 
 async fn load_key(path: &Path, interaction: &dyn Interaction) -> KeyLoad {
@@ -103,14 +103,14 @@ async fn load_key(path: &Path, interaction: &dyn Interaction) -> KeyLoad {
         return KeyLoad::Missing;
     }
     match russh::keys::load_secret_key(path, None) {
-        Ok(k) => KeyLoad::Loaded(k),
+        Ok(k) => KeyLoad::Loaded(Box::new(k)),
         Err(russh::keys::Error::KeyIsEncrypted) => {
             let question = Question::Passphrase {
                 key_path: path.display().to_string(),
             };
             match interaction.ask(question).await {
                 Some(Answer::Passphrase(p)) => match russh::keys::load_secret_key(path, Some(&p)) {
-                    Ok(k) => KeyLoad::Loaded(k),
+                    Ok(k) => KeyLoad::Loaded(Box::new(k)),
                     Err(e) => KeyLoad::Failed(format!("cannot decrypt: {e}")),
                 },
                 _ => KeyLoad::Failed(

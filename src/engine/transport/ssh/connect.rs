@@ -72,7 +72,16 @@ pub async fn establish(
         interaction: dest.interaction.clone(),
         rejection: rejection.clone(),
     };
-    let config = Arc::new(client_config(dest));
+    let mut config = client_config(dest);
+    let (policy, host, port) = (dest.host_keys.clone(), dest.host.clone(), dest.port);
+    let defaults = config.preferred.key.to_vec();
+    if let Ok(order) =
+        tokio::task::spawn_blocking(move || policy.preferred_algorithms(&host, port, &defaults))
+            .await
+    {
+        config.preferred.key = std::borrow::Cow::Owned(order);
+    }
+    let config = Arc::new(config);
     let timeout = dest.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
     let connecting = async {
         match &parent {

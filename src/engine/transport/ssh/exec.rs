@@ -7,7 +7,7 @@
 //! session and process-group leader — and stopping sends the signal request and then
 //! `kill -TERM` / `kill -KILL` to that process group over a second channel.
 
-use super::pool::Connection;
+use super::pool::{Connection, Slot};
 use crate::engine::error::ErrorCategory;
 use crate::engine::output::OutputSink;
 use crate::engine::transport::{ExitInfo, NodeJob, TransportError};
@@ -83,13 +83,14 @@ enum Phase {
 }
 
 pub async fn run(
-    conn: &Arc<Connection>,
+    (conn, slot): Slot,
     job: NodeJob<'_>,
     sink: &OutputSink,
     stop: CancellationToken,
     grace: Duration,
 ) -> Result<ExitInfo, TransportError> {
-    let (mut channel, _slot) = conn.open_session().await?;
+    let conn = &conn;
+    let (mut channel, _slot) = conn.open_session(slot).await?;
     let lost = |what: &str| {
         TransportError::new(
             ErrorCategory::Connection,

@@ -5,7 +5,7 @@
 
 use super::known_hosts::{self, Decision, KnownHosts, StrictHostKeyChecking};
 use crate::engine::interaction::{Answer, Interaction, Question};
-use russh::keys::PublicKey;
+use russh::keys::{Algorithm, PublicKey};
 use std::path::PathBuf;
 
 pub struct HostKeyPolicy {
@@ -68,6 +68,38 @@ impl HostKeyPolicy {
             }
             Decision::Reject(reason) => Err(reason),
         }
+    }
+
+    /// Host key algorithms to ask for, those already recorded for this host first
+    /// (as ssh does): otherwise a host known only by its RSA key would present an
+    /// ed25519 key, and a different key of any type is a changed key.
+    pub fn preferred_algorithms(
+        &self,
+        host: &str,
+        port: u16,
+        defaults: &[Algorithm],
+    ) -> Vec<Algorithm> {
+        let files: Vec<PathBuf> = self
+            .user_files
+            .iter()
+            .chain(&self.global_files)
+            .cloned()
+            .collect();
+        let known = KnownHosts::load(&files).known_algorithms(host, port);
+        let family = |a: &Algorithm| {
+            if a.clone().is_rsa() {
+                "rsa".to_string()
+            } else {
+                a.to_string()
+            }
+        };
+        let known: Vec<String> = known.iter().map(family).collect();
+        let (mut first, rest): (Vec<Algorithm>, Vec<Algorithm>) = defaults
+            .iter()
+            .cloned()
+            .partition(|a| known.contains(&family(a)));
+        first.extend(rest);
+        first
     }
 
     fn record(&self, host: &str, port: u16, key: &PublicKey) {

@@ -68,16 +68,11 @@ impl Connection {
         self.run_slots.available_permits() < MAX_SESSIONS - 1
     }
 
-    /// A session channel for a run, holding one of the connection's slots.
+    /// A session channel for a run, in the slot the pool reserved for it.
     pub async fn open_session(
         &self,
+        permit: OwnedSemaphorePermit,
     ) -> Result<(Channel<Msg>, OwnedSemaphorePermit), TransportError> {
-        let permit = self
-            .run_slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| self.error("connection closed"))?;
         self.touch();
         let channel = self
             .handle
@@ -137,6 +132,9 @@ impl Connection {
     }
 }
 
+/// A connection and a run slot reserved on it.
+pub type Slot = (Arc<Connection>, OwnedSemaphorePermit);
+
 /// Connections by destination key (user@host:port via the jump chain).
 #[derive(Default)]
 pub struct Pool {
@@ -147,11 +145,13 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// A live connection to `dest` with a free run slot, connecting if needed.
+    /// A live connection to `dest` and a run slot reserved on it, connecting if
+    /// every pooled connection is full. Reserving here (not when the channel opens)
+    /// keeps two callers from both counting on the last free slot.
     pub fn get<'a>(
         &'a self,
         dest: &'a Destination,
-    ) -> crate::engine::transport::BoxFuture<'a, Result<Arc<Connection>, TransportError>> {
+    ) -> crate::engine::transport::BoxFuture<'a, Result<Slot, TransportError>> {
         Box::pin(async move {
             let key = dest.key();
             if let Some(c) = self.find(&key) {
@@ -165,30 +165,36 @@ impl Pool {
             if let Some(c) = self.find(&key) {
                 return Ok(c);
             }
+            // Tunnels need no session slot: the jump host's reservation is let go.
             let parent = match &dest.via {
-                Some(jump) => Some(self.get(jump).await?),
+                Some(jump) => Some(self.get(jump).await?.0),
                 None => None,
             };
             let conn = Arc::new(establish(dest, parent).await?);
+            let permit = conn
+                .run_slots
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| conn.error("no free channel on a new connection"))?;
             self.conns
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .entry(key)
                 .or_default()
                 .push(conn.clone());
-            Ok(conn)
+            Ok((conn, permit))
         })
     }
 
-    /// A pooled connection that is open and has a free slot (or, for a jump host,
-    /// any open one: tunnels need no slot).
-    fn find(&self, key: &str) -> Option<Arc<Connection>> {
+    /// A pooled connection that is open, with a run slot reserved on it.
+    fn find(&self, key: &str) -> Option<Slot> {
         let mut map = self.conns.lock().unwrap_or_else(|p| p.into_inner());
         let list = map.get_mut(key)?;
         list.retain(|c| !c.is_closed());
-        list.iter()
-            .find(|c| c.run_slots.available_permits() > 0)
-            .cloned()
+        list.iter().find_map(|c| {
+            let permit = c.run_slots.clone().try_acquire_owned().ok()?;
+            Some((c.clone(), permit))
+        })
     }
 
     /// Closes connections idle longer than `idle`, children before their jump hosts.

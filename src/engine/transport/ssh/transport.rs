@@ -174,13 +174,13 @@ impl SshTransport {
         stop: CancellationToken,
     ) -> Result<ExitInfo, TransportError> {
         let dest = self.destination(job.node)?;
-        let conn = tokio::select! {
+        let slot = tokio::select! {
             c = self.pool.get(&dest) => c?,
             _ = stop.cancelled() => {
                 return Err(TransportError::new(ErrorCategory::Connection, "stopped while connecting"));
             }
         };
-        exec::run(&conn, job, sink, stop, self.settings.kill_grace).await
+        exec::run(slot, job, sink, stop, self.settings.kill_grace).await
     }
 }
 

@@ -125,17 +125,18 @@ pub(super) fn valid_hostname(s: &str) -> bool {
             .any(|c| "'`\"$\\;&<>|(){},".contains(c) || c.is_whitespace() || c.is_control())
 }
 
-/// ssh's check on a user name given on the command line.
+/// ssh's check on a user name given on the command line: no control or shell
+/// quoting characters, no `-` at the start or after a blank, no `\` at the end.
 pub(super) fn valid_user(s: &str) -> bool {
     let c: Vec<char> = s.chars().collect();
-    !s.starts_with('-')
-        && c.iter().enumerate().all(|(i, ch)| {
-            let next = c.get(i + 1).copied();
-            !ch.is_control()
-                && !"'`\";&<>|(){}".contains(*ch)
-                && !(ch.is_whitespace() && next == Some('-'))
-                && !(*ch == '\\' && next.is_none())
-        })
+    let refused = |i: usize, ch: char| {
+        let next = c.get(i + 1).copied();
+        ch.is_control()
+            || "'`\";&<>|(){}".contains(ch)
+            || (ch.is_whitespace() && next == Some('-'))
+            || (ch == '\\' && next.is_none())
+    };
+    !s.starts_with('-') && !c.iter().enumerate().any(|(i, ch)| refused(i, *ch))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! `${VAR}` expanded where ssh expands them.
 
 use super::jump::JumpValue;
-use super::resolve::{Settings, Sourced};
+use super::settings::{Settings, Sourced};
 use super::{Environment, ErrorKind, Proxy, ResolvedHost, Shown, SshConfigError, tokens};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -23,6 +23,12 @@
 //!   globs `Include` paths with `$HOME`;
 //! - no DNS: `CanonicalizeHostname` triggers ssh's second ("final") pass, but the
 //!   name is not looked up, as if no canonical domain matched;
+//! - `IdentityFile` paths are expanded (`~`, tokens, `${VAR}`) when resolving, so
+//!   a bad token there fails `resolve`; `ssh -G` prints them unexpanded and ssh
+//!   fails only when connecting. `render_g` prints them as written, like ssh;
+//! - `ProxyJump`: every hop is parsed (ssh parses the last one and hands the
+//!   others to the next ssh); the `-J` checks Debian applies to command-line
+//!   hops are not made;
 //! - `%C` (a hash of the connection) is not supported in token expansion;
 //! - `Match exec` commands get no stdin, stdout or stderr and are killed after
 //!   [`EXEC_TIMEOUT`];
@@ -31,6 +37,7 @@
 //!   (as in ssh), the top-level file is not checked.
 
 mod address;
+mod args;
 mod criteria;
 mod env;
 mod error;
@@ -42,6 +49,7 @@ mod lexer;
 mod parse;
 mod render;
 mod resolve;
+mod settings;
 mod tokens;
 mod values;
 

@@ -1,6 +1,7 @@
 //! From text to directives: every line is checked the way ssh checks it,
 //! whether or not its block will ever match, and `Include`s are read in place.
 
+use super::args::{Args, LineError, bad};
 use super::criteria::{self, MatchSpec};
 use super::error::{ErrorKind, SshConfigError};
 use super::include::{self, ReadFailure};
@@ -72,14 +73,6 @@ pub(super) struct Loader<'e> {
     /// An `IgnoreUnknown` line has been read: later unknown keywords are
     /// decided per host.
     seen_ignore_unknown: bool,
-}
-
-fn bad(keyword: &str, value: &str, expected: &'static str) -> ErrorKind {
-    ErrorKind::BadValue {
-        keyword: keyword.to_owned(),
-        value: value.to_owned(),
-        expected,
-    }
 }
 
 impl<'e> Loader<'e> {
@@ -345,71 +338,5 @@ impl<'e> Loader<'e> {
             }
         }
         Ok(files)
-    }
-}
-
-enum LineError {
-    Kind(ErrorKind),
-    /// An error inside an included file, already located.
-    Nested(SshConfigError),
-}
-
-impl From<ErrorKind> for LineError {
-    fn from(k: ErrorKind) -> Self {
-        LineError::Kind(k)
-    }
-}
-
-/// The arguments of one line, consumed left to right.
-struct Args<'k> {
-    kw: &'k str,
-    list: Vec<String>,
-    next: usize,
-}
-
-impl Args<'_> {
-    fn optional(&mut self) -> Option<String> {
-        let v = self.list.get(self.next).cloned();
-        self.next = (self.next + 1).min(self.list.len());
-        v
-    }
-
-    /// One non-empty argument.
-    fn required(&mut self) -> Result<String, LineError> {
-        match self.optional() {
-            Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(ErrorKind::MissingArgument(self.kw.to_owned()).into()),
-        }
-    }
-
-    /// One argument from a fixed vocabulary.
-    fn word<T>(
-        &mut self,
-        parse: fn(&str) -> Option<T>,
-        expected: &'static str,
-    ) -> Result<T, LineError> {
-        let v = self.required()?;
-        parse(&v).ok_or_else(|| bad(self.kw, &v, expected).into())
-    }
-
-    /// All remaining arguments.
-    fn rest(&mut self) -> Vec<String> {
-        let v = self.list[self.next..].to_vec();
-        self.next = self.list.len();
-        v
-    }
-
-    /// A list of files where `none` must stand alone.
-    fn file_list(&mut self) -> Result<Vec<String>, LineError> {
-        let list = self.rest();
-        for v in &list {
-            if v.is_empty() {
-                return Err(ErrorKind::EmptyArgument(self.kw.to_owned()).into());
-            }
-            if v.eq_ignore_ascii_case("none") && list.len() > 1 {
-                return Err(ErrorKind::NoneNotAlone(self.kw.to_owned()).into());
-            }
-        }
-        Ok(list)
     }
 }

@@ -50,7 +50,7 @@ fn next_field(s: &str) -> Option<(&str, &str)> {
 
 /// `Ok(None)` for blank and comment lines, `Err(why)` for a line that cannot be used.
 pub(super) fn parse_line(line: &str) -> Result<Option<ParsedLine>, String> {
-    
+    let line = line.strip_suffix('\r').unwrap_or(line);
     let Some((mut first, mut rest)) = next_field(line) else {
         return Ok(None);
     };
@@ -85,15 +85,16 @@ pub(super) fn parse_line(line: &str) -> Result<Option<ParsedLine>, String> {
     if key_type.starts_with('#') {
         return Err("no key after the host list".into());
     }
-    let (data, rest) = next_field(rest).ok_or_else(|| format!("{key_type} key without key data"))?;
+    let (data, rest) =
+        next_field(rest).ok_or_else(|| format!("{key_type} key without key data"))?;
     let comment = rest.trim_matches(is_blank);
     let text = if comment.is_empty() {
         format!("{key_type} {data}")
     } else {
         format!("{key_type} {data} {comment}")
     };
-    let key = PublicKey::from_openssh(&text)
-        .map_err(|e| format!("unreadable {key_type} key: {e}"))?;
+    let key =
+        PublicKey::from_openssh(&text).map_err(|e| format!("unreadable {key_type} key: {e}"))?;
     Ok(Some(ParsedLine { marker, hosts, key }))
 }
 
@@ -101,20 +102,26 @@ pub(super) fn parse_line(line: &str) -> Result<Option<ParsedLine>, String> {
 mod tests {
     use super::*;
 
-    const ED: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti";
+    const ED: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti";
 
     #[test]
     fn blank_and_comment_lines_are_nothing() {
         for line in ["", "   ", "\t", "# a comment", "   # indented", "\r"] {
-            assert!(parse_line(line).expect("not an error").is_none(), "{line:?}");
+            assert!(
+                parse_line(line).expect("not an error").is_none(),
+                "{line:?}"
+            );
         }
     }
 
     #[test]
     fn fields_split_on_spaces_and_tabs() {
-        let p = parse_line(&format!("@revoked\t a.example,B.example  {ED} \tme@there\r"))
-            .expect("parses")
-            .expect("is an entry");
+        let p = parse_line(&format!(
+            "@revoked\t a.example,B.example  {ED} \tme@there\r"
+        ))
+        .expect("parses")
+        .expect("is an entry");
         assert_eq!(p.marker, Some(Marker::Revoked));
         assert!(p.hosts.matches("b.example"));
         assert!(!p.hosts.matches("c.example"));
