@@ -51,7 +51,8 @@ pub enum StoreError {
     WriterPanicked,
 
     /// Queued writes could not be committed (after one retry), or some were rejected.
-    #[error("{ops} queued store write(s) could not be committed: {reason}")]
+    /// `reason` is the first failure's.
+    #[error("{ops} store write(s) were not recorded; first failure: {reason}")]
     WriteFailed { ops: usize, reason: String },
 
     /// An execution id prefix matches more than one execution.

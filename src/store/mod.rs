@@ -4,8 +4,10 @@
 //! are blocking methods on [`Store`] using a separate read connection. WAL mode lets the
 //! two proceed side by side.
 
+mod blocking;
 mod connection;
 mod error;
+mod journal_bulk;
 mod metrics;
 mod prune;
 mod queries;
@@ -41,6 +43,14 @@ struct Inner {
     reader: Mutex<Connection>,
     /// Taken by the first `close`, so closing twice is harmless.
     thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
+    }
 }
 
 impl Store {
@@ -79,8 +89,9 @@ impl Store {
     }
 
     /// Commits everything queued, stops the writer thread and waits for it. Later
-    /// writes fail with [`StoreError::Closed`]; reads keep working. Blocks (safe, but
-    /// slow-ish, inside a runtime: prefer `spawn_blocking`). Closing twice is a no-op.
+    /// writes fail with [`StoreError::Closed`]; reads keep working. Blocks the calling
+    /// thread (allowed on a runtime thread, but `spawn_blocking` is kinder). Closing
+    /// twice is a no-op.
     ///
     /// Without `close`, the thread still commits everything once the last writer handle
     /// is dropped, but nothing waits for it, so a process exiting right after may lose

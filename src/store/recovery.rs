@@ -123,10 +123,12 @@ fn unfinished(conn: &Connection) -> Result<Vec<Unfinished>, StoreError> {
     let runs = stmt.query_and_then([], |row| {
         let id: String = row.get(0)?;
         let nodes_text: String = row.get(3)?;
-        let nodes = serde_json::from_str(&nodes_text).map_err(|e| StoreError::Corrupt {
-            what: format!("node list of execution {id}"),
-            reason: format!("invalid JSON: {e}"),
-        })?;
+        // An unreadable node list must not block recovery of every other run: the
+        // execution is still marked interrupted, just without per-node entries.
+        let nodes = serde_json::from_str(&nodes_text).unwrap_or_else(|e| {
+            tracing::warn!(execution = %id, error = %e, "corrupt node list; recovering without nodes");
+            Vec::new()
+        });
         Ok::<_, StoreError>(Unfinished {
             action: row.get(1)?,
             user: row.get(2)?,

@@ -18,6 +18,10 @@ use super::error::StoreError;
 ///   is read straight off the index and `LIMIT` stops early;
 /// - `execution_targets` repeats the execution's `started_at` so the target filter walks
 ///   `(node, started_at)` in order instead of sorting every run of a busy node;
+/// - the journal has only the `(node, ts)` index (its rowid, the entry id, rides along
+///   for the `ts DESC, id DESC` order): it takes the heaviest write traffic, and each
+///   extra index costs every insert, while prune (the only query by time alone) is rare
+///   and may scan;
 /// - `journal.execution_id` is a soft link (no foreign key): a node's journal is its
 ///   durable record, must accept entries in any order, and outlives pruned history.
 const V1: &str = "
@@ -94,9 +98,7 @@ CREATE TABLE journal (
     execution_id TEXT,
     details      TEXT NOT NULL
 );
-CREATE INDEX journal_by_node      ON journal (node, ts);
-CREATE INDEX journal_by_time      ON journal (ts);
-CREATE INDEX journal_by_execution ON journal (execution_id);
+CREATE INDEX journal_by_node ON journal (node, ts);
 ";
 
 /// All migrations, oldest first. Append only; never edit a released step.

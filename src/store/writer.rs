@@ -15,7 +15,9 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
+use super::blocking::block_on;
 use super::error::StoreError;
+use super::journal_bulk;
 use super::records::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
 use super::rows;
 
@@ -46,6 +48,10 @@ pub enum WriteOp {
 }
 
 /// What travels on the channel: ops, plus the store's private request to shut down.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "boxing would cost an allocation per write to shrink a once-per-process message"
+)]
 pub(crate) enum Message {
     Op(WriteOp),
     Close,
@@ -66,10 +72,11 @@ impl StoreWriter {
             .map_err(|_| StoreError::Closed)
     }
 
-    /// Like [`send`](Self::send) for synchronous callers. Safe to call from inside a
-    /// tokio runtime too (it then blocks on a helper thread instead of panicking).
+    /// Like [`send`](Self::send) for synchronous callers. Unlike tokio's `blocking_send`
+    /// it works on any thread, even a runtime's (the wait is on the writer's own thread,
+    /// never on a task, so it cannot deadlock the runtime).
     pub fn blocking_send(&self, op: WriteOp) -> Result<(), StoreError> {
-        self.blocking_message(Message::Op(op))
+        block_on(self.send(op))
     }
 
     /// Resolves once everything sent before it is committed. Reports a write failure
@@ -80,32 +87,22 @@ impl StoreWriter {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Like [`flush`](Self::flush) for synchronous callers.
+    /// Like [`flush`](Self::flush) for synchronous callers; works on any thread too.
     pub fn blocking_flush(&self) -> Result<(), StoreError> {
-        outside_runtime(|| {
-            let (tx, rx) = oneshot::channel();
-            self.tx
-                .blocking_send(Message::Op(WriteOp::Flush(tx)))
-                .map_err(|_| StoreError::Closed)?;
-            rx.blocking_recv().map_err(|_| StoreError::Closed)?
-        })
+        block_on(self.flush())
     }
 
     pub(crate) fn blocking_message(&self, msg: Message) -> Result<(), StoreError> {
-        outside_runtime(|| self.tx.blocking_send(msg).map_err(|_| StoreError::Closed))
+        block_on(self.tx.send(msg)).map_err(|_| StoreError::Closed)
     }
 }
 
-/// Runs `f` where tokio's blocking calls are allowed: tokio panics if they are used on a
-/// runtime thread, so there `f` runs on a short-lived helper thread instead.
-fn outside_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if tokio::runtime::Handle::try_current().is_err() {
-        return f();
+impl std::fmt::Debug for StoreWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreWriter")
+            .field("closed", &self.tx.is_closed())
+            .finish()
     }
-    std::thread::scope(|s| match s.spawn(f).join() {
-        Ok(r) => r,
-        Err(panic) => std::panic::resume_unwind(panic),
-    })
 }
 
 /// Starts the writer thread on `conn`.
@@ -137,24 +134,19 @@ impl Failure {
 /// has drained.
 fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>) {
     let mut unreported: Option<Failure> = None;
+    let mut inbox = Vec::with_capacity(MAX_BATCH);
     let mut ops = Vec::with_capacity(MAX_BATCH);
     let mut flushes = Vec::new();
-    while let Some(first) = rx.blocking_recv() {
-        let mut next = Some(first);
-        let mut taken = 0;
-        while let Some(msg) = next {
-            taken += 1;
+    // Waits for at least one message, then takes whatever else is queued; freeing the
+    // slots in one go wakes waiting senders once per batch, not once per message.
+    while rx.blocking_recv_many(&mut inbox, MAX_BATCH) > 0 {
+        for msg in inbox.drain(..) {
             match msg {
                 Message::Op(WriteOp::Flush(reply)) => flushes.push(reply),
                 Message::Op(op) => ops.push(op),
                 // Refuse new messages but keep draining those already queued.
                 Message::Close => rx.close(),
             }
-            next = if taken < MAX_BATCH {
-                rx.try_recv().ok()
-            } else {
-                None
-            };
         }
         if !ops.is_empty() {
             commit_with_retry(&mut conn, &ops, &mut unreported);
@@ -207,18 +199,60 @@ fn commit_with_retry(conn: &mut Connection, ops: &[WriteOp], unreported: &mut Op
 fn commit(conn: &mut Connection, ops: &[WriteOp]) -> rusqlite::Result<Vec<String>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut rejected = Vec::new();
+    let mut bulk = None;
+    let mut rest = ops;
+    while !rest.is_empty() {
+        let step = match journal_run(rest) {
+            Some(entries) => {
+                let bulk = match &mut bulk {
+                    Some(bulk) => bulk,
+                    None => bulk.insert(journal_bulk::JournalBulk::new(&tx)?),
+                };
+                // Fails only with the transaction, never on one row's content.
+                if !bulk.insert(&entries)? {
+                    apply_each(&tx, &rest[..journal_bulk::JOURNAL_BULK], &mut rejected)?;
+                }
+                journal_bulk::JOURNAL_BULK
+            }
+            None => apply_each(&tx, &rest[..1], &mut rejected)?,
+        };
+        rest = &rest[step..];
+    }
+    drop(bulk);
+    tx.commit()?;
+    Ok(rejected)
+}
+
+/// Applies `ops` one at a time, skipping (and listing) any SQLite rejects. Fails only
+/// if SQLite rolled the whole transaction back (I/O error, disk full...).
+fn apply_each(
+    tx: &Connection,
+    ops: &[WriteOp],
+    rejected: &mut Vec<String>,
+) -> rusqlite::Result<usize> {
     for op in ops {
-        if let Err(e) = apply(&tx, op) {
+        if let Err(e) = apply(tx, op) {
             if tx.is_autocommit() {
-                // SQLite rolled the transaction back (I/O error, disk full...).
                 return Err(e);
             }
             tracing::error!(op = describe(op), error = %e, "store write rejected");
             rejected.push(format!("{}: {e}", describe(op)));
         }
     }
-    tx.commit()?;
-    Ok(rejected)
+    Ok(ops.len())
+}
+
+/// The next [`journal_bulk::JOURNAL_BULK`] ops, if they are all journal entries.
+fn journal_run(ops: &[WriteOp]) -> Option<[&JournalEntry; journal_bulk::JOURNAL_BULK]> {
+    let head = ops.get(..journal_bulk::JOURNAL_BULK)?;
+    let entries: Vec<&JournalEntry> = head
+        .iter()
+        .map_while(|op| match op {
+            WriteOp::Journal(j) => Some(j),
+            _ => None,
+        })
+        .collect();
+    entries.try_into().ok()
 }
 
 fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<()> {

@@ -116,12 +116,13 @@ mod tests {
             ListMatch::Negated
         );
         assert_eq!(match_list("other.org", list, false), ListMatch::NoMatch);
+        let exact = ["web.example.com"];
         assert_eq!(
-            match_list("WEB.example.com", list, false),
+            match_list("WEB.example.com", exact, false),
             ListMatch::NoMatch
         );
         assert_eq!(
-            match_list("WEB.example.com", list, true),
+            match_list("WEB.example.com", exact, true),
             ListMatch::Matched
         );
     }
