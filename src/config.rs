@@ -64,6 +64,8 @@ pub struct OutputConfig {
     pub ring_bytes: usize,
     /// Lines kept at each end of a summarised output.
     pub summary_lines: usize,
+    /// Bytes of output one run keeps in memory across all its nodes.
+    pub run_budget_bytes: usize,
 }
 
 impl Default for OutputConfig {
@@ -71,6 +73,7 @@ impl Default for OutputConfig {
         OutputConfig {
             ring_bytes: 1 << 20,
             summary_lines: 20,
+            run_budget_bytes: 24 << 20,
         }
     }
 }
@@ -138,6 +141,9 @@ impl Config {
         }
         if e.max_concurrency == 0 {
             return Err(("max_concurrency", "must be at least 1".into()));
+        }
+        if self.output.run_budget_bytes < 1 << 20 {
+            return Err(("run_budget_bytes", "must be at least 1048576".into()));
         }
         if self.output.ring_bytes < 1024 {
             return Err(("ring_bytes", "must be at least 1024".into()));

@@ -122,6 +122,7 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
     let engine_config = EngineConfig {
         max_concurrency: config.execution.max_concurrency,
         ring_capacity: config.output.ring_bytes,
+        output_budget: config.output.run_budget_bytes,
         summary_lines: config.output.summary_lines,
         ..EngineConfig::default()
     };

@@ -45,8 +45,8 @@ pub(crate) async fn start(
         id.clone(),
         request,
         context,
+        inner.config.ring_for(nodes.len()),
         nodes,
-        inner.config.ring_capacity,
         tap,
     ));
     remember(inner, &state);
@@ -259,7 +259,7 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             live.attempts = attempt;
         }
         let output = state.slots[idx].output.clone();
-        output.reset(inner.config.ring_capacity);
+        output.reset(state.ring_capacity);
         state
             .emit(
                 &inner.events,

@@ -41,8 +41,12 @@ use transport::TransportRegistry;
 pub struct EngineConfig {
     /// Most node-runs at once across all executions.
     pub max_concurrency: usize,
-    /// Bytes kept per node per stream for live views and summaries.
+    /// Bytes kept per node per stream for live views and summaries (at most).
     pub ring_capacity: usize,
+    /// Bytes of rings one execution may hold in all: a run over many nodes gets
+    /// smaller rings per node (never under `MIN_RING`), so memory stays bounded by
+    /// the run, not by nodes × ring_capacity.
+    pub output_budget: usize,
     /// Lines kept at each end of a summarised output.
     pub summary_lines: usize,
     /// Broadcast buffer; a subscriber that falls further behind is told it lagged.
@@ -56,6 +60,7 @@ impl Default for EngineConfig {
         EngineConfig {
             max_concurrency: 512,
             ring_capacity: 1 << 20,
+            output_budget: 24 << 20,
             summary_lines: 20,
             event_capacity: 8192,
             keep_finished: 64,
@@ -260,6 +265,17 @@ impl Engine {
             .get(id)
             .cloned()
             .ok_or_else(|| EngineError::UnknownExecution(id.0.clone()))
+    }
+}
+
+/// Smallest ring per node and stream, whatever the budget.
+pub const MIN_RING: usize = 64 * 1024;
+
+impl EngineConfig {
+    /// Ring size for each stream of each node of a run over `nodes` nodes.
+    pub fn ring_for(&self, nodes: usize) -> usize {
+        let share = self.output_budget / (2 * nodes.max(1));
+        share.clamp(MIN_RING.min(self.ring_capacity), self.ring_capacity)
     }
 }
 

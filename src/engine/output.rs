@@ -40,6 +40,11 @@ impl Ring {
     }
 
     pub fn push(&mut self, data: &[u8]) {
+        if self.buf.capacity() < self.capacity {
+            // Exactly the ring's size, once: growth by doubling would overshoot by up
+            // to 2x, and untouched pages of a large allocation cost no memory.
+            self.buf.reserve_exact(self.capacity - self.buf.len());
+        }
         self.total += data.len() as u64;
         let data = if data.len() > self.capacity {
             &data[data.len() - self.capacity..]

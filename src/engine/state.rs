@@ -38,6 +38,8 @@ pub(crate) struct ExecutionState {
     pub context: ExecutionContext,
     pub nodes: Vec<Arc<Node>>,
     pub started_at: i64,
+    /// Bytes kept per stream of each node of this run.
+    pub ring_capacity: usize,
     started: Instant,
     pub slots: Vec<NodeSlot>,
     status: Mutex<ExecutionStatus>,
@@ -88,8 +90,8 @@ impl ExecutionState {
         id: ExecutionId,
         request: ExecutionRequest,
         context: ExecutionContext,
-        nodes: Vec<Arc<Node>>,
         ring_capacity: usize,
+        nodes: Vec<Arc<Node>>,
         tap: Option<mpsc::Sender<StreamItem>>,
     ) -> ExecutionState {
         let slots = nodes
@@ -113,6 +115,7 @@ impl ExecutionState {
             context,
             nodes,
             started_at: super::ids::now_millis(),
+            ring_capacity,
             started: Instant::now(),
             slots,
             status: Mutex::new(ExecutionStatus::Queued),

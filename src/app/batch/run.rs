@@ -11,7 +11,7 @@ use crate::engine::{
     ExecutionStatus, Mode, StreamItem,
 };
 use std::collections::BTreeMap;
-use std::io::{self, IsTerminal};
+use std::io::{self, BufWriter, IsTerminal};
 
 /// A usage error: the flag and what is wrong with it (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +81,9 @@ pub fn exit_code_for(e: &EngineError) -> u8 {
 /// growing by up to 16 KiB per buffered chunk.
 const STREAM_BUFFER: usize = 64;
 
+/// Bytes collected before a write to the terminal or pipe.
+const OUT_BUFFER: usize = 64 * 1024;
+
 pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
     let request = match request_from_args(args, rt) {
         Ok(r) => r,
@@ -105,17 +108,22 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
         stderr_tty: io::stderr().is_terminal(),
     };
     let mut renderer: Box<dyn Renderer> = match args.output {
+        // Buffered: one write per chunk of output, not one per line (renderers flush
+        // after every item, so output still appears as it arrives).
         OutputFormat::Lines => Box::new(LinesRenderer::new(
-            io::stdout().lock(),
-            io::stderr(),
+            BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock()),
+            BufWriter::with_capacity(OUT_BUFFER, io::stderr()),
             policy(),
         )),
         OutputFormat::Grouped => Box::new(GroupedRenderer {
-            out: io::stdout().lock(),
+            out: BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock()),
             err: io::stderr(),
             policy: policy(),
         }),
-        OutputFormat::Json => Box::new(JsonRenderer::new(io::stdout().lock())),
+        OutputFormat::Json => Box::new(JsonRenderer::new(BufWriter::with_capacity(
+            OUT_BUFFER,
+            io::stdout().lock(),
+        ))),
     };
     let mut output_open = true;
     // One listener for the whole run: a SIGINT that arrives while an item is being

@@ -51,6 +51,9 @@ fn client_config(dest: &Destination) -> russh::client::Config {
         keepalive_interval: dest.keepalive_interval,
         keepalive_max: dest.keepalive_max,
         nodelay: true,
+        // Few packets queued per channel: a node printing faster than we consume
+        // waits in TCP flow control, not in our memory (32 KiB packets).
+        channel_buffer_size: 4,
         ..Default::default()
     };
     // Plain host keys only: host certificates are not verified yet, so they are not
