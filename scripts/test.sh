@@ -19,6 +19,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+# ansible-core, the oracle the Ansible inventory tests compare against (PyPI, in a venv).
+if ! command -v ansible-inventory >/dev/null && [ -z "${DROVER_ANSIBLE_INVENTORY:-}" ]; then
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/drover-test/ansible-venv"
+  if [ ! -x "$venv/bin/ansible-inventory" ]; then
+    echo "test.sh: installing ansible-core into $venv"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q ansible-core \
+      || echo "test.sh: WARNING: ansible-core could not be installed; Ansible comparison tests will be SKIPPED" >&2
+  fi
+  [ -x "$venv/bin/ansible-inventory" ] && export DROVER_ANSIBLE_INVENTORY="$venv/bin/ansible-inventory"
+fi
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done

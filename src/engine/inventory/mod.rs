@@ -1,9 +1,20 @@
 //! What drover can run on: nodes, the groups they belong to, and how a target
-//! expression selects them. This is the minimal native inventory (built-in
-//! `localhost` plus drover YAML files); richer sources plug in here.
+//! expression selects them.
+//!
+//! Sources: the built-in `localhost`, drover YAML ([`native`]), Ansible INI
+//! and YAML inventories with `group_vars`/`host_vars` ([`ansible`]), and Bolt
+//! v2 inventories ([`bolt`]); [`sources::merge_by_priority`] makes one
+//! inventory of several. Target expressions ([`targets`]) accept
+//! ClusterShell node sets, globs, regexes, groups and Ansible patterns.
 
+pub mod ansible;
+pub mod bolt;
+mod matcher;
 pub mod native;
 pub mod nodeset;
+pub mod sources;
+pub mod targets;
+pub mod yaml11;
 
 use super::error::EngineError;
 use serde::Serialize;
@@ -65,6 +76,9 @@ impl Inventory {
             for g in &old.groups {
                 if let Some(members) = self.groups.get_mut(g) {
                     members.remove(&node.name);
+                    if members.is_empty() {
+                        self.groups.remove(g);
+                    }
                 }
             }
         }
@@ -104,99 +118,10 @@ impl Inventory {
         &self.groups
     }
 
-    /// Selects nodes with a target expression: comma-separated items, each a node
-    /// name, a node set (`web[01-03]`), `@group`, or `all`/`*`. Order follows the
-    /// expression; duplicates are dropped. Every item that matches nothing is named
-    /// in the error.
+    /// Selects nodes with a target expression; the grammar is documented
+    /// in [`targets`]. Unmatched parts give [`EngineError::NoMatch`], a
+    /// malformed expression [`EngineError::Validation`] on field `targets`.
     pub fn resolve(&self, expr: &str) -> Result<Vec<Arc<Node>>, EngineError> {
-        let mut picked: Vec<Arc<Node>> = Vec::new();
-        let mut seen = BTreeSet::new();
-        let mut unmatched = Vec::new();
-        for item in split_top_level(expr) {
-            let item = item.trim();
-            if item.is_empty() {
-                continue;
-            }
-            match self.select_item(item) {
-                Ok(nodes) if !nodes.is_empty() => {
-                    for n in nodes {
-                        if seen.insert(n.name.clone()) {
-                            picked.push(n);
-                        }
-                    }
-                }
-                Ok(_) => unmatched.push(item.to_string()),
-                Err(Unmatched::Names(missing)) => {
-                    unmatched.push(nodeset::fold(missing.iter().map(String::as_str)))
-                }
-                Err(Unmatched::Invalid(reason)) => unmatched.push(format!("{item} ({reason})")),
-            }
-        }
-        if !unmatched.is_empty() {
-            return Err(EngineError::NoMatch { unmatched });
-        }
-        if picked.is_empty() {
-            return Err(EngineError::NoMatch {
-                unmatched: vec![expr.to_string()],
-            });
-        }
-        Ok(picked)
+        Ok(targets::select(self, expr)?)
     }
-
-    fn select_item(&self, item: &str) -> Result<Vec<Arc<Node>>, Unmatched> {
-        if item == ALL_GROUP || item == "*" {
-            return Ok(self.nodes.values().cloned().collect());
-        }
-        if let Some(group) = item.strip_prefix('@') {
-            if group == ALL_GROUP {
-                return Ok(self.nodes.values().cloned().collect());
-            }
-            let members = self.groups.get(group);
-            return Ok(members
-                .into_iter()
-                .flatten()
-                .filter_map(|n| self.nodes.get(n).cloned())
-                .collect());
-        }
-        let names = nodeset::expand(item).map_err(|e| Unmatched::Invalid(e.to_string()))?;
-        let missing: Vec<String> = names
-            .iter()
-            .filter(|n| !self.nodes.contains_key(*n))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            return Err(Unmatched::Names(missing));
-        }
-        Ok(names
-            .iter()
-            .filter_map(|n| self.nodes.get(n).cloned())
-            .collect())
-    }
-}
-
-/// Why one item of a target expression selected nothing.
-enum Unmatched {
-    /// These names are not in the inventory.
-    Names(Vec<String>),
-    /// The item is not a valid node set.
-    Invalid(String),
-}
-
-/// Splits on commas that are not inside `[...]`, so `web[01,03],db1` is two items.
-fn split_top_level(expr: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0i32, 0usize);
-    for (i, c) in expr.char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(&expr[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&expr[start..]);
-    parts
 }

@@ -1,0 +1,70 @@
+//! Python's `shlex.split(line, comments=True)`, which splits INI host
+//! lines: `web1 user="a b" # comment`.
+
+/// Python's `shlex.split(line, comments=True)`: POSIX quoting, `\`
+/// escapes, and `#` starting a comment even inside a word.
+pub fn shlex_split(line: &str) -> Result<Vec<String>, String> {
+    let mut tokens = Vec::new();
+    let mut token = String::new();
+    let mut in_token = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if " \t\r\n".contains(c) => {
+                if in_token {
+                    tokens.push(std::mem::take(&mut token));
+                    in_token = false;
+                }
+            }
+            '#' => break,
+            '\\' => {
+                token.push(chars.next().ok_or("No escaped character")?);
+                in_token = true;
+            }
+            '\'' | '"' => {
+                in_token = true;
+                loop {
+                    let q = chars.next().ok_or("No closing quotation")?;
+                    if q == c {
+                        break;
+                    }
+                    if c == '"' && q == '\\' {
+                        let e = chars.next().ok_or("No closing quotation")?;
+                        if e != '"' && e != '\\' {
+                            token.push('\\');
+                        }
+                        token.push(e);
+                    } else {
+                        token.push(q);
+                    }
+                }
+            }
+            c => {
+                token.push(c);
+                in_token = true;
+            }
+        }
+    }
+    if in_token {
+        tokens.push(token);
+    }
+    Ok(tokens)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shlex_like_python() {
+        let split = |s: &str| shlex_split(s).unwrap();
+        assert_eq!(
+            split(r#"h a="b c" d='e f' g=\"x\" # c"#),
+            ["h", "a=b c", "d=e f", "g=\"x\""]
+        );
+        assert_eq!(split("h pass=ab#cd"), ["h", "pass=ab"]);
+        assert_eq!(split(r#"h q="'x'" e="""#), ["h", "q='x'", "e="]);
+        assert_eq!(split(r#"h a="x\y""#), ["h", r"a=x\y"]);
+        assert!(shlex_split("h a='b").is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! Several inventory sources seen as one (seeds properties 20 and 21).
+//!
+//! A fleet is often described twice: an Ansible inventory, a Bolt project,
+//! a drover file with local overrides. Every node of every source is kept;
+//! a node defined by several sources takes *all* its data (address, vars,
+//! groups) from the source of highest priority, never a field-by-field mix,
+//! so what runs is what one file says. `Node::source` records the winner.
+
+use super::{Inventory, Node};
+use std::cmp::Ordering;
+
+/// One source's contribution: its priority (higher wins), its name (what
+/// `@name:group` targets and `Node::source` show), and its nodes.
+pub type Source = (i64, String, Inventory);
+
+/// Merges sources; a node in several sources comes from the one with the
+/// highest priority, and between equal priorities from the later one in
+/// `sources` (as [`Inventory::merge`] lets a later file override).
+pub fn merge_by_priority(sources: Vec<Source>) -> Inventory {
+    let mut ranked: Vec<(usize, Source)> = sources.into_iter().enumerate().collect();
+    // Lowest first, so each `add` may override what came before.
+    ranked.sort_by(|(ia, a), (ib, b)| match a.0.cmp(&b.0) {
+        Ordering::Equal => ia.cmp(ib),
+        other => other,
+    });
+    let mut merged = Inventory::default();
+    for (_, (_, name, inv)) in ranked {
+        for node in inv.nodes() {
+            merged.add(Node {
+                source: name.clone(),
+                ..Node::clone(node)
+            });
+        }
+    }
+    merged
+}

@@ -1,0 +1,121 @@
+//! Evaluating one term of a target expression against an inventory:
+//! which names it selects, and whether it was a plain list of node names
+//! (the only case whose written order the result keeps).
+
+use super::super::matcher::glob_match;
+use super::super::{ALL_GROUP, Inventory, nodeset};
+use super::{Base, Term};
+use std::collections::HashSet;
+
+/// Names a term selects, in its own order, and whether it was a plain
+/// list of node names; `Err` is the description of an unmatched part.
+pub(super) fn eval_term(inv: &Inventory, term: &Term) -> Result<(Vec<String>, bool), String> {
+    let members = |group: &str| -> Vec<String> {
+        inv.groups()
+            .get(group)
+            .map(|m| m.iter().cloned().collect())
+            .unwrap_or_default()
+    };
+    let all = || inv.nodes().map(|n| n.name.clone()).collect::<Vec<_>>();
+    let (mut names, plain) = match &term.base {
+        Base::All => (all(), false),
+        Base::Group { source: None, name } if name == ALL_GROUP => (all(), false),
+        Base::Group { source, name } => {
+            let picked: Vec<String> = match source {
+                None => members(name),
+                Some(src) => {
+                    let in_group: HashSet<String> = members(name).into_iter().collect();
+                    inv.nodes()
+                        .filter(|n| {
+                            n.source == *src && (name == ALL_GROUP || in_group.contains(&n.name))
+                        })
+                        .map(|n| n.name.clone())
+                        .collect()
+                }
+            };
+            (picked, false)
+        }
+        Base::Names(text) => {
+            let expanded = nodeset::expand(text).unwrap_or_default();
+            let (mut picked, mut missing, mut plain) = (Vec::new(), Vec::new(), true);
+            for name in expanded {
+                if inv.node(&name).is_some() {
+                    picked.push(name);
+                } else if inv.groups().contains_key(&name) {
+                    plain = false;
+                    picked.extend(members(&name));
+                } else {
+                    missing.push(name);
+                }
+            }
+            if !missing.is_empty() {
+                let shown = nodeset::fold(missing.iter().map(String::as_str));
+                return Err(if term.slice.is_some() {
+                    term.text.clone()
+                } else {
+                    shown
+                });
+            }
+            (picked, plain)
+        }
+        Base::Glob(text) => {
+            let globs = nodeset::expand(text).unwrap_or_default();
+            let hit = |name: &str| globs.iter().any(|g| glob_match(g, name));
+            (matching(inv, hit), false)
+        }
+        Base::Regex(re) => (matching(inv, |name| re.is_match(name)), false),
+    };
+    if names.is_empty() {
+        return Err(term.text.clone());
+    }
+    let Some((start, end)) = term.slice else {
+        return Ok((names, plain));
+    };
+    names.sort();
+    names.dedup();
+    let len = names.len() as i64;
+    let index = |i: i64| if i < 0 { len + i } else { i };
+    let picked: Vec<String> = match end {
+        None => {
+            let i = index(start);
+            if !(0..len).contains(&i) {
+                return Err(format!(
+                    "{} (index {start} out of range: {len} nodes)",
+                    term.text
+                ));
+            }
+            vec![names[i as usize].clone()]
+        }
+        Some(end) => {
+            let (s, e) = (
+                index(start).clamp(0, len),
+                index(end).saturating_add(1).clamp(0, len),
+            );
+            names
+                .get(s as usize..e.max(s) as usize)
+                .unwrap_or_default()
+                .to_vec()
+        }
+    };
+    if picked.is_empty() {
+        return Err(format!("{} (slice is empty: {len} nodes)", term.text));
+    }
+    Ok((picked, false))
+}
+
+/// Nodes whose name matches, then members of groups whose name matches.
+fn matching(inv: &Inventory, hit: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut names: Vec<String> = inv
+        .nodes()
+        .filter(|n| hit(&n.name))
+        .map(|n| n.name.clone())
+        .collect();
+    for (group, members) in inv.groups() {
+        if hit(group) {
+            names.extend(members.iter().cloned());
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
