@@ -44,6 +44,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Run a shell command on the target nodes.
     Run(RunArgs),
+    /// The nodes drover knows, and what a target expression selects.
+    Inventory(InventoryArgs),
     /// Past executions.
     History(HistoryArgs),
     /// A node's journal, or add a note to it.
@@ -193,4 +195,33 @@ pub struct MetricsArgs {
     pub until: Option<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    #[command(subcommand)]
+    pub command: InventoryCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// The nodes a target expression selects (default: all).
+    List {
+        #[arg(short = 't', long = "targets", value_name = "TARGETS")]
+        targets: Option<String>,
+        #[arg(long, value_enum, default_value = "names")]
+        format: InventoryFormat,
+    },
+    /// Groups and their members as a tree (like `ansible-inventory --graph`).
+    Graph,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    /// One node name per line, sorted.
+    Names,
+    /// Nodes with transport, address, groups, vars and source.
+    Json,
+    /// Exactly what `ansible-inventory --list` prints, for the Ansible `-i` inputs.
+    AnsibleJson,
 }

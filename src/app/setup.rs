@@ -4,7 +4,7 @@
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::engine::interaction::NoInteraction;
-use crate::engine::inventory::native;
+use crate::engine::inventory::detect;
 use crate::engine::transport::local::{LocalConfig, LocalTransport};
 use crate::engine::transport::ssh::config::Environment;
 use crate::engine::transport::ssh::{SshSettings, SshTransport};
@@ -20,6 +20,8 @@ pub struct Runtime {
     pub config: Config,
     /// `-F FILE`, when given.
     pub ssh_config: Option<PathBuf>,
+    /// The `-i` paths, in order.
+    pub inventory_paths: Vec<PathBuf>,
     pub state_dir: PathBuf,
     pub store: Store,
     pub engine: Engine,
@@ -83,7 +85,7 @@ pub fn init_logging(
 }
 
 pub fn load_inventory(global: &GlobalArgs) -> Result<Inventory> {
-    Ok(native::load_all(&global.inventory)?)
+    Ok(detect::load_all(&global.inventory)?)
 }
 
 /// Opens the store, marks runs a crash left behind as interrupted, and starts the
@@ -130,6 +132,7 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
     Ok(Runtime {
         config,
         ssh_config: global.ssh_config.clone(),
+        inventory_paths: global.inventory.clone(),
         state_dir,
         store,
         engine,

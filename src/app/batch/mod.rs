@@ -2,6 +2,7 @@
 //! documented code. Never prompts.
 
 pub mod history;
+pub mod inventory;
 pub mod journal;
 pub mod json;
 pub mod lines;
@@ -16,6 +17,7 @@ use crate::cli::Command;
 pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
     match command {
         Command::Run(args) => run::run(args, rt).await,
+        Command::Inventory(args) => inventory::inventory(args, rt),
         Command::History(args) => history::history(args, &rt.store),
         Command::Journal(args) => journal::journal(args, &rt.store, &rt.engine).await,
         Command::Metrics(args) => history::metrics(args, &rt.store),

@@ -9,6 +9,7 @@
 
 pub mod ansible;
 pub mod bolt;
+pub mod detect;
 mod matcher;
 pub mod native;
 pub mod nodeset;

@@ -1,0 +1,85 @@
+//! `drover inventory list` and `drover inventory graph`: what drover knows and what
+//! a target expression selects, before anything runs.
+
+use super::run::exit_code_for;
+use crate::app::exit;
+use crate::app::setup::Runtime;
+use crate::cli::{InventoryArgs, InventoryCommand, InventoryFormat};
+use crate::engine::inventory::{ALL_GROUP, ansible, detect};
+use std::io::{self, Write};
+
+pub fn inventory(args: &InventoryArgs, rt: &Runtime) -> u8 {
+    match &args.command {
+        InventoryCommand::List { targets, format } => list(rt, targets.as_deref(), *format),
+        InventoryCommand::Graph => graph(rt),
+    }
+}
+
+fn list(rt: &Runtime, targets: Option<&str>, format: InventoryFormat) -> u8 {
+    if format == InventoryFormat::AnsibleJson {
+        return match load_ansible(rt) {
+            Ok(inv) => print(&format!("{:#}", ansible::to_ansible_json(&inv))),
+            Err(code) => code,
+        };
+    }
+    let inventory = rt.engine.inventory();
+    let nodes = match inventory.resolve(targets.unwrap_or(ALL_GROUP)) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("drover: {e}");
+            return exit_code_for(&e);
+        }
+    };
+    let mut names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    names.sort_unstable();
+    match format {
+        InventoryFormat::Names => print(&names.join("\n")),
+        _ => {
+            let mut sorted: Vec<_> = nodes.iter().map(|n| n.as_ref()).collect();
+            sorted.sort_by(|a, b| a.name.cmp(&b.name));
+            match serde_json::to_string_pretty(&sorted) {
+                Ok(text) => print(&text),
+                Err(e) => {
+                    eprintln!("drover: {e}");
+                    exit::FAILED
+                }
+            }
+        }
+    }
+}
+
+fn graph(rt: &Runtime) -> u8 {
+    if !detect::ansible_paths(&rt.inventory_paths).is_empty() {
+        return match load_ansible(rt) {
+            Ok(inv) => print(ansible::to_ansible_graph(&inv).trim_end()),
+            Err(code) => code,
+        };
+    }
+    let inventory = rt.engine.inventory();
+    let mut out = String::from("@all:\n");
+    for (group, members) in inventory.groups() {
+        out.push_str(&format!("  |--@{group}:\n"));
+        for m in members {
+            out.push_str(&format!("  |  |--{m}\n"));
+        }
+    }
+    print(out.trim_end())
+}
+
+fn load_ansible(rt: &Runtime) -> Result<ansible::AnsibleInventory, u8> {
+    let paths = detect::ansible_paths(&rt.inventory_paths);
+    if paths.is_empty() {
+        eprintln!("drover: --format ansible-json needs an Ansible inventory given with -i");
+        return Err(exit::USAGE);
+    }
+    ansible::load_sources(&paths).map_err(|e| {
+        eprintln!("drover: {e}");
+        exit::USAGE
+    })
+}
+
+fn print(text: &str) -> u8 {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    exit::SUCCESS
+}

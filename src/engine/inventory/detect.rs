@@ -1,0 +1,63 @@
+//! Which kind of inventory a path holds, so `-i` takes any of them: drover's own
+//! YAML (`nodes:` at the top), Bolt v2 (`groups:`/`targets:` at the top), or
+//! Ansible (INI, YAML, or a directory of them).
+
+use super::native::InventoryError;
+use super::{Inventory, ansible, bolt, native};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Native,
+    Bolt,
+    Ansible,
+}
+
+pub fn detect(path: &Path) -> Result<Format, InventoryError> {
+    if path.is_dir() {
+        return Ok(Format::Ansible);
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let top: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with([' ', '\t', '#', '-', '[']) && !l.trim().is_empty())
+        .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim()))
+        .collect();
+    Ok(if top.contains(&"nodes") {
+        Format::Native
+    } else if top.contains(&"groups") || top.contains(&"targets") {
+        Format::Bolt
+    } else {
+        Format::Ansible
+    })
+}
+
+/// Loads one inventory of any supported kind.
+pub fn load_any(path: &Path) -> Result<Inventory, InventoryError> {
+    match detect(path)? {
+        Format::Native => native::load(path),
+        Format::Bolt => Ok(bolt::load(path)?.to_inventory()),
+        Format::Ansible => Ok(ansible::load(path)?.to_inventory()),
+    }
+}
+
+/// The built-in `localhost` plus every `-i` path in order; later ones override.
+pub fn load_all(paths: &[PathBuf]) -> Result<Inventory, InventoryError> {
+    let mut inv = Inventory::builtin();
+    for p in paths {
+        inv.merge(load_any(p)?);
+    }
+    Ok(inv)
+}
+
+/// The `-i` paths that hold Ansible inventories (for `--format ansible-json`).
+pub fn ansible_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .filter(|p| matches!(detect(p), Ok(Format::Ansible)))
+        .cloned()
+        .collect()
+}
