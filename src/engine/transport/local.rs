@@ -192,8 +192,4 @@ impl Transport for LocalTransport {
             }
         })
     }
-
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
-    }
 }

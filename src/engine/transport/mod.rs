@@ -81,7 +81,10 @@ pub trait Transport: Send + Sync + 'static {
         stop: CancellationToken,
     ) -> BoxFuture<'a, Result<ExitInfo, TransportError>>;
     fn health(&self) -> BoxFuture<'_, Health>;
-    fn shutdown(&self) -> BoxFuture<'_, ()>;
+    /// Closes what the transport holds open (pooled connections); nothing by default.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// Transports by name, as nodes refer to them.
@@ -154,9 +157,5 @@ impl Transport for Unavailable {
                 detail: self.reason.clone(),
             }
         })
-    }
-
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
     }
 }

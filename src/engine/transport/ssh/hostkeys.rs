@@ -23,12 +23,7 @@ impl HostKeyPolicy {
         key: &PublicKey,
         interaction: &dyn Interaction,
     ) -> Result<(), String> {
-        let files: Vec<PathBuf> = self
-            .user_files
-            .iter()
-            .chain(&self.global_files)
-            .cloned()
-            .collect();
+        let files = self.files();
         let known = tokio::task::spawn_blocking(move || KnownHosts::load(&files))
             .await
             .map_err(|e| format!("reading known_hosts: {e}"))?;
@@ -79,13 +74,7 @@ impl HostKeyPolicy {
         port: u16,
         defaults: &[Algorithm],
     ) -> Vec<Algorithm> {
-        let files: Vec<PathBuf> = self
-            .user_files
-            .iter()
-            .chain(&self.global_files)
-            .cloned()
-            .collect();
-        let known = KnownHosts::load(&files).known_algorithms(host, port);
+        let known = KnownHosts::load(self.files()).known_algorithms(host, port);
         let family = |a: &Algorithm| {
             if a.clone().is_rsa() {
                 "rsa".to_string()
@@ -100,6 +89,15 @@ impl HostKeyPolicy {
             .partition(|a| known.contains(&family(a)));
         first.extend(rest);
         first
+    }
+
+    /// User files first, then global ones, as ssh reads them.
+    fn files(&self) -> Vec<PathBuf> {
+        self.user_files
+            .iter()
+            .chain(&self.global_files)
+            .cloned()
+            .collect()
     }
 
     fn record(&self, host: &str, port: u16, key: &PublicKey) {

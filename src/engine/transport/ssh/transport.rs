@@ -5,7 +5,6 @@ use super::config::{self, Overrides, Proxy, ResolvedHost, SshConfigFile};
 use super::connect::Destination;
 use super::exec;
 use super::hostkeys::HostKeyPolicy;
-use super::known_hosts::StrictHostKeyChecking;
 use super::pool::Pool;
 use crate::engine::error::ErrorCategory;
 use crate::engine::interaction::Interaction;
@@ -161,7 +160,9 @@ impl SshTransport {
             host_keys: Arc::new(HostKeyPolicy {
                 user_files: r.user_known_hosts_files.clone(),
                 global_files: r.global_known_hosts_files.clone(),
-                strict: strictness(r.strict_host_key_checking),
+                // drover never accepts a changed key, whatever the config says: `no`
+                // only accepts unknown keys without recording them.
+                strict: r.strict_host_key_checking,
             }),
             interaction: self.settings.interaction.clone(),
         })
@@ -181,17 +182,6 @@ impl SshTransport {
             }
         };
         exec::run(slot, job, sink, stop, self.settings.kill_grace).await
-    }
-}
-
-/// drover never accepts a changed key, whatever the config says: `no` only
-/// accepts unknown keys without recording them.
-fn strictness(s: config::StrictHostKeyChecking) -> StrictHostKeyChecking {
-    match s {
-        config::StrictHostKeyChecking::Yes => StrictHostKeyChecking::Yes,
-        config::StrictHostKeyChecking::Ask => StrictHostKeyChecking::Ask,
-        config::StrictHostKeyChecking::AcceptNew => StrictHostKeyChecking::AcceptNew,
-        config::StrictHostKeyChecking::No => StrictHostKeyChecking::No,
     }
 }
 

@@ -83,19 +83,8 @@ pub struct Overrides {
     pub port: Option<u16>,
 }
 
-/// `StrictHostKeyChecking`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StrictHostKeyChecking {
-    /// `yes`/`true`: never add keys, refuse unknown and changed ones.
-    Yes,
-    /// `ask` (the default): ask before adding a key.
-    #[default]
-    Ask,
-    /// `accept-new`: add new keys silently, refuse changed ones.
-    AcceptNew,
-    /// `no`/`off`/`false`: add new keys, and connect despite changed ones.
-    No,
-}
+/// `StrictHostKeyChecking`: the same type the known_hosts policy decides with.
+pub use super::known_hosts::StrictHostKeyChecking;
 
 /// One hop of a `ProxyJump` chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
