@@ -35,4 +35,4 @@ done
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
-cargo test --release 2>&1
+cargo test 2>&1
