@@ -339,3 +339,30 @@ fn invalid_ssh_config_fails_ssh_nodes_with_file_and_line() {
         "{out:?}"
     );
 }
+
+#[test]
+fn encrypted_key_in_batch_fails_naming_the_key() {
+    let Some(fleet) = Fleet::or_skip(1) else {
+        return;
+    };
+    let d = Drover::new();
+    // The fleet's own (authorised) key, re-encrypted with a passphrase: only the
+    // missing passphrase stands between drover and the node.
+    let key = d.path("id_locked");
+    std::fs::copy(fleet.client_key(), &key).unwrap();
+    let locked = Command::new("ssh-keygen")
+        .args(["-q", "-p", "-P", "", "-N", "secret", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(locked.success());
+    let good = fleet.client_key().display().to_string();
+    let cfg = d.edited_config(&fleet.ssh_config(), "cfg-locked", |t| {
+        t.replace(&good, &key.display().to_string())
+    });
+    let r = d.report(&cfg, "node001", &[], "echo ran");
+    assert_eq!(r.code(), 1, "{r:?}");
+    let tried = key.display().to_string();
+    assert_error(&r, "node001", "Authorization", &[&tried, "encrypted"]);
+    assert!(r.lines("node001", "stdout").is_empty(), "{r:?}");
+}
