@@ -84,13 +84,18 @@ pub(crate) async fn start(
     Ok(id)
 }
 
+/// How long a finished execution stays reachable whatever `keep_finished` says.
+const FORGET_AFTER: Duration = Duration::from_secs(60);
+
 /// Keeps the execution reachable for snapshots; forgets the oldest finished ones.
 fn remember(inner: &EngineInner, state: &Arc<ExecutionState>) {
     let mut map = inner.lock_executions();
     map.insert(state.id.clone(), state.clone());
+    // Only executions that ended a while ago go: a caller may still be about to
+    // `wait` for one that just finished.
     let mut finished: Vec<ExecutionId> = map
         .values()
-        .filter(|s| s.status().is_terminal())
+        .filter(|s| s.finished.get().is_some_and(|t| t.elapsed() > FORGET_AFTER))
         .map(|s| s.id.clone())
         .collect();
     if finished.len() > inner.config.keep_finished {
@@ -577,5 +582,6 @@ async fn finish_execution(inner: &EngineInner, state: &Arc<ExecutionState>) {
         duration,
         nodes,
     };
+    let _ = state.finished.set(Instant::now());
     state.result.send_replace(Some(Arc::new(result)));
 }

@@ -52,6 +52,7 @@ pub struct EngineConfig {
     /// Broadcast buffer; a subscriber that falls further behind is told it lagged.
     pub event_capacity: usize,
     /// Finished executions kept in memory for snapshots (older ones: the store).
+    /// Few, because each keeps its output rings (up to `output_budget`).
     pub keep_finished: usize,
 }
 
@@ -63,7 +64,7 @@ impl Default for EngineConfig {
             output_budget: 24 << 20,
             summary_lines: 20,
             event_capacity: 8192,
-            keep_finished: 64,
+            keep_finished: 8,
         }
     }
 }

@@ -47,6 +47,8 @@ pub(crate) struct ExecutionState {
     cancel_requested: AtomicBool,
     pub result: watch::Sender<Option<Arc<ExecutionResult>>>,
     pub tap: Option<mpsc::Sender<StreamItem>>,
+    /// When the execution ended; set once.
+    pub finished: std::sync::OnceLock<Instant>,
     /// Serialises "node finished" bookkeeping, so each NodeFinished event carries
     /// the progress right after that node and events leave in that order.
     pub finishing: tokio::sync::Mutex<()>,
@@ -123,6 +125,7 @@ impl ExecutionState {
             cancel_requested: AtomicBool::new(false),
             result: watch::channel(None).0,
             tap,
+            finished: std::sync::OnceLock::new(),
             finishing: tokio::sync::Mutex::new(()),
         }
     }
