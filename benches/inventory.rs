@@ -1,0 +1,132 @@
+//! Inventory benchmarks (plain harness: `cargo bench --bench inventory`).
+//!
+//! 1. Load and merge a 10,000-host Ansible inventory with group_vars (target
+//!    < 100 ms), beside `ansible-inventory --list` on the same files when
+//!    ansible-core is installed.
+//! 2. Expand `node[00001-99999]` and intersect it with a 10,000-node group
+//!    (target < 20 ms).
+
+use drover::engine::inventory::{Inventory, Node, ansible, nodeset};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// 100 groups of 100 hosts, two parent groups, vars inline and in group_vars/.
+fn write_inventory(dir: &Path) -> PathBuf {
+    let mut ini = String::new();
+    for g in 0..100 {
+        let _ = writeln!(ini, "[g{g:03}]");
+        for h in 0..100 {
+            let _ = writeln!(ini, "h{g:03}{h:02} ansible_host=10.{g}.{h}.1 slot={h}");
+        }
+    }
+    let _ = writeln!(ini, "[even:children]");
+    for g in (0..100).step_by(2) {
+        let _ = writeln!(ini, "g{g:03}");
+    }
+    let _ = writeln!(ini, "[all:vars]\nansible_user=deploy");
+    std::fs::create_dir_all(dir.join("group_vars")).expect("group_vars");
+    for g in 0..100 {
+        let vars = format!("rack: r{g}\nowner: team{}\nlimits:\n  cpu: {g}\n", g % 7);
+        std::fs::write(dir.join(format!("group_vars/g{g:03}.yml")), vars).expect("vars");
+    }
+    let path = dir.join("hosts.ini");
+    std::fs::write(&path, ini).expect("ini");
+    path
+}
+
+fn ansible_inventory() -> Option<PathBuf> {
+    let home = std::env::var("HOME").unwrap_or_default();
+    std::env::var("DROVER_ANSIBLE_INVENTORY")
+        .ok()
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([
+            PathBuf::from(format!(
+                "{home}/.cache/drover-test/ansible-venv/bin/ansible-inventory"
+            )),
+            PathBuf::from("/tmp/ansible-venv/bin/ansible-inventory"),
+        ])
+        .find(|p| p.is_file())
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_inventory(dir.path());
+    let load = median(
+        (0..7)
+            .map(|_| {
+                let start = Instant::now();
+                let inv = ansible::load(&path).expect("load").to_inventory();
+                assert_eq!(inv.len(), 10_000);
+                start.elapsed()
+            })
+            .collect(),
+    );
+    let mut line = format!(
+        "inventory: load + map a 10,000-host Ansible inventory with group_vars: {:.1} ms (target < 100 ms)",
+        ms(load)
+    );
+    if let Some(oracle) = ansible_inventory() {
+        let start = Instant::now();
+        let ok = Command::new(oracle)
+            .args(["-i"])
+            .arg(&path)
+            .arg("--list")
+            .env("HOME", dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        let theirs = start.elapsed();
+        if ok {
+            let _ = write!(
+                line,
+                "; ansible-inventory --list {:.0} ms, ratio {:.3}",
+                ms(theirs),
+                load.as_secs_f64() / theirs.as_secs_f64()
+            );
+        }
+    } else {
+        line.push_str("; ansible-inventory not installed, no ratio");
+    }
+    println!("{line}");
+
+    let mut inv = Inventory::default();
+    for i in 1..=10_000 {
+        let mut node = Node::local(&format!("node{i:05}"), "bench");
+        node.groups.push("ten-k".into());
+        inv.add(node);
+    }
+    // The grammar refuses names that are not in the inventory, so the expansion
+    // and the intersection are timed as the evaluator performs them: expand the
+    // node set, then keep the members of the group.
+    let members = inv.groups().get("ten-k").expect("group").clone();
+    let select = median(
+        (0..11)
+            .map(|_| {
+                let start = Instant::now();
+                let names = nodeset::expand("node[00001-99999]").expect("expand");
+                let picked: Vec<&String> = names.iter().filter(|n| members.contains(*n)).collect();
+                assert_eq!(names.len(), 99_999);
+                assert_eq!(picked.len(), 10_000);
+                start.elapsed()
+            })
+            .collect(),
+    );
+    println!(
+        "targets: expand node[00001-99999] & a 10,000-node group: {:.1} ms (target < 20 ms)",
+        ms(select)
+    );
+}
