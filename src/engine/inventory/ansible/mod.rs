@@ -43,6 +43,9 @@ pub(crate) struct Group {
 pub(crate) struct Host {
     pub name: String,
     pub vars: Vars,
+    /// Groups that list the host directly (kept beside `Group::hosts`, so a
+    /// host's groups are found without scanning every group).
+    pub groups: Vec<usize>,
 }
 
 /// A parsed Ansible inventory (one or several sources).
@@ -117,6 +120,7 @@ impl AnsibleInventory {
                 self.hosts.push(Host {
                     name: name.to_string(),
                     vars,
+                    groups: Vec::new(),
                 });
                 self.host_index
                     .insert(name.to_string(), self.hosts.len() - 1);
@@ -125,6 +129,7 @@ impl AnsibleInventory {
         };
         if !self.groups[group].hosts.contains(&id) {
             self.groups[group].hosts.push(id);
+            self.hosts[id].groups.push(group);
         }
         id
     }
@@ -179,11 +184,9 @@ impl AnsibleInventory {
     /// Groups the host is in: direct ones and all their ancestors.
     pub(crate) fn host_groups(&self, host: usize) -> BTreeSet<usize> {
         let mut groups = BTreeSet::new();
-        for (id, g) in self.groups.iter().enumerate() {
-            if g.hosts.contains(&host) {
-                groups.insert(id);
-                groups.extend(self.ancestors(id));
-            }
+        for &id in &self.hosts[host].groups {
+            groups.insert(id);
+            groups.extend(self.ancestors(id));
         }
         groups
     }
@@ -217,14 +220,24 @@ impl AnsibleInventory {
                 let _ = self.add_child(ALL, g);
             }
         }
+        let mut leave_ungrouped = std::collections::HashSet::new();
         for h in 0..self.hosts.len() {
             let groups = self.host_groups(h);
             if groups.contains(&UNGROUPED) {
                 if groups.iter().any(|&g| g != ALL && g != UNGROUPED) {
-                    self.groups[UNGROUPED].hosts.retain(|&x| x != h);
+                    leave_ungrouped.insert(h);
                 }
             } else if groups.iter().all(|&g| g == ALL) {
                 self.groups[UNGROUPED].hosts.push(h);
+                self.hosts[h].groups.push(UNGROUPED);
+            }
+        }
+        if !leave_ungrouped.is_empty() {
+            self.groups[UNGROUPED]
+                .hosts
+                .retain(|x| !leave_ungrouped.contains(x));
+            for &h in &leave_ungrouped {
+                self.hosts[h].groups.retain(|&g| g != UNGROUPED);
             }
         }
     }
