@@ -4,7 +4,7 @@
 //! Targets (issue: SSH transport): cold 50 nodes ≤ 0.8 s, cold 200 nodes ≤ 3.2 s,
 //! a warm run on pooled connections ≥ 5× faster than cold, 50 nodes through one
 //! bastion ≤ 1.2× direct, and 50 nodes each printing 27 MB with drover's peak RSS
-//! ≤ 64 MB. Peers on the same fleet: `../shared/bench/compare.sh`.
+//! ≤ 64 MB.
 
 #[path = "../tests/sshd/mod.rs"]
 mod sshd;
