@@ -74,6 +74,17 @@ fn oracle_lines(file: &Path, name: &str) -> Vec<usize> {
 }
 
 /// Our view of the same question as [`oracle_lines`].
+/// For each name, our matching lines (port 22) are the ones `ssh-keygen -F` finds.
+fn assert_lines_like_openssh(known: &KnownHosts, file: &Path, names: &[&str]) {
+    for name in names {
+        assert_eq!(
+            our_lines(known, name, 22),
+            oracle_lines(file, name),
+            "{name}"
+        );
+    }
+}
+
 fn our_lines(known: &KnownHosts, host: &str, port: u16) -> Vec<usize> {
     known
         .entries_for(host, port)
@@ -136,18 +147,16 @@ fn plain_names_match_case_insensitively() {
         unknown(&a)
     );
     assert_eq!(known.verify("web1.example", 22, &a.key, &[]), unknown(&a));
-    for name in [
-        "web1.example.com",
-        "WEB2.example.com",
-        "10.0.0.5",
-        "web3.example.com",
-    ] {
-        assert_eq!(
-            our_lines(&known, name, 22),
-            oracle_lines(&file, name),
-            "{name}"
-        );
-    }
+    assert_lines_like_openssh(
+        &known,
+        &file,
+        &[
+            "web1.example.com",
+            "WEB2.example.com",
+            "10.0.0.5",
+            "web3.example.com",
+        ],
+    );
 }
 
 #[test]
@@ -181,21 +190,19 @@ fn wildcards_match_like_openssh() {
         known.verify("x.prod.example.com", 22, &b.key, &[]),
         changed(&file, 1, &a, &b)
     );
-    for name in [
-        "db7.prod.example.com",
-        "prod.example.com",
-        "web1.lan",
-        "web12.lan",
-        "weba.lan",
-        "10.1.200.3",
-        "10.2.0.1",
-    ] {
-        assert_eq!(
-            our_lines(&known, name, 22),
-            oracle_lines(&file, name),
-            "{name}"
-        );
-    }
+    assert_lines_like_openssh(
+        &known,
+        &file,
+        &[
+            "db7.prod.example.com",
+            "prod.example.com",
+            "web1.lan",
+            "web12.lan",
+            "weba.lan",
+            "10.1.200.3",
+            "10.2.0.1",
+        ],
+    );
 }
 
 #[test]
@@ -239,17 +246,9 @@ fn a_negated_pattern_makes_the_line_not_apply() {
         known2.verify("bastion.example.com", 22, &b.key, &[]),
         unknown(&b)
     );
-    for name in ["web.example.com", "bastion.example.com", "other.org"] {
-        assert_eq!(
-            our_lines(&known, name, 22),
-            oracle_lines(&file, name),
-            "{name}"
-        );
-        assert_eq!(
-            our_lines(&known2, name, 22),
-            oracle_lines(&only_negated, name)
-        );
-    }
+    let names = ["web.example.com", "bastion.example.com", "other.org"];
+    assert_lines_like_openssh(&known, &file, &names);
+    assert_lines_like_openssh(&known2, &only_negated, &names);
 }
 
 #[test]

@@ -157,12 +157,3 @@ fn line_of_key(text: &str, key: &str) -> u64 {
         .map(|i| i as u64 + 1)
         .unwrap_or(0)
 }
-
-/// Loads several files in order; later files override nodes of earlier ones.
-pub fn load_all(paths: &[PathBuf]) -> Result<Inventory, InventoryError> {
-    let mut inv = Inventory::builtin();
-    for p in paths {
-        inv.merge(load(p)?);
-    }
-    Ok(inv)
-}
