@@ -67,23 +67,33 @@ pub async fn establish(
     parent: Option<Arc<Connection>>,
 ) -> Result<Connection, TransportError> {
     let key = dest.key();
+    // One read of the known_hosts files serves both the algorithm order and the
+    // host key check of this connection.
+    let policy = dest.host_keys.clone();
+    let known = tokio::task::spawn_blocking(move || policy.load())
+        .await
+        .map_err(|e| {
+            TransportError::new(
+                ErrorCategory::Plugin,
+                format!("{key}: reading known_hosts: {e}"),
+            )
+        })?;
+    let mut config = client_config(dest);
+    config.preferred.key = std::borrow::Cow::Owned(HostKeyPolicy::preferred_algorithms(
+        &known,
+        &dest.host,
+        dest.port,
+        &config.preferred.key,
+    ));
     let rejection = Arc::new(Mutex::new(None));
     let handler = ClientHandler {
         host: dest.host.clone(),
         port: dest.port,
         policy: dest.host_keys.clone(),
+        known: Arc::new(known),
         interaction: dest.interaction.clone(),
         rejection: rejection.clone(),
     };
-    let mut config = client_config(dest);
-    let (policy, host, port) = (dest.host_keys.clone(), dest.host.clone(), dest.port);
-    let defaults = config.preferred.key.to_vec();
-    if let Ok(order) =
-        tokio::task::spawn_blocking(move || policy.preferred_algorithms(&host, port, &defaults))
-            .await
-    {
-        config.preferred.key = std::borrow::Cow::Owned(order);
-    }
     let config = Arc::new(config);
     let timeout = dest.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
     let connecting = async {

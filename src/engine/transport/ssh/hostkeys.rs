@@ -15,18 +15,10 @@ pub struct HostKeyPolicy {
 }
 
 impl HostKeyPolicy {
-    /// `Ok` to connect; `Err` explains the refusal (file and line for a changed key).
-    pub async fn check(
-        &self,
-        host: &str,
-        port: u16,
-        key: &PublicKey,
-        interaction: &dyn Interaction,
-    ) -> Result<(), String> {
-        let files = self.files();
-        let known = tokio::task::spawn_blocking(move || KnownHosts::load(&files))
-            .await
-            .map_err(|e| format!("reading known_hosts: {e}"))?;
+    /// Reads the known_hosts files once for a connection (blocking file I/O);
+    /// skipped lines are logged with their file and line.
+    pub fn load(&self) -> KnownHosts {
+        let known = KnownHosts::load(self.files());
         for w in known.warnings() {
             tracing::warn!(
                 "known_hosts: {}:{:?}: {}",
@@ -35,6 +27,18 @@ impl HostKeyPolicy {
                 w.message
             );
         }
+        known
+    }
+
+    /// `Ok` to connect; `Err` explains the refusal (file and line for a changed key).
+    pub async fn check(
+        &self,
+        known: &KnownHosts,
+        host: &str,
+        port: u16,
+        key: &PublicKey,
+        interaction: &dyn Interaction,
+    ) -> Result<(), String> {
         let verdict = known.verify(host, port, key, &[]);
         match known_hosts::decide(&verdict, self.strict, interaction.interactive()) {
             Decision::Accept => Ok(()),
@@ -69,12 +73,12 @@ impl HostKeyPolicy {
     /// (as ssh does): otherwise a host known only by its RSA key would present an
     /// ed25519 key, and a different key of any type is a changed key.
     pub fn preferred_algorithms(
-        &self,
+        known: &KnownHosts,
         host: &str,
         port: u16,
         defaults: &[Algorithm],
     ) -> Vec<Algorithm> {
-        let known = KnownHosts::load(self.files()).known_algorithms(host, port);
+        let known = known.known_algorithms(host, port);
         let family = |a: &Algorithm| {
             if a.clone().is_rsa() {
                 "rsa".to_string()

@@ -24,6 +24,8 @@ pub(crate) struct ClientHandler {
     host: String,
     port: u16,
     policy: Arc<HostKeyPolicy>,
+    /// The known_hosts entries read when this connection started.
+    known: Arc<known_hosts::KnownHosts>,
     interaction: Arc<dyn Interaction>,
     /// Why the key was refused, for the error the connect attempt reports.
     rejection: Arc<Mutex<Option<String>>>,
@@ -33,7 +35,13 @@ impl ClientHandler {
     async fn verify(&self, key: &PublicKey) -> bool {
         match self
             .policy
-            .check(&self.host, self.port, key, self.interaction.as_ref())
+            .check(
+                &self.known,
+                &self.host,
+                self.port,
+                key,
+                self.interaction.as_ref(),
+            )
             .await
         {
             Ok(()) => true,
