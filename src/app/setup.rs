@@ -158,15 +158,12 @@ fn ssh_transport(global: &GlobalArgs, config: &Config) -> Result<SshTransport, S
 fn add_ssh_config_hosts(inventory: &mut Inventory, ssh: &SshTransport) {
     let mut from_config = Inventory::default();
     for alias in ssh.config().concrete_hosts() {
-        if inventory.node(&alias).is_some() {
-            continue;
-        }
         let mut node = crate::engine::Node::local(&alias, "ssh_config");
         node.transport = "ssh".into();
         node.groups.push("ssh_config".into());
         from_config.add(node);
     }
-    let mut merged = from_config;
-    merged.merge(std::mem::take(inventory));
-    *inventory = merged;
+    // Inventory files come last so their definitions of the same names win.
+    from_config.merge(std::mem::take(inventory));
+    *inventory = from_config;
 }
