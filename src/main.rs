@@ -46,6 +46,15 @@ async fn run(cli: Cli) -> u8 {
             return exit::USAGE;
         }
     };
+    let Some(command) = &cli.command else {
+        if cli.global.batch {
+            eprintln!(
+                "drover: --batch needs a subcommand (run, history, journal, metrics, ssh-config)"
+            );
+            return exit::USAGE;
+        }
+        return app::tui::launch(&cli.global, config, state_dir).await;
+    };
     let rt = match setup::start(&cli.global, config, state_dir) {
         Ok(rt) => rt,
         Err(e) => {
@@ -54,24 +63,7 @@ async fn run(cli: Cli) -> u8 {
             return exit::USAGE;
         }
     };
-    let code = match &cli.command {
-        Some(command) => app::batch::dispatch(command, &rt).await,
-        None if cli.global.batch => {
-            eprintln!(
-                "drover: --batch needs a subcommand (run, history, journal, metrics, ssh-config)"
-            );
-            exit::USAGE
-        }
-        None => app::tui::run(&rt).await,
-    };
-    if let Err(e) = rt.engine.shutdown().await {
-        eprintln!("drover: shutting down: {e}");
-    }
-    let store = rt.store.clone();
-    match tokio::task::spawn_blocking(move || store.close()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => eprintln!("drover: closing history: {e}"),
-        Err(e) => eprintln!("drover: closing history: {e}"),
-    }
+    let code = app::batch::dispatch(command, &rt).await;
+    setup::finish(rt).await;
     code
 }

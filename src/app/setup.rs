@@ -3,7 +3,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
-use crate::engine::interaction::NoInteraction;
+use crate::engine::interaction::{Interaction, NoInteraction};
 use crate::engine::inventory::detect;
 use crate::engine::transport::local::{LocalConfig, LocalTransport};
 use crate::engine::transport::ssh::config::Environment;
@@ -25,6 +25,8 @@ pub struct Runtime {
     pub state_dir: PathBuf,
     pub store: Store,
     pub engine: Engine,
+    /// Concrete `Host` aliases of the ssh_config (nodes of group `ssh_config`).
+    pub ssh_hosts: Vec<String>,
 }
 
 /// The state dir: flag, then `DROVER_STATE_DIR` (via clap), then XDG state dir.
@@ -89,9 +91,67 @@ pub fn load_inventory(global: &GlobalArgs) -> Result<Inventory> {
 }
 
 /// Opens the store, marks runs a crash left behind as interrupted, and starts the
-/// engine with the transports drover has.
+/// engine with the transports drover has and the inventory loaded. Nothing can
+/// be asked of a person (batch).
 pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<Runtime> {
     let inventory = load_inventory(global)?;
+    start_with(
+        global,
+        config,
+        state_dir,
+        Arc::new(NoInteraction),
+        Some(inventory),
+    )
+}
+
+/// For the console: starts with an empty inventory (the console loads it in the
+/// background with [`console_inventory`], after its first frame) and asks the
+/// operator through `interaction`.
+pub fn start_console(
+    global: &GlobalArgs,
+    config: Config,
+    state_dir: PathBuf,
+    interaction: Arc<dyn Interaction>,
+) -> Result<Runtime> {
+    start_with(global, config, state_dir, interaction, None)
+}
+
+/// The inventory files plus the ssh_config's hosts, as `start` builds it.
+pub fn console_inventory(global: &GlobalArgs, ssh_hosts: &[String]) -> Result<Inventory> {
+    let mut inventory = load_inventory(global)?;
+    add_ssh_config_hosts(&mut inventory, ssh_hosts);
+    Ok(inventory)
+}
+
+/// The user's keymap: `keymap.toml` beside the config file.
+pub fn keymap_path(global: &GlobalArgs) -> Option<PathBuf> {
+    match &global.config {
+        Some(c) => Some(c.with_file_name("keymap.toml")),
+        None => directories::ProjectDirs::from("", "", "drover")
+            .map(|d| d.config_dir().join("keymap.toml")),
+    }
+}
+
+/// Cancels what still runs, closes transports, flushes and closes the store.
+pub async fn finish(rt: Runtime) {
+    if let Err(e) = rt.engine.shutdown().await {
+        eprintln!("drover: shutting down: {e}");
+    }
+    let store = rt.store.clone();
+    match tokio::task::spawn_blocking(move || store.close()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("drover: closing history: {e}"),
+        Err(e) => eprintln!("drover: closing history: {e}"),
+    }
+}
+
+fn start_with(
+    global: &GlobalArgs,
+    config: Config,
+    state_dir: PathBuf,
+    interaction: Arc<dyn Interaction>,
+    inventory: Option<Inventory>,
+) -> Result<Runtime> {
     let store = Store::open(&state_dir.join("drover.db"))?;
     let recovered = store.recover_interrupted(process_is_alive)?;
     if !recovered.is_empty() {
@@ -106,11 +166,15 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
         ..LocalConfig::default()
     })?;
     transports.register(Arc::new(local));
-    let ssh = ssh_transport(global, &config);
-    let mut inventory = inventory;
-    if let Ok(ssh) = &ssh {
-        add_ssh_config_hosts(&mut inventory, ssh);
-    }
+    let ssh = ssh_transport(global, &config, interaction);
+    let ssh_hosts = match &ssh {
+        Ok(ssh) => ssh.config().concrete_hosts(),
+        Err(_) => Vec::new(),
+    };
+    let inventory = inventory.map(|mut inventory| {
+        add_ssh_config_hosts(&mut inventory, &ssh_hosts);
+        inventory
+    });
     transports.register(match ssh {
         Ok(t) => Arc::new(t),
         Err(reason) => {
@@ -128,7 +192,12 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
         summary_lines: config.output.summary_lines,
         ..EngineConfig::default()
     };
-    let engine = Engine::new(engine_config, inventory, transports, Some(store.writer()));
+    let engine = Engine::new(
+        engine_config,
+        inventory.unwrap_or_default(),
+        transports,
+        Some(store.writer()),
+    );
     Ok(Runtime {
         config,
         ssh_config: global.ssh_config.clone(),
@@ -136,29 +205,34 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
         state_dir,
         store,
         engine,
+        ssh_hosts,
     })
 }
 
 /// The SSH transport from `-F FILE` or `~/.ssh/config`; `Err` names file:line when
 /// the config is invalid (SSH nodes then fail with that reason; the rest runs).
-fn ssh_transport(global: &GlobalArgs, config: &Config) -> Result<SshTransport, String> {
+fn ssh_transport(
+    global: &GlobalArgs,
+    config: &Config,
+    interaction: Arc<dyn Interaction>,
+) -> Result<SshTransport, String> {
     let environment = Environment::from_process().map_err(|e| e.to_string())?;
     SshTransport::new(SshSettings {
         config_file: global.ssh_config.clone(),
         environment,
         kill_grace: config.kill_grace(),
         idle_timeout: std::time::Duration::from_secs(60),
-        interaction: Arc::new(NoInteraction),
+        interaction,
     })
     .map_err(|e| e.reason)
 }
 
 /// Every concrete `Host` alias of the ssh_config is a node (transport ssh, group
 /// `ssh_config`); inventory files may still redefine them.
-fn add_ssh_config_hosts(inventory: &mut Inventory, ssh: &SshTransport) {
+fn add_ssh_config_hosts(inventory: &mut Inventory, hosts: &[String]) {
     let mut from_config = Inventory::default();
-    for alias in ssh.config().concrete_hosts() {
-        let mut node = crate::engine::Node::local(&alias, "ssh_config");
+    for alias in hosts {
+        let mut node = crate::engine::Node::local(alias, "ssh_config");
         node.transport = "ssh".into();
         node.groups.push("ssh_config".into());
         from_config.add(node);

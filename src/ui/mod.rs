@@ -1,5 +1,127 @@
-//! Pure drawing: functions of view state onto a frame, plus sanitising of remote
-//! text before it can reach the terminal. Nothing here mutates state or does I/O.
+//! Pure drawing: functions of view state onto a frame, one file per pane, plus
+//! sanitising of remote text before it can reach the terminal. Nothing here
+//! mutates state or does I/O.
 
-pub mod placeholder;
+pub mod bar;
+pub mod facts;
+pub mod history;
+pub mod inventory;
+pub mod journal;
+pub mod output;
+pub mod overlays;
+pub mod progress;
 pub mod sanitize;
+pub mod sgr;
+pub mod status;
+pub mod theme;
+
+use crate::app::tui::layout;
+use crate::app::tui::state::{AppState, Focus, View};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders};
+use theme::Theme;
+
+/// Paints the whole console.
+pub fn draw(frame: &mut Frame, state: &AppState) {
+    let theme = Theme::get(state.options.no_color);
+    let areas = layout::areas(
+        frame.area(),
+        state.focus == Focus::Main,
+        !state.progress.runs.is_empty(),
+        state.bar.is_some(),
+    );
+    if let Some(r) = areas.inventory {
+        inventory::draw(frame, r, state, &theme);
+    }
+    if let Some(r) = areas.strip {
+        progress::draw_strip(frame, r, state, &theme);
+    }
+    if let Some(r) = areas.main {
+        match state.view {
+            View::Output => output::draw(frame, r, state, &theme),
+            View::Progress => progress::draw(frame, r, state, &theme),
+            View::History => history::draw(frame, r, state, &theme),
+            View::Journal => journal::draw(frame, r, state, &theme),
+            View::Facts => facts::draw(frame, r, state, &theme),
+        }
+    }
+    if let Some(r) = areas.bar {
+        bar::draw(frame, r, state, &theme);
+    }
+    if let Some(r) = areas.status {
+        status::draw(frame, r, state, &theme);
+    }
+    overlays::draw(frame, state, &theme);
+}
+
+/// The main pane's frame: view tabs in the title, `extra` after them.
+pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'a> {
+    let focused = state.focus == Focus::Main;
+    let mut title = vec![Span::raw(" ")];
+    for (i, v) in View::ALL.iter().enumerate() {
+        let style = if *v == state.view {
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        } else {
+            theme.fg(theme.dim)
+        };
+        title.push(Span::styled(format!("{}:{}", i + 1, v.title()), style));
+        title.push(Span::raw(" "));
+    }
+    if !extra.is_empty() {
+        title.push(Span::styled(format!("─ {extra} "), theme.fg(theme.title)));
+    }
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(focused))
+        .title(Line::from(title))
+}
+
+/// First row shown so that `cursor` is visible in `height` rows, starting from
+/// the remembered `top` (drawing cannot move it, so it adjusts here).
+pub fn visible_top(top: usize, cursor: usize, height: usize) -> usize {
+    let height = height.max(1);
+    if cursor < top {
+        cursor
+    } else if cursor >= top + height {
+        cursor + 1 - height
+    } else {
+        top
+    }
+}
+
+/// Cuts `text` to at most `width` characters, with `…` when cut.
+pub fn ellipsize(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+/// A centred rectangle of at most `w`×`h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// Text that may carry remote bytes (error reasons, names), made inert and
+/// stripped of colour for one-line display.
+pub fn safe(text: &str) -> String {
+    sgr::plain(&sanitize::sanitize(
+        text.as_bytes(),
+        &sanitize::SanitizeOptions::default(),
+    ))
+    .replace('\n', " ")
+}

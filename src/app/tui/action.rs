@@ -1,0 +1,108 @@
+//! What a key can mean. Keys map to actions through the keymap (data, in
+//! `assets/keymap.toml`); panes only ever see actions, so bindings can change
+//! without touching them.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Help,
+    Suspend,
+    /// `:` — command mode (`:run CMD`, `:history`, `:journal`, `:facts`, `:q`).
+    CommandMode,
+    /// `!` — type an ad hoc command for the selected nodes.
+    RunPrompt,
+    FocusNext,
+    FocusPrev,
+    ShowOutput,
+    ShowProgress,
+    ShowHistory,
+    ShowJournal,
+    ShowFacts,
+    CancelExecution,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Left,
+    Right,
+    /// Enter: open the thing under the cursor.
+    Open,
+    Back,
+    ToggleSelect,
+    SelectAll,
+    ClearSelection,
+    ExpandAll,
+    CollapseAll,
+    Filter,
+    ToggleFold,
+    ToggleFollow,
+    ToggleStderr,
+    NextNode,
+    PrevNode,
+    Search,
+    SearchNext,
+    SearchPrev,
+    Diff,
+    Rerun,
+    NewNote,
+    CycleType,
+    Refresh,
+    Shell,
+}
+
+impl Action {
+    /// One line for the help overlay.
+    pub fn describe(self) -> &'static str {
+        use Action::*;
+        match self {
+            Quit => "quit drover",
+            Help => "show or hide this help",
+            Suspend => "suspend to the shell (fg to come back)",
+            CommandMode => "command mode (:run CMD, :history, :journal, :facts, :q)",
+            RunPrompt => "run a command on the selected nodes",
+            FocusNext => "focus the next pane",
+            FocusPrev => "focus the previous pane",
+            ShowOutput => "show live output",
+            ShowProgress => "show per-node progress",
+            ShowHistory => "show history (type to search)",
+            ShowJournal => "show the journal of the node under the cursor",
+            ShowFacts => "show the facts of the node under the cursor",
+            CancelExecution => "cancel the running execution",
+            Up => "move up",
+            Down => "move down",
+            PageUp => "page up",
+            PageDown => "page down",
+            Top => "go to the top",
+            Bottom => "go to the bottom",
+            Left => "collapse / scroll left",
+            Right => "expand / scroll right",
+            Open => "open the item under the cursor",
+            Back => "close, go back",
+            ToggleSelect => "select or unselect (a group selects all its nodes)",
+            SelectAll => "select every node shown",
+            ClearSelection => "clear the selection",
+            ExpandAll => "expand every group",
+            CollapseAll => "collapse every group",
+            Filter => "filter with a target expression",
+            ToggleFold => "fold identical outputs / show per node",
+            ToggleFollow => "follow new output",
+            ToggleStderr => "show or hide stderr",
+            NextNode => "jump to the next node or group",
+            PrevNode => "jump to the previous node or group",
+            Search => "search the output",
+            SearchNext => "next match",
+            SearchPrev => "previous match",
+            Diff => "diff the node under the cursor against the largest group",
+            Rerun => "run this history entry again",
+            NewNote => "write a journal note",
+            CycleType => "cycle the journal entry type filter",
+            Refresh => "refresh",
+            Shell => "open a shell on the node under the cursor",
+        }
+    }
+}

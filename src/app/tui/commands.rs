@@ -1,0 +1,172 @@
+//! Command mode (`:run uptime`, `:history`, `:q`...) and the checks before a
+//! run: something must be targeted, and a big or dangerous run is confirmed.
+
+use super::msg::Effect;
+use super::overlay::Overlay;
+use super::state::{AppState, Focus, View};
+
+/// Parses and carries out one `:` command.
+pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
+    let line = line.trim();
+    let (word, rest) = line
+        .split_once(char::is_whitespace)
+        .map(|(w, r)| (w, r.trim()))
+        .unwrap_or((line, ""));
+    match word {
+        "" => Vec::new(),
+        "q" | "quit" | "q!" => {
+            state.quit = true;
+            vec![Effect::Quit]
+        }
+        "run" | "r" if rest.is_empty() => {
+            state.error(":run needs a command, e.g. :run uptime");
+            Vec::new()
+        }
+        "run" | "r" => run_on_selection(state, rest),
+        "history" | "h" => show(state, View::History),
+        "journal" | "j" => node_view(state, View::Journal, rest),
+        "facts" | "f" => node_view(state, View::Facts, rest),
+        "output" | "o" => show(state, View::Output),
+        "progress" | "p" => show(state, View::Progress),
+        "filter" => {
+            let inventory = state.inventory_data.clone();
+            match state.inventory.set_filter(&inventory, rest) {
+                Ok(n) => state.info(format!("filter {rest:?}: {n} nodes")),
+                Err(e) => state.error(e),
+            }
+            Vec::new()
+        }
+        "cancel" => cancel_newest(state),
+        "help" => {
+            state.overlays.push(Overlay::Help { top: 0 });
+            Vec::new()
+        }
+        "task" | "plan" => {
+            state.error(format!(
+                ":{word} is not available in the console yet; use drover {word}"
+            ));
+            Vec::new()
+        }
+        other => {
+            state.error(format!("unknown command :{other} (try :help)"));
+            Vec::new()
+        }
+    }
+}
+
+pub fn show(state: &mut AppState, view: View) -> Vec<Effect> {
+    state.view = view;
+    state.focus = Focus::Main;
+    match view {
+        View::History => {
+            state.history.loading = true;
+            vec![Effect::LoadHistory]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Journal and facts are about one node: the one named, else the one under the
+/// inventory cursor.
+pub fn node_view(state: &mut AppState, view: View, named: &str) -> Vec<Effect> {
+    let node = if named.is_empty() {
+        match state.inventory.current_node() {
+            Some(n) => n.to_string(),
+            None => {
+                state.error(
+                    "move the inventory cursor to a node first (or name one: :journal NODE)",
+                );
+                return Vec::new();
+            }
+        }
+    } else if state.inventory_data.node(named).is_some() {
+        named.to_string()
+    } else {
+        state.error(format!("no node {named:?} in the inventory"));
+        return Vec::new();
+    };
+    state.view = view;
+    state.focus = Focus::Main;
+    match view {
+        View::Journal => {
+            state.journal.open(&node);
+            vec![Effect::LoadJournal(node)]
+        }
+        _ => {
+            state.facts.open(&node);
+            vec![Effect::LoadFacts {
+                node,
+                refresh: false,
+            }]
+        }
+    }
+}
+
+pub fn run_on_selection(state: &mut AppState, command: &str) -> Vec<Effect> {
+    let Some((targets, count)) = state.inventory.targets() else {
+        state.error(
+            "nothing to run on: select nodes with space, or move the cursor to a node or group",
+        );
+        return Vec::new();
+    };
+    request_run(state, command, &targets, count)
+}
+
+/// Submits at once, or asks first when the run is big or the command matches
+/// the danger list.
+pub fn request_run(
+    state: &mut AppState,
+    command: &str,
+    targets: &str,
+    count: usize,
+) -> Vec<Effect> {
+    let command = command.trim();
+    if command.is_empty() {
+        return Vec::new();
+    }
+    if state.recall.last().map(String::as_str) != Some(command) {
+        state.recall.push(command.to_string());
+    }
+    let mut reasons = Vec::new();
+    if count > state.options.confirm_above {
+        reasons.push(format!(
+            "{count} nodes (more than {})",
+            state.options.confirm_above
+        ));
+    }
+    if let Some(d) = state
+        .options
+        .danger
+        .iter()
+        .find(|d| command.contains(d.as_str()))
+    {
+        reasons.push(format!("the command contains {d:?}"));
+    }
+    if reasons.is_empty() {
+        return vec![Effect::Submit {
+            command: command.to_string(),
+            targets: targets.to_string(),
+        }];
+    }
+    state.overlays.push(Overlay::Confirm {
+        command: command.to_string(),
+        targets: targets.to_string(),
+        count,
+        reasons,
+    });
+    Vec::new()
+}
+
+pub fn cancel_newest(state: &mut AppState) -> Vec<Effect> {
+    let newest = state.progress.running().next().map(|r| r.id.clone());
+    match newest {
+        Some(id) => {
+            state.info(format!("cancelling {}", id.0));
+            vec![Effect::Cancel(id)]
+        }
+        None => {
+            state.info("nothing is running");
+            Vec::new()
+        }
+    }
+}

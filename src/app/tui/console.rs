@@ -1,0 +1,214 @@
+//! The console without a terminal: view state, the effect runner, and the
+//! engine's event and question channels. The terminal loop and the headless
+//! test driver both feed it; neither holds logic of its own.
+
+use super::effects::Runner;
+use super::interaction::Asked;
+use super::msg::{Effect, Loaded, Msg};
+use super::state::AppState;
+use super::update::update;
+use crate::engine::interaction::Answer;
+use crate::engine::{Engine, EngineEvent};
+use crate::store::Store;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// Engine events handled in one go before the screen may redraw.
+const EVENT_BATCH: usize = 512;
+
+/// What the loop must do after a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Quit,
+    Suspend,
+    Shell(String),
+}
+
+/// Something arrived from inside drover (not from the terminal).
+pub enum Incoming {
+    Engine(Result<EngineEvent, RecvError>),
+    Job(Msg),
+    Question(Asked),
+    /// Every source closed: nothing will ever arrive again.
+    Closed,
+}
+
+pub struct Console {
+    pub state: AppState,
+    pub engine: Engine,
+    runner: Runner,
+    events: broadcast::Receiver<EngineEvent>,
+    jobs: mpsc::UnboundedReceiver<Msg>,
+    questions: mpsc::UnboundedReceiver<Asked>,
+    pending: HashMap<u64, oneshot::Sender<Option<Answer>>>,
+    next_question: u64,
+}
+
+impl Console {
+    pub fn new(
+        state: AppState,
+        engine: Engine,
+        store: Store,
+        options: crate::engine::ExecutionOptions,
+        questions: mpsc::UnboundedReceiver<Asked>,
+    ) -> Console {
+        let (tx, jobs) = mpsc::unbounded_channel();
+        let events = engine.subscribe();
+        Console {
+            state,
+            runner: Runner {
+                engine: engine.clone(),
+                store,
+                options,
+                tx,
+            },
+            engine,
+            events,
+            jobs,
+            questions,
+            pending: HashMap::new(),
+            next_question: 1,
+        }
+    }
+
+    /// Loads the inventory in the background (the first frame does not wait).
+    pub fn load_inventory(
+        &self,
+        load: impl FnOnce() -> Result<crate::engine::Inventory, String> + Send + 'static,
+    ) {
+        let tx = self.runner.tx.clone();
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = load().map(|inventory| {
+                engine.set_inventory(inventory);
+                engine.inventory()
+            });
+            let _ = tx.send(Msg::Loaded(Loaded::Inventory(result)));
+        });
+    }
+
+    /// Shows the inventory the engine holds now.
+    pub fn show_engine_inventory(&mut self) {
+        let inventory = self.engine.inventory();
+        self.apply(Msg::Loaded(Loaded::Inventory(Ok(Arc::clone(&inventory)))));
+    }
+
+    /// Waits for the next thing from the engine, a job or a question. Every
+    /// branch is cancel-safe, so the terminal loop may race it with input.
+    pub async fn recv(&mut self) -> Incoming {
+        tokio::select! {
+            ev = self.events.recv() => Incoming::Engine(ev),
+            Some(msg) = self.jobs.recv() => Incoming::Job(msg),
+            Some(q) = self.questions.recv() => Incoming::Question(q),
+            else => Incoming::Closed,
+        }
+    }
+
+    /// Applies what arrived, plus any engine events already queued behind it.
+    pub fn handle(&mut self, incoming: Incoming) -> Control {
+        let mut control = Control::Continue;
+        let keep = |c: Control, control: &mut Control| {
+            if *control == Control::Continue {
+                *control = c;
+            }
+        };
+        match incoming {
+            Incoming::Engine(first) => {
+                let mut next = Some(first);
+                let mut handled = 0;
+                while let Some(ev) = next.take() {
+                    match ev {
+                        Ok(ev) => {
+                            if let Some(msg) = self.translate(ev) {
+                                let c = self.apply(msg);
+                                keep(c, &mut control);
+                            }
+                        }
+                        Err(RecvError::Lagged(_)) => {
+                            let c = self.apply(Msg::EngineLagged);
+                            keep(c, &mut control);
+                        }
+                        Err(RecvError::Closed) => break,
+                    }
+                    handled += 1;
+                    if handled < EVENT_BATCH {
+                        next = match self.events.try_recv() {
+                            Ok(ev) => Some(Ok(ev)),
+                            Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+                            Err(_) => None,
+                        };
+                    }
+                }
+            }
+            Incoming::Job(msg) => control = self.apply(msg),
+            Incoming::Question((question, reply)) => {
+                let id = self.next_question;
+                self.next_question += 1;
+                self.pending.insert(id, reply);
+                control = self.apply(Msg::Question { id, question });
+            }
+            Incoming::Closed => {}
+        }
+        self.state.settle();
+        control
+    }
+
+    /// Engine events become messages; a "new output" notice becomes the bytes
+    /// themselves, read from the node's ring (which also re-arms the notice).
+    fn translate(&self, ev: EngineEvent) -> Option<Msg> {
+        let EngineEvent::NodeOutput {
+            execution,
+            node,
+            stream,
+        } = &ev
+        else {
+            return Some(Msg::Engine(ev));
+        };
+        // Output of a run the pane does not show is not read: its notice stays
+        // unarmed, so a finished-with run costs nothing more.
+        let run = self
+            .state
+            .output
+            .run
+            .as_ref()
+            .filter(|r| r.id == execution.0 && !r.replay)?;
+        let offset = run.offset(node, *stream);
+        let read = self.engine.read_output(execution, node, *stream, offset)?;
+        Some(Msg::Output {
+            execution: execution.clone(),
+            node: node.clone(),
+            stream: *stream,
+            data: read.data,
+            missed: read.missed,
+        })
+    }
+
+    /// Runs `update` and carries out its effects.
+    pub fn apply(&mut self, msg: Msg) -> Control {
+        let mut control = Control::Continue;
+        for effect in update(&mut self.state, msg) {
+            match effect {
+                Effect::Quit => control = Control::Quit,
+                Effect::Suspend => control = Control::Suspend,
+                Effect::Shell(node) => control = Control::Shell(node),
+                Effect::Answer { id, answer } => {
+                    if let Some(reply) = self.pending.remove(&id) {
+                        let _ = reply.send(answer);
+                    }
+                }
+                other => self.runner.spawn(other),
+            }
+        }
+        control
+    }
+
+    /// Questions nobody will answer (the console is leaving) are declined.
+    pub fn decline_pending(&mut self) {
+        for (_, reply) in self.pending.drain() {
+            let _ = reply.send(None);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Carries out effects against the engine and the store, off the UI loop: each
+//! job runs in its own task and reports back as a message. Store reads run on
+//! the blocking pool, so a slow disk never freezes the console.
+
+use super::history::LOAD_LIMIT;
+use super::msg::{Effect, FactRow, Loaded, Msg};
+use crate::config::Config;
+use crate::engine::ids::now_millis;
+use crate::engine::request::local_user_name;
+use crate::engine::{Engine, ExecutionContext, ExecutionOptions, ExecutionRequest, Mode};
+use crate::store::{EntryType, HistoryFilter, JournalEntry, Store};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Journal entries loaded for one node at a time.
+const JOURNAL_LIMIT: usize = 1_000;
+
+#[derive(Clone)]
+pub struct Runner {
+    pub engine: Engine,
+    pub store: Store,
+    pub options: ExecutionOptions,
+    pub tx: UnboundedSender<Msg>,
+}
+
+/// Run defaults from the config's `[execution]` section.
+pub fn default_options(config: &Config) -> ExecutionOptions {
+    ExecutionOptions {
+        timeout: config.timeout().unwrap_or(None),
+        fanout: config.execution.fanout,
+        mode: Mode::Parallel,
+        retries: config.execution.retries,
+        backoff: if config.execution.backoff == "linear" {
+            crate::engine::Backoff::Linear
+        } else {
+            crate::engine::Backoff::Exponential
+        },
+        retry_delay: config.retry_delay(),
+        ..ExecutionOptions::default()
+    }
+}
+
+impl Runner {
+    fn send(&self, loaded: Loaded) {
+        let _ = self.tx.send(Msg::Loaded(loaded));
+    }
+
+    /// Starts the job for one effect. Effects about the loop itself (quit,
+    /// suspend, answers, shells) are handled by the console, not here.
+    pub fn spawn(&self, effect: Effect) {
+        let this = self.clone();
+        match effect {
+            Effect::Submit { command, targets } => {
+                tokio::spawn(async move {
+                    let request = ExecutionRequest {
+                        command: command.clone(),
+                        targets,
+                        options: this.options.clone(),
+                    };
+                    let result = this
+                        .engine
+                        .submit(request, ExecutionContext::local())
+                        .await
+                        .map_err(|e| e.to_string());
+                    this.send(Loaded::Submitted { command, result });
+                });
+            }
+            Effect::Cancel(id) => {
+                if let Err(e) = self.engine.cancel(&id) {
+                    tracing::warn!("cancel {}: {e}", id.0);
+                }
+            }
+            Effect::LoadHistory => {
+                tokio::task::spawn_blocking(move || {
+                    let filter = HistoryFilter {
+                        limit: Some(LOAD_LIMIT),
+                        ..HistoryFilter::default()
+                    };
+                    let r = this.store.history(&filter).map_err(|e| e.to_string());
+                    this.send(Loaded::History(r));
+                });
+            }
+            Effect::LoadStoredRun(id) => {
+                tokio::task::spawn_blocking(move || {
+                    let r = match this.store.execution(&id) {
+                        Ok(Some(run)) => Ok(Box::new(run)),
+                        Ok(None) => Err(format!("no execution {id}")),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    this.send(Loaded::StoredRun(r));
+                });
+            }
+            Effect::LoadJournal(node) => {
+                tokio::task::spawn_blocking(move || {
+                    let entries = this
+                        .store
+                        .journal(&node, &[], Some(JOURNAL_LIMIT))
+                        .map_err(|e| e.to_string());
+                    this.send(Loaded::Journal { node, entries });
+                });
+            }
+            Effect::SaveNote { node, text } => {
+                tokio::spawn(async move {
+                    let entry = JournalEntry {
+                        id: 0,
+                        node: node.clone(),
+                        entry_type: EntryType::Manual,
+                        timestamp: now_millis(),
+                        user: local_user_name(),
+                        action: text,
+                        status: None,
+                        execution_id: None,
+                        details: serde_json::json!({}),
+                    };
+                    let result = async {
+                        this.engine.append_journal(entry).await?;
+                        this.engine.flush().await
+                    }
+                    .await
+                    .map_err(|e| e.to_string());
+                    this.send(Loaded::NoteSaved { node, result });
+                });
+            }
+            Effect::LoadFacts { node, .. } => {
+                let facts = match self.engine.inventory().node(&node) {
+                    Some(n) => Ok(inventory_facts(n)),
+                    None => Err(format!("no node {node:?} in the inventory")),
+                };
+                self.send(Loaded::Facts { node, facts });
+            }
+            Effect::Answer { .. } | Effect::Shell(_) | Effect::Suspend | Effect::Quit => {}
+        }
+    }
+}
+
+/// What the inventory says of a node, as facts.
+fn inventory_facts(node: &crate::engine::Node) -> Vec<FactRow> {
+    let mut rows = vec![
+        FactRow {
+            key: "transport".into(),
+            value: node.transport.clone(),
+            source: "inventory".into(),
+        },
+        FactRow {
+            key: "inventory_source".into(),
+            value: node.source.clone(),
+            source: "inventory".into(),
+        },
+        FactRow {
+            key: "groups".into(),
+            value: node.groups.join(", "),
+            source: "inventory".into(),
+        },
+    ];
+    for (k, v) in [("address", &node.address), ("user", &node.user)] {
+        if let Some(v) = v {
+            rows.push(FactRow {
+                key: k.into(),
+                value: v.clone(),
+                source: "inventory".into(),
+            });
+        }
+    }
+    if let Some(p) = node.port {
+        rows.push(FactRow {
+            key: "port".into(),
+            value: p.to_string(),
+            source: "inventory".into(),
+        });
+    }
+    for (k, v) in &node.vars {
+        rows.push(FactRow {
+            key: k.clone(),
+            value: match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            },
+            source: "inventory vars".into(),
+        });
+    }
+    rows
+}

@@ -1,0 +1,199 @@
+//! The console front end. It owns the terminal: raw mode and the alternate
+//! screen are restored on exit, on panic (ratatui's hook) and on SIGTERM; the
+//! first frame is painted before the inventory loads.
+//!
+//! Data flows one way: terminal input becomes `Msg::Key`, engine events and
+//! background job results become messages too; `update` turns each into view
+//! state changes and effects; `ui::draw` paints the view state.
+
+pub mod action;
+pub mod commands;
+pub mod console;
+pub mod effects;
+pub mod facts;
+pub mod headless;
+pub mod history;
+pub mod input;
+pub mod interaction;
+pub mod inventory;
+pub mod journal;
+pub mod keymap;
+pub mod keys;
+pub mod layout;
+pub mod msg;
+pub mod output;
+pub mod overlay;
+pub mod progress;
+pub mod state;
+pub mod update;
+
+use crate::app::{exit, setup};
+use crate::cli::GlobalArgs;
+use crate::config::Config;
+use console::{Console, Control};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+use interaction::ConsoleInteraction;
+use keymap::Keymap;
+use msg::Msg;
+use ratatui::DefaultTerminal;
+use ratatui::layout::Rect;
+use state::{AppState, UiOptions};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// At most this often (60 fps); usually far less: only when something changed.
+const FRAME: Duration = Duration::from_millis(16);
+
+pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> u8 {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        eprintln!(
+            "drover: the console needs a terminal; use a subcommand (drover run ...) for headless use"
+        );
+        return exit::USAGE;
+    }
+    let keymap_file = setup::keymap_path(global);
+    let keymap = match Keymap::load(keymap_file.as_deref()) {
+        Ok(k) => Arc::new(k),
+        Err(e) => {
+            eprintln!("drover: {e}");
+            return exit::USAGE;
+        }
+    };
+    let options = UiOptions {
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        ..UiOptions::default()
+    };
+    let (interaction, questions) = ConsoleInteraction::new();
+    let run_options = effects::default_options(&config);
+
+    // ratatui::init enters raw mode and the alternate screen and installs a panic
+    // hook that restores the terminal before the previous hook prints.
+    let mut terminal = ratatui::init();
+    let size = terminal
+        .size()
+        .map(|s| Rect::new(0, 0, s.width, s.height))
+        .unwrap_or_default();
+    let mut state = AppState::new(
+        keymap,
+        options,
+        size,
+        crate::engine::request::local_user_name(),
+    );
+    state.info("loading inventory…");
+    state.settle();
+    let _ = terminal.draw(|f| crate::ui::draw(f, &state));
+
+    let rt = match setup::start_console(global, config, state_dir, Arc::new(interaction)) {
+        Ok(rt) => rt,
+        Err(e) => {
+            ratatui::restore();
+            eprintln!("drover: {e:#}");
+            return exit::USAGE;
+        }
+    };
+    let mut console = Console::new(
+        state,
+        rt.engine.clone(),
+        rt.store.clone(),
+        run_options,
+        questions,
+    );
+    let loader_global = global.clone();
+    let ssh_hosts = rt.ssh_hosts.clone();
+    console.load_inventory(move || {
+        setup::console_inventory(&loader_global, &ssh_hosts).map_err(|e| format!("{e:#}"))
+    });
+    let result = run_loop(&mut terminal, &mut console).await;
+    console.decline_pending();
+    ratatui::restore();
+    let code = match result {
+        Ok(()) => exit::SUCCESS,
+        Err(e) => {
+            eprintln!("drover: terminal: {e}");
+            exit::FAILED
+        }
+    };
+    setup::finish(rt).await;
+    code
+}
+
+async fn run_loop(terminal: &mut DefaultTerminal, console: &mut Console) -> std::io::Result<()> {
+    let mut input = EventStream::new();
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            terminal.draw(|f| crate::ui::draw(f, &console.state))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        let running = console.state.running_count() > 0;
+        let control = tokio::select! {
+            biased;
+            ev = input.next() => match ev {
+                Some(Ok(ev)) => {
+                    dirty = true;
+                    terminal_event(console, ev)
+                }
+                Some(Err(e)) => return Err(e),
+                None => Control::Quit,
+            },
+            _ = sigterm.recv() => Control::Quit,
+            incoming = console.recv() => {
+                dirty = true;
+                console.handle(incoming)
+            }
+            _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => Control::Continue,
+            _ = tick.tick(), if running => {
+                dirty = true;
+                Control::Continue
+            }
+        };
+        match control {
+            Control::Continue => {}
+            Control::Quit => return Ok(()),
+            Control::Suspend => {
+                suspend(terminal)?;
+                dirty = true;
+            }
+            Control::Shell(node) => {
+                console.state.error(format!(
+                    "shell on {node}: not available in this version; use ssh {node}"
+                ));
+            }
+        }
+        if console.state.quit {
+            return Ok(());
+        }
+    }
+}
+
+fn terminal_event(console: &mut Console, ev: Event) -> Control {
+    let control = match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => console.apply(Msg::Key(k)),
+        Event::Paste(text) => console.apply(Msg::Paste(text)),
+        Event::Resize(w, h) => {
+            console.state.size = Rect::new(0, 0, w, h);
+            console.apply(Msg::Resize)
+        }
+        _ => Control::Continue,
+    };
+    console.state.settle();
+    control
+}
+
+/// Ctrl-z: give the terminal back to the shell, stop, and take it again on `fg`.
+fn suspend(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
+    ratatui::restore();
+    let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTSTP);
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    terminal.clear()
+}

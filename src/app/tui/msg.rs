@@ -1,0 +1,87 @@
+//! What flows into `update` (messages) and what comes out of it (effects). The
+//! loop turns terminal input, engine events and finished background jobs into
+//! messages; effects are carried out by the effect runner, never by `update`.
+
+use crate::engine::interaction::{Answer, Question};
+use crate::engine::{EngineEvent, ExecutionId, Inventory};
+use crate::store::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
+use crossterm::event::KeyEvent;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize,
+    /// Once a second while something runs: elapsed times move.
+    Tick,
+    Engine(EngineEvent),
+    /// The event channel overflowed: state must be rebuilt from snapshots.
+    EngineLagged,
+    /// New bytes of a node's stream, read from its ring by the loop.
+    Output {
+        execution: ExecutionId,
+        node: String,
+        stream: Stream,
+        data: Vec<u8>,
+        /// Bytes the ring dropped before these (the view shows a marker).
+        missed: u64,
+    },
+    Loaded(Loaded),
+    /// The engine needs an answer (host key, passphrase).
+    Question {
+        id: u64,
+        question: Question,
+    },
+}
+
+/// Results of background jobs started by effects.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    Inventory(Result<Arc<Inventory>, String>),
+    Submitted {
+        command: String,
+        result: Result<ExecutionId, String>,
+    },
+    History(Result<Vec<ExecutionRecord>, String>),
+    StoredRun(Result<Box<(ExecutionRecord, Vec<NodeResultRecord>)>, String>),
+    Journal {
+        node: String,
+        entries: Result<Vec<JournalEntry>, String>,
+    },
+    NoteSaved {
+        node: String,
+        result: Result<(), String>,
+    },
+    Facts {
+        node: String,
+        facts: Result<Vec<FactRow>, String>,
+    },
+    ShellEnded {
+        node: String,
+        result: Result<String, String>,
+    },
+}
+
+/// One fact of a node as the facts pane shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactRow {
+    pub key: String,
+    pub value: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Submit { command: String, targets: String },
+    Cancel(ExecutionId),
+    LoadHistory,
+    LoadStoredRun(String),
+    LoadJournal(String),
+    SaveNote { node: String, text: String },
+    LoadFacts { node: String, refresh: bool },
+    Answer { id: u64, answer: Option<Answer> },
+    Shell(String),
+    Suspend,
+    Quit,
+}

@@ -1,0 +1,59 @@
+//! Popups on top of the panes, as a stack: the top one takes the keys. Help,
+//! confirmation before a risky run, the engine's questions, the journal note
+//! editor and the output diff.
+
+use crate::engine::interaction::Question;
+use ratatui_textarea::TextArea;
+
+pub enum Overlay {
+    Help {
+        top: usize,
+    },
+    Confirm {
+        command: String,
+        targets: String,
+        count: usize,
+        reasons: Vec<String>,
+    },
+    Question {
+        id: u64,
+        question: Question,
+        /// Passphrase input, shown masked.
+        secret: TextArea<'static>,
+    },
+    Editor {
+        node: String,
+        area: TextArea<'static>,
+    },
+    Diff {
+        title: String,
+        lines: Vec<(char, String)>,
+        top: usize,
+    },
+    /// A long error or notice, scrollable.
+    Message {
+        title: String,
+        text: String,
+    },
+}
+
+impl Overlay {
+    pub fn question(id: u64, question: Question) -> Overlay {
+        let mut secret = TextArea::default();
+        secret.set_mask_char('•');
+        Overlay::Question {
+            id,
+            question,
+            secret,
+        }
+    }
+
+    pub fn editor(node: &str) -> Overlay {
+        let mut area = TextArea::default();
+        area.set_placeholder_text("Write the note; ctrl-s saves, esc discards.");
+        Overlay::Editor {
+            node: node.to_string(),
+            area,
+        }
+    }
+}

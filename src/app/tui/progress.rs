@@ -1,0 +1,150 @@
+//! Progress of recent runs: per run the counts for the gauge, and per node its
+//! status, attempts, duration and error — all folded from engine events.
+
+use crate::engine::inventory::nodeset;
+use crate::engine::{ExecutionId, ExecutionStatus, NodeError, NodeStatus, Progress};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Runs remembered for the progress pane (older ones are in history).
+const KEEP_RUNS: usize = 16;
+
+#[derive(Debug, Clone)]
+pub struct NodeRow {
+    pub name: String,
+    pub status: NodeStatus,
+    pub started: Option<Instant>,
+    pub duration: Option<Duration>,
+    pub exit_code: Option<i32>,
+    pub attempts: u32,
+    pub error: Option<NodeError>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunProgress {
+    pub id: ExecutionId,
+    pub command: String,
+    /// The nodes as a folded node set.
+    pub targets: String,
+    pub user: String,
+    pub status: ExecutionStatus,
+    pub started: Instant,
+    pub duration: Option<Duration>,
+    pub progress: Progress,
+    pub nodes: Vec<NodeRow>,
+    index: HashMap<String, usize>,
+}
+
+impl RunProgress {
+    pub fn new(id: ExecutionId, command: String, user: String, nodes: &[String]) -> RunProgress {
+        RunProgress {
+            id,
+            command,
+            targets: nodeset::fold(nodes.iter().map(String::as_str)),
+            user,
+            status: ExecutionStatus::Queued,
+            started: Instant::now(),
+            duration: None,
+            progress: Progress {
+                total: nodes.len(),
+                ..Progress::default()
+            },
+            index: nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), i))
+                .collect(),
+            nodes: nodes
+                .iter()
+                .map(|n| NodeRow {
+                    name: n.clone(),
+                    status: NodeStatus::Pending,
+                    started: None,
+                    duration: None,
+                    exit_code: None,
+                    attempts: 0,
+                    error: None,
+                })
+                .collect(),
+        }
+    }
+
+    pub fn node_mut(&mut self, name: &str) -> Option<&mut NodeRow> {
+        let i = *self.index.get(name)?;
+        Some(&mut self.nodes[i])
+    }
+
+    pub fn node(&self, name: &str) -> Option<&NodeRow> {
+        self.index.get(name).map(|i| &self.nodes[*i])
+    }
+
+    pub fn running(&self) -> bool {
+        matches!(
+            self.status,
+            ExecutionStatus::Queued | ExecutionStatus::Running
+        )
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.duration.unwrap_or_else(|| self.started.elapsed())
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProgressView {
+    /// Newest first.
+    pub runs: VecDeque<RunProgress>,
+    /// Which run the pane shows (index into `runs`).
+    pub shown: usize,
+    pub cursor: usize,
+    pub top: usize,
+}
+
+impl ProgressView {
+    pub fn add(&mut self, run: RunProgress) {
+        self.runs.push_front(run);
+        self.runs.truncate(KEEP_RUNS);
+        self.shown = 0;
+        self.cursor = 0;
+        self.top = 0;
+    }
+
+    pub fn run_mut(&mut self, id: &ExecutionId) -> Option<&mut RunProgress> {
+        self.runs.iter_mut().find(|r| &r.id == id)
+    }
+
+    pub fn current(&self) -> Option<&RunProgress> {
+        self.runs.get(self.shown)
+    }
+
+    /// Runs still going, for the status bar and the cancel key.
+    pub fn running(&self) -> impl Iterator<Item = &RunProgress> {
+        self.runs.iter().filter(|r| r.running())
+    }
+
+    pub fn move_by(&mut self, delta: isize, page: usize) {
+        let len = self.current().map(|r| r.nodes.len()).unwrap_or(0);
+        let last = len.saturating_sub(1) as isize;
+        self.cursor = (self.cursor as isize + delta).clamp(0, last.max(0)) as usize;
+        let page = page.max(1);
+        if self.cursor < self.top {
+            self.top = self.cursor;
+        } else if self.cursor >= self.top + page {
+            self.top = self.cursor + 1 - page;
+        }
+    }
+
+    /// `]` / `[`: older or newer run.
+    pub fn cycle_run(&mut self, older: bool) {
+        if self.runs.is_empty() {
+            return;
+        }
+        self.shown = if older {
+            (self.shown + 1).min(self.runs.len() - 1)
+        } else {
+            self.shown.saturating_sub(1)
+        };
+        self.cursor = 0;
+        self.top = 0;
+    }
+}

@@ -1,0 +1,90 @@
+//! History search: the query, then matching executions, newest or best first.
+
+use super::theme::Theme;
+use super::{ellipsize, main_block, visible_top};
+use crate::app::batch::time::format_time;
+use crate::app::tui::state::AppState;
+use crate::app::tui::update::short_id;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let h = &state.history;
+    let extra = format!("{} of {}", h.matches.len(), h.records.len());
+    let block = main_block(state, theme, extra);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [query, list] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    let prompt = if h.query.is_empty() {
+        Line::from(Span::styled(
+            "/ search · enter replays · r runs again · ctrl-r reloads",
+            theme.fg(theme.dim),
+        ))
+    } else {
+        Line::from(vec![
+            Span::styled("search: ", theme.fg(theme.dim)),
+            Span::raw(h.query.clone()),
+        ])
+    };
+    frame.render_widget(Paragraph::new(prompt), query);
+    if h.loading && h.records.is_empty() {
+        frame.render_widget(Paragraph::new("loading…").style(theme.fg(theme.dim)), list);
+        return;
+    }
+    if let Some(e) = &h.error {
+        frame.render_widget(Paragraph::new(e.clone()).style(theme.fg(theme.error)), list);
+        return;
+    }
+    let height = list.height.saturating_sub(1) as usize;
+    let top = visible_top(h.top, h.cursor, height);
+    let rows: Vec<Row> = h
+        .matches
+        .iter()
+        .enumerate()
+        .skip(top)
+        .take(height)
+        .map(|(i, idx)| {
+            let r = &h.records[*idx];
+            let colour = match r.status.as_str() {
+                "success" => theme.ok,
+                "running" | "queued" => theme.running,
+                _ => theme.failed,
+            };
+            let action = super::sgr::plain(&crate::ui::sanitize::sanitize(
+                r.action.as_bytes(),
+                &Default::default(),
+            ));
+            let row = Row::new(vec![
+                Cell::from(short_id(&r.id).to_string()),
+                Cell::from(format_time(r.started_at)),
+                Cell::from(Span::styled(r.status.clone(), theme.fg(colour))),
+                Cell::from(r.user.clone()),
+                Cell::from(ellipsize(&r.target_expr, 24)),
+                Cell::from(action),
+            ]);
+            if i == h.cursor {
+                row.style(theme.cursor())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Length(19),
+            Constraint::Length(11),
+            Constraint::Length(10),
+            Constraint::Length(24),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(
+        Row::new(["id", "started", "status", "user", "targets", "command"])
+            .style(theme.fg(theme.dim)),
+    );
+    frame.render_widget(table, list);
+}

@@ -1,0 +1,95 @@
+//! A node's journal: entries newest first, the selected one in full below.
+
+use super::theme::Theme;
+use super::{main_block, visible_top};
+use crate::app::batch::time::format_time;
+use crate::app::tui::state::AppState;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let j = &state.journal;
+    let node = j.node.clone().unwrap_or_default();
+    let filter = j.filter.map(|t| t.as_str()).unwrap_or("all types");
+    let block = main_block(state, theme, format!("{node} · {filter} · n note · t type"));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if let Some(e) = &j.error {
+        frame.render_widget(
+            Paragraph::new(e.clone()).style(theme.fg(theme.error)),
+            inner,
+        );
+        return;
+    }
+    let shown: Vec<_> = j.shown().collect();
+    if shown.is_empty() {
+        let text = if j.loading {
+            "loading…"
+        } else {
+            "No entries. Press n to write a note."
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.fg(theme.dim)), inner);
+        return;
+    }
+    let detail_height = if inner.height >= 12 {
+        inner.height / 3
+    } else {
+        0
+    };
+    let [list, detail] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_height)]).areas(inner);
+    let height = list.height.saturating_sub(1) as usize;
+    let top = visible_top(j.top, j.cursor, height);
+    let rows: Vec<Row> = shown
+        .iter()
+        .enumerate()
+        .skip(top)
+        .take(height)
+        .map(|(i, e)| {
+            let first = e.action.lines().next().unwrap_or("");
+            let more = if e.action.contains('\n') { " …" } else { "" };
+            let row = Row::new(vec![
+                Cell::from(format_time(e.timestamp)),
+                Cell::from(e.entry_type.as_str()),
+                Cell::from(e.user.clone()),
+                Cell::from(e.status.clone().unwrap_or_default()),
+                Cell::from(format!("{first}{more}")),
+            ]);
+            if i == j.cursor {
+                row.style(theme.cursor())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(19),
+            Constraint::Length(12),
+            Constraint::Length(10),
+            Constraint::Length(9),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(["time", "type", "user", "status", "what"]).style(theme.fg(theme.dim)));
+    frame.render_widget(table, list);
+    if detail_height > 0
+        && let Some(e) = shown.get(j.cursor)
+    {
+        let mut text = e.action.clone();
+        if let Some(id) = &e.execution_id {
+            text.push_str(&format!("\n\nexecution {id}"));
+        }
+        let block = Block::default()
+            .borders(Borders::TOP)
+            .border_style(theme.border(false))
+            .title(Span::styled(" entry ", theme.fg(theme.dim)));
+        frame.render_widget(
+            Paragraph::new(text).wrap(Wrap { trim: false }).block(block),
+            detail,
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! Live (or replayed) output: folded groups or per-node blocks, stdout and
+//! stderr told apart, scrolled both ways. Remote text was sanitised when it
+//! arrived; here only kept SGR colours become styles, and the text is clipped
+//! to the pane, so nothing a node prints can draw outside it.
+
+use super::sgr;
+use super::theme::Theme;
+use super::{main_block, visible_top};
+use crate::app::tui::output::ViewLine;
+use crate::app::tui::state::AppState;
+use crate::engine::NodeStatus;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let out = &state.output;
+    let Some(run) = &out.run else {
+        let block = main_block(state, theme, String::new());
+        let hint =
+            "No run yet. Select nodes in the inventory (space), then press ! and type a command.";
+        frame.render_widget(
+            Paragraph::new(hint).style(theme.fg(theme.dim)).block(block),
+            area,
+        );
+        return;
+    };
+    let mut flags = vec![if out.folded { "folded" } else { "per node" }];
+    if out.follow {
+        flags.push("follow");
+    }
+    if !out.show_stderr {
+        flags.push("stdout only");
+    }
+    if run.replay {
+        flags.push("replay");
+    }
+    let command = super::ellipsize(
+        &sgr::plain(&crate::ui::sanitize::sanitize(
+            run.command.as_bytes(),
+            &Default::default(),
+        )),
+        40,
+    );
+    let block = main_block(state, theme, format!("{command} [{}]", flags.join(", ")));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = inner.height as usize;
+    let top = visible_top(out.top, out.top, height).min(out.total.saturating_sub(1));
+    let colours = !theme.no_color;
+    let progress = state.progress.runs.iter().find(|r| r.id.0 == run.id);
+    let lines: Vec<Line> = out
+        .window(top, height)
+        .into_iter()
+        .map(|l| match l {
+            ViewLine::Header {
+                label,
+                members,
+                rep,
+            } => {
+                let mut spans = vec![Span::styled(
+                    format!("── {label} ({members}) "),
+                    Style::default()
+                        .fg(theme.header)
+                        .add_modifier(Modifier::BOLD),
+                )];
+                if let Some(row) = progress.and_then(|p| p.node(&run.nodes[rep].name)) {
+                    spans.push(status_span(row.status, row.exit_code, theme));
+                }
+                Line::from(spans)
+            }
+            ViewLine::Gap { dropped, missed } => {
+                let mut what = Vec::new();
+                if dropped > 0 {
+                    what.push(format!("{dropped} earlier lines not kept"));
+                }
+                if missed > 0 {
+                    what.push(format!("{missed} bytes skipped while the pane was behind"));
+                }
+                Line::from(Span::styled(
+                    format!("  … {} …", what.join(", ")),
+                    theme.fg(theme.dim),
+                ))
+            }
+            ViewLine::Text(t) => text_line(&t.text, t.stderr, out.left, colours, theme),
+            ViewLine::Partial(t) => text_line(&t.text, t.stderr, out.left, colours, theme),
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn text_line(text: &str, stderr: bool, left: usize, colours: bool, theme: &Theme) -> Line<'static> {
+    let base = if stderr {
+        theme.fg(theme.stderr)
+    } else {
+        Style::default()
+    };
+    let mut spans = vec![Span::styled(
+        if stderr { "! " } else { "  " },
+        theme.fg(theme.stderr),
+    )];
+    spans.extend(sgr::spans(text, base, left, colours));
+    Line::from(spans)
+}
+
+pub fn status_span(status: NodeStatus, exit: Option<i32>, theme: &Theme) -> Span<'static> {
+    let (text, color) = match status {
+        NodeStatus::Pending => ("pending".to_string(), theme.dim),
+        NodeStatus::Running => ("running".to_string(), theme.running),
+        NodeStatus::Success => ("ok".to_string(), theme.ok),
+        NodeStatus::Failed => (
+            match exit {
+                Some(c) => format!("exit {c}"),
+                None => "failed".to_string(),
+            },
+            theme.failed,
+        ),
+        NodeStatus::Timeout => ("timed out".to_string(), theme.timeout),
+        NodeStatus::Cancelled => ("cancelled".to_string(), theme.dim),
+    };
+    Span::styled(text, theme.fg(color))
+}

@@ -1,0 +1,212 @@
+//! Popups drawn over the panes, bottom of the stack first: help (generated
+//! from the keymap), run confirmation, the engine's questions, the note editor,
+//! the output diff and long messages.
+
+use super::theme::Theme;
+use super::{centered, safe};
+use crate::app::tui::keymap::Mode;
+use crate::app::tui::overlay::Overlay;
+use crate::app::tui::state::AppState;
+use crate::engine::interaction::Question;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
+    let area = frame.area();
+    for overlay in &state.overlays {
+        match overlay {
+            Overlay::Help { top } => help(frame, area, state, theme, *top),
+            Overlay::Confirm {
+                command,
+                targets,
+                count,
+                reasons,
+            } => {
+                let mut lines = vec![
+                    Line::from(vec![
+                        Span::raw("Run "),
+                        Span::styled(safe(command), Style::default().add_modifier(Modifier::BOLD)),
+                    ]),
+                    Line::from(format!("on {count} nodes: {}", safe(targets))),
+                    Line::raw(""),
+                ];
+                for r in reasons {
+                    lines.push(Line::styled(format!("• {r}"), theme.fg(theme.timeout)));
+                }
+                lines.push(Line::raw(""));
+                lines.push(keys_line(&[("y", "run"), ("n", "cancel")], theme));
+                popup(frame, area, " Confirm ", lines, 64, theme);
+            }
+            Overlay::Question {
+                question, secret, ..
+            } => match question {
+                Question::UnknownHostKey {
+                    host,
+                    port,
+                    key_type,
+                    fingerprint,
+                } => {
+                    let lines = vec![
+                        Line::from(format!(
+                            "The authenticity of host {}:{port} can't be established.",
+                            safe(host)
+                        )),
+                        Line::from(format!("{} key fingerprint is", safe(key_type))),
+                        Line::styled(
+                            safe(fingerprint),
+                            Style::default().add_modifier(Modifier::BOLD),
+                        ),
+                        Line::raw(""),
+                        keys_line(
+                            &[
+                                ("a", "accept once"),
+                                ("s", "accept and save"),
+                                ("r", "reject"),
+                            ],
+                            theme,
+                        ),
+                    ];
+                    popup(frame, area, " Unknown host key ", lines, 72, theme);
+                }
+                Question::Passphrase { key_path } => {
+                    let r = centered(area, 64, 6);
+                    frame.render_widget(Clear, r);
+                    let block = bordered(" Passphrase ", theme);
+                    let inner = block.inner(r);
+                    frame.render_widget(block, r);
+                    let [label, input, keys] = Layout::vertical([
+                        Constraint::Length(1),
+                        Constraint::Length(1),
+                        Constraint::Length(1),
+                    ])
+                    .areas(inner);
+                    frame.render_widget(Paragraph::new(format!("Key {}", safe(key_path))), label);
+                    frame.render_widget(secret, input);
+                    frame.render_widget(
+                        Paragraph::new(keys_line(
+                            &[("enter", "unlock"), ("esc", "skip this key")],
+                            theme,
+                        )),
+                        keys,
+                    );
+                }
+            },
+            Overlay::Editor { node, area: text } => {
+                let r = centered(area, 80, 16);
+                frame.render_widget(Clear, r);
+                let block = bordered(
+                    &format!(" Note for {node} · ctrl-s save · esc discard "),
+                    theme,
+                );
+                let inner = block.inner(r);
+                frame.render_widget(block, r);
+                frame.render_widget(text, inner);
+            }
+            Overlay::Diff { title, lines, top } => {
+                let r = centered(
+                    area,
+                    area.width.saturating_sub(4),
+                    area.height.saturating_sub(2),
+                );
+                frame.render_widget(Clear, r);
+                let block = bordered(
+                    &format!(" Diff {} (- largest group, + this) ", safe(title)),
+                    theme,
+                );
+                let inner = block.inner(r);
+                frame.render_widget(block, r);
+                let shown: Vec<Line> = lines
+                    .iter()
+                    .skip(*top)
+                    .take(inner.height as usize)
+                    .map(|(sign, text)| {
+                        let style = match sign {
+                            '-' => theme.fg(theme.failed),
+                            '+' => theme.fg(theme.ok),
+                            _ => Style::default(),
+                        };
+                        Line::styled(format!("{sign} {}", super::sgr::plain(text)), style)
+                    })
+                    .collect();
+                frame.render_widget(Paragraph::new(shown), inner);
+            }
+            Overlay::Message { title, text } => {
+                let lines = text.lines().map(|l| Line::from(safe(l))).collect();
+                popup(frame, area, title, lines, 72, theme);
+            }
+        }
+    }
+}
+
+fn bordered<'a>(title: &str, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(Span::styled(title.to_string(), theme.fg(theme.title)))
+}
+
+fn keys_line(keys: &[(&str, &str)], theme: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (k, what) in keys {
+        spans.push(Span::styled(
+            k.to_string(),
+            theme.fg(theme.key).add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw(format!(" {what}   ")));
+    }
+    Line::from(spans)
+}
+
+fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, width: u16, theme: &Theme) {
+    let height = lines.len() as u16 + 2;
+    let r = centered(area, width, height);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(bordered(title, theme)),
+        r,
+    );
+}
+
+fn help(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme, top: usize) {
+    let mut lines = Vec::new();
+    for (mode, actions) in state.keymap.described() {
+        let title = match mode {
+            Mode::Global => "Everywhere".to_string(),
+            m => format!("In {}", m.name()),
+        };
+        lines.push(Line::styled(
+            title,
+            Style::default()
+                .fg(theme.header)
+                .add_modifier(Modifier::BOLD),
+        ));
+        for (what, keys) in actions {
+            let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<18}", keys.join(", ")), theme.fg(theme.key)),
+                Span::raw(what),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::styled(
+        "Text fields: enter submits, esc leaves, up/down recall earlier commands.",
+        theme.fg(theme.dim),
+    ));
+    let r = centered(area, 76, area.height.saturating_sub(2));
+    frame.render_widget(Clear, r);
+    let block = bordered(" Help · j/k scroll · any other key closes ", theme);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let shown: Vec<Line> = lines
+        .into_iter()
+        .skip(top)
+        .take(inner.height as usize)
+        .collect();
+    frame.render_widget(Paragraph::new(shown), inner);
+}

@@ -1,0 +1,134 @@
+//! Progress: a gauge strip above the main pane for the run shown, and the
+//! per-node status list with attempts, durations and errors.
+
+use super::output::status_span;
+use super::theme::Theme;
+use super::{ellipsize, main_block, visible_top};
+use crate::app::tui::state::AppState;
+use crate::app::tui::update::short_id;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row, Table};
+use std::time::Duration;
+
+pub fn duration(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 60.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
+
+pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let Some(run) = state.progress.current() else {
+        return;
+    };
+    let p = run.progress;
+    let done = p.completed + p.failed;
+    let ratio = if p.total == 0 {
+        1.0
+    } else {
+        done as f64 / p.total as f64
+    };
+    let title = format!(
+        " {} {} on {} · {} · {} ",
+        short_id(&run.id.0),
+        ellipsize(
+            &super::sgr::plain(&crate::ui::sanitize::sanitize(
+                run.command.as_bytes(),
+                &Default::default()
+            )),
+            30
+        ),
+        ellipsize(&run.targets, 30),
+        run.status.as_str(),
+        duration(run.elapsed())
+    );
+    let label = format!(
+        "{done}/{} done · {} ok · {} failed · {} running",
+        p.total, p.completed, p.failed, p.running
+    );
+    let colour = if p.failed > 0 { theme.failed } else { theme.ok };
+    let gauge = Gauge::default()
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border(false))
+                .title(Span::styled(title, theme.fg(theme.title))),
+        )
+        .gauge_style(Style::default().fg(colour).add_modifier(Modifier::BOLD))
+        .ratio(ratio.clamp(0.0, 1.0))
+        .label(label);
+    frame.render_widget(gauge, area);
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let pv = &state.progress;
+    let Some(run) = pv.current() else {
+        let block = main_block(state, theme, String::new());
+        frame.render_widget(
+            Paragraph::new("No run yet.")
+                .style(theme.fg(theme.dim))
+                .block(block),
+            area,
+        );
+        return;
+    };
+    let extra = format!(
+        "run {}/{} ({}) [ ] switch runs",
+        pv.shown + 1,
+        pv.runs.len(),
+        short_id(&run.id.0)
+    );
+    let block = main_block(state, theme, extra);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = inner.height.saturating_sub(1) as usize;
+    let top = visible_top(pv.top, pv.cursor, height);
+    let rows: Vec<Row> = run
+        .nodes
+        .iter()
+        .enumerate()
+        .skip(top)
+        .take(height)
+        .map(|(i, n)| {
+            let took = n
+                .duration
+                .or_else(|| n.started.map(|s| s.elapsed()))
+                .map(duration)
+                .unwrap_or_default();
+            let error = n
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {}", e.category.as_str(), e.reason))
+                .unwrap_or_default();
+            let row = Row::new(vec![
+                Cell::from(n.name.clone()),
+                Cell::from(Line::from(status_span(n.status, n.exit_code, theme))),
+                Cell::from(n.attempts.to_string()),
+                Cell::from(took),
+                Cell::from(Span::styled(error, theme.fg(theme.failed))),
+            ]);
+            if i == pv.cursor {
+                row.style(theme.cursor())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Percentage(30),
+            Constraint::Length(10),
+            Constraint::Length(3),
+            Constraint::Length(8),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(["node", "status", "try", "time", "error"]).style(theme.fg(theme.dim)));
+    frame.render_widget(table, inner);
+}

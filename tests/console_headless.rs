@@ -1,0 +1,286 @@
+//! The console driven headless by key strings against real local nodes and a
+//! real store: select, run, folded output, replay from history, journal notes,
+//! prompts, confirmation, filter, and every terminal size without a panic.
+
+mod common;
+
+use common::{local_engine, names, temp_store};
+use drover::app::tui::headless::Headless;
+use drover::app::tui::overlay::Overlay;
+use drover::app::tui::state::{AppState, View};
+use drover::engine::interaction::{Answer, Interaction, Question};
+use drover::engine::{EngineConfig, ExecutionStatus};
+use drover::store::EntryType;
+use ratatui::style::Color;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn finished(s: &AppState) -> bool {
+    s.progress
+        .runs
+        .front()
+        .is_some_and(|r| !r.running() && r.status != ExecutionStatus::Queued)
+}
+
+fn console(nodes: usize, w: u16, h: u16) -> (tempfile::TempDir, Headless) {
+    let (dir, store) = temp_store();
+    let engine = local_engine(
+        &names("web0", nodes),
+        EngineConfig::default(),
+        Some(store.writer()),
+    );
+    (dir, Headless::new(engine, store, w, h))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn select_run_and_see_identical_output_folded() {
+    let (_dir, mut h) = console(3, 100, 30);
+    // Cursor on the source row: space selects every node under it.
+    h.keys("<space>").unwrap();
+    assert_eq!(h.state().inventory.selected_count, 3);
+    h.keys("!echo same<enter>").unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    let screen = h.screen();
+    assert!(screen.contains("web[00-02] (3)"), "{screen}");
+    assert!(screen.contains("same"), "{screen}");
+    assert!(screen.contains("3/3 done"), "{screen}");
+    // Badges in the tree.
+    assert_eq!(screen.matches('✓').count(), 3, "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diverging_output_regroups_and_per_node_view_shows_each() {
+    let (_dir, mut h) = console(3, 100, 30);
+    h.keys("<space>").unwrap();
+    h.keys(":run echo common; [ $DROVER_NODE = web01 ] && echo odd; true<enter>")
+        .unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    let screen = h.screen();
+    assert!(screen.contains("web[00,02] (2)"), "{screen}");
+    assert!(screen.contains("web01 (1)"), "{screen}");
+    // Focus the output, switch to one block per node, and diff.
+    h.keys("<tab>f").unwrap();
+    let screen = h.screen();
+    for n in ["web00 (1)", "web01 (1)", "web02 (1)"] {
+        assert!(screen.contains(n), "{n}\n{screen}");
+    }
+    h.keys("g]d").unwrap();
+    assert!(
+        matches!(h.state().overlays.last(), Some(Overlay::Diff { lines, .. }) if lines.iter().any(|(s, t)| *s == '+' && t == "odd")),
+        "{}",
+        h.screen()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_output_never_reaches_the_terminal_but_colours_do() {
+    let (_dir, mut h) = console(1, 80, 20);
+    h.keys("<space>").unwrap();
+    h.keys(r"!printf '\033]0;pwned\007\033[2J\033[10;1Hx\033[31mred\033[0m\n'<enter>")
+        .unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    let screen = h.screen();
+    assert!(screen.contains("red"), "{screen}");
+    let buf = h.buffer();
+    let mut red = false;
+    for cell in buf.content() {
+        assert!(
+            !cell.symbol().chars().any(|c| c.is_control()),
+            "control character {:?} on screen",
+            cell.symbol()
+        );
+        red |= cell.symbol() == "r" && cell.fg == Color::Red;
+    }
+    assert!(red, "the kept SGR colour is shown\n{screen}");
+    // The title sequence's text is swallowed with it (the command line shows it).
+    let node = h
+        .state()
+        .output
+        .run
+        .as_ref()
+        .unwrap()
+        .node("web00")
+        .unwrap();
+    assert_eq!(node.lines[0].text, "x\x1b[31mred\x1b[0m");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_search_replays_a_past_run() {
+    let (_dir, mut h) = console(2, 100, 30);
+    h.keys("<space>!echo first-run<enter>").unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    h.keys("!echo second-run<enter>").unwrap();
+    h.until(LIMIT, |s| finished(s) && s.progress.runs.len() == 2)
+        .await
+        .unwrap();
+    h.console.engine.flush().await.unwrap();
+    h.keys("3").unwrap();
+    assert_eq!(h.state().view, View::History);
+    h.until(LIMIT, |s| s.history.records.len() == 2)
+        .await
+        .unwrap();
+    h.keys("/first<enter>").unwrap();
+    assert_eq!(h.state().history.matches.len(), 1);
+    h.keys("<enter>").unwrap();
+    h.until(LIMIT, |s| s.output.run.as_ref().is_some_and(|r| r.replay))
+        .await
+        .unwrap();
+    let screen = h.screen();
+    assert!(screen.contains("first-run"), "{screen}");
+    assert!(screen.contains("replay"), "{screen}");
+    // r runs it again: a third run appears.
+    h.keys("3").unwrap();
+    h.until(LIMIT, |s| !s.history.loading).await.unwrap();
+    h.keys("r").unwrap();
+    h.until(LIMIT, |s| s.progress.runs.len() == 3 && finished(s))
+        .await
+        .unwrap();
+    assert_eq!(h.state().progress.runs[0].command, "echo first-run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_note_written_in_the_editor_is_stored() {
+    let (dir, mut h) = console(2, 100, 30);
+    // Source, group, first node: the cursor goes to web00.
+    h.keys("jj").unwrap();
+    assert_eq!(h.state().inventory.current_node(), Some("web00"));
+    h.keys("J").unwrap();
+    assert_eq!(h.state().view, View::Journal);
+    h.until(LIMIT, |s| !s.journal.loading).await.unwrap();
+    h.keys("ndisk replaced<enter>by ops<ctrl-s>").unwrap();
+    h.until(LIMIT, |s| {
+        s.journal
+            .entries
+            .iter()
+            .any(|e| e.action == "disk replaced\nby ops")
+    })
+    .await
+    .unwrap();
+    let store = drover::store::Store::open(&dir.path().join("drover.db")).unwrap();
+    let entries = store.journal("web00", &[EntryType::Manual], None).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].action, "disk replaced\nby ops");
+    assert!(h.screen().contains("disk replaced"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_runs_and_dangerous_commands_ask_first() {
+    let (_dir, mut h) = console(60, 100, 30);
+    h.keys("<space>!uptime<enter>").unwrap();
+    assert!(matches!(
+        h.state().overlays.last(),
+        Some(Overlay::Confirm { count: 60, .. })
+    ));
+    assert!(h.screen().contains("60 nodes"));
+    h.keys("n").unwrap();
+    assert!(h.state().overlays.is_empty());
+    assert!(h.state().progress.runs.is_empty(), "declined: nothing ran");
+    h.keys("A").unwrap();
+    h.keys("jj<space>!rm -rf /tmp/nothing-here<enter>").unwrap();
+    assert!(
+        matches!(h.state().overlays.last(), Some(Overlay::Confirm { reasons, .. }) if reasons[0].contains("rm -rf"))
+    );
+    h.keys("<esc>").unwrap();
+    assert!(h.state().progress.runs.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_with_a_target_expression_and_errors_name_the_part() {
+    let (_dir, mut h) = console(12, 100, 30);
+    h.keys("/web0[1-3]<enter>").unwrap();
+    let nodes = h
+        .state()
+        .inventory
+        .rows
+        .iter()
+        .filter(|r| matches!(r, drover::app::tui::inventory::Row::Node(..)))
+        .count();
+    assert_eq!(nodes, 3);
+    h.keys("a").unwrap();
+    assert_eq!(h.state().inventory.selected_count, 3);
+    h.keys("/nosuch*<enter>").unwrap();
+    let status = h.state().status.clone().unwrap().1;
+    assert!(status.contains("nosuch"), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_key_question_is_answered_from_a_prompt() {
+    let (_dir, store) = temp_store();
+    let engine = local_engine(&names("n", 1), EngineConfig::default(), None);
+    let (interaction, questions) = Headless::interaction();
+    let mut h = Headless::with_questions(engine, store, 100, 30, questions);
+    let asked = tokio::spawn(async move {
+        interaction
+            .ask(Question::UnknownHostKey {
+                host: "web01".into(),
+                port: 22,
+                key_type: "ssh-ed25519".into(),
+                fingerprint: "SHA256:abc".into(),
+            })
+            .await
+    });
+    h.until(LIMIT, |s| {
+        matches!(s.overlays.last(), Some(Overlay::Question { .. }))
+    })
+    .await
+    .unwrap();
+    let screen = h.screen();
+    assert!(screen.contains("SHA256:abc"), "{screen}");
+    h.keys("s").unwrap();
+    assert_eq!(asked.await.unwrap(), Some(Answer::AcceptAndSave));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_key_stops_a_running_command() {
+    let (_dir, mut h) = console(2, 100, 30);
+    h.keys("<space>!echo started; sleep 30<enter>").unwrap();
+    h.until(LIMIT, |s| {
+        s.output
+            .run
+            .as_ref()
+            .is_some_and(|r| r.nodes.iter().all(|n| !n.lines.is_empty()))
+    })
+    .await
+    .unwrap();
+    h.keys("<ctrl-x>").unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    assert_eq!(
+        h.state().progress.runs[0].status,
+        ExecutionStatus::Cancelled
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_size_draws_without_panic_and_small_screens_collapse() {
+    let (_dir, mut h) = console(5, 80, 24);
+    h.keys("<space>!echo hi<enter>").unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    for (w, hgt) in [
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 12),
+        (80, 24),
+        (59, 30),
+        (200, 60),
+    ] {
+        h.resize(w, hgt);
+        let _ = h.screen();
+        h.keys("?").unwrap();
+        let _ = h.screen();
+        h.keys("<esc>").unwrap();
+    }
+    h.resize(40, 12);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Inventory") && !screen.contains("Output"),
+        "narrow: the focused pane only\n{screen}"
+    );
+    h.keys("<tab>").unwrap();
+    let screen = h.screen();
+    assert!(
+        screen.contains("Output") && !screen.contains("Inventory"),
+        "{screen}"
+    );
+}
