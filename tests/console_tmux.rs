@@ -1,5 +1,5 @@
-//! The console end to end in a real terminal (tmux): first frame, `q` to quit,
-//! terminal restored. Plus: without a terminal the console refuses to start.
+//! The console end to end in a real terminal (tmux): select, run, folded output,
+//! history, a journal note, quit with the terminal restored. Plus: without a terminal the console refuses to start.
 
 mod cli_support;
 
@@ -79,15 +79,30 @@ fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+impl Tmux {
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "t", "-l", text]);
+    }
+}
+
+/// The whole console in a real terminal: first frame, select, run, folded
+/// output, history, a journal note, quit with the terminal restored — and the
+/// note is then found by `drover journal`.
 #[test]
-fn console_shows_the_inventory_and_q_restores_the_terminal() {
+fn console_runs_folds_records_and_restores_the_terminal() {
     if !Tmux::available() {
         eprintln!(
-            "\n*** SKIPPED console_shows_the_inventory_and_q_restores_the_terminal: tmux is not installed ***\n"
+            "\n*** SKIPPED console_runs_folds_records_and_restores_the_terminal: tmux is not installed ***\n"
         );
         return;
     }
-    let f = Fleet::nodes(&["web-alpha", "db-beta"]);
+    let f = Fleet::nodes(&["web-alpha", "web-beta"]);
     let tmux = Tmux::new();
     let pane = format!(
         "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
@@ -109,21 +124,52 @@ fn console_shows_the_inventory_and_q_restores_the_terminal() {
     start
         .env_remove("DROVER_STATE_DIR")
         .env("XDG_CONFIG_HOME", f.path("config"))
+        .env("HOME", f.path("home"))
         .env("TERM", "xterm-256color");
     let out = start.output().expect("start tmux");
     assert!(out.status.success(), "tmux new-session: {out:?}");
 
     let frame = tmux.wait_for("the first frame", |s| {
-        s.contains("drover") && s.contains("web-alpha") && s.contains("db-beta")
+        s.contains("Inventory") && s.contains("web-alpha") && s.contains("web-beta")
     });
-    assert!(frame.contains("inventory"), "{frame}");
     assert!(!frame.contains("EXITED"), "drover exited early:\n{frame}");
     assert!(
         tmux.alternate_screen_on(),
         "the console should use the alternate screen"
     );
 
-    tmux.run(&["send-keys", "-t", "t", "q"]);
+    // Cursor on the source row: space selects both nodes; ! types a command.
+    tmux.keys(&["Space"]);
+    tmux.wait_for("the selection", |s| s.contains("2 selected"));
+    tmux.keys(&["!"]);
+    tmux.text("echo hello-from-drover");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the folded output", |s| {
+        s.contains("web-[alpha,beta] (2)") || s.contains("web-alpha,web-beta (2)")
+    });
+    assert!(screen.contains("hello-from-drover"), "{screen}");
+    tmux.wait_for("the run to finish", |s| s.contains("2/2 done"));
+
+    // History lists it.
+    tmux.keys(&["3"]);
+    tmux.wait_for("history", |s| {
+        s.contains("success") && s.contains("echo hello-from-drover")
+    });
+
+    // A journal note written in the editor.
+    tmux.keys(&[":"]);
+    tmux.text("journal web-beta");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the journal", |s| {
+        s.contains("Journal") && s.contains("web-beta")
+    });
+    tmux.keys(&["n"]);
+    tmux.wait_for("the editor", |s| s.contains("Note for web-beta"));
+    tmux.text("fan replaced");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("the note saved", |s| s.contains("note saved"));
+
+    tmux.keys(&["q"]);
     let after = tmux.wait_for("drover to exit", |s| s.contains("EXITED:"));
     assert!(after.contains("EXITED:0"), "exit status not 0:\n{after}");
     assert!(
@@ -131,9 +177,20 @@ fn console_shows_the_inventory_and_q_restores_the_terminal() {
         "still on the alternate screen:\n{after}"
     );
     assert!(
-        !after.contains("web-alpha") && !after.contains("inventory"),
+        !after.contains("web-alpha") && !after.contains("Inventory"),
         "the console frame is still on screen:\n{after}"
     );
+
+    let journal = f.journal("web-beta");
+    assert!(
+        journal
+            .iter()
+            .any(|e| e["action"] == "fan replaced" && e["entry_type"] == "manual"),
+        "{journal:?}"
+    );
+    let history = f.history(&[]);
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0]["action"], "echo hello-from-drover");
 }
 
 #[test]

@@ -6,6 +6,9 @@ use crate::engine::inventory::nodeset;
 use crate::engine::{ErrorCategory, Inventory, NodeStatus};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// Inventories up to this size open every group when first shown.
+const OPEN_ALL_UP_TO: usize = 200;
+
 /// Group shown for nodes that belong to no group but `all`.
 pub const UNGROUPED: &str = "(ungrouped)";
 
@@ -136,24 +139,22 @@ impl InventoryView {
                 groups.entry(UNGROUPED).or_default().push(i as u32);
             }
         }
-        let single_source = by_source.len() == 1;
+        // A small fleet opens fully on first sight; a big one shows its groups.
+        let open_groups = first_load && self.names.len() <= OPEN_ALL_UP_TO;
         self.sources = by_source
             .into_iter()
-            .map(|(source, groups)| {
-                let single_group = groups.len() == 1;
-                SourceEntry {
-                    name: source.to_string(),
-                    open: first_load || old_open.contains(&(source.to_string(), None)),
-                    groups: groups
-                        .into_iter()
-                        .map(|(g, nodes)| GroupEntry {
-                            open: (first_load && single_source && single_group)
-                                || old_open.contains(&(source.to_string(), Some(g.to_string()))),
-                            name: g.to_string(),
-                            nodes,
-                        })
-                        .collect(),
-                }
+            .map(|(source, groups)| SourceEntry {
+                name: source.to_string(),
+                open: first_load || old_open.contains(&(source.to_string(), None)),
+                groups: groups
+                    .into_iter()
+                    .map(|(g, nodes)| GroupEntry {
+                        open: open_groups
+                            || old_open.contains(&(source.to_string(), Some(g.to_string()))),
+                        name: g.to_string(),
+                        nodes,
+                    })
+                    .collect(),
             })
             .collect();
         if let Some((expr, _)) = self.filter.take() {
