@@ -105,6 +105,14 @@ impl Headless {
         Ok(())
     }
 
+    /// Draws the current state (what the terminal loop does each frame).
+    pub fn draw(&mut self) {
+        let state = &self.console.state;
+        self.terminal
+            .draw(|f| crate::ui::draw(f, state))
+            .expect("drawing on a test backend");
+    }
+
     /// Draws the current state and returns the screen as text, one line per row.
     pub fn screen(&mut self) -> String {
         let state = &self.console.state;

@@ -32,12 +32,14 @@ use crate::cli::GlobalArgs;
 use crate::config::Config;
 use console::{Console, Control};
 use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::Stream;
 use futures_util::StreamExt;
 use interaction::ConsoleInteraction;
 use keymap::Keymap;
 use msg::Msg;
-use ratatui::DefaultTerminal;
+use ratatui::backend::Backend;
 use ratatui::layout::Rect;
+use ratatui::{DefaultTerminal, Terminal};
 use state::{AppState, UiOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -107,7 +109,23 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
     console.load_inventory(move || {
         setup::console_inventory(&loader_global, &ssh_hosts).map_err(|e| format!("{e:#}"))
     });
-    let result = run_loop(&mut terminal, &mut console).await;
+    let result = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(sigterm) => {
+            let quit = async move {
+                let mut sigterm = sigterm;
+                sigterm.recv().await;
+            };
+            drive(
+                &mut terminal,
+                &mut console,
+                EventStream::new(),
+                quit,
+                suspend,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
     console.decline_pending();
     ratatui::restore();
     let code = match result {
@@ -121,16 +139,32 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
     code
 }
 
-async fn run_loop(terminal: &mut DefaultTerminal, console: &mut Console) -> std::io::Result<()> {
-    let mut input = EventStream::new();
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+/// The console's loop over any terminal and input stream (the benchmarks drive
+/// it with a counting backend and synthetic input). Input wins ties (biased),
+/// engine events are handled in batches, and a frame is drawn only when
+/// something changed, at most every `FRAME`.
+pub async fn drive<B, I>(
+    terminal: &mut Terminal<B>,
+    console: &mut Console,
+    mut input: I,
+    quit: impl Future<Output = ()>,
+    mut suspend: impl FnMut(&mut Terminal<B>) -> std::io::Result<()>,
+) -> std::io::Result<()>
+where
+    B: Backend,
+    B::Error: Into<std::io::Error>,
+    I: Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let mut quit = std::pin::pin!(quit);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
-            terminal.draw(|f| crate::ui::draw(f, &console.state))?;
+            terminal
+                .draw(|f| crate::ui::draw(f, &console.state))
+                .map_err(Into::into)?;
             last_draw = Instant::now();
             dirty = false;
         }
@@ -145,7 +179,7 @@ async fn run_loop(terminal: &mut DefaultTerminal, console: &mut Console) -> std:
                 Some(Err(e)) => return Err(e),
                 None => Control::Quit,
             },
-            _ = sigterm.recv() => Control::Quit,
+            _ = &mut quit => Control::Quit,
             incoming = console.recv() => {
                 dirty = true;
                 console.handle(incoming)
