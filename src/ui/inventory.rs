@@ -3,7 +3,7 @@
 
 use super::theme::Theme;
 use super::{ellipsize, visible_top};
-use crate::app::tui::inventory::{Badge, Row};
+use crate::app::tui::inventory::{Badge, Row, UNGROUPED};
 use crate::app::tui::state::{AppState, Focus};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -104,8 +104,9 @@ fn row_line(state: &AppState, row: Row, width: usize, theme: &Theme) -> Line<'st
                 n if n == group.nodes.len() => "[x]",
                 _ => "[-]",
             };
+            let at = if group.name == UNGROUPED { "" } else { "@" };
             let text = format!(
-                "{indent}{arrow} {mark} @{} ({})",
+                "{indent}{arrow} {mark} {at}{} ({})",
                 group.name,
                 group.nodes.len()
             );

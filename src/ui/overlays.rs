@@ -185,11 +185,11 @@ fn help(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme, top: usi
                 .fg(theme.header)
                 .add_modifier(Modifier::BOLD),
         ));
-        for (what, keys) in actions {
+        for (action, keys) in actions {
             let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<18}", keys.join(", ")), theme.fg(theme.key)),
-                Span::raw(what),
+                Span::raw(action.describe()),
             ]));
         }
         lines.push(Line::raw(""));

@@ -137,13 +137,14 @@ impl Keymap {
             .copied()
     }
 
-    /// Keys bound per mode and action, for the help overlay and key hints.
-    pub fn described(&self) -> BTreeMap<Mode, BTreeMap<String, Vec<Key>>> {
-        let mut out: BTreeMap<Mode, BTreeMap<String, Vec<Key>>> = BTreeMap::new();
+    /// Keys bound per mode and action (in the order actions are declared), for
+    /// the help overlay.
+    pub fn described(&self) -> BTreeMap<Mode, BTreeMap<Action, Vec<Key>>> {
+        let mut out: BTreeMap<Mode, BTreeMap<Action, Vec<Key>>> = BTreeMap::new();
         for ((mode, key), action) in &self.bindings {
             out.entry(*mode)
                 .or_default()
-                .entry(action.describe().to_string())
+                .entry(*action)
                 .or_default()
                 .push(*key);
         }
