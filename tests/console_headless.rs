@@ -284,3 +284,64 @@ async fn every_size_draws_without_panic_and_small_screens_collapse() {
         "{screen}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_does_not_lose_the_live_run_and_search_highlights() {
+    let (_dir, mut h) = console(1, 100, 30);
+    h.keys("<space>!echo old-run<enter>").unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    h.console.engine.flush().await.unwrap();
+    // A live run that prints, waits for a marker file, then prints again.
+    let marker = _dir.path().join("go");
+    let cmd = format!(
+        "!echo live-one; while [ ! -e {} ]; do sleep 0.05; done; echo live-two<enter>",
+        marker.display()
+    );
+    h.keys(&cmd).unwrap();
+    h.until(LIMIT, |s| {
+        s.output
+            .run
+            .as_ref()
+            .is_some_and(|r| r.nodes[0].lines.iter().any(|l| l.text == "live-one"))
+    })
+    .await
+    .unwrap();
+    h.keys("3").unwrap();
+    h.until(LIMIT, |s| s.history.records.len() == 2)
+        .await
+        .unwrap();
+    h.keys("G<enter>").unwrap();
+    h.until(LIMIT, |s| s.output.run.as_ref().is_some_and(|r| r.replay))
+        .await
+        .unwrap();
+    assert!(h.screen().contains("old-run"));
+    std::fs::write(&marker, b"").unwrap();
+    h.until(LIMIT, |s| s.progress.runs.len() == 2 && finished(s))
+        .await
+        .unwrap();
+    // Esc leaves the replay: the live run has everything it printed meanwhile.
+    h.keys("<esc>").unwrap();
+    let screen = h.screen();
+    assert!(
+        screen.contains("live-one") && screen.contains("live-two"),
+        "{screen}"
+    );
+    h.keys("/two<enter>").unwrap();
+    let (x, y) = {
+        let text = h.screen();
+        let (y, line) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains("│  live-two"))
+            .unwrap();
+        (
+            line[..line.find("two").unwrap()].chars().count() as u16,
+            y as u16,
+        )
+    };
+    assert!(
+        h.buffer()[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    );
+}

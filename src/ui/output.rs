@@ -50,6 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let height = inner.height as usize;
     let top = visible_top(out.top, out.top, height).min(out.total.saturating_sub(1));
     let colours = !theme.no_color;
+    let search = out.search.as_deref().filter(|s| !s.is_empty());
     let progress = state.progress.runs.iter().find(|r| r.id.0 == run.id);
     let lines: Vec<Line> = out
         .window(top, height)
@@ -84,14 +85,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                     theme.fg(theme.dim),
                 ))
             }
-            ViewLine::Text(t) => text_line(&t.text, t.stderr, out.left, colours, theme),
-            ViewLine::Partial(t) => text_line(&t.text, t.stderr, out.left, colours, theme),
+            ViewLine::Text(t) => text_line(&t.text, t.stderr, out.left, colours, theme, search),
+            ViewLine::Partial(t) => text_line(&t.text, t.stderr, out.left, colours, theme, search),
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn text_line(text: &str, stderr: bool, left: usize, colours: bool, theme: &Theme) -> Line<'static> {
+fn text_line(
+    text: &str,
+    stderr: bool,
+    left: usize,
+    colours: bool,
+    theme: &Theme,
+    search: Option<&str>,
+) -> Line<'static> {
     let base = if stderr {
         theme.fg(theme.stderr)
     } else {
@@ -101,8 +109,47 @@ fn text_line(text: &str, stderr: bool, left: usize, colours: bool, theme: &Theme
         if stderr { "! " } else { "  " },
         theme.fg(theme.stderr),
     )];
-    spans.extend(sgr::spans(text, base, left, colours));
+    let body = sgr::spans(text, base, left, colours);
+    match search {
+        Some(needle) => spans.extend(highlight(body, needle)),
+        None => spans.extend(body),
+    }
     Line::from(spans)
+}
+
+/// Splits spans so that case-insensitive matches of `needle` show reversed.
+fn highlight(spans: Vec<Span<'static>>, needle: &str) -> Vec<Span<'static>> {
+    let needle = needle.to_lowercase();
+    let mut out = Vec::new();
+    for span in spans {
+        let text = span.content.into_owned();
+        let lower = text.to_lowercase();
+        // Lowercasing can change byte lengths outside ASCII; then no highlight.
+        if lower.len() != text.len() {
+            out.push(Span::styled(text, span.style));
+            continue;
+        }
+        let mut at = 0;
+        while let Some(found) = lower[at..].find(&needle) {
+            let start = at + found;
+            let end = start + needle.len();
+            if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                break;
+            }
+            if start > at {
+                out.push(Span::styled(text[at..start].to_string(), span.style));
+            }
+            out.push(Span::styled(
+                text[start..end].to_string(),
+                span.style.add_modifier(Modifier::REVERSED),
+            ));
+            at = end;
+        }
+        if at < text.len() {
+            out.push(Span::styled(text[at..].to_string(), span.style));
+        }
+    }
+    out
 }
 
 pub fn status_span(status: NodeStatus, exit: Option<i32>, theme: &Theme) -> Span<'static> {

@@ -169,12 +169,7 @@ impl Console {
         };
         // Output of a run the pane does not show is not read: its notice stays
         // unarmed, so a finished-with run costs nothing more.
-        let run = self
-            .state
-            .output
-            .run
-            .as_ref()
-            .filter(|r| r.id == execution.0 && !r.replay)?;
+        let run = self.state.output.live().filter(|r| r.id == execution.0)?;
         let offset = run.offset(node, *stream);
         let read = self.engine.read_output(execution, node, *stream, offset)?;
         Some(Msg::Output {

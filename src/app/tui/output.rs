@@ -247,7 +247,10 @@ pub enum ViewLine<'a> {
 
 #[derive(Debug, Clone)]
 pub struct OutputView {
+    /// The run shown.
     pub run: Option<RunOutput>,
+    /// The live run, kept up to date while a replay from history is shown.
+    parked: Option<RunOutput>,
     pub folded: bool,
     pub follow: bool,
     pub show_stderr: bool,
@@ -267,6 +270,7 @@ impl Default for OutputView {
     fn default() -> Self {
         OutputView {
             run: None,
+            parked: None,
             folded: true,
             follow: true,
             show_stderr: true,
@@ -286,7 +290,42 @@ impl Default for OutputView {
 }
 
 impl OutputView {
+    /// Shows a new live run (a replay shown before is closed).
     pub fn show(&mut self, run: RunOutput) {
+        self.parked = None;
+        self.show_run(run);
+    }
+
+    /// Shows a stored run; the live one keeps receiving output meanwhile.
+    pub fn show_replay(&mut self, run: RunOutput) {
+        if let Some(current) = self.run.take()
+            && !current.replay
+        {
+            self.parked = Some(current);
+        }
+        self.show_run(run);
+    }
+
+    /// Leaves a replay for the live run; `false` when no replay is shown.
+    pub fn back_to_live(&mut self) -> bool {
+        if !self.run.as_ref().is_some_and(|r| r.replay) {
+            return false;
+        }
+        self.run = self.parked.take();
+        self.to_bottom();
+        self.dirty = true;
+        true
+    }
+
+    /// The live run, shown or parked behind a replay.
+    pub fn live(&self) -> Option<&RunOutput> {
+        [&self.run, &self.parked]
+            .into_iter()
+            .flatten()
+            .find(|r| !r.replay)
+    }
+
+    fn show_run(&mut self, run: RunOutput) {
         self.run = Some(run);
         self.top = 0;
         self.left = 0;
@@ -295,9 +334,11 @@ impl OutputView {
     }
 
     pub fn append(&mut self, id: &str, node: &str, stream: Stream, data: &[u8], missed: u64) {
-        if let Some(run) = self.run.as_mut().filter(|r| r.id == id) {
-            run.append(node, stream, data, missed, &self.sanitize);
-            self.dirty = true;
+        for slot in [&mut self.run, &mut self.parked] {
+            if let Some(run) = slot.as_mut().filter(|r| r.id == id && !r.replay) {
+                run.append(node, stream, data, missed, &self.sanitize);
+                self.dirty = true;
+            }
         }
     }
 

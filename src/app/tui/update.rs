@@ -276,6 +276,7 @@ fn output_action(state: &mut AppState, action: super::action::Action) -> Vec<Eff
         PrevNode => out.jump_block(false),
         Search => open_bar(state, BarKind::Search, ""),
         SearchNext | SearchPrev if !out.find(action == SearchNext) => state.error("no match"),
+        Back if out.back_to_live() => state.info("back to the live run"),
         Diff => match out.diff() {
             Some((title, lines)) => state.overlays.push(Overlay::Diff {
                 title,
@@ -671,12 +672,12 @@ fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
                     &state.output.sanitize,
                 );
             }
-            state.output.show(out);
+            state.output.show_replay(out);
             state.output.follow = false;
             state.view = View::Output;
             state.focus = Focus::Main;
             state.info(format!(
-                "replaying {} ({}, {}) — r in history runs it again",
+                "replaying {} ({}, {}) — esc returns to the live run, r in history runs it again",
                 short_id(&record.id),
                 sanitize(record.action.as_bytes(), &Default::default()),
                 record.status
