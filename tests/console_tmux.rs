@@ -2,94 +2,11 @@
 //! history, a journal note, quit with the terminal restored. Plus: without a terminal the console refuses to start.
 
 mod cli_support;
+mod sshd;
+mod tmux_support;
 
-use cli_support::{BIN, Fleet, eventually};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// A private tmux server (own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn available() -> bool {
-        Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }
-
-    fn new() -> Tmux {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        Tmux {
-            socket: format!("drover-test-{}-{nanos}", std::process::id()),
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("tmux");
-        cmd.args(["-L", &self.socket, "-f", "/dev/null"]).args(args);
-        cmd.stdin(Stdio::null());
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let out = self.command(args).output().expect("run tmux");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn capture(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
-    }
-
-    fn alternate_screen_on(&self) -> bool {
-        let out = self.run(&["display-message", "-p", "-t", "t", "#{alternate_on}"]);
-        String::from_utf8_lossy(&out.stdout).trim() == "1"
-    }
-
-    /// Polls the pane until `cond` holds; fails with the last screen otherwise.
-    fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
-        let mut screen = String::new();
-        let ok = eventually(Duration::from_secs(30), || {
-            screen = self.capture();
-            cond(&screen)
-        });
-        assert!(ok, "timed out waiting for {what}; screen:\n{screen}");
-        screen
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.command(&["kill-server"]).output();
-    }
-}
-
-/// Single-quotes `s` for the shell tmux runs the pane command with.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-impl Tmux {
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "t"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    fn text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "t", "-l", text]);
-    }
-}
+use cli_support::{BIN, Fleet};
+use tmux_support::{Tmux, sh_quote};
 
 /// The whole console in a real terminal: first frame, select, run, folded
 /// output, history, a journal note, quit with the terminal restored — and the
@@ -200,4 +117,76 @@ fn console_without_a_terminal_exits_2_with_a_message() {
     assert_eq!(out.code(), 2, "{out:?}");
     assert!(out.err().contains("terminal"), "{out:?}");
     assert!(out.stdout.is_empty(), "{out:?}");
+}
+
+/// An unknown SSH host key in the console is a prompt with the fingerprint;
+/// accepting and saving it lets the run go on and records the key.
+#[test]
+fn console_asks_about_an_unknown_host_key_and_saves_it() {
+    if !Tmux::available() {
+        eprintln!(
+            "\n*** SKIPPED console_asks_about_an_unknown_host_key_and_saves_it: no tmux ***\n"
+        );
+        return;
+    }
+    let Some(fleet) = sshd::Fleet::or_skip(1) else {
+        return;
+    };
+    let f = Fleet::nodes(&[]);
+    let known = f.path("known_hosts");
+    std::fs::write(&known, "").unwrap();
+    let text = std::fs::read_to_string(fleet.ssh_config()).unwrap();
+    let edited = text
+        .replace(
+            &format!("UserKnownHostsFile {}", fleet.known_hosts().display()),
+            &format!("UserKnownHostsFile {}", known.display()),
+        )
+        .replace("StrictHostKeyChecking yes", "StrictHostKeyChecking ask")
+        .replace("BatchMode yes", "BatchMode no");
+    assert_ne!(edited, text);
+    let cfg = f.path("ssh_config");
+    std::fs::write(&cfg, edited).unwrap();
+
+    let tmux = Tmux::new();
+    let pane = format!(
+        "{} --state-dir {} -F {}; echo \"EXITED:$?\"; exec sleep 600",
+        sh_quote(BIN),
+        sh_quote(&f.state.display().to_string()),
+        sh_quote(&cfg.display().to_string()),
+    );
+    let mut start = tmux.command(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "110",
+        "-y",
+        "30",
+        &pane,
+    ]);
+    start
+        .env_remove("DROVER_STATE_DIR")
+        .env_remove("SSH_AUTH_SOCK")
+        .env("XDG_CONFIG_HOME", f.path("config"))
+        .env("HOME", f.path("home"))
+        .env("TERM", "xterm-256color");
+    assert!(start.output().expect("start tmux").status.success());
+    tmux.wait_for("the inventory", |s| s.contains("node001"));
+    tmux.keys(&[":"]);
+    tmux.text("filter node001");
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["a", "!"]);
+    tmux.text("echo via-ssh");
+    tmux.keys(&["Enter"]);
+    let prompt = tmux.wait_for("the host key prompt", |s| s.contains("Unknown host key"));
+    assert!(prompt.contains("SHA256:"), "{prompt}");
+    tmux.keys(&["s"]);
+    let screen = tmux.wait_for("the output", |s| s.contains("1/1 done"));
+    assert!(screen.contains("via-ssh"), "{screen}");
+    assert!(screen.contains("node001 (1)"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("drover to exit", |s| s.contains("EXITED:0"));
+    let saved = std::fs::read_to_string(&known).unwrap();
+    assert!(saved.contains("ssh-ed25519"), "known_hosts: {saved:?}");
 }
