@@ -345,3 +345,32 @@ async fn a_replay_does_not_lose_the_live_run_and_search_highlights() {
             .contains(ratatui::style::Modifier::REVERSED)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_that_fell_behind_catches_up_from_snapshots_and_rings() {
+    let (_dir, store) = temp_store();
+    let config = EngineConfig {
+        event_capacity: 16,
+        ..EngineConfig::default()
+    };
+    let engine = local_engine(&names("n", 40), config, Some(store.writer()));
+    let mut h = Headless::new(engine.clone(), store, 100, 30);
+    h.state_mut().options.confirm_above = 100;
+    h.keys("<space>!echo out-$DROVER_NODE<enter>").unwrap();
+    // Nobody reads events while the run goes: the console's receiver lags.
+    let id = loop {
+        if let Some(e) = engine.executions().pop() {
+            break e.id;
+        }
+        tokio::task::yield_now().await;
+    };
+    engine.wait(&id).await.unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    let run = &h.state().progress.runs[0];
+    assert_eq!(run.progress.completed, 40, "{:?}", run.progress);
+    let out = h.state().output.run.as_ref().unwrap();
+    for n in &out.nodes {
+        assert_eq!(n.lines.len(), 1, "{}: {:?}", n.name, n.lines);
+        assert_eq!(n.lines[0].text, format!("out-{}", n.name));
+    }
+}

@@ -9,7 +9,7 @@ use super::state::AppState;
 use super::update::update;
 use crate::engine::interaction::Answer;
 use crate::engine::{Engine, EngineEvent};
-use crate::store::Store;
+use crate::store::{Store, Stream};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -128,8 +128,10 @@ impl Console {
                             }
                         }
                         Err(RecvError::Lagged(_)) => {
-                            let c = self.apply(Msg::EngineLagged);
+                            let snapshots = self.engine.executions();
+                            let c = self.apply(Msg::EngineLagged(snapshots));
                             keep(c, &mut control);
+                            self.catch_up_output();
                         }
                         Err(RecvError::Closed) => break,
                     }
@@ -179,6 +181,36 @@ impl Console {
             data: read.data,
             missed: read.missed,
         })
+    }
+
+    /// Reads every node's ring of the live run: output notices may have been
+    /// among the missed events, and a notice is not repeated until it is read.
+    fn catch_up_output(&mut self) {
+        let Some(run) = self.state.output.live() else {
+            return;
+        };
+        let id = crate::engine::ExecutionId(run.id.clone());
+        let wanted: Vec<(String, Stream, u64)> = run
+            .nodes
+            .iter()
+            .flat_map(|n| {
+                [Stream::Stdout, Stream::Stderr]
+                    .map(|s| (n.name.clone(), s, run.offset(&n.name, s)))
+            })
+            .collect();
+        for (node, stream, offset) in wanted {
+            if let Some(read) = self.engine.read_output(&id, &node, stream, offset)
+                && (!read.data.is_empty() || read.missed > 0)
+            {
+                self.apply(Msg::Output {
+                    execution: id.clone(),
+                    node,
+                    stream,
+                    data: read.data,
+                    missed: read.missed,
+                });
+            }
+        }
     }
 
     /// Runs `update` and carries out its effects.

@@ -3,7 +3,7 @@
 //! messages; effects are carried out by the effect runner, never by `update`.
 
 use crate::engine::interaction::{Answer, Question};
-use crate::engine::{EngineEvent, ExecutionId, Inventory};
+use crate::engine::{EngineEvent, ExecutionId, ExecutionSnapshot, Inventory};
 use crate::store::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
 use crossterm::event::KeyEvent;
 use std::sync::Arc;
@@ -16,8 +16,8 @@ pub enum Msg {
     /// Once a second while something runs: elapsed times move.
     Tick,
     Engine(EngineEvent),
-    /// The event channel overflowed: state must be rebuilt from snapshots.
-    EngineLagged,
+    /// The event channel overflowed: what was missed is rebuilt from these.
+    EngineLagged(Vec<ExecutionSnapshot>),
     /// New bytes of a node's stream, read from its ring by the loop.
     Output {
         execution: ExecutionId,

@@ -33,10 +33,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Resize | Msg::Tick => Vec::new(),
         Msg::Engine(event) => on_engine(state, event),
-        Msg::EngineLagged => {
-            state.info(
-                "the console fell behind the engine; counts are refreshed at the end of the run",
-            );
+        Msg::EngineLagged(snapshots) => {
+            resync(state, snapshots);
             Vec::new()
         }
         Msg::Output {
@@ -606,6 +604,50 @@ fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// After missed events: statuses, counts and badges from the engine's snapshots
+/// (output is unaffected: it is read from the rings, not carried by events).
+fn resync(state: &mut AppState, snapshots: Vec<crate::engine::ExecutionSnapshot>) {
+    for snap in snapshots {
+        if state.progress.run_mut(&snap.id).is_none() {
+            // Its ExecutionQueued was among the missed events.
+            let names: Vec<String> = snap.nodes.iter().map(|n| n.name.clone()).collect();
+            state.output.show(RunOutput::new(
+                snap.id.0.clone(),
+                snap.action.clone(),
+                &names,
+                false,
+            ));
+            state.progress.add(RunProgress::new(
+                snap.id.clone(),
+                snap.action.clone(),
+                snap.user.clone(),
+                &names,
+            ));
+        }
+        let Some(run) = state.progress.run_mut(&snap.id) else {
+            continue;
+        };
+        run.status = snap.status;
+        run.progress = snap.progress;
+        for n in &snap.nodes {
+            if let Some(row) = run.node_mut(&n.name) {
+                row.status = n.status;
+                row.exit_code = n.exit_code;
+                row.attempts = n.attempts;
+                row.error = n.error.clone();
+                if !matches!(
+                    n.status,
+                    crate::engine::NodeStatus::Running | crate::engine::NodeStatus::Pending
+                ) {
+                    row.duration = n.duration;
+                }
+            }
+            let badge = Badge::from_status(n.status, n.error.as_ref().map(|e| e.category));
+            state.inventory.set_badge(&n.name, badge);
+        }
+    }
 }
 
 pub fn short_id(id: &str) -> &str {
