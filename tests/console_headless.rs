@@ -374,3 +374,33 @@ async fn a_console_that_fell_behind_catches_up_from_snapshots_and_rings() {
         assert_eq!(n.lines[0].text, format!("out-{}", n.name));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passphrase_prompt_is_masked() {
+    let (_dir, store) = temp_store();
+    let engine = local_engine(&names("n", 1), EngineConfig::default(), None);
+    let (interaction, questions) = Headless::interaction();
+    let mut h = Headless::with_questions(engine, store, 100, 30, questions);
+    let asked = tokio::spawn(async move {
+        interaction
+            .ask(Question::Passphrase {
+                key_path: "/home/ops/.ssh/id_ed25519".into(),
+            })
+            .await
+    });
+    h.until(LIMIT, |s| {
+        matches!(s.overlays.last(), Some(Overlay::Question { .. }))
+    })
+    .await
+    .unwrap();
+    h.keys("hunter2").unwrap();
+    let screen = h.screen();
+    assert!(screen.contains("id_ed25519"), "{screen}");
+    assert!(!screen.contains("hunter2"), "{screen}");
+    assert!(screen.contains("•••••••"), "{screen}");
+    h.keys("<enter>").unwrap();
+    assert_eq!(
+        asked.await.unwrap(),
+        Some(Answer::Passphrase("hunter2".into()))
+    );
+}

@@ -190,3 +190,53 @@ fn console_asks_about_an_unknown_host_key_and_saves_it() {
     let saved = std::fs::read_to_string(&known).unwrap();
     assert!(saved.contains("ssh-ed25519"), "known_hosts: {saved:?}");
 }
+
+/// SIGTERM (a closed SSH session, a `kill`) leaves the terminal as it was.
+#[test]
+fn sigterm_restores_the_terminal() {
+    if !Tmux::available() {
+        eprintln!("\n*** SKIPPED sigterm_restores_the_terminal: no tmux ***\n");
+        return;
+    }
+    let f = Fleet::nodes(&["web-alpha"]);
+    let tmux = Tmux::new();
+    let pane = format!(
+        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
+        sh_quote(BIN),
+        sh_quote(&f.state.display().to_string()),
+        sh_quote(&f.inventory.display().to_string()),
+    );
+    let mut start = tmux.command(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &pane,
+    ]);
+    start
+        .env_remove("DROVER_STATE_DIR")
+        .env("XDG_CONFIG_HOME", f.path("config"))
+        .env("TERM", "xterm-256color");
+    assert!(start.output().expect("start tmux").status.success());
+    tmux.wait_for("the first frame", |s| s.contains("web-alpha"));
+    let shell = String::from_utf8(
+        tmux.run(&["display-message", "-p", "-t", "t", "#{pane_pid}"])
+            .stdout,
+    )
+    .unwrap();
+    let out = std::process::Command::new("pkill")
+        .args(["-TERM", "-P", shell.trim(), "drover"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pkill: {out:?}");
+    let after = tmux.wait_for("drover to exit", |s| s.contains("EXITED:"));
+    assert!(
+        !tmux.alternate_screen_on(),
+        "still on the alternate screen:\n{after}"
+    );
+    assert!(!after.contains("Inventory"), "{after}");
+}
