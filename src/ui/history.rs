@@ -3,8 +3,8 @@
 use super::theme::Theme;
 use super::{ellipsize, main_block, visible_top};
 use crate::app::batch::time::format_time;
+use crate::app::tui::progress::short_id;
 use crate::app::tui::state::AppState;
-use crate::app::tui::update::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

@@ -4,8 +4,8 @@
 use super::output::status_span;
 use super::theme::Theme;
 use super::{ellipsize, main_block, visible_top};
+use crate::app::tui::progress::short_id;
 use crate::app::tui::state::AppState;
-use crate::app::tui::update::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};

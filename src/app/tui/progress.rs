@@ -148,3 +148,8 @@ impl ProgressView {
         self.top = 0;
     }
 }
+
+/// The first 8 characters of an execution id, as lists show it.
+pub fn short_id(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}

@@ -1,0 +1,169 @@
+//! Engine events folded into view state: runs, per-node progress, badges,
+//! and the catch-up after missed events.
+
+use super::inventory::Badge;
+use super::msg::Effect;
+use super::output::RunOutput;
+use super::progress::{RunProgress, short_id};
+use super::state::{AppState, Focus, View};
+use crate::engine::{EngineEvent, ExecutionStatus};
+use std::time::Instant;
+
+pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect> {
+    match event {
+        EngineEvent::ExecutionQueued {
+            execution,
+            action,
+            nodes,
+            user,
+            ..
+        } => {
+            for n in &nodes {
+                state.inventory.set_badge(n, Badge::None);
+            }
+            state.output.show(RunOutput::new(
+                execution.0.clone(),
+                action.clone(),
+                &nodes,
+                false,
+            ));
+            state
+                .progress
+                .add(RunProgress::new(execution, action, user, &nodes));
+            if !matches!(state.view, View::Output | View::Progress)
+                || state.focus == Focus::Inventory
+            {
+                state.view = View::Output;
+            }
+        }
+        EngineEvent::ExecutionStarted { execution, .. } => {
+            if let Some(run) = state.progress.run_mut(&execution) {
+                run.status = ExecutionStatus::Running;
+            }
+        }
+        EngineEvent::NodeStarted {
+            execution,
+            node,
+            attempt,
+        } => {
+            state.inventory.set_badge(&node, Badge::Running);
+            if let Some(run) = state.progress.run_mut(&execution)
+                && let Some(row) = run.node_mut(&node)
+            {
+                row.status = crate::engine::NodeStatus::Running;
+                row.started.get_or_insert_with(Instant::now);
+                row.attempts = attempt;
+            }
+        }
+        EngineEvent::NodeOutput { .. } => {}
+        EngineEvent::RetryAttempt {
+            node,
+            attempt,
+            max_attempts,
+            reason,
+            ..
+        } => state.info(format!(
+            "{node}: attempt {attempt}/{max_attempts} after {}",
+            reason.reason
+        )),
+        EngineEvent::NodeFinished {
+            execution,
+            node,
+            status,
+            exit_code,
+            duration,
+            error,
+            progress,
+        } => {
+            state.inventory.set_badge(
+                &node,
+                Badge::from_status(status, error.as_ref().map(|e| e.category)),
+            );
+            if let Some(run) = state.progress.run_mut(&execution) {
+                run.progress = progress;
+                if let Some(row) = run.node_mut(&node) {
+                    row.status = status;
+                    row.exit_code = exit_code;
+                    row.duration = Some(duration);
+                    row.error = error;
+                }
+            }
+        }
+        EngineEvent::ExecutionFinished {
+            execution,
+            status,
+            duration,
+            progress,
+        } => {
+            if let Some(run) = state.progress.run_mut(&execution) {
+                run.status = status;
+                run.duration = Some(duration);
+                run.progress = progress;
+            }
+            let text = format!(
+                "run {}: {} — {} ok, {} failed of {} in {:.1}s",
+                short_id(&execution.0),
+                status.as_str(),
+                progress.completed,
+                progress.failed,
+                progress.total,
+                duration.as_secs_f64()
+            );
+            if matches!(status, ExecutionStatus::Success) {
+                state.info(text);
+            } else {
+                state.error(text);
+            }
+        }
+        EngineEvent::JournalAppended { node, .. } => {
+            if state.view == View::Journal && state.journal.node.as_deref() == Some(node.as_str()) {
+                return vec![Effect::LoadJournal(node)];
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// After missed events: statuses, counts and badges from the engine's snapshots
+/// (output is unaffected: it is read from the rings, not carried by events).
+pub fn resync(state: &mut AppState, snapshots: Vec<crate::engine::ExecutionSnapshot>) {
+    for snap in snapshots {
+        if state.progress.run_mut(&snap.id).is_none() {
+            // Its ExecutionQueued was among the missed events.
+            let names: Vec<String> = snap.nodes.iter().map(|n| n.name.clone()).collect();
+            state.output.show(RunOutput::new(
+                snap.id.0.clone(),
+                snap.action.clone(),
+                &names,
+                false,
+            ));
+            state.progress.add(RunProgress::new(
+                snap.id.clone(),
+                snap.action.clone(),
+                snap.user.clone(),
+                &names,
+            ));
+        }
+        let Some(run) = state.progress.run_mut(&snap.id) else {
+            continue;
+        };
+        run.status = snap.status;
+        run.progress = snap.progress;
+        for n in &snap.nodes {
+            if let Some(row) = run.node_mut(&n.name) {
+                row.status = n.status;
+                row.exit_code = n.exit_code;
+                row.attempts = n.attempts;
+                row.error = n.error.clone();
+                if !matches!(
+                    n.status,
+                    crate::engine::NodeStatus::Running | crate::engine::NodeStatus::Pending
+                ) {
+                    row.duration = n.duration;
+                }
+            }
+            let badge = Badge::from_status(n.status, n.error.as_ref().map(|e| e.category));
+            state.inventory.set_badge(&n.name, badge);
+        }
+    }
+}

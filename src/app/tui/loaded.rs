@@ -1,0 +1,117 @@
+//! Results of background jobs (inventory, history, journal, facts...) folded
+//! into view state.
+
+use super::msg::{Effect, Loaded};
+use super::output::RunOutput;
+use super::progress::short_id;
+use super::state::{AppState, Focus, View};
+use crate::store::{EntryType, Stream};
+use crate::ui::sanitize::sanitize;
+
+pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
+    match loaded {
+        Loaded::Inventory(Ok(inventory)) => {
+            let reload = state.inventory.loaded;
+            state.inventory.load(&inventory);
+            let n = inventory.len();
+            state.inventory_data = inventory;
+            if reload {
+                state.info(format!("inventory reloaded: {n} nodes"));
+            } else {
+                state.info(format!(
+                    "{n} nodes — space selects, ! runs a command, ? help"
+                ));
+            }
+        }
+        Loaded::Inventory(Err(e)) => state.error(format!("inventory: {e}")),
+        Loaded::Submitted { result: Ok(_), .. } => {}
+        Loaded::Submitted {
+            command,
+            result: Err(e),
+        } => state.error(format!("{command:?} not run: {e}")),
+        Loaded::History(Ok(records)) => {
+            if state.recall.is_empty() {
+                let mut seen = std::collections::HashSet::new();
+                let mut recall: Vec<String> = records
+                    .iter()
+                    .filter(|r| seen.insert(r.action.clone()))
+                    .take(200)
+                    .map(|r| r.action.clone())
+                    .collect();
+                recall.reverse();
+                state.recall = recall;
+            }
+            state.history.set_records(records);
+        }
+        Loaded::History(Err(e)) => {
+            state.history.loading = false;
+            state.history.error = Some(e.clone());
+            state.error(format!("history: {e}"));
+        }
+        Loaded::StoredRun(Ok(run)) => {
+            let (record, results) = *run;
+            let nodes: Vec<String> = results.iter().map(|r| r.node.clone()).collect();
+            let mut out = RunOutput::new(record.id.clone(), record.action.clone(), &nodes, true);
+            for r in &results {
+                out.append(
+                    &r.node,
+                    Stream::Stdout,
+                    r.stdout.as_bytes(),
+                    0,
+                    &state.output.sanitize,
+                );
+                out.append(
+                    &r.node,
+                    Stream::Stderr,
+                    r.stderr.as_bytes(),
+                    0,
+                    &state.output.sanitize,
+                );
+            }
+            state.output.show_replay(out);
+            state.output.follow = false;
+            state.view = View::Output;
+            state.focus = Focus::Main;
+            state.info(format!(
+                "replaying {} ({}, {}) — esc returns to the live run, r in history runs it again",
+                short_id(&record.id),
+                sanitize(record.action.as_bytes(), &Default::default()),
+                record.status
+            ));
+        }
+        Loaded::StoredRun(Err(e)) => state.error(format!("history: {e}")),
+        Loaded::Journal { node, entries } => {
+            if state.journal.node.as_deref() == Some(node.as_str()) {
+                state.journal.loading = false;
+                match entries {
+                    Ok(e) => state.journal.entries = e,
+                    Err(e) => state.journal.error = Some(e),
+                }
+            }
+        }
+        Loaded::NoteSaved { node, result } => match result {
+            Ok(()) => {
+                state.info(format!("note saved to {node}'s journal"));
+                if state.journal.node.as_deref() == Some(node.as_str()) {
+                    state.journal.filter = state.journal.filter.filter(|t| *t == EntryType::Manual);
+                    return vec![Effect::LoadJournal(node)];
+                }
+            }
+            Err(e) => state.error(format!("note for {node} not saved: {e}")),
+        },
+        Loaded::Facts { node, facts } => {
+            if state.facts.node.as_deref() == Some(node.as_str()) {
+                state.facts.loading = false;
+                match facts {
+                    Ok(rows) => state.facts.rows = rows,
+                    Err(e) => state.facts.error = Some(e),
+                }
+            }
+        }
+        Loaded::ShellEnded { node, result } => match result {
+            Ok(text) => state.info(format!("{node}: {text}")),
+            Err(e) => state.error(format!("{node}: {e}")),
+        },
+    }
+    Vec::new()
+}
