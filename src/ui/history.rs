@@ -38,6 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         return;
     }
     let height = list.height.saturating_sub(1) as usize;
+    let wide = list.width >= 100;
     let top = visible_top(h.top, h.cursor, height);
     let rows: Vec<Row> = h
         .matches
@@ -56,14 +57,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                 r.action.as_bytes(),
                 &Default::default(),
             ));
-            let row = Row::new(vec![
+            let mut cells = vec![
                 Cell::from(short_id(&r.id).to_string()),
-                Cell::from(format_time(r.started_at)),
                 Cell::from(Span::styled(r.status.clone(), theme.fg(colour))),
-                Cell::from(r.user.clone()),
-                Cell::from(ellipsize(&r.target_expr, 24)),
-                Cell::from(action),
-            ]);
+            ];
+            if wide {
+                cells.push(Cell::from(format_time(r.started_at)));
+                cells.push(Cell::from(r.user.clone()));
+            }
+            cells.push(Cell::from(ellipsize(&r.target_expr, 24)));
+            cells.push(Cell::from(action));
+            let row = Row::new(cells);
             if i == h.cursor {
                 row.style(theme.cursor())
             } else {
@@ -71,20 +75,30 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             }
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Length(19),
-            Constraint::Length(11),
-            Constraint::Length(10),
-            Constraint::Length(24),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(
-        Row::new(["id", "started", "status", "user", "targets", "command"])
-            .style(theme.fg(theme.dim)),
-    );
+    // Narrow panes keep what identifies a run: id, status, targets, command.
+    let (widths, header): (Vec<Constraint>, Vec<&str>) = if wide {
+        (
+            vec![
+                Constraint::Length(8),
+                Constraint::Length(11),
+                Constraint::Length(19),
+                Constraint::Length(10),
+                Constraint::Length(24),
+                Constraint::Fill(1),
+            ],
+            vec!["id", "status", "started", "user", "targets", "command"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Length(8),
+                Constraint::Length(11),
+                Constraint::Max(16),
+                Constraint::Fill(1),
+            ],
+            vec!["id", "status", "targets", "command"],
+        )
+    };
+    let table = Table::new(rows, widths).header(Row::new(header).style(theme.fg(theme.dim)));
     frame.render_widget(table, list);
 }

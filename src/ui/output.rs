@@ -22,7 +22,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         let hint =
             "No run yet. Select nodes in the inventory (space), then press ! and type a command.";
         frame.render_widget(
-            Paragraph::new(hint).style(theme.fg(theme.dim)).block(block),
+            Paragraph::new(hint)
+                .style(theme.fg(theme.dim))
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
             area,
         );
         return;
