@@ -54,6 +54,73 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// How the SSH config resolves for a host, printed like `ssh -G`.
     SshConfig(SshConfigArgs),
+    /// Bolt tasks on the task path: list, show, run.
+    Task(TaskArgs),
+    /// Plans: YAML files of steps with dependencies.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TaskArgs {
+    #[command(subcommand)]
+    pub command: TaskCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Every task on the task path, with its description.
+    List,
+    /// A task's description and parameters, from its metadata.
+    Show { name: String },
+    /// Run a task on the target nodes: `drover task run NAME -t TARGETS key=value...`.
+    Run(TaskRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TaskRunArgs {
+    /// The task, as `module::task` (or `module` for its init task).
+    pub name: String,
+    /// Parameters, `key=value` (arrays and hashes as JSON).
+    #[arg(value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    #[arg(short = 't', long = "targets", value_name = "TARGETS")]
+    pub targets: String,
+    /// Ask the task to report what it would change without changing it.
+    #[arg(long)]
+    pub noop: bool,
+    #[arg(short = 'f', long)]
+    pub fanout: Option<usize>,
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    #[arg(long)]
+    pub sequential: bool,
+    #[arg(long)]
+    pub retries: Option<u32>,
+    #[arg(long)]
+    pub debug: bool,
+    #[arg(short = 'o', long = "output", value_enum, default_value = "lines")]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(subcommand)]
+    pub command: PlanCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Check a plan (syntax, steps, tasks, dependencies, cycles) without running it.
+    Validate { file: PathBuf },
+    /// Run a plan; `-t` replaces the targets of steps that name none.
+    Run {
+        file: PathBuf,
+        #[arg(short = 't', long = "targets", value_name = "TARGETS")]
+        targets: Option<String>,
+        /// One JSON object per plan event instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,7 @@ pub struct Config {
     pub execution: ExecutionConfig,
     pub output: OutputConfig,
     pub logging: LoggingConfig,
+    pub tasks: crate::engine::orchestrator::task::TaskSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

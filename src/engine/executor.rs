@@ -7,8 +7,8 @@ use super::error::{EngineError, ErrorCategory, NodeError};
 use super::event::{EngineEvent, StreamItem};
 use super::ids::{ExecutionId, now_millis};
 use super::journal;
+use super::label::{RunLabel, parse_object};
 use super::output::OutputSink;
-use super::rbac::COMMAND_RUN;
 use super::request::{ExecutionContext, ExecutionRequest};
 use super::resilience::retry_delay;
 use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus};
@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 pub(crate) async fn start(
     inner: &Arc<EngineInner>,
     request: ExecutionRequest,
+    label: RunLabel,
     context: ExecutionContext,
     tap: Option<mpsc::Sender<StreamItem>>,
 ) -> Result<ExecutionId, EngineError> {
@@ -39,11 +40,24 @@ pub(crate) async fn start(
     let nodes = inventory.resolve(&request.targets)?;
     inner
         .authorizer
-        .authorize(&context, COMMAND_RUN, &nodes, &request.command)?;
+        .authorize(&context, label.capability(), &nodes, label.shown(&request))?;
+    start_resolved(inner, request, label, context, nodes, tap).await
+}
+
+/// Starts a validated, authorised request on nodes already resolved.
+pub(crate) async fn start_resolved(
+    inner: &Arc<EngineInner>,
+    request: ExecutionRequest,
+    label: RunLabel,
+    context: ExecutionContext,
+    nodes: Vec<Arc<super::inventory::Node>>,
+    tap: Option<mpsc::Sender<StreamItem>>,
+) -> Result<ExecutionId, EngineError> {
     let id = ExecutionId::new();
     let state = Arc::new(ExecutionState::new(
         id.clone(),
         request,
+        label,
         context,
         inner.config.ring_for(nodes.len()),
         nodes,
@@ -53,7 +67,7 @@ pub(crate) async fn start(
     tracing::info!(
         execution = %id, user = %state.context.user,
         correlation = %state.context.correlation_id,
-        nodes = state.nodes.len(), command = %state.request.command, "execution queued"
+        nodes = state.nodes.len(), action = %state.action(), "execution queued"
     );
     inner
         .record(WriteOp::UpsertExecution(journal::execution_record(
@@ -73,7 +87,7 @@ pub(crate) async fn start(
             &inner.events,
             EngineEvent::ExecutionQueued {
                 execution: id.clone(),
-                action: state.request.command.clone(),
+                action: state.action().to_string(),
                 nodes: state.nodes.iter().map(|n| n.name.clone()).collect(),
                 user: state.context.user.clone(),
                 correlation_id: state.context.correlation_id.clone(),
@@ -505,7 +519,7 @@ async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usiz
             &inner.events,
             EngineEvent::JournalAppended {
                 node: node.clone(),
-                entry_type: crate::store::EntryType::Execution,
+                entry_type: state.label.entry_type,
                 execution: Some(state.id.clone()),
             },
         )
@@ -532,7 +546,14 @@ fn node_result(
         let n = inner.config.summary_lines;
         (out.stdout.summary(n), out.stderr.summary(n), false)
     };
+    let value = if state.label.parse_json {
+        let (text, complete) = out.stdout.text();
+        complete.then(|| parse_object(&text)).flatten()
+    } else {
+        None
+    };
     NodeResult {
+        value,
         node: state.nodes[idx].name.clone(),
         status,
         exit_code: exit.code,

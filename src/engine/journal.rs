@@ -5,15 +5,15 @@
 use super::ExecutionState;
 use super::ids::now_millis;
 use super::result::{ExecutionStatus, NodeResult};
-use crate::store::{EntryType, ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode};
+use crate::store::{ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode};
 
 pub(crate) fn execution_record(state: &ExecutionState, status: ExecutionStatus) -> ExecutionRecord {
     let (ok, failed) = state.counts();
     let finished = status.is_terminal().then(now_millis);
     ExecutionRecord {
         id: state.id.0.clone(),
-        kind: "command".into(),
-        action: state.request.command.clone(),
+        kind: state.label.kind.clone(),
+        action: state.action().to_string(),
         target_expr: state.request.targets.clone(),
         nodes: state.nodes.iter().map(|n| n.name.clone()).collect(),
         user: state.context.user.clone(),
@@ -65,18 +65,31 @@ pub(crate) fn node_journal_entry(state: &ExecutionState, r: &NodeResult) -> Jour
     JournalEntry {
         id: 0,
         node: r.node.clone(),
-        entry_type: EntryType::Execution,
+        entry_type: state.label.entry_type,
         timestamp: now_millis(),
         user: state.context.user.clone(),
-        action: state.request.command.clone(),
+        action: state.action().to_string(),
         status: Some(r.status.as_str().into()),
         execution_id: Some(state.id.0.clone()),
-        details: serde_json::json!({
-            "exit_code": r.exit_code,
-            "duration_ms": r.duration.as_millis() as u64,
-            "attempts": r.attempts,
-            "error": r.error.as_ref().map(|e| e.to_string()),
-            "correlation_id": state.context.correlation_id,
-        }),
+        details: details(state, r),
     }
+}
+
+fn details(state: &ExecutionState, r: &NodeResult) -> serde_json::Value {
+    let mut d = serde_json::json!({
+        "exit_code": r.exit_code,
+        "duration_ms": r.duration.as_millis() as u64,
+        "attempts": r.attempts,
+        "error": r.error.as_ref().map(|e| e.to_string()),
+        "correlation_id": state.context.correlation_id,
+    });
+    if let Some(map) = d.as_object_mut() {
+        if let Some(v) = &r.value {
+            map.insert("value".into(), v.clone());
+        }
+        for (k, v) in &state.label.details {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+    d
 }

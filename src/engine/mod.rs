@@ -11,6 +11,8 @@ pub mod ids;
 pub mod interaction;
 pub mod inventory;
 mod journal;
+pub mod label;
+pub mod orchestrator;
 pub mod output;
 pub mod rbac;
 pub mod request;
@@ -23,6 +25,7 @@ pub use error::{EngineError, ErrorCategory, FieldError, NodeError};
 pub use event::{EngineEvent, StreamItem};
 pub use ids::ExecutionId;
 pub use inventory::{Inventory, Node};
+pub use label::RunLabel;
 pub use request::{Backoff, ExecutionContext, ExecutionOptions, ExecutionRequest, Mode};
 pub use result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
 pub use state::{ExecutionSnapshot, NodeSnapshot};
@@ -147,7 +150,7 @@ impl Engine {
         request: ExecutionRequest,
         context: ExecutionContext,
     ) -> Result<ExecutionId, EngineError> {
-        executor::start(&self.inner, request, context, None).await
+        executor::start(&self.inner, request, RunLabel::default(), context, None).await
     }
 
     /// Like `submit`, plus a lossless stream of this execution's events and output
@@ -159,7 +162,28 @@ impl Engine {
         buffer: usize,
     ) -> Result<(ExecutionId, mpsc::Receiver<StreamItem>), EngineError> {
         let (tx, rx) = mpsc::channel(buffer.max(1));
-        let id = executor::start(&self.inner, request, context, Some(tx)).await?;
+        let id =
+            executor::start(&self.inner, request, RunLabel::default(), context, Some(tx)).await?;
+        Ok((id, rx))
+    }
+
+    /// Like `submit_streaming`, for work that presents itself under a label (tasks,
+    /// plan steps); `buffer` 0 means no stream.
+    pub async fn submit_labelled(
+        &self,
+        request: ExecutionRequest,
+        label: RunLabel,
+        context: ExecutionContext,
+        buffer: usize,
+    ) -> Result<(ExecutionId, Option<mpsc::Receiver<StreamItem>>), EngineError> {
+        let (tx, rx) = match buffer {
+            0 => (None, None),
+            n => {
+                let (tx, rx) = mpsc::channel(n);
+                (Some(tx), Some(rx))
+            }
+        };
+        let id = executor::start(&self.inner, request, label, context, tx).await?;
         Ok((id, rx))
     }
 

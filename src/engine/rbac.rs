@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 /// Capability names checked by the engine.
 pub const COMMAND_RUN: &str = "command.run";
+pub const TASK_RUN: &str = "task.run";
 
 pub trait Authorizer: Send + Sync + 'static {
     /// `Err(EngineError::Authorization)` names the capability and the target.

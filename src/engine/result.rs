@@ -139,6 +139,9 @@ pub struct NodeResult {
     pub stderr_bytes: u64,
     /// True when `stdout`/`stderr` hold every byte the node printed.
     pub output_complete: bool,
+    /// What a task printed as a JSON object (tasks and plan steps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
 }
 
 /// What a whole execution did; nodes in target order.

@@ -5,6 +5,7 @@ use super::error::NodeError;
 use super::event::{EngineEvent, StreamItem};
 use super::ids::ExecutionId;
 use super::inventory::Node;
+use super::label::RunLabel;
 use super::output::SharedOutput;
 use super::request::{ExecutionContext, ExecutionRequest};
 use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
@@ -35,6 +36,7 @@ pub(crate) struct NodeSlot {
 pub(crate) struct ExecutionState {
     pub id: ExecutionId,
     pub request: ExecutionRequest,
+    pub label: RunLabel,
     pub context: ExecutionContext,
     pub nodes: Vec<Arc<Node>>,
     pub started_at: i64,
@@ -91,6 +93,7 @@ impl ExecutionState {
     pub fn new(
         id: ExecutionId,
         request: ExecutionRequest,
+        label: RunLabel,
         context: ExecutionContext,
         ring_capacity: usize,
         nodes: Vec<Arc<Node>>,
@@ -114,6 +117,7 @@ impl ExecutionState {
         ExecutionState {
             id,
             request,
+            label,
             context,
             nodes,
             started_at: super::ids::now_millis(),
@@ -128,6 +132,14 @@ impl ExecutionState {
             finished: std::sync::OnceLock::new(),
             finishing: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// What to show for this execution: the label's action, else the command.
+    pub fn action(&self) -> &str {
+        self.label
+            .action
+            .as_deref()
+            .unwrap_or(&self.request.command)
     }
 
     pub fn status(&self) -> ExecutionStatus {
@@ -226,7 +238,7 @@ impl ExecutionState {
             .collect();
         ExecutionSnapshot {
             id: self.id.clone(),
-            action: self.request.command.clone(),
+            action: self.action().to_string(),
             targets: self.request.targets.clone(),
             user: self.context.user.clone(),
             status: self.status(),

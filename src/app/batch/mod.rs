@@ -9,6 +9,7 @@ pub mod lines;
 pub mod render;
 pub mod run;
 pub mod ssh_config;
+pub mod task;
 pub mod time;
 
 use super::setup::Runtime;
@@ -22,5 +23,10 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
         Command::Journal(args) => journal::journal(args, &rt.store, &rt.engine).await,
         Command::Metrics(args) => history::metrics(args, &rt.store),
         Command::SshConfig(args) => ssh_config::ssh_config(args, rt.ssh_config.as_deref()),
+        Command::Task(args) => task::task(args, rt).await,
+        Command::Plan(_) => {
+            eprintln!("drover: plans are not available yet");
+            crate::app::exit::USAGE
+        }
     }
 }

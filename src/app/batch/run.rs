@@ -7,8 +7,8 @@ use crate::app::setup::Runtime;
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::{
-    Backoff, EngineError, EngineEvent, ExecutionContext, ExecutionOptions, ExecutionRequest,
-    ExecutionStatus, Mode, StreamItem,
+    Backoff, Engine, EngineError, EngineEvent, ExecutionContext, ExecutionId, ExecutionOptions,
+    ExecutionRequest, ExecutionResult, ExecutionStatus, Mode, StreamItem,
 };
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal};
@@ -93,7 +93,7 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
         }
     };
     let engine = &rt.engine;
-    let (id, mut stream) = match engine
+    let (id, stream) = match engine
         .submit_streaming(request, ExecutionContext::local(), STREAM_BUFFER)
         .await
     {
@@ -103,11 +103,25 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
             return exit_code_for(&e);
         }
     };
+    follow(engine, id, stream, args.output, args.max_exit)
+        .await
+        .0
+}
+
+/// Prints an execution's stream with the chosen renderer until it ends, cancels it
+/// on Ctrl-C, and returns the exit code and the result.
+pub async fn follow(
+    engine: &Engine,
+    id: ExecutionId,
+    mut stream: tokio::sync::mpsc::Receiver<StreamItem>,
+    output: OutputFormat,
+    max_exit: bool,
+) -> (u8, Option<std::sync::Arc<ExecutionResult>>) {
     let policy = || TextPolicy {
         stdout_tty: io::stdout().is_terminal(),
         stderr_tty: io::stderr().is_terminal(),
     };
-    let mut renderer: Box<dyn Renderer> = match args.output {
+    let mut renderer: Box<dyn Renderer> = match output {
         // Buffered: one write per chunk of output, not one per line (renderers flush
         // after every item, so output still appears as it arrives).
         OutputFormat::Lines => Box::new(LinesRenderer::new(
@@ -143,7 +157,7 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
             Some(()) = async { sigint.as_mut()?.recv().await } => {
                 if interrupted {
                     eprintln!("drover: second Ctrl-C: leaving now; the next start records {id} as interrupted");
-                    return exit::CANCELLED;
+                    return (exit::CANCELLED, None);
                 }
                 interrupted = true;
                 eprintln!("drover: cancelling {id} (Ctrl-C; again to leave at once)");
@@ -171,7 +185,7 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("drover: {e}");
-            return exit::FAILED;
+            return (exit::FAILED, None);
         }
     };
     if output_open
@@ -183,10 +197,11 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
     if let Err(e) = engine.flush().await {
         eprintln!("drover: history not fully written: {e}");
     }
-    match result.status {
+    let code = match result.status {
         ExecutionStatus::Cancelled => exit::CANCELLED,
-        _ if args.max_exit => result.max_exit_code().clamp(0, 255) as u8,
+        _ if max_exit => result.max_exit_code().clamp(0, 255) as u8,
         ExecutionStatus::Success => exit::SUCCESS,
         _ => exit::FAILED,
-    }
+    };
+    (code, Some(result))
 }

@@ -1,0 +1,203 @@
+//! `drover task list | show | run`: Bolt tasks from the task path.
+
+use super::run::{FlagError, exit_code_for, follow};
+use crate::app::exit;
+use crate::app::setup::Runtime;
+use crate::cli::{OutputFormat, TaskArgs, TaskCommand, TaskRunArgs};
+use crate::engine::duration::parse_duration;
+use crate::engine::orchestrator::task::{self, Task};
+use crate::engine::orchestrator::task_run;
+use crate::engine::{Backoff, EngineError, ExecutionContext, ExecutionOptions, Mode, NodeStatus};
+use std::io::Write;
+
+const STREAM_BUFFER: usize = 64;
+
+pub async fn task(args: &TaskArgs, rt: &Runtime) -> u8 {
+    let path = &rt.config.tasks.path;
+    match &args.command {
+        TaskCommand::List => {
+            let (tasks, errors) = task::discover(path);
+            for e in &errors {
+                eprintln!("drover: {e}");
+            }
+            let width = tasks.iter().map(|t| t.name.len()).max().unwrap_or(0);
+            let mut out = std::io::stdout().lock();
+            for t in &tasks {
+                let _ = writeln!(
+                    out,
+                    "{:width$}  {}",
+                    t.name,
+                    t.description.as_deref().unwrap_or("")
+                );
+            }
+            if errors.is_empty() {
+                exit::SUCCESS
+            } else {
+                exit::FAILED
+            }
+        }
+        TaskCommand::Show { name } => match task::find(path, name) {
+            Ok(t) => {
+                print!("{}", help(&t));
+                exit::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("drover: {e}");
+                exit::USAGE
+            }
+        },
+        TaskCommand::Run(a) => run(a, rt).await,
+    }
+}
+
+/// Help text generated from the metadata.
+pub fn help(t: &Task) -> String {
+    let mut s = format!("{}\n", t.name);
+    if let Some(d) = &t.description {
+        s.push_str(&format!("\n{d}\n"));
+    }
+    s.push_str(&format!(
+        "\nUSAGE:\n    drover task run {} -t TARGETS{}{}\n",
+        t.name,
+        t.params
+            .iter()
+            .flatten()
+            .map(|p| if p.required() {
+                format!(" {}=VALUE", p.name)
+            } else {
+                format!(" [{}=VALUE]", p.name)
+            })
+            .collect::<String>(),
+        if t.supports_noop { " [--noop]" } else { "" }
+    ));
+    match &t.params {
+        None => s.push_str("\nPARAMETERS: any (the metadata declares none)\n"),
+        Some(ps) if ps.is_empty() => s.push_str("\nPARAMETERS: none\n"),
+        Some(ps) => {
+            s.push_str("\nPARAMETERS:\n");
+            for p in ps {
+                s.push_str(&format!("    {}  {}", p.name, p.ptype));
+                if p.required() {
+                    s.push_str("  (required)");
+                }
+                if let Some(d) = &p.default {
+                    s.push_str(&format!("  [default: {d}]"));
+                }
+                if p.sensitive {
+                    s.push_str("  (sensitive)");
+                }
+                s.push('\n');
+                if let Some(d) = &p.description {
+                    s.push_str(&format!("        {d}\n"));
+                }
+            }
+        }
+    }
+    s.push_str(&format!(
+        "\nnoop: {}; input: {:?}; journal: {}\nfile: {}\n",
+        if t.supports_noop {
+            "supported"
+        } else {
+            "not supported"
+        },
+        t.input_method,
+        t.journal_type.as_str(),
+        t.script.display()
+    ));
+    s
+}
+
+fn options(a: &TaskRunArgs, rt: &Runtime) -> Result<ExecutionOptions, FlagError> {
+    let cfg = &rt.config;
+    let timeout = match &a.timeout {
+        Some(t) => Some(parse_duration(t).map_err(|e| FlagError {
+            flag: "--timeout".into(),
+            reason: e.to_string(),
+        })?),
+        None => cfg.timeout().unwrap_or(None),
+    };
+    Ok(ExecutionOptions {
+        timeout,
+        fanout: a.fanout.unwrap_or(cfg.execution.fanout),
+        mode: if a.sequential {
+            Mode::Sequential
+        } else {
+            Mode::Parallel
+        },
+        retries: a.retries.unwrap_or(cfg.execution.retries),
+        backoff: if cfg.execution.backoff == "linear" {
+            Backoff::Linear
+        } else {
+            Backoff::Exponential
+        },
+        retry_delay: cfg.retry_delay(),
+        debug: a.debug,
+        ..ExecutionOptions::default()
+    })
+}
+
+async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
+    let t = match task::find(&rt.config.tasks.path, &a.name) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("drover: {e}");
+            return exit::USAGE;
+        }
+    };
+    let mut pairs = Vec::new();
+    for kv in &a.params {
+        let Some((k, v)) = kv.split_once('=') else {
+            eprintln!("drover: parameter {kv:?} is not key=value");
+            return exit::USAGE;
+        };
+        pairs.push((k.to_string(), v.to_string()));
+    }
+    let options = match options(a, rt) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("drover: {e}");
+            return exit::USAGE;
+        }
+    };
+    let given = task_run::coerce_cli(&t, &pairs);
+    let built = task_run::validate(&t, &given, a.noop)
+        .and_then(|params| task_run::build(&t, &params, a.noop, &a.targets, options));
+    let (request, label) = match built {
+        Ok(b) => b,
+        Err(errors) => {
+            let e = EngineError::Validation(errors);
+            eprintln!("drover: task {}: {e}", t.name);
+            return exit::USAGE;
+        }
+    };
+    let engine = &rt.engine;
+    let (id, stream) = match engine
+        .submit_labelled(request, label, ExecutionContext::local(), STREAM_BUFFER)
+        .await
+    {
+        Ok((id, Some(stream))) => (id, stream),
+        Ok((_, None)) => return exit::FAILED,
+        Err(e) => {
+            eprintln!("drover: {e}");
+            return exit_code_for(&e);
+        }
+    };
+    let (code, result) = follow(engine, id, stream, a.output, false).await;
+    if a.output == OutputFormat::Json
+        && let Some(result) = result
+    {
+        let mut out = std::io::stdout().lock();
+        for n in &result.nodes {
+            let line = serde_json::json!({
+                "event": "task_result",
+                "execution": result.id,
+                "node": n.node,
+                "status": n.status.as_str(),
+                "value": n.value,
+                "ok": n.status == NodeStatus::Success,
+            });
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    code
+}

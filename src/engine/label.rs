@@ -1,0 +1,55 @@
+//! How an execution presents itself when it is more than a bare command: a task or a
+//! plan step has a name and parameters to show instead of the generated script,
+//! a journal type of its own, and output worth parsing as JSON.
+
+use crate::store::EntryType;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunLabel {
+    /// History kind: `command`, `task`, `plan-step`.
+    pub kind: String,
+    /// What history, events, logs and snapshots show instead of the command text
+    /// (secrets already redacted). `None` shows the command.
+    pub action: Option<String>,
+    /// The type of the per-node journal entries.
+    pub entry_type: EntryType,
+    /// Merged into each node's journal details (parameters, plan run, step).
+    pub details: serde_json::Map<String, serde_json::Value>,
+    /// Parse each node's stdout as JSON into `NodeResult::value`.
+    pub parse_json: bool,
+}
+
+impl Default for RunLabel {
+    fn default() -> Self {
+        RunLabel {
+            kind: "command".into(),
+            action: None,
+            entry_type: EntryType::Execution,
+            details: serde_json::Map::new(),
+            parse_json: false,
+        }
+    }
+}
+
+impl RunLabel {
+    /// The capability the request needs: tasks are checked as tasks (by name),
+    /// everything else as the command it runs.
+    pub fn capability(&self) -> &'static str {
+        if self.kind == "task" {
+            super::rbac::TASK_RUN
+        } else {
+            super::rbac::COMMAND_RUN
+        }
+    }
+
+    pub fn shown<'a>(&'a self, request: &'a super::request::ExecutionRequest) -> &'a str {
+        self.action.as_deref().unwrap_or(&request.command)
+    }
+}
+
+/// A node's stdout as a JSON object, the way Bolt reads task output: the whole
+/// text, trimmed, must be one object.
+pub fn parse_object(stdout: &str) -> Option<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).ok()?;
+    v.is_object().then_some(v)
+}

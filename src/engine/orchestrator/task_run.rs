@@ -1,0 +1,264 @@
+//! Turning a task and its parameters into one command every transport can run.
+//!
+//! Delivery: the script travels inside the command itself, base64 in a quoted
+//! here-document, is written to a private temporary directory, run, and removed by
+//! an exit trap. Why: the command string is the one thing every transport already
+//! carries (local `sh -c`, an SSH exec channel), so no second channel, no SFTP
+//! subsystem on the server and no stdin plumbing are needed, and the upload, run and
+//! clean-up succeed or fail as one unit under the executor's timeout and cancel.
+//! The cost is a size limit: the whole command must fit one argument of the remote
+//! `sh -c` (Linux: 128 KiB), hence [`MAX_SCRIPT_BYTES`].
+
+use super::task::{InputMethod, Task};
+use crate::engine::error::FieldError;
+use crate::engine::label::RunLabel;
+use crate::engine::request::{ExecutionOptions, ExecutionRequest};
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+/// Largest task script drover sends (it grows by a third as base64).
+pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
+/// Largest whole command (script, parameters, wrapper), below Linux's 128 KiB
+/// limit on one argument.
+const MAX_COMMAND_BYTES: usize = 120 * 1024;
+
+/// What replaces a sensitive value wherever drover writes it.
+pub const REDACTED: &str = "[redacted]";
+
+/// Command-line `key=value` pairs, each value read the way its declared type asks.
+pub fn coerce_cli(task: &Task, pairs: &[(String, String)]) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (k, v) in pairs {
+        let value = task
+            .params
+            .as_ref()
+            .and_then(|ps| ps.iter().find(|p| &p.name == k))
+            .map(|p| p.ptype.coerce(v))
+            .unwrap_or_else(|| Value::String(v.clone()));
+        m.insert(k.clone(), value);
+    }
+    m
+}
+
+/// Every problem with the parameters at once (missing, unknown, mistyped,
+/// out-of-enum), or the parameters with defaults filled in.
+pub fn validate(
+    task: &Task,
+    given: &Map<String, Value>,
+    noop: bool,
+) -> Result<Map<String, Value>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut bad = |field: &str, reason: String| {
+        errors.push(FieldError {
+            field: field.into(),
+            reason,
+        })
+    };
+    if noop && !task.supports_noop {
+        bad(
+            "--noop",
+            format!("task {} does not support noop", task.name),
+        );
+    }
+    let mut out = Map::new();
+    for (k, v) in given {
+        if k.starts_with('_') {
+            bad(
+                k,
+                "names starting with '_' are reserved for Bolt metaparameters".into(),
+            );
+            continue;
+        }
+        match &task.params {
+            None => {
+                out.insert(k.clone(), v.clone());
+            }
+            Some(ps) => match ps.iter().find(|p| &p.name == k) {
+                None => {
+                    let accepted: Vec<&str> = ps.iter().map(|p| p.name.as_str()).collect();
+                    let list = if accepted.is_empty() {
+                        "none".to_string()
+                    } else {
+                        accepted.join(", ")
+                    };
+                    bad(
+                        k,
+                        format!("not a parameter of {} (accepted: {list})", task.name),
+                    );
+                }
+                Some(p) => {
+                    if let Some(why) = p.ptype.check(v) {
+                        let shown = if p.sensitive { "value".into() } else { why };
+                        bad(k, shown);
+                    } else {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
+            },
+        }
+    }
+    for p in task.params.iter().flatten() {
+        if given.contains_key(&p.name) {
+            continue;
+        }
+        match &p.default {
+            Some(d) => {
+                out.insert(p.name.clone(), d.clone());
+            }
+            None if p.required() => bad(&p.name, format!("is required ({}) and missing", p.ptype)),
+            None => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The parameters as drover may write them: sensitive values replaced.
+pub fn redacted(task: &Task, params: &Map<String, Value>) -> Map<String, Value> {
+    params
+        .iter()
+        .map(|(k, v)| {
+            let secret = task
+                .params
+                .iter()
+                .flatten()
+                .any(|p| &p.name == k && p.sensitive);
+            let v = if secret {
+                Value::String(REDACTED.into())
+            } else {
+                v.clone()
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+/// `task NAME k=v ...` with sensitive values redacted, for history and events.
+pub fn action_text(task: &Task, params: &Map<String, Value>, noop: bool) -> String {
+    let mut s = format!("task {}", task.name);
+    for (k, v) in redacted(task, params) {
+        match v {
+            Value::String(t) => s.push_str(&format!(" {k}={t}")),
+            other => s.push_str(&format!(" {k}={other}")),
+        }
+    }
+    if noop {
+        s.push_str(" --noop");
+    }
+    s
+}
+
+/// The request and label that run `task` with validated `params` on `targets`.
+pub fn build(
+    task: &Task,
+    params: &Map<String, Value>,
+    noop: bool,
+    targets: &str,
+    options: ExecutionOptions,
+) -> Result<(ExecutionRequest, RunLabel), Vec<FieldError>> {
+    let field = |reason: String| {
+        vec![FieldError {
+            field: format!("task {}", task.name),
+            reason,
+        }]
+    };
+    let script = std::fs::read(&task.script)
+        .map_err(|e| field(format!("{}: cannot read: {e}", task.script.display())))?;
+    if script.len() > MAX_SCRIPT_BYTES {
+        return Err(field(format!(
+            "{}: {} bytes is more than the {MAX_SCRIPT_BYTES} drover sends",
+            task.script.display(),
+            script.len()
+        )));
+    }
+    let command = command(task, &script, params, noop);
+    if command.len() > MAX_COMMAND_BYTES {
+        return Err(field(format!(
+            "script and parameters take {} bytes, more than {MAX_COMMAND_BYTES}",
+            command.len()
+        )));
+    }
+    let mut details = Map::new();
+    details.insert("task".into(), Value::String(task.name.clone()));
+    details.insert("parameters".into(), Value::Object(redacted(task, params)));
+    details.insert("noop".into(), Value::Bool(noop));
+    let label = RunLabel {
+        kind: "task".into(),
+        action: Some(action_text(task, params, noop)),
+        entry_type: task.journal_type,
+        details,
+        parse_json: true,
+    };
+    Ok((
+        ExecutionRequest {
+            command,
+            targets: targets.into(),
+            options,
+        },
+        label,
+    ))
+}
+
+/// The POSIX shell text that writes, runs and removes the script.
+pub fn command(task: &Task, script: &[u8], params: &Map<String, Value>, noop: bool) -> String {
+    let file = task
+        .script
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .filter(|f| {
+            f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        })
+        .unwrap_or_else(|| "task".into());
+    let mut input = params.clone();
+    input.insert("_task".into(), Value::String(task.name.clone()));
+    if noop {
+        input.insert("_noop".into(), Value::Bool(true));
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(script);
+    let mut s = String::with_capacity(b64.len() + 1024);
+    s.push_str("umask 077\n");
+    s.push_str("d=$(mktemp -d \"${TMPDIR:-/tmp}/drover-task.XXXXXX\") || { echo 'drover: cannot create a temporary directory' >&2; exit 125; }\n");
+    s.push_str("trap 'rm -rf \"$d\"' EXIT\ntrap 'exit 143' HUP INT TERM\n");
+    s.push_str(&format!(
+        "base64 -d > \"$d/{file}\" <<'DROVER_TASK_SCRIPT' || exit 125\n"
+    ));
+    for line in b64.as_bytes().chunks(76) {
+        s.push_str(std::str::from_utf8(line).unwrap_or_default());
+        s.push('\n');
+    }
+    s.push_str("DROVER_TASK_SCRIPT\n");
+    s.push_str(&format!("chmod 700 \"$d/{file}\"\n"));
+    if matches!(
+        task.input_method,
+        InputMethod::Environment | InputMethod::Both
+    ) {
+        for (k, v) in &input {
+            // Bolt's rule: strings as they are, everything else as JSON.
+            let text = match v {
+                Value::String(t) => t.clone(),
+                other => other.to_string(),
+            };
+            s.push_str(&format!("PT_{k}={}; export PT_{k}\n", shell_quote(&text)));
+        }
+    }
+    if matches!(task.input_method, InputMethod::Stdin | InputMethod::Both) {
+        // serde_json escapes newlines, so the JSON is one line and can never be
+        // mistaken for the here-document's end marker.
+        s.push_str(&format!(
+            "\"$d/{file}\" <<'DROVER_TASK_INPUT'\n{}\nDROVER_TASK_INPUT\n",
+            Value::Object(input)
+        ));
+    } else {
+        s.push_str(&format!("\"$d/{file}\" </dev/null\n"));
+    }
+    s
+}
+
+/// Single-quotes a value for any POSIX shell.
+fn shell_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "'\\''"))
+}
