@@ -29,6 +29,8 @@ pub struct Config {
     pub output: OutputConfig,
     pub logging: LoggingConfig,
     pub tasks: crate::engine::orchestrator::task::TaskSettings,
+    pub breakers: crate::engine::breaker::BreakerSettings,
+    pub retry: crate::engine::resilience::RetrySettings,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -124,6 +126,8 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), (&'static str, String)> {
+        self.breakers.to_config()?;
+        self.retry.validate()?;
         let e = &self.execution;
         self.timeout().map_err(|r| ("timeout", r))?;
         parse_duration(&e.retry_delay).map_err(|r| ("retry_delay", r.to_string()))?;

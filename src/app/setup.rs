@@ -190,6 +190,9 @@ fn start_with(
         ring_capacity: config.output.ring_bytes,
         output_budget: config.output.run_budget_bytes,
         summary_lines: config.output.summary_lines,
+        retry_on: config.retry.on.clone(),
+        retry_jitter: config.retry.jitter,
+        breakers: config.breakers.to_config().unwrap_or_default(),
         ..EngineConfig::default()
     };
     let engine = Engine::new(

@@ -2,6 +2,7 @@
 //! itself stays in the node rings (read with `Engine::read_output`) or flows through
 //! a lossless [`StreamItem`] stream for headless consumers.
 
+use super::breaker::{BreakerScope, BreakerState};
 use super::error::NodeError;
 use super::ids::ExecutionId;
 use super::result::{ExecutionStatus, NodeStatus, Progress};
@@ -63,6 +64,12 @@ pub enum EngineEvent {
         entry_type: EntryType,
         execution: Option<ExecutionId>,
     },
+    /// A circuit breaker changed state (`name` is a node or a transport).
+    BreakerChanged {
+        scope: BreakerScope,
+        name: String,
+        state: BreakerState,
+    },
 }
 
 impl EngineEvent {
@@ -76,6 +83,7 @@ impl EngineEvent {
             | EngineEvent::NodeFinished { execution, .. }
             | EngineEvent::ExecutionFinished { execution, .. } => Some(execution),
             EngineEvent::JournalAppended { execution, .. } => execution.as_ref(),
+            EngineEvent::BreakerChanged { .. } => None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! the overall status. One node's failure never stops the others.
 
 use super::EngineInner;
+use super::breaker::{BreakerChange, BreakerScope, Verdict};
 use super::error::{EngineError, ErrorCategory, NodeError};
 use super::event::{EngineEvent, StreamItem};
 use super::ids::{ExecutionId, now_millis};
@@ -10,7 +11,7 @@ use super::journal;
 use super::label::{RunLabel, parse_object};
 use super::output::OutputSink;
 use super::request::{ExecutionContext, ExecutionRequest};
-use super::resilience::retry_delay;
+use super::resilience::{jittered, retry_delay};
 use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus};
 use super::state::ExecutionState;
 use super::transport::{ExitInfo, NodeJob, TransportError};
@@ -260,6 +261,16 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
         finish_node(inner, state, idx, Outcome::error(e.category, e.reason)).await;
         return;
     }
+    let (admitted, changes) = inner.breakers.admit(&node.name, &node.transport);
+    announce_breakers(inner, state, changes).await;
+    let admission = match admitted {
+        Ok(a) => a,
+        Err(reason) => {
+            let outcome = Outcome::error(ErrorCategory::CircuitOpen, reason);
+            finish_node(inner, state, idx, outcome).await;
+            return;
+        }
+    };
     let opts = &state.request.options;
     let max_attempts = opts.retries + 1;
     let started = Instant::now();
@@ -362,11 +373,14 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
         let retryable = outcome
             .error
             .as_ref()
-            .is_some_and(|(c, _)| c.retryable_by_default());
+            .is_some_and(|(c, _)| inner.config.retry_on.contains(c));
         if !retryable || attempt >= max_attempts || state.cancel.is_cancelled() {
             break outcome;
         }
-        let delay = retry_delay(opts.backoff, opts.retry_delay, attempt);
+        let delay = jittered(
+            retry_delay(opts.backoff, opts.retry_delay, attempt),
+            inner.config.retry_jitter,
+        );
         let (category, why) = outcome
             .error
             .clone()
@@ -395,7 +409,60 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
         }
         attempt += 1;
     };
+    let verdict = if outcome.attempts == 0 {
+        Verdict::Neutral
+    } else {
+        inner
+            .breakers
+            .verdict(outcome.error.as_ref().map(|(c, _)| *c))
+    };
+    let changes = admission.record(verdict);
+    announce_breakers(inner, state, changes).await;
     finish_node(inner, state, idx, outcome).await;
+}
+
+/// Breaker state changes become events, log lines and, for nodes, journal
+/// entries of type `event` linked to the execution that caused them.
+async fn announce_breakers(
+    inner: &EngineInner,
+    state: &Arc<ExecutionState>,
+    changes: Vec<BreakerChange>,
+) {
+    for c in changes {
+        tracing::warn!(
+            execution = %state.id, scope = c.scope.as_str(), name = %c.name,
+            failures = c.failures, "circuit breaker {}", c.state.as_str()
+        );
+        if c.scope == BreakerScope::Node {
+            inner
+                .record(WriteOp::Journal(crate::store::JournalEntry {
+                    id: 0,
+                    node: c.name.clone(),
+                    entry_type: crate::store::EntryType::Event,
+                    timestamp: now_millis(),
+                    user: state.context.user.clone(),
+                    action: format!("circuit breaker {}", c.state.as_str()),
+                    status: Some(c.state.as_str().into()),
+                    execution_id: Some(state.id.0.clone()),
+                    details: serde_json::json!({
+                        "scope": c.scope.as_str(),
+                        "consecutive_failures": c.failures,
+                        "reset_timeout_ms": inner.breakers.config().reset_timeout.as_millis() as u64,
+                    }),
+                }))
+                .await;
+        }
+        state
+            .emit(
+                &inner.events,
+                EngineEvent::BreakerChanged {
+                    scope: c.scope,
+                    name: c.name,
+                    state: c.state,
+                },
+            )
+            .await;
+    }
 }
 
 /// Polls a future once: its output if it is already done.

@@ -3,6 +3,7 @@
 //! send requests, subscribe to events and read snapshots; nothing here knows about
 //! terminals.
 
+pub mod breaker;
 pub mod duration;
 pub mod error;
 pub mod event;
@@ -57,6 +58,11 @@ pub struct EngineConfig {
     /// Finished executions kept in memory for snapshots (older ones: the store).
     /// Few, because each keeps its output rings (up to `output_budget`).
     pub keep_finished: usize,
+    /// Error categories worth another attempt (when a request asks for retries).
+    pub retry_on: Vec<ErrorCategory>,
+    /// Random spread of retry delays, as a fraction of each delay.
+    pub retry_jitter: f64,
+    pub breakers: breaker::BreakerConfig,
 }
 
 impl Default for EngineConfig {
@@ -68,6 +74,9 @@ impl Default for EngineConfig {
             summary_lines: 20,
             event_capacity: 8192,
             keep_finished: 8,
+            retry_on: vec![ErrorCategory::Connection, ErrorCategory::Timeout],
+            retry_jitter: 0.2,
+            breakers: breaker::BreakerConfig::default(),
         }
     }
 }
@@ -87,6 +96,7 @@ pub(crate) struct EngineInner {
     executions: Mutex<HashMap<ExecutionId, Arc<ExecutionState>>>,
     slots: Arc<Semaphore>,
     store: Option<StoreWriter>,
+    breakers: Arc<breaker::Breakers>,
 }
 
 impl Engine {
@@ -100,6 +110,7 @@ impl Engine {
         Engine {
             inner: Arc::new(EngineInner {
                 slots: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
+                breakers: Arc::new(breaker::Breakers::new(config.breakers.clone())),
                 config,
                 inventory: RwLock::new(Arc::new(inventory)),
                 transports,
@@ -216,6 +227,11 @@ impl Engine {
     pub fn cancel(&self, id: &ExecutionId) -> Result<(), EngineError> {
         self.state(id)?.request_cancel();
         Ok(())
+    }
+
+    /// Every circuit breaker that has seen a run (for `drover status`).
+    pub fn breakers(&self) -> Vec<breaker::BreakerSnapshot> {
+        self.inner.breakers.snapshot()
     }
 
     pub fn snapshot(&self, id: &ExecutionId) -> Option<ExecutionSnapshot> {

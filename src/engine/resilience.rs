@@ -1,6 +1,10 @@
-//! Retry timing. Circuit breakers join this module with the orchestrator.
+//! Retry timing and which failures are worth another attempt. Circuit breakers
+//! live in `breaker.rs`.
 
+use super::error::ErrorCategory;
 use super::request::Backoff;
+use serde::Deserialize;
+use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 /// Longest wait between two attempts, whatever the backoff says.
@@ -17,9 +21,70 @@ pub fn retry_delay(backoff: Backoff, base: Duration, retry: u32) -> Duration {
     d.min(MAX_RETRY_DELAY)
 }
 
+/// `delay` moved by up to ±`fraction` of itself at random, so nodes that failed
+/// together do not all retry in the same instant.
+pub fn jittered(delay: Duration, fraction: f64) -> Duration {
+    let fraction = fraction.clamp(0.0, 1.0);
+    if fraction == 0.0 || delay.is_zero() {
+        return delay;
+    }
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(delay.as_nanos());
+    let unit = (h.finish() >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+    delay.mul_f64(1.0 + fraction * (2.0 * unit - 1.0))
+}
+
+/// `[retry]` in the config file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetrySettings {
+    /// Error categories worth another attempt.
+    pub on: Vec<ErrorCategory>,
+    /// Random spread of each delay, as a fraction of it (0 to 1).
+    pub jitter: f64,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            on: vec![ErrorCategory::Connection, ErrorCategory::Timeout],
+            jitter: 0.2,
+        }
+    }
+}
+
+impl RetrySettings {
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if !(0.0..=1.0).contains(&self.jitter) {
+            return Err(("jitter", format!("{} is not between 0 and 1", self.jitter)));
+        }
+        if let Some(c) = self
+            .on
+            .iter()
+            .find(|c| matches!(c, ErrorCategory::Validation | ErrorCategory::Authorization))
+        {
+            return Err(("on", format!("{c} failures never change on a retry")));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jitter_stays_within_its_fraction_and_varies() {
+        let d = Duration::from_millis(1000);
+        let seen: std::collections::BTreeSet<Duration> =
+            (0..50).map(|_| jittered(d, 0.2)).collect();
+        assert!(
+            seen.iter()
+                .all(|j| *j >= Duration::from_millis(800) && *j <= Duration::from_millis(1200))
+        );
+        assert!(seen.len() > 1, "no spread");
+        assert_eq!(jittered(d, 0.0), d);
+    }
 
     #[test]
     fn linear_and_exponential_grow_as_documented() {

@@ -84,5 +84,7 @@ pub fn event(ev: &EngineEvent) -> Option<Value> {
             execution,
         } => json!({"event": "journal_appended", "node": node,
                     "entry_type": entry_type.as_str(), "execution": execution}),
+        EngineEvent::BreakerChanged { scope, name, state } => json!({"event": "breaker_changed",
+                    "scope": scope.as_str(), "name": name, "state": state.as_str()}),
     })
 }
