@@ -5,6 +5,7 @@
 use super::breaker::{BreakerScope, BreakerState};
 use super::error::NodeError;
 use super::ids::ExecutionId;
+use super::orchestrator::plan_run::{PlanProgress, StepState};
 use super::result::{ExecutionStatus, NodeStatus, Progress};
 use crate::store::{EntryType, Stream};
 use std::time::Duration;
@@ -70,6 +71,20 @@ pub enum EngineEvent {
         name: String,
         state: BreakerState,
     },
+    /// A plan step changed state; `progress` counts the plan's steps.
+    PlanStepChanged {
+        plan: ExecutionId,
+        step: String,
+        state: StepState,
+        execution: Option<ExecutionId>,
+        progress: PlanProgress,
+    },
+    PlanFinished {
+        plan: ExecutionId,
+        name: String,
+        state: StepState,
+        progress: PlanProgress,
+    },
 }
 
 impl EngineEvent {
@@ -83,7 +98,11 @@ impl EngineEvent {
             | EngineEvent::NodeFinished { execution, .. }
             | EngineEvent::ExecutionFinished { execution, .. } => Some(execution),
             EngineEvent::JournalAppended { execution, .. } => execution.as_ref(),
-            EngineEvent::BreakerChanged { .. } => None,
+            // Plan events are about the plan; `PlanStepChanged` names its step's
+            // execution as data.
+            EngineEvent::BreakerChanged { .. }
+            | EngineEvent::PlanStepChanged { .. }
+            | EngineEvent::PlanFinished { .. } => None,
         }
     }
 }

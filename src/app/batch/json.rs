@@ -86,5 +86,22 @@ pub fn event(ev: &EngineEvent) -> Option<Value> {
                     "entry_type": entry_type.as_str(), "execution": execution}),
         EngineEvent::BreakerChanged { scope, name, state } => json!({"event": "breaker_changed",
                     "scope": scope.as_str(), "name": name, "state": state.as_str()}),
+        EngineEvent::PlanStepChanged {
+            plan,
+            step,
+            state,
+            execution,
+            progress,
+        } => json!({
+                    "event": "plan_step", "plan": plan, "step": step, "state": state.as_str(),
+                    "execution": execution, "progress": progress}),
+        EngineEvent::PlanFinished {
+            plan,
+            name,
+            state,
+            progress,
+        } => json!({
+                    "event": "plan_finished", "plan": plan, "name": name,
+                    "state": state.as_str(), "progress": progress}),
     })
 }

@@ -6,6 +6,7 @@ pub mod inventory;
 pub mod journal;
 pub mod json;
 pub mod lines;
+pub mod plan;
 pub mod render;
 pub mod run;
 pub mod ssh_config;
@@ -24,9 +25,6 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
         Command::Metrics(args) => history::metrics(args, &rt.store),
         Command::SshConfig(args) => ssh_config::ssh_config(args, rt.ssh_config.as_deref()),
         Command::Task(args) => task::task(args, rt).await,
-        Command::Plan(_) => {
-            eprintln!("drover: plans are not available yet");
-            crate::app::exit::USAGE
-        }
+        Command::Plan(args) => plan::plan(args, rt).await,
     }
 }

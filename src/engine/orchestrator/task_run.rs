@@ -262,3 +262,24 @@ pub fn command(task: &Task, script: &[u8], params: &Map<String, Value>, noop: bo
 fn shell_quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', "'\\''"))
 }
+
+/// The POSIX shell text that writes `content` to `destination` on the node with
+/// `mode`: into a temporary file beside it first, renamed into place only when
+/// complete, so a reader never sees half a file.
+pub fn upload_command(content: &[u8], destination: &str, mode: &str) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(content);
+    let mut s = String::with_capacity(b64.len() + 512);
+    s.push_str("umask 077\n");
+    s.push_str(&format!("dest={}\n", shell_quote(destination)));
+    s.push_str("t=$(mktemp \"$dest.drover.XXXXXX\") || exit 125\n");
+    s.push_str("base64 -d > \"$t\" <<'DROVER_UPLOAD' || { rm -f \"$t\"; exit 125; }\n");
+    for line in b64.as_bytes().chunks(76) {
+        s.push_str(std::str::from_utf8(line).unwrap_or_default());
+        s.push('\n');
+    }
+    s.push_str("DROVER_UPLOAD\n");
+    s.push_str(&format!(
+        "chmod {mode} \"$t\" && mv -f \"$t\" \"$dest\" || {{ rm -f \"$t\"; exit 1; }}\n"
+    ));
+    s
+}
