@@ -17,8 +17,11 @@ use std::time::Duration;
 fn plan(dir: &Path, yaml: &str) -> Plan {
     let path = dir.join("plan.yaml");
     std::fs::write(&path, yaml).unwrap();
-    Plan::load(&path, &[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/tasks")])
-        .unwrap_or_else(|e| panic!("{e}"))
+    Plan::load(
+        &path,
+        &[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/tasks")],
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn state(r: &PlanResult, step: &str) -> StepState {
@@ -54,11 +57,18 @@ steps:
     );
     let p = plan(dir.path(), &yaml);
     let (_db, store) = temp_store();
-    let engine = local_engine(&names("n", 2), EngineConfig::default(), Some(store.writer()));
+    let engine = local_engine(
+        &names("n", 2),
+        EngineConfig::default(),
+        Some(store.writer()),
+    );
     let mut events = engine.subscribe();
     let handle = plan_run::start(&engine, p, ExecutionOptions::default(), None, ctx("u")).unwrap();
     let plan_id = handle.id.clone();
-    let r = tokio::time::timeout(LIMIT, handle.wait()).await.unwrap().unwrap();
+    let r = tokio::time::timeout(LIMIT, handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.state, StepState::Completed, "{r:#?}");
     for s in ["a", "b", "c", "d"] {
         assert_eq!(state(&r, s), StepState::Completed, "{s}: {r:#?}");
@@ -68,16 +78,32 @@ steps:
     // Order of the step events: each step queued→running→completed, d last.
     let mut order = Vec::new();
     while let Ok(ev) = events.try_recv() {
-        if let EngineEvent::PlanStepChanged { step, state, plan, progress, .. } = ev {
+        if let EngineEvent::PlanStepChanged {
+            step,
+            state,
+            plan,
+            progress,
+            ..
+        } = ev
+        {
             assert_eq!(plan, plan_id);
             assert_eq!(progress.total, 4);
             order.push((step, state));
         }
     }
     let pos = |s: &str, st: StepState| order.iter().position(|o| o.0 == s && o.1 == st).unwrap();
-    assert!(pos("d", StepState::Running) > pos("b", StepState::Completed), "{order:?}");
-    assert!(pos("d", StepState::Running) > pos("c", StepState::Completed), "{order:?}");
-    assert!(pos("b", StepState::Running) > pos("a", StepState::Completed), "{order:?}");
+    assert!(
+        pos("d", StepState::Running) > pos("b", StepState::Completed),
+        "{order:?}"
+    );
+    assert!(
+        pos("d", StepState::Running) > pos("c", StepState::Completed),
+        "{order:?}"
+    );
+    assert!(
+        pos("b", StepState::Running) > pos("a", StepState::Completed),
+        "{order:?}"
+    );
     engine.flush().await.unwrap();
     let journal = store.journal("n1", &[EntryType::Package], None).unwrap();
     assert_eq!(journal.len(), 1, "{journal:?}");
@@ -100,11 +126,20 @@ steps:
     );
     let engine = local_engine(&names("n", 1), EngineConfig::default(), None);
     let h = plan_run::start(&engine, p, ExecutionOptions::default(), None, ctx("u")).unwrap();
-    let r = tokio::time::timeout(LIMIT, h.wait()).await.unwrap().unwrap();
+    let r = tokio::time::timeout(LIMIT, h.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(state(&r, "bad"), StepState::Failed);
     assert_eq!(state(&r, "after_bad"), StepState::Cancelled);
     assert!(r.steps[1].execution.is_none(), "never started");
-    assert!(r.steps[1].reason.as_deref().unwrap().contains("step bad failed"));
+    assert!(
+        r.steps[1]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("step bad failed")
+    );
     assert_eq!(state(&r, "tolerated"), StepState::Failed);
     assert_eq!(state(&r, "after_tolerated"), StepState::Completed);
     assert_eq!(r.state, StepState::Failed);
@@ -132,8 +167,11 @@ steps:
     let h = plan_run::start(&engine, p, ExecutionOptions::default(), None, ctx("u")).unwrap();
     tokio::time::timeout(LIMIT, async {
         loop {
-            if let Ok(EngineEvent::PlanStepChanged { step, state: StepState::Running, .. }) =
-                events.recv().await
+            if let Ok(EngineEvent::PlanStepChanged {
+                step,
+                state: StepState::Running,
+                ..
+            }) = events.recv().await
                 && step == "long"
             {
                 break;
@@ -143,7 +181,10 @@ steps:
     .await
     .expect("step long started");
     h.cancel();
-    let r = tokio::time::timeout(LIMIT, h.wait()).await.unwrap().unwrap();
+    let r = tokio::time::timeout(LIMIT, h.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.state, StepState::Cancelled, "{r:#?}");
     assert_eq!(state(&r, "first"), StepState::Completed);
     assert_eq!(state(&r, "long"), StepState::Cancelled);
@@ -151,7 +192,10 @@ steps:
     assert_eq!(state(&r, "last"), StepState::Cancelled);
     assert!(r.steps[3].execution.is_none(), "queued step never started");
     let long = r.steps[1].result.as_ref().unwrap();
-    assert!(long.duration < Duration::from_secs(30), "sleep was not ended");
+    assert!(
+        long.duration < Duration::from_secs(30),
+        "sleep was not ended"
+    );
 }
 
 #[test]
@@ -178,7 +222,11 @@ fn validate_names_every_problem_with_file_and_line() {
         assert!(err.contains(&want), "{want:?} not in:\n{err}");
     }
     let good = f.path("good.yaml");
-    std::fs::write(&good, "steps:\n  - {name: only, command: hostname, targets: n0}\n").unwrap();
+    std::fs::write(
+        &good,
+        "steps:\n  - {name: only, command: hostname, targets: n0}\n",
+    )
+    .unwrap();
     let g = good.display().to_string();
     f.drover(&["plan", "validate", &g]).expect(0);
     let out = f.drover(&["plan", "run", &g]);
