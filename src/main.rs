@@ -49,7 +49,7 @@ async fn run(cli: Cli) -> u8 {
     let Some(command) = &cli.command else {
         if cli.global.batch {
             eprintln!(
-                "drover: --batch needs a subcommand (run, history, journal, metrics, ssh-config)"
+                "drover: --batch needs a subcommand (run, task, plan, history, journal, metrics, ssh-config)"
             );
             return exit::USAGE;
         }
