@@ -411,3 +411,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn idempotency_key_returns_the_execution_while_running_and_within_the_window() {
+    let nodes = names("s", 1);
+    for window in [Duration::ZERO, Duration::from_secs(600)] {
+        let transport = Arc::new(ScriptedTransport::uniform(
+            nodes.iter().map(|x| (x, Script::Gated { code: 0 })),
+        ));
+        let config = EngineConfig {
+            idempotency_window: window,
+            ..EngineConfig::default()
+        };
+        let engine = scripted_engine(&transport, &nodes, config, None);
+        let req = || common::request("x", &nodes, ExecutionOptions::default());
+        runtime().block_on(async {
+            let (first, new) = engine.submit_once("k", req(), ctx("u")).await.unwrap();
+            assert!(new);
+            let (again, new) = engine.submit_once("k", req(), ctx("u")).await.unwrap();
+            assert_eq!((&again, new), (&first, false), "running: same execution");
+            let (other, new) = engine.submit_once("other", req(), ctx("u")).await.unwrap();
+            assert!(new && other != first);
+            transport.release(2);
+            engine.wait(&first).await.unwrap();
+            engine.wait(&other).await.unwrap();
+            let (after, new) = engine.submit_once("k", req(), ctx("u")).await.unwrap();
+            if window.is_zero() {
+                assert!(new && after != first, "outside the window: runs again");
+                transport.release(1);
+                engine.wait(&after).await.unwrap();
+            } else {
+                assert_eq!((&after, new), (&first, false), "within the window");
+            }
+        });
+        assert_eq!(transport.calls(), if window.is_zero() { 3 } else { 2 });
+    }
+}

@@ -8,6 +8,7 @@ pub mod duration;
 pub mod error;
 pub mod event;
 mod executor;
+mod idempotency;
 pub mod ids;
 pub mod interaction;
 pub mod inventory;
@@ -37,6 +38,7 @@ use rbac::{AllowAll, Authorizer};
 use state::ExecutionState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 use tokio::sync::{Semaphore, broadcast, mpsc};
 use transport::TransportRegistry;
 
@@ -63,6 +65,8 @@ pub struct EngineConfig {
     /// Random spread of retry delays, as a fraction of each delay.
     pub retry_jitter: f64,
     pub breakers: breaker::BreakerConfig,
+    /// How long a finished execution still answers for its idempotency key.
+    pub idempotency_window: Duration,
 }
 
 impl Default for EngineConfig {
@@ -77,6 +81,7 @@ impl Default for EngineConfig {
             retry_on: vec![ErrorCategory::Connection, ErrorCategory::Timeout],
             retry_jitter: 0.2,
             breakers: breaker::BreakerConfig::default(),
+            idempotency_window: Duration::from_secs(600),
         }
     }
 }
@@ -97,6 +102,7 @@ pub(crate) struct EngineInner {
     slots: Arc<Semaphore>,
     store: Option<StoreWriter>,
     breakers: Arc<breaker::Breakers>,
+    idempotency: idempotency::IdempotencyKeys,
 }
 
 impl Engine {
@@ -111,6 +117,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 slots: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
                 breakers: Arc::new(breaker::Breakers::new(config.breakers.clone())),
+                idempotency: idempotency::IdempotencyKeys::new(config.idempotency_window),
                 config,
                 inventory: RwLock::new(Arc::new(inventory)),
                 transports,
@@ -176,6 +183,34 @@ impl Engine {
         let id =
             executor::start(&self.inner, request, RunLabel::default(), context, Some(tx)).await?;
         Ok((id, rx))
+    }
+
+    /// Like `submit`, under an idempotency key: while an execution submitted with
+    /// the same key is queued or running, or finished within
+    /// `EngineConfig::idempotency_window`, its id is returned (with `false`)
+    /// instead of starting another.
+    pub async fn submit_once(
+        &self,
+        key: &str,
+        request: ExecutionRequest,
+        context: ExecutionContext,
+    ) -> Result<(ExecutionId, bool), EngineError> {
+        let keys = &self.inner.idempotency;
+        let mut map = keys.map.lock().await;
+        if let Some(id) = map.get(key)
+            && let Ok(state) = self.state(id)
+            && keys.live(state.finished.get().copied())
+        {
+            return Ok((id.clone(), false));
+        }
+        let id = self.submit(request, context).await?;
+        map.insert(key.to_string(), id.clone());
+        // Keys of executions no longer answering are dropped as new ones come.
+        map.retain(|_, id| {
+            self.state(id)
+                .is_ok_and(|s| keys.live(s.finished.get().copied()))
+        });
+        Ok((id, true))
     }
 
     /// Like `submit_streaming`, for work that presents itself under a label (tasks,
