@@ -120,6 +120,25 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 return vec![Effect::LoadJournal(node)];
             }
         }
+        EngineEvent::BreakerChanged {
+            scope,
+            name,
+            state: breaker,
+        } => {
+            let text = format!(
+                "circuit breaker of {} {name}: {}",
+                scope.as_str(),
+                breaker.as_str()
+            );
+            if breaker == crate::engine::breaker::BreakerState::Closed {
+                state.info(text);
+            } else {
+                state.error(text);
+            }
+        }
+        // Plans are run from the command line; the console shows their steps as
+        // the executions they are.
+        EngineEvent::PlanStepChanged { .. } | EngineEvent::PlanFinished { .. } => {}
     }
     Vec::new()
 }
