@@ -38,6 +38,9 @@ pub struct GlobalArgs {
     /// OpenSSH client config for SSH nodes [default: ~/.ssh/config].
     #[arg(short = 'F', long = "ssh-config", global = true, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
+    /// Act as this user (RBAC roles and history); admins only.
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,6 +57,14 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// How the SSH config resolves for a host, printed like `ssh -G`.
     SshConfig(SshConfigArgs),
+    /// Health of the engine, the store and the transports.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -98,6 +109,10 @@ pub struct RunArgs {
     /// Environment variable for the command (repeatable).
     #[arg(short = 'e', long = "env", value_name = "K=V")]
     pub env: Vec<String>,
+    /// Secret environment variable: passed to the command, its value redacted
+    /// wherever drover writes. `K` alone takes the value from drover's environment.
+    #[arg(long = "secret-env", value_name = "K[=V]")]
+    pub secret_env: Vec<String>,
     /// Run nodes one at a time, in target order.
     #[arg(long)]
     pub sequential: bool,

@@ -9,7 +9,9 @@ use crate::engine::transport::local::{LocalConfig, LocalTransport};
 use crate::engine::transport::ssh::config::Environment;
 use crate::engine::transport::ssh::{SshSettings, SshTransport};
 use crate::engine::transport::{TransportRegistry, Unavailable};
-use crate::engine::{Engine, EngineConfig, Inventory};
+use crate::engine::rbac::{AllowAll, Authorizer, Capability};
+use crate::engine::request::{ExecutionContext, local_user_name, trust_os_account_only};
+use crate::engine::{Engine, EngineConfig, EngineError, Inventory};
 use crate::store::{Store, process_is_alive};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -27,6 +29,8 @@ pub struct Runtime {
     pub engine: Engine,
     /// Concrete `Host` aliases of the ssh_config (nodes of group `ssh_config`).
     pub ssh_hosts: Vec<String>,
+    /// Who is asking: the local user (by OS account when RBAC is on), or `--as`.
+    pub context: ExecutionContext,
 }
 
 /// The state dir: flag, then `DROVER_STATE_DIR` (via clap), then XDG state dir.
@@ -67,14 +71,24 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config> {
 }
 
 /// Logs go to a daily-rolling file in the state dir, never to the terminal.
+/// Files older than `[logging] retention` days are deleted as the log rolls over.
 pub fn init_logging(
     state_dir: &Path,
-    level: &str,
+    logging: &crate::config::LoggingConfig,
 ) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    let level = logging.level.as_str();
     let logs = state_dir.join("logs");
     std::fs::create_dir_all(&logs)
         .with_context(|| format!("log dir {}: cannot create it", logs.display()))?;
-    let appender = tracing_appender::rolling::daily(&logs, "drover.log");
+    let mut builder = tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("drover.log");
+    if let Some(n) = logging.files_kept() {
+        builder = builder.max_log_files(n);
+    }
+    let appender = builder
+        .build(&logs)
+        .with_context(|| format!("log dir {}: cannot open the log file", logs.display()))?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("DROVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
@@ -160,6 +174,11 @@ fn start_with(
             "executions left running by a crash marked interrupted"
         );
     }
+    if let Some(keep) = config.journal.retention() {
+        let cutoff = crate::engine::ids::now_millis() - keep.as_millis() as i64;
+        let pruned = store.prune(cutoff)?;
+        tracing::info!(?pruned, "history and journal retention applied");
+    }
     let mut transports = TransportRegistry::default();
     let local = LocalTransport::new(LocalConfig {
         kill_grace: config.kill_grace(),
@@ -185,19 +204,41 @@ fn start_with(
             })
         }
     });
+    let journal_rules = config.journal.rules();
     let engine_config = EngineConfig {
         max_concurrency: config.execution.max_concurrency,
         ring_capacity: config.output.ring_bytes,
         output_budget: config.output.run_budget_bytes,
         summary_lines: config.output.summary_lines,
+        secret_patterns: config.secrets.patterns.clone(),
+        journal: journal_rules.0,
+        journal_by_transport: journal_rules.1,
         ..EngineConfig::default()
     };
+    let authorizer: Arc<dyn Authorizer> = match &config.rbac {
+        Some(rbac) => Arc::new(rbac.policy().map_err(|e| {
+            anyhow::anyhow!("config: [{}] {}: {}", e.section, e.key, e.reason)
+        })?),
+        None => Arc::new(AllowAll),
+    };
+    if config.rbac.is_some() {
+        // Every front end then names the user by OS account, never by `$USER`.
+        trust_os_account_only();
+    }
+    let user = local_user_name();
     let engine = Engine::new(
         engine_config,
         inventory.unwrap_or_default(),
         transports,
         Some(store.writer()),
-    );
+    )
+        .with_authorizer(authorizer)
+        .with_store_health(store.clone());
+    let context = ExecutionContext {
+        roles: engine.roles_of(&user),
+        user,
+        ..ExecutionContext::local()
+    };
     Ok(Runtime {
         config,
         ssh_config: global.ssh_config.clone(),
@@ -206,7 +247,26 @@ fn start_with(
         store,
         engine,
         ssh_hosts,
+        context,
     })
+}
+
+/// Applies `--as USER`: only an admin may act as someone else; the refusal is
+/// audited like any other.
+pub async fn act_as(global: &GlobalArgs, rt: &mut Runtime) -> Result<(), EngineError> {
+    let Some(user) = &global.as_user else {
+        return Ok(());
+    };
+    if *user == rt.context.user {
+        return Ok(());
+    }
+    rt.engine
+        .authorize(&rt.context, &Capability::Admin, &[])
+        .await?;
+    tracing::info!(real_user = %rt.context.user, as_user = %user, "acting as another user");
+    rt.context.roles = rt.engine.roles_of(user);
+    rt.context.user = user.clone();
+    Ok(())
 }
 
 /// The SSH transport from `-F FILE` or `~/.ssh/config`; `Err` names file:line when

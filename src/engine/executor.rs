@@ -8,7 +8,8 @@ use super::event::{EngineEvent, StreamItem};
 use super::ids::{ExecutionId, now_millis};
 use super::journal;
 use super::output::OutputSink;
-use super::rbac::COMMAND_RUN;
+use super::rbac::{Access, Capability};
+use super::secrets::Secrets;
 use super::request::{ExecutionContext, ExecutionRequest};
 use super::resilience::retry_delay;
 use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus};
@@ -37,9 +38,14 @@ pub(crate) async fn start(
         .unwrap_or_else(|p| p.into_inner())
         .clone();
     let nodes = inventory.resolve(&request.targets)?;
-    inner
-        .authorizer
-        .authorize(&context, COMMAND_RUN, &nodes, &request.command)?;
+    let secrets = Secrets::of_options(&request.options, &inner.config.secret_patterns);
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    let access = Access {
+        capability: &Capability::CommandRun,
+        nodes: &names,
+        command: Some(&request.command),
+    };
+    super::access::check(inner, &context, &access, &secrets).await?;
     let id = ExecutionId::new();
     let state = Arc::new(ExecutionState::new(
         id.clone(),
@@ -48,12 +54,13 @@ pub(crate) async fn start(
         inner.config.ring_for(nodes.len()),
         nodes,
         tap,
+        &inner.config.secret_patterns,
     ));
     remember(inner, &state);
     tracing::info!(
         execution = %id, user = %state.context.user,
         correlation = %state.context.correlation_id,
-        nodes = state.nodes.len(), command = %state.request.command, "execution queued"
+        nodes = state.nodes.len(), command = %state.action, "execution queued"
     );
     inner
         .record(WriteOp::UpsertExecution(journal::execution_record(
@@ -73,7 +80,7 @@ pub(crate) async fn start(
             &inner.events,
             EngineEvent::ExecutionQueued {
                 execution: id.clone(),
-                action: state.request.command.clone(),
+                action: state.action.clone(),
                 nodes: state.nodes.iter().map(|n| n.name.clone()).collect(),
                 user: state.context.user.clone(),
                 correlation_id: state.context.correlation_id.clone(),
@@ -289,6 +296,8 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             events: inner.events.clone(),
             tap: state.tap.clone(),
             store: opts.debug.then(|| inner.store.clone()).flatten(),
+            secrets: state.secrets.clone(),
+            redactors: Default::default(),
         };
         let job = NodeJob {
             node: &node,
@@ -344,6 +353,7 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             },
             r = &mut run => r,
         };
+        sink.finish().await;
         let outcome = classify(result, reason, opts.timeout, attempt, started);
         let retryable = outcome
             .error
@@ -357,6 +367,7 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             .error
             .clone()
             .unwrap_or((ErrorCategory::Execution, String::new()));
+        let why = super::secrets::redact(&why, &state.secrets);
         tracing::warn!(execution = %state.id, node = %node.name, attempt = attempt + 1, max_attempts, "retrying after {why}");
         state
             .emit(
@@ -453,7 +464,7 @@ async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usiz
     let error = o.error.map(|(category, reason)| NodeError {
         node: node.clone(),
         category,
-        reason,
+        reason: super::secrets::redact(&reason, &state.secrets),
     });
     {
         let mut live = state.live(idx);
@@ -479,11 +490,22 @@ async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usiz
             state, &result, started_at,
         )))
         .await;
-    inner
-        .record(WriteOp::Journal(journal::node_journal_entry(
-            state, &result,
-        )))
-        .await;
+    let rule = inner
+        .config
+        .journal_by_transport
+        .get(&state.nodes[idx].transport)
+        .unwrap_or(&inner.config.journal);
+    let journaled = rule.records(
+        crate::store::EntryType::Execution,
+        o.status == NodeStatus::Success,
+    );
+    if journaled {
+        inner
+            .record(WriteOp::Journal(journal::node_journal_entry(
+                state, &result,
+            )))
+            .await;
+    }
     state.set_result(idx, result);
     let progress = state.progress();
     state
@@ -500,16 +522,18 @@ async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usiz
             },
         )
         .await;
-    state
-        .emit(
-            &inner.events,
-            EngineEvent::JournalAppended {
-                node: node.clone(),
-                entry_type: crate::store::EntryType::Execution,
-                execution: Some(state.id.clone()),
-            },
-        )
-        .await;
+    if journaled {
+        state
+            .emit(
+                &inner.events,
+                EngineEvent::JournalAppended {
+                    node: node.clone(),
+                    entry_type: crate::store::EntryType::Execution,
+                    execution: Some(state.id.clone()),
+                },
+            )
+            .await;
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

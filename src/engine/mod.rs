@@ -16,12 +16,17 @@ pub mod rbac;
 pub mod request;
 pub mod resilience;
 pub mod result;
+pub mod secrets;
 mod state;
 pub mod transport;
+mod access;
+pub mod health;
 
 pub use error::{EngineError, ErrorCategory, FieldError, NodeError};
 pub use event::{EngineEvent, StreamItem};
+pub use health::HealthReport;
 pub use ids::ExecutionId;
+pub use journal::{JournalLevel, JournalRule};
 pub use inventory::{Inventory, Node};
 pub use request::{Backoff, ExecutionContext, ExecutionOptions, ExecutionRequest, Mode};
 pub use result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
@@ -54,6 +59,11 @@ pub struct EngineConfig {
     /// Finished executions kept in memory for snapshots (older ones: the store).
     /// Few, because each keeps its output rings (up to `output_budget`).
     pub keep_finished: usize,
+    /// Env var name globs whose values are secret.
+    pub secret_patterns: Vec<String>,
+    /// Journaling for nodes of transports not named in `journal_by_transport`.
+    pub journal: JournalRule,
+    pub journal_by_transport: std::collections::BTreeMap<String, JournalRule>,
 }
 
 impl Default for EngineConfig {
@@ -65,6 +75,12 @@ impl Default for EngineConfig {
             summary_lines: 20,
             event_capacity: 8192,
             keep_finished: 8,
+            secret_patterns: secrets::DEFAULT_PATTERNS
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            journal: JournalRule::default(),
+            journal_by_transport: Default::default(),
         }
     }
 }
@@ -84,6 +100,9 @@ pub(crate) struct EngineInner {
     executions: Mutex<HashMap<ExecutionId, Arc<ExecutionState>>>,
     slots: Arc<Semaphore>,
     store: Option<StoreWriter>,
+    /// Read handle for health checks, when the engine was given one.
+    store_reader: Option<crate::store::Store>,
+    started: std::time::Instant,
 }
 
 impl Engine {
@@ -104,6 +123,8 @@ impl Engine {
                 events,
                 executions: Mutex::new(HashMap::new()),
                 store,
+                store_reader: None,
+                started: std::time::Instant::now(),
             }),
         }
     }
@@ -114,6 +135,19 @@ impl Engine {
             inner.authorizer = authorizer;
         }
         self
+    }
+
+    /// Lets `health` check the store's database (before the handle is shared).
+    pub fn with_store_health(mut self, store: crate::store::Store) -> Engine {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.store_reader = Some(store);
+        }
+        self
+    }
+
+    /// The roles the policy gives `user` (empty without RBAC).
+    pub fn roles_of(&self, user: &str) -> Vec<String> {
+        self.inner.authorizer.roles_of(user)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {

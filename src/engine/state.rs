@@ -8,6 +8,8 @@ use super::inventory::Node;
 use super::output::SharedOutput;
 use super::request::{ExecutionContext, ExecutionRequest};
 use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
+use super::secrets::{Secrets, is_secret_name, redact};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -34,7 +36,13 @@ pub(crate) struct NodeSlot {
 
 pub(crate) struct ExecutionState {
     pub id: ExecutionId,
+    /// With real secret values: only the transport sees it.
     pub request: ExecutionRequest,
+    /// The command with secrets redacted: what events, history, journals and logs say.
+    pub action: String,
+    pub secrets: Secrets,
+    /// Env names whose values are secret (flagged or matching a pattern).
+    pub secret_names: BTreeSet<String>,
     pub context: ExecutionContext,
     pub nodes: Vec<Arc<Node>>,
     pub started_at: i64,
@@ -95,7 +103,19 @@ impl ExecutionState {
         ring_capacity: usize,
         nodes: Vec<Arc<Node>>,
         tap: Option<mpsc::Sender<StreamItem>>,
+        secret_patterns: &[String],
     ) -> ExecutionState {
+        let secrets = Secrets::of_options(&request.options, secret_patterns);
+        let secret_names = request
+            .options
+            .env
+            .keys()
+            .filter(|k| {
+                request.options.secret_env.contains(*k) || is_secret_name(k, secret_patterns)
+            })
+            .cloned()
+            .collect();
+        let action = redact(&request.command, &secrets);
         let slots = nodes
             .iter()
             .map(|_| NodeSlot {
@@ -114,6 +134,9 @@ impl ExecutionState {
         ExecutionState {
             id,
             request,
+            action,
+            secrets,
+            secret_names,
             context,
             nodes,
             started_at: super::ids::now_millis(),
@@ -226,7 +249,7 @@ impl ExecutionState {
             .collect();
         ExecutionSnapshot {
             id: self.id.clone(),
-            action: self.request.command.clone(),
+            action: self.action.clone(),
             targets: self.request.targets.clone(),
             user: self.context.user.clone(),
             status: self.status(),

@@ -1,6 +1,7 @@
 //! The headless front end: subcommands that run or read, print, and exit with a
 //! documented code. Never prompts.
 
+pub mod access;
 pub mod history;
 pub mod inventory;
 pub mod journal;
@@ -9,18 +10,23 @@ pub mod lines;
 pub mod render;
 pub mod run;
 pub mod ssh_config;
+pub mod status;
 pub mod time;
 
 use super::setup::Runtime;
 use crate::cli::Command;
 
 pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
+    if let Err(code) = access::check(command, rt).await {
+        return code;
+    }
     match command {
         Command::Run(args) => run::run(args, rt).await,
         Command::Inventory(args) => inventory::inventory(args, rt),
         Command::History(args) => history::history(args, &rt.store),
-        Command::Journal(args) => journal::journal(args, &rt.store, &rt.engine).await,
+        Command::Journal(args) => journal::journal(args, rt).await,
         Command::Metrics(args) => history::metrics(args, &rt.store),
         Command::SshConfig(args) => ssh_config::ssh_config(args, rt.ssh_config.as_deref()),
+        Command::Status(args) => status::status(args, rt).await,
     }
 }

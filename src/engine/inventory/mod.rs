@@ -11,6 +11,7 @@ pub mod ansible;
 pub mod bolt;
 pub mod detect;
 mod matcher;
+pub use matcher::glob_match;
 pub mod native;
 pub mod nodeset;
 pub mod sources;
