@@ -109,7 +109,10 @@ impl Config {
         let mut config: Config = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+                .map(|s| {
+                    let before = text.get(..s.start).unwrap_or(text);
+                    before.matches('\n').count() + 1
+                })
                 .unwrap_or(0);
             ConfigError::Invalid {
                 path: path.to_path_buf(),
