@@ -227,9 +227,8 @@ fn retention(value: &str) -> Result<Option<Duration>, String> {
 fn line_of(text: &str, section: &str, key: &str) -> usize {
     let sets = |l: &str| {
         let t = l.trim_start().trim_start_matches('"');
-        t.strip_prefix(key).is_some_and(|rest| {
-            rest.trim_start_matches('"').trim_start().starts_with('=')
-        })
+        t.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start_matches('"').trim_start().starts_with('='))
     };
     let mut current = String::new();
     let mut header = 0;

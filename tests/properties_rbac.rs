@@ -10,11 +10,11 @@ mod common;
 use common::scripted::{SCRIPTED, ScriptedTransport};
 use common::{cases, ctx, runtime, scripted_engine_with, temp_store, within};
 use drover::config::{RbacConfig, RoleConfig};
+use drover::engine::inventory::nodeset::expand;
 use drover::engine::rbac::Capability;
 use drover::engine::{EngineConfig, EngineError, ExecutionOptions, ExecutionRequest};
 use drover::engine::{Inventory, Node};
 use drover::store::EntryType;
-use drover::engine::inventory::nodeset::expand;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -81,8 +81,14 @@ fn role() -> impl Strategy<Value = RoleSpec> {
 /// What is asked: a capability, the nodes, and the command (for command.run).
 #[derive(Debug, Clone)]
 enum Ask {
-    Run { nodes: Vec<usize>, command: usize },
-    Other { capability: String, nodes: Vec<usize> },
+    Run {
+        nodes: Vec<usize>,
+        command: usize,
+    },
+    Other {
+        capability: String,
+        nodes: Vec<usize>,
+    },
 }
 
 fn ask() -> impl Strategy<Value = Ask> {
@@ -145,7 +151,12 @@ fn covers(role: &RoleSpec, node: &str) -> bool {
 
 /// Allowed when every node (or, for no node, the request itself) is covered by a
 /// role that grants the capability and allows the command.
-fn model_allows(roles: &[&RoleSpec], capability: &str, nodes: &[&str], command: Option<&str>) -> bool {
+fn model_allows(
+    roles: &[&RoleSpec],
+    capability: &str,
+    nodes: &[&str],
+    command: Option<&str>,
+) -> bool {
     let usable: Vec<&&RoleSpec> = roles
         .iter()
         .filter(|r| grants(r, capability) && command.is_none_or(|c| command_ok(r, c)))

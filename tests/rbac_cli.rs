@@ -16,7 +16,9 @@ fn me() -> String {
 }
 
 fn fleet() -> Fleet {
-    Fleet::new("nodes:\n  web1: { groups: [web] }\n  web2: { groups: [web] }\n  db1: { groups: [db] }\n")
+    Fleet::new(
+        "nodes:\n  web1: { groups: [web] }\n  web2: { groups: [web] }\n  db1: { groups: [db] }\n",
+    )
 }
 
 /// Writes `config.toml` into the fleet dir and runs drover with it.
@@ -59,11 +61,18 @@ fn run_outside_the_role_targets_exits_3_names_capability_and_node_and_is_audited
     let f = fleet();
     let marker = f.path_str("ran");
     let cfg = oncall(&me());
-    let out = with_config(&f, &cfg, &["run", "-t", "web1,db1", "--", &format!("touch {marker}")]);
+    let out = with_config(
+        &f,
+        &cfg,
+        &["run", "-t", "web1,db1", "--", &format!("touch {marker}")],
+    );
     out.expect(3).err_has("command.run").err_has("db1");
     assert!(!out.err().contains("web1"), "web1 is allowed: {out:?}");
     assert!(!f.path("ran").exists(), "ran despite the refusal");
-    assert!(f.history(&[]).is_empty(), "a refused run is not an execution");
+    assert!(
+        f.history(&[]).is_empty(),
+        "a refused run is not an execution"
+    );
     let audit = events(&f, "db1");
     assert_eq!(audit.len(), 1, "{audit:#?}");
     assert_eq!(s(&audit[0], "status"), "denied");
@@ -71,7 +80,12 @@ fn run_outside_the_role_targets_exits_3_names_capability_and_node_and_is_audited
     assert!(s(&audit[0], "action").contains("command.run"), "{audit:#?}");
     assert!(events(&f, "web1").is_empty());
 
-    with_config(&f, &cfg, &["run", "-t", "@web", "--", &format!("touch {marker}")]).expect(0);
+    with_config(
+        &f,
+        &cfg,
+        &["run", "-t", "@web", "--", &format!("touch {marker}")],
+    )
+    .expect(0);
     assert!(f.path("ran").exists());
 }
 
@@ -95,7 +109,11 @@ fn denied_command_pattern_and_missing_capability_exit_3() {
     let audit = events(&f, "drover");
     assert_eq!(audit.len(), 1, "{audit:#?}");
     assert!(s(&audit[0], "action").contains("history.read"));
-    assert_eq!(events(&f, "web1").len(), 3, "command, journal read, journal write");
+    assert_eq!(
+        events(&f, "web1").len(),
+        3,
+        "command, journal read, journal write"
+    );
 }
 
 #[test]
@@ -122,9 +140,13 @@ fn acting_as_another_user_is_for_admins_only() {
         oncall(&me())
     )
     .replace("= [\"web-oncall\"]", "= [\"web-oncall\", \"root\"]");
-    with_config(&f, &admin, &["--as", "auditor-only", "run", "-t", "web1", "--", "true"])
-        .expect(3)
-        .err_has("auditor-only");
+    with_config(
+        &f,
+        &admin,
+        &["--as", "auditor-only", "run", "-t", "web1", "--", "true"],
+    )
+    .expect(3)
+    .err_has("auditor-only");
     with_config(&f, &admin, &["--as", "auditor-only", "history", "--json"]).expect(0);
     with_config(&f, &admin, &["run", "-t", "db1", "--", "true"]).expect(0);
     assert_eq!(s(&f.only_execution(), "user"), me());
@@ -133,8 +155,18 @@ fn acting_as_another_user_is_for_admins_only() {
 #[test]
 fn without_rbac_section_the_local_user_is_admin() {
     let f = fleet();
-    with_config(&f, "[logging]\nlevel = \"debug\"\n", &["run", "-t", "all", "--", "true"]).expect(0);
-    with_config(&f, "", &["--as", "someone", "run", "-t", "db1", "--", "true"]).expect(0);
+    with_config(
+        &f,
+        "[logging]\nlevel = \"debug\"\n",
+        &["run", "-t", "all", "--", "true"],
+    )
+    .expect(0);
+    with_config(
+        &f,
+        "",
+        &["--as", "someone", "run", "-t", "db1", "--", "true"],
+    )
+    .expect(0);
     assert_eq!(s(&f.latest(), "user"), "someone");
 }
 
@@ -158,7 +190,10 @@ fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
             }
         }
     }
-    assert!(seen >= 2, "expected the database and a log file under {dir:?}");
+    assert!(
+        seen >= 2,
+        "expected the database and a log file under {dir:?}"
+    );
     found
 }
 
@@ -202,15 +237,24 @@ fn secrets_never_reach_the_state_dir_logs_or_json_output() {
     let out = cli_support::finish(run);
     out.expect(1);
     for secret in [flagged, by_name, by_config] {
-        assert!(!out.out().contains(secret), "{secret} in JSON output: {out:?}");
+        assert!(
+            !out.out().contains(secret),
+            "{secret} in JSON output: {out:?}"
+        );
         assert!(!out.err().contains(secret), "{secret} on stderr: {out:?}");
     }
     let redacted = out.out().matches("[redacted]").count();
-    assert!(redacted >= 8, "expected redacted lines and command: {out:?}");
+    assert!(
+        redacted >= 8,
+        "expected redacted lines and command: {out:?}"
+    );
     // Drover itself showed the history and journal entries, and closed the store.
     let shown = f.show(s(&f.only_execution(), "id"));
     assert_eq!(shown["execution"]["options"]["env"]["API"], "[redacted]");
-    assert_eq!(shown["execution"]["options"]["env"]["GH_TOKEN"], "[redacted]");
+    assert_eq!(
+        shown["execution"]["options"]["env"]["GH_TOKEN"],
+        "[redacted]"
+    );
     assert!(!f.journal("web1").is_empty());
     for secret in [flagged, by_name, by_config] {
         let hits = files_containing(&f.state, secret.as_bytes());
@@ -222,24 +266,59 @@ fn secrets_never_reach_the_state_dir_logs_or_json_output() {
 fn config_errors_name_file_line_and_key() {
     let f = fleet();
     let cases: &[(&str, usize, &str)] = &[
-        ("[rbac.roles.ops]\ncapabilities = [\"command.run\"]\ncolour = 1\n", 3, "colour"),
-        ("[rbac.roles.ops]\ncapabilities = [\"command.fly\"]\n", 2, "capabilities"),
-        ("[rbac.roles.ops]\ncapabilities = []\ntargets = \"@web[\"\n", 3, "targets"),
-        ("[rbac.roles.ops]\ncapabilities = []\n\n[rbac.users]\nbob = [\"nope\"]\n", 5, "bob"),
-        ("[logging]\nlevel = \"info\"\n\n[journal]\nretention = \"5x\"\n", 5, "retention"),
-        ("[journal]\ntypes = [\"execution\", \"gossip\"]\n", 2, "types"),
+        (
+            "[rbac.roles.ops]\ncapabilities = [\"command.run\"]\ncolour = 1\n",
+            3,
+            "colour",
+        ),
+        (
+            "[rbac.roles.ops]\ncapabilities = [\"command.fly\"]\n",
+            2,
+            "capabilities",
+        ),
+        (
+            "[rbac.roles.ops]\ncapabilities = []\ntargets = \"@web[\"\n",
+            3,
+            "targets",
+        ),
+        (
+            "[rbac.roles.ops]\ncapabilities = []\n\n[rbac.users]\nbob = [\"nope\"]\n",
+            5,
+            "bob",
+        ),
+        (
+            "[logging]\nlevel = \"info\"\n\n[journal]\nretention = \"5x\"\n",
+            5,
+            "retention",
+        ),
+        (
+            "[journal]\ntypes = [\"execution\", \"gossip\"]\n",
+            2,
+            "types",
+        ),
         ("[journal.transports.ssh]\nlevel = \"some\"\n", 2, "level"),
         ("[ui]\ntheme = \"neon\"\n", 2, "theme"),
-        ("[ui]\nconfirm_above_nodes = \"many\"\n", 2, "confirm_above_nodes"),
+        (
+            "[ui]\nconfirm_above_nodes = \"many\"\n",
+            2,
+            "confirm_above_nodes",
+        ),
         ("[secrets]\npatterns = [\"*\"]\n", 2, "patterns"),
-        ("[execution]\nfanout = 8\n[logging]\nretention = \"1h\"\n", 4, "retention"),
+        (
+            "[execution]\nfanout = 8\n[logging]\nretention = \"1h\"\n",
+            4,
+            "retention",
+        ),
     ];
     for (toml, line, key) in cases {
         let out = with_config(&f, toml, &["history"]);
         out.expect(2);
         let want = format!("config.toml:{line}:");
         assert!(out.err().contains(&want), "{toml:?}: lacks {want}: {out:?}");
-        assert!(out.err().contains(key), "{toml:?}: lacks key {key}: {out:?}");
+        assert!(
+            out.err().contains(key),
+            "{toml:?}: lacks key {key}: {out:?}"
+        );
     }
 }
 

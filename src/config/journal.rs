@@ -58,9 +58,7 @@ fn types(section: &str, list: &[String]) -> Result<Vec<EntryType>, KeyError> {
                 KeyError::new(
                     section,
                     "types",
-                    format!(
-                        "{t:?} is not execution, task, package, provisioning, event or manual"
-                    ),
+                    format!("{t:?} is not execution, task, package, provisioning, event or manual"),
                 )
             })
         })
@@ -69,7 +67,11 @@ fn types(section: &str, list: &[String]) -> Result<Vec<EntryType>, KeyError> {
 
 fn level(section: &str, s: &str) -> Result<JournalLevel, KeyError> {
     JournalLevel::parse(s).ok_or_else(|| {
-        KeyError::new(section, "level", format!("{s:?} is not all, failures or none"))
+        KeyError::new(
+            section,
+            "level",
+            format!("{s:?} is not all, failures or none"),
+        )
     })
 }
 

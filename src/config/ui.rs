@@ -61,8 +61,7 @@ impl UiConfig {
 
     /// Whether a run of `command` over `nodes` nodes needs a confirmation.
     pub fn needs_confirmation(&self, command: &str, nodes: usize) -> bool {
-        nodes > self.confirm_above_nodes
-            || self.danger_patterns.iter().any(|p| command.contains(p))
+        nodes > self.confirm_above_nodes || self.danger_patterns.iter().any(|p| command.contains(p))
     }
 }
 

@@ -91,16 +91,17 @@ impl Engine {
         };
         let store = match self.inner.store_reader.clone() {
             None => None,
-            Some(s) => Some(match tokio::task::spawn_blocking(move || s.health()).await {
-                Ok(Ok(h)) => Component::Ok(h),
-                Ok(Err(e)) => Component::Error(e.to_string()),
-                Err(e) => Component::Error(format!("health check failed: {e}")),
-            }),
+            Some(s) => Some(
+                match tokio::task::spawn_blocking(move || s.health()).await {
+                    Ok(Ok(h)) => Component::Ok(h),
+                    Ok(Err(e)) => Component::Error(e.to_string()),
+                    Err(e) => Component::Error(format!("health check failed: {e}")),
+                },
+            ),
         };
         let mut transports = Vec::new();
         for t in self.inner.transports.all() {
-            let (healthy, detail) = match tokio::time::timeout(TRANSPORT_CHECK, t.health()).await
-            {
+            let (healthy, detail) = match tokio::time::timeout(TRANSPORT_CHECK, t.health()).await {
                 Ok(h) => (h.healthy, h.detail),
                 Err(_) => (false, "health check timed out".to_string()),
             };

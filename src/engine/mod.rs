@@ -3,10 +3,12 @@
 //! send requests, subscribe to events and read snapshots; nothing here knows about
 //! terminals.
 
+mod access;
 pub mod duration;
 pub mod error;
 pub mod event;
 mod executor;
+pub mod health;
 pub mod ids;
 pub mod interaction;
 pub mod inventory;
@@ -19,15 +21,13 @@ pub mod result;
 pub mod secrets;
 mod state;
 pub mod transport;
-mod access;
-pub mod health;
 
 pub use error::{EngineError, ErrorCategory, FieldError, NodeError};
 pub use event::{EngineEvent, StreamItem};
 pub use health::HealthReport;
 pub use ids::ExecutionId;
-pub use journal::{JournalLevel, JournalRule};
 pub use inventory::{Inventory, Node};
+pub use journal::{JournalLevel, JournalRule};
 pub use request::{Backoff, ExecutionContext, ExecutionOptions, ExecutionRequest, Mode};
 pub use result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
 pub use state::{ExecutionSnapshot, NodeSnapshot};

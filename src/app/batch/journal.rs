@@ -3,10 +3,10 @@
 use super::history::store_error;
 use super::time::format_time;
 use crate::app::exit;
+use crate::app::setup::Runtime;
 use crate::cli::{JournalArgs, JournalCommand};
 use crate::engine::Engine;
 use crate::engine::ids::now_millis;
-use crate::app::setup::Runtime;
 use crate::store::{EntryType, JournalEntry};
 use std::io::{self, Write};
 

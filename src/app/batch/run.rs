@@ -7,8 +7,8 @@ use crate::app::setup::Runtime;
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::{
-    Backoff, EngineError, EngineEvent, ExecutionOptions, ExecutionRequest,
-    ExecutionStatus, Mode, StreamItem,
+    Backoff, EngineError, EngineEvent, ExecutionOptions, ExecutionRequest, ExecutionStatus, Mode,
+    StreamItem,
 };
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal};

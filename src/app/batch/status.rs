@@ -40,7 +40,11 @@ fn render(r: &HealthReport, rt: &Runtime) -> String {
     let e = &r.engine;
     let mut s = String::new();
     let rbac = if e.rbac_enforced {
-        format!("RBAC on, acting as {} ({})", rt.context.user, rt.context.roles.join(", "))
+        format!(
+            "RBAC on, acting as {} ({})",
+            rt.context.user,
+            rt.context.roles.join(", ")
+        )
     } else {
         format!("RBAC off: {} is admin", rt.context.user)
     };

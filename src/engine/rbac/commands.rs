@@ -83,10 +83,7 @@ pub fn command_problem(
     if SUBSTITUTIONS.iter().any(|s| command.contains(s)) {
         return Some("command substitution is not allowed with allow_commands".into());
     }
-    match pieces
-        .iter()
-        .find(|p| !allow.iter().any(|a| a.matches(p)))
-    {
+    match pieces.iter().find(|p| !allow.iter().any(|a| a.matches(p))) {
         Some(p) => Some(format!("{p:?} matches no allow_commands pattern")),
         None if pieces.is_empty() => Some("the command is empty".into()),
         None => None,
@@ -98,14 +95,19 @@ mod tests {
     use super::*;
 
     fn pats(list: &[&str]) -> Vec<CommandPattern> {
-        list.iter().map(|p| CommandPattern::new(p).unwrap()).collect()
+        list.iter()
+            .map(|p| CommandPattern::new(p).unwrap())
+            .collect()
     }
 
     #[test]
     fn exact_and_word_prefix() {
         let allow = pats(&["systemctl status", "uptime", "cat /var/log/*"]);
         assert_eq!(command_problem("uptime", &allow, &[]), None);
-        assert_eq!(command_problem("systemctl  status nginx", &allow, &[]), None);
+        assert_eq!(
+            command_problem("systemctl  status nginx", &allow, &[]),
+            None
+        );
         assert!(command_problem("systemctl statusx", &allow, &[]).is_some());
         assert_eq!(command_problem("cat /var/log/syslog", &allow, &[]), None);
         assert!(command_problem("uptime; rm -rf /", &allow, &[]).is_some());

@@ -176,6 +176,9 @@ impl Authorizer for Policy {
     }
 
     fn roles_of(&self, user: &str) -> Vec<String> {
-        self.roles_for(user).iter().map(|r| r.name.clone()).collect()
+        self.roles_for(user)
+            .iter()
+            .map(|r| r.name.clone())
+            .collect()
     }
 }
