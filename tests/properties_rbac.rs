@@ -308,3 +308,52 @@ proptest! {
         })?;
     }
 }
+
+/// Tasks are authorised by `task.run:<glob>` (not `command.run`) through
+/// `Engine::submit_as`; unlisted users get `default_roles`.
+#[test]
+fn tasks_are_checked_by_task_capability_and_default_roles_apply() {
+    let rbac = RbacConfig {
+        roles: BTreeMap::from([(
+            "deployer".to_string(),
+            RoleConfig {
+                capabilities: vec!["task.run:deploy_*".into()],
+                targets: Some("@a".into()),
+                allow_commands: vec!["nothing".into()],
+                deny_commands: Vec::new(),
+            },
+        )]),
+        users: BTreeMap::new(),
+        default_roles: vec!["deployer".into()],
+    };
+    let transport = Arc::new(ScriptedTransport::new(HashMap::new()));
+    runtime().block_on(async {
+        let engine = scripted_engine_with(&transport, inventory(), EngineConfig::default(), None)
+            .with_authorizer(Arc::new(rbac.policy().expect("policy")));
+        let request = |targets: &str| ExecutionRequest {
+            command: "sh ./deploy_web.sh".into(),
+            targets: targets.into(),
+            options: ExecutionOptions::default(),
+        };
+        let task = |name: &str| Capability::TaskRun(name.into());
+        let id = engine
+            .submit_as(request("@a"), ctx("anyone"), task("deploy_web"))
+            .await
+            .expect("task allowed on @a");
+        engine.wait(&id).await.expect("finished");
+        assert_eq!(transport.calls(), 2);
+        for (targets, cap) in [("@a", task("backup")), ("n3", task("deploy_web"))] {
+            let e = engine
+                .submit_as(request(targets), ctx("anyone"), cap)
+                .await
+                .expect_err("refused");
+            assert!(matches!(e, EngineError::Authorization { .. }), "{e}");
+        }
+        let e = engine
+            .submit(request("@a"), ctx("anyone"))
+            .await
+            .expect_err("no command.run");
+        assert!(e.to_string().contains("command.run"), "{e}");
+        assert_eq!(transport.calls(), 2, "nothing refused ran");
+    });
+}

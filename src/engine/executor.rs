@@ -30,6 +30,7 @@ pub(crate) async fn start(
     request: ExecutionRequest,
     context: ExecutionContext,
     tap: Option<mpsc::Sender<StreamItem>>,
+    capability: &Capability,
 ) -> Result<ExecutionId, EngineError> {
     request.validate().map_err(EngineError::Validation)?;
     let inventory = inner
@@ -40,10 +41,11 @@ pub(crate) async fn start(
     let nodes = inventory.resolve(&request.targets)?;
     let secrets = Secrets::of_options(&request.options, &inner.config.secret_patterns);
     let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    // Only a user's own command is matched against command patterns.
     let access = Access {
-        capability: &Capability::CommandRun,
+        capability,
         nodes: &names,
-        command: Some(&request.command),
+        command: (*capability == Capability::CommandRun).then_some(request.command.as_str()),
     };
     super::access::check(inner, &context, &access, &secrets).await?;
     let id = ExecutionId::new();

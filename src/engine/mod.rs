@@ -34,7 +34,7 @@ pub use state::{ExecutionSnapshot, NodeSnapshot};
 
 use crate::store::{JournalEntry, StoreWriter, Stream, WriteOp};
 use output::RingRead;
-use rbac::{AllowAll, Authorizer};
+use rbac::{AllowAll, Authorizer, Capability};
 use state::ExecutionState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -181,7 +181,19 @@ impl Engine {
         request: ExecutionRequest,
         context: ExecutionContext,
     ) -> Result<ExecutionId, EngineError> {
-        executor::start(&self.inner, request, context, None).await
+        executor::start(&self.inner, request, context, None, &Capability::CommandRun).await
+    }
+
+    /// Like `submit`, for work authorised by another capability than `command.run`:
+    /// a task (`task.run:NAME`) or a plan (`plan.run`). Its command is the task's own,
+    /// so role command patterns do not apply; role targets do.
+    pub async fn submit_as(
+        &self,
+        request: ExecutionRequest,
+        context: ExecutionContext,
+        capability: Capability,
+    ) -> Result<ExecutionId, EngineError> {
+        executor::start(&self.inner, request, context, None, &capability).await
     }
 
     /// Like `submit`, plus a lossless stream of this execution's events and output
@@ -193,7 +205,14 @@ impl Engine {
         buffer: usize,
     ) -> Result<(ExecutionId, mpsc::Receiver<StreamItem>), EngineError> {
         let (tx, rx) = mpsc::channel(buffer.max(1));
-        let id = executor::start(&self.inner, request, context, Some(tx)).await?;
+        let id = executor::start(
+            &self.inner,
+            request,
+            context,
+            Some(tx),
+            &Capability::CommandRun,
+        )
+        .await?;
         Ok((id, rx))
     }
 
