@@ -1,6 +1,7 @@
 //! `[secrets]`: environment variable names whose values are secret.
 
 use super::KeyError;
+use crate::engine::secrets::DEFAULT_PATTERNS;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -17,15 +18,6 @@ impl Default for SecretsConfig {
         }
     }
 }
-
-pub const DEFAULT_PATTERNS: &[&str] = &[
-    "*_TOKEN",
-    "*PASSWORD*",
-    "*PASSWD*",
-    "*SECRET*",
-    "*_KEY",
-    "*CREDENTIAL*",
-];
 
 impl SecretsConfig {
     pub(super) fn validate(&self) -> Result<(), KeyError> {
