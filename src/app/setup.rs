@@ -5,12 +5,12 @@ use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::engine::interaction::{Interaction, NoInteraction};
 use crate::engine::inventory::detect;
+use crate::engine::rbac::{AllowAll, Authorizer, Capability};
+use crate::engine::request::{ExecutionContext, local_user_name, trust_os_account_only};
 use crate::engine::transport::local::{LocalConfig, LocalTransport};
 use crate::engine::transport::ssh::config::Environment;
 use crate::engine::transport::ssh::{SshSettings, SshTransport};
 use crate::engine::transport::{TransportRegistry, Unavailable};
-use crate::engine::rbac::{AllowAll, Authorizer, Capability};
-use crate::engine::request::{ExecutionContext, local_user_name, trust_os_account_only};
 use crate::engine::{Engine, EngineConfig, EngineError, Inventory};
 use crate::store::{Store, process_is_alive};
 use anyhow::{Context, Result};
@@ -216,9 +216,10 @@ fn start_with(
         ..EngineConfig::default()
     };
     let authorizer: Arc<dyn Authorizer> = match &config.rbac {
-        Some(rbac) => Arc::new(rbac.policy().map_err(|e| {
-            anyhow::anyhow!("config: [{}] {}: {}", e.section, e.key, e.reason)
-        })?),
+        Some(rbac) => Arc::new(
+            rbac.policy()
+                .map_err(|e| anyhow::anyhow!("config: [{}] {}: {}", e.section, e.key, e.reason))?,
+        ),
         None => Arc::new(AllowAll),
     };
     if config.rbac.is_some() {
@@ -232,8 +233,8 @@ fn start_with(
         transports,
         Some(store.writer()),
     )
-        .with_authorizer(authorizer)
-        .with_store_health(store.clone());
+    .with_authorizer(authorizer)
+    .with_store_health(store.clone());
     let context = ExecutionContext {
         roles: engine.roles_of(&user),
         user,

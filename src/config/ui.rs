@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct UiConfig {
-    /// default, light or high-contrast.
+    /// `default` (the colours of `assets/theme.toml`) or `no-color` (as `NO_COLOR`).
     pub theme: String,
-    /// A key map file merged over the built-in bindings; relative to the config file.
+    /// A key map file merged over the built-in bindings, relative to the config file;
+    /// unset: `keymap.toml` beside the config file.
     pub keymap: Option<PathBuf>,
     /// Runs over more nodes than this ask for confirmation first.
     pub confirm_above_nodes: usize,
@@ -18,7 +19,7 @@ pub struct UiConfig {
     pub danger_patterns: Vec<String>,
 }
 
-pub const THEMES: &[&str] = &["default", "light", "high-contrast"];
+pub const THEMES: &[&str] = &["default", "no-color"];
 
 impl Default for UiConfig {
     fn default() -> Self {
@@ -26,10 +27,11 @@ impl Default for UiConfig {
             theme: "default".into(),
             keymap: None,
             confirm_above_nodes: 50,
-            danger_patterns: ["rm -rf", "reboot", "shutdown", "mkfs", "dd "]
-                .iter()
-                .map(|p| p.to_string())
-                .collect(),
+            danger_patterns: [
+                "rm -rf", "reboot", "shutdown", "halt", "poweroff", "mkfs", "dd ", "init 0",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }
