@@ -492,15 +492,7 @@ async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usiz
             state, &result, started_at,
         )))
         .await;
-    let rule = inner
-        .config
-        .journal_by_transport
-        .get(&state.nodes[idx].transport)
-        .unwrap_or(&inner.config.journal);
-    let journaled = rule.records(
-        crate::store::EntryType::Execution,
-        o.status == NodeStatus::Success,
-    );
+    let journaled = journal::journaled(&inner.config, &state.nodes[idx].transport, o.status);
     if journaled {
         inner
             .record(WriteOp::Journal(journal::node_journal_entry(

@@ -2,9 +2,10 @@
 //! each node's result and one journal entry per affected node (seeds 11.1, 11.7,
 //! 11.10–11.11). Output is stored in full in debug mode, summarised otherwise.
 
+use super::EngineConfig;
 use super::ExecutionState;
 use super::ids::now_millis;
-use super::result::{ExecutionStatus, NodeResult};
+use super::result::{ExecutionStatus, NodeResult, NodeStatus};
 use super::secrets::{REDACTED, redact};
 use crate::store::{EntryType, ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode};
 
@@ -44,6 +45,15 @@ impl JournalRule {
                 JournalLevel::None => false,
             }
     }
+}
+
+/// Whether a node result of this transport and status gets an execution entry.
+pub(crate) fn journaled(config: &EngineConfig, transport: &str, status: NodeStatus) -> bool {
+    config
+        .journal_by_transport
+        .get(transport)
+        .unwrap_or(&config.journal)
+        .records(EntryType::Execution, status == NodeStatus::Success)
 }
 
 /// The options as history keeps them: secret env values replaced.
