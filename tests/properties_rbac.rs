@@ -357,3 +357,62 @@ fn tasks_are_checked_by_task_capability_and_default_roles_apply() {
         assert_eq!(transport.calls(), 2, "nothing refused ran");
     });
 }
+
+/// A manual note needs `journal.write` on its node, whichever front end writes it.
+#[test]
+fn manual_notes_need_journal_write_on_the_node() {
+    let rbac = RbacConfig {
+        roles: BTreeMap::from([(
+            "scribe".to_string(),
+            RoleConfig {
+                capabilities: vec!["journal.write".into()],
+                targets: Some("@a".into()),
+                ..RoleConfig::default()
+            },
+        )]),
+        users: BTreeMap::from([("alice".to_string(), vec!["scribe".into()])]),
+        default_roles: Vec::new(),
+    };
+    let (_dir, store) = temp_store();
+    let transport = Arc::new(ScriptedTransport::new(HashMap::new()));
+    runtime().block_on(async {
+        let engine = scripted_engine_with(
+            &transport,
+            inventory(),
+            EngineConfig::default(),
+            Some(store.writer()),
+        )
+        .with_authorizer(Arc::new(rbac.policy().expect("policy")));
+        let note = |node: &str| drover::store::JournalEntry {
+            id: 0,
+            node: node.into(),
+            entry_type: EntryType::Manual,
+            timestamp: 1,
+            user: "alice".into(),
+            action: "replaced a disk".into(),
+            status: None,
+            execution_id: None,
+            details: serde_json::json!({}),
+        };
+        engine
+            .append_journal(note("n1"))
+            .await
+            .expect("n1 is in @a");
+        let e = engine
+            .append_journal(note("n5"))
+            .await
+            .expect_err("n5 is not");
+        assert!(e.to_string().contains("journal.write"), "{e}");
+        engine.flush().await.expect("flush");
+        let n5 = store.journal("n5", &[], None).expect("journal");
+        assert_eq!(n5.len(), 1, "only the audit entry: {n5:?}");
+        assert_eq!(n5[0].entry_type, EntryType::Event);
+        assert_eq!(
+            store
+                .journal("n1", &[EntryType::Manual], None)
+                .unwrap()
+                .len(),
+            1
+        );
+    });
+}

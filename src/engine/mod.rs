@@ -274,8 +274,18 @@ impl Engine {
         Some(guard.stream(stream).ring.read_since(since))
     }
 
-    /// Writes a journal entry (manual notes, events) and announces it.
+    /// Writes a journal entry (manual notes, events) and announces it. A manual note
+    /// is the user's own act: its author needs `journal.write` on the node.
     pub async fn append_journal(&self, entry: JournalEntry) -> Result<(), EngineError> {
+        if entry.entry_type == crate::store::EntryType::Manual {
+            let context = ExecutionContext {
+                user: entry.user.clone(),
+                roles: Vec::new(),
+                correlation_id: ids::ExecutionId::new().0,
+            };
+            self.authorize(&context, &Capability::JournalWrite, &[&entry.node])
+                .await?;
+        }
         let node = entry.node.clone();
         let entry_type = entry.entry_type;
         if let Some(store) = &self.inner.store {
