@@ -4,9 +4,9 @@
 use crate::app::exit;
 use crate::app::setup::Runtime;
 use crate::cli::StatusArgs;
-use crate::engine::HealthReport;
 use crate::engine::duration::format_duration;
 use crate::engine::health::Component;
+use crate::engine::{ExecutionContext, HealthReport};
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ pub async fn status(args: &StatusArgs, rt: &Runtime) -> u8 {
             .map_err(io::Error::other)
             .and_then(|_| writeln!(out))
     } else {
-        out.write_all(render(&report, rt).as_bytes())
+        out.write_all(render(&report, &rt.context).as_bytes())
     };
     if let Err(e) = written
         && e.kind() != io::ErrorKind::BrokenPipe
@@ -36,17 +36,14 @@ fn mark(ok: bool) -> &'static str {
     if ok { "ok  " } else { "FAIL" }
 }
 
-fn render(r: &HealthReport, rt: &Runtime) -> String {
+/// The report as lines of text (also shown by the console's `:status`).
+pub fn render(r: &HealthReport, who: &ExecutionContext) -> String {
     let e = &r.engine;
     let mut s = String::new();
     let rbac = if e.rbac_enforced {
-        format!(
-            "RBAC on, acting as {} ({})",
-            rt.context.user,
-            rt.context.roles.join(", ")
-        )
+        format!("RBAC on, acting as {} ({})", who.user, who.roles.join(", "))
     } else {
-        format!("RBAC off: {} is admin", rt.context.user)
+        format!("RBAC off: {} is admin", who.user)
     };
     s.push_str(&format!(
         "{} engine      up {}, {} running execution(s), {} running node(s), slots {}/{}; {}\n",
