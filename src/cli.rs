@@ -29,7 +29,8 @@ pub struct GlobalArgs {
     /// Where history, journals and logs live [default: $XDG_STATE_HOME/drover].
     #[arg(long, global = true, env = "DROVER_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// A native YAML inventory file (repeatable; later files override earlier ones).
+    /// An inventory: drover YAML, Ansible INI/YAML (file or directory), Bolt v2, or an
+    /// executable printing Ansible `--list` JSON (repeatable; later ones override earlier ones).
     #[arg(short = 'i', long = "inventory", global = true, value_name = "PATH")]
     pub inventory: Vec<PathBuf>,
     /// Configuration file [default: $XDG_CONFIG_HOME/drover/config.toml if present].

@@ -28,6 +28,7 @@ pub struct Config {
     pub execution: ExecutionConfig,
     pub output: OutputConfig,
     pub logging: LoggingConfig,
+    pub inventory: crate::engine::inventory::service::InventoryConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -123,6 +124,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), (&'static str, String)> {
+        self.inventory.validate()?;
         let e = &self.execution;
         self.timeout().map_err(|r| ("timeout", r))?;
         parse_duration(&e.retry_delay).map_err(|r| ("retry_delay", r.to_string()))?;

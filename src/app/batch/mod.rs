@@ -15,6 +15,22 @@ use super::setup::Runtime;
 use crate::cli::Command;
 
 pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
+    let failures = rt.inventory_file_failures();
+    if !failures.is_empty() {
+        // A broken inventory must not silently shrink a run: refuse to run.
+        // Commands that only read go on with the sources that loaded.
+        let running = matches!(command, Command::Run(_));
+        for f in &failures {
+            if running {
+                eprintln!("drover: {}", f.reason);
+            } else {
+                eprintln!("drover: warning: {} (its nodes are missing)", f.reason);
+            }
+        }
+        if running {
+            return super::exit::USAGE;
+        }
+    }
     match command {
         Command::Run(args) => run::run(args, rt).await,
         Command::Inventory(args) => inventory::inventory(args, rt),

@@ -14,11 +14,13 @@ mod export;
 mod hostpattern;
 mod ini;
 mod pyliteral;
+mod script_json;
 mod shlex;
 mod vars;
 mod yaml_inv;
 
 pub use export::{to_ansible_graph, to_ansible_json};
+pub use script_json::from_list_json;
 
 use super::native::InventoryError;
 use super::{Inventory, Node};
@@ -326,6 +328,16 @@ pub fn load_sources(paths: &[PathBuf]) -> Result<AnsibleInventory, InventoryErro
     }
     inv.reconcile();
     inv.files = vars::VarsFiles::load(&inv, &basedirs)?;
+    Ok(inv)
+}
+
+/// Adds the `group_vars/`/`host_vars/` found under `basedirs` to an
+/// inventory built another way (a dynamic script's output).
+pub fn with_vars_files(
+    mut inv: AnsibleInventory,
+    basedirs: &[PathBuf],
+) -> Result<AnsibleInventory, InventoryError> {
+    inv.files = vars::VarsFiles::load(&inv, basedirs)?;
     Ok(inv)
 }
 
