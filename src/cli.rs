@@ -55,6 +55,25 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// How the SSH config resolves for a host, printed like `ssh -G`.
     SshConfig(SshConfigArgs),
+    /// Facts about the target nodes: OS, kernel, CPU, memory, addresses, packages,
+    /// inventory variables and configured providers (cached; see --refresh).
+    Facts(FactsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// Target expression (as for `run -t`).
+    #[arg(value_name = "TARGETS")]
+    pub targets: String,
+    /// Ask the providers now, whatever the cache holds.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Only this fact (repeatable).
+    #[arg(long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// One JSON object: node -> facts (value and source), failures, collected_at, cached.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,7 @@ pub struct Config {
     pub output: OutputConfig,
     pub logging: LoggingConfig,
     pub inventory: crate::engine::inventory::service::InventoryConfig,
+    pub facts: crate::engine::facts::FactsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -125,6 +126,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), (&'static str, String)> {
         self.inventory.validate()?;
+        self.facts.validate()?;
         let e = &self.execution;
         self.timeout().map_err(|r| ("timeout", r))?;
         parse_duration(&e.retry_delay).map_err(|r| ("retry_delay", r.to_string()))?;

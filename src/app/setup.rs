@@ -3,6 +3,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
+use crate::engine::facts::Facts;
 use crate::engine::interaction::{Interaction, NoInteraction};
 use crate::engine::inventory::service::{
     InventoryService, SourceFailure, SshConfigSource, standard_sources,
@@ -32,6 +33,8 @@ pub struct Runtime {
     /// The inventory sources, their cache and failures; the console hands it to
     /// `engine::inventory::watch::watch` for automatic reload.
     pub inventory: Arc<InventoryService>,
+    /// Fact providers and their cache (in the store).
+    pub facts: Arc<Facts>,
 }
 
 impl Runtime {
@@ -229,6 +232,7 @@ fn start_with(
         Inventory::default()
     };
     let engine = Engine::new(engine_config, nodes, transports, Some(store.writer()));
+    let facts = Arc::new(Facts::from_config(&config.facts, Some(store.clone())));
     Ok(Runtime {
         config,
         ssh_config: global.ssh_config.clone(),
@@ -238,6 +242,7 @@ fn start_with(
         engine,
         ssh_hosts,
         inventory,
+        facts,
     })
 }
 

@@ -3,10 +3,12 @@
 //! send requests, subscribe to events and read snapshots; nothing here knows about
 //! terminals.
 
+pub mod capture;
 pub mod duration;
 pub mod error;
 pub mod event;
 mod executor;
+pub mod facts;
 pub mod ids;
 pub mod interaction;
 pub mod inventory;

@@ -7,6 +7,7 @@
 mod blocking;
 mod connection;
 mod error;
+mod facts;
 mod journal_bulk;
 mod metrics;
 mod prune;
@@ -24,6 +25,7 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 
 pub use error::StoreError;
+pub use facts::CachedFacts;
 pub use prune::PruneReport;
 pub use records::*;
 pub use recovery::{process_is_alive, process_start_time};

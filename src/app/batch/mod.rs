@@ -1,6 +1,7 @@
 //! The headless front end: subcommands that run or read, print, and exit with a
 //! documented code. Never prompts.
 
+pub mod facts;
 pub mod history;
 pub mod inventory;
 pub mod journal;
@@ -38,5 +39,6 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
         Command::Journal(args) => journal::journal(args, &rt.store, &rt.engine).await,
         Command::Metrics(args) => history::metrics(args, &rt.store),
         Command::SshConfig(args) => ssh_config::ssh_config(args, rt.ssh_config.as_deref()),
+        Command::Facts(args) => facts::facts(args, rt).await,
     }
 }
