@@ -172,6 +172,11 @@ impl InventoryService {
         self.ttl
     }
 
+    /// When the sources were last read (`None`: never).
+    pub fn loaded_at(&self) -> Option<Instant> {
+        self.lock().loaded_at
+    }
+
     /// The sources that failed at the last load.
     pub fn failures(&self) -> Vec<SourceFailure> {
         failures(&self.lock().slots)
