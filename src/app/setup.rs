@@ -263,3 +263,14 @@ fn ssh_transport(
     })
     .map_err(|e| e.reason)
 }
+
+/// Starts the automatic inventory reload for a front end that stays open (the
+/// console): file changes and TTL expiry swap the engine's inventory and emit
+/// `EngineEvent::InventoryReloaded`. Dropping the guard stops it.
+pub fn watch_inventory(rt: &Runtime) -> Result<crate::engine::inventory::watch::InventoryWatch> {
+    Ok(crate::engine::inventory::watch::watch(
+        rt.engine.clone(),
+        rt.inventory.clone(),
+        rt.config.inventory.watch_debounce(),
+    )?)
+}
