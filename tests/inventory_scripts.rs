@@ -287,3 +287,70 @@ fn cli_lists_script_nodes_and_refuses_to_run_with_a_broken_script() {
         "{err}"
     );
 }
+
+/// ansible-inventory at `$DROVER_ANSIBLE_INVENTORY`, in PATH, or in
+/// /tmp/ansible-venv/bin (where the test script installs ansible-core).
+fn ansible_inventory() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("DROVER_ANSIBLE_INVENTORY") {
+        return Some(PathBuf::from(p));
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("ansible-inventory"))
+        .chain([PathBuf::from("/tmp/ansible-venv/bin/ansible-inventory")])
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn script_inventories_read_as_ansible_inventory_reads_them() {
+    let Some(bin) = ansible_inventory() else {
+        eprintln!("SKIPPED: ansible-core not installed (set DROVER_ANSIBLE_INVENTORY)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("group_vars")).unwrap();
+    std::fs::write(
+        dir.path().join("group_vars/web.yml"),
+        "from_file: 1\ntier: gv\n",
+    )
+    .unwrap();
+    let no_meta = r#"#!/usr/bin/env python3
+import json, sys
+if sys.argv[1] == "--list":
+    print(json.dumps({"web": ["w1", "w2"], "lone": {"k": 1},
+                      "edge": {"hosts": ["w2", "e1"], "vars": {"tier": "edge"}, "children": ["web"]}}))
+else:
+    print(json.dumps({"h": sys.argv[2]}))
+"#;
+    for (name, body) in [("meta.sh", META), ("nometa.py", no_meta)] {
+        let path = script(dir.path(), name, body);
+        let ours = drover::engine::inventory::ansible::to_ansible_json(
+            &drover::engine::inventory::script::load_ansible(&path, LIMIT).unwrap(),
+        );
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(&bin);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("ANSIBLE_") {
+                cmd.env_remove(key);
+            }
+        }
+        let out = cmd
+            .arg("-i")
+            .arg(&path)
+            .arg("--list")
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("ANSIBLE_CONFIG", home.path().join("none.cfg"))
+            .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "True")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(ours, theirs, "{name}\nours:   {ours:#}\ntheirs: {theirs:#}");
+    }
+}

@@ -29,6 +29,15 @@ const KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs `path --list` (and `--host` when needed) and builds the inventory.
 pub fn load(path: &Path, timeout: Duration) -> Result<Inventory, InventoryError> {
+    Ok(load_ansible(path, timeout)?.to_inventory())
+}
+
+/// The script's inventory in Ansible's model (what `ansible-inventory -i
+/// SCRIPT --list` prints comes from it).
+pub fn load_ansible(
+    path: &Path,
+    timeout: Duration,
+) -> Result<ansible::AnsibleInventory, InventoryError> {
     let fail = |reason: String| InventoryError::Script {
         path: path.to_path_buf(),
         reason,
@@ -43,8 +52,7 @@ pub fn load(path: &Path, timeout: Duration) -> Result<Inventory, InventoryError>
     })
     .map_err(fail)?;
     let basedir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let parsed = ansible::with_vars_files(parsed, &[basedir])?;
-    Ok(parsed.to_inventory())
+    ansible::with_vars_files(parsed, &[basedir])
 }
 
 /// Runs the script and parses what it printed as JSON.
