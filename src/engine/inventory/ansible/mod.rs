@@ -266,8 +266,24 @@ impl AnsibleInventory {
     /// the host's groups with their ancestors, without `all`.
     pub fn to_inventory(&self) -> Inventory {
         let mut inv = Inventory::default();
+        // Hosts in the same groups get the same group variables: merge them
+        // once per distinct group list (100 groups of 100 hosts: 100 merges).
+        let mut by_groups: HashMap<&[usize], (Vars, Vec<String>)> = HashMap::new();
         for (id, host) in self.hosts.iter().enumerate() {
-            let vars = vars::host_vars(self, id);
+            let (shared, groups) = by_groups
+                .entry(host.groups.as_slice())
+                .or_insert_with(|| {
+                    let mut names: Vec<String> = self
+                        .host_groups(id)
+                        .into_iter()
+                        .filter(|&g| g != ALL)
+                        .map(|g| self.groups[g].name.clone())
+                        .collect();
+                    names.sort();
+                    (vars::group_vars(self, &host.groups), names)
+                })
+                .clone();
+            let vars = vars::with_host(self, id, shared);
             let text = |keys: &[&str]| {
                 keys.iter().find_map(|k| match vars.get(*k) {
                     Some(Value::String(s)) => Some(s.clone()),
@@ -279,13 +295,6 @@ impl AnsibleInventory {
                 Some("local") => "local",
                 _ => "ssh",
             };
-            let mut groups: Vec<String> = self
-                .host_groups(id)
-                .into_iter()
-                .filter(|&g| g != ALL)
-                .map(|g| self.groups[g].name.clone())
-                .collect();
-            groups.sort();
             inv.add(Node {
                 name: host.name.clone(),
                 transport: transport.to_string(),
