@@ -45,6 +45,8 @@ pub struct Config {
     pub ui: UiConfig,
     /// `None` when the file has no `[rbac]` section: the local user is admin.
     pub rbac: Option<RbacConfig>,
+    pub inventory: crate::engine::inventory::service::InventoryConfig,
+    pub facts: crate::engine::facts::FactsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -132,6 +134,12 @@ impl Config {
     }
 
     fn validate(&self, path: &Path) -> Result<(), KeyError> {
+        self.inventory
+            .validate()
+            .map_err(|(k, r)| KeyError::new("inventory", k, r))?;
+        self.facts
+            .validate()
+            .map_err(|(k, r)| KeyError::new("facts", k, r))?;
         let e = &self.execution;
         let bad = |key: &str, reason: String| Err(KeyError::new("execution", key, reason));
         if let Err(r) = self.timeout() {

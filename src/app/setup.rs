@@ -3,8 +3,11 @@
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
+use crate::engine::facts::Facts;
 use crate::engine::interaction::{Interaction, NoInteraction};
-use crate::engine::inventory::detect;
+use crate::engine::inventory::service::{
+    InventoryService, SourceFailure, SshConfigSource, standard_sources,
+};
 use crate::engine::rbac::{AllowAll, Authorizer, Capability};
 use crate::engine::request::{ExecutionContext, local_user_name, trust_os_account_only};
 use crate::engine::transport::local::{LocalConfig, LocalTransport};
@@ -31,6 +34,23 @@ pub struct Runtime {
     pub ssh_hosts: Vec<String>,
     /// Who is asking: the local user (by OS account when RBAC is on), or `--as`.
     pub context: ExecutionContext,
+    /// The inventory sources, their cache and failures; the console hands it to
+    /// `engine::inventory::watch::watch` for automatic reload.
+    pub inventory: Arc<InventoryService>,
+    /// Fact providers and their cache (in the store).
+    pub facts: Arc<Facts>,
+}
+
+impl Runtime {
+    /// Failures of `-i` sources at the last load (an invalid ssh_config is
+    /// reported by the ssh transport instead, and only SSH nodes suffer from it).
+    pub fn inventory_file_failures(&self) -> Vec<SourceFailure> {
+        self.inventory
+            .failures()
+            .into_iter()
+            .filter(|f| f.source != "ssh_config")
+            .collect()
+    }
 }
 
 /// The state dir: flag, then `DROVER_STATE_DIR` (via clap), then XDG state dir.
@@ -100,22 +120,32 @@ pub fn init_logging(
     Ok(guard)
 }
 
-pub fn load_inventory(global: &GlobalArgs) -> Result<Inventory> {
-    Ok(detect::load_all(&global.inventory)?)
+/// The inventory sources of `-i` and the ssh_config, not read yet. A source
+/// that fails when read is marked failed (see
+/// [`Runtime::inventory_file_failures`]); the others still load.
+pub fn inventory_service(global: &GlobalArgs, config: &Config) -> Result<Arc<InventoryService>> {
+    let ssh_source = Environment::from_process().ok().map(|env| {
+        let path = global
+            .ssh_config
+            .clone()
+            .unwrap_or_else(|| env.home.join(".ssh/config"));
+        SshConfigSource::new(path, env)
+    });
+    let timeout = config
+        .inventory
+        .script_timeout()
+        .map_err(|r| anyhow::anyhow!("inventory.script_timeout: {r}"))?;
+    Ok(Arc::new(InventoryService::new(
+        standard_sources(ssh_source, &global.inventory, timeout),
+        config.inventory.ttl(),
+    )))
 }
 
 /// Opens the store, marks runs a crash left behind as interrupted, and starts the
 /// engine with the transports drover has and the inventory loaded. Nothing can
 /// be asked of a person (batch).
 pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<Runtime> {
-    let inventory = load_inventory(global)?;
-    start_with(
-        global,
-        config,
-        state_dir,
-        Arc::new(NoInteraction),
-        Some(inventory),
-    )
+    start_with(global, config, state_dir, Arc::new(NoInteraction), true)
 }
 
 /// For the console: starts with an empty inventory (the console loads it in the
@@ -127,14 +157,18 @@ pub fn start_console(
     state_dir: PathBuf,
     interaction: Arc<dyn Interaction>,
 ) -> Result<Runtime> {
-    start_with(global, config, state_dir, interaction, None)
+    start_with(global, config, state_dir, interaction, false)
 }
 
-/// The inventory files plus the ssh_config's hosts, as `start` builds it.
-pub fn console_inventory(global: &GlobalArgs, ssh_hosts: &[String]) -> Result<Inventory> {
-    let mut inventory = load_inventory(global)?;
-    add_ssh_config_hosts(&mut inventory, ssh_hosts);
-    Ok(inventory)
+/// The inventory files plus the ssh_config's hosts, as `start` builds it; the
+/// first failing `-i` source is the error.
+pub fn console_inventory(global: &GlobalArgs, _ssh_hosts: &[String]) -> Result<Inventory> {
+    let service = inventory_service(global, &Config::default())?;
+    let loaded = service.refresh();
+    if let Some(f) = loaded.failures.iter().find(|f| f.source != "ssh_config") {
+        anyhow::bail!("{}", f.reason);
+    }
+    Ok(Inventory::clone(&loaded.inventory))
 }
 
 /// The user's keymap: `keymap.toml` beside the config file.
@@ -164,8 +198,12 @@ fn start_with(
     config: Config,
     state_dir: PathBuf,
     interaction: Arc<dyn Interaction>,
-    inventory: Option<Inventory>,
+    load_inventory: bool,
 ) -> Result<Runtime> {
+    let inventory = inventory_service(global, &config)?;
+    if load_inventory {
+        inventory.refresh();
+    }
     let store = Store::open(&state_dir.join("drover.db"))?;
     let recovered = store.recover_interrupted(process_is_alive)?;
     if !recovered.is_empty() {
@@ -190,10 +228,6 @@ fn start_with(
         Ok(ssh) => ssh.config().concrete_hosts(),
         Err(_) => Vec::new(),
     };
-    let inventory = inventory.map(|mut inventory| {
-        add_ssh_config_hosts(&mut inventory, &ssh_hosts);
-        inventory
-    });
     transports.register(match ssh {
         Ok(t) => Arc::new(t),
         Err(reason) => {
@@ -227,14 +261,15 @@ fn start_with(
         trust_os_account_only();
     }
     let user = local_user_name();
-    let engine = Engine::new(
-        engine_config,
-        inventory.unwrap_or_default(),
-        transports,
-        Some(store.writer()),
-    )
-    .with_authorizer(authorizer)
-    .with_store_health(store.clone());
+    let nodes = if load_inventory {
+        Inventory::clone(&inventory.get())
+    } else {
+        Inventory::default()
+    };
+    let engine = Engine::new(engine_config, nodes, transports, Some(store.writer()))
+        .with_authorizer(authorizer)
+        .with_store_health(store.clone());
+    let facts = Arc::new(Facts::from_config(&config.facts, Some(store.clone())));
     let context = ExecutionContext {
         roles: engine.roles_of(&user),
         user,
@@ -249,6 +284,8 @@ fn start_with(
         engine,
         ssh_hosts,
         context,
+        inventory,
+        facts,
     })
 }
 
@@ -288,17 +325,13 @@ fn ssh_transport(
     .map_err(|e| e.reason)
 }
 
-/// Every concrete `Host` alias of the ssh_config is a node (transport ssh, group
-/// `ssh_config`); inventory files may still redefine them.
-fn add_ssh_config_hosts(inventory: &mut Inventory, hosts: &[String]) {
-    let mut from_config = Inventory::default();
-    for alias in hosts {
-        let mut node = crate::engine::Node::local(alias, "ssh_config");
-        node.transport = "ssh".into();
-        node.groups.push("ssh_config".into());
-        from_config.add(node);
-    }
-    // Inventory files come last so their definitions of the same names win.
-    from_config.merge(std::mem::take(inventory));
-    *inventory = from_config;
+/// Starts the automatic inventory reload for a front end that stays open (the
+/// console): file changes and TTL expiry swap the engine's inventory and emit
+/// `EngineEvent::InventoryReloaded`. Dropping the guard stops it.
+pub fn watch_inventory(rt: &Runtime) -> Result<crate::engine::inventory::watch::InventoryWatch> {
+    Ok(crate::engine::inventory::watch::watch(
+        rt.engine.clone(),
+        rt.inventory.clone(),
+        rt.config.inventory.watch_debounce(),
+    )?)
 }

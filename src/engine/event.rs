@@ -4,6 +4,7 @@
 
 use super::error::NodeError;
 use super::ids::ExecutionId;
+use super::inventory::service::SourceFailure;
 use super::result::{ExecutionStatus, NodeStatus, Progress};
 use crate::store::{EntryType, Stream};
 use std::time::Duration;
@@ -63,6 +64,12 @@ pub enum EngineEvent {
         entry_type: EntryType,
         execution: Option<ExecutionId>,
     },
+    /// The inventory was read again (a file changed, or on demand) and swapped
+    /// in. Failed sources kept their last good nodes; each names its reason.
+    InventoryReloaded {
+        nodes: usize,
+        failed_sources: Vec<SourceFailure>,
+    },
 }
 
 impl EngineEvent {
@@ -76,6 +83,7 @@ impl EngineEvent {
             | EngineEvent::NodeFinished { execution, .. }
             | EngineEvent::ExecutionFinished { execution, .. } => Some(execution),
             EngineEvent::JournalAppended { execution, .. } => execution.as_ref(),
+            EngineEvent::InventoryReloaded { .. } => None,
         }
     }
 }

@@ -4,10 +4,12 @@
 //! terminals.
 
 mod access;
+pub mod capture;
 pub mod duration;
 pub mod error;
 pub mod event;
 mod executor;
+pub mod facts;
 pub mod health;
 pub mod ids;
 pub mod interaction;
@@ -168,6 +170,21 @@ impl Engine {
             .inventory
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(inventory);
+    }
+
+    /// Swaps in a reloaded inventory and announces it with
+    /// [`EngineEvent::InventoryReloaded`]. Running executions keep the nodes
+    /// they resolved; new requests see the new inventory.
+    pub fn apply_inventory(&self, loaded: &inventory::service::Loaded) {
+        *self
+            .inner
+            .inventory
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = loaded.inventory.clone();
+        let _ = self.inner.events.send(EngineEvent::InventoryReloaded {
+            nodes: loaded.inventory.len(),
+            failed_sources: loaded.failures.clone(),
+        });
     }
 
     pub fn transports(&self) -> &TransportRegistry {

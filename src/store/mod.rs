@@ -7,6 +7,7 @@
 mod blocking;
 mod connection;
 mod error;
+mod facts;
 mod health;
 mod journal_bulk;
 mod metrics;
@@ -25,6 +26,7 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 
 pub use error::StoreError;
+pub use facts::CachedFacts;
 pub use health::StoreHealth;
 pub use prune::PruneReport;
 pub use records::*;

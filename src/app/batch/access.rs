@@ -1,7 +1,8 @@
 //! RBAC checks of the read and write subcommands, before they touch anything:
 //! `history` and `metrics` need `history.read`; `journal NODE` needs
 //! `journal.read` on the node, `journal add NODE` `journal.write`; `inventory`
-//! and `ssh-config` need `inventory.read`. `run` is checked by the engine itself.
+//! and `ssh-config` need `inventory.read`; `facts` needs `facts.read` on its nodes
+//! (and `facts.refresh` with `--refresh`). `run` is checked by the engine itself.
 
 use super::run::exit_code_for;
 use crate::app::setup::Runtime;
@@ -42,6 +43,24 @@ pub async fn check(command: &Command, rt: &Runtime) -> Result<(), u8> {
             (Capability::InventoryRead, names)
         }
         Command::SshConfig(_) => (Capability::InventoryRead, Vec::new()),
+        Command::Facts(args) => {
+            let names: Vec<String> = match inventory.resolve(&args.targets) {
+                Ok(nodes) => nodes.iter().map(|n| n.name.clone()).collect(),
+                Err(_) => return Ok(()),
+            };
+            if args.refresh {
+                // Asking the nodes again needs facts.refresh besides facts.read.
+                let nodes: Vec<&str> = names.iter().map(String::as_str).collect();
+                rt.engine
+                    .authorize(&rt.context, &Capability::FactsRefresh, &nodes)
+                    .await
+                    .map_err(|e| {
+                        eprintln!("drover: {e}");
+                        exit_code_for(&e)
+                    })?;
+            }
+            (Capability::FactsRead, names)
+        }
     };
     let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
     rt.engine

@@ -84,5 +84,10 @@ pub fn event(ev: &EngineEvent) -> Option<Value> {
             execution,
         } => json!({"event": "journal_appended", "node": node,
                     "entry_type": entry_type.as_str(), "execution": execution}),
+        EngineEvent::InventoryReloaded {
+            nodes,
+            failed_sources,
+        } => json!({"event": "inventory_reloaded", "nodes": nodes,
+                    "failed_sources": failed_sources}),
     })
 }

@@ -2,6 +2,7 @@
 //! documented code. Never prompts.
 
 pub mod access;
+pub mod facts;
 pub mod history;
 pub mod inventory;
 pub mod journal;
@@ -20,6 +21,22 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
     if let Err(code) = access::check(command, rt).await {
         return code;
     }
+    let failures = rt.inventory_file_failures();
+    if !failures.is_empty() {
+        // A broken inventory must not silently shrink a run: refuse to run.
+        // Commands that only read go on with the sources that loaded.
+        let running = matches!(command, Command::Run(_));
+        for f in &failures {
+            if running {
+                eprintln!("drover: {}", f.reason);
+            } else {
+                eprintln!("drover: warning: {} (its nodes are missing)", f.reason);
+            }
+        }
+        if running {
+            return super::exit::USAGE;
+        }
+    }
     match command {
         Command::Run(args) => run::run(args, rt).await,
         Command::Inventory(args) => inventory::inventory(args, rt),
@@ -28,5 +45,6 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
         Command::Metrics(args) => history::metrics(args, &rt.store),
         Command::SshConfig(args) => ssh_config::ssh_config(args, rt.ssh_config.as_deref()),
         Command::Status(args) => status::status(args, rt).await,
+        Command::Facts(args) => facts::facts(args, rt).await,
     }
 }
