@@ -164,7 +164,14 @@ async fn streaming(store: &Store) {
         timeout: Some(Duration::from_secs(120)),
         ..ExecutionOptions::default()
     };
-    let mut console = Console::new(state, engine.clone(), store.clone(), options, questions);
+    let mut console = Console::new(
+        state,
+        engine.clone(),
+        store.clone(),
+        options,
+        drover::engine::ExecutionContext::local(),
+        questions,
+    );
     console.show_engine_inventory();
     let out = Counting::default();
     let mut terminal = Terminal::new(CrosstermBackend::new(out.clone())).unwrap();

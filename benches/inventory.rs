@@ -7,14 +7,17 @@
 //!    (target < 20 ms).
 
 use drover::engine::inventory::{Inventory, Node, ansible, nodeset};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn median(mut v: Vec<Duration>) -> Duration {
+/// Median and minimum of the runs. On a shared machine the minimum is the
+/// figure least disturbed by other work; both are printed.
+fn median(mut v: Vec<Duration>) -> (Duration, Duration) {
     v.sort();
-    v[v.len() / 2]
+    (v[v.len() / 2], v[0])
 }
 
 fn ms(d: Duration) -> f64 {
@@ -63,7 +66,7 @@ fn ansible_inventory() -> Option<PathBuf> {
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_inventory(dir.path());
-    let load = median(
+    let (load, load_min) = median(
         (0..7)
             .map(|_| {
                 let start = Instant::now();
@@ -74,8 +77,9 @@ fn main() {
             .collect(),
     );
     let mut line = format!(
-        "inventory: load + map a 10,000-host Ansible inventory with group_vars: {:.1} ms (target < 100 ms)",
-        ms(load)
+        "inventory: load + map a 10,000-host Ansible inventory with group_vars: median {:.1} ms, min {:.1} ms (target < 100 ms)",
+        ms(load),
+        ms(load_min)
     );
     if let Some(oracle) = ansible_inventory() {
         let start = Instant::now();
@@ -110,23 +114,32 @@ fn main() {
         inv.add(node);
     }
     // The grammar refuses names that are not in the inventory, so the expansion
-    // and the intersection are timed as the evaluator performs them: expand the
-    // node set, then keep the members of the group.
-    let members = inv.groups().get("ten-k").expect("group").clone();
-    let select = median(
+    // and the intersection are timed as the evaluator performs them
+    // (`targets::TargetExpr::select`, `&` step): expand the node set, take the
+    // group's members, and keep the expanded names found among them.
+    let (select, select_min) = median(
         (0..11)
             .map(|_| {
                 let start = Instant::now();
-                let names = nodeset::expand("node[00001-99999]").expect("expand");
-                let picked: Vec<&String> = names.iter().filter(|n| members.contains(*n)).collect();
+                let mut names = nodeset::expand("node[00001-99999]").expect("expand");
+                let members: Vec<String> = inv
+                    .groups()
+                    .get("ten-k")
+                    .expect("group")
+                    .iter()
+                    .cloned()
+                    .collect();
+                let right: HashSet<&str> = members.iter().map(String::as_str).collect();
                 assert_eq!(names.len(), 99_999);
-                assert_eq!(picked.len(), 10_000);
+                names.retain(|n| right.contains(n.as_str()));
+                assert_eq!(names.len(), 10_000);
                 start.elapsed()
             })
             .collect(),
     );
     println!(
-        "targets: expand node[00001-99999] & a 10,000-node group: {:.1} ms (target < 20 ms)",
-        ms(select)
+        "targets: expand node[00001-99999] & a 10,000-node group: median {:.1} ms, min {:.1} ms (target < 20 ms)",
+        ms(select),
+        ms(select_min)
     );
 }

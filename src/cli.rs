@@ -29,7 +29,8 @@ pub struct GlobalArgs {
     /// Where history, journals and logs live [default: $XDG_STATE_HOME/drover].
     #[arg(long, global = true, env = "DROVER_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// A native YAML inventory file (repeatable; later files override earlier ones).
+    /// An inventory: drover YAML, Ansible INI/YAML (file or directory), Bolt v2, or an
+    /// executable printing Ansible `--list` JSON (repeatable; later ones override earlier ones).
     #[arg(short = 'i', long = "inventory", global = true, value_name = "PATH")]
     pub inventory: Vec<PathBuf>,
     /// Configuration file [default: $XDG_CONFIG_HOME/drover/config.toml if present].
@@ -38,6 +39,9 @@ pub struct GlobalArgs {
     /// OpenSSH client config for SSH nodes [default: ~/.ssh/config].
     #[arg(short = 'F', long = "ssh-config", global = true, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
+    /// Act as this user (RBAC roles and history); admins only.
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +62,33 @@ pub enum Command {
     Task(TaskArgs),
     /// Plans: YAML files of steps with dependencies.
     Plan(PlanArgs),
+    /// Health of the engine, the store and the transports.
+    Status(StatusArgs),
+    /// Facts about the target nodes: OS, kernel, CPU, memory, addresses, packages,
+    /// inventory variables and configured providers (cached; see --refresh).
+    Facts(FactsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// Target expression (as for `run -t`).
+    #[arg(value_name = "TARGETS")]
+    pub targets: String,
+    /// Ask the providers now, whatever the cache holds.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Only this fact (repeatable).
+    #[arg(long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// One JSON object: node -> facts (value and source), failures, collected_at, cached.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +196,10 @@ pub struct RunArgs {
     /// Environment variable for the command (repeatable).
     #[arg(short = 'e', long = "env", value_name = "K=V")]
     pub env: Vec<String>,
+    /// Secret environment variable: passed to the command, its value redacted
+    /// wherever drover writes. `K` alone takes the value from drover's environment.
+    #[arg(long = "secret-env", value_name = "K[=V]")]
+    pub secret_env: Vec<String>,
     /// Run nodes one at a time, in target order.
     #[arg(long)]
     pub sequential: bool,

@@ -2,6 +2,18 @@
 //! default; an unknown key or a bad value is an error naming the file, the line and
 //! the key.
 
+mod journal;
+mod logging;
+mod rbac;
+mod secrets;
+mod ui;
+
+pub use journal::{JournalConfig, TransportJournal};
+pub use logging::LoggingConfig;
+pub use rbac::{RbacConfig, RoleConfig};
+pub use secrets::SecretsConfig;
+pub use ui::UiConfig;
+
 use crate::engine::duration::parse_duration;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -28,6 +40,13 @@ pub struct Config {
     pub execution: ExecutionConfig,
     pub output: OutputConfig,
     pub logging: LoggingConfig,
+    pub journal: JournalConfig,
+    pub secrets: SecretsConfig,
+    pub ui: UiConfig,
+    /// `None` when the file has no `[rbac]` section: the local user is admin.
+    pub rbac: Option<RbacConfig>,
+    pub inventory: crate::engine::inventory::service::InventoryConfig,
+    pub facts: crate::engine::facts::FactsConfig,
     pub tasks: crate::engine::orchestrator::task::TaskSettings,
     pub breakers: crate::engine::breaker::BreakerSettings,
     pub retry: crate::engine::resilience::RetrySettings,
@@ -81,21 +100,6 @@ impl Default for OutputConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct LoggingConfig {
-    /// trace, debug, info, warn or error.
-    pub level: String,
-}
-
-impl Default for LoggingConfig {
-    fn default() -> Self {
-        LoggingConfig {
-            level: "info".into(),
-        }
-    }
-}
-
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -107,60 +111,82 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line: e
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            let line = e
                 .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
-                .unwrap_or(0),
-            reason: e.message().to_string(),
-        })?;
-        config
-            .validate()
-            .map_err(|(key, reason)| ConfigError::Invalid {
+                .map(|s| {
+                    let before = text.get(..s.start).unwrap_or(text);
+                    before.matches('\n').count() + 1
+                })
+                .unwrap_or(0);
+            ConfigError::Invalid {
                 path: path.to_path_buf(),
-                line: line_of_key(text, key),
-                reason: format!("{key}: {reason}"),
-            })?;
+                line,
+                reason: name_the_key(text, line, e.message()),
+            }
+        })?;
+        config.validate(path).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of(text, &e.section, &e.key),
+            reason: format!("[{}] {}: {}", e.section, e.key, e.reason),
+        })?;
+        if let Some(k) = &config.ui.keymap {
+            config.ui.keymap = Some(ui::resolve(path, k));
+        }
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), (&'static str, String)> {
-        self.breakers.to_config()?;
-        self.retry.validate()?;
+    fn validate(&self, path: &Path) -> Result<(), KeyError> {
+        self.inventory
+            .validate()
+            .map_err(|(k, r)| KeyError::new("inventory", k, r))?;
+        self.facts
+            .validate()
+            .map_err(|(k, r)| KeyError::new("facts", k, r))?;
+        self.breakers
+            .to_config()
+            .map_err(|(k, r)| KeyError::new("breakers", k, r))?;
+        self.retry
+            .validate()
+            .map_err(|(k, r)| KeyError::new("retry", k, r))?;
         let e = &self.execution;
-        self.timeout().map_err(|r| ("timeout", r))?;
-        parse_duration(&e.retry_delay).map_err(|r| ("retry_delay", r.to_string()))?;
-        let grace = parse_duration(&e.kill_grace).map_err(|r| ("kill_grace", r.to_string()))?;
-        if grace.is_zero() {
-            return Err(("kill_grace", "must be more than 0".into()));
+        let bad = |key: &str, reason: String| Err(KeyError::new("execution", key, reason));
+        if let Err(r) = self.timeout() {
+            return bad("timeout", r);
+        }
+        if let Err(r) = parse_duration(&e.retry_delay) {
+            return bad("retry_delay", r.to_string());
+        }
+        match parse_duration(&e.kill_grace) {
+            Err(r) => return bad("kill_grace", r.to_string()),
+            Ok(g) if g.is_zero() => return bad("kill_grace", "must be more than 0".into()),
+            Ok(_) => {}
         }
         if !matches!(e.backoff.as_str(), "linear" | "exponential") {
-            return Err((
+            return bad(
                 "backoff",
                 format!("{:?} is not linear or exponential", e.backoff),
-            ));
+            );
         }
         if e.fanout == 0 {
-            return Err(("fanout", "must be at least 1".into()));
+            return bad("fanout", "must be at least 1".into());
         }
         if e.max_concurrency == 0 {
-            return Err(("max_concurrency", "must be at least 1".into()));
+            return bad("max_concurrency", "must be at least 1".into());
         }
+        let out = |key: &str, reason: &str| Err(KeyError::new("output", key, reason));
         if self.output.run_budget_bytes < 1 << 20 {
-            return Err(("run_budget_bytes", "must be at least 1048576".into()));
+            return out("run_budget_bytes", "must be at least 1048576");
         }
         if self.output.ring_bytes < 1024 {
-            return Err(("ring_bytes", "must be at least 1024".into()));
+            return out("ring_bytes", "must be at least 1024");
         }
-        if !matches!(
-            self.logging.level.as_str(),
-            "trace" | "debug" | "info" | "warn" | "error"
-        ) {
-            return Err((
-                "level",
-                format!("{:?} is not a log level", self.logging.level),
-            ));
+        self.logging.validate()?;
+        self.journal.validate()?;
+        self.secrets.validate()?;
+        self.ui.validate(path)?;
+        if let Some(rbac) = &self.rbac {
+            rbac.validate()?;
         }
         Ok(())
     }
@@ -182,12 +208,79 @@ impl Config {
     }
 }
 
-fn line_of_key(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| {
-            let t = l.trim_start();
-            t.starts_with(key) && t[key.len()..].trim_start().starts_with('=')
-        })
-        .map(|i| i + 1)
-        .unwrap_or(0)
+/// A bad value: the section and key at fault, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError {
+    /// Dotted table name, as in its header: `journal`, `rbac.roles.ops`.
+    pub section: String,
+    pub key: String,
+    pub reason: String,
+}
+
+impl KeyError {
+    pub fn new(section: &str, key: &str, reason: impl Into<String>) -> KeyError {
+        KeyError {
+            section: section.to_string(),
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// `"none"` (keep forever) or a duration of at least a day.
+fn retention(value: &str) -> Result<Option<Duration>, String> {
+    if value == "none" {
+        return Ok(None);
+    }
+    let d = parse_duration(value).map_err(|e| format!("{e}, or \"none\""))?;
+    if d < Duration::from_secs(86_400) {
+        return Err(format!("{value:?} is less than a day"));
+    }
+    Ok(Some(d))
+}
+
+/// The line of `key` inside the `[section]` table (1-based), else the first line
+/// that sets `key` anywhere, else the section header, else 0.
+fn line_of(text: &str, section: &str, key: &str) -> usize {
+    let sets = |l: &str| {
+        let t = l.trim_start().trim_start_matches('"');
+        t.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start_matches('"').trim_start().starts_with('='))
+    };
+    let mut current = String::new();
+    let mut header = 0;
+    let mut anywhere = 0;
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if let Some(name) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            current = name.trim_matches(['[', ']']).trim().replace(['"', ' '], "");
+            if current == section && header == 0 {
+                header = i + 1;
+            }
+            continue;
+        }
+        if sets(l) {
+            if current == section {
+                return i + 1;
+            }
+            if anywhere == 0 {
+                anywhere = i + 1;
+            }
+        }
+    }
+    if anywhere != 0 { anywhere } else { header }
+}
+
+/// toml's message for a bad value does not always say which key: add it.
+fn name_the_key(text: &str, line: usize, message: &str) -> String {
+    let key = text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .and_then(|l| l.split_once('='))
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    match key {
+        Some(k) if !message.contains(&k) => format!("{k}: {}", message.trim_end()),
+        _ => message.trim_end().to_string(),
+    }
 }

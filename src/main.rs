@@ -39,7 +39,7 @@ async fn run(cli: Cli) -> u8 {
             return exit::USAGE;
         }
     };
-    let _log_guard = match setup::init_logging(&state_dir, &config.logging.level) {
+    let _log_guard = match setup::init_logging(&state_dir, &config.logging) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("drover: {e:#}");
@@ -49,13 +49,13 @@ async fn run(cli: Cli) -> u8 {
     let Some(command) = &cli.command else {
         if cli.global.batch {
             eprintln!(
-                "drover: --batch needs a subcommand (run, task, plan, history, journal, metrics, ssh-config)"
+                "drover: --batch needs a subcommand (run, task, plan, history, journal, metrics, ssh-config, status)"
             );
             return exit::USAGE;
         }
         return app::tui::launch(&cli.global, config, state_dir).await;
     };
-    let rt = match setup::start(&cli.global, config, state_dir) {
+    let mut rt = match setup::start(&cli.global, config, state_dir) {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("start-up failed: {e:#}");
@@ -63,6 +63,11 @@ async fn run(cli: Cli) -> u8 {
             return exit::USAGE;
         }
     };
+    if let Err(e) = setup::act_as(&cli.global, &mut rt).await {
+        eprintln!("drover: --as: {e}");
+        setup::finish(rt).await;
+        return app::batch::run::exit_code_for(&e);
+    }
     let code = app::batch::dispatch(command, &rt).await;
     setup::finish(rt).await;
     code

@@ -49,6 +49,7 @@ fn valid_options() -> impl Strategy<Value = ExecutionOptions> {
                 },
                 retry_delay: Duration::from_millis(delay_ms),
                 debug,
+                ..ExecutionOptions::default()
             },
         )
 }

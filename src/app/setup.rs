@@ -3,13 +3,18 @@
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
+use crate::engine::facts::Facts;
 use crate::engine::interaction::{Interaction, NoInteraction};
-use crate::engine::inventory::detect;
+use crate::engine::inventory::service::{
+    InventoryService, SourceFailure, SshConfigSource, standard_sources,
+};
+use crate::engine::rbac::{AllowAll, Authorizer, Capability};
+use crate::engine::request::{ExecutionContext, local_user_name, trust_os_account_only};
 use crate::engine::transport::local::{LocalConfig, LocalTransport};
 use crate::engine::transport::ssh::config::Environment;
 use crate::engine::transport::ssh::{SshSettings, SshTransport};
 use crate::engine::transport::{TransportRegistry, Unavailable};
-use crate::engine::{Engine, EngineConfig, Inventory};
+use crate::engine::{Engine, EngineConfig, EngineError, Inventory};
 use crate::store::{Store, process_is_alive};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -27,6 +32,25 @@ pub struct Runtime {
     pub engine: Engine,
     /// Concrete `Host` aliases of the ssh_config (nodes of group `ssh_config`).
     pub ssh_hosts: Vec<String>,
+    /// Who is asking: the local user (by OS account when RBAC is on), or `--as`.
+    pub context: ExecutionContext,
+    /// The inventory sources, their cache and failures; the console hands it to
+    /// `engine::inventory::watch::watch` for automatic reload.
+    pub inventory: Arc<InventoryService>,
+    /// Fact providers and their cache (in the store).
+    pub facts: Arc<Facts>,
+}
+
+impl Runtime {
+    /// Failures of `-i` sources at the last load (an invalid ssh_config is
+    /// reported by the ssh transport instead, and only SSH nodes suffer from it).
+    pub fn inventory_file_failures(&self) -> Vec<SourceFailure> {
+        self.inventory
+            .failures()
+            .into_iter()
+            .filter(|f| f.source != "ssh_config")
+            .collect()
+    }
 }
 
 /// The state dir: flag, then `DROVER_STATE_DIR` (via clap), then XDG state dir.
@@ -67,14 +91,24 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config> {
 }
 
 /// Logs go to a daily-rolling file in the state dir, never to the terminal.
+/// Files older than `[logging] retention` days are deleted as the log rolls over.
 pub fn init_logging(
     state_dir: &Path,
-    level: &str,
+    logging: &crate::config::LoggingConfig,
 ) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    let level = logging.level.as_str();
     let logs = state_dir.join("logs");
     std::fs::create_dir_all(&logs)
         .with_context(|| format!("log dir {}: cannot create it", logs.display()))?;
-    let appender = tracing_appender::rolling::daily(&logs, "drover.log");
+    let mut builder = tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("drover.log");
+    if let Some(n) = logging.files_kept() {
+        builder = builder.max_log_files(n);
+    }
+    let appender = builder
+        .build(&logs)
+        .with_context(|| format!("log dir {}: cannot open the log file", logs.display()))?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("DROVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
@@ -86,22 +120,32 @@ pub fn init_logging(
     Ok(guard)
 }
 
-pub fn load_inventory(global: &GlobalArgs) -> Result<Inventory> {
-    Ok(detect::load_all(&global.inventory)?)
+/// The inventory sources of `-i` and the ssh_config, not read yet. A source
+/// that fails when read is marked failed (see
+/// [`Runtime::inventory_file_failures`]); the others still load.
+pub fn inventory_service(global: &GlobalArgs, config: &Config) -> Result<Arc<InventoryService>> {
+    let ssh_source = Environment::from_process().ok().map(|env| {
+        let path = global
+            .ssh_config
+            .clone()
+            .unwrap_or_else(|| env.home.join(".ssh/config"));
+        SshConfigSource::new(path, env)
+    });
+    let timeout = config
+        .inventory
+        .script_timeout()
+        .map_err(|r| anyhow::anyhow!("inventory.script_timeout: {r}"))?;
+    Ok(Arc::new(InventoryService::new(
+        standard_sources(ssh_source, &global.inventory, timeout),
+        config.inventory.ttl(),
+    )))
 }
 
 /// Opens the store, marks runs a crash left behind as interrupted, and starts the
 /// engine with the transports drover has and the inventory loaded. Nothing can
 /// be asked of a person (batch).
 pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<Runtime> {
-    let inventory = load_inventory(global)?;
-    start_with(
-        global,
-        config,
-        state_dir,
-        Arc::new(NoInteraction),
-        Some(inventory),
-    )
+    start_with(global, config, state_dir, Arc::new(NoInteraction), true)
 }
 
 /// For the console: starts with an empty inventory (the console loads it in the
@@ -113,14 +157,18 @@ pub fn start_console(
     state_dir: PathBuf,
     interaction: Arc<dyn Interaction>,
 ) -> Result<Runtime> {
-    start_with(global, config, state_dir, interaction, None)
+    start_with(global, config, state_dir, interaction, false)
 }
 
-/// The inventory files plus the ssh_config's hosts, as `start` builds it.
-pub fn console_inventory(global: &GlobalArgs, ssh_hosts: &[String]) -> Result<Inventory> {
-    let mut inventory = load_inventory(global)?;
-    add_ssh_config_hosts(&mut inventory, ssh_hosts);
-    Ok(inventory)
+/// The inventory files plus the ssh_config's hosts, as `start` builds it; the
+/// first failing `-i` source is the error.
+pub fn console_inventory(global: &GlobalArgs, _ssh_hosts: &[String]) -> Result<Inventory> {
+    let service = inventory_service(global, &Config::default())?;
+    let loaded = service.refresh();
+    if let Some(f) = loaded.failures.iter().find(|f| f.source != "ssh_config") {
+        anyhow::bail!("{}", f.reason);
+    }
+    Ok(Inventory::clone(&loaded.inventory))
 }
 
 /// The user's keymap: `keymap.toml` beside the config file.
@@ -150,8 +198,12 @@ fn start_with(
     config: Config,
     state_dir: PathBuf,
     interaction: Arc<dyn Interaction>,
-    inventory: Option<Inventory>,
+    load_inventory: bool,
 ) -> Result<Runtime> {
+    let inventory = inventory_service(global, &config)?;
+    if load_inventory {
+        inventory.refresh();
+    }
     let store = Store::open(&state_dir.join("drover.db"))?;
     let recovered = store.recover_interrupted(process_is_alive)?;
     if !recovered.is_empty() {
@@ -159,6 +211,11 @@ fn start_with(
             ?recovered,
             "executions left running by a crash marked interrupted"
         );
+    }
+    if let Some(keep) = config.journal.retention() {
+        let cutoff = crate::engine::ids::now_millis() - keep.as_millis() as i64;
+        let pruned = store.prune(cutoff)?;
+        tracing::info!(?pruned, "history and journal retention applied");
     }
     let mut transports = TransportRegistry::default();
     let local = LocalTransport::new(LocalConfig {
@@ -171,10 +228,6 @@ fn start_with(
         Ok(ssh) => ssh.config().concrete_hosts(),
         Err(_) => Vec::new(),
     };
-    let inventory = inventory.map(|mut inventory| {
-        add_ssh_config_hosts(&mut inventory, &ssh_hosts);
-        inventory
-    });
     transports.register(match ssh {
         Ok(t) => Arc::new(t),
         Err(reason) => {
@@ -185,6 +238,7 @@ fn start_with(
             })
         }
     });
+    let journal_rules = config.journal.rules();
     let engine_config = EngineConfig {
         max_concurrency: config.execution.max_concurrency,
         ring_capacity: config.output.ring_bytes,
@@ -193,14 +247,37 @@ fn start_with(
         retry_on: config.retry.on.clone(),
         retry_jitter: config.retry.jitter,
         breakers: config.breakers.to_config().unwrap_or_default(),
+        secret_patterns: config.secrets.patterns.clone(),
+        journal: journal_rules.0,
+        journal_by_transport: journal_rules.1,
         ..EngineConfig::default()
     };
-    let engine = Engine::new(
-        engine_config,
-        inventory.unwrap_or_default(),
-        transports,
-        Some(store.writer()),
-    );
+    let authorizer: Arc<dyn Authorizer> = match &config.rbac {
+        Some(rbac) => Arc::new(
+            rbac.policy()
+                .map_err(|e| anyhow::anyhow!("config: [{}] {}: {}", e.section, e.key, e.reason))?,
+        ),
+        None => Arc::new(AllowAll),
+    };
+    if config.rbac.is_some() {
+        // Every front end then names the user by OS account, never by `$USER`.
+        trust_os_account_only();
+    }
+    let user = local_user_name();
+    let nodes = if load_inventory {
+        Inventory::clone(&inventory.get())
+    } else {
+        Inventory::default()
+    };
+    let engine = Engine::new(engine_config, nodes, transports, Some(store.writer()))
+        .with_authorizer(authorizer)
+        .with_store_health(store.clone());
+    let facts = Arc::new(Facts::from_config(&config.facts, Some(store.clone())));
+    let context = ExecutionContext {
+        roles: engine.roles_of(&user),
+        user,
+        ..ExecutionContext::local()
+    };
     Ok(Runtime {
         config,
         ssh_config: global.ssh_config.clone(),
@@ -209,7 +286,28 @@ fn start_with(
         store,
         engine,
         ssh_hosts,
+        context,
+        inventory,
+        facts,
     })
+}
+
+/// Applies `--as USER`: only an admin may act as someone else; the refusal is
+/// audited like any other.
+pub async fn act_as(global: &GlobalArgs, rt: &mut Runtime) -> Result<(), EngineError> {
+    let Some(user) = &global.as_user else {
+        return Ok(());
+    };
+    if *user == rt.context.user {
+        return Ok(());
+    }
+    rt.engine
+        .authorize(&rt.context, &Capability::Admin, &[])
+        .await?;
+    tracing::info!(real_user = %rt.context.user, as_user = %user, "acting as another user");
+    rt.context.roles = rt.engine.roles_of(user);
+    rt.context.user = user.clone();
+    Ok(())
 }
 
 /// The SSH transport from `-F FILE` or `~/.ssh/config`; `Err` names file:line when
@@ -230,17 +328,13 @@ fn ssh_transport(
     .map_err(|e| e.reason)
 }
 
-/// Every concrete `Host` alias of the ssh_config is a node (transport ssh, group
-/// `ssh_config`); inventory files may still redefine them.
-fn add_ssh_config_hosts(inventory: &mut Inventory, hosts: &[String]) {
-    let mut from_config = Inventory::default();
-    for alias in hosts {
-        let mut node = crate::engine::Node::local(alias, "ssh_config");
-        node.transport = "ssh".into();
-        node.groups.push("ssh_config".into());
-        from_config.add(node);
-    }
-    // Inventory files come last so their definitions of the same names win.
-    from_config.merge(std::mem::take(inventory));
-    *inventory = from_config;
+/// Starts the automatic inventory reload for a front end that stays open (the
+/// console): file changes and TTL expiry swap the engine's inventory and emit
+/// `EngineEvent::InventoryReloaded`. Dropping the guard stops it.
+pub fn watch_inventory(rt: &Runtime) -> Result<crate::engine::inventory::watch::InventoryWatch> {
+    Ok(crate::engine::inventory::watch::watch(
+        rt.engine.clone(),
+        rt.inventory.clone(),
+        rt.config.inventory.watch_debounce(),
+    )?)
 }

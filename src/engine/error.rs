@@ -73,11 +73,12 @@ pub enum EngineError {
     Validation(Vec<FieldError>),
     #[error("no node matched: {}", .unmatched.join(", "))]
     NoMatch { unmatched: Vec<String> },
-    #[error("permission denied: {user} lacks {capability} on {target}")]
+    #[error("permission denied: {user} may not use {capability} on {target}: {reason}")]
     Authorization {
         user: String,
         capability: String,
         target: String,
+        reason: String,
     },
     #[error("unknown execution {0}")]
     UnknownExecution(String),

@@ -5,6 +5,7 @@
 use super::breaker::{BreakerScope, BreakerState};
 use super::error::NodeError;
 use super::ids::ExecutionId;
+use super::inventory::service::SourceFailure;
 use super::orchestrator::plan_run::{PlanProgress, StepState};
 use super::result::{ExecutionStatus, NodeStatus, Progress};
 use crate::store::{EntryType, Stream};
@@ -85,6 +86,12 @@ pub enum EngineEvent {
         state: StepState,
         progress: PlanProgress,
     },
+    /// The inventory was read again (a file changed, or on demand) and swapped
+    /// in. Failed sources kept their last good nodes; each names its reason.
+    InventoryReloaded {
+        nodes: usize,
+        failed_sources: Vec<SourceFailure>,
+    },
 }
 
 impl EngineEvent {
@@ -103,6 +110,7 @@ impl EngineEvent {
             EngineEvent::BreakerChanged { .. }
             | EngineEvent::PlanStepChanged { .. }
             | EngineEvent::PlanFinished { .. } => None,
+            EngineEvent::InventoryReloaded { .. } => None,
         }
     }
 }

@@ -10,9 +10,11 @@ use super::ids::{ExecutionId, now_millis};
 use super::journal;
 use super::label::{RunLabel, parse_object};
 use super::output::OutputSink;
+use super::rbac::{Access, Capability};
 use super::request::{ExecutionContext, ExecutionRequest};
 use super::resilience::{jittered, retry_delay};
 use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus};
+use super::secrets::Secrets;
 use super::state::ExecutionState;
 use super::transport::{ExitInfo, NodeJob, TransportError};
 use crate::store::WriteOp;
@@ -39,21 +41,16 @@ pub(crate) async fn start(
         .unwrap_or_else(|p| p.into_inner())
         .clone();
     let nodes = inventory.resolve(&request.targets)?;
-    inner
-        .authorizer
-        .authorize(&context, label.capability(), &nodes, label.shown(&request))?;
-    start_resolved(inner, request, label, context, nodes, tap).await
-}
-
-/// Starts a validated, authorised request on nodes already resolved.
-pub(crate) async fn start_resolved(
-    inner: &Arc<EngineInner>,
-    request: ExecutionRequest,
-    label: RunLabel,
-    context: ExecutionContext,
-    nodes: Vec<Arc<super::inventory::Node>>,
-    tap: Option<mpsc::Sender<StreamItem>>,
-) -> Result<ExecutionId, EngineError> {
+    let secrets = Secrets::of_options(&request.options, &inner.config.secret_patterns);
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    let capability = &label.capability;
+    // Only a user's own command is matched against command patterns.
+    let access = Access {
+        capability,
+        nodes: &names,
+        command: (*capability == Capability::CommandRun).then_some(request.command.as_str()),
+    };
+    super::access::check(inner, &context, &access, &secrets).await?;
     let id = ExecutionId::new();
     let state = Arc::new(ExecutionState::new(
         id.clone(),
@@ -63,12 +60,13 @@ pub(crate) async fn start_resolved(
         inner.config.ring_for(nodes.len()),
         nodes,
         tap,
+        &inner.config.secret_patterns,
     ));
     remember(inner, &state);
     tracing::info!(
         execution = %id, user = %state.context.user,
         correlation = %state.context.correlation_id,
-        nodes = state.nodes.len(), action = %state.action(), "execution queued"
+        nodes = state.nodes.len(), command = %state.action, "execution queued"
     );
     inner
         .record(WriteOp::UpsertExecution(journal::execution_record(
@@ -88,7 +86,7 @@ pub(crate) async fn start_resolved(
             &inner.events,
             EngineEvent::ExecutionQueued {
                 execution: id.clone(),
-                action: state.action().to_string(),
+                action: state.action.clone(),
                 nodes: state.nodes.iter().map(|n| n.name.clone()).collect(),
                 user: state.context.user.clone(),
                 correlation_id: state.context.correlation_id.clone(),
@@ -314,6 +312,8 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             events: inner.events.clone(),
             tap: state.tap.clone(),
             store: opts.debug.then(|| inner.store.clone()).flatten(),
+            secrets: state.secrets.clone(),
+            redactors: Default::default(),
         };
         let job = NodeJob {
             node: &node,
@@ -369,6 +369,7 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             },
             r = &mut run => r,
         };
+        sink.finish().await;
         let outcome = classify(result, reason, opts.timeout, attempt, started);
         let retryable = outcome
             .error
@@ -385,6 +386,7 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
             .error
             .clone()
             .unwrap_or((ErrorCategory::Execution, String::new()));
+        let why = super::secrets::redact(&why, &state.secrets);
         tracing::warn!(execution = %state.id, node = %node.name, attempt = attempt + 1, max_attempts, "retrying after {why}");
         state
             .emit(
@@ -534,7 +536,7 @@ async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usiz
     let error = o.error.map(|(category, reason)| NodeError {
         node: node.clone(),
         category,
-        reason,
+        reason: super::secrets::redact(&reason, &state.secrets),
     });
     {
         let mut live = state.live(idx);
@@ -560,11 +562,19 @@ async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usiz
             state, &result, started_at,
         )))
         .await;
-    inner
-        .record(WriteOp::Journal(journal::node_journal_entry(
-            state, &result,
-        )))
-        .await;
+    let journaled = journal::journaled(
+        &inner.config,
+        &state.nodes[idx].transport,
+        state.label.entry_type,
+        o.status,
+    );
+    if journaled {
+        inner
+            .record(WriteOp::Journal(journal::node_journal_entry(
+                state, &result,
+            )))
+            .await;
+    }
     state.set_result(idx, result);
     let progress = state.progress();
     state
@@ -581,16 +591,18 @@ async fn finish_node(inner: &EngineInner, state: &Arc<ExecutionState>, idx: usiz
             },
         )
         .await;
-    state
-        .emit(
-            &inner.events,
-            EngineEvent::JournalAppended {
-                node: node.clone(),
-                entry_type: state.label.entry_type,
-                execution: Some(state.id.clone()),
-            },
-        )
-        .await;
+    if journaled {
+        state
+            .emit(
+                &inner.events,
+                EngineEvent::JournalAppended {
+                    node: node.clone(),
+                    entry_type: state.label.entry_type,
+                    execution: Some(state.id.clone()),
+                },
+            )
+            .await;
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -2,10 +2,78 @@
 //! each node's result and one journal entry per affected node (seeds 11.1, 11.7,
 //! 11.10–11.11). Output is stored in full in debug mode, summarised otherwise.
 
+use super::EngineConfig;
 use super::ExecutionState;
 use super::ids::now_millis;
-use super::result::{ExecutionStatus, NodeResult};
-use crate::store::{ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode};
+use super::result::{ExecutionStatus, NodeResult, NodeStatus};
+use super::secrets::{REDACTED, redact};
+use crate::store::{EntryType, ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode};
+
+/// Which node results of an execution become journal entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JournalLevel {
+    #[default]
+    All,
+    Failures,
+    None,
+}
+
+/// Which entry types and results are journaled, for the nodes of one transport
+/// (seeds requirements 11.8–11.9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRule {
+    pub types: Vec<EntryType>,
+    pub level: JournalLevel,
+}
+
+impl Default for JournalRule {
+    fn default() -> Self {
+        JournalRule {
+            types: EntryType::ALL.to_vec(),
+            level: JournalLevel::All,
+        }
+    }
+}
+
+impl JournalRule {
+    /// Whether a node result of this type (and outcome) is journaled.
+    pub fn records(&self, entry_type: EntryType, succeeded: bool) -> bool {
+        self.types.contains(&entry_type)
+            && match self.level {
+                JournalLevel::All => true,
+                JournalLevel::Failures => !succeeded,
+                JournalLevel::None => false,
+            }
+    }
+}
+
+/// Whether a node result of this transport and status gets an execution entry.
+pub(crate) fn journaled(
+    config: &EngineConfig,
+    transport: &str,
+    entry_type: EntryType,
+    status: NodeStatus,
+) -> bool {
+    config
+        .journal_by_transport
+        .get(transport)
+        .unwrap_or(&config.journal)
+        .records(entry_type, status == NodeStatus::Success)
+}
+
+/// The options as history keeps them: secret env values replaced.
+fn stored_options(state: &ExecutionState) -> serde_json::Value {
+    let mut options = state.request.options.clone();
+    for (k, v) in options.env.iter_mut() {
+        *v = if options.secret_env.contains(k) || state.secret_names.contains(k) {
+            REDACTED.to_string()
+        } else {
+            redact(v, &state.secrets)
+        };
+    }
+    options.secret_values.clear();
+    serde_json::to_value(&options).unwrap_or_default()
+}
 
 pub(crate) fn execution_record(state: &ExecutionState, status: ExecutionStatus) -> ExecutionRecord {
     let (ok, failed) = state.counts();
@@ -13,7 +81,7 @@ pub(crate) fn execution_record(state: &ExecutionState, status: ExecutionStatus) 
     ExecutionRecord {
         id: state.id.0.clone(),
         kind: state.label.kind.clone(),
-        action: state.action().to_string(),
+        action: state.action.clone(),
         target_expr: state.request.targets.clone(),
         nodes: state.nodes.iter().map(|n| n.name.clone()).collect(),
         user: state.context.user.clone(),
@@ -24,7 +92,7 @@ pub(crate) fn execution_record(state: &ExecutionState, status: ExecutionStatus) 
         duration_ms: finished.map(|f| f - state.started_at),
         success_count: ok as i64,
         failed_count: failed as i64,
-        options: serde_json::to_value(&state.request.options).unwrap_or_default(),
+        options: stored_options(state),
         error: None,
         owner_pid: std::process::id() as i64,
         owner_start_time: crate::store::process_start_time(std::process::id() as i64).unwrap_or(0),
@@ -47,7 +115,7 @@ pub(crate) fn node_record(
         duration_ms: r.duration.as_millis() as i64,
         attempts: r.attempts as i64,
         error_category: r.error.as_ref().map(|e| e.category.as_str().to_string()),
-        error: r.error.as_ref().map(|e| e.reason.clone()),
+        error: r.error.as_ref().map(|e| redact(&e.reason, &state.secrets)),
         output_mode: if state.request.options.debug {
             OutputMode::Full
         } else {
@@ -68,7 +136,7 @@ pub(crate) fn node_journal_entry(state: &ExecutionState, r: &NodeResult) -> Jour
         entry_type: state.label.entry_type,
         timestamp: now_millis(),
         user: state.context.user.clone(),
-        action: state.action().to_string(),
+        action: state.action.clone(),
         status: Some(r.status.as_str().into()),
         execution_id: Some(state.id.0.clone()),
         details: details(state, r),
@@ -80,7 +148,7 @@ fn details(state: &ExecutionState, r: &NodeResult) -> serde_json::Value {
         "exit_code": r.exit_code,
         "duration_ms": r.duration.as_millis() as u64,
         "attempts": r.attempts,
-        "error": r.error.as_ref().map(|e| e.to_string()),
+        "error": r.error.as_ref().map(|e| redact(&e.to_string(), &state.secrets)),
         "correlation_id": state.context.correlation_id,
     });
     if let Some(map) = d.as_object_mut() {

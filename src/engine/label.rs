@@ -2,6 +2,7 @@
 //! plan step has a name and parameters to show instead of the generated script,
 //! a journal type of its own, and output worth parsing as JSON.
 
+use super::rbac::Capability;
 use crate::store::EntryType;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +18,9 @@ pub struct RunLabel {
     pub details: serde_json::Map<String, serde_json::Value>,
     /// Parse each node's stdout as JSON into `NodeResult::value`.
     pub parse_json: bool,
+    /// What the user needs to run it: `task.run:NAME` for a task, `plan.run` for
+    /// a plan step, `command.run` otherwise.
+    pub capability: Capability,
 }
 
 impl Default for RunLabel {
@@ -27,21 +31,12 @@ impl Default for RunLabel {
             entry_type: EntryType::Execution,
             details: serde_json::Map::new(),
             parse_json: false,
+            capability: Capability::CommandRun,
         }
     }
 }
 
 impl RunLabel {
-    /// The capability the request needs: tasks are checked as tasks (by name),
-    /// everything else as the command it runs.
-    pub fn capability(&self) -> &'static str {
-        if self.kind == "task" {
-            super::rbac::TASK_RUN
-        } else {
-            super::rbac::COMMAND_RUN
-        }
-    }
-
     pub fn shown<'a>(&'a self, request: &'a super::request::ExecutionRequest) -> &'a str {
         self.action.as_deref().unwrap_or(&request.command)
     }

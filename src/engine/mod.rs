@@ -3,11 +3,15 @@
 //! send requests, subscribe to events and read snapshots; nothing here knows about
 //! terminals.
 
+mod access;
 pub mod breaker;
+pub mod capture;
 pub mod duration;
 pub mod error;
 pub mod event;
 mod executor;
+pub mod facts;
+pub mod health;
 mod idempotency;
 pub mod ids;
 pub mod interaction;
@@ -20,13 +24,16 @@ pub mod rbac;
 pub mod request;
 pub mod resilience;
 pub mod result;
+pub mod secrets;
 mod state;
 pub mod transport;
 
 pub use error::{EngineError, ErrorCategory, FieldError, NodeError};
 pub use event::{EngineEvent, StreamItem};
+pub use health::HealthReport;
 pub use ids::ExecutionId;
 pub use inventory::{Inventory, Node};
+pub use journal::{JournalLevel, JournalRule};
 pub use label::RunLabel;
 pub use request::{Backoff, ExecutionContext, ExecutionOptions, ExecutionRequest, Mode};
 pub use result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
@@ -34,7 +41,7 @@ pub use state::{ExecutionSnapshot, NodeSnapshot};
 
 use crate::store::{JournalEntry, StoreWriter, Stream, WriteOp};
 use output::RingRead;
-use rbac::{AllowAll, Authorizer};
+use rbac::{AllowAll, Authorizer, Capability};
 use state::ExecutionState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -67,6 +74,11 @@ pub struct EngineConfig {
     pub breakers: breaker::BreakerConfig,
     /// How long a finished execution still answers for its idempotency key.
     pub idempotency_window: Duration,
+    /// Env var name globs whose values are secret.
+    pub secret_patterns: Vec<String>,
+    /// Journaling for nodes of transports not named in `journal_by_transport`.
+    pub journal: JournalRule,
+    pub journal_by_transport: std::collections::BTreeMap<String, JournalRule>,
 }
 
 impl Default for EngineConfig {
@@ -82,6 +94,12 @@ impl Default for EngineConfig {
             retry_jitter: 0.2,
             breakers: breaker::BreakerConfig::default(),
             idempotency_window: Duration::from_secs(600),
+            secret_patterns: secrets::DEFAULT_PATTERNS
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            journal: JournalRule::default(),
+            journal_by_transport: Default::default(),
         }
     }
 }
@@ -103,6 +121,9 @@ pub(crate) struct EngineInner {
     store: Option<StoreWriter>,
     breakers: Arc<breaker::Breakers>,
     idempotency: idempotency::IdempotencyKeys,
+    /// Read handle for health checks, when the engine was given one.
+    store_reader: Option<crate::store::Store>,
+    started: std::time::Instant,
 }
 
 impl Engine {
@@ -125,6 +146,8 @@ impl Engine {
                 events,
                 executions: Mutex::new(HashMap::new()),
                 store,
+                store_reader: None,
+                started: std::time::Instant::now(),
             }),
         }
     }
@@ -135,6 +158,19 @@ impl Engine {
             inner.authorizer = authorizer;
         }
         self
+    }
+
+    /// Lets `health` check the store's database (before the handle is shared).
+    pub fn with_store_health(mut self, store: crate::store::Store) -> Engine {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.store_reader = Some(store);
+        }
+        self
+    }
+
+    /// The roles the policy gives `user` (empty without RBAC).
+    pub fn roles_of(&self, user: &str) -> Vec<String> {
+        self.inner.authorizer.roles_of(user)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
@@ -157,6 +193,21 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(inventory);
     }
 
+    /// Swaps in a reloaded inventory and announces it with
+    /// [`EngineEvent::InventoryReloaded`]. Running executions keep the nodes
+    /// they resolved; new requests see the new inventory.
+    pub fn apply_inventory(&self, loaded: &inventory::service::Loaded) {
+        *self
+            .inner
+            .inventory
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = loaded.inventory.clone();
+        let _ = self.inner.events.send(EngineEvent::InventoryReloaded {
+            nodes: loaded.inventory.len(),
+            failed_sources: loaded.failures.clone(),
+        });
+    }
+
     pub fn transports(&self) -> &TransportRegistry {
         &self.inner.transports
     }
@@ -169,6 +220,22 @@ impl Engine {
         context: ExecutionContext,
     ) -> Result<ExecutionId, EngineError> {
         executor::start(&self.inner, request, RunLabel::default(), context, None).await
+    }
+
+    /// Like `submit`, for work authorised by another capability than `command.run`:
+    /// a task (`task.run:NAME`) or a plan (`plan.run`). Its command is the task's own,
+    /// so role command patterns do not apply; role targets do.
+    pub async fn submit_as(
+        &self,
+        request: ExecutionRequest,
+        context: ExecutionContext,
+        capability: Capability,
+    ) -> Result<ExecutionId, EngineError> {
+        let label = RunLabel {
+            capability,
+            ..RunLabel::default()
+        };
+        executor::start(&self.inner, request, label, context, None).await
     }
 
     /// Like `submit`, plus a lossless stream of this execution's events and output
@@ -296,8 +363,18 @@ impl Engine {
         Some(guard.stream(stream).ring.read_since(since))
     }
 
-    /// Writes a journal entry (manual notes, events) and announces it.
+    /// Writes a journal entry (manual notes, events) and announces it. A manual note
+    /// is the user's own act: its author needs `journal.write` on the node.
     pub async fn append_journal(&self, entry: JournalEntry) -> Result<(), EngineError> {
+        if entry.entry_type == crate::store::EntryType::Manual {
+            let context = ExecutionContext {
+                user: entry.user.clone(),
+                roles: Vec::new(),
+                correlation_id: ids::ExecutionId::new().0,
+            };
+            self.authorize(&context, &Capability::JournalWrite, &[&entry.node])
+                .await?;
+        }
         let node = entry.node.clone();
         let entry_type = entry.entry_type;
         if let Some(store) = &self.inner.store {

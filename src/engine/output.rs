@@ -3,6 +3,7 @@
 //! them. Memory per node is bounded whatever the node prints.
 
 use super::event::{EngineEvent, StreamItem};
+use super::secrets::{Secrets, StreamRedactor};
 use crate::store::{StoreWriter, Stream, WriteOp};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -239,10 +240,39 @@ pub struct OutputSink {
     pub(crate) events: broadcast::Sender<EngineEvent>,
     pub(crate) tap: Option<mpsc::Sender<StreamItem>>,
     pub(crate) store: Option<StoreWriter>,
+    /// Secret values are replaced before any consumer sees the bytes.
+    pub(crate) secrets: Secrets,
+    pub(crate) redactors: Mutex<[StreamRedactor; 2]>,
 }
 
 impl OutputSink {
     pub async fn write(&self, stream: Stream, data: &[u8]) {
+        if self.secrets.is_empty() {
+            return self.deliver(stream, data).await;
+        }
+        let clean = {
+            let mut r = self.redactors.lock().unwrap_or_else(|p| p.into_inner());
+            r[stream as usize].push(&self.secrets, data)
+        };
+        self.deliver(stream, &clean).await
+    }
+
+    /// Delivers what redaction held back at the end of each stream (the end of an
+    /// attempt: a secret can no longer complete).
+    pub async fn finish(&self) {
+        if self.secrets.is_empty() {
+            return;
+        }
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let rest = {
+                let mut r = self.redactors.lock().unwrap_or_else(|p| p.into_inner());
+                r[stream as usize].finish(&self.secrets)
+            };
+            self.deliver(stream, &rest).await;
+        }
+    }
+
+    async fn deliver(&self, stream: Stream, data: &[u8]) {
         if data.is_empty() {
             return;
         }

@@ -3,7 +3,7 @@
 
 use super::error::FieldError;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Parallel runs nodes concurrently up to the fanout; sequential runs them one at a
@@ -40,6 +40,12 @@ pub struct ExecutionOptions {
     pub retry_delay: Duration,
     /// Keep and return full output instead of a head/tail summary.
     pub debug: bool,
+    /// Names in `env` whose values are secret (redacted wherever drover writes).
+    #[serde(default)]
+    pub secret_env: BTreeSet<String>,
+    /// Further secret values (a task's sensitive parameters); never serialised.
+    #[serde(skip)]
+    pub secret_values: Vec<String>,
 }
 
 impl Default for ExecutionOptions {
@@ -53,6 +59,8 @@ impl Default for ExecutionOptions {
             backoff: Backoff::Exponential,
             retry_delay: Duration::from_millis(500),
             debug: false,
+            secret_env: BTreeSet::new(),
+            secret_values: Vec::new(),
         }
     }
 }
@@ -86,8 +94,21 @@ impl ExecutionContext {
     }
 }
 
-/// `$USER`, falling back to the passwd entry of the real uid.
+/// Set when an RBAC policy is loaded: from then on the local identity is the OS
+/// account, whatever `$USER` says, in every front end.
+static OS_ACCOUNT_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes [`local_user_name`] ignore `$USER` for the rest of the process.
+pub fn trust_os_account_only() {
+    OS_ACCOUNT_ONLY.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// `$USER`, falling back to the passwd entry of the real uid; only the latter once
+/// [`trust_os_account_only`] was called.
 pub fn local_user_name() -> String {
+    if OS_ACCOUNT_ONLY.load(std::sync::atomic::Ordering::SeqCst) {
+        return os_user_name();
+    }
     if let Ok(u) = std::env::var("USER")
         && !u.is_empty()
     {
@@ -98,6 +119,16 @@ pub fn local_user_name() -> String {
         .flatten()
         .map(|u| u.name)
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The account of the process's real uid: the identity RBAC trusts, because
+/// unlike `$USER` it cannot be changed by the caller.
+pub fn os_user_name() -> String {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| format!("uid{}", nix::unistd::getuid()))
 }
 
 /// Upper bounds that keep a typo from becoming a fork bomb or a year-long wait.
@@ -150,6 +181,11 @@ impl ExecutionRequest {
         }
         if o.retry_delay > Duration::from_secs(3600) {
             bad("retry_delay", "is more than an hour".into());
+        }
+        for k in &o.secret_env {
+            if !o.env.contains_key(k) {
+                bad(&format!("secret env {k:?}"), "has no value in env".into());
+            }
         }
         for (k, v) in &o.env {
             if let Some(reason) = env_name_problem(k) {

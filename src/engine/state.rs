@@ -9,6 +9,8 @@ use super::label::RunLabel;
 use super::output::SharedOutput;
 use super::request::{ExecutionContext, ExecutionRequest};
 use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
+use super::secrets::{Secrets, is_secret_name, redact};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -35,8 +37,14 @@ pub(crate) struct NodeSlot {
 
 pub(crate) struct ExecutionState {
     pub id: ExecutionId,
+    /// With real secret values: only the transport sees it.
     pub request: ExecutionRequest,
     pub label: RunLabel,
+    /// The command with secrets redacted: what events, history, journals and logs say.
+    pub action: String,
+    pub secrets: Secrets,
+    /// Env names whose values are secret (flagged or matching a pattern).
+    pub secret_names: BTreeSet<String>,
     pub context: ExecutionContext,
     pub nodes: Vec<Arc<Node>>,
     pub started_at: i64,
@@ -90,6 +98,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ExecutionState {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: ExecutionId,
         request: ExecutionRequest,
@@ -98,7 +107,21 @@ impl ExecutionState {
         ring_capacity: usize,
         nodes: Vec<Arc<Node>>,
         tap: Option<mpsc::Sender<StreamItem>>,
+        secret_patterns: &[String],
     ) -> ExecutionState {
+        let secrets = Secrets::of_options(&request.options, secret_patterns);
+        let secret_names = request
+            .options
+            .env
+            .keys()
+            .filter(|k| {
+                request.options.secret_env.contains(*k) || is_secret_name(k, secret_patterns)
+            })
+            .cloned()
+            .collect();
+        // A label's action (a task and its parameters) is shown instead of the
+        // generated script; either way with secrets redacted.
+        let action = redact(label.shown(&request), &secrets);
         let slots = nodes
             .iter()
             .map(|_| NodeSlot {
@@ -118,6 +141,9 @@ impl ExecutionState {
             id,
             request,
             label,
+            action,
+            secrets,
+            secret_names,
             context,
             nodes,
             started_at: super::ids::now_millis(),
@@ -132,14 +158,6 @@ impl ExecutionState {
             finished: std::sync::OnceLock::new(),
             finishing: tokio::sync::Mutex::new(()),
         }
-    }
-
-    /// What to show for this execution: the label's action, else the command.
-    pub fn action(&self) -> &str {
-        self.label
-            .action
-            .as_deref()
-            .unwrap_or(&self.request.command)
     }
 
     pub fn status(&self) -> ExecutionStatus {
@@ -238,7 +256,7 @@ impl ExecutionState {
             .collect();
         ExecutionSnapshot {
             id: self.id.clone(),
-            action: self.action().to_string(),
+            action: self.action.clone(),
             targets: self.request.targets.clone(),
             user: self.context.user.clone(),
             status: self.status(),

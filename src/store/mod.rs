@@ -7,6 +7,8 @@
 mod blocking;
 mod connection;
 mod error;
+mod facts;
+mod health;
 mod journal_bulk;
 mod metrics;
 mod prune;
@@ -24,6 +26,8 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 
 pub use error::StoreError;
+pub use facts::CachedFacts;
+pub use health::StoreHealth;
 pub use prune::PruneReport;
 pub use records::*;
 pub use recovery::{process_is_alive, process_start_time};

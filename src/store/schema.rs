@@ -101,8 +101,19 @@ CREATE TABLE journal (
 CREATE INDEX journal_by_node ON journal (node, ts);
 ";
 
+/// Version 2: the fact cache, one row per node. `providers` names the provider set
+/// that gathered the facts, so a changed configuration never serves stale keys.
+const V2: &str = "
+CREATE TABLE fact_cache (
+    node         TEXT PRIMARY KEY NOT NULL,
+    providers    TEXT NOT NULL,
+    collected_at INTEGER NOT NULL,
+    facts        TEXT NOT NULL
+);
+";
+
 /// All migrations, oldest first. Append only; never edit a released step.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

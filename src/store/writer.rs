@@ -42,6 +42,8 @@ pub enum WriteOp {
         stream: Stream,
         data: Vec<u8>,
     },
+    /// Insert or replace a node's cached facts.
+    PutFacts(super::facts::CachedFacts),
     /// Answered once everything sent before it is committed, with any write failure
     /// since the previous flush.
     Flush(oneshot::Sender<Result<(), StoreError>>),
@@ -267,6 +269,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
             stream,
             data,
         } => rows::insert_chunk(conn, execution_id, node, *stream, data),
+        WriteOp::PutFacts(f) => super::facts::put(conn, f),
         WriteOp::Flush(_) => Ok(()),
     }
 }
@@ -302,6 +305,7 @@ fn describe(op: &WriteOp) -> String {
         } => {
             format!("output chunk of node {node} in execution {execution_id}")
         }
+        WriteOp::PutFacts(f) => format!("cached facts of node {}", f.node),
         WriteOp::Flush(_) => "flush".to_string(),
     }
 }

@@ -6,6 +6,7 @@ use crate::app::exit;
 use crate::app::setup::Runtime;
 use crate::cli::{InventoryArgs, InventoryCommand, InventoryFormat};
 use crate::engine::inventory::{ALL_GROUP, ansible, detect};
+use crate::engine::rbac::Capability;
 use std::io::{self, Write};
 
 pub fn inventory(args: &InventoryArgs, rt: &Runtime) -> u8 {
@@ -23,13 +24,24 @@ fn list(rt: &Runtime, targets: Option<&str>, format: InventoryFormat) -> u8 {
         };
     }
     let inventory = rt.engine.inventory();
-    let nodes = match inventory.resolve(targets.unwrap_or(ALL_GROUP)) {
+    let mut nodes = match inventory.resolve(targets.unwrap_or(ALL_GROUP)) {
         Ok(n) => n,
         Err(e) => {
             eprintln!("drover: {e}");
             return exit_code_for(&e);
         }
     };
+    if targets.is_none() {
+        // Everything the user may read (with -t, all of it was checked).
+        let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+        let readable: std::collections::HashSet<String> = rt
+            .engine
+            .permitted(&rt.context, &Capability::InventoryRead, &names)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        nodes.retain(|n| readable.contains(&n.name));
+    }
     let mut names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
     names.sort_unstable();
     match format {

@@ -3,16 +3,17 @@
 use super::history::store_error;
 use super::time::format_time;
 use crate::app::exit;
+use crate::app::setup::Runtime;
 use crate::cli::{JournalArgs, JournalCommand};
 use crate::engine::Engine;
 use crate::engine::ids::now_millis;
-use crate::engine::request::local_user_name;
-use crate::store::{EntryType, JournalEntry, Store};
+use crate::store::{EntryType, JournalEntry};
 use std::io::{self, Write};
 
-pub async fn journal(args: &JournalArgs, store: &Store, engine: &Engine) -> u8 {
+pub async fn journal(args: &JournalArgs, rt: &Runtime) -> u8 {
+    let store = &rt.store;
     if let Some(JournalCommand::Add { node, message }) = &args.add {
-        return add(engine, node, message).await;
+        return add(&rt.engine, &rt.context.user, node, message).await;
     }
     let Some(node) = &args.node else {
         eprintln!("drover: journal: name a node (drover journal NODE) or use `journal add`");
@@ -57,7 +58,7 @@ pub async fn journal(args: &JournalArgs, store: &Store, engine: &Engine) -> u8 {
     exit::SUCCESS
 }
 
-async fn add(engine: &Engine, node: &str, message: &str) -> u8 {
+async fn add(engine: &Engine, user: &str, node: &str, message: &str) -> u8 {
     if message.trim().is_empty() {
         eprintln!("drover: journal add: -m: the note is empty");
         return exit::USAGE;
@@ -70,7 +71,7 @@ async fn add(engine: &Engine, node: &str, message: &str) -> u8 {
         node: node.to_string(),
         entry_type: EntryType::Manual,
         timestamp: now_millis(),
-        user: local_user_name(),
+        user: user.to_string(),
         action: message.to_string(),
         status: None,
         execution_id: None,

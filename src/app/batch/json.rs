@@ -103,5 +103,10 @@ pub fn event(ev: &EngineEvent) -> Option<Value> {
         } => json!({
                     "event": "plan_finished", "plan": plan, "name": name,
                     "state": state.as_str(), "progress": progress}),
+        EngineEvent::InventoryReloaded {
+            nodes,
+            failed_sources,
+        } => json!({"event": "inventory_reloaded", "nodes": nodes,
+                    "failed_sources": failed_sources}),
     })
 }

@@ -1,6 +1,8 @@
 //! The headless front end: subcommands that run or read, print, and exit with a
 //! documented code. Never prompts.
 
+pub mod access;
+pub mod facts;
 pub mod history;
 pub mod inventory;
 pub mod journal;
@@ -10,6 +12,7 @@ pub mod plan;
 pub mod render;
 pub mod run;
 pub mod ssh_config;
+pub mod status;
 pub mod task;
 pub mod time;
 
@@ -17,14 +20,35 @@ use super::setup::Runtime;
 use crate::cli::Command;
 
 pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
+    if let Err(code) = access::check(command, rt).await {
+        return code;
+    }
+    let failures = rt.inventory_file_failures();
+    if !failures.is_empty() {
+        // A broken inventory must not silently shrink a run: refuse to run.
+        // Commands that only read go on with the sources that loaded.
+        let running = matches!(command, Command::Run(_));
+        for f in &failures {
+            if running {
+                eprintln!("drover: {}", f.reason);
+            } else {
+                eprintln!("drover: warning: {} (its nodes are missing)", f.reason);
+            }
+        }
+        if running {
+            return super::exit::USAGE;
+        }
+    }
     match command {
         Command::Run(args) => run::run(args, rt).await,
         Command::Inventory(args) => inventory::inventory(args, rt),
         Command::History(args) => history::history(args, &rt.store),
-        Command::Journal(args) => journal::journal(args, &rt.store, &rt.engine).await,
+        Command::Journal(args) => journal::journal(args, rt).await,
         Command::Metrics(args) => history::metrics(args, &rt.store),
         Command::SshConfig(args) => ssh_config::ssh_config(args, rt.ssh_config.as_deref()),
         Command::Task(args) => task::task(args, rt).await,
         Command::Plan(args) => plan::plan(args, rt).await,
+        Command::Status(args) => status::status(args, rt).await,
+        Command::Facts(args) => facts::facts(args, rt).await,
     }
 }

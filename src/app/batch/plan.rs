@@ -6,7 +6,7 @@ use crate::app::setup::Runtime;
 use crate::cli::{PlanArgs, PlanCommand};
 use crate::engine::orchestrator::plan::Plan;
 use crate::engine::orchestrator::plan_run::{self, StepState};
-use crate::engine::{Backoff, EngineEvent, ExecutionContext, ExecutionOptions};
+use crate::engine::{Backoff, EngineEvent, ExecutionOptions};
 use std::io::Write;
 use std::path::Path;
 
@@ -65,13 +65,7 @@ fn defaults(rt: &Runtime) -> ExecutionOptions {
 async fn run(plan: Plan, targets: Option<String>, json: bool, rt: &Runtime) -> u8 {
     let engine = &rt.engine;
     let mut events = engine.subscribe();
-    let handle = match plan_run::start(
-        engine,
-        plan,
-        defaults(rt),
-        targets,
-        ExecutionContext::local(),
-    ) {
+    let handle = match plan_run::start(engine, plan, defaults(rt), targets, rt.context.clone()) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("drover: {e}");

@@ -7,8 +7,8 @@ use crate::app::setup::Runtime;
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::{
-    Backoff, Engine, EngineError, EngineEvent, ExecutionContext, ExecutionId, ExecutionOptions,
-    ExecutionRequest, ExecutionResult, ExecutionStatus, Mode, StreamItem,
+    Backoff, Engine, EngineError, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest,
+    ExecutionResult, ExecutionStatus, Mode, StreamItem,
 };
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal};
@@ -40,6 +40,23 @@ pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionReques
         };
         env.insert(k.to_string(), v.to_string());
     }
+    let mut secret_env = std::collections::BTreeSet::new();
+    for kv in &args.secret_env {
+        let (k, v) = match kv.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => match std::env::var(kv) {
+                Ok(v) => (kv.clone(), v),
+                Err(_) => {
+                    return Err(FlagError {
+                        flag: "--secret-env".into(),
+                        reason: format!("{kv:?} has no =VALUE and is not set in the environment"),
+                    });
+                }
+            },
+        };
+        secret_env.insert(k.clone());
+        env.insert(k, v);
+    }
     let backoff = match args.backoff {
         Some(BackoffArg::Linear) => Backoff::Linear,
         Some(BackoffArg::Exponential) => Backoff::Exponential,
@@ -62,6 +79,8 @@ pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionReques
             backoff,
             retry_delay: cfg.retry_delay(),
             debug: args.debug,
+            secret_env,
+            secret_values: Vec::new(),
         },
     })
 }
@@ -94,7 +113,7 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
     };
     let engine = &rt.engine;
     let (id, stream) = match engine
-        .submit_streaming(request, ExecutionContext::local(), STREAM_BUFFER)
+        .submit_streaming(request, rt.context.clone(), STREAM_BUFFER)
         .await
     {
         Ok(s) => s,

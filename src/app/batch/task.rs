@@ -7,7 +7,7 @@ use crate::cli::{OutputFormat, TaskArgs, TaskCommand, TaskRunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::orchestrator::task::{self, Task};
 use crate::engine::orchestrator::task_run;
-use crate::engine::{Backoff, EngineError, ExecutionContext, ExecutionOptions, Mode, NodeStatus};
+use crate::engine::{Backoff, EngineError, ExecutionOptions, Mode, NodeStatus};
 use std::io::Write;
 
 const STREAM_BUFFER: usize = 64;
@@ -172,7 +172,7 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
     };
     let engine = &rt.engine;
     let (id, stream) = match engine
-        .submit_labelled(request, label, ExecutionContext::local(), STREAM_BUFFER)
+        .submit_labelled(request, label, rt.context.clone(), STREAM_BUFFER)
         .await
     {
         Ok((id, Some(stream))) => (id, stream),

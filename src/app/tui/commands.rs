@@ -37,6 +37,7 @@ pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
             Vec::new()
         }
         "cancel" => cancel_newest(state),
+        "status" => vec![Effect::LoadStatus],
         "help" => {
             state.overlays.push(Overlay::Help { top: 0 });
             Vec::new()

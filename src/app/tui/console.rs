@@ -53,6 +53,7 @@ impl Console {
         engine: Engine,
         store: Store,
         options: crate::engine::ExecutionOptions,
+        context: crate::engine::ExecutionContext,
         questions: mpsc::UnboundedReceiver<Asked>,
     ) -> Console {
         let (tx, jobs) = mpsc::unbounded_channel();
@@ -63,6 +64,7 @@ impl Console {
                 engine: engine.clone(),
                 store,
                 options,
+                context,
                 tx,
             },
             engine,

@@ -6,7 +6,7 @@ use super::history::LOAD_LIMIT;
 use super::msg::{Effect, FactRow, Loaded, Msg};
 use crate::config::Config;
 use crate::engine::ids::now_millis;
-use crate::engine::request::local_user_name;
+use crate::engine::rbac::Capability;
 use crate::engine::{Engine, ExecutionContext, ExecutionOptions, ExecutionRequest, Mode};
 use crate::store::{EntryType, HistoryFilter, JournalEntry, Store};
 use tokio::sync::mpsc::UnboundedSender;
@@ -19,6 +19,8 @@ pub struct Runner {
     pub engine: Engine,
     pub store: Store,
     pub options: ExecutionOptions,
+    /// Who the console acts as (RBAC checks and audit name this user).
+    pub context: ExecutionContext,
     pub tx: UnboundedSender<Msg>,
 }
 
@@ -39,7 +41,33 @@ pub fn default_options(config: &Config) -> ExecutionOptions {
     }
 }
 
+/// Runs a store read on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(read)
+        .await
+        .unwrap_or_else(|e| Err(format!("store read failed: {e}")))
+}
+
 impl Runner {
+    /// The console's identity with a fresh correlation id for one request.
+    fn run_context(&self) -> ExecutionContext {
+        ExecutionContext {
+            correlation_id: crate::engine::ExecutionId::new().0,
+            ..self.context.clone()
+        }
+    }
+
+    /// The engine's RBAC check (refusals are audited by the engine).
+    async fn permit(&self, capability: Capability, node: Option<&str>) -> Result<(), String> {
+        let nodes: Vec<&str> = node.into_iter().collect();
+        self.engine
+            .authorize(&self.run_context(), &capability, &nodes)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     fn send(&self, loaded: Loaded) {
         let _ = self.tx.send(Msg::Loaded(loaded));
     }
@@ -58,7 +86,7 @@ impl Runner {
                     };
                     let result = this
                         .engine
-                        .submit(request, ExecutionContext::local())
+                        .submit(request, this.run_context())
                         .await
                         .map_err(|e| e.to_string());
                     this.send(Loaded::Submitted { command, result });
@@ -70,31 +98,55 @@ impl Runner {
                 }
             }
             Effect::LoadHistory => {
-                tokio::task::spawn_blocking(move || {
-                    let filter = HistoryFilter {
-                        limit: Some(LOAD_LIMIT),
-                        ..HistoryFilter::default()
+                tokio::spawn(async move {
+                    let r = match this.permit(Capability::HistoryRead, None).await {
+                        Err(e) => Err(e),
+                        Ok(()) => {
+                            let store = this.store.clone();
+                            blocking(move || {
+                                let filter = HistoryFilter {
+                                    limit: Some(LOAD_LIMIT),
+                                    ..HistoryFilter::default()
+                                };
+                                store.history(&filter).map_err(|e| e.to_string())
+                            })
+                            .await
+                        }
                     };
-                    let r = this.store.history(&filter).map_err(|e| e.to_string());
                     this.send(Loaded::History(r));
                 });
             }
             Effect::LoadStoredRun(id) => {
-                tokio::task::spawn_blocking(move || {
-                    let r = match this.store.execution(&id) {
-                        Ok(Some(run)) => Ok(Box::new(run)),
-                        Ok(None) => Err(format!("no execution {id}")),
-                        Err(e) => Err(e.to_string()),
+                tokio::spawn(async move {
+                    let r = match this.permit(Capability::HistoryRead, None).await {
+                        Err(e) => Err(e),
+                        Ok(()) => {
+                            let store = this.store.clone();
+                            blocking(move || match store.execution(&id) {
+                                Ok(Some(run)) => Ok(Box::new(run)),
+                                Ok(None) => Err(format!("no execution {id}")),
+                                Err(e) => Err(e.to_string()),
+                            })
+                            .await
+                        }
                     };
                     this.send(Loaded::StoredRun(r));
                 });
             }
             Effect::LoadJournal(node) => {
-                tokio::task::spawn_blocking(move || {
-                    let entries = this
-                        .store
-                        .journal(&node, &[], Some(JOURNAL_LIMIT))
-                        .map_err(|e| e.to_string());
+                tokio::spawn(async move {
+                    let entries = match this.permit(Capability::JournalRead, Some(&node)).await {
+                        Err(e) => Err(e),
+                        Ok(()) => {
+                            let (store, n) = (this.store.clone(), node.clone());
+                            blocking(move || {
+                                store
+                                    .journal(&n, &[], Some(JOURNAL_LIMIT))
+                                    .map_err(|e| e.to_string())
+                            })
+                            .await
+                        }
+                    };
                     this.send(Loaded::Journal { node, entries });
                 });
             }
@@ -105,7 +157,7 @@ impl Runner {
                         node: node.clone(),
                         entry_type: EntryType::Manual,
                         timestamp: now_millis(),
-                        user: local_user_name(),
+                        user: this.context.user.clone(),
                         action: text,
                         status: None,
                         execution_id: None,
@@ -126,6 +178,13 @@ impl Runner {
                     None => Err(format!("no node {node:?} in the inventory")),
                 };
                 self.send(Loaded::Facts { node, facts });
+            }
+            Effect::LoadStatus => {
+                tokio::spawn(async move {
+                    let report = this.engine.health().await;
+                    let text = crate::app::batch::status::render(&report, &this.context);
+                    this.send(Loaded::Status(text));
+                });
             }
             Effect::Answer { .. } | Effect::Shell(_) | Effect::Suspend | Effect::Quit => {}
         }

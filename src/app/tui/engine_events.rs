@@ -120,6 +120,13 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 return vec![Effect::LoadJournal(node)];
             }
         }
+        EngineEvent::InventoryReloaded {
+            nodes,
+            failed_sources,
+        } => match failed_sources.first() {
+            Some(f) => state.error(format!("inventory: {}", f.reason)),
+            None => state.info(format!("inventory reloaded: {nodes} nodes")),
+        },
         EngineEvent::BreakerChanged {
             scope,
             name,

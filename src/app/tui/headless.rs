@@ -48,7 +48,14 @@ impl Headless {
             timeout: Some(Duration::from_secs(60)),
             ..ExecutionOptions::default()
         };
-        let mut console = Console::new(state, engine, store, options, questions);
+        let mut console = Console::new(
+            state,
+            engine,
+            store,
+            options,
+            crate::engine::ExecutionContext::local(),
+            questions,
+        );
         console.show_engine_inventory();
         console.state.settle();
         let terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");

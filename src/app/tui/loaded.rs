@@ -3,6 +3,7 @@
 
 use super::msg::{Effect, Loaded};
 use super::output::RunOutput;
+use super::overlay::Overlay;
 use super::progress::short_id;
 use super::state::{AppState, Focus, View};
 use crate::store::{EntryType, Stream};
@@ -108,6 +109,10 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
                 }
             }
         }
+        Loaded::Status(text) => state.overlays.push(Overlay::Message {
+            title: " Status · any key closes ".into(),
+            text,
+        }),
         Loaded::ShellEnded { node, result } => match result {
             Ok(text) => state.info(format!("{node}: {text}")),
             Err(e) => state.error(format!("{node}: {e}")),

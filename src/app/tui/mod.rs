@@ -62,7 +62,11 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         );
         return exit::USAGE;
     }
-    let keymap_file = setup::keymap_path(global);
+    let keymap_file = config
+        .ui
+        .keymap
+        .clone()
+        .or_else(|| setup::keymap_path(global));
     let keymap = match Keymap::load(keymap_file.as_deref()) {
         Ok(k) => Arc::new(k),
         Err(e) => {
@@ -71,7 +75,10 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         }
     };
     let options = UiOptions {
-        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            || config.ui.theme == "no-color",
+        confirm_above: config.ui.confirm_above_nodes,
+        danger: config.ui.danger_patterns.clone(),
         ..UiOptions::default()
     };
     let (interaction, questions) = ConsoleInteraction::new();
@@ -94,7 +101,7 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
     state.settle();
     let _ = terminal.draw(|f| crate::ui::draw(f, &state));
 
-    let rt = match setup::start_console(global, config, state_dir, Arc::new(interaction)) {
+    let mut rt = match setup::start_console(global, config, state_dir, Arc::new(interaction)) {
         Ok(rt) => rt,
         Err(e) => {
             ratatui::restore();
@@ -102,11 +109,18 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
             return exit::USAGE;
         }
     };
+    if let Err(e) = setup::act_as(global, &mut rt).await {
+        ratatui::restore();
+        eprintln!("drover: {e}");
+        setup::finish(rt).await;
+        return exit::DENIED;
+    }
     let mut console = Console::new(
         state,
         rt.engine.clone(),
         rt.store.clone(),
         run_options,
+        rt.context.clone(),
         questions,
     );
     let loader_global = global.clone();

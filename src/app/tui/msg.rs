@@ -57,6 +57,8 @@ pub enum Loaded {
         node: String,
         facts: Result<Vec<FactRow>, String>,
     },
+    /// `:status`: the engine's health report, as text.
+    Status(String),
     ShellEnded {
         node: String,
         result: Result<String, String>,
@@ -81,6 +83,7 @@ pub enum Effect {
     SaveNote { node: String, text: String },
     LoadFacts { node: String, refresh: bool },
     Answer { id: u64, answer: Option<Answer> },
+    LoadStatus,
     Shell(String),
     Suspend,
     Quit,

@@ -1,21 +1,33 @@
-//! Which kind of inventory a path holds, so `-i` takes any of them: drover's own
-//! YAML (`nodes:` at the top), Bolt v2 (`groups:`/`targets:` at the top), or
-//! Ansible (INI, YAML, or a directory of them).
+//! Which kind of inventory a path holds, so `-i` takes any of them: an
+//! executable file (a dynamic inventory script, as Ansible decides), drover's
+//! own YAML (`nodes:` at the top), Bolt v2 (`groups:`/`targets:` at the top),
+//! or Ansible (INI, YAML, or a directory of them).
 
 use super::native::InventoryError;
-use super::{Inventory, ansible, bolt, native};
+use super::{Inventory, ansible, bolt, native, script};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Native,
     Bolt,
     Ansible,
+    Script,
+}
+
+/// A regular file with an execute bit: Ansible runs such inventories.
+pub fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 pub fn detect(path: &Path) -> Result<Format, InventoryError> {
     if path.is_dir() {
         return Ok(Format::Ansible);
+    }
+    if is_executable(path) {
+        return Ok(Format::Script);
     }
     let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
         path: path.to_path_buf(),
@@ -35,9 +47,16 @@ pub fn detect(path: &Path) -> Result<Format, InventoryError> {
     })
 }
 
-/// Loads one inventory of any supported kind.
+/// Loads one inventory of any supported kind (scripts with the default
+/// time limit).
 pub fn load_any(path: &Path) -> Result<Inventory, InventoryError> {
+    load_any_with(path, script::DEFAULT_TIMEOUT)
+}
+
+/// Loads one inventory; a script gets `script_timeout` per run.
+pub fn load_any_with(path: &Path, script_timeout: Duration) -> Result<Inventory, InventoryError> {
     match detect(path)? {
+        Format::Script => script::load(path, script_timeout),
         Format::Native => native::load(path),
         Format::Bolt => Ok(bolt::load(path)?.to_inventory()),
         Format::Ansible => Ok(ansible::load(path)?.to_inventory()),

@@ -4,17 +4,24 @@
 //! Sources: the built-in `localhost`, drover YAML ([`native`]), Ansible INI
 //! and YAML inventories with `group_vars`/`host_vars` ([`ansible`]), and Bolt
 //! v2 inventories ([`bolt`]); [`sources::merge_by_priority`] makes one
-//! inventory of several. Target expressions ([`targets`]) accept
+//! inventory of several; dynamic inventory scripts ([`script`]) print
+//! Ansible's `--list` JSON. [`service`] caches the merged inventory with a
+//! TTL and keeps each source's last good load; [`watch`] reloads it when a
+//! file changes. Target expressions ([`targets`]) accept
 //! ClusterShell node sets, globs, regexes, groups and Ansible patterns.
 
 pub mod ansible;
 pub mod bolt;
 pub mod detect;
 mod matcher;
+pub use matcher::glob_match;
 pub mod native;
 pub mod nodeset;
+pub mod script;
+pub mod service;
 pub mod sources;
 pub mod targets;
+pub mod watch;
 pub mod yaml11;
 
 use super::error::EngineError;

@@ -34,6 +34,12 @@ pub enum InventoryError {
         line: u64,
         reason: String,
     },
+    /// A dynamic inventory script failed or printed something unusable.
+    #[error("inventory script {}: {reason}", path.display())]
+    Script { path: PathBuf, reason: String },
+    /// Any other source (the ssh_config) that could not be read.
+    #[error("{name}: {reason}")]
+    Source { name: String, reason: String },
 }
 
 #[derive(Debug, Deserialize)]

@@ -236,7 +236,25 @@ pub fn expand(pattern: &str) -> Result<Vec<String>, NodeSetError> {
     for item in &items {
         item.expand_into(&mut names);
     }
-    Ok(dedup_keep_order(names))
+    // One item with at most one single-range bracket cannot repeat a name:
+    // the common `node[00001-99999]` skips hashing every name.
+    let unique = items.len() == 1
+        && items[0]
+            .segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Ranges(r) => Some(r.len()),
+                Segment::Literal(_) => None,
+            })
+            .try_fold(0, |brackets, ranges| {
+                (ranges == 1 && brackets == 0).then_some(brackets + 1)
+            })
+            .is_some();
+    Ok(if unique {
+        names
+    } else {
+        dedup_keep_order(names)
+    })
 }
 
 /// Split on commas outside brackets, checking that brackets balance.
@@ -395,9 +413,21 @@ impl Item<'_> {
         })
     }
 
-    /// Cartesian product over the segments, leftmost slowest.
+    /// Cartesian product over the segments, leftmost slowest. Each name is
+    /// allocated once at its final size and numbers are written by hand:
+    /// expanding 100,000 names is dominated by these two costs.
     fn expand_into(&self, out: &mut Vec<String>) {
-        let mut names = vec![String::new()];
+        let longest: usize = self
+            .segments
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(text) => text.len(),
+                Segment::Ranges(ranges) => {
+                    ranges.iter().map(|r| r.width.max(20)).max().unwrap_or(0)
+                }
+            })
+            .sum();
+        let mut names = vec![String::with_capacity(longest)];
         for segment in &self.segments {
             names = match segment {
                 Segment::Literal(text) => names
@@ -407,19 +437,44 @@ impl Item<'_> {
                         name
                     })
                     .collect(),
-                Segment::Ranges(ranges) => names
-                    .iter()
-                    .flat_map(|name| {
-                        ranges.iter().flat_map(move |r| {
-                            r.values()
-                                .map(move |v| format!("{name}{v:0width$}", width = r.width))
-                        })
-                    })
-                    .collect(),
+                Segment::Ranges(ranges) => {
+                    let mut next = Vec::new();
+                    for name in &names {
+                        for r in ranges {
+                            for v in r.values() {
+                                let mut n = String::with_capacity(longest);
+                                n.push_str(name);
+                                push_padded(&mut n, v, r.width);
+                                next.push(n);
+                            }
+                        }
+                    }
+                    next
+                }
             };
         }
         out.extend(names);
     }
+}
+
+/// Appends `v` in decimal, zero-padded to `width` digits.
+fn push_padded(out: &mut String, v: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = v;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in (digits.len() - i)..width {
+        out.push('0');
+    }
+    // ASCII digits only.
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 /// Drop later duplicates (`web[1-3],web2`) without cloning the names.
@@ -497,6 +552,17 @@ mod tests {
         assert_eq!(exp("a,,b,"), ["a", "b"]);
         assert_eq!(exp("n[ 1 - 2 ]"), ["n1", "n2"]);
         assert_eq!(exp("n[18446744073709551615]"), ["n18446744073709551615"]);
+        assert_eq!(exp("n[1-2,2-3]"), ["n1", "n2", "n3"]);
+        assert_eq!(exp("n[0098-0100]"), ["n0098", "n0099", "n0100"]);
+    }
+
+    #[test]
+    fn names_repeated_across_brackets_are_dropped() {
+        // "x1" + "11" and "x11" + "1" are the same name.
+        let names = exp("x[1-11][1-11]");
+        let unique: HashSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len());
+        assert_eq!(names.len(), 120);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::engine::error::FieldError;
 use crate::engine::event::EngineEvent;
 use crate::engine::ids::ExecutionId;
 use crate::engine::label::RunLabel;
+use crate::engine::rbac::Capability;
 use crate::engine::request::{ExecutionContext, ExecutionOptions, ExecutionRequest};
 use crate::engine::result::{ExecutionResult, ExecutionStatus};
 use crate::engine::{Engine, EngineError};
@@ -202,6 +203,8 @@ pub fn start(
                 label
                     .details
                     .insert("step".into(), Value::String(step.name.clone()));
+                // Every step, a task's too, runs under the plan's authorisation.
+                label.capability = Capability::PlanRun;
                 prepared.push(Prepared { request, label });
             }
             Err(es) => errors.extend(es.into_iter().map(|e| field(e.to_string()))),

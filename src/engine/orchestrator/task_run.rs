@@ -12,6 +12,7 @@
 use super::task::{InputMethod, Task};
 use crate::engine::error::FieldError;
 use crate::engine::label::RunLabel;
+use crate::engine::rbac::Capability;
 use crate::engine::request::{ExecutionOptions, ExecutionRequest};
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -136,6 +137,25 @@ pub fn redacted(task: &Task, params: &Map<String, Value>) -> Map<String, Value> 
         .collect()
 }
 
+/// The text of every non-empty sensitive parameter, as the task may print it.
+fn sensitive_values(task: &Task, params: &Map<String, Value>) -> Vec<String> {
+    let sensitive = |k: &String| {
+        task.params
+            .iter()
+            .flatten()
+            .any(|p| &p.name == k && p.sensitive)
+    };
+    params
+        .iter()
+        .filter(|(k, _)| sensitive(k))
+        .map(|(_, v)| match v {
+            Value::String(t) => t.clone(),
+            other => other.to_string(),
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
 /// `task NAME k=v ...` with sensitive values redacted, for history and events.
 pub fn action_text(task: &Task, params: &Map<String, Value>, noop: bool) -> String {
     let mut s = format!("task {}", task.name);
@@ -157,7 +177,7 @@ pub fn build(
     params: &Map<String, Value>,
     noop: bool,
     targets: &str,
-    options: ExecutionOptions,
+    mut options: ExecutionOptions,
 ) -> Result<(ExecutionRequest, RunLabel), Vec<FieldError>> {
     let field = |reason: String| {
         vec![FieldError {
@@ -181,6 +201,8 @@ pub fn build(
             command.len()
         )));
     }
+    // Sensitive values are redacted from output, errors and logs as other secrets.
+    options.secret_values.extend(sensitive_values(task, params));
     let mut details = Map::new();
     details.insert("task".into(), Value::String(task.name.clone()));
     details.insert("parameters".into(), Value::Object(redacted(task, params)));
@@ -191,6 +213,7 @@ pub fn build(
         entry_type: task.journal_type,
         details,
         parse_json: true,
+        capability: Capability::TaskRun(task.name.clone()),
     };
     Ok((
         ExecutionRequest {

@@ -14,11 +14,13 @@ mod export;
 mod hostpattern;
 mod ini;
 mod pyliteral;
+mod script_json;
 mod shlex;
 mod vars;
 mod yaml_inv;
 
 pub use export::{to_ansible_graph, to_ansible_json};
+pub use script_json::from_list_json;
 
 use super::native::InventoryError;
 use super::{Inventory, Node};
@@ -264,8 +266,24 @@ impl AnsibleInventory {
     /// the host's groups with their ancestors, without `all`.
     pub fn to_inventory(&self) -> Inventory {
         let mut inv = Inventory::default();
+        // Hosts in the same groups get the same group variables: merge them
+        // once per distinct group list (100 groups of 100 hosts: 100 merges).
+        let mut by_groups: HashMap<&[usize], (Vars, Vec<String>)> = HashMap::new();
         for (id, host) in self.hosts.iter().enumerate() {
-            let vars = vars::host_vars(self, id);
+            let (shared, groups) = by_groups
+                .entry(host.groups.as_slice())
+                .or_insert_with(|| {
+                    let mut names: Vec<String> = self
+                        .host_groups(id)
+                        .into_iter()
+                        .filter(|&g| g != ALL)
+                        .map(|g| self.groups[g].name.clone())
+                        .collect();
+                    names.sort();
+                    (vars::group_vars(self, &host.groups), names)
+                })
+                .clone();
+            let vars = vars::with_host(self, id, shared);
             let text = |keys: &[&str]| {
                 keys.iter().find_map(|k| match vars.get(*k) {
                     Some(Value::String(s)) => Some(s.clone()),
@@ -277,13 +295,6 @@ impl AnsibleInventory {
                 Some("local") => "local",
                 _ => "ssh",
             };
-            let mut groups: Vec<String> = self
-                .host_groups(id)
-                .into_iter()
-                .filter(|&g| g != ALL)
-                .map(|g| self.groups[g].name.clone())
-                .collect();
-            groups.sort();
             inv.add(Node {
                 name: host.name.clone(),
                 transport: transport.to_string(),
@@ -326,6 +337,16 @@ pub fn load_sources(paths: &[PathBuf]) -> Result<AnsibleInventory, InventoryErro
     }
     inv.reconcile();
     inv.files = vars::VarsFiles::load(&inv, &basedirs)?;
+    Ok(inv)
+}
+
+/// Adds the `group_vars/`/`host_vars/` found under `basedirs` to an
+/// inventory built another way (a dynamic script's output).
+pub fn with_vars_files(
+    mut inv: AnsibleInventory,
+    basedirs: &[PathBuf],
+) -> Result<AnsibleInventory, InventoryError> {
+    inv.files = vars::VarsFiles::load(&inv, basedirs)?;
     Ok(inv)
 }
 

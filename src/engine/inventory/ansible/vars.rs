@@ -202,38 +202,63 @@ fn kind(v: &Value) -> &'static str {
 
 /// The host's merged variables (see the module docs for the order).
 pub fn host_vars(inv: &AnsibleInventory, host: usize) -> Vars {
-    let mut groups: Vec<usize> = inv
-        .host_groups(host)
-        .into_iter()
-        .filter(|&g| g != ALL)
-        .collect();
+    with_host(inv, host, group_vars(inv, &inv.hosts[host].groups))
+}
+
+/// The variables a host gets from its groups alone: `all`, then each group
+/// from the shallowest (then by priority and name), then the group files.
+/// Hosts with the same direct groups share it, so a caller may compute it
+/// once per distinct group list.
+pub fn group_vars(inv: &AnsibleInventory, direct: &[usize]) -> Vars {
+    let mut set = std::collections::BTreeSet::new();
+    for &id in direct {
+        set.insert(id);
+        set.extend(inv.ancestors(id));
+    }
+    let mut groups: Vec<usize> = set.into_iter().filter(|&g| g != ALL).collect();
     groups.sort_by(|&a, &b| {
         let (a, b) = (&inv.groups[a], &inv.groups[b]);
         (a.depth, a.priority, &a.name).cmp(&(b.depth, b.priority, &b.name))
     });
     let mut vars = inv.groups[ALL].vars.clone();
     for &g in &groups {
-        vars.extend(inv.groups[g].vars.clone());
+        vars.extend(
+            inv.groups[g]
+                .vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
     }
-    let from_files = |vars: &mut Vars, name: &str, group: bool| {
-        for dir in &inv.files.dirs {
-            let table = if group { &dir.groups } else { &dir.hosts };
-            if let Some(v) = table.get(name) {
-                vars.extend(v.clone());
-            }
+    for dir in &inv.files.dirs {
+        if let Some(v) = dir.groups.get("all") {
+            vars.extend(v.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-    };
-    from_files(&mut vars, "all", true);
+    }
     for dir in &inv.files.dirs {
         for &g in &groups {
             if let Some(v) = dir.groups.get(&inv.groups[g].name) {
-                vars.extend(v.clone());
+                vars.extend(v.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
         }
     }
+    vars
+}
+
+/// Adds the host's own variables (inline, then `host_vars/` files) to what
+/// its groups give, and drops the names Ansible reserves.
+pub fn with_host(inv: &AnsibleInventory, host: usize, mut vars: Vars) -> Vars {
     let name = &inv.hosts[host].name;
-    vars.extend(inv.hosts[host].vars.clone());
-    from_files(&mut vars, name, false);
+    vars.extend(
+        inv.hosts[host]
+            .vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    for dir in &inv.files.dirs {
+        if let Some(v) = dir.hosts.get(name) {
+            vars.extend(v.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
     for key in INTERNAL {
         vars.remove(*key);
     }

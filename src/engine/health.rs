@@ -1,0 +1,140 @@
+//! One health report for every front end (`drover status`, the console): the
+//! engine's own load, the store, each transport, the queue and circuit breakers.
+
+use super::Engine;
+use crate::store::StoreHealth;
+use serde::Serialize;
+use std::time::Duration;
+
+/// How long one transport may take to answer its health check.
+const TRANSPORT_CHECK: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HealthReport {
+    /// Every component below is healthy.
+    pub healthy: bool,
+    pub engine: EngineHealth,
+    /// `None` when the engine runs without a store.
+    pub store: Option<Component<StoreHealth>>,
+    pub transports: Vec<TransportHealth>,
+    pub queue: QueueHealth,
+    pub breakers: Vec<BreakerHealth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngineHealth {
+    pub uptime_ms: u64,
+    /// Queued or running executions.
+    pub running_executions: usize,
+    pub running_nodes: usize,
+    pub node_slots_in_use: usize,
+    pub node_slots_total: usize,
+    /// Whether an RBAC policy is enforced (else the local user is admin).
+    pub rbac_enforced: bool,
+}
+
+/// A check that either reports its findings or says why it could not run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Component<T> {
+    Ok(T),
+    Error(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransportHealth {
+    pub name: String,
+    pub healthy: bool,
+    pub detail: String,
+}
+
+/// Executions waiting for a slot. Drover starts every accepted execution at once
+/// (nodes wait for slots instead), so the depth is that of the node wait.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueHealth {
+    pub depth: usize,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BreakerHealth {
+    /// `node NAME` or `transport NAME`.
+    pub name: String,
+    /// closed, open or half_open.
+    pub state: String,
+}
+
+impl Engine {
+    /// Checks every component; slow parts (store integrity, transports) run
+    /// concurrently with time limits, so this never hangs.
+    pub async fn health(&self) -> HealthReport {
+        let executions = self.executions();
+        let running: Vec<_> = executions
+            .iter()
+            .filter(|e| !e.status.is_terminal())
+            .collect();
+        let running_nodes = running.iter().map(|e| e.progress.running).sum();
+        let pending_nodes: usize = running
+            .iter()
+            .map(|e| {
+                let p = &e.progress;
+                p.total.saturating_sub(p.completed + p.failed + p.running)
+            })
+            .sum();
+        let total = self.inner.config.max_concurrency.max(1);
+        let engine = EngineHealth {
+            uptime_ms: self.inner.started.elapsed().as_millis() as u64,
+            running_executions: running.len(),
+            running_nodes,
+            node_slots_in_use: total.saturating_sub(self.inner.slots.available_permits()),
+            node_slots_total: total,
+            rbac_enforced: self.inner.authorizer.enforced(),
+        };
+        let store = match self.inner.store_reader.clone() {
+            None => None,
+            Some(s) => Some(
+                match tokio::task::spawn_blocking(move || s.health()).await {
+                    Ok(Ok(h)) => Component::Ok(h),
+                    Ok(Err(e)) => Component::Error(e.to_string()),
+                    Err(e) => Component::Error(format!("health check failed: {e}")),
+                },
+            ),
+        };
+        let mut transports = Vec::new();
+        for t in self.inner.transports.all() {
+            let (healthy, detail) = match tokio::time::timeout(TRANSPORT_CHECK, t.health()).await {
+                Ok(h) => (h.healthy, h.detail),
+                Err(_) => (false, "health check timed out".to_string()),
+            };
+            transports.push(TransportHealth {
+                name: t.name().to_string(),
+                healthy,
+                detail,
+            });
+        }
+        transports.sort_by(|a, b| a.name.cmp(&b.name));
+        let store_ok = match &store {
+            None => true,
+            Some(Component::Ok(h)) => h.intact,
+            Some(Component::Error(_)) => false,
+        };
+        HealthReport {
+            healthy: store_ok && transports.iter().all(|t| t.healthy),
+            engine,
+            store,
+            transports,
+            queue: QueueHealth {
+                depth: pending_nodes,
+                detail: "nodes of running executions waiting for a slot".into(),
+            },
+            breakers: self
+                .breakers()
+                .into_iter()
+                .map(|b| BreakerHealth {
+                    name: format!("{} {}", b.scope.as_str(), b.name),
+                    state: b.state.as_str().to_string(),
+                })
+                .collect(),
+        }
+    }
+}

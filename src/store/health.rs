@@ -1,0 +1,54 @@
+//! The store's own health: can it read, is the database intact, how large are the
+//! database and its write-ahead log.
+
+use super::Store;
+use super::error::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreHealth {
+    pub path: String,
+    /// `PRAGMA quick_check` said "ok".
+    pub intact: bool,
+    /// "ok", or the first problems quick_check found.
+    pub integrity: String,
+    pub schema_version: i64,
+    pub db_bytes: u64,
+    pub wal_bytes: u64,
+    pub executions: i64,
+    pub journal_entries: i64,
+}
+
+impl Store {
+    /// Runs `PRAGMA quick_check` (time grows with the database) and reads sizes.
+    /// Blocks; async callers use `spawn_blocking`.
+    pub fn health(&self) -> Result<StoreHealth, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare("PRAGMA quick_check(5)")?;
+        let problems: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        let integrity = problems.join("; ");
+        let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let count = |table: &str| -> Result<i64, StoreError> {
+            Ok(conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
+        };
+        let executions = count("executions")?;
+        let journal_entries = count("journal")?;
+        let size = |suffix: &str| {
+            let mut p = self.path().as_os_str().to_owned();
+            p.push(suffix);
+            std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+        };
+        Ok(StoreHealth {
+            path: self.path().display().to_string(),
+            intact: integrity == "ok",
+            integrity,
+            schema_version,
+            db_bytes: size(""),
+            wal_bytes: size("-wal"),
+            executions,
+            journal_entries,
+        })
+    }
+}
