@@ -271,3 +271,47 @@ fn drover_package_task_reports_status_into_the_package_journal() {
         "{journal:?}"
     );
 }
+
+#[test]
+fn a_sensitive_value_printed_by_the_task_is_redacted_in_its_output() {
+    let f = fleet_with_tasks();
+    let tasks = f.path("modules/demo/tasks");
+    std::fs::write(
+        tasks.join("leak.json"),
+        r#"{"input_method": "environment",
+            "parameters": {"password": {"type": "String[1]", "sensitive": true}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        tasks.join("leak.sh"),
+        "#!/bin/sh\necho \"using $PT_password\"\necho \"bad $PT_password\" >&2\nexit 3\n",
+    )
+    .unwrap();
+    let cmd = f.cmd(&[
+        "task",
+        "run",
+        "demo::leak",
+        "-t",
+        "n1",
+        "password=hunter2-long",
+    ]);
+    let out = cli_support::finish(cmd);
+    assert!(
+        out.out().contains("using [redacted]"),
+        "output shown redacted: {out:?}"
+    );
+    let row = f.only_execution();
+    out.expect(1);
+    let everything = format!(
+        "{} {} {} {} {:?}",
+        out.out(),
+        out.err(),
+        row,
+        f.show(row["id"].as_str().unwrap()),
+        f.journal("n1")
+    );
+    assert!(
+        !everything.contains("hunter2"),
+        "secret leaked: {everything}"
+    );
+}
