@@ -115,7 +115,7 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         setup::finish(rt).await;
         return exit::DENIED;
     }
-    let mut console = Console::new(
+    let console = Console::new(
         state,
         rt.engine.clone(),
         rt.store.clone(),
@@ -123,11 +123,19 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         rt.context.clone(),
         questions,
     );
-    let loader_global = global.clone();
-    let ssh_hosts = rt.ssh_hosts.clone();
-    console.load_inventory(move || {
-        setup::console_inventory(&loader_global, &ssh_hosts).map_err(|e| format!("{e:#}"))
-    });
+    let mut console = console.with_facts(rt.facts.clone());
+    console.load_inventory(rt.inventory.clone());
+    // Inventory files and the ssh_config are watched; a change reloads them and
+    // the tree follows (EngineEvent::InventoryReloaded).
+    let _watch = match setup::watch_inventory(&rt) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            console
+                .state
+                .error(format!("inventory files are not watched: {e:#}"));
+            None
+        }
+    };
     let result = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(sigterm) => {
             let quit = async move {
