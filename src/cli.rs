@@ -63,6 +63,8 @@ pub enum Command {
     /// Facts about the target nodes: OS, kernel, CPU, memory, addresses, packages,
     /// inventory variables and configured providers (cached; see --refresh).
     Facts(FactsArgs),
+    /// An interactive shell on a node (or one command), through its jump chain.
+    Ssh(SshArgs),
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +87,15 @@ pub struct FactsArgs {
 pub struct StatusArgs {
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SshArgs {
+    /// The node, as named in the inventory.
+    pub node: String,
+    /// A command to run instead of the login shell, after `--`.
+    #[arg(last = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod json;
 pub mod lines;
 pub mod render;
 pub mod run;
+pub mod ssh;
 pub mod ssh_config;
 pub mod status;
 pub mod time;
@@ -46,5 +47,6 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
         Command::SshConfig(args) => ssh_config::ssh_config(args, rt.ssh_config.as_deref()),
         Command::Status(args) => status::status(args, rt).await,
         Command::Facts(args) => facts::facts(args, rt).await,
+        Command::Ssh(args) => ssh::ssh(args, rt).await,
     }
 }

@@ -1,0 +1,185 @@
+//! Interactive sessions for both front ends (`drover ssh` and the console's
+//! shell key): the node's transport runs the session, this module owns the
+//! local terminal during it and journals its start and end on the node.
+
+mod local;
+mod terminal;
+
+use crate::engine::ids::now_millis;
+use crate::engine::interaction::Interaction;
+use crate::engine::request::local_user_name;
+use crate::engine::transport::ExitInfo;
+use crate::engine::transport::session::{SessionIo, SessionRequest};
+use crate::engine::{Engine, Node};
+use crate::store::{EntryType, JournalEntry};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How a session that ran ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub exit: ExitInfo,
+    pub duration: Duration,
+}
+
+impl Outcome {
+    /// The status line a front end shows: `shell exited 0 after 12s`.
+    pub fn summary(&self, what: &str) -> String {
+        format!(
+            "{what} {} after {}",
+            describe_exit(&self.exit),
+            crate::engine::duration::format_duration(self.duration)
+        )
+    }
+
+    /// The exit code `drover ssh` returns: the remote one, 128+N for a signal.
+    pub fn code(&self) -> u8 {
+        match (self.exit.code, self.exit.signal) {
+            (Some(c), _) => u8::try_from(c.clamp(0, 255)).unwrap_or(255),
+            (None, Some(s)) => u8::try_from((128 + s).clamp(0, 255)).unwrap_or(255),
+            (None, None) => 255,
+        }
+    }
+}
+
+/// Why a session did not run or did not end normally; the message names the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionError {
+    UnknownNode(String),
+    Failed { node: String, reason: String },
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionError::UnknownNode(n) => write!(f, "{n}: no such node in the inventory"),
+            SessionError::Failed { node, reason } if reason.starts_with(node.as_str()) => {
+                write!(f, "{reason}")
+            }
+            SessionError::Failed { node, reason } => write!(f, "{node}: {reason}"),
+        }
+    }
+}
+
+/// What to open: a login shell (no command) or one command.
+pub struct Open<'a> {
+    pub node: &'a str,
+    pub command: Option<String>,
+    /// Overrides the transport's way of asking questions while connecting.
+    pub interaction: Option<Arc<dyn Interaction>>,
+}
+
+/// Runs a session on the node with this process's terminal: a pty shaped like it
+/// when standard input is a terminal (raw mode for the duration, always
+/// restored), plain pipes otherwise. Journals its start and end on the node.
+pub async fn run(engine: &Engine, open: Open<'_>) -> Result<Outcome, SessionError> {
+    let inventory = engine.inventory();
+    let node = inventory
+        .node(open.node)
+        .cloned()
+        .ok_or_else(|| SessionError::UnknownNode(open.node.to_string()))?;
+    let what = match &open.command {
+        Some(c) => format!("session: {c}"),
+        None => "session: shell".to_string(),
+    };
+    journal(engine, &node.name, &what, "started", serde_json::json!({})).await;
+    let started = Instant::now();
+    let result = match node.transport.as_str() {
+        "local" => local::run(open.command.as_deref()).await,
+        _ => remote(engine, &node, open).await,
+    };
+    let duration = started.elapsed();
+    let (status, details) = match &result {
+        Ok(exit) => (
+            if exit.code == Some(0) {
+                "success"
+            } else {
+                "failed"
+            },
+            serde_json::json!({
+                "duration_ms": duration.as_millis() as u64,
+                "exit_code": exit.code,
+                "signal": exit.signal,
+            }),
+        ),
+        Err(reason) => (
+            "error",
+            serde_json::json!({
+                "duration_ms": duration.as_millis() as u64,
+                "error": reason,
+            }),
+        ),
+    };
+    let ended = format!("{what} ended");
+    journal(engine, &node.name, &ended, status, details).await;
+    result
+        .map(|exit| Outcome { exit, duration })
+        .map_err(|reason| SessionError::Failed {
+            node: node.name.clone(),
+            reason,
+        })
+}
+
+async fn remote(engine: &Engine, node: &Arc<Node>, open: Open<'_>) -> Result<ExitInfo, String> {
+    let transport = engine
+        .transports()
+        .get(&node.transport)
+        .cloned()
+        .ok_or_else(|| format!("unknown transport {:?}", node.transport))?;
+    let pty = terminal::local_pty();
+    let (pump, input) = terminal::Pump::start(pty.is_some())
+        .map_err(|e| format!("cannot read the local terminal: {e}"))?;
+    let request = SessionRequest {
+        command: open.command,
+        pty: pty.clone(),
+        interaction: open.interaction,
+    };
+    let io = SessionIo {
+        input,
+        stdout: Box::new(tokio::io::stdout()),
+        stderr: Box::new(tokio::io::stderr()),
+    };
+    let result = {
+        let _raw = match pty {
+            Some(_) => Some(
+                terminal::RawGuard::enter()
+                    .map_err(|e| format!("cannot put the terminal in raw mode: {e}"))?,
+            ),
+            None => None,
+        };
+        transport.session(node, request, io).await
+    };
+    pump.stop().await;
+    result.map_err(|e| e.reason)
+}
+
+async fn journal(
+    engine: &Engine,
+    node: &str,
+    action: &str,
+    status: &str,
+    details: serde_json::Value,
+) {
+    let entry = JournalEntry {
+        id: 0,
+        node: node.to_string(),
+        entry_type: EntryType::Event,
+        timestamp: now_millis(),
+        user: local_user_name(),
+        action: action.to_string(),
+        status: Some(status.to_string()),
+        execution_id: None,
+        details,
+    };
+    if let Err(e) = engine.append_journal(entry).await {
+        tracing::warn!(%node, "session journal entry not written: {e}");
+    }
+}
+
+fn describe_exit(exit: &ExitInfo) -> String {
+    match (exit.code, exit.signal) {
+        (Some(c), _) => format!("exited {c}"),
+        (None, Some(s)) => format!("killed by signal {s}"),
+        (None, None) => "ended".into(),
+    }
+}

@@ -1,0 +1,125 @@
+//! An interactive session on one node: a session channel from the pool, an
+//! optional pty, agent forwarding when the node's config asks for it, then a
+//! shell (or a command) whose bytes pass through untouched until it exits.
+
+use super::pool::Slot;
+use crate::engine::error::ErrorCategory;
+use crate::engine::transport::session::{SessionInput, SessionIo, SessionRequest};
+use crate::engine::transport::{ExitInfo, TransportError};
+use russh::ChannelMsg;
+use russh::client::Msg;
+use std::path::PathBuf;
+use tokio::io::AsyncWriteExt;
+
+/// Runs the session to its end. Errors start with `node:` and say what failed.
+pub async fn run(
+    (conn, slot): Slot,
+    node: &str,
+    request: SessionRequest,
+    mut io: SessionIo,
+    forward_agent: Option<PathBuf>,
+) -> Result<ExitInfo, TransportError> {
+    let fail = |category, what: String| {
+        TransportError::new(category, format!("{node} ({}): {what}", conn.describe()))
+    };
+    let (mut channel, _slot) = conn.open_session(slot).await?;
+    if let Some(socket) = forward_agent {
+        conn.forward_agent_to(socket);
+        // No reply wanted: a server that refuses leaves the session without an
+        // agent, exactly as OpenSSH does.
+        let _ = channel.agent_forward(false).await;
+    }
+    if let Some(pty) = &request.pty {
+        channel
+            .request_pty(
+                true,
+                &pty.term,
+                u32::from(pty.cols),
+                u32::from(pty.rows),
+                0,
+                0,
+                &[],
+            )
+            .await
+            .map_err(|e| fail(ErrorCategory::Connection, format!("pty request: {e}")))?;
+        if !confirmed(&mut channel).await {
+            return Err(fail(
+                ErrorCategory::Execution,
+                "the server refused a pty".into(),
+            ));
+        }
+    }
+    let started = match &request.command {
+        Some(command) => channel.exec(true, command.as_bytes()).await,
+        None => channel.request_shell(true).await,
+    };
+    started.map_err(|e| fail(ErrorCategory::Connection, format!("cannot start: {e}")))?;
+    if !confirmed(&mut channel).await {
+        let what = if request.command.is_some() {
+            "the server refused to run the command"
+        } else {
+            "the server refused a shell"
+        };
+        return Err(fail(ErrorCategory::Execution, what.into()));
+    }
+    let mut exit = ExitInfo::default();
+    let mut input_open = true;
+    loop {
+        tokio::select! {
+            msg = channel.wait() => match msg {
+                Some(ChannelMsg::Data { data }) => write_out(&mut io.stdout, &data).await,
+                Some(ChannelMsg::ExtendedData { data, .. }) => write_out(&mut io.stderr, &data).await,
+                Some(ChannelMsg::ExitStatus { exit_status }) => exit.code = Some(exit_status as i32),
+                Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                    exit.signal = Some(super::exec::signal_number(&signal_name));
+                }
+                Some(ChannelMsg::Close) | None => break,
+                Some(_) => {}
+            },
+            input = io.input.recv(), if input_open => {
+                let sent = match input {
+                    Some(SessionInput::Data(bytes)) => channel.data_bytes(bytes).await,
+                    Some(SessionInput::Resize { cols, rows }) => {
+                        channel.window_change(u32::from(cols), u32::from(rows), 0, 0).await
+                    }
+                    Some(SessionInput::Eof) | None => {
+                        input_open = false;
+                        channel.eof().await
+                    }
+                };
+                // A failed send means the channel is going away; its close (or
+                // the lost connection) ends the loop with the right reason.
+                let _ = sent;
+            }
+        }
+    }
+    let _ = io.stdout.flush().await;
+    let _ = io.stderr.flush().await;
+    if exit.code.is_none() && exit.signal.is_none() {
+        let why = if conn.is_closed() {
+            "the connection was lost during the session"
+        } else {
+            "the session ended without an exit status"
+        };
+        return Err(fail(ErrorCategory::Connection, why.into()));
+    }
+    Ok(exit)
+}
+
+/// Waits for the reply to a request sent with `want_reply`.
+async fn confirmed(channel: &mut russh::Channel<Msg>) -> bool {
+    loop {
+        match channel.wait().await {
+            Some(ChannelMsg::Success) => return true,
+            Some(ChannelMsg::Failure) | Some(ChannelMsg::Close) | None => return false,
+            Some(_) => {}
+        }
+    }
+}
+
+async fn write_out(out: &mut (dyn tokio::io::AsyncWrite + Send + Unpin), data: &[u8]) {
+    // A closed local side only loses the echo; the session still ends normally.
+    if out.write_all(data).await.is_ok() {
+        let _ = out.flush().await;
+    }
+}

@@ -1,0 +1,204 @@
+//! `drover ssh NODE -- COMMAND` against real OpenSSH servers: output and exit
+//! status pass through, nodes behind a bastion, agent forwarding only when the
+//! config asks for it, a killed server reported with the node's name, and the
+//! session's start and end in the node's journal. Needs root; prints SKIPPED
+//! lines otherwise.
+
+mod cli_support;
+mod ssh_support;
+mod sshd;
+
+use cli_support::{Running, finish};
+use serde_json::Value;
+use ssh_support::Drover;
+use sshd::{Fleet, JumpFleet};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+fn journal(d: &Drover, cfg: &Path, node: &str) -> Vec<Value> {
+    let out = finish(d.cmd(cfg, &["journal", node, "--json"]));
+    out.expect(0);
+    serde_json::from_slice::<Value>(&out.stdout)
+        .expect("journal --json")
+        .as_array()
+        .expect("array")
+        .clone()
+}
+
+#[test]
+fn ssh_runs_a_command_and_returns_its_exit_status() {
+    let Some(fleet) = Fleet::or_skip(1) else {
+        return;
+    };
+    let d = Drover::new();
+    let cfg = fleet.ssh_config();
+    let out = finish(d.cmd(&cfg, &["ssh", "node001", "--", "hostname"]));
+    out.expect(0);
+    assert_eq!(out.out(), "node001\n", "{out:?}");
+
+    let addr = fleet.node(0).address.to_string();
+    let out = finish(d.cmd(&cfg, &["ssh", "node001", "--", "echo", "$SSH_CONNECTION"]));
+    out.expect(0);
+    let line = out.out();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields.get(2), Some(&addr.as_str()), "{out:?}");
+
+    let out = finish(d.cmd(&cfg, &["ssh", "node001", "--", "echo oops >&2; exit 7"]));
+    out.expect(7);
+    assert_eq!(out.err(), "oops\n", "{out:?}");
+
+    // Start and end of each session are journaled as events on the node.
+    let entries = journal(&d, &cfg, "node001");
+    let events: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["entry_type"] == "event")
+        .collect();
+    assert_eq!(events.len(), 6, "{entries:#?}");
+    let ended = events
+        .iter()
+        .find(|e| e["action"] == "session: echo oops >&2; exit 7 ended")
+        .unwrap_or_else(|| panic!("no end entry: {entries:#?}"));
+    assert_eq!(ended["status"], "failed", "{ended}");
+    assert_eq!(ended["details"]["exit_code"], 7, "{ended}");
+    assert!(ended["details"]["duration_ms"].is_u64(), "{ended}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["action"] == "session: hostname" && e["status"] == "started"),
+        "{entries:#?}"
+    );
+}
+
+#[test]
+fn ssh_reaches_a_node_behind_the_bastion() {
+    let Some(jf) = JumpFleet::or_skip(1) else {
+        return;
+    };
+    let d = Drover::new();
+    let out = finish(d.cmd(
+        &jf.ssh_config(),
+        &["ssh", "int001", "--", "echo $(hostname) $SSH_CONNECTION"],
+    ));
+    out.expect(0);
+    let line = out.out();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields[0], "int001", "{out:?}");
+    // The server's end of the connection is the internal node's own address.
+    assert_eq!(
+        fields.get(3),
+        Some(&jf.node(0).address.to_string().as_str()),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn unknown_nodes_and_unreachable_nodes_are_named() {
+    let Some(mut fleet) = Fleet::or_skip(1) else {
+        return;
+    };
+    let d = Drover::new();
+    let cfg = fleet.ssh_config();
+    let out = finish(d.cmd(&cfg, &["ssh", "nosuchnode", "--", "true"]));
+    out.expect(4).err_has("nosuchnode");
+
+    fleet.stop_node(0);
+    let out = finish(d.cmd(&cfg, &["ssh", "node001", "--", "true"]));
+    out.expect(255).err_has("node001");
+    assert!(out.err().contains("refused"), "{out:?}");
+}
+
+#[test]
+fn a_session_whose_server_is_killed_ends_with_an_error_naming_the_node() {
+    let Some(mut fleet) = Fleet::or_skip(1) else {
+        return;
+    };
+    let d = Drover::new();
+    let cfg = fleet.ssh_config();
+    let mut running =
+        Running::start(d.cmd(&cfg, &["ssh", "node001", "--", "echo ready; sleep 120"]));
+    running.expect_line(Duration::from_secs(30), |l| l == "ready");
+    fleet.stop_node(0);
+    let (status, _, err) = running.wait(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(255), "{err}");
+    assert!(err.contains("node001"), "{err}");
+    assert!(err.contains("connection was lost"), "{err}");
+    let entries = journal(&d, &cfg, "node001");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["status"] == "error" && e["details"]["error"].as_str().is_some()),
+        "{entries:#?}"
+    );
+}
+
+/// An ssh-agent holding the fleet's client key, ended on drop.
+struct Agent {
+    socket: std::path::PathBuf,
+    pid: i32,
+}
+
+impl Agent {
+    fn start(dir: &Path, key: &Path) -> Option<Agent> {
+        let socket = dir.join("agent.sock");
+        let out = Command::new("ssh-agent")
+            .arg("-a")
+            .arg(&socket)
+            .arg("-s")
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let pid = text
+            .split("SSH_AGENT_PID=")
+            .nth(1)?
+            .split(';')
+            .next()?
+            .parse()
+            .ok()?;
+        let agent = Agent { socket, pid };
+        let added = Command::new("ssh-add")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &agent.socket)
+            .output()
+            .ok()?;
+        assert!(added.status.success(), "ssh-add: {added:?}");
+        Some(agent)
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.pid),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+    }
+}
+
+#[test]
+fn the_agent_is_forwarded_only_when_the_config_says_so() {
+    let Some(fleet) = Fleet::or_skip(1) else {
+        return;
+    };
+    let d = Drover::new();
+    let Some(agent) = Agent::start(d.dir.path(), &fleet.client_key()) else {
+        eprintln!("SKIPPED: ssh-agent is not available");
+        return;
+    };
+    let cfg = fleet.ssh_config();
+    let forwarding = d.edited_config(&cfg, "forwarding", |text| {
+        format!("Host node001\n    ForwardAgent yes\n\n{text}")
+    });
+    let list = ["ssh", "node001", "--", "ssh-add -l"];
+    let mut cmd = d.cmd(&forwarding, &list);
+    cmd.env("SSH_AUTH_SOCK", &agent.socket);
+    let out = finish(cmd);
+    out.expect(0);
+    assert!(out.out().contains("ED25519"), "{out:?}");
+
+    // Without ForwardAgent the remote side finds no agent (ssh-add exits 2).
+    let mut cmd = d.cmd(&cfg, &list);
+    cmd.env("SSH_AUTH_SOCK", &agent.socket);
+    let out = finish(cmd);
+    out.expect(2);
+}
