@@ -49,6 +49,19 @@ pub enum SessionError {
     Failed { node: String, reason: String },
 }
 
+impl SessionError {
+    /// The reason without the node's name in front (for views that show it).
+    pub fn detail(&self) -> String {
+        match self {
+            SessionError::UnknownNode(_) => "no such node in the inventory".into(),
+            SessionError::Failed { node, reason } => reason
+                .strip_prefix(node.as_str())
+                .map(|r| r.trim_start_matches(':').trim_start().to_string())
+                .unwrap_or_else(|| reason.clone()),
+        }
+    }
+}
+
 impl std::fmt::Display for SessionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

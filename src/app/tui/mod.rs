@@ -142,12 +142,17 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
                 let mut sigterm = sigterm;
                 sigterm.recv().await;
             };
+            let engine = rt.engine.clone();
+            let shell = async |terminal: &mut DefaultTerminal, node: &str| {
+                shell_session(terminal, &engine, node).await
+            };
             drive(
                 &mut terminal,
                 &mut console,
                 EventStream::new(),
                 quit,
                 suspend,
+                shell,
             )
             .await
         }
@@ -176,6 +181,7 @@ pub async fn drive<B, I>(
     mut input: I,
     quit: impl Future<Output = ()>,
     mut suspend: impl FnMut(&mut Terminal<B>) -> std::io::Result<()>,
+    mut shell: impl AsyncFnMut(&mut Terminal<B>, &str) -> std::io::Result<Result<String, String>>,
 ) -> std::io::Result<()>
 where
     B: Backend,
@@ -225,9 +231,15 @@ where
                 dirty = true;
             }
             Control::Shell(node) => {
-                console.state.error(format!(
-                    "shell on {node}: not available in this version; use ssh {node}"
-                ));
+                // The loop waits here: nothing reads the terminal but the session.
+                let result = shell(terminal, &node).await?;
+                if let Ok(size) = terminal.size() {
+                    console.state.size = Rect::new(0, 0, size.width, size.height);
+                    console.apply(Msg::Resize);
+                }
+                console.apply(Msg::Loaded(msg::Loaded::ShellEnded { node, result }));
+                console.state.settle();
+                dirty = true;
             }
         }
         if console.state.quit {
@@ -257,4 +269,32 @@ fn suspend(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
     crossterm::terminal::enable_raw_mode()?;
     crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
     terminal.clear()
+}
+
+/// `s` on a node: hand the terminal to an interactive session on it, then take
+/// it back as it was. The session restores cooked mode itself (a guard); here
+/// the console's raw mode and alternate screen come back whatever happened.
+async fn shell_session(
+    terminal: &mut DefaultTerminal,
+    engine: &crate::engine::Engine,
+    node: &str,
+) -> std::io::Result<Result<String, String>> {
+    ratatui::restore();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+    println!("drover: shell on {node}; exit it to return to the console");
+    // Questions cannot be answered while the console is away: a connection that
+    // would need one (unknown host key, encrypted key) fails with the reason.
+    let open = crate::app::session::Open {
+        node,
+        command: None,
+        interaction: Some(Arc::new(crate::engine::interaction::NoInteraction)),
+    };
+    let outcome = crate::app::session::run(engine, open).await;
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    terminal.clear()?;
+    Ok(match outcome {
+        Ok(o) => Ok(o.summary("shell")),
+        Err(e) => Err(e.detail()),
+    })
 }
