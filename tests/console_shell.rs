@@ -1,7 +1,7 @@
 //! A shell on a node from the console, in a real terminal (tmux) against real
 //! sshd: through the bastion, with a resize during the session, back to the
-//! console as it was, and the session in the node's journal. Needs root and
-//! tmux; prints SKIPPED lines otherwise.
+//! console as it was, and the session in the node's journal; `drover ssh NODE`
+//! in a terminal gets a pty. Needs root and tmux; prints SKIPPED lines otherwise.
 
 mod cli_support;
 mod ssh_support;
@@ -194,4 +194,114 @@ fn assert_cooked(tmux: &Tmux) {
         words.contains(&"icanon") && words.contains(&"echo"),
         "{tty} left raw: {modes}"
     );
+}
+
+#[test]
+fn a_local_node_gets_a_local_shell() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let f = cli_support::Fleet::nodes(&["web-alpha"]);
+    let tmux = Tmux::new();
+    let pane = format!(
+        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
+        sh_quote(cli_support::BIN),
+        sh_quote(&f.state.display().to_string()),
+        sh_quote(&f.inventory.display().to_string()),
+    );
+    let mut start = tmux.command(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &pane,
+    ]);
+    start
+        .env_remove("DROVER_STATE_DIR")
+        .env("XDG_CONFIG_HOME", f.path("config"))
+        .env("HOME", f.path("home"))
+        .env("SHELL", "/bin/sh")
+        .env("ENV", "/dev/null")
+        .env("TERM", "xterm-256color");
+    assert!(start.output().expect("tmux").status.success());
+    tmux.wait_for("the first frame", |s| s.contains("web-alpha"));
+    select_node(&tmux, "web-alpha");
+    tmux.keys(&["s"]);
+    tmux.wait_for("the local shell", |s| s.contains("shell on web-alpha"));
+    tmux.text("echo LOCAL-$((40+2)); exit 3");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the console again", |s| {
+        s.contains("Inventory") && s.contains("shell exited 3")
+    });
+    assert!(tmux.alternate_screen_on());
+    tmux.keys(&["q"]);
+    tmux.wait_for("drover to exit", |s| s.contains("EXITED:0"));
+    assert_cooked(&tmux);
+    let journal = f.journal("web-alpha");
+    assert!(
+        journal
+            .iter()
+            .any(|e| e["action"] == "session: shell ended" && e["details"]["exit_code"] == 3),
+        "{journal:#?}"
+    );
+}
+
+#[test]
+fn drover_ssh_in_a_terminal_gets_a_pty_and_restores_the_terminal() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let Some(fleet) = sshd::Fleet::or_skip(1) else {
+        return;
+    };
+    let d = Drover::new();
+    let tmux = Tmux::new();
+    let pane = format!(
+        "{} --state-dir {} -F {} ssh node001; echo \"EXITED:$?\"; exec sleep 600",
+        sh_quote(cli_support::BIN),
+        sh_quote(&d.path("state").display().to_string()),
+        sh_quote(&fleet.ssh_config().display().to_string()),
+    );
+    let mut start = tmux.command(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &pane,
+    ]);
+    start
+        .env_remove("DROVER_STATE_DIR")
+        .env_remove("SSH_AUTH_SOCK")
+        .env("XDG_CONFIG_HOME", d.path("config"))
+        .env("HOME", d.path("home"))
+        .env("TERM", "xterm-256color");
+    assert!(start.output().expect("tmux").status.success());
+    tmux.wait_for("the prompt", |s| s.contains("root@node001"));
+    // Raw passthrough: Ctrl-C reaches the remote shell, not drover.
+    tmux.text("sleep 100");
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("a new prompt", |s| {
+        s.matches("root@node001:~#").count() >= 2
+    });
+    tmux.text("echo term=$TERM size=$(tput cols)x$(tput lines) tty=$(tty); exit 4");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("drover to exit", |s| s.contains("EXITED:"));
+    // TERM is the pane's own (tmux sets it), passed on as is.
+    let term = tmux.run(&["show-options", "-gv", "default-terminal"]);
+    let term = String::from_utf8_lossy(&term.stdout).trim().to_string();
+    let want = format!("term={term} size=80x24 tty=/dev/pts/");
+    assert!(screen.contains(&want), "{want} not in:\n{screen}");
+    assert!(screen.contains("EXITED:4"), "{screen}");
+    assert_cooked(&tmux);
 }

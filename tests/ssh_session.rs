@@ -202,3 +202,17 @@ fn the_agent_is_forwarded_only_when_the_config_says_so() {
     let out = finish(cmd);
     out.expect(2);
 }
+
+#[test]
+fn ssh_on_a_local_node_runs_the_command_here() {
+    let f = cli_support::Fleet::nodes(&["n01"]);
+    let out = f.drover(&["ssh", "n01", "--", "echo", "hi;", "exit", "5"]);
+    out.expect(5);
+    assert_eq!(out.out(), "hi\n", "{out:?}");
+    let journal = f.journal("n01");
+    let ended = journal
+        .iter()
+        .find(|e| e["action"] == "session: echo hi; exit 5 ended")
+        .unwrap_or_else(|| panic!("{journal:#?}"));
+    assert_eq!(ended["details"]["exit_code"], 5, "{ended}");
+}

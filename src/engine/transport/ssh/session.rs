@@ -22,6 +22,14 @@ pub async fn run(
     let fail = |category, what: String| {
         TransportError::new(category, format!("{node} ({}): {what}", conn.describe()))
     };
+    // A request answered by the connection going away was not refused.
+    let refused = |conn: &std::sync::Arc<super::pool::Connection>, what: &str| {
+        if conn.is_closed() {
+            fail(ErrorCategory::Connection, "the connection was lost".into())
+        } else {
+            fail(ErrorCategory::Execution, what.into())
+        }
+    };
     let (mut channel, _slot) = conn.open_session(slot).await?;
     if let Some(socket) = forward_agent {
         conn.forward_agent_to(socket);
@@ -43,10 +51,7 @@ pub async fn run(
             .await
             .map_err(|e| fail(ErrorCategory::Connection, format!("pty request: {e}")))?;
         if !confirmed(&mut channel).await {
-            return Err(fail(
-                ErrorCategory::Execution,
-                "the server refused a pty".into(),
-            ));
+            return Err(refused(&conn, "the server refused a pty"));
         }
     }
     let started = match &request.command {
@@ -60,7 +65,7 @@ pub async fn run(
         } else {
             "the server refused a shell"
         };
-        return Err(fail(ErrorCategory::Execution, what.into()));
+        return Err(refused(&conn, what));
     }
     let mut exit = ExitInfo::default();
     let mut input_open = true;
