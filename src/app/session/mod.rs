@@ -196,3 +196,48 @@ fn describe_exit(exit: &ExitInfo) -> String {
         (None, None) => "ended".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(code: Option<i32>, signal: Option<i32>) -> Outcome {
+        Outcome {
+            exit: ExitInfo { code, signal },
+            duration: Duration::from_secs(3),
+        }
+    }
+
+    #[test]
+    fn exit_codes_follow_the_remote_side() {
+        assert_eq!(outcome(Some(0), None).code(), 0);
+        assert_eq!(outcome(Some(7), None).code(), 7);
+        assert_eq!(outcome(Some(300), None).code(), 255);
+        assert_eq!(outcome(None, Some(9)).code(), 137);
+        assert_eq!(outcome(None, None).code(), 255);
+        assert_eq!(
+            outcome(Some(2), None).summary("shell"),
+            "shell exited 2 after 3.0s"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_node_once() {
+        let e = SessionError::Failed {
+            node: "web1".into(),
+            reason: "web1 (root@10.0.0.1:22): the connection was lost".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "web1 (root@10.0.0.1:22): the connection was lost"
+        );
+        assert_eq!(e.detail(), "(root@10.0.0.1:22): the connection was lost");
+        let e = SessionError::Failed {
+            node: "web1".into(),
+            reason: "root@10.0.0.1:22: connection refused".into(),
+        };
+        assert_eq!(e.to_string(), "web1: root@10.0.0.1:22: connection refused");
+        let e = SessionError::UnknownNode("nope".into());
+        assert_eq!(e.to_string(), "nope: no such node in the inventory");
+    }
+}
