@@ -305,3 +305,33 @@ fn drover_ssh_in_a_terminal_gets_a_pty_and_restores_the_terminal() {
     assert!(screen.contains("EXITED:4"), "{screen}");
     assert_cooked(&tmux);
 }
+
+#[test]
+fn a_refused_pty_brings_the_console_back_with_the_reason() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let Some(fleet) = sshd::Fleet::or_skip(1) else {
+        return;
+    };
+    // `no-pty` on the key: sshd refuses every pty request of this login.
+    let keys = fleet.dir().join("authorized_keys.root");
+    let key = std::fs::read_to_string(&keys).expect("authorized_keys");
+    std::fs::write(&keys, format!("no-pty {key}")).expect("write authorized_keys");
+    let d = Drover::new();
+    let tmux = Tmux::new();
+    console(&tmux, &d, &fleet.ssh_config());
+    tmux.wait_for("the first frame", |s| s.contains("node001"));
+    select_node(&tmux, "node001");
+    tmux.keys(&["s"]);
+    let back = tmux.wait_for("the console with the error", |s| {
+        s.contains("Inventory") && s.contains("refused a pty")
+    });
+    assert!(back.contains("node001"), "{back}");
+    assert!(tmux.alternate_screen_on(), "{back}");
+    tmux.keys(&["q"]);
+    let after = tmux.wait_for("drover to exit", |s| s.contains("EXITED:"));
+    assert!(after.contains("EXITED:0"), "{after}");
+    assert_cooked(&tmux);
+}

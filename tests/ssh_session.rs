@@ -216,3 +216,21 @@ fn ssh_on_a_local_node_runs_the_command_here() {
         .unwrap_or_else(|| panic!("{journal:#?}"));
     assert_eq!(ended["details"]["exit_code"], 5, "{ended}");
 }
+
+#[test]
+fn a_session_whose_jump_host_goes_away_ends_with_an_error_naming_the_node() {
+    let Some(mut jf) = JumpFleet::or_skip(1) else {
+        return;
+    };
+    let d = Drover::new();
+    let mut running = Running::start(d.cmd(
+        &jf.ssh_config(),
+        &["ssh", "int001", "--", "echo ready; sleep 120"],
+    ));
+    running.expect_line(Duration::from_secs(30), |l| l == "ready");
+    jf.stop_bastion();
+    let (status, _, err) = running.wait(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(255), "{err}");
+    assert!(err.contains("int001"), "{err}");
+    assert!(err.contains("connection was lost"), "{err}");
+}
