@@ -183,7 +183,7 @@ fn a_killed_server_brings_the_console_back_with_the_reason() {
 
 /// The pane's terminal is back in canonical (cooked) mode with echo.
 fn assert_cooked(tmux: &Tmux) {
-    let tty = pane_format(&tmux, "#{pane_tty}");
+    let tty = pane_format(tmux, "#{pane_tty}");
     let out = std::process::Command::new("stty")
         .args(["-a", "-F", &tty])
         .output()
