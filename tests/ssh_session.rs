@@ -1,6 +1,7 @@
 //! `drover ssh NODE -- COMMAND` against real OpenSSH servers: output and exit
 //! status pass through, nodes behind a bastion, agent forwarding only when the
-//! config asks for it, a killed server reported with the node's name, and the
+//! config asks for it, standard input to its end, a killed server or jump host
+//! reported with the node's name, and the
 //! session's start and end in the node's journal. Needs root; prints SKIPPED
 //! lines otherwise.
 
@@ -233,4 +234,36 @@ fn a_session_whose_jump_host_goes_away_ends_with_an_error_naming_the_node() {
     assert_eq!(status.code(), Some(255), "{err}");
     assert!(err.contains("int001"), "{err}");
     assert!(err.contains("connection was lost"), "{err}");
+}
+
+#[test]
+fn standard_input_is_passed_through_to_its_end() {
+    let Some(fleet) = Fleet::or_skip(1) else {
+        return;
+    };
+    let d = Drover::new();
+    let mut cmd = d.cmd(&fleet.ssh_config(), &["ssh", "node001", "--", "wc -c"]);
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn drover");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        // More than one channel window (2 MiB) and many stdin reads.
+        let block = vec![b'x'; 64 * 1024];
+        for _ in 0..48 {
+            stdin.write_all(&block).expect("write stdin");
+        }
+    });
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).map(|_| text)
+    });
+    let status = cli_support::wait_deadline(&mut child, cli_support::DEADLINE)
+        .expect("drover ssh still running after the deadline");
+    feeder.join().unwrap();
+    let text = reader.join().unwrap().expect("read stdout");
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert_eq!(text.trim(), (48 * 64 * 1024).to_string());
 }
