@@ -1,9 +1,8 @@
 //! `drover ssh NODE -- COMMAND` against real OpenSSH servers: output and exit
 //! status pass through, nodes behind a bastion, agent forwarding only when the
 //! config asks for it, standard input to its end, a killed server or jump host
-//! reported with the node's name, and the
-//! session's start and end in the node's journal. Needs root; prints SKIPPED
-//! lines otherwise.
+//! reported with the node's name, and the session's start and end in the node's
+//! journal. Needs root; prints SKIPPED lines otherwise.
 
 mod cli_support;
 mod ssh_support;

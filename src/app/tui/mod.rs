@@ -279,6 +279,12 @@ async fn shell_session(
     engine: &crate::engine::Engine,
     node: &str,
 ) -> std::io::Result<Result<String, String>> {
+    // Keys that arrived together with `s` (a paste, fast typing) were meant for
+    // neither side for sure; run as console keys after the session they could
+    // quit or start things, so they are dropped.
+    while crossterm::event::poll(Duration::ZERO).unwrap_or(false) {
+        let _ = crossterm::event::read();
+    }
     ratatui::restore();
     let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
     println!("drover: shell on {node}; exit it to return to the console");
