@@ -241,7 +241,8 @@ fn standard_input_is_passed_through_to_its_end() {
         return;
     };
     let d = Drover::new();
-    let mut cmd = d.cmd(&fleet.ssh_config(), &["ssh", "node001", "--", "wc -c"]);
+    // `cat`: output flows back while input is still being sent.
+    let mut cmd = d.cmd(&fleet.ssh_config(), &["ssh", "node001", "--", "cat"]);
     cmd.stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("spawn drover");
@@ -251,18 +252,19 @@ fn standard_input_is_passed_through_to_its_end() {
         use std::io::Write;
         // More than one channel window (2 MiB) and many stdin reads.
         let block = vec![b'x'; 64 * 1024];
-        for _ in 0..48 {
+        for _ in 0..256 {
             stdin.write_all(&block).expect("write stdin");
         }
     });
     let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut text).map(|_| text)
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut bytes).map(|_| bytes)
     });
     let status = cli_support::wait_deadline(&mut child, cli_support::DEADLINE)
         .expect("drover ssh still running after the deadline");
     feeder.join().unwrap();
-    let text = reader.join().unwrap().expect("read stdout");
-    assert_eq!(status.code(), Some(0), "{text}");
-    assert_eq!(text.trim(), (48 * 64 * 1024).to_string());
+    let bytes = reader.join().unwrap().expect("read stdout");
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(bytes.len(), 256 * 64 * 1024);
+    assert!(bytes.iter().all(|b| *b == b'x'));
 }

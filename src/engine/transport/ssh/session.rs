@@ -67,37 +67,45 @@ pub async fn run(
         };
         return Err(refused(&conn, what));
     }
-    let mut exit = ExitInfo::default();
-    let mut input_open = true;
-    loop {
-        tokio::select! {
-            msg = channel.wait() => match msg {
-                Some(ChannelMsg::Data { data }) => write_out(&mut io.stdout, &data).await,
-                Some(ChannelMsg::ExtendedData { data, .. }) => write_out(&mut io.stderr, &data).await,
-                Some(ChannelMsg::ExitStatus { exit_status }) => exit.code = Some(exit_status as i32),
-                Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
-                    exit.signal = Some(super::exec::signal_number(&signal_name));
+    // Input goes out from a task of its own: while it waits for the server's
+    // window, output must still be read, or both sides wait on each other.
+    let (mut reader, writer) = channel.split();
+    let mut input = io.input;
+    let sender = tokio::spawn(async move {
+        while let Some(item) = input.recv().await {
+            let sent = match item {
+                SessionInput::Data(bytes) => writer.data_bytes(bytes).await,
+                SessionInput::Resize { cols, rows } => {
+                    writer
+                        .window_change(u32::from(cols), u32::from(rows), 0, 0)
+                        .await
                 }
-                Some(ChannelMsg::Close) | None => break,
-                Some(_) => {}
-            },
-            input = io.input.recv(), if input_open => {
-                let sent = match input {
-                    Some(SessionInput::Data(bytes)) => channel.data_bytes(bytes).await,
-                    Some(SessionInput::Resize { cols, rows }) => {
-                        channel.window_change(u32::from(cols), u32::from(rows), 0, 0).await
-                    }
-                    Some(SessionInput::Eof) | None => {
-                        input_open = false;
-                        channel.eof().await
-                    }
-                };
-                // A failed send means the channel is going away; its close (or
-                // the lost connection) ends the loop with the right reason.
-                let _ = sent;
+                SessionInput::Eof => break,
+            };
+            // A failed send means the channel is going away; its close (or the
+            // lost connection) ends the session with the right reason.
+            if sent.is_err() {
+                return;
             }
         }
+        let _ = writer.eof().await;
+        // Keep the write half (and so the channel) until the session ends.
+        std::future::pending::<()>().await;
+    });
+    let mut exit = ExitInfo::default();
+    while let Some(msg) = reader.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => write_out(&mut io.stdout, &data).await,
+            ChannelMsg::ExtendedData { data, .. } => write_out(&mut io.stderr, &data).await,
+            ChannelMsg::ExitStatus { exit_status } => exit.code = Some(exit_status as i32),
+            ChannelMsg::ExitSignal { signal_name, .. } => {
+                exit.signal = Some(super::exec::signal_number(&signal_name));
+            }
+            ChannelMsg::Close => break,
+            _ => {}
+        }
     }
+    sender.abort();
     let _ = io.stdout.flush().await;
     let _ = io.stderr.flush().await;
     if exit.code.is_none() && exit.signal.is_none() {
