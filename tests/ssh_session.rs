@@ -268,3 +268,21 @@ fn standard_input_is_passed_through_to_its_end() {
     assert_eq!(bytes.len(), 256 * 64 * 1024);
     assert!(bytes.iter().all(|b| *b == b'x'));
 }
+
+#[test]
+fn a_broken_ssh_config_is_the_reason_given() {
+    let d = Drover::new();
+    let cfg = d.path("ssh_config");
+    std::fs::write(&cfg, "Host web1\n    HostName 127.0.0.1\n    Bogus yes\n").unwrap();
+    let inventory = d.path("inventory.yaml");
+    std::fs::write(
+        &inventory,
+        "nodes:\n  web1: { transport: ssh, address: 127.0.0.1 }\n",
+    )
+    .unwrap();
+    let inventory = inventory.display().to_string();
+    let cmd = d.cmd(&cfg, &["-i", &inventory, "ssh", "web1", "--", "true"]);
+    let out = finish(cmd);
+    out.expect(255).err_has("web1");
+    assert!(out.err().contains(":3:"), "{out:?}");
+}

@@ -139,6 +139,8 @@ async fn remote(engine: &Engine, node: &Arc<Node>, open: Open<'_>) -> Result<Exi
         .get(&node.transport)
         .cloned()
         .ok_or_else(|| format!("unknown transport {:?}", node.transport))?;
+    // A transport that could not start (a bad ssh_config) says why here.
+    transport.check_node(node).map_err(|e| e.reason)?;
     let pty = terminal::local_pty();
     let (pump, input) = terminal::Pump::start(pty.is_some())
         .map_err(|e| format!("cannot read the local terminal: {e}"))?;
