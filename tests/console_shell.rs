@@ -335,3 +335,65 @@ fn a_refused_pty_brings_the_console_back_with_the_reason() {
     assert!(after.contains("EXITED:0"), "{after}");
     assert_cooked(&tmux);
 }
+
+/// The pid of the pane command's child (drover, under the pane's `sh -c`).
+fn drover_pid(tmux: &Tmux) -> i32 {
+    let shell = pane_format(tmux, "#{pane_pid}");
+    let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+        .expect("children of the pane's shell");
+    children
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no child of pane shell {shell}: {children:?}"))
+}
+
+#[test]
+fn sigterm_during_drover_ssh_restores_the_terminal() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let Some(fleet) = sshd::Fleet::or_skip(1) else {
+        return;
+    };
+    let d = Drover::new();
+    let tmux = Tmux::new();
+    let pane = format!(
+        "{} --state-dir {} -F {} ssh node001; echo \"EXITED:$?\"; exec sleep 600",
+        sh_quote(cli_support::BIN),
+        sh_quote(&d.path("state").display().to_string()),
+        sh_quote(&fleet.ssh_config().display().to_string()),
+    );
+    let mut start = tmux.command(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &pane,
+    ]);
+    start
+        .env_remove("DROVER_STATE_DIR")
+        .env_remove("SSH_AUTH_SOCK")
+        .env("XDG_CONFIG_HOME", d.path("config"))
+        .env("HOME", d.path("home"));
+    assert!(start.output().expect("tmux").status.success());
+    tmux.wait_for("the prompt", |s| s.contains("root@node001"));
+    let pid = drover_pid(&tmux);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let screen = tmux.wait_for("drover to exit", |s| s.contains("EXITED:"));
+    assert!(screen.contains("EXITED:255"), "{screen}");
+    assert!(
+        screen.contains("node001") && screen.contains("SIGTERM"),
+        "{screen}"
+    );
+    assert_cooked(&tmux);
+}

@@ -5,11 +5,12 @@
 mod local;
 mod terminal;
 
+use crate::engine::ErrorCategory;
 use crate::engine::ids::now_millis;
 use crate::engine::interaction::Interaction;
 use crate::engine::request::local_user_name;
-use crate::engine::transport::ExitInfo;
 use crate::engine::transport::session::{SessionIo, SessionRequest};
+use crate::engine::transport::{ExitInfo, TransportError};
 use crate::engine::{Engine, Node};
 use crate::store::{EntryType, JournalEntry};
 use std::sync::Arc;
@@ -162,10 +163,35 @@ async fn remote(engine: &Engine, node: &Arc<Node>, open: Open<'_>) -> Result<Exi
             ),
             None => None,
         };
-        transport.session(node, request, io).await
+        until_terminated(transport.session(node, request, io)).await
     };
     pump.stop().await;
     result.map_err(|e| e.reason)
+}
+
+/// The session, unless SIGTERM or SIGHUP comes first: then it is dropped (which
+/// closes its channel) so that raw mode is undone before drover goes on or exits.
+async fn until_terminated(
+    session: impl Future<Output = Result<ExitInfo, TransportError>>,
+) -> Result<ExitInfo, TransportError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return session.await;
+    };
+    let ended = |name: &str| {
+        TransportError::new(
+            ErrorCategory::Connection,
+            format!("drover received {name}; the session was closed"),
+        )
+    };
+    tokio::select! {
+        result = session => result,
+        _ = term.recv() => Err(ended("SIGTERM")),
+        _ = hup.recv() => Err(ended("SIGHUP")),
+    }
 }
 
 async fn journal(
