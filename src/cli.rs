@@ -64,6 +64,13 @@ pub enum Command {
     /// inventory variables and configured providers (cached; see --refresh).
     Facts(FactsArgs),
     /// An interactive shell on a node (or one command), through its jump chain.
+    ///
+    /// The node's ssh_config resolution, jump chain, host key rules and agent
+    /// forwarding (ForwardAgent) apply, as for `run`; a pty when standard input is a
+    /// terminal. The session's start and end are journaled on the node.
+    ///
+    /// Exit status: the remote one (128+N for signal N); 4 unknown node; 255 the
+    /// session could not open or broke off.
     Ssh(SshArgs),
 }
 
