@@ -263,7 +263,7 @@ fn drover_ssh_in_a_terminal_gets_a_pty_and_restores_the_terminal() {
     let d = Drover::new();
     let tmux = Tmux::new();
     let pane = format!(
-        "{} --state-dir {} -F {} ssh node001; echo \"EXITED:$?\"; exec sleep 600",
+        "stty erase '^H'; {} --state-dir {} -F {} ssh node001; echo \"EXITED:$?\"; exec sleep 600",
         sh_quote(cli_support::BIN),
         sh_quote(&d.path("state").display().to_string()),
         sh_quote(&fleet.ssh_config().display().to_string()),
@@ -293,6 +293,12 @@ fn drover_ssh_in_a_terminal_gets_a_pty_and_restores_the_terminal() {
     tmux.keys(&["C-c"]);
     tmux.wait_for("a new prompt", |s| {
         s.matches("root@node001:~#").count() >= 2
+    });
+    // The local terminal's modes are the remote pty's (erase set to ^H above).
+    tmux.text("stty -a | grep -o 'erase = [^;]*' | tr -d ' '");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the remote erase character", |s| {
+        s.lines().any(|l| l.trim() == "erase=^H")
     });
     tmux.text("echo term=$TERM size=$(tput cols)x$(tput lines) tty=$(tty); exit 4");
     tmux.keys(&["Enter"]);

@@ -44,7 +44,95 @@ pub fn local_pty() -> Option<PtyRequest> {
         .ok()
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| "vt100".into());
-    Some(PtyRequest { term, cols, rows })
+    Some(PtyRequest {
+        term,
+        cols,
+        rows,
+        modes: local_modes(),
+    })
+}
+
+/// The local terminal's special characters and flags as RFC 4254 terminal
+/// modes, as OpenSSH sends them (read while the terminal is still cooked).
+fn local_modes() -> Vec<(u8, u32)> {
+    use nix::sys::termios::{
+        InputFlags as I, LocalFlags as L, OutputFlags as O, SpecialCharacterIndices as S, tcgetattr,
+    };
+    let Ok(t) = tcgetattr(std::io::stdin()) else {
+        return Vec::new();
+    };
+    let chars = [
+        (1, S::VINTR),
+        (2, S::VQUIT),
+        (3, S::VERASE),
+        (4, S::VKILL),
+        (5, S::VEOF),
+        (6, S::VEOL),
+        (7, S::VEOL2),
+        (8, S::VSTART),
+        (9, S::VSTOP),
+        (10, S::VSUSP),
+        (12, S::VREPRINT),
+        (13, S::VWERASE),
+        (14, S::VLNEXT),
+        (18, S::VDISCARD),
+    ];
+    let mut modes: Vec<(u8, u32)> = chars
+        .iter()
+        .map(|(op, i)| (*op, u32::from(t.control_chars[*i as usize])))
+        .collect();
+    let flag = |on: bool| u32::from(on);
+    let input = [
+        (30, I::IGNPAR),
+        (31, I::PARMRK),
+        (32, I::INPCK),
+        (33, I::ISTRIP),
+        (34, I::INLCR),
+        (35, I::IGNCR),
+        (36, I::ICRNL),
+        (38, I::IXON),
+        (39, I::IXANY),
+        (40, I::IXOFF),
+        (41, I::IMAXBEL),
+        (42, I::IUTF8),
+    ];
+    modes.extend(
+        input
+            .iter()
+            .map(|(op, f)| (*op, flag(t.input_flags.contains(*f)))),
+    );
+    let local = [
+        (50, L::ISIG),
+        (51, L::ICANON),
+        (53, L::ECHO),
+        (54, L::ECHOE),
+        (55, L::ECHOK),
+        (56, L::ECHONL),
+        (57, L::NOFLSH),
+        (58, L::TOSTOP),
+        (59, L::IEXTEN),
+        (60, L::ECHOCTL),
+        (61, L::ECHOKE),
+        (62, L::PENDIN),
+    ];
+    modes.extend(
+        local
+            .iter()
+            .map(|(op, f)| (*op, flag(t.local_flags.contains(*f)))),
+    );
+    let output = [
+        (70, O::OPOST),
+        (72, O::ONLCR),
+        (73, O::OCRNL),
+        (74, O::ONOCR),
+        (75, O::ONLRET),
+    ];
+    modes.extend(
+        output
+            .iter()
+            .map(|(op, f)| (*op, flag(t.output_flags.contains(*f)))),
+    );
+    modes
 }
 
 /// Standard input and (with a pty) window changes, as session input.

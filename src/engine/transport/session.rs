@@ -14,6 +14,9 @@ pub struct PtyRequest {
     pub term: String,
     pub cols: u16,
     pub rows: u16,
+    /// The local terminal's modes as (RFC 4254 opcode, value) pairs, so the
+    /// remote line discipline uses the same erase, interrupt... characters.
+    pub modes: Vec<(u8, u32)>,
 }
 
 /// What to start on the node.

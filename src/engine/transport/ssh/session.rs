@@ -38,6 +38,11 @@ pub async fn run(
         let _ = channel.agent_forward(false).await;
     }
     if let Some(pty) = &request.pty {
+        let modes: Vec<(russh::Pty, u32)> = pty
+            .modes
+            .iter()
+            .filter_map(|(op, v)| russh::Pty::from_u8(*op).map(|m| (m, *v)))
+            .collect();
         channel
             .request_pty(
                 true,
@@ -46,7 +51,7 @@ pub async fn run(
                 u32::from(pty.rows),
                 0,
                 0,
-                &[],
+                &modes,
             )
             .await
             .map_err(|e| fail(ErrorCategory::Connection, format!("pty request: {e}")))?;
