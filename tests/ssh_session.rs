@@ -286,3 +286,28 @@ fn a_broken_ssh_config_is_the_reason_given() {
     out.expect(255).err_has("web1");
     assert!(out.err().contains(":3:"), "{out:?}");
 }
+
+#[test]
+fn rbac_command_limits_apply_to_sessions() {
+    let f = cli_support::Fleet::nodes(&["n01"]);
+    let user = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .expect("own user name");
+    let config = f.path("config").join("drover");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        format!(
+            "[rbac]\n[rbac.roles.ops]\ncapabilities = [\"command.run\", \"journal.read\"]\n\
+             allow_commands = [\"uptime\"]\n[rbac.users]\n{user} = [\"ops\"]\n"
+        ),
+    )
+    .unwrap();
+    f.drover(&["ssh", "n01", "--", "uptime"]).expect(0);
+    let out = f.drover(&["ssh", "n01", "--", "hostname"]);
+    out.expect(3).err_has("n01");
+    // A shell is `$SHELL -l` to the command limits: not in allow_commands.
+    f.drover(&["ssh", "n01"]).expect(3);
+}

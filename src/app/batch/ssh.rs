@@ -18,6 +18,7 @@ pub async fn ssh(args: &SshArgs, rt: &Runtime) -> u8 {
         node: &args.node,
         command,
         interaction: None,
+        context: rt.context.clone(),
     };
     let result = session::run(&rt.engine, open).await;
     // The journal entries are committed before drover exits.
@@ -29,6 +30,10 @@ pub async fn ssh(args: &SshArgs, rt: &Runtime) -> u8 {
         Err(e @ SessionError::UnknownNode(_)) => {
             eprintln!("drover: ssh: {e}");
             exit::NO_MATCH
+        }
+        Err(e @ SessionError::Denied(_)) => {
+            eprintln!("drover: ssh: {e}");
+            exit::DENIED
         }
         Err(e) => {
             eprintln!("drover: ssh: {e}");

@@ -6,15 +6,19 @@ mod local;
 mod terminal;
 
 use crate::engine::ErrorCategory;
+use crate::engine::ExecutionContext;
 use crate::engine::ids::now_millis;
 use crate::engine::interaction::Interaction;
-use crate::engine::request::local_user_name;
+use crate::engine::rbac::Capability;
 use crate::engine::transport::session::{SessionIo, SessionRequest};
 use crate::engine::transport::{ExitInfo, TransportError};
 use crate::engine::{Engine, Node};
 use crate::store::{EntryType, JournalEntry};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// What RBAC's command limits see for a login shell.
+const SHELL_COMMAND: &str = "$SHELL -l";
 
 /// How a session that ran ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +51,12 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionError {
     UnknownNode(String),
-    Failed { node: String, reason: String },
+    /// RBAC refused: the engine's message.
+    Denied(String),
+    Failed {
+        node: String,
+        reason: String,
+    },
 }
 
 impl SessionError {
@@ -55,6 +64,7 @@ impl SessionError {
     pub fn detail(&self) -> String {
         match self {
             SessionError::UnknownNode(_) => "no such node in the inventory".into(),
+            SessionError::Denied(reason) => reason.clone(),
             SessionError::Failed { node, reason } => reason
                 .strip_prefix(node.as_str())
                 .map(|r| r.trim_start_matches(':').trim_start().to_string())
@@ -67,6 +77,7 @@ impl std::fmt::Display for SessionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SessionError::UnknownNode(n) => write!(f, "{n}: no such node in the inventory"),
+            SessionError::Denied(reason) => write!(f, "{reason}"),
             SessionError::Failed { node, reason } if reason.starts_with(node.as_str()) => {
                 write!(f, "{reason}")
             }
@@ -81,6 +92,8 @@ pub struct Open<'a> {
     pub command: Option<String>,
     /// Overrides the transport's way of asking questions while connecting.
     pub interaction: Option<Arc<dyn Interaction>>,
+    /// Who opens it: checked for `command.run` on the node, named in the journal.
+    pub context: ExecutionContext,
 }
 
 /// Runs a session on the node with this process's terminal: a pty shaped like it
@@ -92,11 +105,32 @@ pub async fn run(engine: &Engine, open: Open<'_>) -> Result<Outcome, SessionErro
         .node(open.node)
         .cloned()
         .ok_or_else(|| SessionError::UnknownNode(open.node.to_string()))?;
+    // A session needs what a command run needs; a shell counts as the command
+    // `$SHELL -l`, so a role limited by allow_commands cannot open one.
+    let checked = open.command.as_deref().unwrap_or(SHELL_COMMAND);
+    engine
+        .authorize_command(
+            &open.context,
+            &Capability::CommandRun,
+            &[&node.name],
+            checked,
+        )
+        .await
+        .map_err(|e| SessionError::Denied(e.to_string()))?;
+    let user = open.context.user.clone();
     let what = match &open.command {
         Some(c) => format!("session: {c}"),
         None => "session: shell".to_string(),
     };
-    journal(engine, &node.name, &what, "started", serde_json::json!({})).await;
+    journal(
+        engine,
+        &user,
+        &node.name,
+        &what,
+        "started",
+        serde_json::json!({}),
+    )
+    .await;
     let started = Instant::now();
     let result = match node.transport.as_str() {
         "local" => local::run(open.command.as_deref()).await,
@@ -125,7 +159,7 @@ pub async fn run(engine: &Engine, open: Open<'_>) -> Result<Outcome, SessionErro
         ),
     };
     let ended = format!("{what} ended");
-    journal(engine, &node.name, &ended, status, details).await;
+    journal(engine, &user, &node.name, &ended, status, details).await;
     result
         .map(|exit| Outcome { exit, duration })
         .map_err(|reason| SessionError::Failed {
@@ -196,6 +230,7 @@ async fn until_terminated(
 
 async fn journal(
     engine: &Engine,
+    user: &str,
     node: &str,
     action: &str,
     status: &str,
@@ -206,7 +241,7 @@ async fn journal(
         node: node.to_string(),
         entry_type: EntryType::Event,
         timestamp: now_millis(),
-        user: local_user_name(),
+        user: user.to_string(),
         action: action.to_string(),
         status: Some(status.to_string()),
         execution_id: None,

@@ -143,8 +143,9 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
                 sigterm.recv().await;
             };
             let engine = rt.engine.clone();
+            let context = rt.context.clone();
             let shell = async |terminal: &mut DefaultTerminal, node: &str| {
-                shell_session(terminal, &engine, node).await
+                shell_session(terminal, &engine, &context, node).await
             };
             drive(
                 &mut terminal,
@@ -277,6 +278,7 @@ fn suspend(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
 async fn shell_session(
     terminal: &mut DefaultTerminal,
     engine: &crate::engine::Engine,
+    context: &crate::engine::ExecutionContext,
     node: &str,
 ) -> std::io::Result<Result<String, String>> {
     // Keys that arrived together with `s` (a paste, fast typing) were meant for
@@ -294,6 +296,7 @@ async fn shell_session(
         node,
         command: None,
         interaction: Some(Arc::new(crate::engine::interaction::NoInteraction)),
+        context: context.clone(),
     };
     let outcome = crate::app::session::run(engine, open).await;
     crossterm::terminal::enable_raw_mode()?;
