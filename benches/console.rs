@@ -187,9 +187,14 @@ async fn streaming(store: &Store) {
         let quit = async {
             let _ = stop_rx.await;
         };
-        drover::app::tui::drive(&mut terminal, &mut console, Box::pin(input), quit, |_| {
-            Ok(())
-        })
+        drover::app::tui::drive(
+            &mut terminal,
+            &mut console,
+            Box::pin(input),
+            quit,
+            |_| Ok(()),
+            async |_, _| Ok(Err("no shells in the benchmark".to_string())),
+        )
         .await
     });
     let send_text = |text: &str| {

@@ -67,6 +67,15 @@ pub enum Command {
     /// Facts about the target nodes: OS, kernel, CPU, memory, addresses, packages,
     /// inventory variables and configured providers (cached; see --refresh).
     Facts(FactsArgs),
+    /// An interactive shell on a node (or one command), through its jump chain.
+    ///
+    /// The node's ssh_config resolution, jump chain, host key rules and agent
+    /// forwarding (ForwardAgent) apply, as for `run`; a pty when standard input is a
+    /// terminal. The session's start and end are journaled on the node.
+    ///
+    /// Exit status: the remote one (128+N for signal N); 4 unknown node; 255 the
+    /// session could not open or broke off.
+    Ssh(SshArgs),
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +98,15 @@ pub struct FactsArgs {
 pub struct StatusArgs {
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SshArgs {
+    /// The node, as named in the inventory.
+    pub node: String,
+    /// A command to run instead of the login shell, after `--`.
+    #[arg(last = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

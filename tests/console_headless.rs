@@ -404,3 +404,58 @@ async fn passphrase_prompt_is_masked() {
         Some(Answer::Passphrase("hunter2".into()))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inventory_reload_updates_the_tree_keeping_the_selection() {
+    use drover::engine::inventory::service::{Loaded, SourceFailure};
+    use drover::engine::{Inventory, Node};
+    let (_dir, mut h) = console(2, 100, 30);
+    h.keys("jj<space>").unwrap();
+    assert_eq!(h.state().inventory.selected_count, 1);
+    let engine = h.console.engine.clone();
+    let mut inv = Inventory::default();
+    for n in ["web00", "web01", "web02-new"] {
+        inv.add(Node::local(n, "test"));
+    }
+    engine.apply_inventory(&Loaded {
+        inventory: std::sync::Arc::new(inv.clone()),
+        failures: vec![SourceFailure {
+            source: "broken.yaml".into(),
+            reason: "broken.yaml:3: bad indentation".into(),
+        }],
+    });
+    h.until(LIMIT, |s| {
+        s.inventory.names.iter().any(|n| n == "web02-new")
+    })
+    .await
+    .unwrap();
+    assert_eq!(h.state().inventory.selected_count, 1, "selection kept");
+    let (_, status) = h.state().status.clone().unwrap();
+    assert!(status.contains("broken.yaml:3"), "{status}");
+    assert!(h.screen().contains("web02-new"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facts_pane_shows_gathered_facts_with_their_source() {
+    let (_dir, mut h) = console(1, 120, 30);
+    h.keys("jjF").unwrap();
+    assert_eq!(h.state().view, View::Facts);
+    h.until(LIMIT, |s| !s.facts.loading).await.unwrap();
+    let rows = &h.state().facts.rows;
+    let kernel = rows
+        .iter()
+        .find(|r| r.key == "kernel")
+        .expect("kernel fact");
+    assert_eq!(kernel.source, "builtin");
+    let uname = std::process::Command::new("uname")
+        .arg("-r")
+        .output()
+        .unwrap();
+    assert_eq!(kernel.value, String::from_utf8_lossy(&uname.stdout).trim());
+    assert!(h.screen().contains("kernel"));
+    // r refreshes (asks the providers again).
+    h.keys("r").unwrap();
+    assert!(h.state().facts.loading);
+    h.until(LIMIT, |s| !s.facts.loading).await.unwrap();
+    assert!(!h.state().facts.rows.is_empty());
+}

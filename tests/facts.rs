@@ -315,7 +315,7 @@ fn cli_exits_1_naming_the_failed_provider_and_still_prints_the_rest() {
     std::fs::write(d.join("config.toml"), "[facts]\nttl = \"soon\"\n").unwrap();
     let bad = drover(d, &["facts", "n1"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("config.toml:2: ttl"));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("config.toml:2: [facts] ttl"));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! snapshots.
 
 pub mod batch;
+pub mod session;
 pub mod setup;
 pub mod tui;
 

@@ -149,7 +149,7 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
 }
 
 /// For the console: starts with an empty inventory (the console loads it in the
-/// background with [`console_inventory`], after its first frame) and asks the
+/// background from `Runtime::inventory`, after its first frame) and asks the
 /// operator through `interaction`.
 pub fn start_console(
     global: &GlobalArgs,
@@ -158,17 +158,6 @@ pub fn start_console(
     interaction: Arc<dyn Interaction>,
 ) -> Result<Runtime> {
     start_with(global, config, state_dir, interaction, false)
-}
-
-/// The inventory files plus the ssh_config's hosts, as `start` builds it; the
-/// first failing `-i` source is the error.
-pub fn console_inventory(global: &GlobalArgs, _ssh_hosts: &[String]) -> Result<Inventory> {
-    let service = inventory_service(global, &Config::default())?;
-    let loaded = service.refresh();
-    if let Some(f) = loaded.failures.iter().find(|f| f.source != "ssh_config") {
-        anyhow::bail!("{}", f.reason);
-    }
-    Ok(Inventory::clone(&loaded.inventory))
 }
 
 /// The user's keymap: `keymap.toml` beside the config file.

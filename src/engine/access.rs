@@ -34,6 +34,23 @@ impl Engine {
         check(&self.inner, context, &access, &Secrets::default()).await
     }
 
+    /// As [`Engine::authorize`], with the role's command limits applied to
+    /// `command` (interactive sessions, which the executor does not see).
+    pub async fn authorize_command(
+        &self,
+        context: &ExecutionContext,
+        capability: &Capability,
+        nodes: &[&str],
+        command: &str,
+    ) -> Result<(), EngineError> {
+        let access = Access {
+            capability,
+            nodes,
+            command: Some(command),
+        };
+        check(&self.inner, context, &access, &Secrets::default()).await
+    }
+
     /// The subset of `nodes` `context` may use `capability` on, without an audit
     /// entry: for listings that show only what the user may see.
     pub fn permitted<'a>(

@@ -954,7 +954,9 @@ LogLevel VERBOSE
 PrintMotd no
 PrintLastLog no
 X11Forwarding no
-AllowAgentForwarding no
+# Allowed so that drover's ForwardAgent handling can be tested (it is off
+# unless the client asks).
+AllowAgentForwarding yes
 AllowStreamLocalForwarding no
 PermitTunnel no
 GatewayPorts no

@@ -2,8 +2,9 @@
 //! `history` and `metrics` need `history.read`; `journal NODE` needs
 //! `journal.read` on the node, `journal add NODE` `journal.write`; `inventory`
 //! and `ssh-config` need `inventory.read`; `facts` needs `facts.read` on its nodes
-//! (and `facts.refresh` with `--refresh`). `run`, `task run` and `plan run` are checked
-//! by the engine itself, as each execution starts.
+//! (and `facts.refresh` with `--refresh`); `ssh NODE` needs `command.run` on the
+//! node. `run`, `task run` and `plan run` are checked by the engine itself, as each
+//! execution starts.
 
 use super::run::exit_code_for;
 use crate::app::setup::Runtime;
@@ -64,6 +65,8 @@ pub async fn check(command: &Command, rt: &Runtime) -> Result<(), u8> {
             }
             (Capability::FactsRead, names)
         }
+        // A shell runs anything: it needs what a command run needs.
+        Command::Ssh(args) => (Capability::CommandRun, vec![args.node.clone()]),
     };
     let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
     rt.engine

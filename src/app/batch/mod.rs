@@ -11,6 +11,7 @@ pub mod lines;
 pub mod plan;
 pub mod render;
 pub mod run;
+pub mod ssh;
 pub mod ssh_config;
 pub mod status;
 pub mod task;
@@ -50,5 +51,6 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
         Command::Plan(args) => plan::plan(args, rt).await,
         Command::Status(args) => status::status(args, rt).await,
         Command::Facts(args) => facts::facts(args, rt).await,
+        Command::Ssh(args) => ssh::ssh(args, rt).await,
     }
 }

@@ -8,6 +8,7 @@ use super::msg::{Effect, Loaded, Msg};
 use super::state::AppState;
 use super::update::update;
 use crate::engine::interaction::Answer;
+use crate::engine::inventory::service::InventoryService;
 use crate::engine::{Engine, EngineEvent};
 use crate::store::{Store, Stream};
 use std::collections::HashMap;
@@ -62,6 +63,10 @@ impl Console {
             state,
             runner: Runner {
                 engine: engine.clone(),
+                facts: Arc::new(crate::engine::facts::Facts::from_config(
+                    &Default::default(),
+                    Some(store.clone()),
+                )),
                 store,
                 options,
                 context,
@@ -76,20 +81,26 @@ impl Console {
         }
     }
 
-    /// Loads the inventory in the background (the first frame does not wait).
-    pub fn load_inventory(
-        &self,
-        load: impl FnOnce() -> Result<crate::engine::Inventory, String> + Send + 'static,
-    ) {
+    /// Loads the inventory sources in the background (the first frame does not
+    /// wait). Sources that fail are reported; the others are shown.
+    pub fn load_inventory(&self, service: Arc<InventoryService>) {
         let tx = self.runner.tx.clone();
         let engine = self.engine.clone();
         tokio::task::spawn_blocking(move || {
-            let result = load().map(|inventory| {
-                engine.set_inventory(inventory);
-                engine.inventory()
-            });
-            let _ = tx.send(Msg::Loaded(Loaded::Inventory(result)));
+            let loaded = service.refresh();
+            // Not `apply_inventory`: this first load is no reload to announce.
+            engine.set_inventory(crate::engine::Inventory::clone(&loaded.inventory));
+            let _ = tx.send(Msg::Loaded(Loaded::Inventory(Ok(engine.inventory()))));
+            if let Some(f) = loaded.failures.first() {
+                let _ = tx.send(Msg::Loaded(Loaded::Inventory(Err(f.reason.clone()))));
+            }
         });
+    }
+
+    /// Gathers facts with these providers (the config's) instead of the defaults.
+    pub fn with_facts(mut self, facts: Arc<crate::engine::facts::Facts>) -> Console {
+        self.runner.facts = facts;
+        self
     }
 
     /// Shows the inventory the engine holds now.
@@ -124,6 +135,11 @@ impl Console {
                 while let Some(ev) = next.take() {
                     match ev {
                         Ok(ev) => {
+                            if matches!(ev, EngineEvent::InventoryReloaded { .. }) {
+                                // The tree first, then the event's notice on top.
+                                let inventory = self.engine.inventory();
+                                self.apply(Msg::Loaded(Loaded::Inventory(Ok(inventory))));
+                            }
                             if let Some(msg) = self.translate(ev) {
                                 let c = self.apply(msg);
                                 keep(c, &mut control);

@@ -5,10 +5,12 @@
 use super::history::LOAD_LIMIT;
 use super::msg::{Effect, FactRow, Loaded, Msg};
 use crate::config::Config;
+use crate::engine::facts::Facts;
 use crate::engine::ids::now_millis;
 use crate::engine::rbac::Capability;
 use crate::engine::{Engine, ExecutionContext, ExecutionOptions, ExecutionRequest, Mode};
 use crate::store::{EntryType, HistoryFilter, JournalEntry, Store};
+use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Journal entries loaded for one node at a time.
@@ -21,6 +23,7 @@ pub struct Runner {
     pub options: ExecutionOptions,
     /// Who the console acts as (RBAC checks and audit name this user).
     pub context: ExecutionContext,
+    pub facts: Arc<Facts>,
     pub tx: UnboundedSender<Msg>,
 }
 
@@ -66,6 +69,38 @@ impl Runner {
             .authorize(&self.run_context(), &capability, &nodes)
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// A node's facts as rows: each fact with its provider, then the providers
+    /// that failed (the others still answer).
+    async fn facts_of(&self, node: &str, refresh: bool) -> Result<Vec<FactRow>, String> {
+        self.permit(Capability::FactsRead, Some(node)).await?;
+        if refresh {
+            self.permit(Capability::FactsRefresh, Some(node)).await?;
+        }
+        let set = self
+            .facts
+            .get(&self.engine, node, refresh)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut rows: Vec<FactRow> = set
+            .facts
+            .iter()
+            .map(|(key, fact)| FactRow {
+                key: key.clone(),
+                value: match &fact.value {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+                source: fact.source.clone(),
+            })
+            .collect();
+        rows.extend(set.failures.iter().map(|f| FactRow {
+            key: "(provider failed)".into(),
+            value: f.reason.clone(),
+            source: f.provider.clone(),
+        }));
+        Ok(rows)
     }
 
     fn send(&self, loaded: Loaded) {
@@ -172,12 +207,11 @@ impl Runner {
                     this.send(Loaded::NoteSaved { node, result });
                 });
             }
-            Effect::LoadFacts { node, .. } => {
-                let facts = match self.engine.inventory().node(&node) {
-                    Some(n) => Ok(inventory_facts(n)),
-                    None => Err(format!("no node {node:?} in the inventory")),
-                };
-                self.send(Loaded::Facts { node, facts });
+            Effect::LoadFacts { node, refresh } => {
+                tokio::spawn(async move {
+                    let facts = this.facts_of(&node, refresh).await;
+                    this.send(Loaded::Facts { node, facts });
+                });
             }
             Effect::LoadStatus => {
                 tokio::spawn(async move {
@@ -189,52 +223,4 @@ impl Runner {
             Effect::Answer { .. } | Effect::Shell(_) | Effect::Suspend | Effect::Quit => {}
         }
     }
-}
-
-/// What the inventory says of a node, as facts.
-fn inventory_facts(node: &crate::engine::Node) -> Vec<FactRow> {
-    let mut rows = vec![
-        FactRow {
-            key: "transport".into(),
-            value: node.transport.clone(),
-            source: "inventory".into(),
-        },
-        FactRow {
-            key: "inventory_source".into(),
-            value: node.source.clone(),
-            source: "inventory".into(),
-        },
-        FactRow {
-            key: "groups".into(),
-            value: node.groups.join(", "),
-            source: "inventory".into(),
-        },
-    ];
-    for (k, v) in [("address", &node.address), ("user", &node.user)] {
-        if let Some(v) = v {
-            rows.push(FactRow {
-                key: k.into(),
-                value: v.clone(),
-                source: "inventory".into(),
-            });
-        }
-    }
-    if let Some(p) = node.port {
-        rows.push(FactRow {
-            key: "port".into(),
-            value: p.to_string(),
-            source: "inventory".into(),
-        });
-    }
-    for (k, v) in &node.vars {
-        rows.push(FactRow {
-            key: k.clone(),
-            value: match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            },
-            source: "inventory vars".into(),
-        });
-    }
-    rows
 }

@@ -115,7 +115,7 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         setup::finish(rt).await;
         return exit::DENIED;
     }
-    let mut console = Console::new(
+    let console = Console::new(
         state,
         rt.engine.clone(),
         rt.store.clone(),
@@ -123,16 +123,29 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         rt.context.clone(),
         questions,
     );
-    let loader_global = global.clone();
-    let ssh_hosts = rt.ssh_hosts.clone();
-    console.load_inventory(move || {
-        setup::console_inventory(&loader_global, &ssh_hosts).map_err(|e| format!("{e:#}"))
-    });
+    let mut console = console.with_facts(rt.facts.clone());
+    console.load_inventory(rt.inventory.clone());
+    // Inventory files and the ssh_config are watched; a change reloads them and
+    // the tree follows (EngineEvent::InventoryReloaded).
+    let _watch = match setup::watch_inventory(&rt) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            console
+                .state
+                .error(format!("inventory files are not watched: {e:#}"));
+            None
+        }
+    };
     let result = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(sigterm) => {
             let quit = async move {
                 let mut sigterm = sigterm;
                 sigterm.recv().await;
+            };
+            let engine = rt.engine.clone();
+            let context = rt.context.clone();
+            let shell = async |terminal: &mut DefaultTerminal, node: &str| {
+                shell_session(terminal, &engine, &context, node).await
             };
             drive(
                 &mut terminal,
@@ -140,6 +153,7 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
                 EventStream::new(),
                 quit,
                 suspend,
+                shell,
             )
             .await
         }
@@ -168,6 +182,7 @@ pub async fn drive<B, I>(
     mut input: I,
     quit: impl Future<Output = ()>,
     mut suspend: impl FnMut(&mut Terminal<B>) -> std::io::Result<()>,
+    mut shell: impl AsyncFnMut(&mut Terminal<B>, &str) -> std::io::Result<Result<String, String>>,
 ) -> std::io::Result<()>
 where
     B: Backend,
@@ -217,9 +232,15 @@ where
                 dirty = true;
             }
             Control::Shell(node) => {
-                console.state.error(format!(
-                    "shell on {node}: not available in this version; use ssh {node}"
-                ));
+                // The loop waits here: nothing reads the terminal but the session.
+                let result = shell(terminal, &node).await?;
+                if let Ok(size) = terminal.size() {
+                    console.state.size = Rect::new(0, 0, size.width, size.height);
+                    console.apply(Msg::Resize);
+                }
+                console.apply(Msg::Loaded(msg::Loaded::ShellEnded { node, result }));
+                console.state.settle();
+                dirty = true;
             }
         }
         if console.state.quit {
@@ -249,4 +270,40 @@ fn suspend(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
     crossterm::terminal::enable_raw_mode()?;
     crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
     terminal.clear()
+}
+
+/// `s` on a node: hand the terminal to an interactive session on it, then take
+/// it back as it was. The session restores cooked mode itself (a guard); here
+/// the console's raw mode and alternate screen come back whatever happened.
+async fn shell_session(
+    terminal: &mut DefaultTerminal,
+    engine: &crate::engine::Engine,
+    context: &crate::engine::ExecutionContext,
+    node: &str,
+) -> std::io::Result<Result<String, String>> {
+    // Keys that arrived together with `s` (a paste, fast typing) were meant for
+    // neither side for sure; run as console keys after the session they could
+    // quit or start things, so they are dropped.
+    while crossterm::event::poll(Duration::ZERO).unwrap_or(false) {
+        let _ = crossterm::event::read();
+    }
+    ratatui::restore();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+    println!("drover: shell on {node}; exit it to return to the console");
+    // Questions cannot be answered while the console is away: a connection that
+    // would need one (unknown host key, encrypted key) fails with the reason.
+    let open = crate::app::session::Open {
+        node,
+        command: None,
+        interaction: Some(Arc::new(crate::engine::interaction::NoInteraction)),
+        context: context.clone(),
+    };
+    let outcome = crate::app::session::run(engine, open).await;
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    terminal.clear()?;
+    Ok(match outcome {
+        Ok(o) => Ok(o.summary("shell")),
+        Err(e) => Err(e.detail()),
+    })
 }

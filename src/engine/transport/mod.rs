@@ -4,11 +4,13 @@
 //! the remote work for real when `stop` fires.
 
 pub mod local;
+pub mod session;
 pub mod ssh;
 
 use super::error::ErrorCategory;
 use super::inventory::Node;
 use super::output::OutputSink;
+use session::{SessionIo, SessionRequest};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
@@ -81,6 +83,26 @@ pub trait Transport: Send + Sync + 'static {
         stop: CancellationToken,
     ) -> BoxFuture<'a, Result<ExitInfo, TransportError>>;
     fn health(&self) -> BoxFuture<'_, Health>;
+    /// An interactive session on the node (see [`session`]); transports without
+    /// `interactive` in their capabilities refuse it.
+    fn session<'a>(
+        &'a self,
+        node: &'a Node,
+        request: SessionRequest,
+        io: SessionIo,
+    ) -> BoxFuture<'a, Result<ExitInfo, TransportError>> {
+        let _ = (request, io);
+        Box::pin(async move {
+            Err(TransportError::new(
+                ErrorCategory::Validation,
+                format!(
+                    "{}: the {} transport has no interactive sessions",
+                    node.name,
+                    self.name()
+                ),
+            ))
+        })
+    }
     /// Closes what the transport holds open (pooled connections); nothing by default.
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})

@@ -31,6 +31,9 @@ pub struct Destination {
     pub keepalive_max: usize,
     pub host_keys: Arc<HostKeyPolicy>,
     pub interaction: Arc<dyn Interaction>,
+    /// The local agent socket to forward into interactive sessions
+    /// (`ForwardAgent`); never used for command runs.
+    pub forward_agent: Option<PathBuf>,
 }
 
 impl Destination {
@@ -86,6 +89,7 @@ pub async fn establish(
         &config.preferred.key,
     ));
     let rejection = Arc::new(Mutex::new(None));
+    let agent = Arc::new(Mutex::new(None));
     let handler = ClientHandler {
         host: dest.host.clone(),
         port: dest.port,
@@ -93,6 +97,7 @@ pub async fn establish(
         known: Arc::new(known),
         interaction: dest.interaction.clone(),
         rejection: rejection.clone(),
+        agent: agent.clone(),
     };
     let config = Arc::new(config);
     let timeout = dest.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
@@ -149,7 +154,7 @@ pub async fn establish(
         ));
     }
     tracing::debug!(%key, "connected");
-    Ok(Connection::new(key, handle, parent))
+    Ok(Connection::new(key, handle, parent, agent))
 }
 
 fn describe(e: &russh::Error) -> String {

@@ -167,7 +167,7 @@ async fn kill_group(conn: &Arc<Connection>, pgid: Option<u32>, signal: &str) {
     }
 }
 
-fn signal_number(sig: &Sig) -> i32 {
+pub(super) fn signal_number(sig: &Sig) -> i32 {
     match sig {
         Sig::ABRT => 6,
         Sig::ALRM => 14,

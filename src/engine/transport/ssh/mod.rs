@@ -10,6 +10,7 @@ mod hostkeys;
 pub mod known_hosts;
 pub mod pattern;
 mod pool;
+mod session;
 mod transport;
 
 pub use transport::{SshSettings, SshTransport};
@@ -29,6 +30,8 @@ pub(crate) struct ClientHandler {
     interaction: Arc<dyn Interaction>,
     /// Why the key was refused, for the error the connect attempt reports.
     rejection: Arc<Mutex<Option<String>>>,
+    /// Where to forward agent channels; `None` refuses them.
+    agent: pool::AgentSocket,
 }
 
 impl ClientHandler {
@@ -70,5 +73,35 @@ impl russh::client::Handler for ClientHandler {
                 Ok(false)
             }
         }
+    }
+
+    /// The server's end of a forwarded agent: each channel is piped to the local
+    /// agent socket. Refused unless a session on this connection asked for it.
+    async fn server_channel_open_agent_forward(
+        &mut self,
+        channel: russh::Channel<russh::client::Msg>,
+        reply: russh::client::ChannelOpenHandle,
+        _session: &mut russh::client::Session,
+    ) -> Result<(), Self::Error> {
+        let socket = self.agent.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some(socket) = socket else {
+            reply
+                .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
+                .await;
+            return Ok(());
+        };
+        reply.accept().await;
+        tokio::spawn(async move {
+            match tokio::net::UnixStream::connect(&socket).await {
+                Ok(mut local) => {
+                    let mut remote = channel.into_stream();
+                    let _ = tokio::io::copy_bidirectional(&mut remote, &mut local).await;
+                }
+                Err(e) => {
+                    tracing::warn!("agent forwarding: {}: {e}", socket.display());
+                }
+            }
+        });
+        Ok(())
     }
 }

@@ -11,6 +11,7 @@ use crate::engine::transport::TransportError;
 use russh::client::{Handle, Msg};
 use russh::{Channel, ChannelMsg, Disconnect};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -27,13 +28,20 @@ pub struct Connection {
     last_used: Mutex<Instant>,
     /// The jump host connection this one tunnels through; kept alive by us.
     pub parent: Option<Arc<Connection>>,
+    /// Where agent channels the server opens are forwarded (shared with the
+    /// connection's handler); set once a session asked for agent forwarding.
+    agent: AgentSocket,
 }
+
+/// The local agent socket a connection forwards to, if any.
+pub type AgentSocket = Arc<Mutex<Option<PathBuf>>>;
 
 impl Connection {
     pub(crate) fn new(
         key: String,
         handle: Handle<ClientHandler>,
         parent: Option<Arc<Connection>>,
+        agent: AgentSocket,
     ) -> Connection {
         Connection {
             key,
@@ -42,6 +50,7 @@ impl Connection {
             control: Semaphore::new(1),
             last_used: Mutex::new(Instant::now()),
             parent,
+            agent,
         }
     }
 
@@ -80,6 +89,12 @@ impl Connection {
             .await
             .map_err(|e| self.error(&format!("cannot open a session channel: {e}")))?;
         Ok((channel, permit))
+    }
+
+    /// Lets the server open agent channels on this connection, forwarded to
+    /// `socket`. Only sessions that asked for forwarding get such channels.
+    pub fn forward_agent_to(&self, socket: PathBuf) {
+        *self.agent.lock().unwrap_or_else(|p| p.into_inner()) = Some(socket);
     }
 
     /// A tunnel to `host:port` through this connection (ProxyJump). Tunnels are not

@@ -6,10 +6,12 @@ use super::connect::Destination;
 use super::exec;
 use super::hostkeys::HostKeyPolicy;
 use super::pool::Pool;
+use super::session;
 use crate::engine::error::ErrorCategory;
 use crate::engine::interaction::Interaction;
 use crate::engine::inventory::Node;
 use crate::engine::output::OutputSink;
+use crate::engine::transport::session::{SessionIo, SessionRequest};
 use crate::engine::transport::{
     BoxFuture, Capabilities, ExitInfo, Health, NodeJob, Transport, TransportError,
 };
@@ -165,6 +167,7 @@ impl SshTransport {
                 strict: r.strict_host_key_checking,
             }),
             interaction: self.settings.interaction.clone(),
+            forward_agent: agent_socket(r),
         })
     }
 
@@ -183,6 +186,38 @@ impl SshTransport {
         };
         exec::run(slot, job, sink, stop, self.settings.kill_grace).await
     }
+
+    async fn interactive(
+        &self,
+        node: &Node,
+        request: SessionRequest,
+        io: SessionIo,
+    ) -> Result<ExitInfo, TransportError> {
+        let mut dest = self.destination(node)?;
+        if let Some(interaction) = &request.interaction {
+            let mut hop = Some(&mut dest);
+            while let Some(d) = hop {
+                d.interaction = interaction.clone();
+                hop = d.via.as_deref_mut();
+            }
+        }
+        let slot = self.pool.get(&dest).await?;
+        session::run(slot, &node.name, request, io, dest.forward_agent.clone()).await
+    }
+}
+
+/// The agent socket ForwardAgent names: its own path, else `$SSH_AUTH_SOCK`
+/// (none set: nothing is forwarded, as with OpenSSH).
+fn agent_socket(r: &ResolvedHost) -> Option<PathBuf> {
+    if let Some(path) = &r.forward_agent_socket {
+        return Some(path.clone());
+    }
+    if !r.forward_agent {
+        return None;
+    }
+    std::env::var_os("SSH_AUTH_SOCK")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
 }
 
 impl Transport for SshTransport {
@@ -194,7 +229,7 @@ impl Transport for SshTransport {
         Capabilities {
             command: true,
             upload: false,
-            interactive: false,
+            interactive: true,
             real_cancel: true,
         }
     }
@@ -210,6 +245,15 @@ impl Transport for SshTransport {
         stop: CancellationToken,
     ) -> BoxFuture<'a, Result<ExitInfo, TransportError>> {
         Box::pin(self.run(job, sink, stop))
+    }
+
+    fn session<'a>(
+        &'a self,
+        node: &'a Node,
+        request: SessionRequest,
+        io: SessionIo,
+    ) -> BoxFuture<'a, Result<ExitInfo, TransportError>> {
+        Box::pin(self.interactive(node, request, io))
     }
 
     fn health(&self) -> BoxFuture<'_, Health> {
