@@ -459,3 +459,26 @@ async fn facts_pane_shows_gathered_facts_with_their_source() {
     h.until(LIMIT, |s| !s.facts.loading).await.unwrap();
     assert!(!h.state().facts.rows.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_runs_from_command_mode_and_bad_parameters_are_refused() {
+    let (_dir, mut h) = console(1, 120, 30);
+    h.keys("<space>:task drover::package action=explode name=curl<enter>")
+        .unwrap();
+    h.until(LIMIT, |s| {
+        s.status
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("not run"))
+    })
+    .await
+    .unwrap();
+    let (_, status) = h.state().status.clone().unwrap();
+    assert!(status.contains("action"), "{status}");
+    assert!(h.state().progress.runs.is_empty());
+    h.keys(":task drover::package action=status name=sh<enter>")
+        .unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    assert_eq!(h.state().progress.runs.len(), 1);
+    let screen = h.screen();
+    assert!(screen.contains("web00 (1)"), "{screen}");
+}

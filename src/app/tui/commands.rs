@@ -42,10 +42,9 @@ pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
             state.overlays.push(Overlay::Help { top: 0 });
             Vec::new()
         }
-        "task" | "plan" => {
-            state.error(format!(
-                ":{word} is not available in the console yet; use drover {word}"
-            ));
+        "task" => task_on_selection(state, rest),
+        "plan" => {
+            state.error("plans run from the command line: drover plan run FILE");
             Vec::new()
         }
         other => {
@@ -101,6 +100,37 @@ pub fn node_view(state: &mut AppState, view: View, named: &str) -> Vec<Effect> {
             }]
         }
     }
+}
+
+/// `:task NAME key=value...`: the task runs on the selection; its parameters
+/// are checked against its metadata before anything runs.
+fn task_on_selection(state: &mut AppState, rest: &str) -> Vec<Effect> {
+    let mut words = rest.split_whitespace();
+    let Some(name) = words.next() else {
+        state.error(":task needs a task name, e.g. :task drover::package action=status name=curl");
+        return Vec::new();
+    };
+    let mut params = Vec::new();
+    for kv in words {
+        match kv.split_once('=') {
+            Some((k, v)) => params.push((k.to_string(), v.to_string())),
+            None => {
+                state.error(format!("task parameter {kv:?} is not key=value"));
+                return Vec::new();
+            }
+        }
+    }
+    let Some((targets, _)) = state.inventory.targets() else {
+        state.error(
+            "nothing to run on: select nodes with space, or move the cursor to a node or group",
+        );
+        return Vec::new();
+    };
+    vec![Effect::SubmitTask {
+        name: name.to_string(),
+        params,
+        targets,
+    }]
 }
 
 pub fn run_on_selection(state: &mut AppState, command: &str) -> Vec<Effect> {

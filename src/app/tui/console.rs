@@ -70,6 +70,7 @@ impl Console {
                 store,
                 options,
                 context,
+                task_path: crate::engine::orchestrator::task::TaskSettings::default().path,
                 tx,
             },
             engine,
@@ -100,6 +101,12 @@ impl Console {
     /// Gathers facts with these providers (the config's) instead of the defaults.
     pub fn with_facts(mut self, facts: Arc<crate::engine::facts::Facts>) -> Console {
         self.runner.facts = facts;
+        self
+    }
+
+    /// Looks for `:task` tasks on this path (the config's) instead of the default.
+    pub fn with_task_path(mut self, path: Vec<std::path::PathBuf>) -> Console {
+        self.runner.task_path = path;
         self
     }
 

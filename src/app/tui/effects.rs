@@ -24,6 +24,8 @@ pub struct Runner {
     /// Who the console acts as (RBAC checks and audit name this user).
     pub context: ExecutionContext,
     pub facts: Arc<Facts>,
+    /// Where `:task` looks for tasks (`[tasks] path`).
+    pub task_path: Vec<std::path::PathBuf>,
     pub tx: UnboundedSender<Msg>,
 }
 
@@ -60,6 +62,26 @@ impl Runner {
             correlation_id: crate::engine::ExecutionId::new().0,
             ..self.context.clone()
         }
+    }
+
+    /// Finds, validates and submits a task (as `drover task run` does).
+    async fn submit_task(
+        &self,
+        name: &str,
+        pairs: &[(String, String)],
+        targets: &str,
+    ) -> Result<crate::engine::ExecutionId, String> {
+        use crate::engine::orchestrator::{task, task_run};
+        let t = task::find(&self.task_path, name).map_err(|e| e.to_string())?;
+        let given = task_run::coerce_cli(&t, pairs);
+        let (request, label) = task_run::validate(&t, &given, false)
+            .and_then(|params| task_run::build(&t, &params, false, targets, self.options.clone()))
+            .map_err(|errors| crate::engine::EngineError::Validation(errors).to_string())?;
+        self.engine
+            .submit_labelled(request, label, self.run_context(), 0)
+            .await
+            .map(|(id, _)| id)
+            .map_err(|e| e.to_string())
     }
 
     /// The engine's RBAC check (refusals are audited by the engine).
@@ -125,6 +147,19 @@ impl Runner {
                         .await
                         .map_err(|e| e.to_string());
                     this.send(Loaded::Submitted { command, result });
+                });
+            }
+            Effect::SubmitTask {
+                name,
+                params,
+                targets,
+            } => {
+                tokio::spawn(async move {
+                    let result = this.submit_task(&name, &params, &targets).await;
+                    this.send(Loaded::Submitted {
+                        command: format!("task {name}"),
+                        result,
+                    });
                 });
             }
             Effect::Cancel(id) => {

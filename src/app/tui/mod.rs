@@ -123,7 +123,9 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         rt.context.clone(),
         questions,
     );
-    let mut console = console.with_facts(rt.facts.clone());
+    let mut console = console
+        .with_facts(rt.facts.clone())
+        .with_task_path(rt.config.tasks.path.clone());
     console.load_inventory(rt.inventory.clone());
     // Inventory files and the ssh_config are watched; a change reloads them and
     // the tree follows (EngineEvent::InventoryReloaded).

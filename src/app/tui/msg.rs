@@ -75,14 +75,32 @@ pub struct FactRow {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Submit { command: String, targets: String },
+    Submit {
+        command: String,
+        targets: String,
+    },
+    /// `:task NAME key=value...` on the selection.
+    SubmitTask {
+        name: String,
+        params: Vec<(String, String)>,
+        targets: String,
+    },
     Cancel(ExecutionId),
     LoadHistory,
     LoadStoredRun(String),
     LoadJournal(String),
-    SaveNote { node: String, text: String },
-    LoadFacts { node: String, refresh: bool },
-    Answer { id: u64, answer: Option<Answer> },
+    SaveNote {
+        node: String,
+        text: String,
+    },
+    LoadFacts {
+        node: String,
+        refresh: bool,
+    },
+    Answer {
+        id: u64,
+        answer: Option<Answer>,
+    },
     LoadStatus,
     Shell(String),
     Suspend,
