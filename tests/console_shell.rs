@@ -23,17 +23,7 @@ fn console(tmux: &Tmux, d: &Drover, cfg: &Path) {
         sh_quote(&d.path("state").display().to_string()),
         sh_quote(&cfg.display().to_string()),
     );
-    let mut start = tmux.command(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &pane,
-    ]);
+    let mut start = tmux.session(&pane, 100, 30);
     start
         .env_remove("DROVER_STATE_DIR")
         .env_remove("SSH_AUTH_SOCK")
@@ -210,17 +200,7 @@ fn a_local_node_gets_a_local_shell() {
         sh_quote(&f.state.display().to_string()),
         sh_quote(&f.inventory.display().to_string()),
     );
-    let mut start = tmux.command(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &pane,
-    ]);
+    let mut start = tmux.session(&pane, 100, 30);
     start
         .env_remove("DROVER_STATE_DIR")
         .env("XDG_CONFIG_HOME", f.path("config"))
@@ -268,17 +248,7 @@ fn drover_ssh_in_a_terminal_gets_a_pty_and_restores_the_terminal() {
         sh_quote(&d.path("state").display().to_string()),
         sh_quote(&fleet.ssh_config().display().to_string()),
     );
-    let mut start = tmux.command(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        &pane,
-    ]);
+    let mut start = tmux.session(&pane, 80, 24);
     start
         .env_remove("DROVER_STATE_DIR")
         .env_remove("SSH_AUTH_SOCK")
@@ -371,17 +341,7 @@ fn sigterm_during_drover_ssh_restores_the_terminal() {
         sh_quote(&d.path("state").display().to_string()),
         sh_quote(&fleet.ssh_config().display().to_string()),
     );
-    let mut start = tmux.command(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        &pane,
-    ]);
+    let mut start = tmux.session(&pane, 80, 24);
     start
         .env_remove("DROVER_STATE_DIR")
         .env_remove("SSH_AUTH_SOCK")

@@ -27,17 +27,7 @@ fn console_runs_folds_records_and_restores_the_terminal() {
         sh_quote(&f.state.display().to_string()),
         sh_quote(&f.inventory.display().to_string()),
     );
-    let mut start = tmux.command(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &pane,
-    ]);
+    let mut start = tmux.session(&pane, 100, 30);
     start
         .env_remove("DROVER_STATE_DIR")
         .env("XDG_CONFIG_HOME", f.path("config"))
@@ -154,17 +144,7 @@ fn console_asks_about_an_unknown_host_key_and_saves_it() {
         sh_quote(&f.state.display().to_string()),
         sh_quote(&cfg.display().to_string()),
     );
-    let mut start = tmux.command(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "110",
-        "-y",
-        "30",
-        &pane,
-    ]);
+    let mut start = tmux.session(&pane, 110, 30);
     start
         .env_remove("DROVER_STATE_DIR")
         .env_remove("SSH_AUTH_SOCK")
@@ -206,17 +186,7 @@ fn sigterm_restores_the_terminal() {
         sh_quote(&f.state.display().to_string()),
         sh_quote(&f.inventory.display().to_string()),
     );
-    let mut start = tmux.command(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        &pane,
-    ]);
+    let mut start = tmux.session(&pane, 80, 24);
     start
         .env_remove("DROVER_STATE_DIR")
         .env("XDG_CONFIG_HOME", f.path("config"))

@@ -89,3 +89,12 @@ impl Tmux {
         self.run(&["send-keys", "-t", "t", "-l", text]);
     }
 }
+
+impl Tmux {
+    /// The `new-session` command for the test's one pane (`t`) running `pane`
+    /// at `width`×`height`; callers add their environment, then run it.
+    pub fn session(&self, pane: &str, width: u16, height: u16) -> Command {
+        let (w, h) = (width.to_string(), height.to_string());
+        self.command(&["new-session", "-d", "-s", "t", "-x", &w, "-y", &h, pane])
+    }
+}
