@@ -6,12 +6,10 @@
 //! 2. Engine overhead per node-run, measured with a transport that does nothing, so
 //!    only scheduling, events, bookkeeping and store writes remain. Target: < 1 ms.
 
-use drover::engine::output::OutputSink;
+mod support;
+
+use drover::engine::transport::TransportRegistry;
 use drover::engine::transport::local::{LocalConfig, LocalTransport};
-use drover::engine::transport::{
-    BoxFuture, Capabilities, ExitInfo, Health, NodeJob, Transport, TransportError,
-    TransportRegistry,
-};
 use drover::engine::{
     Engine, EngineConfig, ExecutionContext, ExecutionOptions, ExecutionRequest, ExecutionStatus,
     Inventory, Node,
@@ -20,48 +18,9 @@ use drover::store::Store;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
+use support::NullTransport;
 
 const ROUNDS: usize = 5;
-
-/// Succeeds at once: what is left of a node-run is the engine's own work.
-struct NullTransport;
-
-impl Transport for NullTransport {
-    fn name(&self) -> &str {
-        "null"
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
-    }
-    fn check_node(&self, _node: &Node) -> Result<(), TransportError> {
-        Ok(())
-    }
-    fn execute<'a>(
-        &'a self,
-        _job: NodeJob<'a>,
-        _sink: &'a OutputSink,
-        _stop: CancellationToken,
-    ) -> BoxFuture<'a, Result<ExitInfo, TransportError>> {
-        Box::pin(async {
-            Ok(ExitInfo {
-                code: Some(0),
-                signal: None,
-            })
-        })
-    }
-    fn health(&self) -> BoxFuture<'_, Health> {
-        Box::pin(async {
-            Health {
-                healthy: true,
-                detail: String::new(),
-            }
-        })
-    }
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
-    }
-}
 
 fn inventory(n: usize, transport: &str) -> Inventory {
     let mut inv = Inventory::default();

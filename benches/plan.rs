@@ -7,13 +7,11 @@
 //! independent steps (all ready at once) and for a chain (each step waits for the
 //! previous one).
 
+mod support;
+
 use drover::engine::orchestrator::plan::{Plan, Step, StepAction};
 use drover::engine::orchestrator::plan_run::{self, StepState};
-use drover::engine::output::OutputSink;
-use drover::engine::transport::{
-    BoxFuture, Capabilities, ExitInfo, Health, NodeJob, Transport, TransportError,
-    TransportRegistry,
-};
+use drover::engine::transport::TransportRegistry;
 use drover::engine::{
     Engine, EngineConfig, ExecutionContext, ExecutionOptions, ExecutionRequest, Inventory, Mode,
     Node,
@@ -21,50 +19,11 @@ use drover::engine::{
 use drover::store::Store;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
+use support::NullTransport;
 
 const STEPS: usize = 1000;
 const NODES: usize = 10;
 const ROUNDS: usize = 5;
-
-/// Succeeds at once: what is left of a node-run is the engine's own work.
-struct NullTransport;
-
-impl Transport for NullTransport {
-    fn name(&self) -> &str {
-        "null"
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
-    }
-    fn check_node(&self, _node: &Node) -> Result<(), TransportError> {
-        Ok(())
-    }
-    fn execute<'a>(
-        &'a self,
-        _job: NodeJob<'a>,
-        _sink: &'a OutputSink,
-        _stop: CancellationToken,
-    ) -> BoxFuture<'a, Result<ExitInfo, TransportError>> {
-        Box::pin(async {
-            Ok(ExitInfo {
-                code: Some(0),
-                signal: None,
-            })
-        })
-    }
-    fn health(&self) -> BoxFuture<'_, Health> {
-        Box::pin(async {
-            Health {
-                healthy: true,
-                detail: String::new(),
-            }
-        })
-    }
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
-    }
-}
 
 fn engine(store: &Store) -> Engine {
     let mut transports = TransportRegistry::default();
