@@ -53,10 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                 "running" | "queued" => theme.running,
                 _ => theme.failed,
             };
-            let action = super::sgr::plain(&crate::ui::sanitize::sanitize(
-                r.action.as_bytes(),
-                &Default::default(),
-            ));
+            let action = super::safe(&r.action);
             let mut cells = vec![
                 Cell::from(short_id(&r.id).to_string()),
                 Cell::from(Span::styled(r.status.clone(), theme.fg(colour))),

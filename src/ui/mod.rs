@@ -84,14 +84,9 @@ pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'
 /// First row shown so that `cursor` is visible in `height` rows, starting from
 /// the remembered `top` (drawing cannot move it, so it adjusts here).
 pub fn visible_top(top: usize, cursor: usize, height: usize) -> usize {
-    let height = height.max(1);
-    if cursor < top {
-        cursor
-    } else if cursor >= top + height {
-        cursor + 1 - height
-    } else {
-        top
-    }
+    let mut top = top;
+    crate::app::tui::cursor::keep_visible(cursor, &mut top, height);
+    top
 }
 
 /// Cuts `text` to at most `width` characters, with `…` when cut.

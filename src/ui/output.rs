@@ -3,9 +3,9 @@
 //! arrived; here only kept SGR colours become styles, and the text is clipped
 //! to the pane, so nothing a node prints can draw outside it.
 
+use super::main_block;
 use super::sgr;
 use super::theme::Theme;
-use super::{main_block, visible_top};
 use crate::app::tui::output::ViewLine;
 use crate::app::tui::state::AppState;
 use crate::engine::NodeStatus;
@@ -40,18 +40,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     if run.replay {
         flags.push("replay");
     }
-    let command = super::ellipsize(
-        &sgr::plain(&crate::ui::sanitize::sanitize(
-            run.command.as_bytes(),
-            &Default::default(),
-        )),
-        40,
-    );
+    let command = super::ellipsize(&super::safe(&run.command), 40);
     let block = main_block(state, theme, format!("{command} [{}]", flags.join(", ")));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height as usize;
-    let top = visible_top(out.top, out.top, height).min(out.total.saturating_sub(1));
+    let top = out.top.min(out.total.saturating_sub(1));
     let colours = !theme.no_color;
     let search = out.search.as_deref().filter(|s| !s.is_empty());
     let progress = state.progress.runs.iter().find(|r| r.id.0 == run.id);

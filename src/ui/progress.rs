@@ -36,13 +36,7 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
     let title = format!(
         " {} {} on {} · {} · {} ",
         short_id(&run.id.0),
-        ellipsize(
-            &super::sgr::plain(&crate::ui::sanitize::sanitize(
-                run.command.as_bytes(),
-                &Default::default()
-            )),
-            30
-        ),
+        ellipsize(&super::safe(&run.command), 30),
         ellipsize(&run.targets, 30),
         run.status.as_str(),
         duration(run.elapsed())

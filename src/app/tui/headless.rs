@@ -122,10 +122,7 @@ impl Headless {
 
     /// Draws the current state and returns the screen as text, one line per row.
     pub fn screen(&mut self) -> String {
-        let state = &self.console.state;
-        self.terminal
-            .draw(|f| crate::ui::draw(f, state))
-            .expect("drawing on a test backend");
+        self.draw();
         buffer_text(self.terminal.backend().buffer())
     }
 

@@ -1,6 +1,7 @@
 //! History search: past executions loaded from the store, narrowed as you type
 //! by a fuzzy match over command, targets, user, status and time.
 
+use super::cursor::move_cursor;
 use crate::app::batch::time::format_time;
 use crate::store::ExecutionRecord;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
@@ -69,14 +70,8 @@ impl HistoryView {
     }
 
     pub fn move_by(&mut self, delta: isize, page: usize) {
-        let last = self.matches.len().saturating_sub(1) as isize;
-        self.cursor = (self.cursor as isize + delta).clamp(0, last.max(0)) as usize;
-        let page = page.max(1);
-        if self.cursor < self.top {
-            self.top = self.cursor;
-        } else if self.cursor >= self.top + page {
-            self.top = self.cursor + 1 - page;
-        }
+        let len = self.matches.len();
+        move_cursor(&mut self.cursor, &mut self.top, len, delta, page);
     }
 }
 

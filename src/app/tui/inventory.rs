@@ -2,6 +2,7 @@
 //! open, what is selected, the filter, and each node's last-run badge. Only the
 //! visible rows are kept flat, so a 10,000-node tree costs what the screen shows.
 
+use super::cursor::move_cursor;
 use crate::engine::inventory::nodeset;
 use crate::engine::{ErrorCategory, Inventory, NodeStatus};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -225,19 +226,13 @@ impl InventoryView {
     }
 
     pub fn move_by(&mut self, delta: isize, page: usize) {
-        let last = self.rows.len().saturating_sub(1) as isize;
-        let next = (self.cursor as isize + delta).clamp(0, last.max(0));
-        self.cursor = next as usize;
-        self.scroll_into_view(page);
-    }
-
-    pub fn scroll_into_view(&mut self, page: usize) {
-        let page = page.max(1);
-        if self.cursor < self.top {
-            self.top = self.cursor;
-        } else if self.cursor >= self.top + page {
-            self.top = self.cursor + 1 - page;
-        }
+        move_cursor(
+            &mut self.cursor,
+            &mut self.top,
+            self.rows.len(),
+            delta,
+            page,
+        );
     }
 
     /// Right: open; Left: close, or go to the parent row.

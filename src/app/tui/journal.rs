@@ -1,5 +1,6 @@
 //! A node's journal as the console shows it, with a type filter.
 
+use super::cursor::move_cursor;
 use crate::store::{EntryType, JournalEntry};
 
 #[derive(Debug, Clone, Default)]
@@ -50,13 +51,6 @@ impl JournalView {
 
     pub fn move_by(&mut self, delta: isize, page: usize) {
         let len = self.shown().count();
-        let last = len.saturating_sub(1) as isize;
-        self.cursor = (self.cursor as isize + delta).clamp(0, last.max(0)) as usize;
-        let page = page.max(1);
-        if self.cursor < self.top {
-            self.top = self.cursor;
-        } else if self.cursor >= self.top + page {
-            self.top = self.cursor + 1 - page;
-        }
+        move_cursor(&mut self.cursor, &mut self.top, len, delta, page);
     }
 }

@@ -9,6 +9,7 @@
 pub mod action;
 pub mod commands;
 pub mod console;
+pub mod cursor;
 pub mod effects;
 pub mod engine_events;
 pub mod facts;

@@ -1,6 +1,7 @@
 //! Progress of recent runs: per run the counts for the gauge, and per node its
 //! status, attempts, duration and error — all folded from engine events.
 
+use super::cursor::move_cursor;
 use crate::engine::inventory::nodeset;
 use crate::engine::{ExecutionId, ExecutionStatus, NodeError, NodeStatus, Progress};
 use std::collections::{HashMap, VecDeque};
@@ -124,14 +125,7 @@ impl ProgressView {
 
     pub fn move_by(&mut self, delta: isize, page: usize) {
         let len = self.current().map(|r| r.nodes.len()).unwrap_or(0);
-        let last = len.saturating_sub(1) as isize;
-        self.cursor = (self.cursor as isize + delta).clamp(0, last.max(0)) as usize;
-        let page = page.max(1);
-        if self.cursor < self.top {
-            self.top = self.cursor;
-        } else if self.cursor >= self.top + page {
-            self.top = self.cursor + 1 - page;
-        }
+        move_cursor(&mut self.cursor, &mut self.top, len, delta, page);
     }
 
     /// `]` / `[`: older or newer run.

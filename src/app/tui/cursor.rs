@@ -1,0 +1,38 @@
+//! The cursor of a scrolled list: moved by a delta, clamped to the list, and
+//! the first visible row moved just enough to keep it on a page.
+
+/// Moves `cursor` by `delta` within `len` rows and adjusts `top` so the cursor
+/// stays among the `page` rows shown.
+pub fn move_cursor(cursor: &mut usize, top: &mut usize, len: usize, delta: isize, page: usize) {
+    let last = len.saturating_sub(1) as isize;
+    *cursor = (*cursor as isize + delta).clamp(0, last.max(0)) as usize;
+    keep_visible(*cursor, top, page);
+}
+
+/// Moves `top` the least so that `cursor` is among the `page` rows from it.
+pub fn keep_visible(cursor: usize, top: &mut usize, page: usize) {
+    let page = page.max(1);
+    if cursor < *top {
+        *top = cursor;
+    } else if cursor >= *top + page {
+        *top = cursor + 1 - page;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clamps_and_scrolls_the_least() {
+        let (mut c, mut t) = (0, 0);
+        move_cursor(&mut c, &mut t, 10, 7, 5);
+        assert_eq!((c, t), (7, 3));
+        move_cursor(&mut c, &mut t, 10, 100, 5);
+        assert_eq!((c, t), (9, 5));
+        move_cursor(&mut c, &mut t, 10, -6, 5);
+        assert_eq!((c, t), (3, 3));
+        move_cursor(&mut c, &mut t, 0, 1, 5);
+        assert_eq!((c, t), (0, 0));
+    }
+}
