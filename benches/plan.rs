@@ -34,12 +34,12 @@ fn engine(store: &Store) -> Engine {
         node.transport = "null".into();
         inv.add(node);
     }
-    Engine::new(
-        EngineConfig::default(),
-        inv,
-        transports,
-        Some(store.writer()),
-    )
+    // Room for every step at once: the direct runs submit all of them together.
+    let config = EngineConfig {
+        queue_depth: 2 * STEPS,
+        ..EngineConfig::default()
+    };
+    Engine::new(config, inv, transports, Some(store.writer()))
 }
 
 fn targets() -> String {
@@ -65,6 +65,7 @@ fn plan(chain: bool) -> Plan {
             timeout: None,
             retries: 0,
             continue_on_failure: false,
+            priority: None,
         })
         .collect();
     Plan {

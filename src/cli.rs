@@ -1,6 +1,7 @@
 //! Command-line definitions. Parsing only: nothing here executes. Global flags are
 //! accepted before or after the subcommand.
 
+use crate::engine::queue::Priority;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -147,6 +148,9 @@ pub struct TaskRunArgs {
     pub retries: Option<u32>,
     #[arg(long)]
     pub debug: bool,
+    /// Place in the queue when slots are short: low, normal, high or 0-9.
+    #[arg(long, value_name = "PRIORITY")]
+    pub priority: Option<Priority>,
     #[arg(short = 'o', long = "output", value_enum, default_value = "lines")]
     pub output: OutputFormat,
 }
@@ -169,6 +173,9 @@ pub enum PlanCommand {
         /// One JSON object per plan event instead of text.
         #[arg(long)]
         json: bool,
+        /// Queue priority of steps that set none: low, normal, high or 0-9.
+        #[arg(long, value_name = "PRIORITY")]
+        priority: Option<Priority>,
     },
 }
 
@@ -229,6 +236,9 @@ pub struct RunArgs {
     /// Keep full output in history instead of a head/tail summary.
     #[arg(long)]
     pub debug: bool,
+    /// Place in the queue when slots are short: low, normal, high or 0-9.
+    #[arg(long, value_name = "PRIORITY")]
+    pub priority: Option<Priority>,
     #[arg(short = 'o', long = "output", value_enum, default_value = "lines")]
     pub output: OutputFormat,
     /// Exit with the highest remote exit code instead of 0/1 (clush -S).

@@ -59,6 +59,10 @@ pub struct ExecutionConfig {
     pub timeout: String,
     pub fanout: usize,
     pub max_concurrency: usize,
+    /// Most runs waiting for their first slot before new ones are refused.
+    pub queue_depth: usize,
+    /// Waiting this long in the queue counts as one priority level.
+    pub queue_aging: String,
     pub retries: u32,
     pub backoff: String,
     pub retry_delay: String,
@@ -71,6 +75,8 @@ impl Default for ExecutionConfig {
             timeout: "none".into(),
             fanout: 64,
             max_concurrency: 512,
+            queue_depth: 1000,
+            queue_aging: "10s".into(),
             retries: 0,
             backoff: "exponential".into(),
             retry_delay: "500ms".into(),
@@ -173,6 +179,14 @@ impl Config {
         }
         if e.max_concurrency == 0 {
             return bad("max_concurrency", "must be at least 1".into());
+        }
+        if e.queue_depth == 0 {
+            return bad("queue_depth", "must be at least 1".into());
+        }
+        match parse_duration(&e.queue_aging) {
+            Err(r) => return bad("queue_aging", r.to_string()),
+            Ok(a) if a.is_zero() => return bad("queue_aging", "must be more than 0".into()),
+            Ok(_) => {}
         }
         let out = |key: &str, reason: &str| Err(KeyError::new("output", key, reason));
         if self.output.run_budget_bytes < 1 << 20 {

@@ -77,6 +77,9 @@ fn invalid_flags_exit_2_naming_the_flag_and_run_nothing() {
     f.run("n01", &["--env", "1BAD=x"], &touch)
         .expect(2)
         .err_has("1BAD");
+    f.run("n01", &["--priority", "urgent"], &touch)
+        .expect(2)
+        .err_has("--priority");
     assert!(!f.path("ran").exists(), "ran despite a usage error");
 }
 

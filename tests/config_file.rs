@@ -69,3 +69,23 @@ fn same_key_in_two_sections_points_at_the_right_line() {
         .to_string();
     assert!(msg.starts_with("c.toml:5: [journal] retention"), "{msg}");
 }
+
+#[test]
+fn queue_settings_are_checked_and_named() {
+    let text = "[execution]\nfanout = 8\nqueue_depth = 0\n";
+    let e = Config::parse(text, Path::new("c.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("c.toml:3") && e.contains("queue_depth"), "{e}");
+    let text = "[execution]\nqueue_aging = \"soon\"\n";
+    let e = Config::parse(text, Path::new("c.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("c.toml:2") && e.contains("queue_aging"), "{e}");
+    let text = "[execution]\nqueue_depth = 3\nqueue_aging = \"2s\"\n";
+    let c = Config::parse(text, Path::new("c.toml")).expect("valid");
+    assert_eq!(
+        (c.execution.queue_depth, c.execution.queue_aging.as_str()),
+        (3, "2s")
+    );
+}

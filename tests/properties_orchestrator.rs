@@ -36,6 +36,7 @@ fn step(i: usize, deps: &[usize], targets: String, mode: Mode) -> Step {
         timeout: None,
         retries: 0,
         continue_on_failure: false,
+        priority: None,
     }
 }
 

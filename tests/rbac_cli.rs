@@ -345,6 +345,8 @@ fn status_reports_engine_store_and_transports() {
     assert_eq!(report["store"]["ok"]["intact"], true, "{report:#}");
     assert_eq!(report["store"]["ok"]["executions"], 1, "{report:#}");
     assert_eq!(report["engine"]["rbac_enforced"], false);
+    assert_eq!(report["queue"]["depth"], 0, "{report:#}");
+    assert_eq!(report["queue"]["max_depth"], 1000, "{report:#}");
     let names: Vec<&str> = report["transports"]
         .as_array()
         .expect("transports")
@@ -355,4 +357,9 @@ fn status_reports_engine_store_and_transports() {
     let text = f.drover(&["status"]);
     text.expect(0);
     assert!(text.out().contains("integrity ok"), "{text:?}");
+    assert!(
+        text.out()
+            .contains("0 of at most 1000 runs waiting to start"),
+        "{text:?}"
+    );
 }

@@ -14,5 +14,7 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const DENIED: u8 = 3;
     pub const NO_MATCH: u8 = 4;
+    /// The engine's queue is full: nothing ran; try again later.
+    pub const QUEUE_FULL: u8 = 5;
     pub const CANCELLED: u8 = 130;
 }

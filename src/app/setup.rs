@@ -3,6 +3,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
+use crate::engine::duration::parse_duration;
 use crate::engine::facts::Facts;
 use crate::engine::interaction::{Interaction, NoInteraction};
 use crate::engine::inventory::service::{
@@ -230,6 +231,9 @@ fn start_with(
     let journal_rules = config.journal.rules();
     let engine_config = EngineConfig {
         max_concurrency: config.execution.max_concurrency,
+        queue_depth: config.execution.queue_depth,
+        queue_aging: parse_duration(&config.execution.queue_aging)
+            .unwrap_or(EngineConfig::default().queue_aging),
         ring_capacity: config.output.ring_bytes,
         output_budget: config.output.run_budget_bytes,
         summary_lines: config.output.summary_lines,

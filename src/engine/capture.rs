@@ -7,6 +7,7 @@ use super::error::{ErrorCategory, NodeError};
 use super::ids::ExecutionId;
 use super::inventory::Node;
 use super::output::{OutputSink, SharedOutput};
+use super::queue::Priority;
 use super::transport::{ExitInfo, NodeJob};
 use super::{Engine, duration::format_duration};
 use crate::store::Stream;
@@ -62,13 +63,9 @@ impl Engine {
         transport
             .check_node(node)
             .map_err(|e| fail(e.category, e.reason))?;
-        let _slot = self
-            .inner
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| fail(ErrorCategory::Plugin, "engine is shut down".into()))?;
+        // A capture is a short read someone is waiting for: ahead of normal runs.
+        let slots = &self.inner.slots;
+        let _slot = slots.acquire(slots.place(Priority::HIGH)).await;
         let output = SharedOutput::new(CAPTURE_LIMIT);
         // Nobody listens: a capture announces nothing on the engine's bus.
         let (events, _) = broadcast::channel(1);

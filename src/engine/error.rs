@@ -88,6 +88,8 @@ pub enum EngineError {
     Store(#[from] crate::store::StoreError),
     #[error("engine is shut down")]
     ShutDown,
+    #[error(transparent)]
+    QueueFull(#[from] super::queue::QueueFull),
 }
 
 impl EngineError {
@@ -96,6 +98,7 @@ impl EngineError {
             EngineError::Validation(_) | EngineError::NoMatch { .. } => ErrorCategory::Validation,
             EngineError::Authorization { .. } => ErrorCategory::Authorization,
             EngineError::UnknownExecution(_) => ErrorCategory::Validation,
+            EngineError::QueueFull(_) => ErrorCategory::QueueFull,
             EngineError::Transport { .. } | EngineError::Store(_) | EngineError::ShutDown => {
                 ErrorCategory::Plugin
             }

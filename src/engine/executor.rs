@@ -10,6 +10,7 @@ use super::ids::{ExecutionId, now_millis};
 use super::journal;
 use super::label::{RunLabel, parse_object};
 use super::output::OutputSink;
+use super::queue::{Admission, Place, Slot, SlotQueue};
 use super::rbac::{Access, Capability};
 use super::request::{ExecutionContext, ExecutionRequest};
 use super::resilience::{jittered, retry_delay};
@@ -51,6 +52,9 @@ pub(crate) async fn start(
         command: (*capability == Capability::CommandRun).then_some(request.command.as_str()),
     };
     super::access::check(inner, &context, &access, &secrets).await?;
+    // Refused before anything is recorded: a full queue loses nothing.
+    let admission = inner.slots.admit()?;
+    let place = inner.slots.place(request.options.priority);
     let id = ExecutionId::new();
     let state = Arc::new(ExecutionState::new(
         id.clone(),
@@ -93,7 +97,7 @@ pub(crate) async fn start(
             },
         )
         .await;
-    tokio::spawn(run_execution(inner.clone(), state));
+    tokio::spawn(run_execution(inner.clone(), state, admission, place));
     Ok(id)
 }
 
@@ -120,24 +124,14 @@ fn remember(inner: &EngineInner, state: &Arc<ExecutionState>) {
     }
 }
 
-async fn run_execution(inner: Arc<EngineInner>, state: Arc<ExecutionState>) {
-    state.set_status(ExecutionStatus::Running);
-    inner
-        .record(WriteOp::UpsertExecution(journal::execution_record(
-            &state,
-            ExecutionStatus::Running,
-        )))
-        .await;
-    state
-        .emit(
-            &inner.events,
-            EngineEvent::ExecutionStarted {
-                execution: state.id.clone(),
-                total: state.nodes.len(),
-            },
-        )
-        .await;
-
+/// Queued until the first node has a slot, then running (seeds property 10).
+async fn run_execution(
+    inner: Arc<EngineInner>,
+    state: Arc<ExecutionState>,
+    admission: Admission,
+    place: Place,
+) {
+    let mut admission = Some(admission);
     // Sequential mode is fan-out 1: nodes start in target order, one at a time.
     let fanout = match state.request.options.mode {
         super::request::Mode::Sequential => 1,
@@ -152,12 +146,15 @@ async fn run_execution(inner: Arc<EngineInner>, state: Arc<ExecutionState>) {
         let permits = tokio::select! {
             biased;
             _ = state.cancel.cancelled() => None,
-            p = acquire(&fanout, &inner.slots) => p.filter(|_| !state.cancel.is_cancelled()),
+            p = acquire(&fanout, &inner.slots, place) => p.filter(|_| !state.cancel.is_cancelled()),
         };
         let Some(permits) = permits else {
             finish_node(&inner, &state, idx, Outcome::not_started()).await;
             continue;
         };
+        if admission.take().is_some() {
+            mark_running(&inner, &state).await;
+        }
         let (inner2, state2) = (inner.clone(), state.clone());
         let handle = tasks.spawn(async move {
             let _permits = permits;
@@ -184,15 +181,33 @@ async fn run_execution(inner: Arc<EngineInner>, state: Arc<ExecutionState>) {
     finish_execution(&inner, &state).await;
 }
 
+async fn mark_running(inner: &EngineInner, state: &ExecutionState) {
+    state.set_status(ExecutionStatus::Running);
+    inner
+        .record(WriteOp::UpsertExecution(journal::execution_record(
+            state,
+            ExecutionStatus::Running,
+        )))
+        .await;
+    state
+        .emit(
+            &inner.events,
+            EngineEvent::ExecutionStarted {
+                execution: state.id.clone(),
+                total: state.nodes.len(),
+            },
+        )
+        .await;
+}
+
+/// The request's own fan-out first, then an engine slot in the execution's place.
 async fn acquire(
     fanout: &Arc<Semaphore>,
-    global: &Arc<Semaphore>,
-) -> Option<(
-    tokio::sync::OwnedSemaphorePermit,
-    tokio::sync::OwnedSemaphorePermit,
-)> {
+    global: &Arc<SlotQueue>,
+    place: Place,
+) -> Option<(tokio::sync::OwnedSemaphorePermit, Slot)> {
     let a = fanout.clone().acquire_owned().await.ok()?;
-    let b = global.clone().acquire_owned().await.ok()?;
+    let b = global.acquire(place).await;
     Some((a, b))
 }
 

@@ -48,11 +48,13 @@ pub struct TransportHealth {
     pub detail: String,
 }
 
-/// Executions waiting for a slot. Drover starts every accepted execution at once
-/// (nodes wait for slots instead), so the depth is that of the node wait.
+/// The slot queue: executions waiting for their first slot (refused with
+/// `QueueFull` beyond `max_depth`) and node-runs waiting for one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueueHealth {
     pub depth: usize,
+    pub max_depth: usize,
+    pub waiting_slots: usize,
     pub detail: String,
 }
 
@@ -74,20 +76,13 @@ impl Engine {
             .filter(|e| !e.status.is_terminal())
             .collect();
         let running_nodes = running.iter().map(|e| e.progress.running).sum();
-        let pending_nodes: usize = running
-            .iter()
-            .map(|e| {
-                let p = &e.progress;
-                p.total.saturating_sub(p.completed + p.failed + p.running)
-            })
-            .sum();
-        let total = self.inner.config.max_concurrency.max(1);
+        let q = self.queue();
         let engine = EngineHealth {
             uptime_ms: self.inner.started.elapsed().as_millis() as u64,
             running_executions: running.len(),
             running_nodes,
-            node_slots_in_use: total.saturating_sub(self.inner.slots.available_permits()),
-            node_slots_total: total,
+            node_slots_in_use: q.in_use,
+            node_slots_total: q.capacity,
             rbac_enforced: self.inner.authorizer.enforced(),
         };
         let store = match self.inner.store_reader.clone() {
@@ -124,8 +119,13 @@ impl Engine {
             store,
             transports,
             queue: QueueHealth {
-                depth: pending_nodes,
-                detail: "nodes of running executions waiting for a slot".into(),
+                depth: q.waiting_executions,
+                max_depth: q.depth,
+                waiting_slots: q.waiting_slots,
+                detail: format!(
+                    "{} of at most {} runs waiting to start; {} node-runs waiting for a slot",
+                    q.waiting_executions, q.depth, q.waiting_slots
+                ),
             },
             breakers: self
                 .breakers()

@@ -20,6 +20,7 @@ mod journal;
 pub mod label;
 pub mod orchestrator;
 pub mod output;
+pub mod queue;
 pub mod rbac;
 pub mod request;
 pub mod resilience;
@@ -46,7 +47,7 @@ use state::ExecutionState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tokio::sync::{Semaphore, broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc};
 use transport::TransportRegistry;
 
 /// Engine-wide limits and sizes.
@@ -54,6 +55,10 @@ use transport::TransportRegistry;
 pub struct EngineConfig {
     /// Most node-runs at once across all executions.
     pub max_concurrency: usize,
+    /// Most executions waiting for their first slot; one more is `QueueFull`.
+    pub queue_depth: usize,
+    /// Waiting this long counts as one priority level (so nothing starves).
+    pub queue_aging: Duration,
     /// Bytes kept per node per stream for live views and summaries (at most).
     pub ring_capacity: usize,
     /// Bytes of rings one execution may hold in all: a run over many nodes gets
@@ -85,6 +90,8 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             max_concurrency: 512,
+            queue_depth: 1000,
+            queue_aging: Duration::from_secs(10),
             ring_capacity: 1 << 20,
             output_budget: 24 << 20,
             summary_lines: 20,
@@ -117,7 +124,7 @@ pub(crate) struct EngineInner {
     authorizer: Arc<dyn Authorizer>,
     events: broadcast::Sender<EngineEvent>,
     executions: Mutex<HashMap<ExecutionId, Arc<ExecutionState>>>,
-    slots: Arc<Semaphore>,
+    slots: Arc<queue::SlotQueue>,
     store: Option<StoreWriter>,
     breakers: Arc<breaker::Breakers>,
     idempotency: idempotency::IdempotencyKeys,
@@ -136,7 +143,11 @@ impl Engine {
         let (events, _) = broadcast::channel(config.event_capacity.max(16));
         Engine {
             inner: Arc::new(EngineInner {
-                slots: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
+                slots: queue::SlotQueue::new(
+                    config.max_concurrency,
+                    config.queue_depth,
+                    config.queue_aging,
+                ),
                 breakers: Arc::new(breaker::Breakers::new(config.breakers.clone())),
                 idempotency: idempotency::IdempotencyKeys::new(config.idempotency_window),
                 config,
@@ -329,6 +340,11 @@ impl Engine {
     pub fn cancel(&self, id: &ExecutionId) -> Result<(), EngineError> {
         self.state(id)?.request_cancel();
         Ok(())
+    }
+
+    /// The slot queue now: slots in use, what waits, how deep it may get.
+    pub fn queue(&self) -> queue::QueueSnapshot {
+        self.inner.slots.snapshot()
     }
 
     /// Every circuit breaker that has seen a run (for `drover status`).

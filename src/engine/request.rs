@@ -2,6 +2,7 @@
 //! bad field before anything runs (seeds properties 55–56).
 
 use super::error::FieldError;
+use super::queue::Priority;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -46,6 +47,9 @@ pub struct ExecutionOptions {
     /// Further secret values (a task's sensitive parameters); never serialised.
     #[serde(skip)]
     pub secret_values: Vec<String>,
+    /// Place in the engine's slot queue when slots are short.
+    #[serde(default)]
+    pub priority: Priority,
 }
 
 impl Default for ExecutionOptions {
@@ -61,6 +65,7 @@ impl Default for ExecutionOptions {
             debug: false,
             secret_env: BTreeSet::new(),
             secret_values: Vec::new(),
+            priority: Priority::default(),
         }
     }
 }

@@ -28,8 +28,15 @@ pub async fn plan(args: &PlanArgs, rt: &Runtime) -> u8 {
             file,
             targets,
             json,
+            priority,
         } => match load(file, rt) {
-            Some(p) => run(p, targets.clone(), *json, rt).await,
+            Some(p) => {
+                let defaults = ExecutionOptions {
+                    priority: priority.unwrap_or_default(),
+                    ..defaults(rt)
+                };
+                run(p, targets.clone(), *json, defaults, rt).await
+            }
             None => exit::USAGE,
         },
     }
@@ -62,10 +69,16 @@ fn defaults(rt: &Runtime) -> ExecutionOptions {
     }
 }
 
-async fn run(plan: Plan, targets: Option<String>, json: bool, rt: &Runtime) -> u8 {
+async fn run(
+    plan: Plan,
+    targets: Option<String>,
+    json: bool,
+    defaults: ExecutionOptions,
+    rt: &Runtime,
+) -> u8 {
     let engine = &rt.engine;
     let mut events = engine.subscribe();
-    let handle = match plan_run::start(engine, plan, defaults(rt), targets, rt.context.clone()) {
+    let handle = match plan_run::start(engine, plan, defaults, targets, rt.context.clone()) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("drover: {e}");

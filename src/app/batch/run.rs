@@ -81,6 +81,7 @@ pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionReques
             debug: args.debug,
             secret_env,
             secret_values: Vec::new(),
+            priority: args.priority.unwrap_or_default(),
         },
     })
 }
@@ -90,6 +91,7 @@ pub fn exit_code_for(e: &EngineError) -> u8 {
     match e {
         EngineError::Validation(_) => exit::USAGE,
         EngineError::NoMatch { .. } => exit::NO_MATCH,
+        EngineError::QueueFull(_) => exit::QUEUE_FULL,
         EngineError::Authorization { .. } => exit::DENIED,
         _ => exit::FAILED,
     }

@@ -79,9 +79,8 @@ pub fn render(r: &HealthReport, who: &ExecutionContext) -> String {
         ));
     }
     s.push_str(&format!(
-        "{} queue       {} node(s) waiting ({})\n",
-        mark(true),
-        r.queue.depth,
+        "{} queue       {}\n",
+        mark(r.queue.depth < r.queue.max_depth),
         r.queue.detail
     ));
     if r.breakers.is_empty() {

@@ -132,6 +132,7 @@ fn options(a: &TaskRunArgs, rt: &Runtime) -> Result<ExecutionOptions, FlagError>
         },
         retry_delay: cfg.retry_delay(),
         debug: a.debug,
+        priority: a.priority.unwrap_or_default(),
         ..ExecutionOptions::default()
     })
 }

@@ -6,6 +6,7 @@
 use super::task::{self, InputMethod, Task};
 use super::task_run;
 use crate::engine::duration::parse_duration;
+use crate::engine::queue::Priority;
 use crate::engine::request::Mode;
 use crate::store::EntryType;
 use serde::Deserialize;
@@ -46,6 +47,7 @@ struct RawStep {
     continue_on_failure: bool,
     #[serde(default)]
     noop: bool,
+    priority: Option<Priority>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +87,8 @@ pub struct Step {
     pub timeout: Option<Duration>,
     pub retries: u32,
     pub continue_on_failure: bool,
+    /// Queue priority; `None` takes the run's default.
+    pub priority: Option<Priority>,
 }
 
 #[derive(Debug, Clone)]
@@ -217,6 +221,7 @@ impl Plan {
                 timeout,
                 retries: rs.retries,
                 continue_on_failure: rs.continue_on_failure,
+                priority: rs.priority,
             });
         }
         if steps.is_empty() && problems.is_empty() {

@@ -138,6 +138,7 @@ pub fn start(
             timeout: step.timeout.or(defaults.timeout),
             mode: step.mode,
             retries: step.retries,
+            priority: step.priority.unwrap_or(defaults.priority),
             ..defaults.clone()
         };
         let built = match &step.action {
@@ -353,13 +354,20 @@ impl Runner {
         let mut running: JoinSet<(usize, Result<Arc<ExecutionResult>, EngineError>)> =
             JoinSet::new();
         let mut cancelled = false;
+        // Steps the engine's queue had no room for: they wait for room instead of
+        // failing, since the plan as a whole was already accepted.
+        let mut held: Vec<usize> = Vec::new();
+        let mut room = self.engine.inner.slots.room();
         loop {
             if !cancelled && self.cancel.is_cancelled() {
                 cancelled = true;
                 self.cancel_running();
             }
             // File order among the ready steps, so runs are reproducible.
+            ready.append(&mut held);
             ready.sort_unstable();
+            // Seen now: room made from here on wakes the wait below.
+            room.borrow_and_update();
             for i in std::mem::take(&mut ready) {
                 if cancelled {
                     break;
@@ -367,9 +375,16 @@ impl Runner {
                 let Some(p) = prepared[i].take() else {
                     continue;
                 };
+                if !held.is_empty() {
+                    // Keep file order: nothing overtakes a held step.
+                    prepared[i] = Some(p);
+                    held.push(i);
+                    continue;
+                }
+                let (request, label) = (p.request.clone(), p.label.clone());
                 let submitted = self
                     .engine
-                    .submit_labelled(p.request, p.label, self.context.clone(), 0)
+                    .submit_labelled(request, label, self.context.clone(), 0)
                     .await;
                 match submitted {
                     Ok((exec, _)) => {
@@ -378,16 +393,23 @@ impl Runner {
                         let engine = self.engine.clone();
                         running.spawn(async move { (i, engine.wait(&exec).await) });
                     }
+                    Err(EngineError::QueueFull(_)) => {
+                        prepared[i] = Some(p);
+                        held.push(i);
+                    }
                     Err(e) => {
                         self.set(i, StepState::Failed, Some(e.to_string()));
                         self.release(i, &mut ready);
                     }
                 }
             }
-            if running.is_empty() && (ready.is_empty() || cancelled) {
+            if cancelled && running.is_empty() {
                 break;
             }
-            if running.is_empty() {
+            if running.is_empty() && held.is_empty() {
+                if ready.is_empty() {
+                    break;
+                }
                 continue;
             }
             tokio::select! {
@@ -395,7 +417,16 @@ impl Runner {
                     cancelled = true;
                     self.cancel_running();
                 }
-                Some(joined) = running.join_next() => {
+                changed = room.changed(), if !held.is_empty() => {
+                    if changed.is_err() {
+                        // The engine is gone: nothing will make room again.
+                        for i in std::mem::take(&mut held) {
+                            self.set(i, StepState::Failed, Some("engine is shut down".into()));
+                            self.release(i, &mut ready);
+                        }
+                    }
+                }
+                Some(joined) = running.join_next(), if !running.is_empty() => {
                     let Ok((i, result)) = joined else { continue };
                     let (state, reason) = match result {
                         Ok(r) => {
