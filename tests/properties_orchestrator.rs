@@ -448,3 +448,61 @@ fn idempotency_key_returns_the_execution_while_running_and_within_the_window() {
         assert_eq!(transport.calls(), if window.is_zero() { 3 } else { 2 });
     }
 }
+
+/// A transport's breaker opens after consecutive failures across its nodes,
+/// rejects even nodes it never tried with `CircuitOpen`, and each change is
+/// journaled (on the engine's pseudo node, as no single node owns it).
+#[test]
+fn transport_breaker_opens_across_nodes_and_is_journaled() {
+    let nodes = names("n", 4);
+    let transport = Arc::new(ScriptedTransport::uniform(
+        nodes.iter().map(|x| (x, Script::unreachable())),
+    ));
+    let (dir, store) = common::temp_store();
+    let config = EngineConfig {
+        breakers: BreakerConfig {
+            failure_threshold: 100,
+            transport_failure_threshold: 3,
+            reset_timeout: Duration::from_secs(3600),
+            ..BreakerConfig::default()
+        },
+        ..EngineConfig::default()
+    };
+    let engine = scripted_engine(&transport, &nodes, config, Some(store.writer()));
+    let sequential = ExecutionOptions {
+        mode: Mode::Sequential,
+        ..ExecutionOptions::default()
+    };
+    runtime().block_on(async {
+        let r = engine
+            .run(
+                common::request("x", &nodes[..3], sequential.clone()),
+                ctx("u"),
+            )
+            .await
+            .expect("run");
+        assert!(
+            r.nodes
+                .iter()
+                .all(|n| n.error.as_ref().unwrap().category == ErrorCategory::Connection)
+        );
+        let r = engine
+            .run(common::request("x", &nodes[3..], sequential), ctx("u"))
+            .await
+            .expect("run");
+        let err = r.nodes[0].error.as_ref().expect("rejected");
+        assert_eq!(err.category, ErrorCategory::CircuitOpen, "{err:?}");
+        engine.flush().await.expect("flush");
+    });
+    assert_eq!(transport.calls(), 3, "the fourth node was never contacted");
+    let journal = store
+        .journal("drover", &[EntryType::Event], None)
+        .expect("journal");
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert_eq!(
+        journal[0].action,
+        "circuit breaker of transport scripted open"
+    );
+    assert_eq!(journal[0].details["scope"], "transport");
+    drop(dir);
+}

@@ -450,25 +450,40 @@ async fn announce_breakers(
             execution = %state.id, scope = c.scope.as_str(), name = %c.name,
             failures = c.failures, "circuit breaker {}", c.state.as_str()
         );
-        if c.scope == BreakerScope::Node {
-            inner
-                .record(WriteOp::Journal(crate::store::JournalEntry {
-                    id: 0,
-                    node: c.name.clone(),
-                    entry_type: crate::store::EntryType::Event,
-                    timestamp: now_millis(),
-                    user: state.context.user.clone(),
-                    action: format!("circuit breaker {}", c.state.as_str()),
-                    status: Some(c.state.as_str().into()),
-                    execution_id: Some(state.id.0.clone()),
-                    details: serde_json::json!({
-                        "scope": c.scope.as_str(),
-                        "consecutive_failures": c.failures,
-                        "reset_timeout_ms": inner.breakers.config().reset_timeout.as_millis() as u64,
-                    }),
-                }))
-                .await;
-        }
+        // A transport's breaker concerns no single node: it is journaled on the
+        // engine's own pseudo node, beside the audit trail.
+        let (node, action) = match c.scope {
+            BreakerScope::Node => (
+                c.name.clone(),
+                format!("circuit breaker {}", c.state.as_str()),
+            ),
+            BreakerScope::Transport => (
+                super::access::AUDIT_NODE.to_string(),
+                format!(
+                    "circuit breaker of transport {} {}",
+                    c.name,
+                    c.state.as_str()
+                ),
+            ),
+        };
+        inner
+            .record(WriteOp::Journal(crate::store::JournalEntry {
+                id: 0,
+                node,
+                entry_type: crate::store::EntryType::Event,
+                timestamp: now_millis(),
+                user: state.context.user.clone(),
+                action,
+                status: Some(c.state.as_str().into()),
+                execution_id: Some(state.id.0.clone()),
+                details: serde_json::json!({
+                    "scope": c.scope.as_str(),
+                    "name": c.name,
+                    "consecutive_failures": c.failures,
+                    "reset_timeout_ms": inner.breakers.config().reset_timeout.as_millis() as u64,
+                }),
+            }))
+            .await;
         state
             .emit(
                 &inner.events,
