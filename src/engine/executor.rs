@@ -162,6 +162,9 @@ async fn run_execution(
         });
         task_node.insert(handle.id(), idx);
     }
+    // Cancelled before any node had a slot: no longer waiting, before anyone
+    // learns the execution ended.
+    drop(admission);
     while let Some(joined) = tasks.join_next_with_id().await {
         if let Err(e) = joined {
             // A panic inside a transport must not take the execution down
