@@ -331,3 +331,21 @@ pub fn watch_inventory(rt: &Runtime) -> Result<crate::engine::inventory::watch::
         rt.config.inventory.watch_debounce(),
     )?)
 }
+
+/// Run defaults from the config's `[execution]` section, for both front ends
+/// (a plan's steps override mode, retries and timeout with their own).
+pub fn run_defaults(config: &Config) -> crate::engine::ExecutionOptions {
+    crate::engine::ExecutionOptions {
+        timeout: config.timeout().unwrap_or(None),
+        fanout: config.execution.fanout,
+        mode: crate::engine::Mode::Parallel,
+        retries: config.execution.retries,
+        backoff: if config.execution.backoff == "linear" {
+            crate::engine::Backoff::Linear
+        } else {
+            crate::engine::Backoff::Exponential
+        },
+        retry_delay: config.retry_delay(),
+        ..crate::engine::ExecutionOptions::default()
+    }
+}

@@ -5,6 +5,7 @@ use super::theme::Theme;
 use super::{ellipsize, visible_top};
 use crate::app::tui::inventory::{Badge, Row, UNGROUPED};
 use crate::app::tui::state::{AppState, Focus};
+use crate::engine::breaker::BreakerState;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -22,6 +23,16 @@ pub fn badge(b: Badge, theme: &Theme) -> Span<'static> {
         Badge::Cancelled => ("-", theme.dim),
     };
     Span::styled(sym, theme.fg(color))
+}
+
+/// `⊗` open (work is refused at once), `◐` half-open (probing).
+pub fn breaker_badge(b: BreakerState, theme: &Theme) -> Span<'static> {
+    let sym = if b == BreakerState::HalfOpen {
+        "◐"
+    } else {
+        "⊗"
+    };
+    Span::styled(sym, theme.fg(theme.breaker).add_modifier(Modifier::BOLD))
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
@@ -127,9 +138,17 @@ fn row_line(state: &AppState, row: Row, width: usize, theme: &Theme) -> Line<'st
                 Style::default()
             };
             let room = width.saturating_sub(indent.len() + 6);
+            // An open breaker outranks the last run's badge: work is refused.
+            let (sign, style) = match inv.breaker_of(name) {
+                Some(b) => (
+                    breaker_badge(b, theme),
+                    style.fg(theme.breaker).add_modifier(Modifier::CROSSED_OUT),
+                ),
+                None => (badge(inv.badges[n as usize], theme), style),
+            };
             Line::from(vec![
                 Span::raw(indent),
-                badge(inv.badges[n as usize], theme),
+                sign,
                 Span::raw(" "),
                 Span::styled(format!("{mark}{}", ellipsize(name, room)), style),
             ])

@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod journal;
 pub mod output;
 pub mod overlays;
+pub mod plan;
 pub mod progress;
 pub mod sanitize;
 pub mod sgr;
@@ -30,7 +31,7 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
     let areas = layout::areas(
         frame.area(),
         state.focus == Focus::Main,
-        !state.progress.runs.is_empty(),
+        state.progress.has_content(),
         state.bar.is_some(),
     );
     if let Some(r) = areas.inventory {

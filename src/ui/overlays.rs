@@ -195,6 +195,19 @@ fn help(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme, top: usi
         lines.push(Line::raw(""));
     }
     lines.push(Line::styled(
+        "Commands (after :)",
+        Style::default()
+            .fg(theme.header)
+            .add_modifier(Modifier::BOLD),
+    ));
+    for (usage, what) in crate::app::tui::commands::COMMANDS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {usage:<18}"), theme.fg(theme.key)),
+            Span::raw(*what),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
         "Text fields: enter submits, esc leaves, up/down recall earlier commands.",
         theme.fg(theme.dim),
     ));

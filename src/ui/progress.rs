@@ -23,6 +23,9 @@ pub fn duration(d: Duration) -> String {
 }
 
 pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    if let Some(plan) = state.progress.shown_plan() {
+        return super::plan::draw_strip(frame, area, plan, theme);
+    }
     let Some(run) = state.progress.current() else {
         return;
     };
@@ -61,6 +64,9 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let pv = &state.progress;
+    if let Some(plan) = pv.shown_plan() {
+        return super::plan::draw(frame, area, state, plan, theme);
+    }
     let Some(run) = pv.current() else {
         let block = main_block(state, theme, String::new());
         frame.render_widget(
@@ -72,10 +78,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         return;
     };
     let extra = format!(
-        "run {}/{} ({}) [ ] switch runs",
+        "run {}/{} ({}) [ ] switch runs{}",
         pv.shown + 1,
         pv.runs.len(),
-        short_id(&run.id.0)
+        short_id(&run.id.0),
+        if pv.plan.is_some() { " · p plan" } else { "" }
     );
     let block = main_block(state, theme, extra);
     let inner = block.inner(area);

@@ -27,6 +27,7 @@ struct ThemeFile {
     info: String,
     error: String,
     key: String,
+    breaker: String,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +49,8 @@ pub struct Theme {
     pub info: Color,
     pub error: Color,
     pub key: Color,
+    /// Nodes whose circuit breaker is open.
+    pub breaker: Color,
 }
 
 fn color(name: &str) -> Color {
@@ -74,6 +77,7 @@ fn load() -> Theme {
         info: color(&f.info),
         error: color(&f.error),
         key: color(&f.key),
+        breaker: color(&f.breaker),
     }
 }
 
@@ -103,6 +107,7 @@ impl Theme {
             info: r,
             error: r,
             key: r,
+            breaker: r,
         }
     }
 
@@ -139,7 +144,15 @@ mod tests {
     #[test]
     fn shipped_theme_uses_only_ansi_colours() {
         let t = Theme::get(false);
-        for c in [t.border, t.ok, t.failed, t.stderr, t.cursor_bg, t.key] {
+        for c in [
+            t.border,
+            t.ok,
+            t.failed,
+            t.stderr,
+            t.cursor_bg,
+            t.key,
+            t.breaker,
+        ] {
             assert!(
                 !matches!(c, Color::Rgb(..) | Color::Indexed(_) | Color::Reset),
                 "{c:?}"

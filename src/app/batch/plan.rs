@@ -6,7 +6,7 @@ use crate::app::setup::Runtime;
 use crate::cli::{PlanArgs, PlanCommand};
 use crate::engine::orchestrator::plan::Plan;
 use crate::engine::orchestrator::plan_run::{self, StepState};
-use crate::engine::{Backoff, EngineEvent, ExecutionOptions};
+use crate::engine::{EngineEvent, ExecutionOptions};
 use std::io::Write;
 use std::path::Path;
 
@@ -33,7 +33,7 @@ pub async fn plan(args: &PlanArgs, rt: &Runtime) -> u8 {
             Some(p) => {
                 let defaults = ExecutionOptions {
                     priority: priority.unwrap_or_default(),
-                    ..defaults(rt)
+                    ..crate::app::setup::run_defaults(&rt.config)
                 };
                 run(p, targets.clone(), *json, defaults, rt).await
             }
@@ -51,21 +51,6 @@ fn load(file: &Path, rt: &Runtime) -> Option<Plan> {
             }
             None
         }
-    }
-}
-
-fn defaults(rt: &Runtime) -> ExecutionOptions {
-    let cfg = &rt.config;
-    ExecutionOptions {
-        timeout: cfg.timeout().unwrap_or(None),
-        fanout: cfg.execution.fanout,
-        backoff: if cfg.execution.backoff == "linear" {
-            Backoff::Linear
-        } else {
-            Backoff::Exponential
-        },
-        retry_delay: cfg.retry_delay(),
-        ..ExecutionOptions::default()
     }
 }
 

@@ -10,7 +10,7 @@ pub enum Action {
     Quit,
     Help,
     Suspend,
-    /// `:` — command mode (`:run CMD`, `:history`, `:journal`, `:facts`, `:q`).
+    /// `:` — command mode (`:run CMD`, `:plan FILE`, `:history`, `:q`...).
     CommandMode,
     /// `!` — type an ad hoc command for the selected nodes.
     RunPrompt,
@@ -53,6 +53,8 @@ pub enum Action {
     CycleType,
     Refresh,
     Shell,
+    /// Progress pane: the plan's steps or the shown run's nodes.
+    TogglePlan,
 }
 
 impl Action {
@@ -63,7 +65,7 @@ impl Action {
             Quit => "quit drover",
             Help => "show or hide this help",
             Suspend => "suspend to the shell (fg to come back)",
-            CommandMode => "command mode (:run CMD, :history, :journal, :facts, :q)",
+            CommandMode => "command mode (:run CMD, :plan FILE, :history, :q...)",
             RunPrompt => "run a command on the selected nodes",
             FocusNext => "focus the next pane",
             FocusPrev => "focus the previous pane",
@@ -103,6 +105,7 @@ impl Action {
             CycleType => "cycle the journal entry type filter",
             Refresh => "refresh",
             Shell => "open a shell on the node under the cursor",
+            TogglePlan => "show the plan's steps / the run's nodes",
         }
     }
 }

@@ -71,6 +71,7 @@ impl Console {
                 options,
                 context,
                 task_path: crate::engine::orchestrator::task::TaskSettings::default().path,
+                plans: Default::default(),
                 tx,
             },
             engine,
@@ -238,6 +239,18 @@ impl Console {
         }
     }
 
+    /// Shows a recent execution in the output pane: from the engine's rings
+    /// while it holds the run, else from the store.
+    fn show_execution(&mut self, id: crate::engine::ExecutionId) {
+        match self.engine.snapshot(&id) {
+            Some(snapshot) => {
+                self.apply(Msg::Loaded(Loaded::Execution(Box::new(snapshot))));
+                self.catch_up_output();
+            }
+            None => self.runner.spawn(Effect::LoadStoredRun(id.0)),
+        }
+    }
+
     /// Runs `update` and carries out its effects.
     pub fn apply(&mut self, msg: Msg) -> Control {
         let mut control = Control::Continue;
@@ -246,6 +259,7 @@ impl Console {
                 Effect::Quit => control = Control::Quit,
                 Effect::Suspend => control = Control::Suspend,
                 Effect::Shell(node) => control = Control::Shell(node),
+                Effect::ShowExecution(id) => self.show_execution(id),
                 Effect::Answer { id, answer } => {
                     if let Some(reply) = self.pending.remove(&id) {
                         let _ = reply.send(answer);

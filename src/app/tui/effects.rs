@@ -4,14 +4,17 @@
 
 use super::history::LOAD_LIMIT;
 use super::msg::{Effect, FactRow, Loaded, Msg};
-use crate::config::Config;
+use super::plan::{PlanDone, PlanStarted};
 use crate::engine::facts::Facts;
 use crate::engine::ids::now_millis;
 use crate::engine::rbac::Capability;
-use crate::engine::{Engine, ExecutionContext, ExecutionOptions, ExecutionRequest, Mode};
+use crate::engine::{Engine, ExecutionContext, ExecutionId, ExecutionOptions, ExecutionRequest};
 use crate::store::{EntryType, HistoryFilter, JournalEntry, Store};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
 
 /// Journal entries loaded for one node at a time.
 const JOURNAL_LIMIT: usize = 1_000;
@@ -25,25 +28,10 @@ pub struct Runner {
     pub context: ExecutionContext,
     pub facts: Arc<Facts>,
     /// Where `:task` looks for tasks (`[tasks] path`).
-    pub task_path: Vec<std::path::PathBuf>,
+    pub task_path: Vec<PathBuf>,
+    /// Plans started here and still running, by plan id: what cancels them.
+    pub plans: Arc<Mutex<HashMap<String, CancellationToken>>>,
     pub tx: UnboundedSender<Msg>,
-}
-
-/// Run defaults from the config's `[execution]` section.
-pub fn default_options(config: &Config) -> ExecutionOptions {
-    ExecutionOptions {
-        timeout: config.timeout().unwrap_or(None),
-        fanout: config.execution.fanout,
-        mode: Mode::Parallel,
-        retries: config.execution.retries,
-        backoff: if config.execution.backoff == "linear" {
-            crate::engine::Backoff::Linear
-        } else {
-            crate::engine::Backoff::Exponential
-        },
-        retry_delay: config.retry_delay(),
-        ..ExecutionOptions::default()
-    }
 }
 
 /// Runs a store read on the blocking pool.
@@ -82,6 +70,63 @@ impl Runner {
             .await
             .map(|(id, _)| id)
             .map_err(|e| e.to_string())
+    }
+
+    /// `:plan FILE`: loads and checks the plan off the loop (nothing runs when
+    /// it has problems), starts it as `drover plan run` does, and reports its end.
+    async fn run_plan(&self, file: PathBuf, targets: Option<String>) {
+        use crate::engine::orchestrator::plan::Plan;
+        use crate::engine::orchestrator::plan_run;
+        let (path, task_path) = (file.clone(), self.task_path.clone());
+        let loaded = tokio::task::spawn_blocking(move || Plan::load(&path, &task_path))
+            .await
+            .unwrap_or_else(|e| {
+                Err(crate::engine::orchestrator::plan::PlanError {
+                    problems: vec![format!("{}: not loaded: {e}", file.display())],
+                })
+            });
+        let plan = match loaded {
+            Ok(p) => p,
+            Err(e) => {
+                self.send(Loaded::PlanStarted(Err(e.problems.join("; "))));
+                return;
+            }
+        };
+        let started = PlanStarted {
+            id: ExecutionId(String::new()),
+            name: plan.name.clone(),
+            file: file.display().to_string(),
+            steps: plan.steps.iter().map(|s| s.name.clone()).collect(),
+        };
+        let options = self.options.clone();
+        let handle = match plan_run::start(&self.engine, plan, options, targets, self.run_context())
+        {
+            Ok(h) => h,
+            Err(e) => {
+                self.send(Loaded::PlanStarted(Err(format!(
+                    "plan {} not run: {e}",
+                    started.name
+                ))));
+                return;
+            }
+        };
+        let id = handle.id.clone();
+        self.plan_slots().insert(id.0.clone(), handle.canceller());
+        self.send(Loaded::PlanStarted(Ok(PlanStarted {
+            id: id.clone(),
+            ..started
+        })));
+        let result = handle.wait().await;
+        self.plan_slots().remove(&id.0);
+        match result {
+            Ok(r) => self.send(Loaded::PlanDone(PlanDone::from(&r))),
+            Err(e) => tracing::warn!("plan {}: {e}", id.0),
+        }
+    }
+
+    fn plan_slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+        // A panic while holding the map cannot leave it half-written.
+        self.plans.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The engine's RBAC check (refusals are audited by the engine).
@@ -161,6 +206,14 @@ impl Runner {
                         result,
                     });
                 });
+            }
+            Effect::RunPlan { file, targets } => {
+                tokio::spawn(async move { this.run_plan(file, targets).await });
+            }
+            Effect::CancelPlan(id) => {
+                if let Some(token) = self.plan_slots().get(&id.0) {
+                    token.cancel();
+                }
             }
             Effect::Cancel(id) => {
                 if let Err(e) = self.engine.cancel(&id) {
@@ -255,7 +308,11 @@ impl Runner {
                     this.send(Loaded::Status(text));
                 });
             }
-            Effect::Answer { .. } | Effect::Shell(_) | Effect::Suspend | Effect::Quit => {}
+            Effect::Answer { .. }
+            | Effect::ShowExecution(_)
+            | Effect::Shell(_)
+            | Effect::Suspend
+            | Effect::Quit => {}
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::inventory::Badge;
 use super::msg::Effect;
 use super::output::RunOutput;
+use super::plan_actions;
 use super::progress::{RunProgress, short_id};
 use super::state::{AppState, Focus, View};
 use crate::engine::{EngineEvent, ExecutionStatus};
@@ -132,6 +133,9 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             name,
             state: breaker,
         } => {
+            if scope == crate::engine::breaker::BreakerScope::Node {
+                state.inventory.set_breaker(&name, breaker);
+            }
             let text = format!(
                 "circuit breaker of {} {name}: {}",
                 scope.as_str(),
@@ -143,9 +147,19 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 state.error(text);
             }
         }
-        // Plans are run from the command line; the console shows their steps as
-        // the executions they are.
-        EngineEvent::PlanStepChanged { .. } | EngineEvent::PlanFinished { .. } => {}
+        EngineEvent::PlanStepChanged {
+            plan,
+            step,
+            state: step_state,
+            execution,
+            progress,
+        } => plan_actions::on_step_changed(state, &plan, &step, step_state, execution, progress),
+        EngineEvent::PlanFinished {
+            plan,
+            name,
+            state: plan_state,
+            progress,
+        } => plan_actions::on_finished(state, &plan, &name, plan_state, progress),
     }
     Vec::new()
 }

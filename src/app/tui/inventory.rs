@@ -3,6 +3,7 @@
 //! visible rows are kept flat, so a 10,000-node tree costs what the screen shows.
 
 use super::cursor::move_cursor;
+use crate::engine::breaker::BreakerState;
 use crate::engine::inventory::nodeset;
 use crate::engine::{ErrorCategory, Inventory, NodeStatus};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -87,6 +88,8 @@ pub struct InventoryView {
     pub badges: Vec<Badge>,
     /// The filter expression and the nodes it matched.
     pub filter: Option<(String, Vec<bool>)>,
+    /// Nodes whose circuit breaker is not closed, by name (kept across reloads).
+    pub breakers: HashMap<String, BreakerState>,
 }
 
 impl InventoryView {
@@ -368,6 +371,19 @@ impl InventoryView {
         if let Some(&i) = self.index.get(node) {
             self.badges[i as usize] = badge;
         }
+    }
+
+    /// A node's breaker moved: shown while open or half-open, gone once closed.
+    pub fn set_breaker(&mut self, node: &str, state: BreakerState) {
+        if state == BreakerState::Closed {
+            self.breakers.remove(node);
+        } else {
+            self.breakers.insert(node.to_string(), state);
+        }
+    }
+
+    pub fn breaker_of(&self, node: &str) -> Option<BreakerState> {
+        self.breakers.get(node).copied()
     }
 
     pub fn badge_of(&self, node: &str) -> Badge {

@@ -4,6 +4,7 @@
 use super::msg::{Effect, Loaded};
 use super::output::RunOutput;
 use super::overlay::Overlay;
+use super::plan_actions;
 use super::progress::short_id;
 use super::state::{AppState, Focus, View};
 use crate::store::{EntryType, Stream};
@@ -117,6 +118,9 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
             Ok(text) => state.info(format!("{node}: {text}")),
             Err(e) => state.error(format!("{node}: {e}")),
         },
+        Loaded::PlanStarted(started) => plan_actions::on_started(state, started),
+        Loaded::PlanDone(done) => plan_actions::on_done(state, done),
+        Loaded::Execution(snapshot) => plan_actions::on_execution(state, *snapshot),
     }
     Vec::new()
 }

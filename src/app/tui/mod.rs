@@ -28,6 +28,8 @@ pub mod output;
 pub mod overlay;
 pub mod overlay_keys;
 pub mod pane_actions;
+pub mod plan;
+pub mod plan_actions;
 pub mod progress;
 pub mod run_output;
 pub mod state;
@@ -83,7 +85,7 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         ..UiOptions::default()
     };
     let (interaction, questions) = ConsoleInteraction::new();
-    let run_options = effects::default_options(&config);
+    let run_options = setup::run_defaults(&config);
 
     // ratatui::init enters raw mode and the alternate screen and installs a panic
     // hook that restores the terminal before the previous hook prints.
@@ -205,7 +207,8 @@ where
             last_draw = Instant::now();
             dirty = false;
         }
-        let running = console.state.running_count() > 0;
+        let running =
+            console.state.running_count() > 0 || console.state.progress.running_plan().is_some();
         let control = tokio::select! {
             biased;
             ev = input.next() => match ev {

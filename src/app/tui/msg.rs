@@ -2,6 +2,7 @@
 //! loop turns terminal input, engine events and finished background jobs into
 //! messages; effects are carried out by the effect runner, never by `update`.
 
+use super::plan::{PlanDone, PlanStarted};
 use crate::engine::interaction::{Answer, Question};
 use crate::engine::{EngineEvent, ExecutionId, ExecutionSnapshot, Inventory};
 use crate::store::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
@@ -63,6 +64,12 @@ pub enum Loaded {
         node: String,
         result: Result<String, String>,
     },
+    /// `:plan FILE` started the plan, or why nothing runs (file:line problems).
+    PlanStarted(Result<PlanStarted, String>),
+    /// The plan ended; every step's final state and reason.
+    PlanDone(PlanDone),
+    /// A recent execution to show in the output pane (read from the engine).
+    Execution(Box<ExecutionSnapshot>),
 }
 
 /// One fact of a node as the facts pane shows it.
@@ -86,6 +93,14 @@ pub enum Effect {
         targets: String,
     },
     Cancel(ExecutionId),
+    /// `:plan FILE`; `targets` (the selection) serve steps that name none.
+    RunPlan {
+        file: std::path::PathBuf,
+        targets: Option<String>,
+    },
+    CancelPlan(ExecutionId),
+    /// Show this execution's output (a plan step's), live or from the store.
+    ShowExecution(ExecutionId),
     LoadHistory,
     LoadStoredRun(String),
     LoadJournal(String),

@@ -113,6 +113,8 @@ pub(super) fn progress_action(state: &mut AppState, action: super::action::Actio
         Bottom => p.move_by(isize::MAX / 2, page),
         NextNode => p.cycle_run(true),
         PrevNode => p.cycle_run(false),
+        TogglePlan if p.plan.is_some() => p.plan_shown = true,
+        TogglePlan => state.info("no plan has run yet (:plan FILE runs one)"),
         Open => state.view = View::Output,
         Back => state.focus = Focus::Inventory,
         _ => {}

@@ -1,7 +1,9 @@
 //! Progress of recent runs: per run the counts for the gauge, and per node its
-//! status, attempts, duration and error — all folded from engine events.
+//! status, attempts, duration and error — all folded from engine events. While a
+//! plan runs (and after, until the next one), the pane shows the plan's steps.
 
 use super::cursor::move_cursor;
+use super::plan::PlanRun;
 use crate::engine::inventory::nodeset;
 use crate::engine::{ExecutionId, ExecutionStatus, NodeError, NodeStatus, Progress};
 use std::collections::{HashMap, VecDeque};
@@ -99,9 +101,50 @@ pub struct ProgressView {
     pub shown: usize,
     pub cursor: usize,
     pub top: usize,
+    /// The plan running or run last.
+    pub plan: Option<PlanRun>,
+    /// The pane shows the plan's steps rather than a run's nodes.
+    pub plan_shown: bool,
 }
 
 impl ProgressView {
+    /// The plan with this id; a new one replaces the last.
+    pub fn plan_mut(&mut self, id: &ExecutionId) -> &mut PlanRun {
+        if self.plan.as_ref().is_none_or(|p| &p.id != id) {
+            self.plan = Some(PlanRun::new(id.clone()));
+            self.plan_shown = true;
+        }
+        self.plan.as_mut().expect("set above")
+    }
+
+    /// Something to show in the gauge strip: a run or a plan.
+    pub fn has_content(&self) -> bool {
+        !self.runs.is_empty() || self.plan.is_some()
+    }
+
+    /// The plan, when the pane shows it.
+    pub fn shown_plan(&self) -> Option<&PlanRun> {
+        self.plan.as_ref().filter(|_| self.plan_shown)
+    }
+
+    /// The running plan's id.
+    pub fn running_plan(&self) -> Option<&ExecutionId> {
+        self.plan.as_ref().filter(|p| p.running()).map(|p| &p.id)
+    }
+
+    /// Shows the run with this id (a plan step's execution), when remembered.
+    pub fn show_run(&mut self, id: &ExecutionId) -> bool {
+        match self.runs.iter().position(|r| &r.id == id) {
+            Some(i) => {
+                self.shown = i;
+                self.cursor = 0;
+                self.top = 0;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn add(&mut self, run: RunProgress) {
         self.runs.push_front(run);
         self.runs.truncate(KEEP_RUNS);

@@ -150,7 +150,7 @@ impl AppState {
         layout::areas(
             self.size,
             self.focus == Focus::Main,
-            !self.progress.runs.is_empty(),
+            self.progress.has_content(),
             self.bar.is_some(),
         )
     }

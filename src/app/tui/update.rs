@@ -141,6 +141,11 @@ pub(super) fn page(state: &AppState) -> usize {
 
 pub fn on_action(state: &mut AppState, action: super::action::Action) -> Vec<Effect> {
     use super::action::Action::*;
+    if state.mode() == Mode::Progress
+        && let Some(effects) = super::plan_actions::plan_action(state, action)
+    {
+        return effects;
+    }
     match action {
         Quit => {
             state.quit = true;

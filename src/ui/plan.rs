@@ -1,0 +1,130 @@
+//! The plan in the progress pane: a gauge of its steps (completed / failed /
+//! total, elapsed) above the main pane, and the list of steps with their state,
+//! execution, duration and why a step did not complete.
+
+use super::progress::duration;
+use super::theme::Theme;
+use super::{ellipsize, main_block, safe, visible_top};
+use crate::app::tui::plan::PlanRun;
+use crate::app::tui::progress::short_id;
+use crate::app::tui::state::AppState;
+use crate::engine::orchestrator::plan_run::StepState;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Cell, Gauge, Row, Table};
+
+pub fn state_colour(s: StepState, theme: &Theme) -> Color {
+    match s {
+        StepState::Queued => theme.dim,
+        StepState::Running => theme.running,
+        StepState::Completed => theme.ok,
+        StepState::Failed => theme.failed,
+        StepState::Cancelled => theme.timeout,
+    }
+}
+
+fn title(plan: &PlanRun) -> String {
+    let name = if plan.name.is_empty() {
+        short_id(&plan.id.0).to_string()
+    } else {
+        safe(&plan.name)
+    };
+    name
+}
+
+pub fn draw_strip(frame: &mut Frame, area: Rect, plan: &PlanRun, theme: &Theme) {
+    let p = plan.progress;
+    let total = p.total.max(plan.steps.len());
+    let done = p.completed + p.failed + p.cancelled;
+    let ratio = if total == 0 {
+        1.0
+    } else {
+        done as f64 / total as f64
+    };
+    let heading = format!(
+        " plan {} · {} · {} ",
+        ellipsize(&title(plan), 30),
+        plan.state.as_str(),
+        duration(plan.elapsed())
+    );
+    let label = format!(
+        "{done}/{total} steps · {} completed · {} failed · {} cancelled · {} running",
+        p.completed, p.failed, p.cancelled, p.running
+    );
+    let colour = if p.failed > 0 {
+        theme.failed
+    } else if p.cancelled > 0 {
+        theme.timeout
+    } else {
+        theme.ok
+    };
+    let gauge = Gauge::default()
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border(false))
+                .title(Span::styled(heading, theme.fg(theme.title))),
+        )
+        .gauge_style(Style::default().fg(colour).add_modifier(Modifier::BOLD))
+        .ratio(ratio.clamp(0.0, 1.0))
+        .label(label);
+    frame.render_widget(gauge, area);
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, plan: &PlanRun, theme: &Theme) {
+    let extra = format!(
+        "plan {} · enter output · p nodes",
+        ellipsize(&title(plan), 24)
+    );
+    let block = main_block(state, theme, extra);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = inner.height.saturating_sub(1) as usize;
+    let top = visible_top(plan.top, plan.cursor, height);
+    let rows: Vec<Row> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .skip(top)
+        .take(height)
+        .map(|(i, s)| {
+            let row = Row::new(vec![
+                Cell::from(safe(&s.name)),
+                Cell::from(Span::styled(
+                    s.state.as_str(),
+                    theme.fg(state_colour(s.state, theme)),
+                )),
+                Cell::from(
+                    s.execution
+                        .as_ref()
+                        .map(|e| short_id(&e.0).to_string())
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                Cell::from(s.elapsed().map(duration).unwrap_or_default()),
+                Cell::from(Span::styled(
+                    s.reason.as_deref().map(safe).unwrap_or_default(),
+                    theme.fg(theme.dim),
+                )),
+            ]);
+            if i == plan.cursor {
+                row.style(theme.cursor())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Percentage(25),
+            Constraint::Length(10),
+            Constraint::Length(9),
+            Constraint::Length(7),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(["step", "state", "run", "time", "note"]).style(theme.fg(theme.dim)));
+    frame.render_widget(table, inner);
+}
