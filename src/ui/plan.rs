@@ -96,10 +96,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, plan: &PlanRun, the
                     s.state.as_str(),
                     theme.fg(state_colour(s.state, theme)),
                 )),
+                // The whole id: steps started together share any short prefix.
                 Cell::from(
                     s.execution
                         .as_ref()
-                        .map(|e| short_id(&e.0).to_string())
+                        .map(|e| e.0.clone())
                         .unwrap_or_else(|| "-".into()),
                 ),
                 Cell::from(s.elapsed().map(duration).unwrap_or_default()),
@@ -120,11 +121,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, plan: &PlanRun, the
         [
             Constraint::Percentage(25),
             Constraint::Length(10),
-            Constraint::Length(9),
+            Constraint::Length(17),
             Constraint::Length(7),
             Constraint::Fill(1),
         ],
     )
-    .header(Row::new(["step", "state", "run", "time", "note"]).style(theme.fg(theme.dim)));
+    .header(Row::new(["step", "state", "execution", "time", "note"]).style(theme.fg(theme.dim)));
     frame.render_widget(table, inner);
 }

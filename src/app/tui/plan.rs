@@ -90,6 +90,8 @@ pub struct PlanRun {
     pub steps: Vec<StepRow>,
     pub cursor: usize,
     pub top: usize,
+    /// The result arrived: events still queued behind it are older news.
+    settled: bool,
 }
 
 impl PlanRun {
@@ -107,6 +109,7 @@ impl PlanRun {
             steps: Vec::new(),
             cursor: 0,
             top: 0,
+            settled: false,
         }
     }
 
@@ -154,6 +157,9 @@ impl PlanRun {
         execution: Option<ExecutionId>,
         progress: PlanProgress,
     ) {
+        if self.settled {
+            return;
+        }
         self.progress = progress;
         let row = self.row_mut(step);
         if execution.is_some() {
@@ -175,13 +181,16 @@ impl PlanRun {
         if self.name.is_empty() {
             self.name = name.to_string();
         }
+        if self.settled {
+            return;
+        }
         self.state = state;
         self.progress = progress;
         self.duration.get_or_insert_with(|| self.started.elapsed());
     }
 
     /// The engine's final word: states and reasons of every step (events
-    /// missed on the way are made good here).
+    /// missed on the way, or still queued behind it, are made good here).
     pub fn done(&mut self, done: &PlanDone) {
         if self.name.is_empty() {
             self.name = done.name.clone();
@@ -199,6 +208,15 @@ impl PlanRun {
         }
         self.state = done.state;
         self.duration.get_or_insert_with(|| self.started.elapsed());
+        let count = |s: StepState| self.steps.iter().filter(|r| r.state == s).count();
+        self.progress = PlanProgress {
+            total: self.steps.len(),
+            completed: count(StepState::Completed),
+            failed: count(StepState::Failed),
+            cancelled: count(StepState::Cancelled),
+            running: 0,
+        };
+        self.settled = true;
     }
 
     /// The first reason a step failed or was cancelled, for the status line.
@@ -285,5 +303,11 @@ mod tests {
         });
         assert_eq!(p.first_problem().unwrap(), "step b: execution failed");
         assert_eq!(p.state, StepState::Failed);
+        assert_eq!((p.progress.completed, p.progress.failed), (1, 1));
+        assert_eq!(p.progress.cancelled, 1);
+        // An event queued behind the result changes nothing.
+        p.step_changed("b", StepState::Running, None, PlanProgress::default());
+        assert_eq!(p.steps[2].state, StepState::Failed);
+        assert_eq!(p.progress.failed, 1);
     }
 }

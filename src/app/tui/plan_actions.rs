@@ -113,15 +113,14 @@ pub fn on_finished(
 pub fn on_done(state: &mut AppState, done: PlanDone) {
     let p = state.progress.plan_mut(&done.id);
     p.done(&done);
-    let counts = |s: StepState| p.steps.iter().filter(|r| r.state == s).count();
     let text = format!(
         "plan {}: {} — {} completed, {} failed, {} cancelled of {} in {}",
         crate::ui::safe(&p.name),
         p.state.as_str(),
-        counts(StepState::Completed),
-        counts(StepState::Failed),
-        counts(StepState::Cancelled),
-        p.steps.len(),
+        p.progress.completed,
+        p.progress.failed,
+        p.progress.cancelled,
+        p.progress.total,
         crate::ui::progress::duration(p.elapsed())
     );
     match (p.state, p.first_problem()) {
