@@ -191,3 +191,73 @@ fn snapshots_of_the_main_states() {
     });
     snapshot("console_80x24_confirm.txt", &buffer_text(&render(&s)));
 }
+
+/// A plan half way: one step of each state, fixed durations (drawing is then
+/// the same on every run).
+fn plan_state() -> AppState {
+    use drover::app::tui::plan::PlanStarted;
+    use drover::engine::ExecutionId;
+    use drover::engine::orchestrator::plan_run::{PlanProgress, StepState};
+    use std::time::Duration;
+    let mut s = state(120, 20, false);
+    let id = ExecutionId("0000000000aplan".into());
+    let plan = s.progress.plan_mut(&id);
+    plan.describe(&PlanStarted {
+        id: id.clone(),
+        name: "deploy".into(),
+        file: "deploy.yaml".into(),
+        steps: ["fetch", "build", "test", "ship", "notify"]
+            .map(String::from)
+            .to_vec(),
+    });
+    let progress = PlanProgress {
+        total: 5,
+        completed: 1,
+        failed: 1,
+        cancelled: 1,
+        running: 1,
+    };
+    for (step, state, exec) in [
+        ("fetch", StepState::Completed, Some("018f00000001aaaa1")),
+        ("build", StepState::Running, Some("018f00000002bbbb2")),
+        ("test", StepState::Failed, Some("018f00000003cccc3")),
+        ("ship", StepState::Cancelled, None),
+    ] {
+        plan.step_changed(step, state, exec.map(|e| ExecutionId(e.into())), progress);
+    }
+    for (i, ms) in [(0, 1_200), (1, 3_400), (2, 500)] {
+        plan.steps[i].duration = Some(Duration::from_millis(ms));
+    }
+    plan.steps[3].reason = Some("not run: step test failed".into());
+    plan.duration = Some(Duration::from_millis(5_100));
+    plan.cursor = 2;
+    s.view = drover::app::tui::state::View::Progress;
+    s.focus = Focus::Main;
+    s.settle();
+    s
+}
+
+#[test]
+fn plan_pane_shows_each_step_state_in_its_colour_and_the_gauge_counts_steps() {
+    let s = plan_state();
+    let buf = render(&s);
+    let theme = drover::ui::theme::Theme::get(false);
+    let (x, y) = row_of(&buf, "failed     018f00000003cccc3");
+    assert_eq!(buf[(x, y)].fg, theme.failed);
+    // The cursor row (test) is highlighted.
+    assert_eq!(buf[(x, y)].bg, theme.cursor_bg);
+    let (x, y) = row_of(&buf, "running    018f00000002bbbb2");
+    assert_eq!(buf[(x, y)].fg, theme.running);
+    let (x, y) = row_of(&buf, "completed  018f00000001aaaa1");
+    assert_eq!(buf[(x, y)].fg, theme.ok);
+    let (x, y) = row_of(&buf, "queued     -");
+    assert_eq!(buf[(x, y)].fg, theme.dim);
+    row_of(&buf, "cancelled  -");
+    row_of(&buf, "not run: step test failed");
+    row_of(&buf, "plan deploy · running · 5.1s");
+    row_of(
+        &buf,
+        "3/5 steps · 1 completed · 1 failed · 1 cancelled · 1 running",
+    );
+    snapshot("console_120x20_plan.txt", &buffer_text(&buf));
+}

@@ -74,10 +74,7 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, plan: &PlanRun, theme: &Theme) 
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, plan: &PlanRun, theme: &Theme) {
-    let extra = format!(
-        "plan {} · enter output · p nodes",
-        ellipsize(&title(plan), 24)
-    );
+    let extra = "steps · enter output · p nodes".to_string();
     let block = main_block(state, theme, extra);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -119,7 +116,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, plan: &PlanRun, the
     let table = Table::new(
         rows,
         [
-            Constraint::Percentage(25),
+            Constraint::Percentage(20),
             Constraint::Length(10),
             Constraint::Length(17),
             Constraint::Length(7),
