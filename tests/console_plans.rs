@@ -365,3 +365,60 @@ async fn an_open_breaker_badges_its_node_until_it_closes() {
         .unwrap();
     assert!(!h.screen().contains('⊗'));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_picked_steps_output_stays_while_later_steps_start() {
+    let (dir, mut h) = console(1);
+    let mark = dir.path().join("go");
+    let file = write_plan(
+        dir.path(),
+        &format!(
+            r#"name: gated
+targets: web00
+steps:
+  - name: first
+    command: echo first
+  - name: gate
+    depends_on: [first]
+    command: for i in $(seq 300); do test -e {mark} && exit 0; sleep 0.1; done; exit 1
+  - name: last
+    depends_on: [gate]
+    command: echo last
+"#,
+            mark = mark.display()
+        ),
+    );
+    h.keys(&format!(":plan {}<enter>", file.display())).unwrap();
+    h.until(LIMIT, |s| {
+        s.view == View::Progress
+            && s.progress
+                .plan
+                .as_ref()
+                .is_some_and(|p| p.steps.len() == 3 && p.steps[1].state == StepState::Running)
+    })
+    .await
+    .unwrap();
+    let first = h.state().progress.plan.as_ref().unwrap().steps[0]
+        .execution
+        .clone()
+        .unwrap();
+    // Enter on the first step (the cursor starts there): its output, pinned.
+    h.keys("<enter>").unwrap();
+    assert_eq!(h.state().output.run.as_ref().unwrap().id, first.0);
+    std::fs::write(&mark, "").unwrap();
+    h.until(LIMIT, plan_done).await.unwrap();
+    assert_eq!(step_state(h.state(), "last"), StepState::Completed);
+    let run = h.state().output.run.as_ref().unwrap();
+    assert_eq!(run.id, first.0, "the last step did not take the pane");
+    assert!(h.screen().contains("first"));
+    // A run of the user's own takes the pane again.
+    h.keys("<esc><space>!echo mine<enter>").unwrap();
+    h.until(LIMIT, |s| {
+        s.output
+            .run
+            .as_ref()
+            .is_some_and(|r| r.command == "echo mine")
+    })
+    .await
+    .unwrap();
+}

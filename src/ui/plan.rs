@@ -26,12 +26,11 @@ pub fn state_colour(s: StepState, theme: &Theme) -> Color {
 }
 
 fn title(plan: &PlanRun) -> String {
-    let name = if plan.name.is_empty() {
+    if plan.name.is_empty() {
         short_id(&plan.id.0).to_string()
     } else {
         safe(&plan.name)
-    };
-    name
+    }
 }
 
 pub fn draw_strip(frame: &mut Frame, area: Rect, plan: &PlanRun, theme: &Theme) {

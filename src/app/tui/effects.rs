@@ -97,10 +97,14 @@ impl Runner {
             name: plan.name.clone(),
             file: file.display().to_string(),
             steps: plan.steps.iter().map(|s| s.name.clone()).collect(),
+            correlation_id: String::new(),
         };
-        let options = self.options.clone();
-        let handle = match plan_run::start(&self.engine, plan, options, targets, self.run_context())
-        {
+        let (options, context) = (self.options.clone(), self.run_context());
+        let started = PlanStarted {
+            correlation_id: context.correlation_id.clone(),
+            ..started
+        };
+        let handle = match plan_run::start(&self.engine, plan, options, targets, context) {
             Ok(h) => h,
             Err(e) => {
                 self.send(Loaded::PlanStarted(Err(format!(

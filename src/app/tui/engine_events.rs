@@ -17,17 +17,25 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             action,
             nodes,
             user,
-            ..
+            correlation_id,
         } => {
             for n in &nodes {
                 state.inventory.set_badge(n, Badge::None);
             }
-            state.output.show(RunOutput::new(
-                execution.0.clone(),
-                action.clone(),
-                &nodes,
-                false,
-            ));
+            let plan_step = state
+                .progress
+                .plan
+                .as_ref()
+                .is_some_and(|p| p.correlation_id == correlation_id);
+            if !(plan_step && state.output.pinned) {
+                state.output.pinned = false;
+                state.output.show(RunOutput::new(
+                    execution.0.clone(),
+                    action.clone(),
+                    &nodes,
+                    false,
+                ));
+            }
             state
                 .progress
                 .add(RunProgress::new(execution, action, user, &nodes));

@@ -42,6 +42,9 @@ pub struct OutputView {
     /// Derived in `settle`: blocks and the total line count.
     pub blocks: Vec<Block>,
     pub total: usize,
+    /// The user picked this run (a plan step's): the plan's next steps do not
+    /// take the pane from it.
+    pub pinned: bool,
     dirty: bool,
 }
 
@@ -63,6 +66,7 @@ impl Default for OutputView {
             },
             blocks: Vec::new(),
             total: 0,
+            pinned: false,
             dirty: false,
         }
     }

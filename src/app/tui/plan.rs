@@ -44,6 +44,8 @@ pub struct PlanStarted {
     pub file: String,
     /// Step names in file order.
     pub steps: Vec<String>,
+    /// Shared by every step's execution (they run under the plan's context).
+    pub correlation_id: String,
 }
 
 /// A plan's end as the engine returned it: every step's final state and reason.
@@ -82,6 +84,7 @@ pub struct PlanRun {
     pub id: ExecutionId,
     pub name: String,
     pub file: String,
+    pub correlation_id: String,
     /// Running until the plan finished; then Completed, Failed or Cancelled.
     pub state: StepState,
     pub progress: PlanProgress,
@@ -102,6 +105,7 @@ impl PlanRun {
             id,
             name: String::new(),
             file: String::new(),
+            correlation_id: String::new(),
             state: StepState::Running,
             progress: PlanProgress::default(),
             started: Instant::now(),
@@ -136,6 +140,7 @@ impl PlanRun {
     pub fn describe(&mut self, started: &PlanStarted) {
         self.name = started.name.clone();
         self.file = started.file.clone();
+        self.correlation_id = started.correlation_id.clone();
         let mut known = std::mem::take(&mut self.steps);
         self.steps = started
             .steps
@@ -265,6 +270,7 @@ mod tests {
             name: "demo".into(),
             file: "demo.yaml".into(),
             steps: vec!["a".into(), "b".into(), "c".into()],
+            correlation_id: "c".into(),
         });
         let names: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);

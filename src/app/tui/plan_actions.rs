@@ -139,6 +139,7 @@ pub fn on_execution(state: &mut AppState, snap: ExecutionSnapshot) {
         &names,
         false,
     ));
+    state.output.pinned = true;
     state.progress.show_run(&snap.id);
     state.view = View::Output;
     state.focus = Focus::Main;
