@@ -210,3 +210,63 @@ fn sigterm_restores_the_terminal() {
     );
     assert!(!after.contains("Inventory"), "{after}");
 }
+
+/// `:plan FILE` in a real terminal: the plan runs on the selection, the
+/// progress pane shows every step completed, and each step is in history.
+#[test]
+fn console_runs_a_plan_and_shows_its_steps_completed() {
+    if !Tmux::available() {
+        eprintln!("\n*** SKIPPED console_runs_a_plan_and_shows_its_steps_completed: no tmux ***\n");
+        return;
+    }
+    let f = Fleet::nodes(&["web-alpha", "web-beta"]);
+    let plan = f.path("diamond.yaml");
+    std::fs::write(
+        &plan,
+        "name: diamond\nsteps:\n  - name: first\n    command: echo one\n  - name: left\n    depends_on: [first]\n    command: echo left\n  - name: right\n    depends_on: [first]\n    command: echo right\n  - name: last\n    depends_on: [left, right]\n    command: echo last\n",
+    )
+    .unwrap();
+    let tmux = Tmux::new();
+    let pane = format!(
+        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
+        sh_quote(BIN),
+        sh_quote(&f.state.display().to_string()),
+        sh_quote(&f.inventory.display().to_string()),
+    );
+    let mut start = tmux.session(&pane, 120, 30);
+    start
+        .env_remove("DROVER_STATE_DIR")
+        .env("XDG_CONFIG_HOME", f.path("config"))
+        .env("HOME", f.path("home"))
+        .env("TERM", "xterm-256color");
+    let out = start.output().expect("start tmux");
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+    tmux.wait_for("the first frame", |s| {
+        s.contains("Inventory") && s.contains("web-beta")
+    });
+    tmux.keys(&["Space"]);
+    tmux.wait_for("the selection", |s| s.contains("2 selected"));
+    tmux.keys(&[":"]);
+    tmux.text(&format!("plan {}", plan.display()));
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the plan to complete", |s| {
+        s.contains("plan diamond: completed")
+    });
+    assert!(
+        screen.contains("4/4 steps · 4 completed · 0 failed"),
+        "{screen}"
+    );
+    for step in ["first", "left", "right", "last"] {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(&format!("│{step} ")) && l.contains("completed")),
+            "{step}:\n{screen}"
+        );
+    }
+    tmux.keys(&["q"]);
+    let after = tmux.wait_for("drover to exit", |s| s.contains("EXITED:"));
+    assert!(after.contains("EXITED:0"), "{after}");
+    let history = f.history(&[]);
+    assert_eq!(history.len(), 4, "one execution per step: {history:?}");
+}
