@@ -209,6 +209,7 @@ fn plan_state() -> AppState {
         steps: ["fetch", "build", "test", "ship", "notify"]
             .map(String::from)
             .to_vec(),
+        correlation_id: "c".into(),
     });
     let progress = PlanProgress {
         total: 5,
