@@ -209,7 +209,6 @@ fn plan_state() -> AppState {
         steps: ["fetch", "build", "test", "ship", "notify"]
             .map(String::from)
             .to_vec(),
-        correlation_id: "c".into(),
     });
     let progress = PlanProgress {
         total: 5,

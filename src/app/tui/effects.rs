@@ -74,7 +74,7 @@ impl Runner {
 
     /// `:plan FILE`: loads and checks the plan off the loop (nothing runs when
     /// it has problems), starts it as `drover plan run` does, and reports its end.
-    async fn run_plan(&self, file: PathBuf, targets: Option<String>) {
+    async fn run_plan(&self, file: PathBuf, targets: Option<String>, correlation_id: String) {
         use crate::engine::orchestrator::plan::Plan;
         use crate::engine::orchestrator::plan_run;
         let (path, task_path) = (file.clone(), self.task_path.clone());
@@ -97,12 +97,13 @@ impl Runner {
             name: plan.name.clone(),
             file: file.display().to_string(),
             steps: plan.steps.iter().map(|s| s.name.clone()).collect(),
-            correlation_id: String::new(),
         };
-        let (options, context) = (self.options.clone(), self.run_context());
-        let started = PlanStarted {
-            correlation_id: context.correlation_id.clone(),
-            ..started
+        let options = self.options.clone();
+        // Every step runs under this context: the console tells the plan's
+        // executions from others by its correlation id.
+        let context = ExecutionContext {
+            correlation_id,
+            ..self.context.clone()
         };
         let handle = match plan_run::start(&self.engine, plan, options, targets, context) {
             Ok(h) => h,
@@ -211,8 +212,12 @@ impl Runner {
                     });
                 });
             }
-            Effect::RunPlan { file, targets } => {
-                tokio::spawn(async move { this.run_plan(file, targets).await });
+            Effect::RunPlan {
+                file,
+                targets,
+                correlation_id,
+            } => {
+                tokio::spawn(async move { this.run_plan(file, targets, correlation_id).await });
             }
             Effect::CancelPlan(id) => {
                 if let Some(token) = self.plan_slots().get(&id.0) {

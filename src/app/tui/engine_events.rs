@@ -22,11 +22,8 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             for n in &nodes {
                 state.inventory.set_badge(n, Badge::None);
             }
-            let plan_step = state
-                .progress
-                .plan
-                .as_ref()
-                .is_some_and(|p| p.correlation_id == correlation_id);
+            let plan_step =
+                state.progress.plan_correlation.as_deref() == Some(correlation_id.as_str());
             if !(plan_step && state.output.pinned) {
                 state.output.pinned = false;
                 state.output.show(RunOutput::new(
@@ -36,9 +33,9 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                     false,
                 ));
             }
-            state
-                .progress
-                .add(RunProgress::new(execution, action, user, &nodes));
+            let mut run = RunProgress::new(execution, action, user, &nodes);
+            run.plan_step = plan_step;
+            state.progress.add(run);
             if !matches!(state.view, View::Output | View::Progress)
                 || state.focus == Focus::Inventory
             {
@@ -104,10 +101,16 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             duration,
             progress,
         } => {
+            let mut plan_step = false;
             if let Some(run) = state.progress.run_mut(&execution) {
                 run.status = status;
                 run.duration = Some(duration);
                 run.progress = progress;
+                plan_step = run.plan_step;
+            }
+            if plan_step {
+                // The plan's own summary goes to the status line when it ends.
+                return Vec::new();
             }
             let text = format!(
                 "run {}: {} — {} ok, {} failed of {} in {:.1}s",

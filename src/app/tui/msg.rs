@@ -97,6 +97,9 @@ pub enum Effect {
     RunPlan {
         file: std::path::PathBuf,
         targets: Option<String>,
+        /// Chosen before the plan starts, so its steps' executions are known
+        /// for the plan's from their first event.
+        correlation_id: String,
     },
     CancelPlan(ExecutionId),
     /// Show this execution's output (a plan step's), live or from the store.

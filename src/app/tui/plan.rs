@@ -44,8 +44,17 @@ pub struct PlanStarted {
     pub file: String,
     /// Step names in file order.
     pub steps: Vec<String>,
-    /// Shared by every step's execution (they run under the plan's context).
-    pub correlation_id: String,
+}
+
+/// One step at the plan's end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepEnd {
+    pub name: String,
+    pub state: StepState,
+    pub execution: Option<ExecutionId>,
+    pub reason: Option<String>,
+    /// How long its execution took, when it ran.
+    pub duration: Option<Duration>,
 }
 
 /// A plan's end as the engine returned it: every step's final state and reason.
@@ -54,7 +63,7 @@ pub struct PlanDone {
     pub id: ExecutionId,
     pub name: String,
     pub state: StepState,
-    pub steps: Vec<(String, StepState, Option<ExecutionId>, Option<String>)>,
+    pub steps: Vec<StepEnd>,
 }
 
 impl From<&PlanResult> for PlanDone {
@@ -66,13 +75,12 @@ impl From<&PlanResult> for PlanDone {
             steps: r
                 .steps
                 .iter()
-                .map(|s| {
-                    (
-                        s.name.clone(),
-                        s.state,
-                        s.execution.clone(),
-                        s.reason.clone(),
-                    )
+                .map(|s| StepEnd {
+                    name: s.name.clone(),
+                    state: s.state,
+                    execution: s.execution.clone(),
+                    reason: s.reason.clone(),
+                    duration: s.result.as_ref().map(|r| r.duration),
                 })
                 .collect(),
         }
@@ -84,7 +92,6 @@ pub struct PlanRun {
     pub id: ExecutionId,
     pub name: String,
     pub file: String,
-    pub correlation_id: String,
     /// Running until the plan finished; then Completed, Failed or Cancelled.
     pub state: StepState,
     pub progress: PlanProgress,
@@ -105,7 +112,6 @@ impl PlanRun {
             id,
             name: String::new(),
             file: String::new(),
-            correlation_id: String::new(),
             state: StepState::Running,
             progress: PlanProgress::default(),
             started: Instant::now(),
@@ -140,7 +146,6 @@ impl PlanRun {
     pub fn describe(&mut self, started: &PlanStarted) {
         self.name = started.name.clone();
         self.file = started.file.clone();
-        self.correlation_id = started.correlation_id.clone();
         let mut known = std::mem::take(&mut self.steps);
         self.steps = started
             .steps
@@ -200,16 +205,17 @@ impl PlanRun {
         if self.name.is_empty() {
             self.name = done.name.clone();
         }
-        for (name, state, execution, reason) in &done.steps {
-            let row = self.row_mut(name);
-            row.state = *state;
-            if execution.is_some() {
-                row.execution = execution.clone();
+        for end in &done.steps {
+            let row = self.row_mut(&end.name);
+            row.state = end.state;
+            if end.execution.is_some() {
+                row.execution = end.execution.clone();
             }
-            row.reason = reason.clone();
-            if row.duration.is_none() {
-                row.duration = row.started.map(|t| t.elapsed());
-            }
+            row.reason = end.reason.clone();
+            row.duration = end
+                .duration
+                .or(row.duration)
+                .or_else(|| row.started.map(|t| t.elapsed()));
         }
         self.state = done.state;
         self.duration.get_or_insert_with(|| self.started.elapsed());
@@ -270,7 +276,6 @@ mod tests {
             name: "demo".into(),
             file: "demo.yaml".into(),
             steps: vec!["a".into(), "b".into(), "c".into()],
-            correlation_id: "c".into(),
         });
         let names: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);
@@ -284,6 +289,16 @@ mod tests {
         assert!(!p.running());
     }
 
+    fn end(name: &str, state: StepState, reason: Option<&str>) -> StepEnd {
+        StepEnd {
+            name: name.into(),
+            state,
+            execution: None,
+            reason: reason.map(String::from),
+            duration: (state == StepState::Completed).then(|| Duration::from_millis(1500)),
+        }
+    }
+
     #[test]
     fn the_result_names_the_first_failure() {
         let mut p = PlanRun::new(ExecutionId("p".into()));
@@ -292,25 +307,16 @@ mod tests {
             name: "demo".into(),
             state: StepState::Failed,
             steps: vec![
-                ("a".into(), StepState::Completed, None, None),
-                (
-                    "c".into(),
-                    StepState::Cancelled,
-                    None,
-                    Some("not run: step b failed".into()),
-                ),
-                (
-                    "b".into(),
-                    StepState::Failed,
-                    None,
-                    Some("execution failed".into()),
-                ),
+                end("a", StepState::Completed, None),
+                end("c", StepState::Cancelled, Some("not run: step b failed")),
+                end("b", StepState::Failed, Some("execution failed")),
             ],
         });
         assert_eq!(p.first_problem().unwrap(), "step b: execution failed");
         assert_eq!(p.state, StepState::Failed);
         assert_eq!((p.progress.completed, p.progress.failed), (1, 1));
         assert_eq!(p.progress.cancelled, 1);
+        assert_eq!(p.steps[0].duration, Some(Duration::from_millis(1500)));
         // An event queued behind the result changes nothing.
         p.step_changed("b", StepState::Running, None, PlanProgress::default());
         assert_eq!(p.steps[2].state, StepState::Failed);

@@ -29,10 +29,13 @@ pub fn plan_command(state: &mut AppState, rest: &str) -> Vec<Effect> {
                 return Vec::new();
             }
             let targets = state.inventory.targets().map(|(t, _)| t);
+            let correlation_id = ExecutionId::new().0;
+            state.progress.plan_correlation = Some(correlation_id.clone());
             state.info(format!("loading plan {file}"));
             vec![Effect::RunPlan {
                 file: expand_home(file, std::env::var_os("HOME").map(PathBuf::from)),
                 targets,
+                correlation_id,
             }]
         }
     }

@@ -35,6 +35,8 @@ pub struct RunProgress {
     pub duration: Option<Duration>,
     pub progress: Progress,
     pub nodes: Vec<NodeRow>,
+    /// A step of the console's plan (the plan's summary speaks for it).
+    pub plan_step: bool,
     index: HashMap<String, usize>,
 }
 
@@ -52,6 +54,7 @@ impl RunProgress {
                 total: nodes.len(),
                 ..Progress::default()
             },
+            plan_step: false,
             index: nodes
                 .iter()
                 .enumerate()
@@ -103,6 +106,8 @@ pub struct ProgressView {
     pub top: usize,
     /// The plan running or run last.
     pub plan: Option<PlanRun>,
+    /// The correlation id the last plan started here runs under.
+    pub plan_correlation: Option<String>,
     /// The pane shows the plan's steps rather than a run's nodes.
     pub plan_shown: bool,
 }
