@@ -1,8 +1,9 @@
-//! `fold` and `expand` must be inverses, stable, and total on hostile input.
+//! `fold` and `expand` must be inverses, stable, and total on hostile input;
+//! `NodeSet::contains` must agree with `expand`.
 
 use std::collections::BTreeSet;
 
-use drover::engine::inventory::nodeset::{NodeSetErrorKind, expand, fold};
+use drover::engine::inventory::nodeset::{NodeSet, NodeSetErrorKind, expand, fold};
 use proptest::prelude::*;
 
 /// Names like real inventories have: a few prefixes (one with digits of
@@ -65,6 +66,34 @@ proptest! {
         prop_assert_eq!(once, twice);
     }
 
+    /// Patterns with padding, steps, several ranges and brackets, literals
+    /// made of digits: membership holds exactly for the expanded names.
+    #[test]
+    fn contains_agrees_with_expand(
+        pattern in "(n|1|web-|)(\\[(0?[0-9]|1[0-9])(-(0?[0-9]|[1-3][0-9])(/[1-3])?)?(,[0-9]{1,2})?\\])(1|-x|)(\\[[0-9]-1[0-9]\\])?(,n[0-9]{1,3})?",
+        probes in prop::collection::vec("(n|1|web-|)[0-9]{0,5}(1|-x|)[0-9]{0,3}", 0..40),
+    ) {
+        let Ok(names) = expand(&pattern) else { return Ok(()); };
+        let set = NodeSet::parse(&pattern).expect("parses like expand");
+        for name in &names {
+            prop_assert!(set.contains(name), "{} should hold {}", pattern, name);
+        }
+        let all: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        for probe in &probes {
+            prop_assert_eq!(set.contains(probe), all.contains(probe.as_str()), "{} / {}", pattern, probe);
+        }
+    }
+
+    #[test]
+    fn contains_of_fold_is_membership(set in name_set(), probe in node_name()) {
+        let folded = fold(set.iter().map(String::as_str));
+        let parsed = NodeSet::parse(&folded).expect("fold parses");
+        prop_assert_eq!(parsed.contains(&probe), set.contains(&probe));
+        for name in &set {
+            prop_assert!(parsed.contains(name));
+        }
+    }
+
     #[test]
     fn expand_never_panics(s in "\\PC{0,40}") {
         let _ = expand(&s);
@@ -110,4 +139,25 @@ fn expansion_limit_is_checked_before_allocating() {
     assert_eq!(err, Some(NodeSetErrorKind::TooLarge));
     let ok = expand("n[1-100000]").map(|v| v.len());
     assert_eq!(ok, Ok(100_000));
+}
+
+#[test]
+fn contains_without_expanding() {
+    let holds = |pattern: &str, name: &str| NodeSet::parse(pattern).expect(pattern).contains(name);
+    assert!(holds("node[00001-99999]", "node04217"));
+    assert!(!holds("node[00001-99999]", "node4217"));
+    assert!(!holds("node[00001-99999]", "node00000"));
+    assert!(holds("n[1-10]", "n1") && !holds("n[1-10]", "n01"));
+    assert!(holds("n[1-10]1", "n11") && holds("n[1-10]1", "n101"));
+    assert!(!holds("n[1-10]1", "n111"));
+    assert!(holds("n[1-9/2]", "n7") && !holds("n[1-9/2]", "n8"));
+    assert!(holds("rack[1-2]node[01-04]", "rack2node03"));
+    assert!(!holds("rack[1-2]node[01-04]", "rack3node03"));
+    assert!(holds("[1-2][0-9]", "19") && !holds("[1-2][0-9]", "30"));
+    assert!(holds("n[18446744073709551615]", "n18446744073709551615"));
+    assert!(!holds("n[18446744073709551615]", "n18446744073709551616"));
+    assert!(holds("web1, db[1-3] ,gw", "db2") && holds("web1,db[1-3],gw", "gw"));
+    assert!(!holds("web1,db[1-3]", "web"));
+    let err = NodeSet::parse("n[1-99999999999]").err().map(|e| e.kind);
+    assert_eq!(err, Some(NodeSetErrorKind::TooLarge));
 }

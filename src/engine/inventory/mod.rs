@@ -99,6 +99,45 @@ impl Inventory {
         self.nodes.insert(node.name.clone(), Arc::new(node));
     }
 
+    /// Builds an inventory from many nodes at once, as if each were
+    /// [`Inventory::add`]ed in turn (a later node of the same name replaces
+    /// an earlier one), but sorted once and built in bulk: 10,000 inserts
+    /// into sorted maps cost more than the nodes themselves.
+    pub fn from_nodes(nodes: impl IntoIterator<Item = Node>) -> Inventory {
+        let mut nodes: Vec<Node> = nodes.into_iter().collect();
+        // Stable, so of several nodes with one name the last added is last.
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        nodes.dedup_by(|later, kept| {
+            let same = later.name == kept.name;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+        let mut members: std::collections::HashMap<&str, Vec<&str>> =
+            std::collections::HashMap::new();
+        for node in &nodes {
+            for g in &node.groups {
+                members.entry(g).or_default().push(&node.name);
+            }
+        }
+        // Members arrive in name order, so each set is built in one pass.
+        let groups = members
+            .into_iter()
+            .map(|(g, names)| {
+                (
+                    g.to_string(),
+                    names.into_iter().map(str::to_string).collect(),
+                )
+            })
+            .collect();
+        let nodes = nodes
+            .into_iter()
+            .map(|n| (n.name.clone(), Arc::new(n)))
+            .collect();
+        Inventory { nodes, groups }
+    }
+
     pub fn merge(&mut self, other: Inventory) {
         for node in other.nodes.into_values() {
             self.add(Arc::unwrap_or_clone(node));

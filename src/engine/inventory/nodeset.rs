@@ -13,6 +13,8 @@
 //!
 //! Node names containing `,`, `[` or `]` cannot be represented.
 
+mod member;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
@@ -218,43 +220,68 @@ fn is_padded(digits: &str) -> bool {
 /// pattern order with later duplicates removed. Refuses (without
 /// allocating them) patterns of more than [`MAX_EXPANSION`] names.
 pub fn expand(pattern: &str) -> Result<Vec<String>, NodeSetError> {
-    let items = split_items(pattern)?
-        .into_iter()
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(parse_item)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut total: usize = 0;
-    for item in &items {
-        total = item
-            .count()
-            .and_then(|n| total.checked_add(n))
-            .filter(|&n| n <= MAX_EXPANSION)
-            .ok_or_else(|| NodeSetError::new(item.text, NodeSetErrorKind::TooLarge))?;
+    Ok(NodeSet::parse(pattern)?.expand())
+}
+
+/// A parsed node set: checked like [`expand`] checks it, then expanded or
+/// asked whether it holds a name ([`NodeSet::contains`]) without expanding.
+pub struct NodeSet<'a> {
+    items: Vec<Item<'a>>,
+}
+
+impl<'a> NodeSet<'a> {
+    /// Parses `pattern`, with the errors [`expand`] gives (including
+    /// [`NodeSetErrorKind::TooLarge`]), but allocates no name.
+    pub fn parse(pattern: &'a str) -> Result<NodeSet<'a>, NodeSetError> {
+        let items = split_items(pattern)?
+            .into_iter()
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(parse_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut total: usize = 0;
+        for item in &items {
+            total = item
+                .count()
+                .and_then(|n| total.checked_add(n))
+                .filter(|&n| n <= MAX_EXPANSION)
+                .ok_or_else(|| NodeSetError::new(item.text, NodeSetErrorKind::TooLarge))?;
+        }
+        Ok(NodeSet { items })
     }
-    let mut names = Vec::with_capacity(total);
-    for item in &items {
-        item.expand_into(&mut names);
+
+    /// Whether `name` is one of the names [`NodeSet::expand`] gives.
+    pub fn contains(&self, name: &str) -> bool {
+        self.items.iter().any(|item| item.contains(name))
     }
-    // One item with at most one single-range bracket cannot repeat a name:
-    // the common `node[00001-99999]` skips hashing every name.
-    let unique = items.len() == 1
-        && items[0]
-            .segments
-            .iter()
-            .filter_map(|s| match s {
-                Segment::Ranges(r) => Some(r.len()),
-                Segment::Literal(_) => None,
-            })
-            .try_fold(0, |brackets, ranges| {
-                (ranges == 1 && brackets == 0).then_some(brackets + 1)
-            })
-            .is_some();
-    Ok(if unique {
-        names
-    } else {
-        dedup_keep_order(names)
-    })
+
+    /// Every name, in pattern order, later duplicates removed.
+    pub fn expand(&self) -> Vec<String> {
+        let total = self.items.iter().filter_map(Item::count).sum();
+        let mut names = Vec::with_capacity(total);
+        for item in &self.items {
+            item.expand_into(&mut names);
+        }
+        // One item with at most one single-range bracket cannot repeat a
+        // name: the common `node[00001-99999]` skips hashing every name.
+        let unique = self.items.len() == 1
+            && self.items[0]
+                .segments
+                .iter()
+                .filter_map(|s| match s {
+                    Segment::Ranges(r) => Some(r.len()),
+                    Segment::Literal(_) => None,
+                })
+                .try_fold(0, |brackets, ranges| {
+                    (ranges == 1 && brackets == 0).then_some(brackets + 1)
+                })
+                .is_some();
+        if unique {
+            names
+        } else {
+            dedup_keep_order(names)
+        }
+    }
 }
 
 /// Split on commas outside brackets, checking that brackets balance.

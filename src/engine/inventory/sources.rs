@@ -8,6 +8,7 @@
 
 use super::{Inventory, Node};
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// One source's contribution: its priority (higher wins), its name (what
 /// `@name:group` targets and `Node::source` show), and its nodes.
@@ -23,14 +24,13 @@ pub fn merge_by_priority(sources: Vec<Source>) -> Inventory {
         Ordering::Equal => ia.cmp(ib),
         other => other,
     });
-    let mut merged = Inventory::default();
-    for (_, (_, name, inv)) in ranked {
-        for node in inv.nodes() {
-            merged.add(Node {
+    Inventory::from_nodes(ranked.into_iter().flat_map(|(_, (_, name, inv))| {
+        inv.nodes
+            .into_values()
+            .map(|node| Node {
                 source: name.clone(),
-                ..Node::clone(node)
-            });
-        }
-    }
-    merged
+                ..Arc::unwrap_or_clone(node)
+            })
+            .collect::<Vec<_>>()
+    }))
 }

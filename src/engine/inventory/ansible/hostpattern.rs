@@ -50,17 +50,17 @@ fn split_port(pattern: &str) -> Option<(&str, u64)> {
 
 /// Roughly Ansible's hostname / IPv4 / IPv6 patterns (ranges allowed).
 fn is_address(host: &str) -> bool {
-    let mut outside = String::new();
     let mut depth = 0;
+    let mut colon_outside = false;
     for c in host.chars() {
         match c {
             '[' => depth += 1,
             ']' => depth -= 1,
-            c if depth == 0 => outside.push(c),
+            ':' if depth == 0 => colon_outside = true,
             _ => {}
         }
     }
-    if outside.contains(':') {
+    if colon_outside {
         // IPv6, possibly with [x:y] ranges: hex digits, ':' and '.'.
         return host
             .chars()

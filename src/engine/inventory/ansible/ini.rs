@@ -183,20 +183,25 @@ fn host_line(inv: &mut AnsibleInventory, group: usize, line: &str) -> Result<(),
             "invalid host pattern '{pattern}': '---' is normally a sign this is a YAML file"
         ));
     }
-    let mut vars = Vec::new();
+    let mut vars = Vec::with_capacity(assignments.len());
     for token in assignments {
         let (key, value) = token
             .split_once('=')
             .ok_or_else(|| format!("expected key=value host variable assignment, got: {token}"))?;
         vars.push((key.to_string(), pyliteral::ini_value(value)));
     }
-    for host in hosts {
-        if host.is_empty() {
-            return Err("invalid empty host name".into());
-        }
-        let id = inv.add_host(&host, group, port);
-        for (key, value) in &vars {
-            inv.hosts[id].vars.insert(key.clone(), value.clone());
+    if hosts.iter().any(String::is_empty) {
+        return Err("invalid empty host name".into());
+    }
+    // The last host takes the parsed values; the others get copies.
+    let last = hosts.len().saturating_sub(1);
+    for (i, host) in hosts.iter().enumerate() {
+        let id = inv.add_host(host, group, port);
+        let target = &mut inv.hosts[id].vars;
+        if i == last {
+            target.extend(std::mem::take(&mut vars));
+        } else {
+            target.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
     }
     Ok(())

@@ -25,7 +25,7 @@ pub use script_json::from_list_json;
 use super::native::InventoryError;
 use super::{Inventory, Node};
 use serde_json::{Map, Value};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 pub(crate) type Vars = Map<String, Value>;
@@ -129,7 +129,8 @@ impl AnsibleInventory {
                 self.hosts.len() - 1
             }
         };
-        if !self.groups[group].hosts.contains(&id) {
+        // A host is in few groups; a group may hold thousands of hosts.
+        if !self.hosts[id].groups.contains(&group) {
             self.groups[group].hosts.push(id);
             self.hosts[id].groups.push(group);
         }
@@ -265,25 +266,28 @@ impl AnsibleInventory {
     /// transport (`local` for a local connection, else `ssh`); groups are
     /// the host's groups with their ancestors, without `all`.
     pub fn to_inventory(&self) -> Inventory {
-        let mut inv = Inventory::default();
         // Hosts in the same groups get the same group variables: merge them
-        // once per distinct group list (100 groups of 100 hosts: 100 merges).
-        let mut by_groups: HashMap<&[usize], (Vars, Vec<String>)> = HashMap::new();
-        for (id, host) in self.hosts.iter().enumerate() {
-            let (shared, groups) = by_groups
-                .entry(host.groups.as_slice())
-                .or_insert_with(|| {
-                    let mut names: Vec<String> = self
-                        .host_groups(id)
-                        .into_iter()
-                        .filter(|&g| g != ALL)
-                        .map(|g| self.groups[g].name.clone())
-                        .collect();
-                    names.sort();
-                    (vars::group_vars(self, &host.groups), names)
-                })
-                .clone();
-            let vars = vars::with_host(self, id, shared);
+        // once per distinct group list (100 groups of 100 hosts: 100 merges),
+        // already in the node's map type and without Ansible's reserved names.
+        let mut by_groups: HashMap<&[usize], (BTreeMap<String, Value>, Vec<String>)> =
+            HashMap::new();
+        let nodes = self.hosts.iter().enumerate().map(|(id, host)| {
+            let (shared, groups) = by_groups.entry(host.groups.as_slice()).or_insert_with(|| {
+                let mut names: Vec<String> = self
+                    .host_groups(id)
+                    .into_iter()
+                    .filter(|&g| g != ALL)
+                    .map(|g| self.groups[g].name.clone())
+                    .collect();
+                names.sort();
+                let shared = vars::group_vars(self, &host.groups)
+                    .into_iter()
+                    .filter(|(k, _)| !vars::is_internal(k))
+                    .collect();
+                (shared, names)
+            });
+            let mut vars = shared.clone();
+            vars::add_host_layers(self, id, &mut vars);
             let text = |keys: &[&str]| {
                 keys.iter().find_map(|k| match vars.get(*k) {
                     Some(Value::String(s)) => Some(s.clone()),
@@ -291,22 +295,22 @@ impl AnsibleInventory {
                     _ => None,
                 })
             };
-            let transport = match text(&["ansible_connection"]).as_deref() {
-                Some("local") => "local",
+            let transport = match vars.get("ansible_connection") {
+                Some(Value::String(s)) if s == "local" => "local",
                 _ => "ssh",
             };
-            inv.add(Node {
+            Node {
                 name: host.name.clone(),
                 transport: transport.to_string(),
                 address: text(&["ansible_host", "ansible_ssh_host"]),
                 port: text(&["ansible_port", "ansible_ssh_port"]).and_then(|p| p.parse().ok()),
                 user: text(&["ansible_user", "ansible_ssh_user"]),
-                groups,
-                vars: vars.into_iter().collect(),
+                groups: groups.clone(),
+                vars,
                 source: self.source.clone(),
-            });
-        }
-        inv
+            }
+        });
+        Inventory::from_nodes(nodes)
     }
 }
 

@@ -12,6 +12,15 @@ use serde_json::{Map, Value};
 
 /// The INI value of `text`: `literal_eval` if it parses, else the text.
 pub fn ini_value(text: &str) -> Value {
+    // Plain decimal numbers, the most common value, without the lexer.
+    if (1..=18).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+        let leading_zero = text.len() > 1 && text.starts_with('0');
+        return match text.parse::<i128>() {
+            // `0755` is a syntax error in Python 3 (`00` is fine).
+            Ok(v) if !leading_zero || v == 0 => int_value(v),
+            _ => Value::String(text.to_string()),
+        };
+    }
     literal_eval(text).unwrap_or_else(|| Value::String(text.to_string()))
 }
 

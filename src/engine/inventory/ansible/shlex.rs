@@ -1,9 +1,19 @@
 //! Python's `shlex.split(line, comments=True)`, which splits INI host
 //! lines: `web1 user="a b" # comment`.
 
+use std::borrow::Cow;
+
 /// Python's `shlex.split(line, comments=True)`: POSIX quoting, `\`
-/// escapes, and `#` starting a comment even inside a word.
-pub fn shlex_split(line: &str) -> Result<Vec<String>, String> {
+/// escapes, and `#` starting a comment even inside a word. Tokens borrow
+/// from `line` when nothing in it needs unquoting (the usual host line).
+pub fn shlex_split(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
+    if !line.contains(['\'', '"', '\\', '#']) {
+        return Ok(line
+            .split([' ', '\t', '\r', '\n'])
+            .filter(|t| !t.is_empty())
+            .map(Cow::Borrowed)
+            .collect());
+    }
     let mut tokens = Vec::new();
     let mut token = String::new();
     let mut in_token = false;
@@ -12,7 +22,7 @@ pub fn shlex_split(line: &str) -> Result<Vec<String>, String> {
         match c {
             c if " \t\r\n".contains(c) => {
                 if in_token {
-                    tokens.push(std::mem::take(&mut token));
+                    tokens.push(Cow::Owned(std::mem::take(&mut token)));
                     in_token = false;
                 }
             }
@@ -46,7 +56,7 @@ pub fn shlex_split(line: &str) -> Result<Vec<String>, String> {
         }
     }
     if in_token {
-        tokens.push(token);
+        tokens.push(Cow::Owned(token));
     }
     Ok(tokens)
 }
@@ -57,7 +67,13 @@ mod tests {
 
     #[test]
     fn shlex_like_python() {
-        let split = |s: &str| shlex_split(s).unwrap();
+        let split = |s: &str| -> Vec<String> {
+            shlex_split(s)
+                .unwrap()
+                .into_iter()
+                .map(String::from)
+                .collect()
+        };
         assert_eq!(
             split(r#"h a="b c" d='e f' g=\"x\" # c"#),
             ["h", "a=b c", "d=e f", "g=\"x\""]
@@ -66,5 +82,7 @@ mod tests {
         assert_eq!(split(r#"h q="'x'" e="""#), ["h", "q='x'", "e="]);
         assert_eq!(split(r#"h a="x\y""#), ["h", r"a=x\y"]);
         assert!(shlex_split("h a='b").is_err());
+        assert_eq!(split(" h\ta=1  b=2\r"), ["h", "a=1", "b=2"]);
+        assert!(split(" \t ").is_empty());
     }
 }

@@ -264,3 +264,26 @@ pub fn with_host(inv: &AnsibleInventory, host: usize, mut vars: Vars) -> Vars {
     }
     vars
 }
+
+/// Whether Ansible reserves the name (it never shows as a host variable).
+pub fn is_internal(key: &str) -> bool {
+    INTERNAL.contains(&key)
+}
+
+/// [`with_host`] for a map that already holds the host's group variables
+/// without reserved names: lays the host's own layers on top, in place.
+pub fn add_host_layers(
+    inv: &AnsibleInventory,
+    host: usize,
+    vars: &mut std::collections::BTreeMap<String, Value>,
+) {
+    let name = &inv.hosts[host].name;
+    let files = inv.files.dirs.iter().filter_map(|dir| dir.hosts.get(name));
+    for layer in std::iter::once(&inv.hosts[host].vars).chain(files) {
+        for (k, v) in layer {
+            if !is_internal(k) {
+                vars.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}

@@ -202,7 +202,7 @@ pub(super) fn parse_term(text: &str) -> Result<Term, TargetError> {
             name: name.to_string(),
         }
     } else {
-        nodeset::expand(body).map_err(|e| syntax(text, e.to_string()))?;
+        nodeset::NodeSet::parse(body).map_err(|e| syntax(text, e.to_string()))?;
         if body.contains(['*', '?']) {
             Base::Glob(body.to_string())
         } else if body.contains(['@', '~']) {
