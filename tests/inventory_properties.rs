@@ -124,6 +124,32 @@ proptest! {
 
     /// Grammar: `expand(fold(names))` through the target grammar selects
     /// exactly the folded nodes.
+    /// Building in bulk is adding one by one: a later node of a name
+    /// replaces an earlier one, with its groups.
+    #[test]
+    fn bulk_build_equals_adding_in_turn(
+        adds in prop::collection::vec(
+            (0..6usize, prop::collection::vec(0..GROUPS.len(), 0..=3), 0..3u8),
+            0..30,
+        )
+    ) {
+        let nodes: Vec<Node> = adds
+            .iter()
+            .map(|(n, groups, src)| {
+                let groups: Vec<String> = groups.iter().map(|&g| GROUPS[g].to_string()).collect();
+                node(&format!("n{n}"), &groups, &format!("s{src}"))
+            })
+            .collect();
+        let mut one_by_one = Inventory::default();
+        for n in nodes.clone() {
+            one_by_one.add(n);
+        }
+        let bulk = Inventory::from_nodes(nodes);
+        let listed = |inv: &Inventory| inv.nodes().map(|n| Node::clone(n)).collect::<Vec<_>>();
+        prop_assert_eq!(listed(&bulk), listed(&one_by_one));
+        prop_assert_eq!(bulk.groups(), one_by_one.groups());
+    }
+
     #[test]
     fn grammar_fold_expand_round_trip(picks in prop::collection::btree_set(0usize..40, 1..15)) {
         let universe: Vec<String> = (1..=30).map(|i| format!("web{i:02}"))

@@ -21,6 +21,15 @@ pub fn ini_value(text: &str) -> Value {
             _ => Value::String(text.to_string()),
         };
     }
+    // Dotted numbers such as IPv4 addresses (`10.0.0.1`, `1.2.3`) are
+    // always a Python syntax error, hence strings.
+    let dotted = text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && text.bytes().filter(|&b| b == b'.').count() >= 2
+        && text.starts_with(|c: char| c.is_ascii_digit())
+        && text.ends_with(|c: char| c.is_ascii_digit());
+    if dotted {
+        return Value::String(text.to_string());
+    }
     literal_eval(text).unwrap_or_else(|| Value::String(text.to_string()))
 }
 
@@ -450,6 +459,13 @@ mod tests {
             ("...", json!("...")),
             ("a b", json!("a b")),
             ("[1, 2", json!("[1, 2")),
+            ("10.0.0.1", json!("10.0.0.1")),
+            ("1.2.3", json!("1.2.3")),
+            ("1..2", json!("1..2")),
+            ("00", json!(0)),
+            ("007", json!("007")),
+            ("123456789012345678", json!(123456789012345678_i64)),
+            ("1234567890123456789012", json!(1234567890123456789012.0)),
         ];
         for (text, want) in cases {
             assert_eq!(ini_value(text), want, "{text}");
