@@ -269,8 +269,8 @@ impl AnsibleInventory {
         // Hosts in the same groups get the same group variables: merge them
         // once per distinct group list (100 groups of 100 hosts: 100 merges),
         // already in the node's map type and without Ansible's reserved names.
-        let mut by_groups: HashMap<&[usize], (BTreeMap<String, Value>, Vec<String>)> =
-            HashMap::new();
+        type Shared = (BTreeMap<String, Value>, Vec<String>);
+        let mut by_groups: HashMap<&[usize], Shared> = HashMap::new();
         let nodes = self.hosts.iter().enumerate().map(|(id, host)| {
             let (shared, groups) = by_groups.entry(host.groups.as_slice()).or_insert_with(|| {
                 let mut names: Vec<String> = self

@@ -50,7 +50,7 @@ impl Range {
         };
         let written = v.checked_ilog10().map_or(1, |l| l as usize + 1);
         (self.start..=self.end).contains(&v)
-            && (v - self.start) % self.step == 0
+            && (v - self.start).is_multiple_of(self.step)
             && digits.len() == written.max(self.width)
     }
 }
