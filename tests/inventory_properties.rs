@@ -401,3 +401,21 @@ fn unmatched_parts_and_syntax_errors_are_reported() {
         Err(EngineError::NoMatch { .. })
     ));
 }
+
+#[test]
+fn node_sets_after_and_or_not_narrow_without_naming_every_node() {
+    let inv = example_inventory();
+    assert_eq!(pick(&inv, "@prod&web[01-99]"), ["web01", "web02"]);
+    assert_eq!(pick(&inv, "@web!web[02-99]"), ["web01"]);
+    assert_eq!(
+        pick(&inv, "all:&web[01-99]:!db[01-50]"),
+        ["web01", "web02", "web03"]
+    );
+    // A name may be a group's, as in a plain term.
+    assert_eq!(pick(&inv, "@web&prod"), ["web01", "web02"]);
+    // One that holds no node at all is a typo, never a silent no-op.
+    match inv.resolve("@web!wbe[01-03]") {
+        Err(EngineError::NoMatch { unmatched }) => assert_eq!(unmatched, ["wbe[01-03]"]),
+        other => panic!("{other:?}"),
+    }
+}

@@ -46,7 +46,10 @@
 //!
 //! Every term must select something: the error names each term that
 //! matched nothing (for node sets, the missing names, folded), so a typo in
-//! an exclusion never silently widens a run. An expression whose terms all
+//! an exclusion never silently widens a run. A node set after `&` or `!` only
+//! narrows, so it may hold names no node has (`@web&web[001-999]`), as long
+//! as it holds at least one node or group; it is tested name by name, never
+//! expanded. An expression whose terms all
 //! match but whose result is empty is an error too. Results are in inventory
 //! order (sorted by name), except that an expression made only of `,`-joined
 //! node names and node sets keeps the order given. Nothing here panics, on
@@ -179,6 +182,18 @@ impl TargetExpr {
         let mut order: Vec<String> = Vec::new();
         let mut plain = true;
         for (op, term) in &self.steps {
+            if matches!(op, Op::Intersect | Op::Difference)
+                && let Some(keep) = eval::filter_term(inv, term)
+            {
+                let Ok(keep) = keep else {
+                    unmatched.push(term.text.clone());
+                    continue;
+                };
+                plain = false;
+                let intersect = *op == Op::Intersect;
+                order.retain(|n| keep(n) == intersect);
+                continue;
+            }
             let (names, term_plain) = match eval::eval_term(inv, term) {
                 Ok(found) => found,
                 Err(part) => {

@@ -119,3 +119,30 @@ fn matching(inv: &Inventory, hit: impl Fn(&str) -> bool) -> Vec<String> {
     names.dedup();
     names
 }
+
+/// A node-set term on the right of `&` or `!` as a test instead of a list:
+/// `@web&web[001-99999]` asks each of `@web`'s nodes whether the set (or a group
+/// the set names) holds it, without building 99,999 names. The term only
+/// narrows, so names it holds that no node has are no error; a term that holds
+/// no node and no group at all is (`Err`), as elsewhere. `None`: not such a
+/// term, evaluate it as a list.
+pub(super) fn filter_term<'a>(
+    inv: &'a Inventory,
+    term: &'a Term,
+) -> Option<Result<impl Fn(&str) -> bool + 'a, ()>> {
+    let (Base::Names(text), None) = (&term.base, &term.slice) else {
+        return None;
+    };
+    let set = nodeset::NodeSet::parse(text).ok()?;
+    let in_groups: HashSet<&str> = inv
+        .groups()
+        .iter()
+        .filter(|(g, _)| set.contains(g))
+        .flat_map(|(_, members)| members.iter().map(String::as_str))
+        .collect();
+    let holds = move |name: &str| set.contains(name) || in_groups.contains(name);
+    if !inv.nodes().any(|n| holds(&n.name)) {
+        return Some(Err(()));
+    }
+    Some(Ok(holds))
+}
