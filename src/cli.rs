@@ -239,6 +239,10 @@ pub struct RunArgs {
     /// Place in the queue when slots are short: low, normal, high or 0-9.
     #[arg(long, value_name = "PRIORITY")]
     pub priority: Option<Priority>,
+    /// Run once per key: while a run with this key is queued or running, or
+    /// finished within [execution] idempotency_window, answer with it instead.
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
     #[arg(short = 'o', long = "output", value_enum, default_value = "lines")]
     pub output: OutputFormat,
     /// Exit with the highest remote exit code instead of 0/1 (clush -S).

@@ -63,6 +63,8 @@ pub struct ExecutionConfig {
     pub queue_depth: usize,
     /// Waiting this long in the queue counts as one priority level.
     pub queue_aging: String,
+    /// How long a finished run still answers for its idempotency key.
+    pub idempotency_window: String,
     pub retries: u32,
     pub backoff: String,
     pub retry_delay: String,
@@ -77,6 +79,7 @@ impl Default for ExecutionConfig {
             max_concurrency: 512,
             queue_depth: 1000,
             queue_aging: "10s".into(),
+            idempotency_window: "10m".into(),
             retries: 0,
             backoff: "exponential".into(),
             retry_delay: "500ms".into(),
@@ -183,6 +186,9 @@ impl Config {
         if e.queue_depth == 0 {
             return bad("queue_depth", "must be at least 1".into());
         }
+        if let Err(r) = parse_duration(&e.idempotency_window) {
+            return bad("idempotency_window", r.to_string());
+        }
         match parse_duration(&e.queue_aging) {
             Err(r) => return bad("queue_aging", r.to_string()),
             Ok(a) if a.is_zero() => return bad("queue_aging", "must be more than 0".into()),
@@ -203,6 +209,11 @@ impl Config {
             rbac.validate()?;
         }
         Ok(())
+    }
+
+    /// How long a finished run answers for its idempotency key.
+    pub fn idempotency_window(&self) -> Duration {
+        parse_duration(&self.execution.idempotency_window).unwrap_or(Duration::from_secs(600))
     }
 
     /// The default per-node timeout; `None` for "none".

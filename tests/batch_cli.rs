@@ -434,3 +434,40 @@ fn hostile_output_is_raw_on_a_pipe_but_sanitised_in_history() {
         "{shown:?}"
     );
 }
+
+#[test]
+fn an_idempotency_key_runs_once_across_processes() {
+    let f = Fleet::nodes(&["n01"]);
+    let count = f.path_str("count");
+    let once = format!("echo x >> {count}");
+    let key = ["--idempotency-key", "nightly-1"];
+    f.run("n01", &key, &once).expect(0);
+    f.run("n01", &key, &once)
+        .expect(0)
+        .err_has("succeeded; not run again");
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "x\n");
+    // A failed run answers with its failure, and is not retried under its key.
+    let fail = ["--idempotency-key", "nightly-2"];
+    f.run("n01", &fail, &format!("echo y >> {count}; exit 3"))
+        .expect(1);
+    f.run("n01", &fail, &format!("echo y >> {count}; exit 3"))
+        .expect(1)
+        .err_has("failed; not run again");
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "x\ny\n");
+    // While the first is still running, a second process runs nothing (exit 6).
+    let go = f.path_str("go");
+    let slow = format!("echo started; while [ ! -e {go} ]; do sleep 0.05; done");
+    let mut first = Running::start(f.run_cmd("n01", &["--idempotency-key", "k3"], &slow));
+    first.expect_line(SECS_30, |l| l.contains("started"));
+    f.run("n01", &["--idempotency-key", "k3"], &once)
+        .expect(6)
+        .err_has("is still running");
+    std::fs::write(&go, "").unwrap();
+    let (status, _, _) = first.wait(SECS_30);
+    assert_eq!(status.code(), Some(0));
+    // A refused run (unknown target) gives its key back: the next one runs.
+    f.run("nope", &["--idempotency-key", "k4"], &once).expect(4);
+    f.run("n01", &["--idempotency-key", "k4"], &once).expect(0);
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "x\ny\nx\n");
+    assert_eq!(f.history(&[]).len(), 4, "every keyed run, once each");
+}

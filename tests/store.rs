@@ -1046,3 +1046,20 @@ fn corrupt_rows_give_typed_errors_and_do_not_block_recovery() {
         .unwrap();
     assert_eq!(status, "interrupted");
 }
+
+#[test]
+fn an_idempotency_claim_answers_until_its_window_ends() {
+    let (_dir, store) = open_temp();
+    assert_eq!(store.claim_key("k", 1_000, 100).unwrap(), KeyClaim::New);
+    // Claimed, not yet tied to an execution: another process is starting it.
+    let taken = KeyClaim::Taken {
+        execution_id: String::new(),
+        status: None,
+    };
+    assert_eq!(store.claim_key("k", 1_050, 100).unwrap(), taken);
+    assert_eq!(store.claim_key("other", 1_050, 100).unwrap(), KeyClaim::New);
+    // Its process died before starting anything: the claim lapses with the window.
+    assert_eq!(store.claim_key("k", 1_101, 100).unwrap(), KeyClaim::New);
+    store.release_key("k").unwrap();
+    assert_eq!(store.claim_key("k", 1_102, 100).unwrap(), KeyClaim::New);
+}

@@ -16,5 +16,7 @@ pub mod exit {
     pub const NO_MATCH: u8 = 4;
     /// The engine's queue is full: nothing ran; try again later.
     pub const QUEUE_FULL: u8 = 5;
+    /// A run with the same idempotency key is still queued or running: nothing ran.
+    pub const DUPLICATE: u8 = 6;
     pub const CANCELLED: u8 = 130;
 }

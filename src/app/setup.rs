@@ -232,6 +232,7 @@ fn start_with(
     let engine_config = EngineConfig {
         max_concurrency: config.execution.max_concurrency,
         queue_depth: config.execution.queue_depth,
+        idempotency_window: config.idempotency_window(),
         queue_aging: parse_duration(&config.execution.queue_aging)
             .unwrap_or(EngineConfig::default().queue_aging),
         ring_capacity: config.output.ring_bytes,

@@ -112,8 +112,19 @@ CREATE TABLE fact_cache (
 );
 ";
 
+/// Version 3: idempotency keys claimed by `drover run --idempotency-key`, shared by
+/// every drover process on this store. `execution_id` is empty between the claim and
+/// the run's start.
+const V3: &str = "
+CREATE TABLE idempotency_keys (
+    key          TEXT PRIMARY KEY NOT NULL,
+    execution_id TEXT NOT NULL,
+    claimed_at   INTEGER NOT NULL
+);
+";
+
 /// All migrations, oldest first. Append only; never edit a released step.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

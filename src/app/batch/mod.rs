@@ -8,6 +8,7 @@ pub mod inventory;
 pub mod journal;
 pub mod json;
 pub mod lines;
+pub mod once;
 pub mod plan;
 pub mod render;
 pub mod run;

@@ -1,6 +1,7 @@
 //! `drover run`: builds the request from flags and config, streams the execution
 //! through a renderer, handles Ctrl-C, and maps the outcome to an exit code.
 
+use super::once;
 use super::render::{GroupedRenderer, JsonRenderer, LinesRenderer, Renderer, TextPolicy};
 use crate::app::exit;
 use crate::app::setup::Runtime;
@@ -113,6 +114,10 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
             return exit::USAGE;
         }
     };
+    let key = args.idempotency_key.as_deref();
+    if let Some(code) = key.and_then(|k| once::claim(rt, k)) {
+        return code;
+    }
     let engine = &rt.engine;
     let (id, stream) = match engine
         .submit_streaming(request, rt.context.clone(), STREAM_BUFFER)
@@ -120,10 +125,16 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
     {
         Ok(s) => s,
         Err(e) => {
+            if let Some(k) = key {
+                once::release(rt, k);
+            }
             eprintln!("drover: {e}");
             return exit_code_for(&e);
         }
     };
+    if let Some(k) = key {
+        once::bind(rt, k, &id);
+    }
     follow(engine, id, stream, args.output, args.max_exit)
         .await
         .0
