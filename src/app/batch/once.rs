@@ -14,7 +14,7 @@ use crate::store::KeyClaim;
 /// `None`: the key is ours, go on. `Some(code)`: stop with this exit code.
 pub fn claim(rt: &Runtime, key: &str) -> Option<u8> {
     let window = rt.config.idempotency_window().as_millis() as i64;
-    match rt.store.claim_key(key, now_millis() as i64, window) {
+    match rt.store.claim_key(key, now_millis(), window) {
         Ok(KeyClaim::New) => None,
         Ok(KeyClaim::Taken {
             execution_id,
