@@ -151,6 +151,9 @@ pub struct TaskRunArgs {
     /// Place in the queue when slots are short: low, normal, high or 0-9.
     #[arg(long, value_name = "PRIORITY")]
     pub priority: Option<Priority>,
+    /// Run once per key (as `drover run --idempotency-key`).
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
     #[arg(short = 'o', long = "output", value_enum, default_value = "lines")]
     pub output: OutputFormat,
 }

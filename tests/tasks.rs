@@ -315,3 +315,23 @@ fn a_sensitive_value_printed_by_the_task_is_redacted_in_its_output() {
         "secret leaked: {everything}"
     );
 }
+
+#[test]
+fn a_task_run_with_an_idempotency_key_runs_once() {
+    let f = fleet_with_tasks();
+    let args = [
+        "task",
+        "run",
+        "demo::echo",
+        "-t",
+        "n1",
+        "message=hi",
+        "--idempotency-key",
+        "deploy-7",
+    ];
+    f.drover(&args).expect(0);
+    f.drover(&args)
+        .expect(0)
+        .err_has("succeeded; not run again");
+    assert_eq!(f.history(&[]).len(), 1, "the task ran once");
+}

@@ -1,5 +1,6 @@
 //! `drover task list | show | run`: Bolt tasks from the task path.
 
+use super::once;
 use super::run::{FlagError, exit_code_for, follow};
 use crate::app::exit;
 use crate::app::setup::Runtime;
@@ -171,6 +172,10 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
             return exit::USAGE;
         }
     };
+    let key = a.idempotency_key.as_deref();
+    if let Some(code) = key.and_then(|k| once::claim(rt, k)) {
+        return code;
+    }
     let engine = &rt.engine;
     let (id, stream) = match engine
         .submit_labelled(request, label, rt.context.clone(), STREAM_BUFFER)
@@ -179,10 +184,16 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
         Ok((id, Some(stream))) => (id, stream),
         Ok((_, None)) => return exit::FAILED,
         Err(e) => {
+            if let Some(k) = key {
+                once::release(rt, k);
+            }
             eprintln!("drover: {e}");
             return exit_code_for(&e);
         }
     };
+    if let Some(k) = key {
+        once::bind(rt, k, &id);
+    }
     let (code, result) = follow(engine, id, stream, a.output, false).await;
     if a.output == OutputFormat::Json
         && let Some(result) = result
