@@ -1,14 +1,14 @@
 //! History search: the query, then matching executions, newest or best first.
 
 use super::theme::Theme;
-use super::{ellipsize, main_block, visible_top};
+use super::{ellipsize, list_table, main_block};
 use crate::app::batch::time::format_time;
 use crate::app::tui::progress::short_id;
 use crate::app::tui::state::AppState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let h = &state.history;
@@ -39,39 +39,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     }
     let height = list.height.saturating_sub(1) as usize;
     let wide = list.width >= 100;
-    let top = visible_top(h.top, h.cursor, height);
-    let rows: Vec<Row> = h
-        .matches
-        .iter()
-        .enumerate()
-        .skip(top)
-        .take(height)
-        .map(|(i, idx)| {
-            let r = &h.records[*idx];
-            let colour = match r.status.as_str() {
-                "success" => theme.ok,
-                "running" | "queued" => theme.running,
-                _ => theme.failed,
-            };
-            let action = super::safe(&r.action);
-            let mut cells = vec![
-                Cell::from(short_id(&r.id).to_string()),
-                Cell::from(Span::styled(r.status.clone(), theme.fg(colour))),
-            ];
-            if wide {
-                cells.push(Cell::from(format_time(r.started_at)));
-                cells.push(Cell::from(r.user.clone()));
-            }
-            cells.push(Cell::from(ellipsize(&r.target_expr, 24)));
-            cells.push(Cell::from(action));
-            let row = Row::new(cells);
-            if i == h.cursor {
-                row.style(theme.cursor())
-            } else {
-                row
-            }
-        })
-        .collect();
+    let record_row = |idx: &usize| {
+        let r = &h.records[*idx];
+        let colour = match r.status.as_str() {
+            "success" => theme.ok,
+            "running" | "queued" => theme.running,
+            _ => theme.failed,
+        };
+        let action = super::safe(&r.action);
+        let mut cells = vec![
+            Cell::from(short_id(&r.id).to_string()),
+            Cell::from(Span::styled(r.status.clone(), theme.fg(colour))),
+        ];
+        if wide {
+            cells.push(Cell::from(format_time(r.started_at)));
+            cells.push(Cell::from(r.user.clone()));
+        }
+        cells.push(Cell::from(ellipsize(&r.target_expr, 24)));
+        cells.push(Cell::from(action));
+        Row::new(cells)
+    };
     // Narrow panes keep what identifies a run: id, status, targets, command.
     let (widths, header): (Vec<Constraint>, Vec<&str>) = if wide {
         (
@@ -96,6 +83,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             vec!["id", "status", "targets", "command"],
         )
     };
-    let table = Table::new(rows, widths).header(Row::new(header).style(theme.fg(theme.dim)));
+    let table = list_table(
+        &h.matches,
+        (h.top, h.cursor, height),
+        record_row,
+        widths,
+        header,
+        theme,
+    );
     frame.render_widget(table, list);
 }

@@ -1,13 +1,14 @@
 //! A node's journal: entries newest first, the selected one in full below.
 
 use super::theme::Theme;
-use super::{main_block, visible_top};
+use super::{list_table, main_block};
 use crate::app::batch::time::format_time;
 use crate::app::tui::state::AppState;
+use crate::store::JournalEntry;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let j = &state.journal;
@@ -41,40 +42,31 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let [list, detail] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_height)]).areas(inner);
     let height = list.height.saturating_sub(1) as usize;
-    let top = visible_top(j.top, j.cursor, height);
-    let rows: Vec<Row> = shown
-        .iter()
-        .enumerate()
-        .skip(top)
-        .take(height)
-        .map(|(i, e)| {
-            let first = e.action.lines().next().unwrap_or("");
-            let more = if e.action.contains('\n') { " …" } else { "" };
-            let row = Row::new(vec![
-                Cell::from(format_time(e.timestamp)),
-                Cell::from(e.entry_type.as_str()),
-                Cell::from(e.user.clone()),
-                Cell::from(e.status.clone().unwrap_or_default()),
-                Cell::from(format!("{first}{more}")),
-            ]);
-            if i == j.cursor {
-                row.style(theme.cursor())
-            } else {
-                row
-            }
-        })
-        .collect();
-    let table = Table::new(
-        rows,
-        [
+    let entry_row = |e: &&JournalEntry| {
+        let first = e.action.lines().next().unwrap_or("");
+        let more = if e.action.contains('\n') { " …" } else { "" };
+        Row::new(vec![
+            Cell::from(format_time(e.timestamp)),
+            Cell::from(e.entry_type.as_str()),
+            Cell::from(e.user.clone()),
+            Cell::from(e.status.clone().unwrap_or_default()),
+            Cell::from(format!("{first}{more}")),
+        ])
+    };
+    let table = list_table(
+        &shown,
+        (j.top, j.cursor, height),
+        entry_row,
+        vec![
             Constraint::Length(19),
             Constraint::Length(12),
             Constraint::Length(10),
             Constraint::Length(9),
             Constraint::Fill(1),
         ],
-    )
-    .header(Row::new(["time", "type", "user", "status", "what"]).style(theme.fg(theme.dim)));
+        vec!["time", "type", "user", "status", "what"],
+        theme,
+    );
     frame.render_widget(table, list);
     if detail_height > 0
         && let Some(e) = shown.get(j.cursor)

@@ -19,10 +19,10 @@ pub mod theme;
 use crate::app::tui::layout;
 use crate::app::tui::state::{AppState, Focus, View};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders};
+use ratatui::widgets::{Block, Borders, Row, Table};
 use theme::Theme;
 
 /// Paints the whole console.
@@ -80,6 +80,35 @@ pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'
         .borders(Borders::ALL)
         .border_style(theme.border(focused))
         .title(Line::from(title))
+}
+
+/// A list pane's table: the rows that fit in `height` lines under the titles,
+/// scrolled so `cursor` stays visible, the cursor's row highlighted and the
+/// column titles dimmed. `row` draws one item.
+pub fn list_table<'a, T>(
+    items: impl IntoIterator<Item = T>,
+    (top, cursor, height): (usize, usize, usize),
+    row: impl Fn(T) -> Row<'a>,
+    widths: Vec<Constraint>,
+    titles: Vec<&'a str>,
+    theme: &Theme,
+) -> Table<'a> {
+    let first = visible_top(top, cursor, height);
+    let rows: Vec<Row> = items
+        .into_iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(i, item)| {
+            let r = row(item);
+            if i == cursor {
+                r.style(theme.cursor())
+            } else {
+                r
+            }
+        })
+        .collect();
+    Table::new(rows, widths).header(Row::new(titles).style(theme.fg(theme.dim)))
 }
 
 /// First row shown so that `cursor` is visible in `height` rows, starting from

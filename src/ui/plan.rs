@@ -4,8 +4,8 @@
 
 use super::progress::duration;
 use super::theme::Theme;
-use super::{ellipsize, main_block, safe, visible_top};
-use crate::app::tui::plan::PlanRun;
+use super::{ellipsize, list_table, main_block, safe};
+use crate::app::tui::plan::{PlanRun, StepRow};
 use crate::app::tui::progress::short_id;
 use crate::app::tui::state::AppState;
 use crate::engine::orchestrator::plan_run::StepState;
@@ -13,7 +13,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Cell, Gauge, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Gauge, Row};
 
 pub fn state_colour(s: StepState, theme: &Theme) -> Color {
     match s {
@@ -78,50 +78,40 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, plan: &PlanRun, the
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height.saturating_sub(1) as usize;
-    let top = visible_top(plan.top, plan.cursor, height);
-    let rows: Vec<Row> = plan
-        .steps
-        .iter()
-        .enumerate()
-        .skip(top)
-        .take(height)
-        .map(|(i, s)| {
-            let row = Row::new(vec![
-                Cell::from(safe(&s.name)),
-                Cell::from(Span::styled(
-                    s.state.as_str(),
-                    theme.fg(state_colour(s.state, theme)),
-                )),
-                // The whole id: steps started together share any short prefix.
-                Cell::from(
-                    s.execution
-                        .as_ref()
-                        .map(|e| e.0.clone())
-                        .unwrap_or_else(|| "-".into()),
-                ),
-                Cell::from(s.elapsed().map(duration).unwrap_or_default()),
-                Cell::from(Span::styled(
-                    s.reason.as_deref().map(safe).unwrap_or_default(),
-                    theme.fg(theme.dim),
-                )),
-            ]);
-            if i == plan.cursor {
-                row.style(theme.cursor())
-            } else {
-                row
-            }
-        })
-        .collect();
-    let table = Table::new(
-        rows,
-        [
+    let step_row = |s: &StepRow| {
+        Row::new(vec![
+            Cell::from(safe(&s.name)),
+            Cell::from(Span::styled(
+                s.state.as_str(),
+                theme.fg(state_colour(s.state, theme)),
+            )),
+            // The whole id: steps started together share any short prefix.
+            Cell::from(
+                s.execution
+                    .as_ref()
+                    .map(|e| e.0.clone())
+                    .unwrap_or_else(|| "-".into()),
+            ),
+            Cell::from(s.elapsed().map(duration).unwrap_or_default()),
+            Cell::from(Span::styled(
+                s.reason.as_deref().map(safe).unwrap_or_default(),
+                theme.fg(theme.dim),
+            )),
+        ])
+    };
+    let table = list_table(
+        &plan.steps,
+        (plan.top, plan.cursor, height),
+        step_row,
+        vec![
             Constraint::Percentage(20),
             Constraint::Length(10),
             Constraint::Length(17),
             Constraint::Length(7),
             Constraint::Fill(1),
         ],
-    )
-    .header(Row::new(["step", "state", "execution", "time", "note"]).style(theme.fg(theme.dim)));
+        vec!["step", "state", "execution", "time", "note"],
+        theme,
+    );
     frame.render_widget(table, inner);
 }

@@ -3,14 +3,14 @@
 
 use super::output::status_span;
 use super::theme::Theme;
-use super::{ellipsize, main_block, visible_top};
-use crate::app::tui::progress::short_id;
+use super::{ellipsize, list_table, main_block};
+use crate::app::tui::progress::{NodeRow, short_id};
 use crate::app::tui::state::AppState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row};
 use std::time::Duration;
 
 pub fn duration(d: Duration) -> String {
@@ -88,48 +88,38 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height.saturating_sub(1) as usize;
-    let top = visible_top(pv.top, pv.cursor, height);
-    let rows: Vec<Row> = run
-        .nodes
-        .iter()
-        .enumerate()
-        .skip(top)
-        .take(height)
-        .map(|(i, n)| {
-            let took = n
-                .duration
-                .or_else(|| n.started.map(|s| s.elapsed()))
-                .map(duration)
-                .unwrap_or_default();
-            let error = n
-                .error
-                .as_ref()
-                .map(|e| format!("{}: {}", e.category.as_str(), e.reason))
-                .unwrap_or_default();
-            let row = Row::new(vec![
-                Cell::from(n.name.clone()),
-                Cell::from(Line::from(status_span(n.status, n.exit_code, theme))),
-                Cell::from(n.attempts.to_string()),
-                Cell::from(took),
-                Cell::from(Span::styled(error, theme.fg(theme.failed))),
-            ]);
-            if i == pv.cursor {
-                row.style(theme.cursor())
-            } else {
-                row
-            }
-        })
-        .collect();
-    let table = Table::new(
-        rows,
-        [
+    let node_row = |n: &NodeRow| {
+        let took = n
+            .duration
+            .or_else(|| n.started.map(|s| s.elapsed()))
+            .map(duration)
+            .unwrap_or_default();
+        let error = n
+            .error
+            .as_ref()
+            .map(|e| format!("{}: {}", e.category.as_str(), e.reason))
+            .unwrap_or_default();
+        Row::new(vec![
+            Cell::from(n.name.clone()),
+            Cell::from(Line::from(status_span(n.status, n.exit_code, theme))),
+            Cell::from(n.attempts.to_string()),
+            Cell::from(took),
+            Cell::from(Span::styled(error, theme.fg(theme.failed))),
+        ])
+    };
+    let table = list_table(
+        &run.nodes,
+        (pv.top, pv.cursor, height),
+        node_row,
+        vec![
             Constraint::Percentage(30),
             Constraint::Length(10),
             Constraint::Length(3),
             Constraint::Length(8),
             Constraint::Fill(1),
         ],
-    )
-    .header(Row::new(["node", "status", "try", "time", "error"]).style(theme.fg(theme.dim)));
+        vec!["node", "status", "try", "time", "error"],
+        theme,
+    );
     frame.render_widget(table, inner);
 }
