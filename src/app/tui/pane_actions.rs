@@ -1,6 +1,7 @@
 //! What an action means in each pane of the main area and in the inventory.
 
 use super::commands::request_run;
+use super::cursor::delta;
 use super::input::BarKind;
 use super::msg::Effect;
 use super::overlay::Overlay;
@@ -11,13 +12,11 @@ pub(super) fn inventory_action(state: &mut AppState, action: super::action::Acti
     use super::action::Action::*;
     let page = page(state);
     let inv = &mut state.inventory;
+    if let Some(d) = delta(action, page) {
+        inv.move_by(d, page);
+        return Vec::new();
+    }
     match action {
-        Up => inv.move_by(-1, page),
-        Down => inv.move_by(1, page),
-        PageUp => inv.move_by(-(page as isize), page),
-        PageDown => inv.move_by(page as isize, page),
-        Top => inv.move_by(isize::MIN / 2, page),
-        Bottom => inv.move_by(isize::MAX / 2, page),
         Left => inv.set_open(false),
         Right => inv.set_open(true),
         Open => {
@@ -104,13 +103,11 @@ pub(super) fn progress_action(state: &mut AppState, action: super::action::Actio
     use super::action::Action::*;
     let page = page(state);
     let p = &mut state.progress;
+    if let Some(d) = delta(action, page) {
+        p.move_by(d, page);
+        return Vec::new();
+    }
     match action {
-        Up => p.move_by(-1, page),
-        Down => p.move_by(1, page),
-        PageUp => p.move_by(-(page as isize), page),
-        PageDown => p.move_by(page as isize, page),
-        Top => p.move_by(isize::MIN / 2, page),
-        Bottom => p.move_by(isize::MAX / 2, page),
         NextNode => p.cycle_run(true),
         PrevNode => p.cycle_run(false),
         TogglePlan if p.plan.is_some() => p.plan_shown = true,
@@ -126,13 +123,11 @@ pub(super) fn history_action(state: &mut AppState, action: super::action::Action
     use super::action::Action::*;
     let page = page(state);
     let h = &mut state.history;
+    if let Some(d) = delta(action, page) {
+        h.move_by(d, page);
+        return Vec::new();
+    }
     match action {
-        Up => h.move_by(-1, page),
-        Down => h.move_by(1, page),
-        PageUp => h.move_by(-(page as isize), page),
-        PageDown => h.move_by(page as isize, page),
-        Top => h.move_by(isize::MIN / 2, page),
-        Bottom => h.move_by(isize::MAX / 2, page),
         Search | Filter => {
             let q = h.query.clone();
             open_bar(state, BarKind::HistoryQuery, &q);
@@ -165,13 +160,11 @@ pub(super) fn journal_action(state: &mut AppState, action: super::action::Action
     use super::action::Action::*;
     let page = page(state);
     let j = &mut state.journal;
+    if let Some(d) = delta(action, page) {
+        j.move_by(d, page);
+        return Vec::new();
+    }
     match action {
-        Up => j.move_by(-1, page),
-        Down => j.move_by(1, page),
-        PageUp => j.move_by(-(page as isize), page),
-        PageDown => j.move_by(page as isize, page),
-        Top => j.move_by(isize::MIN / 2, page),
-        Bottom => j.move_by(isize::MAX / 2, page),
         CycleType => j.cycle_filter(),
         NewNote => match j.node.clone() {
             Some(node) => state.overlays.push(Overlay::editor(&node)),
@@ -191,15 +184,13 @@ pub(super) fn journal_action(state: &mut AppState, action: super::action::Action
 
 pub(super) fn facts_action(state: &mut AppState, action: super::action::Action) -> Vec<Effect> {
     use super::action::Action::*;
-    let page = page(state) as isize;
+    let page = page(state);
     let f = &mut state.facts;
+    if let Some(d) = delta(action, page) {
+        f.scroll(d);
+        return Vec::new();
+    }
     match action {
-        Up => f.scroll(-1),
-        Down => f.scroll(1),
-        PageUp => f.scroll(-page),
-        PageDown => f.scroll(page),
-        Top => f.scroll(isize::MIN / 2),
-        Bottom => f.scroll(isize::MAX / 2),
         Refresh => {
             if let Some(node) = f.node.clone() {
                 f.loading = true;

@@ -162,13 +162,11 @@ pub fn plan_action(state: &mut AppState, action: super::action::Action) -> Optio
         .plan
         .as_mut()
         .filter(|_| state.progress.plan_shown)?;
+    if let Some(d) = super::cursor::delta(action, page) {
+        plan.move_by(d, page);
+        return Some(Vec::new());
+    }
     match action {
-        Up => plan.move_by(-1, page),
-        Down => plan.move_by(1, page),
-        PageUp => plan.move_by(-(page as isize), page),
-        PageDown => plan.move_by(page as isize, page),
-        Top => plan.move_by(isize::MIN / 2, page),
-        Bottom => plan.move_by(isize::MAX / 2, page),
         Open => {
             let Some(step) = plan.selected() else {
                 return Some(Vec::new());
