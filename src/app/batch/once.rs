@@ -5,14 +5,44 @@
 //! `[execution] idempotency_window` after it finished, runs nothing and answers
 //! with the first one's id and outcome.
 
+use super::run::exit_code_for;
 use crate::app::exit;
 use crate::app::setup::Runtime;
-use crate::engine::ExecutionId;
 use crate::engine::ids::now_millis;
+use crate::engine::{EngineError, ExecutionId};
 use crate::store::KeyClaim;
 
+/// Submits under an optional key: claims it first (a repeat answers with the
+/// first run and submits nothing), gives it back when the engine refuses, ties it
+/// to the execution otherwise. `Err` is the exit code to stop with.
+pub async fn submit<T>(
+    rt: &Runtime,
+    key: Option<&str>,
+    submit: impl Future<Output = Result<T, EngineError>>,
+    id_of: impl Fn(&T) -> &ExecutionId,
+) -> Result<T, u8> {
+    if let Some(code) = key.and_then(|k| claim(rt, k)) {
+        return Err(code);
+    }
+    match submit.await {
+        Ok(submitted) => {
+            if let Some(k) = key {
+                bind(rt, k, id_of(&submitted));
+            }
+            Ok(submitted)
+        }
+        Err(e) => {
+            if let Some(k) = key {
+                release(rt, k);
+            }
+            eprintln!("drover: {e}");
+            Err(exit_code_for(&e))
+        }
+    }
+}
+
 /// `None`: the key is ours, go on. `Some(code)`: stop with this exit code.
-pub fn claim(rt: &Runtime, key: &str) -> Option<u8> {
+fn claim(rt: &Runtime, key: &str) -> Option<u8> {
     let window = rt.config.idempotency_window().as_millis() as i64;
     match rt.store.claim_key(key, now_millis(), window) {
         Ok(KeyClaim::New) => None,
@@ -43,14 +73,14 @@ pub fn claim(rt: &Runtime, key: &str) -> Option<u8> {
 }
 
 /// Ties the claimed key to the execution that started under it.
-pub fn bind(rt: &Runtime, key: &str, id: &ExecutionId) {
+fn bind(rt: &Runtime, key: &str, id: &ExecutionId) {
     if let Err(e) = rt.store.bind_key(key, &id.0) {
         tracing::error!("idempotency key {key:?} not tied to {id}: {e}");
     }
 }
 
 /// Gives the key back: the engine refused the run, so nothing ran under it.
-pub fn release(rt: &Runtime, key: &str) {
+fn release(rt: &Runtime, key: &str) {
     if let Err(e) = rt.store.release_key(key) {
         tracing::error!("idempotency key {key:?} not released: {e}");
     }

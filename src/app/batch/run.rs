@@ -114,27 +114,13 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
             return exit::USAGE;
         }
     };
-    let key = args.idempotency_key.as_deref();
-    if let Some(code) = key.and_then(|k| once::claim(rt, k)) {
-        return code;
-    }
     let engine = &rt.engine;
-    let (id, stream) = match engine
-        .submit_streaming(request, rt.context.clone(), STREAM_BUFFER)
-        .await
-    {
+    let submit = engine.submit_streaming(request, rt.context.clone(), STREAM_BUFFER);
+    let key = args.idempotency_key.as_deref();
+    let (id, stream) = match once::submit(rt, key, submit, |(id, _)| id).await {
         Ok(s) => s,
-        Err(e) => {
-            if let Some(k) = key {
-                once::release(rt, k);
-            }
-            eprintln!("drover: {e}");
-            return exit_code_for(&e);
-        }
+        Err(code) => return code,
     };
-    if let Some(k) = key {
-        once::bind(rt, k, &id);
-    }
     follow(engine, id, stream, args.output, args.max_exit)
         .await
         .0

@@ -1,7 +1,7 @@
 //! `drover task list | show | run`: Bolt tasks from the task path.
 
 use super::once;
-use super::run::{FlagError, exit_code_for, follow};
+use super::run::{FlagError, follow};
 use crate::app::exit;
 use crate::app::setup::Runtime;
 use crate::cli::{OutputFormat, TaskArgs, TaskCommand, TaskRunArgs};
@@ -172,28 +172,14 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
             return exit::USAGE;
         }
     };
-    let key = a.idempotency_key.as_deref();
-    if let Some(code) = key.and_then(|k| once::claim(rt, k)) {
-        return code;
-    }
     let engine = &rt.engine;
-    let (id, stream) = match engine
-        .submit_labelled(request, label, rt.context.clone(), STREAM_BUFFER)
-        .await
-    {
+    let submit = engine.submit_labelled(request, label, rt.context.clone(), STREAM_BUFFER);
+    let key = a.idempotency_key.as_deref();
+    let (id, stream) = match once::submit(rt, key, submit, |(id, _)| id).await {
         Ok((id, Some(stream))) => (id, stream),
         Ok((_, None)) => return exit::FAILED,
-        Err(e) => {
-            if let Some(k) = key {
-                once::release(rt, k);
-            }
-            eprintln!("drover: {e}");
-            return exit_code_for(&e);
-        }
+        Err(code) => return code,
     };
-    if let Some(k) = key {
-        once::bind(rt, k, &id);
-    }
     let (code, result) = follow(engine, id, stream, a.output, false).await;
     if a.output == OutputFormat::Json
         && let Some(result) = result
