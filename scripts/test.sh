@@ -9,6 +9,7 @@ command -v tmux >/dev/null || missing+=(tmux)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh >/dev/null || missing+=(openssh-client)
 command -v ip >/dev/null || missing+=(iproute2)
+command -v nodeset >/dev/null || missing+=(clustershell)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test.sh: installing ${missing[*]}"
@@ -19,16 +20,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-# ansible-core, the oracle the Ansible inventory tests compare against (PyPI, in a venv).
+# ansible-core and ClusterShell, the oracles the target and inventory tests compare
+# against (PyPI, in a venv; `nodeset` also comes from Debian's clustershell above).
 if ! command -v ansible-inventory >/dev/null && [ -z "${DROVER_ANSIBLE_INVENTORY:-}" ]; then
-  venv="${XDG_CACHE_HOME:-$HOME/.cache}/drover-test/ansible-venv"
-  if [ ! -x "$venv/bin/ansible-inventory" ]; then
-    echo "test.sh: installing ansible-core into $venv"
-    python3 -m venv "$venv" && "$venv/bin/pip" install -q ansible-core \
-      || echo "test.sh: WARNING: ansible-core could not be installed; Ansible comparison tests will be SKIPPED" >&2
+  venv="$HOME/.cache/drover-test/ansible-venv"
+  if [ ! -x "$venv/bin/ansible-inventory" ] || [ ! -x "$venv/bin/nodeset" ]; then
+    echo "test.sh: installing ansible-core and ClusterShell into $venv"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q ansible-core ClusterShell
   fi
-  [ -x "$venv/bin/ansible-inventory" ] && export DROVER_ANSIBLE_INVENTORY="$venv/bin/ansible-inventory"
+  export DROVER_ANSIBLE_INVENTORY="$venv/bin/ansible-inventory"
 fi
+# Every test that cannot run its prerequisite (root, sshd, tmux, network namespaces,
+# ansible-core, nodeset, ssh-agent) fails instead of skipping (tests/prereq).
+export DROVER_REQUIRE_FLEET=1
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done

@@ -7,6 +7,8 @@
 //! `SKIPPED: ansible-core not installed` and pass; the project's test
 //! script installs it.
 
+mod prereq;
+
 use drover::engine::inventory::ansible::{self, to_ansible_graph, to_ansible_json};
 use drover::engine::inventory::native::InventoryError;
 use serde_json::{Value, json};
@@ -14,17 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn ansible_inventory() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("DROVER_ANSIBLE_INVENTORY") {
-        return Some(PathBuf::from(p));
-    }
-    let in_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("ansible-inventory"))
-        .find(|p| p.is_file());
-    in_path.or_else(|| {
-        Some(PathBuf::from("/tmp/ansible-venv/bin/ansible-inventory")).filter(|p| p.is_file())
-    })
+    prereq::ansible_command("ansible-inventory")
 }
 
 /// Writes `files` (relative path, content) under a new temp dir.
@@ -41,7 +33,6 @@ fn fixture(files: &[(&str, &str)]) -> tempfile::TempDir {
 /// `ansible-inventory -i source ARG` in a clean environment, or `None`.
 fn run_ansible(source: &Path, arg: &str) -> Option<String> {
     let Some(bin) = ansible_inventory() else {
-        eprintln!("SKIPPED: ansible-core not installed (set DROVER_ANSIBLE_INVENTORY)");
         return None;
     };
     let home = tempfile::tempdir().expect("tempdir");

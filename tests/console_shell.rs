@@ -62,7 +62,7 @@ fn journal(d: &Drover, cfg: &Path, node: &str) -> Vec<Value> {
 #[test]
 fn shell_through_the_bastion_and_back_to_the_console() {
     if !Tmux::available() {
-        eprintln!("SKIPPED: tmux is not installed");
+        sshd::prereq::missing("tmux is not installed");
         return;
     }
     let Some(jf) = JumpFleet::or_skip(1) else {
@@ -141,7 +141,7 @@ fn shell_through_the_bastion_and_back_to_the_console() {
 #[test]
 fn a_killed_server_brings_the_console_back_with_the_reason() {
     if !Tmux::available() {
-        eprintln!("SKIPPED: tmux is not installed");
+        sshd::prereq::missing("tmux is not installed");
         return;
     }
     let Some(mut jf) = JumpFleet::or_skip(1) else {
@@ -189,7 +189,7 @@ fn assert_cooked(tmux: &Tmux) {
 #[test]
 fn a_local_node_gets_a_local_shell() {
     if !Tmux::available() {
-        eprintln!("SKIPPED: tmux is not installed");
+        sshd::prereq::missing("tmux is not installed");
         return;
     }
     let f = cli_support::Fleet::nodes(&["web-alpha"]);
@@ -234,7 +234,7 @@ fn a_local_node_gets_a_local_shell() {
 #[test]
 fn drover_ssh_in_a_terminal_gets_a_pty_and_restores_the_terminal() {
     if !Tmux::available() {
-        eprintln!("SKIPPED: tmux is not installed");
+        sshd::prereq::missing("tmux is not installed");
         return;
     }
     let Some(fleet) = sshd::Fleet::or_skip(1) else {
@@ -285,7 +285,7 @@ fn drover_ssh_in_a_terminal_gets_a_pty_and_restores_the_terminal() {
 #[test]
 fn a_refused_pty_brings_the_console_back_with_the_reason() {
     if !Tmux::available() {
-        eprintln!("SKIPPED: tmux is not installed");
+        sshd::prereq::missing("tmux is not installed");
         return;
     }
     let Some(fleet) = sshd::Fleet::or_skip(1) else {
@@ -327,7 +327,7 @@ fn drover_pid(tmux: &Tmux) -> i32 {
 #[test]
 fn sigterm_during_drover_ssh_restores_the_terminal() {
     if !Tmux::available() {
-        eprintln!("SKIPPED: tmux is not installed");
+        sshd::prereq::missing("tmux is not installed");
         return;
     }
     let Some(fleet) = sshd::Fleet::or_skip(1) else {

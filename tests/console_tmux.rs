@@ -14,8 +14,8 @@ use tmux_support::{Tmux, sh_quote};
 #[test]
 fn console_runs_folds_records_and_restores_the_terminal() {
     if !Tmux::available() {
-        eprintln!(
-            "\n*** SKIPPED console_runs_folds_records_and_restores_the_terminal: tmux is not installed ***\n"
+        sshd::prereq::missing(
+            "console_runs_folds_records_and_restores_the_terminal: tmux is not installed",
         );
         return;
     }
@@ -114,9 +114,7 @@ fn console_without_a_terminal_exits_2_with_a_message() {
 #[test]
 fn console_asks_about_an_unknown_host_key_and_saves_it() {
     if !Tmux::available() {
-        eprintln!(
-            "\n*** SKIPPED console_asks_about_an_unknown_host_key_and_saves_it: no tmux ***\n"
-        );
+        sshd::prereq::missing("console_asks_about_an_unknown_host_key_and_saves_it: no tmux");
         return;
     }
     let Some(fleet) = sshd::Fleet::or_skip(1) else {
@@ -175,7 +173,7 @@ fn console_asks_about_an_unknown_host_key_and_saves_it() {
 #[test]
 fn sigterm_restores_the_terminal() {
     if !Tmux::available() {
-        eprintln!("\n*** SKIPPED sigterm_restores_the_terminal: no tmux ***\n");
+        sshd::prereq::missing("sigterm_restores_the_terminal: no tmux");
         return;
     }
     let f = Fleet::nodes(&["web-alpha"]);
@@ -216,7 +214,7 @@ fn sigterm_restores_the_terminal() {
 #[test]
 fn console_runs_a_plan_and_shows_its_steps_completed() {
     if !Tmux::available() {
-        eprintln!("\n*** SKIPPED console_runs_a_plan_and_shows_its_steps_completed: no tmux ***\n");
+        sshd::prereq::missing("console_runs_a_plan_and_shows_its_steps_completed: no tmux");
         return;
     }
     let f = Fleet::nodes(&["web-alpha", "web-beta"]);

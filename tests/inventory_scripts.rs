@@ -3,6 +3,8 @@
 //! a script can fail, each named with the script and the reason. A failing
 //! source leaves the others loaded.
 
+mod prereq;
+
 use drover::engine::inventory::detect::{self, Format};
 use drover::engine::inventory::native::InventoryError;
 use drover::engine::inventory::service::{InventoryService, standard_sources};
@@ -294,24 +296,13 @@ fn cli_lists_script_nodes_and_refuses_to_run_with_a_broken_script() {
     );
 }
 
-/// ansible-inventory at `$DROVER_ANSIBLE_INVENTORY`, in PATH, or in
-/// /tmp/ansible-venv/bin (where the test script installs ansible-core).
 fn ansible_inventory() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("DROVER_ANSIBLE_INVENTORY") {
-        return Some(PathBuf::from(p));
-    }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("ansible-inventory"))
-        .chain([PathBuf::from("/tmp/ansible-venv/bin/ansible-inventory")])
-        .find(|p| p.is_file())
+    prereq::ansible_command("ansible-inventory")
 }
 
 #[test]
 fn script_inventories_read_as_ansible_inventory_reads_them() {
     let Some(bin) = ansible_inventory() else {
-        eprintln!("SKIPPED: ansible-core not installed (set DROVER_ANSIBLE_INVENTORY)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

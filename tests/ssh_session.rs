@@ -182,7 +182,7 @@ fn the_agent_is_forwarded_only_when_the_config_says_so() {
     };
     let d = Drover::new();
     let Some(agent) = Agent::start(d.dir.path(), &fleet.client_key()) else {
-        eprintln!("SKIPPED: ssh-agent is not available");
+        sshd::prereq::missing("ssh-agent is not available");
         return;
     };
     let cfg = fleet.ssh_config();

@@ -34,7 +34,8 @@
 //!
 //! The non-root user exists because OpenSSH ignores the `signal` channel request for
 //! root logins. Everything needs root (CI runs as root); [`Fleet::or_skip`] and
-//! [`JumpFleet::or_skip`] print a loud `SKIPPED:` line and give `None` otherwise.
+//! [`JumpFleet::or_skip`] print a loud `SKIPPED:` line and give `None` otherwise,
+//! or fail the test under `DROVER_REQUIRE_FLEET=1` (see `tests/prereq`).
 //!
 //! Cleanup: dropping a fleet (also while a test panics) ends every sshd it started
 //! together with their per-connection children and sessions (SIGSTOP to freeze the
@@ -47,6 +48,8 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 mod netns;
+#[path = "../prereq/mod.rs"]
+pub mod prereq;
 pub mod procs;
 
 use netns::{Acceptor, Netns, Sandbox};
@@ -116,7 +119,7 @@ impl Fleet {
     /// machine cannot run one (not root).
     pub fn or_skip(n: usize) -> Option<Fleet> {
         if !is_root() {
-            eprintln!("SKIPPED: needs root for an sshd fleet (useradd, root logins)");
+            prereq::missing("needs root for an sshd fleet (useradd, root logins)");
             return None;
         }
         Some(Self::start(n))
@@ -173,7 +176,7 @@ impl JumpFleet {
         match Self::start(m) {
             Ok(j) => Some(j),
             Err(e) => {
-                eprintln!("SKIPPED: needs root for network namespaces ({e})");
+                prereq::missing(&format!("needs root for network namespaces ({e})"));
                 None
             }
         }
