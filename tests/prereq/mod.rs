@@ -32,7 +32,7 @@ pub fn ansible_command(name: &str) -> Option<std::path::PathBuf> {
         .and_then(|p| p.parent().map(|d| d.join(name)));
     let on_path = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
-        .unwrap_or_else(Vec::new);
+        .unwrap_or_default();
     let venv = std::env::var_os("HOME").map(|h| {
         PathBuf::from(h)
             .join(".cache/drover-test/ansible-venv/bin")
