@@ -49,11 +49,16 @@ pub enum TaskError {
     Project { path: PathBuf, reason: String },
     #[error("no task {name:?} on the task path ({})", searched.join(", "))]
     NotFound { name: String, searched: Vec<String> },
-    #[error(
-        "task {task} has no implementation drover can run on ssh or local nodes \
-         (they offer the `shell` feature; listed: {listed})"
-    )]
+    #[error("task {task} has {}", no_implementation(listed))]
     NoImplementation { task: String, listed: String },
+}
+
+/// Why no implementation fits, listing them with what each requires.
+pub fn no_implementation(listed: &str) -> String {
+    format!(
+        "no implementation drover can run on ssh or local nodes \
+         (they offer the `shell` feature; listed: {listed})"
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

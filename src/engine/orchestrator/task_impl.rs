@@ -37,7 +37,7 @@ impl<'a> Choice<'a> {
 /// when its metadata does not say so).
 fn needs(i: &Implementation) -> Vec<&str> {
     let mut v: Vec<&str> = i.requirements.iter().map(String::as_str).collect();
-    if i.script.extension().is_some_and(|e| e == "ps1") {
+    if i.script.extension().is_some_and(|e| e == "ps1") && !v.contains(&"powershell") {
         v.push("powershell");
     }
     v

@@ -182,7 +182,12 @@ pub fn build(
             reason,
         }]
     };
-    let choice = task_impl::choose(task).map_err(|e| field(e.to_string()))?;
+    let choice = task_impl::choose(task).map_err(|e| match e {
+        super::task::TaskError::NoImplementation { listed, .. } => {
+            field(super::task::no_implementation(&listed))
+        }
+        other => field(other.to_string()),
+    })?;
     if let Some(i) = choice
         .all()
         .find(|i| i.input_method == super::task::InputMethod::Powershell)
