@@ -493,6 +493,34 @@ fn a_task_with_only_a_powershell_implementation_fails_clearly_and_runs_nothing()
 }
 
 #[test]
+fn a_task_needing_puppet_agent_fails_on_a_node_without_it_and_runs_nothing() {
+    let f = fleet_with_bolt_modules();
+    let dest = f.path("dest");
+    std::fs::create_dir_all(&dest).unwrap();
+    let out = f.drover(&[
+        "task",
+        "run",
+        "pkg::agentonly",
+        "-t",
+        "n1",
+        &format!("dest={}", dest.display()),
+    ]);
+    assert_ne!(out.code(), 0, "{out:?}");
+    assert!(
+        format!("{}{}", out.out(), out.err()).contains(
+            "task pkg::agentonly needs puppet-agent on this node (/opt/puppetlabs/puppet/bin/puppet not found)"
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dest).unwrap().count(),
+        0,
+        "the Ruby implementation ran"
+    );
+    assert_eq!(f.only_execution()["status"], "failed");
+}
+
+#[test]
 fn a_task_without_metadata_runs_its_one_executable() {
     let f = fleet_with_bolt_modules();
     let out = f.drover(&[

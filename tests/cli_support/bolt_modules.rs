@@ -82,6 +82,12 @@ pub fn write_pkg(modules: &Path) {
         r#"{"description": "Windows only",
             "implementations": [{"name": "windows.ps1", "requirements": ["powershell"]}]}"#,
     );
+    write(
+        &tasks.join("agentonly.json"),
+        r#"{"description": "Needs the Puppet agent",
+            "parameters": {"dest": {"type": "String[1]"}},
+            "implementations": [{"name": "init.rb", "requirements": ["puppet-agent"]}]}"#,
+    );
     // A task Bolt runs without metadata: any parameters, input both ways.
     write(
         &tasks.join("nometa.sh"),
