@@ -229,7 +229,7 @@ impl Parser<'_> {
             }
             "Tuple" => {
                 let (items, min, max) = self.types_and_bounds()?;
-                let (min, max) = if max == usize::MAX && min == 0 {
+                let (min, max) = if max == usize::MAX && min == 0 && !items.is_empty() {
                     (items.len(), items.len())
                 } else {
                     (min, max)

@@ -167,7 +167,8 @@ impl PType {
             }
             (PType::Struct(members), Value::Object(m)) => return check_struct(members, m),
             (PType::Pattern(res), Value::String(s)) => {
-                if !res.iter().any(|r| r.is_match(s)) {
+                // A bare `Pattern` accepts every string, as in Puppet.
+                if !res.is_empty() && !res.iter().any(|r| r.is_match(s)) {
                     return Some(format!("{s:?} does not match {self}"));
                 }
                 true
@@ -289,6 +290,11 @@ impl fmt::Display for PType {
                 (PType::Any, b) if b.is_empty() => f.write_str("Array"),
                 (item, b) => write!(f, "Array[{item}{b}]"),
             },
+            PType::Tuple { items, min, max } if items.is_empty() => match (*min, *max) {
+                (0, usize::MAX) => f.write_str("Tuple"),
+                (min, usize::MAX) => write!(f, "Tuple[{min}]"),
+                (min, max) => write!(f, "Tuple[{min}, {max}]"),
+            },
             PType::Tuple { items, min, max } if *min == items.len() && *max == items.len() => {
                 write!(f, "Tuple[{}]", list(items))
             }
@@ -317,6 +323,8 @@ impl fmt::Display for PType {
                     .collect();
                 write!(f, "Struct[{{{}}}]", shown.join(", "))
             }
+            PType::Pattern(res) if res.is_empty() => f.write_str("Pattern"),
+            PType::Variant(ts) if ts.is_empty() => f.write_str("Variant"),
             PType::Pattern(res) => {
                 let pats: Vec<String> = res.iter().map(|r| format!("/{}/", r.as_str())).collect();
                 write!(f, "Pattern[{}]", pats.join(", "))

@@ -141,3 +141,26 @@ fn checks_the_new_types() {
     assert!(t("Scalar").check(&json!([1])).is_some());
     assert!(t("Optional[Undef]").is_optional());
 }
+
+proptest::proptest! {
+    /// Any text of type-like tokens parses or is refused with a reason, never a
+    /// panic; what parses prints as text that parses to the same type.
+    #[test]
+    fn type_text_never_panics_and_round_trips(parts in proptest::collection::vec(
+        proptest::sample::select(vec![
+            "String", "Integer", "Float", "Boolean", "Optional", "Sensitive", "Undef",
+            "NotUndef", "Array", "Tuple", "Hash", "Struct", "Enum", "Variant", "Pattern",
+            "Scalar", "Data", "Any", "[", "]", "{", "}", ",", " ", "=>", "1", "-2", "default",
+            "'a'", "\"b\"", "c", "/x+/", "/", "é", "Optional[", "'k' =>",
+        ]),
+        0..14,
+    )) {
+        let text = parts.concat();
+        if let Ok(t) = PType::parse(&text) {
+            let shown = t.to_string();
+            let again = PType::parse(&shown);
+            proptest::prop_assert!(again.is_ok(), "{text:?} shown as {shown:?}: {again:?}");
+            proptest::prop_assert_eq!(again.unwrap().to_string(), shown);
+        }
+    }
+}
