@@ -87,3 +87,46 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_resolve_to_module_files_or_say_why_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m");
+        std::fs::create_dir_all(m.join("lib/a/b")).unwrap();
+        std::fs::create_dir_all(m.join("files")).unwrap();
+        std::fs::write(m.join("lib/a/b/x.rb"), "x").unwrap();
+        std::fs::write(m.join("lib/a/y.rb"), "y").unwrap();
+        std::fs::write(m.join("files/c.sh"), "c").unwrap();
+        let path = [dir.path().to_path_buf()];
+        let got = resolve(
+            &[
+                "m/files/c.sh".into(),
+                "m/lib/".into(),
+                "m/files/c.sh".into(),
+            ],
+            &path,
+        )
+        .unwrap();
+        let remotes: Vec<&str> = got.iter().map(|f| f.remote.as_str()).collect();
+        assert_eq!(remotes, ["m/files/c.sh", "m/lib/a/b/x.rb", "m/lib/a/y.rb"]);
+        for (entry, why) in [
+            (
+                "m/secrets/k",
+                "files must be in a module's files, lib, scripts, tasks",
+            ),
+            ("m/files/../../etc/passwd", "must stay inside the module"),
+            ("m/files//etc/passwd", "must stay inside the module"),
+            ("nope/files/c.sh", "no module \"nope\""),
+            ("m/files/absent.sh", "is not a file"),
+            ("m/files/c.sh/", "is not a directory"),
+            ("m", "expected MODULE/MOUNT/PATH"),
+        ] {
+            let e = resolve(&[entry.into()], &path).expect_err(entry);
+            assert!(e.contains(entry) && e.contains(why), "{entry}: {e}");
+        }
+    }
+}
