@@ -190,7 +190,8 @@ pub struct SshConfigArgs {
     /// Port, overriding the config (as `ssh -p`).
     #[arg(short = 'p', value_name = "PORT")]
     pub port: Option<u16>,
-    /// The host name or alias, as it would be given to ssh.
+    /// The destination as it would be given to ssh: a host name or alias,
+    /// `user@host` or `ssh://[user@]host[:port]`.
     pub host: String,
 }
 

@@ -12,7 +12,7 @@ use common::{cases, ctx, names, runtime, scripted_engine, within};
 use drover::engine::breaker::{BreakerConfig, Breakers, Verdict};
 use drover::engine::orchestrator::plan::{Plan, Step, StepAction, dependency_problems};
 use drover::engine::orchestrator::plan_run::{self, StepState};
-use drover::engine::orchestrator::task::{InputMethod, Param, Task};
+use drover::engine::orchestrator::task::{Param, Task};
 use drover::engine::orchestrator::task_run;
 use drover::engine::orchestrator::types::PType;
 use drover::engine::{
@@ -87,27 +87,20 @@ fn step_events(
 }
 
 fn task_with(params: Vec<(&str, &str, Option<Value>)>) -> Task {
-    Task {
-        name: "m::t".into(),
-        description: None,
-        params: Some(
-            params
-                .into_iter()
-                .map(|(n, t, default)| Param {
-                    name: n.into(),
-                    ptype: PType::parse(t).unwrap(),
-                    description: None,
-                    default,
-                    sensitive: false,
-                })
-                .collect(),
-        ),
-        input_method: InputMethod::Both,
-        supports_noop: false,
-        journal_type: EntryType::Task,
-        metadata: "t.json".into(),
-        script: "t.sh".into(),
-    }
+    let mut t = Task::from_script("m::t".into(), "t.sh".into(), EntryType::Task);
+    t.params = Some(
+        params
+            .into_iter()
+            .map(|(n, t, default)| Param {
+                name: n.into(),
+                ptype: PType::parse(t).unwrap(),
+                description: None,
+                default,
+                sensitive: false,
+            })
+            .collect(),
+    );
+    t
 }
 
 proptest! {

@@ -146,6 +146,13 @@ impl Fixture {
         ) {
             (Ok(ours), Ok(theirs)) => assert_eq!(keep(ours), keep(theirs), "{ctx}"),
             (Err(e), Err(stderr)) => {
+                if let Some(via) = stderr.trim().strip_prefix("jumphost loop via ") {
+                    assert!(
+                        matches!(&e, SshConfigError::JumpLoop { via: ours, .. } if ours == via),
+                        "ssh: {stderr}, we: {e}\n{ctx}"
+                    );
+                    assert!(e.to_string().starts_with(stderr.trim()), "{e}\n{ctx}");
+                }
                 let lines = ssh_error_lines(&stderr);
                 if let SshConfigError::Config { line, .. } = &e
                     && !lines.is_empty()
@@ -581,6 +588,78 @@ fn missing_file_is_empty_and_bad_hosts_are_refused() {
 }
 
 #[test]
+fn user_at_host_and_ssh_uris_resolve_as_ssh_does() {
+    let f = Fixture::new();
+    let cfg = f.write(
+        "config",
+        "Match user bob\n  Port 2200\n  IdentityFile ~/.ssh/bob_%r\nHost x X\n  User alice\nHost y\n  HostName Y.Example.COM\n",
+    );
+    for h in [
+        "x",
+        "bob@x",
+        "bob@X",
+        "ssh://bob@x:23",
+        "ssh://bob@x",
+        "ssh://bob;fp=1@X.",
+        "ssh://%62ob@y",
+        "a@b@x",
+        "Bo$b@y",
+        "@x",
+        "ssh://@x",
+        "ssh://x/p",
+        "ssh://x:0",
+        "ssh://[::1]:22",
+        "a;b@x",
+        "-a@x",
+        "u@-x",
+        "ssh://a%3bb@x",
+    ] {
+        f.check_with(&cfg, h, &Overrides::default(), &[]);
+    }
+    let zed = Overrides {
+        user: Some("zed".into()),
+        port: Some(2),
+    };
+    for h in ["bob@x", "ssh://bob@x:23", "a;b@x"] {
+        f.check_with(&cfg, h, &zed, &[]);
+    }
+}
+
+#[test]
+fn jump_loops_are_refused_as_ssh_refuses_them() {
+    let f = Fixture::new();
+    let cfg = f.write(
+        "config",
+        "Host a A\n  ProxyJump a\nHost p\n  Port 2222\n  ProxyJump p\nHost q\n  Port 23\n  ProxyJump q:23\n\
+         Host r\n  ProxyJump j,r\nHost s\n  HostName t\n  ProxyJump t\nHost u\n  ProxyJump bob@u\n\
+         Host v\n  ProxyJump ssh://v:22\nHost w\n  ProxyJump w2\n",
+    );
+    for h in [
+        "a",
+        "A",
+        "p",
+        "q",
+        "r",
+        "s",
+        "u",
+        "bob@u",
+        "v",
+        "ssh://v:2200",
+        "w",
+    ] {
+        f.check_with(&cfg, h, &Overrides::default(), &[]);
+    }
+    let e = SshConfigFile::load(&cfg, &f.env)
+        .and_then(|c| c.resolve("s", &Overrides::default()))
+        .expect_err("a loop");
+    let text = e.to_string();
+    assert!(
+        text.starts_with("jumphost loop via t: s jumps through itself (ProxyJump t reaches"),
+        "{text}"
+    );
+}
+
+#[test]
 fn cli_prints_like_ssh_g() {
     let f = Fixture::new();
     let home = f.dir.path().join("clihome");
@@ -626,6 +705,26 @@ fn cli_prints_like_ssh_g() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("user other\n") && stdout.contains("port 2\n"),
+        "{out:?}"
+    );
+
+    let out = run(&["ssh-config", "-F", cfg_s, "ops@web"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("host web\nuser ops\n") && stdout.contains("port 2222\n"),
+        "{out:?}"
+    );
+    let out = run(&["ssh-config", "-F", cfg_s, "ssh://ops@web:2200"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("user ops\n") && stdout.contains("port 2200\n"),
+        "{out:?}"
+    );
+    let looped = f.write("loop", "Host web\n  ProxyJump web\n");
+    let out = run(&["ssh-config", "-F", looped.to_str().expect("utf-8"), "web"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("jumphost loop via web"),
         "{out:?}"
     );
 
@@ -732,6 +831,11 @@ fn config_line() -> impl Strategy<Value = String> {
         "IgnoreUnknown bar*",
         "BarBaz 2",
         "Host web1 !*.example.com",
+        "ProxyJump web1",
+        "ProxyJump deploy@web1",
+        "ProxyJump web1:2222",
+        "ProxyJump j1,db9",
+        "ProxyJump ssh://ops@web1:22",
     ])
     .prop_map(String::from);
     prop_oneof![1 => host, 1 => matching, 4 => setting]
@@ -789,6 +893,10 @@ proptest! {
         let lines: Vec<&str> = lines.iter().map(|l| if l == "@INC" { include.as_str() } else { l.as_str() }).collect();
         let cfg = f.write("config", &(lines.join("\n") + "\n"));
         for h in ["web1", "Web1", "db9", "x.example.com"] {
+            f.check_with(&cfg, h, &Overrides::default(), &[]);
+        }
+        // Destinations naming a user (and port): `Match user` sees that user.
+        for h in ["deploy@web1", "ops@Web1", "ssh://deploy@db9:2200", "ssh://web1.", "a@b@web1"] {
             f.check_with(&cfg, h, &Overrides::default(), &[]);
         }
     }

@@ -93,3 +93,51 @@ fn invalid_parameters_contact_no_node() {
     assert!(out.err().contains("name: is required"), "{out:?}");
     assert_eq!(accepted(&fleet.sshd_log(0)), before, "a node was contacted");
 }
+
+#[test]
+fn the_shell_implementation_ships_its_files_over_ssh_and_the_ruby_one_never_runs() {
+    let Some(fleet) = Fleet::or_skip(2) else {
+        return;
+    };
+    let d = Drover::new();
+    cli_support::bolt_modules::write_pkg(&d.path("modules"));
+    cli_support::bolt_modules::task_config(&d.path("config"), &[&d.path("modules")]);
+    // Nodes share this machine's file system and run as the harness's user.
+    let dest = tempfile::tempdir_in("/tmp").unwrap();
+    let mut perms = std::fs::metadata(dest.path()).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o777);
+    std::fs::set_permissions(dest.path(), perms).unwrap();
+    let cfg = fleet.ssh_config();
+    let out = cli_support::finish(d.cmd(
+        &cfg,
+        &[
+            "task",
+            "run",
+            "pkg",
+            "-t",
+            "node001,node002",
+            "action=status",
+            "name=openssl",
+            &format!("dest={}", dest.path().display()),
+            "-o",
+            "json",
+        ],
+    ));
+    out.expect(0);
+    let rs = results(&out);
+    assert_eq!(rs.len(), 2, "{out:?}");
+    for r in &rs {
+        assert_eq!(r["value"]["status"], "status:openssl", "{out:?}");
+    }
+    let written: Vec<String> = std::fs::read_dir(dest.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written.len(), 2, "{written:?}");
+    assert!(written.iter().all(|w| w.starts_with("out.")), "{written:?}");
+    for w in &written {
+        let text = std::fs::read_to_string(dest.path().join(w)).unwrap();
+        assert_eq!(text, "status:openssl token_len=0\n");
+    }
+}

@@ -335,3 +335,241 @@ fn a_task_run_with_an_idempotency_key_runs_once() {
         .err_has("succeeded; not run again");
     assert_eq!(f.history(&[]).len(), 1, "the task ran once");
 }
+
+/// Local nodes n1, n2 and a task path holding the puppetlabs-shaped modules.
+fn fleet_with_bolt_modules() -> Fleet {
+    let f = Fleet::nodes(&["n1", "n2"]);
+    cli_support::bolt_modules::write_pkg(&f.path("modules"));
+    cli_support::bolt_modules::task_config(&f.path("config"), &[&f.path("modules")]);
+    f
+}
+
+fn names(out: &Out) -> Vec<String> {
+    out.out_lines()
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn list_hides_private_tasks_and_names_a_broken_one_beside_the_others() {
+    let f = fleet_with_bolt_modules();
+    let out = f.drover(&["task", "list"]);
+    out.expect(1);
+    let names = names(&out);
+    for want in ["pkg", "pkg::nometa", "pkg::psonly", "pkg::broken"] {
+        assert!(names.contains(&want.to_string()), "{want} missing: {out:?}");
+    }
+    for private in ["pkg::linux", "pkg::windows"] {
+        assert!(
+            !names.contains(&private.to_string()),
+            "{private} listed: {out:?}"
+        );
+    }
+    assert!(!names.iter().any(|n| n.contains("README")), "{out:?}");
+    let broken = out
+        .out_lines()
+        .into_iter()
+        .find(|l| l.starts_with("pkg::broken"))
+        .unwrap();
+    assert!(
+        broken.contains("BROKEN")
+            && broken.contains("broken.json")
+            && broken.contains("unknown type Strng"),
+        "{broken}"
+    );
+    f.drover(&["task", "show", "pkg::broken"])
+        .expect(2)
+        .err_has("unknown type Strng");
+    f.drover(&["task", "run", "pkg::broken", "-t", "n1"])
+        .expect(2)
+        .err_has("broken.json");
+    // Private tasks are shown and run by name; the last of a repeated key wins.
+    let show = f.drover(&["task", "show", "pkg::linux"]);
+    show.expect(0);
+    assert!(show.out().contains("(last key wins)"), "{show:?}");
+    assert!(show.out().contains("private"), "{show:?}");
+    let show = f.drover(&["task", "show", "pkg"]);
+    show.expect(0);
+    let text = show.out();
+    for want in [
+        "token  Optional[Sensitive[String[1]]]  (sensitive)",
+        "init.rb (requires puppet-agent), windows.ps1 (requires powershell), linux.sh (requires shell)",
+        "runs with puppet-agent:",
+        "runs: ",
+    ] {
+        assert!(text.contains(want), "{want:?} not in:\n{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("runs: ") && l.ends_with("linux.sh")),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_shell_implementation_runs_with_its_files_and_installdir_and_nothing_else_runs() {
+    let f = fleet_with_bolt_modules();
+    let dest = f.path("dest");
+    let tmp = f.path("tmp");
+    std::fs::create_dir_all(&dest).unwrap();
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut cmd = f.cmd(&[
+        "task",
+        "run",
+        "pkg",
+        "-t",
+        "n1,n2",
+        "action=install",
+        "name=htop",
+        &format!("dest={}", dest.display()),
+        "token=s3cret-token",
+        "opts={\"mode\":\"safe\",\"retries\":2}",
+        "-o",
+        "json",
+    ]);
+    cmd.env("TMPDIR", &tmp);
+    let out = cli_support::finish(cmd);
+    out.expect(0);
+    let results = task_results(&out);
+    assert_eq!(results.len(), 2, "{out:?}");
+    for r in &results {
+        assert_eq!(r["value"]["status"], "install:htop", "{out:?}");
+    }
+    // The real effect: one file per node, written with both shipped libraries.
+    let mut written: Vec<String> = std::fs::read_dir(&dest)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written.len(), 2, "{written:?}");
+    for w in &written {
+        assert!(
+            w.starts_with("out."),
+            "only the shell implementation ran: {written:?}"
+        );
+        let text = std::fs::read_to_string(dest.join(w)).unwrap();
+        assert_eq!(text, "install:htop token_len=12\n");
+    }
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "install dirs removed"
+    );
+    let row = f.only_execution();
+    let everything = format!(
+        "{row} {} {}",
+        f.show(row["id"].as_str().unwrap()),
+        out.out()
+    );
+    assert!(
+        !everything.contains("s3cret"),
+        "Sensitive value leaked: {everything}"
+    );
+    f.drover(&[
+        "task",
+        "run",
+        "pkg",
+        "-t",
+        "n1",
+        "action=status",
+        "name=x",
+        &format!("dest={}", dest.display()),
+        "opts={\"mode\":\"slow\"}",
+    ])
+    .expect(2)
+    .err_has("opts: mode: \"slow\" is not one of fast, safe");
+}
+
+#[test]
+fn a_task_with_only_a_powershell_implementation_fails_clearly_and_runs_nothing() {
+    let f = fleet_with_bolt_modules();
+    let out = f.drover(&["task", "run", "pkg::psonly", "-t", "n1"]);
+    out.expect(2)
+        .err_has("task pkg::psonly: no implementation drover can run on ssh or local nodes")
+        .err_has("windows.ps1 (requires powershell)");
+    assert!(f.history(&[]).is_empty(), "nothing may run");
+}
+
+#[test]
+fn a_task_needing_puppet_agent_fails_on_a_node_without_it_and_runs_nothing() {
+    let f = fleet_with_bolt_modules();
+    let dest = f.path("dest");
+    std::fs::create_dir_all(&dest).unwrap();
+    let out = f.drover(&[
+        "task",
+        "run",
+        "pkg::agentonly",
+        "-t",
+        "n1",
+        &format!("dest={}", dest.display()),
+    ]);
+    assert_ne!(out.code(), 0, "{out:?}");
+    assert!(
+        format!("{}{}", out.out(), out.err()).contains(
+            "task pkg::agentonly needs puppet-agent on this node (/opt/puppetlabs/puppet/bin/puppet not found)"
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dest).unwrap().count(),
+        0,
+        "the Ruby implementation ran"
+    );
+    assert_eq!(f.only_execution()["status"], "failed");
+}
+
+#[test]
+fn a_task_without_metadata_runs_its_one_executable() {
+    let f = fleet_with_bolt_modules();
+    let out = f.drover(&[
+        "task",
+        "run",
+        "pkg::nometa",
+        "-t",
+        "n1",
+        "greeting=hello",
+        "-o",
+        "json",
+    ]);
+    out.expect(0);
+    assert_eq!(
+        task_results(&out)[0]["value"]["greeting"],
+        "hello",
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_project_is_named_by_bolt_project_yaml() {
+    let f = Fleet::nodes(&["n1"]);
+    let project = f.path("some-dir");
+    std::fs::create_dir_all(project.join("tasks")).unwrap();
+    std::fs::write(project.join("bolt-project.yaml"), "---\nname: myproj\n").unwrap();
+    std::fs::write(
+        project.join("tasks/hello.sh"),
+        "#!/bin/sh\necho '{\"hi\":1}'\n",
+    )
+    .unwrap();
+    let other = f.path("unnamed");
+    std::fs::create_dir_all(other.join("tasks")).unwrap();
+    std::fs::write(other.join("bolt-project.yaml"), "modulepath: [modules]\n").unwrap();
+    std::fs::write(other.join("tasks/x.sh"), "#!/bin/sh\n").unwrap();
+    cli_support::bolt_modules::task_config(
+        &f.path("config"),
+        &[&project.join("tasks"), &other.join("tasks")],
+    );
+    let out = f.drover(&["task", "list"]);
+    out.expect(1);
+    let names = names(&out);
+    assert!(names.contains(&"myproj::hello".to_string()), "{out:?}");
+    assert!(!names.iter().any(|n| n.starts_with("some")), "{out:?}");
+    assert!(
+        out.out().contains("bolt-project.yaml: no `name`"),
+        "{out:?}"
+    );
+    let run = f.drover(&["task", "run", "myproj::hello", "-t", "n1", "-o", "json"]);
+    run.expect(0);
+    assert_eq!(task_results(&run)[0]["value"]["hi"], 1, "{run:?}");
+}

@@ -7,7 +7,7 @@ use crate::app::setup::Runtime;
 use crate::cli::{OutputFormat, TaskArgs, TaskCommand, TaskRunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::orchestrator::task::{self, Task};
-use crate::engine::orchestrator::task_run;
+use crate::engine::orchestrator::{task_impl, task_run};
 use crate::engine::{Backoff, EngineError, ExecutionOptions, Mode, NodeStatus};
 use std::io::Write;
 
@@ -16,27 +16,7 @@ const STREAM_BUFFER: usize = 64;
 pub async fn task(args: &TaskArgs, rt: &Runtime) -> u8 {
     let path = &rt.config.tasks.path;
     match &args.command {
-        TaskCommand::List => {
-            let (tasks, errors) = task::discover(path);
-            for e in &errors {
-                eprintln!("drover: {e}");
-            }
-            let width = tasks.iter().map(|t| t.name.len()).max().unwrap_or(0);
-            let mut out = std::io::stdout().lock();
-            for t in &tasks {
-                let _ = writeln!(
-                    out,
-                    "{:width$}  {}",
-                    t.name,
-                    t.description.as_deref().unwrap_or("")
-                );
-            }
-            if errors.is_empty() {
-                exit::SUCCESS
-            } else {
-                exit::FAILED
-            }
-        }
+        TaskCommand::List => list(path),
         TaskCommand::Show { name } => match task::find(path, name) {
             Ok(t) => {
                 print!("{}", help(&t));
@@ -48,6 +28,41 @@ pub async fn task(args: &TaskArgs, rt: &Runtime) -> u8 {
             }
         },
         TaskCommand::Run(a) => run(a, rt).await,
+    }
+}
+
+/// Every public task with its description, then every broken one with its file
+/// and reason (exit 1 when there is one; the others are listed all the same).
+fn list(path: &[std::path::PathBuf]) -> u8 {
+    let found = task::discover(path);
+    let public: Vec<&Task> = found.tasks.iter().filter(|t| !t.private).collect();
+    let width = public
+        .iter()
+        .map(|t| t.name.len())
+        .chain(found.broken.iter().map(|(n, _)| n.len()))
+        .max()
+        .unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for t in &public {
+        let _ = writeln!(
+            out,
+            "{:width$}  {}",
+            t.name,
+            t.description.as_deref().unwrap_or("")
+        );
+    }
+    for (name, e) in &found.broken {
+        let _ = writeln!(out, "{name:width$}  BROKEN: {e}");
+    }
+    let _ = out.flush();
+    if found.broken.is_empty() {
+        exit::SUCCESS
+    } else {
+        eprintln!(
+            "drover: {} task(s) could not be loaded (listed as BROKEN)",
+            found.broken.len()
+        );
+        exit::FAILED
     }
 }
 
@@ -94,17 +109,40 @@ pub fn help(t: &Task) -> String {
             }
         }
     }
+    let chosen = task_impl::choose(t);
+    let input = match &chosen {
+        Ok(c) => c
+            .shell
+            .or(c.with_agent)
+            .map(|i| format!("{:?}", i.input_method))
+            .unwrap_or_default(),
+        Err(_) => "-".into(),
+    };
     s.push_str(&format!(
-        "\nnoop: {}; input: {:?}; journal: {}\nfile: {}\n",
+        "\nnoop: {}; input: {input}; journal: {}{}\nfile: {}\n",
         if t.supports_noop {
             "supported"
         } else {
             "not supported"
         },
-        t.input_method,
         t.journal_type.as_str(),
-        t.script.display()
+        if t.private { "; private" } else { "" },
+        t.metadata.display()
     ));
+    s.push_str(&format!("implementations: {}\n", task_impl::listed(t)));
+    match chosen {
+        Ok(c) => {
+            let file = |i: &task::Implementation| i.script.display().to_string();
+            if let Some(a) = c.with_agent {
+                s.push_str(&format!("runs with puppet-agent: {}\n", file(a)));
+            }
+            match c.shell {
+                Some(i) => s.push_str(&format!("runs: {}\n", file(i))),
+                None => s.push_str("runs: nothing on nodes without puppet-agent\n"),
+            }
+        }
+        Err(e) => s.push_str(&format!("runs: nothing: {e}\n")),
+    }
     s
 }
 

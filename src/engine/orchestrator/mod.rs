@@ -3,5 +3,11 @@
 pub mod plan;
 pub mod plan_run;
 pub mod task;
+mod task_command;
+mod task_discovery;
+mod task_files;
+pub mod task_impl;
+mod task_meta;
 pub mod task_run;
+mod type_parse;
 pub mod types;

@@ -3,7 +3,7 @@
 //! plan runs: every problem is reported at once, naming the file, the line and the
 //! step; unknown dependencies and cycles name the steps involved.
 
-use super::task::{self, InputMethod, Task};
+use super::task::{self, Task};
 use super::task_run;
 use crate::engine::duration::parse_duration;
 use crate::engine::queue::Priority;
@@ -251,16 +251,7 @@ impl Plan {
 
 /// A plan step's script as a task with no parameters.
 fn script_task(step: &str, script: PathBuf) -> Task {
-    Task {
-        name: format!("script:{step}"),
-        description: None,
-        params: Some(Vec::new()),
-        input_method: InputMethod::Environment,
-        supports_noop: false,
-        journal_type: EntryType::Execution,
-        metadata: script.clone(),
-        script,
-    }
+    Task::from_script(format!("script:{step}"), script, EntryType::Execution)
 }
 
 /// Unknown dependencies, self-dependencies and cycles, each naming the steps.

@@ -160,7 +160,7 @@ pub fn start(
                 task_run::build(task, &Default::default(), false, &t, options).map(|(r, l)| {
                     let label = RunLabel {
                         kind: "plan-step".into(),
-                        action: Some(format!("script {}", task.script.display())),
+                        action: Some(format!("script {}", task.metadata.display())),
                         ..l
                     };
                     (r, label)

@@ -1,15 +1,12 @@
-//! Turning a task and its parameters into one command every transport can run.
-//!
-//! Delivery: the script travels inside the command itself, base64 in a quoted
-//! here-document, is written to a private temporary directory, run, and removed by
-//! an exit trap. Why: the command string is the one thing every transport already
-//! carries (local `sh -c`, an SSH exec channel), so no second channel, no SFTP
-//! subsystem on the server and no stdin plumbing are needed, and the upload, run and
-//! clean-up succeed or fail as one unit under the executor's timeout and cancel.
-//! The cost is a size limit: the whole command must fit one argument of the remote
-//! `sh -c` (Linux: 128 KiB), hence [`MAX_SCRIPT_BYTES`].
+//! Turning a task and its parameters into one command every transport can run
+//! (written by [`super::task_command`]): parameters checked against the
+//! metadata, the implementation chosen, secrets kept out of what drover writes.
+//! The whole command must fit one argument of the remote `sh -c` (Linux:
+//! 128 KiB), hence [`MAX_SCRIPT_BYTES`] and the command limit.
 
-use super::task::{InputMethod, Task};
+use super::task::Task;
+use super::task_command::{self, shell_quote};
+use super::task_impl;
 use crate::engine::error::FieldError;
 use crate::engine::label::RunLabel;
 use crate::engine::rbac::Capability;
@@ -17,7 +14,7 @@ use crate::engine::request::{ExecutionOptions, ExecutionRequest};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-/// Largest task script drover sends (it grows by a third as base64).
+/// Largest file of a task drover sends (it grows by a third as base64).
 pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
 /// Largest whole command (script, parameters, wrapper), below Linux's 128 KiB
 /// limit on one argument.
@@ -185,19 +182,33 @@ pub fn build(
             reason,
         }]
     };
-    let script = std::fs::read(&task.script)
-        .map_err(|e| field(format!("{}: cannot read: {e}", task.script.display())))?;
-    if script.len() > MAX_SCRIPT_BYTES {
+    let choice = task_impl::choose(task).map_err(|e| match e {
+        super::task::TaskError::NoImplementation { listed, .. } => {
+            field(super::task::no_implementation(&listed))
+        }
+        other => field(other.to_string()),
+    })?;
+    if let Some(i) = choice
+        .all()
+        .find(|i| i.input_method == super::task::InputMethod::Powershell)
+    {
         return Err(field(format!(
-            "{}: {} bytes is more than the {MAX_SCRIPT_BYTES} drover sends",
-            task.script.display(),
-            script.len()
+            "{}: input_method powershell is only for PowerShell implementations",
+            i.script.display()
         )));
     }
-    let command = command(task, &script, params, noop);
+    let files = task_command::payloads(&choice).map_err(field)?;
+    if let Some(big) = files.iter().find(|f| f.bytes.len() > MAX_SCRIPT_BYTES) {
+        return Err(field(format!(
+            "{}: {} bytes is more than the {MAX_SCRIPT_BYTES} drover sends",
+            big.remote,
+            big.bytes.len()
+        )));
+    }
+    let command = task_command::command(task, &choice, &files, params, noop);
     if command.len() > MAX_COMMAND_BYTES {
         return Err(field(format!(
-            "script and parameters take {} bytes, more than {MAX_COMMAND_BYTES}",
+            "the task's files and parameters take {} bytes, more than {MAX_COMMAND_BYTES}",
             command.len()
         )));
     }
@@ -223,67 +234,6 @@ pub fn build(
         },
         label,
     ))
-}
-
-/// The POSIX shell text that writes, runs and removes the script.
-pub fn command(task: &Task, script: &[u8], params: &Map<String, Value>, noop: bool) -> String {
-    let file = task
-        .script
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .filter(|f| {
-            f.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        })
-        .unwrap_or_else(|| "task".into());
-    let mut input = params.clone();
-    input.insert("_task".into(), Value::String(task.name.clone()));
-    if noop {
-        input.insert("_noop".into(), Value::Bool(true));
-    }
-    let b64 = base64::engine::general_purpose::STANDARD.encode(script);
-    let mut s = String::with_capacity(b64.len() + 1024);
-    s.push_str("umask 077\n");
-    s.push_str("d=$(mktemp -d \"${TMPDIR:-/tmp}/drover-task.XXXXXX\") || { echo 'drover: cannot create a temporary directory' >&2; exit 125; }\n");
-    s.push_str("trap 'rm -rf \"$d\"' EXIT\ntrap 'exit 143' HUP INT TERM\n");
-    s.push_str(&format!(
-        "base64 -d > \"$d/{file}\" <<'DROVER_TASK_SCRIPT' || exit 125\n"
-    ));
-    for line in b64.as_bytes().chunks(76) {
-        s.push_str(std::str::from_utf8(line).unwrap_or_default());
-        s.push('\n');
-    }
-    s.push_str("DROVER_TASK_SCRIPT\n");
-    s.push_str(&format!("chmod 700 \"$d/{file}\"\n"));
-    if matches!(
-        task.input_method,
-        InputMethod::Environment | InputMethod::Both
-    ) {
-        for (k, v) in &input {
-            // Bolt's rule: strings as they are, everything else as JSON.
-            let text = match v {
-                Value::String(t) => t.clone(),
-                other => other.to_string(),
-            };
-            s.push_str(&format!("PT_{k}={}; export PT_{k}\n", shell_quote(&text)));
-        }
-    }
-    if matches!(task.input_method, InputMethod::Stdin | InputMethod::Both) {
-        // serde_json escapes newlines, so the JSON is one line and can never be
-        // mistaken for the here-document's end marker.
-        s.push_str(&format!(
-            "\"$d/{file}\" <<'DROVER_TASK_INPUT'\n{}\nDROVER_TASK_INPUT\n",
-            Value::Object(input)
-        ));
-    } else {
-        s.push_str(&format!("\"$d/{file}\" </dev/null\n"));
-    }
-    s
-}
-
-/// Single-quotes a value for any POSIX shell.
-fn shell_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "'\\''"))
 }
 
 /// The POSIX shell text that writes `content` to `destination` on the node with

@@ -1,24 +1,65 @@
-//! The Puppet data types Bolt task metadata declares parameters with: parsing the
-//! type text, checking a JSON value against it, and turning a command-line string
-//! into the value the type asks for.
+//! The Puppet data types Bolt task metadata declares parameters with: checking a
+//! JSON value against a type, and turning a command-line string into the value
+//! the type asks for. The type text is parsed in [`super::type_parse`].
 
 use serde_json::Value;
 use std::fmt;
 
 #[derive(Debug, Clone)]
 pub enum PType {
+    /// `Any`, `Data`: every value, `null` included.
     Any,
-    String { min: usize, max: usize },
-    Integer { min: i64, max: i64 },
+    /// `Scalar`, `ScalarData`: a string, number or boolean.
+    Scalar,
+    /// `Undef`: only `null` (a parameter left out).
+    Undef,
+    NotUndef(Box<PType>),
+    String {
+        min: usize,
+        max: usize,
+    },
+    Integer {
+        min: i64,
+        max: i64,
+    },
     Float,
     Numeric,
     Boolean,
     Optional(Box<PType>),
+    /// `Sensitive[T]`: a `T` whose value drover never writes anywhere.
+    Sensitive(Box<PType>),
     Enum(Vec<String>),
-    Array(Box<PType>),
-    Hash,
+    Array {
+        item: Box<PType>,
+        min: usize,
+        max: usize,
+    },
+    /// `Tuple[A, B, min, max]`: item `i` has the `i`-th type (the last one
+    /// repeats), between `min` and `max` items.
+    Tuple {
+        items: Vec<PType>,
+        min: usize,
+        max: usize,
+    },
+    Hash {
+        key: Box<PType>,
+        value: Box<PType>,
+        min: usize,
+        max: usize,
+    },
+    Struct(Vec<StructMember>),
     Pattern(Vec<regex::Regex>),
     Variant(Vec<PType>),
+}
+
+/// One `key => Type` of a `Struct`.
+#[derive(Debug, Clone)]
+pub struct StructMember {
+    pub key: String,
+    /// `Optional['key']`, or a value type that accepts `null`: the key may be
+    /// left out.
+    pub optional: bool,
+    pub ptype: PType,
 }
 
 impl PartialEq for PType {
@@ -30,19 +71,19 @@ impl PartialEq for PType {
 impl PType {
     /// Parses `Optional[Enum[a, 'b']]` and the like; the error says where it stops.
     pub fn parse(text: &str) -> Result<PType, String> {
-        let mut p = Parser { s: text, i: 0 };
-        let t = p.ty()?;
-        p.ws();
-        if p.i < text.len() {
-            return Err(format!("{text:?}: unexpected {:?}", &text[p.i..]));
-        }
-        Ok(t)
+        super::type_parse::parse(text)
     }
 
     pub fn is_optional(&self) -> bool {
+        self.check(&Value::Null).is_none()
+    }
+
+    /// Whether a value of this type is a secret (`Sensitive[...]` anywhere).
+    pub fn is_sensitive(&self) -> bool {
         match self {
-            PType::Optional(_) | PType::Any => true,
-            PType::Variant(v) => v.iter().any(PType::is_optional),
+            PType::Sensitive(_) => true,
+            PType::Optional(t) | PType::NotUndef(t) => t.is_sensitive(),
+            PType::Variant(ts) => ts.iter().any(PType::is_sensitive),
             _ => false,
         }
     }
@@ -51,8 +92,12 @@ impl PType {
     pub fn check(&self, v: &Value) -> Option<String> {
         let ok = match (self, v) {
             (PType::Any, _) => true,
+            (PType::Scalar, v) => matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)),
+            (PType::Undef, v) => v.is_null(),
+            (PType::NotUndef(_), Value::Null) => false,
+            (PType::NotUndef(t), v) => return t.check(v),
             (PType::Optional(_), Value::Null) => true,
-            (PType::Optional(t), v) => return t.check(v),
+            (PType::Optional(t) | PType::Sensitive(t), v) => return t.check(v),
             (PType::String { min, max }, Value::String(s)) => {
                 let n = s.chars().count();
                 if n < *min || n > *max {
@@ -75,17 +120,55 @@ impl PType {
                 }
                 true
             }
-            (PType::Array(t), Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    if let Some(why) = t.check(item) {
+            (PType::Array { item, min, max }, Value::Array(items)) => {
+                if let Some(why) = size(items.len(), *min, *max) {
+                    return Some(why);
+                }
+                for (i, v) in items.iter().enumerate() {
+                    if let Some(why) = item.check(v) {
                         return Some(format!("item {i}: {why}"));
                     }
                 }
                 true
             }
-            (PType::Hash, Value::Object(_)) => true,
+            (PType::Tuple { items, min, max }, Value::Array(values)) => {
+                if let Some(why) = size(values.len(), *min, *max) {
+                    return Some(why);
+                }
+                for (i, v) in values.iter().enumerate() {
+                    let t = items.get(i).or(items.last()).unwrap_or(&PType::Any);
+                    if let Some(why) = t.check(v) {
+                        return Some(format!("item {i}: {why}"));
+                    }
+                }
+                true
+            }
+            (
+                PType::Hash {
+                    key,
+                    value,
+                    min,
+                    max,
+                },
+                Value::Object(m),
+            ) => {
+                if let Some(why) = size(m.len(), *min, *max) {
+                    return Some(why);
+                }
+                for (k, v) in m {
+                    if let Some(why) = key.check(&Value::String(k.clone())) {
+                        return Some(format!("key {k:?}: {why}"));
+                    }
+                    if let Some(why) = value.check(v) {
+                        return Some(format!("{k}: {why}"));
+                    }
+                }
+                true
+            }
+            (PType::Struct(members), Value::Object(m)) => return check_struct(members, m),
             (PType::Pattern(res), Value::String(s)) => {
-                if !res.iter().any(|r| r.is_match(s)) {
+                // A bare `Pattern` accepts every string, as in Puppet.
+                if !res.is_empty() && !res.iter().any(|r| r.is_match(s)) {
                     return Some(format!("{s:?} does not match {self}"));
                 }
                 true
@@ -111,10 +194,14 @@ impl PType {
                 "false" => Value::Bool(false),
                 _ => Value::String(text.into()),
             },
-            PType::Array(_) | PType::Hash | PType::Any => {
-                json().unwrap_or_else(|| Value::String(text.into()))
-            }
-            PType::Optional(t) => t.coerce(text),
+            PType::Array { .. }
+            | PType::Tuple { .. }
+            | PType::Hash { .. }
+            | PType::Struct(_)
+            | PType::Any
+            | PType::Scalar
+            | PType::Undef => json().unwrap_or_else(|| Value::String(text.into())),
+            PType::Optional(t) | PType::Sensitive(t) | PType::NotUndef(t) => t.coerce(text),
             PType::Variant(ts) => ts
                 .iter()
                 .map(|t| t.coerce(text))
@@ -122,6 +209,31 @@ impl PType {
                 .unwrap_or_else(|| Value::String(text.into())),
         }
     }
+}
+
+fn size(n: usize, min: usize, max: usize) -> Option<String> {
+    (n < min || n > max).then(|| format!("{n} items is outside {min}..={max}"))
+}
+
+fn check_struct(members: &[StructMember], m: &serde_json::Map<String, Value>) -> Option<String> {
+    for k in m.keys() {
+        if !members.iter().any(|s| &s.key == k) {
+            let known: Vec<&str> = members.iter().map(|s| s.key.as_str()).collect();
+            return Some(format!("key {k:?} is not one of {}", known.join(", ")));
+        }
+    }
+    for s in members {
+        match m.get(&s.key) {
+            None if s.optional => {}
+            None => return Some(format!("key {:?} is missing", s.key)),
+            Some(v) => {
+                if let Some(why) = s.ptype.check(v) {
+                    return Some(format!("{}: {why}", s.key));
+                }
+            }
+        }
+    }
+    None
 }
 
 fn describe(v: &Value) -> String {
@@ -136,6 +248,15 @@ fn describe(v: &Value) -> String {
     }
 }
 
+/// `, min, max` after a collection's types, or nothing for the unbounded default.
+fn bounds(min: usize, max: usize) -> String {
+    match (min, max) {
+        (0, usize::MAX) => String::new(),
+        (min, usize::MAX) => format!(", {min}"),
+        (min, max) => format!(", {min}, {max}"),
+    }
+}
+
 impl fmt::Display for PType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let list = |ts: &[PType]| {
@@ -146,6 +267,9 @@ impl fmt::Display for PType {
         };
         match self {
             PType::Any => f.write_str("Any"),
+            PType::Scalar => f.write_str("Scalar"),
+            PType::Undef => f.write_str("Undef"),
+            PType::NotUndef(t) => write!(f, "NotUndef[{t}]"),
             PType::String { min: 0, max } if *max == usize::MAX => f.write_str("String"),
             PType::String { min, max } if *max == usize::MAX => write!(f, "String[{min}]"),
             PType::String { min, max } => write!(f, "String[{min}, {max}]"),
@@ -157,12 +281,50 @@ impl fmt::Display for PType {
             PType::Numeric => f.write_str("Numeric"),
             PType::Boolean => f.write_str("Boolean"),
             PType::Optional(t) => write!(f, "Optional[{t}]"),
+            PType::Sensitive(t) => write!(f, "Sensitive[{t}]"),
             PType::Enum(v) => {
                 let quoted: Vec<String> = v.iter().map(|s| format!("'{s}'")).collect();
                 write!(f, "Enum[{}]", quoted.join(", "))
             }
-            PType::Array(t) => write!(f, "Array[{t}]"),
-            PType::Hash => f.write_str("Hash"),
+            PType::Array { item, min, max } => match (&**item, bounds(*min, *max)) {
+                (PType::Any, b) if b.is_empty() => f.write_str("Array"),
+                (item, b) => write!(f, "Array[{item}{b}]"),
+            },
+            PType::Tuple { items, min, max } if items.is_empty() => match (*min, *max) {
+                (0, usize::MAX) => f.write_str("Tuple"),
+                (min, usize::MAX) => write!(f, "Tuple[{min}]"),
+                (min, max) => write!(f, "Tuple[{min}, {max}]"),
+            },
+            PType::Tuple { items, min, max } if *min == items.len() && *max == items.len() => {
+                write!(f, "Tuple[{}]", list(items))
+            }
+            PType::Tuple { items, min, max } => {
+                write!(f, "Tuple[{}{}]", list(items), bounds(*min, *max))
+            }
+            PType::Hash {
+                key,
+                value,
+                min,
+                max,
+            } => match (&**key, &**value, bounds(*min, *max)) {
+                (PType::Any, PType::Any, b) if b.is_empty() => f.write_str("Hash"),
+                (key, value, b) => write!(f, "Hash[{key}, {value}{b}]"),
+            },
+            PType::Struct(members) => {
+                let shown: Vec<String> = members
+                    .iter()
+                    .map(|m| {
+                        if m.optional && !m.ptype.is_optional() {
+                            format!("Optional['{}'] => {}", m.key, m.ptype)
+                        } else {
+                            format!("'{}' => {}", m.key, m.ptype)
+                        }
+                    })
+                    .collect();
+                write!(f, "Struct[{{{}}}]", shown.join(", "))
+            }
+            PType::Pattern(res) if res.is_empty() => f.write_str("Pattern"),
+            PType::Variant(ts) if ts.is_empty() => f.write_str("Variant"),
             PType::Pattern(res) => {
                 let pats: Vec<String> = res.iter().map(|r| format!("/{}/", r.as_str())).collect();
                 write!(f, "Pattern[{}]", pats.join(", "))
@@ -172,281 +334,5 @@ impl fmt::Display for PType {
     }
 }
 
-struct Parser<'a> {
-    s: &'a str,
-    i: usize,
-}
-
-impl Parser<'_> {
-    fn ws(&mut self) {
-        while self.s[self.i..].starts_with(|c: char| c.is_whitespace()) {
-            self.i += 1;
-        }
-    }
-
-    fn eat(&mut self, c: char) -> bool {
-        self.ws();
-        if self.s[self.i..].starts_with(c) {
-            self.i += c.len_utf8();
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect(&mut self, c: char) -> Result<(), String> {
-        if self.eat(c) {
-            Ok(())
-        } else {
-            Err(format!("{:?}: expected '{c}' at offset {}", self.s, self.i))
-        }
-    }
-
-    fn word(&mut self) -> String {
-        self.ws();
-        let rest = &self.s[self.i..];
-        let n = rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '-'))
-            .unwrap_or(rest.len());
-        self.i += n;
-        rest[..n].to_string()
-    }
-
-    /// A quoted string or a bare word (Enum values).
-    fn string(&mut self) -> Result<String, String> {
-        self.ws();
-        let rest = &self.s[self.i..];
-        for q in ['\'', '"'] {
-            if let Some(body) = rest.strip_prefix(q) {
-                let end = body
-                    .find(q)
-                    .ok_or_else(|| format!("{:?}: unterminated string", self.s))?;
-                self.i += end + 2;
-                return Ok(body[..end].to_string());
-            }
-        }
-        let w = self.word();
-        if w.is_empty() {
-            return Err(format!(
-                "{:?}: expected a value at offset {}",
-                self.s, self.i
-            ));
-        }
-        Ok(w)
-    }
-
-    fn int(&mut self) -> Result<Option<i64>, String> {
-        let w = self.word();
-        if w == "default" {
-            return Ok(None);
-        }
-        w.parse()
-            .map(Some)
-            .map_err(|_| format!("{:?}: {w:?} is not an integer", self.s))
-    }
-
-    fn args<T>(
-        &mut self,
-        mut one: impl FnMut(&mut Self) -> Result<T, String>,
-    ) -> Result<Vec<T>, String> {
-        let mut v = Vec::new();
-        if !self.eat('[') {
-            return Ok(v);
-        }
-        loop {
-            v.push(one(self)?);
-            if self.eat(']') {
-                return Ok(v);
-            }
-            self.expect(',')?;
-        }
-    }
-
-    fn ty(&mut self) -> Result<PType, String> {
-        let name = self.word();
-        Ok(match name.as_str() {
-            "Any" | "Data" | "Scalar" => PType::Any,
-            "String" => {
-                let b = self.args(Self::int)?;
-                PType::String {
-                    min: b.first().copied().flatten().unwrap_or(0).max(0) as usize,
-                    max: b
-                        .get(1)
-                        .copied()
-                        .flatten()
-                        .map_or(usize::MAX, |m| m.max(0) as usize),
-                }
-            }
-            "Integer" => {
-                let b = self.args(Self::int)?;
-                PType::Integer {
-                    min: b.first().copied().flatten().unwrap_or(i64::MIN),
-                    max: b.get(1).copied().flatten().unwrap_or(i64::MAX),
-                }
-            }
-            "Float" => {
-                self.args(Self::int)?;
-                PType::Float
-            }
-            "Numeric" => PType::Numeric,
-            "Boolean" => PType::Boolean,
-            "Optional" => {
-                let mut a = self.args(Self::ty)?;
-                match (a.pop(), a.is_empty()) {
-                    (Some(t), true) => PType::Optional(Box::new(t)),
-                    _ => return Err(format!("{:?}: Optional takes one type", self.s)),
-                }
-            }
-            "Enum" => {
-                let v = self.args(Self::string)?;
-                if v.is_empty() {
-                    return Err(format!("{:?}: Enum needs values", self.s));
-                }
-                PType::Enum(v)
-            }
-            "Array" | "Tuple" => {
-                let inner = if self.s[self.i..].trim_start().starts_with('[') {
-                    self.expect('[')?;
-                    let t = self.ty()?;
-                    while self.eat(',') {
-                        self.int()?;
-                    }
-                    self.expect(']')?;
-                    t
-                } else {
-                    PType::Any
-                };
-                PType::Array(Box::new(inner))
-            }
-            "Hash" | "Struct" => {
-                // Key and value types are accepted and not enforced.
-                if self.s[self.i..].trim_start().starts_with('[') {
-                    self.skip_brackets()?;
-                }
-                PType::Hash
-            }
-            "Pattern" => PType::Pattern(self.args(Self::regex)?),
-            "Variant" => PType::Variant(self.args(Self::ty)?),
-            "" => {
-                return Err(format!(
-                    "{:?}: expected a type at offset {}",
-                    self.s, self.i
-                ));
-            }
-            other => return Err(format!("{:?}: unknown type {other}", self.s)),
-        })
-    }
-
-    fn regex(&mut self) -> Result<regex::Regex, String> {
-        self.ws();
-        let rest = &self.s[self.i..];
-        let body = rest
-            .strip_prefix('/')
-            .ok_or_else(|| format!("{:?}: Pattern expects /regex/", self.s))?;
-        let mut end = None;
-        let mut escaped = false;
-        for (k, c) in body.char_indices() {
-            match c {
-                '\\' if !escaped => escaped = true,
-                '/' if !escaped => {
-                    end = Some(k);
-                    break;
-                }
-                _ => escaped = false,
-            }
-        }
-        let end = end.ok_or_else(|| format!("{:?}: unterminated /regex/", self.s))?;
-        self.i += end + 2;
-        let src = body[..end].replace("\\/", "/");
-        regex::Regex::new(&src).map_err(|e| format!("{:?}: bad pattern: {e}", self.s))
-    }
-
-    fn skip_brackets(&mut self) -> Result<(), String> {
-        self.expect('[')?;
-        let mut depth = 1;
-        for (k, c) in self.s[self.i..].char_indices() {
-            match c {
-                '[' => depth += 1,
-                ']' => depth -= 1,
-                _ => {}
-            }
-            if depth == 0 {
-                self.i += k + 1;
-                return Ok(());
-            }
-        }
-        Err(format!("{:?}: unbalanced '['", self.s))
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn t(s: &str) -> PType {
-        PType::parse(s).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    #[test]
-    fn parses_and_prints_the_bolt_types() {
-        for s in [
-            "String",
-            "String[1]",
-            "String[1, 10]",
-            "Integer",
-            "Integer[0, 65535]",
-            "Boolean",
-            "Optional[String]",
-            "Enum['install', 'status']",
-            "Array[String]",
-            "Hash",
-            "Pattern[/^[a-z]+$/]",
-            "Variant[Integer, Enum['all']]",
-        ] {
-            assert_eq!(t(s).to_string(), s);
-        }
-        assert_eq!(t("Enum[a,b]").to_string(), "Enum['a', 'b']");
-        assert!(PType::parse("Strin").is_err());
-        assert!(PType::parse("Optional[String").is_err());
-        assert!(PType::parse("Pattern[/(/]").is_err());
-    }
-
-    #[test]
-    fn checks_values_with_reasons() {
-        assert_eq!(t("String").check(&json!("x")), None);
-        assert!(
-            t("Integer")
-                .check(&json!("x"))
-                .unwrap()
-                .contains("expects Integer, got String")
-        );
-        assert!(
-            t("Enum[a,b]")
-                .check(&json!("c"))
-                .unwrap()
-                .contains("not one of a, b")
-        );
-        assert_eq!(t("Optional[Integer]").check(&Value::Null), None);
-        assert!(t("Integer[1,5]").check(&json!(9)).is_some());
-        assert!(t("Pattern[/^a/]").check(&json!("ba")).is_some());
-        assert_eq!(t("Variant[Integer, Boolean]").check(&json!(true)), None);
-        assert!(
-            t("Array[Integer]")
-                .check(&json!([1, "x"]))
-                .unwrap()
-                .contains("item 1")
-        );
-        assert!(t("String[2]").check(&json!("a")).is_some());
-    }
-
-    #[test]
-    fn coerces_command_line_text_by_type() {
-        assert_eq!(t("Integer").coerce("42"), json!(42));
-        assert_eq!(t("Boolean").coerce("true"), json!(true));
-        assert_eq!(t("String").coerce("42"), json!("42"));
-        assert_eq!(t("Array[String]").coerce("[\"a\"]"), json!(["a"]));
-        assert_eq!(t("Variant[Integer, String]").coerce("x"), json!("x"));
-        assert_eq!(t("Optional[Integer]").coerce("7"), json!(7));
-    }
-}
+mod tests;

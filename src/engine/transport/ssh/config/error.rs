@@ -32,6 +32,20 @@ pub enum SshConfigError {
         "invalid user name {0:?}: starting with '-', or containing control characters or any of '`\";&<>|(){{}}"
     )]
     InvalidUser(String),
+    /// Not a destination ssh accepts (`@host`, a bad `ssh://` URI).
+    #[error("invalid destination {0:?}: expected host, user@host or ssh://[user@]host[:port]")]
+    InvalidDestination(String),
+    /// The last `ProxyJump` hop is the destination itself, as ssh refuses it.
+    #[error(
+        "jumphost loop via {via}: {host} jumps through itself (ProxyJump {shown} reaches {user}@{via} port {port})"
+    )]
+    JumpLoop {
+        host: String,
+        via: String,
+        shown: String,
+        user: String,
+        port: u16,
+    },
     /// `-p 0`.
     #[error("invalid port 0")]
     InvalidPort,

@@ -34,6 +34,7 @@ pub(super) fn build(
 ) -> Result<ResolvedHost, SshConfigError> {
     let user = st.user.clone().unwrap_or_else(|| env.local_user.clone());
     let port = st.port.unwrap_or(22);
+    super::jump::check_loop(st.jump.as_ref(), original, &hostname, &user, port)?;
     let port_s = port.to_string();
     let alias = st
         .host_key_alias

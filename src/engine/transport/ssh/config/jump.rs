@@ -6,8 +6,8 @@
 //! rest. Every hop must parse; ssh itself parses only the last hop and passes
 //! the others verbatim to the next ssh, which is what `ssh -G` prints.
 
-use super::JumpHost;
 use super::values;
+use super::{JumpHost, SshConfigError};
 
 /// A parsed `ProxyJump` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +49,37 @@ pub(super) fn parse_proxy_jump(value: &str) -> Option<JumpValue> {
         shown.push_str(&format!(":{p}"));
     }
     Some(JumpValue::Hops { hops, shown })
+}
+
+/// ssh's loop check, made before any token in the other values is expanded: the
+/// last hop (the one ssh itself jumps through) must not be the destination:
+/// same host name (as resolved, compared exactly), port (22 for a hop naming
+/// none) and user (the destination's for a hop naming none).
+pub(super) fn check_loop(
+    jump: Option<&JumpValue>,
+    original: &str,
+    hostname: &str,
+    user: &str,
+    port: u16,
+) -> Result<(), SshConfigError> {
+    let Some(JumpValue::Hops { hops, shown }) = jump else {
+        return Ok(());
+    };
+    let Some(last) = hops.last() else {
+        return Ok(());
+    };
+    let hop_port = last.port.unwrap_or(22);
+    let hop_user = last.user.as_deref().unwrap_or(user);
+    if last.host == hostname && hop_port == port && hop_user == user {
+        return Err(SshConfigError::JumpLoop {
+            host: original.to_owned(),
+            via: last.host.clone(),
+            shown: shown.clone(),
+            user: user.to_owned(),
+            port,
+        });
+    }
+    Ok(())
 }
 
 fn parse_hop(s: &str) -> Option<JumpHost> {
@@ -104,7 +135,7 @@ fn parse_user_host_port(s: &str) -> Option<JumpHost> {
 }
 
 /// `[user[;params]@]host[:port][/]` after `ssh://`; a path is not allowed.
-fn parse_uri(s: &str) -> Option<JumpHost> {
+pub(super) fn parse_uri(s: &str) -> Option<JumpHost> {
     let (user, rest) = match s.split_once('@') {
         Some((u, r)) => {
             let u = u.split(';').next().unwrap_or_default();

@@ -39,6 +39,7 @@
 mod address;
 mod args;
 mod criteria;
+mod destination;
 mod env;
 mod error;
 mod finish;
@@ -165,13 +166,17 @@ impl SshConfigFile {
         })
     }
 
-    /// The settings for `host` as typed (an alias, a name or an address).
+    /// The settings for a destination as typed: an alias, a name or an address,
+    /// optionally as `user@host` or `ssh://[user@]host[:port]` (see
+    /// [`destination`]). A `ProxyJump` whose last hop is the destination itself
+    /// (same host, port and user) is an error, as in ssh.
     pub fn resolve(
         &self,
-        host: &str,
+        destination: &str,
         overrides: &Overrides,
     ) -> Result<ResolvedHost, SshConfigError> {
-        resolve::resolve(&self.root, &self.env, host, overrides)
+        let (host, overrides) = destination::split(destination, overrides)?;
+        resolve::resolve(&self.root, &self.env, &host, &overrides)
     }
 
     /// Every `Host` pattern that names one host (no `*`, `?` or `!`), in file
