@@ -101,11 +101,12 @@ impl From<TargetError> for EngineError {
 }
 
 /// A grammar target expressions are read with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Grammar {
     /// Ansible host patterns (`ansible --list-hosts`).
     Ansible,
     /// ClusterShell node sets (`nodeset`, `clush -w`).
+    #[default]
     Clush,
 }
 
