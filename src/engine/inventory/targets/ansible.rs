@@ -147,7 +147,7 @@ struct Subscript {
 
 impl Subscript {
     /// The hosts it picks; `None` when a single index is out of range.
-    fn apply<'a>(self, hosts: Vec<&'a str>) -> Option<Vec<&'a str>> {
+    fn apply(self, hosts: Vec<&str>) -> Option<Vec<&str>> {
         let len = hosts.len() as i64;
         if hosts.is_empty() {
             return Some(hosts);
