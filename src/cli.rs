@@ -40,6 +40,11 @@ pub struct GlobalArgs {
     /// OpenSSH client config for SSH nodes [default: ~/.ssh/config].
     #[arg(short = 'F', long = "ssh-config", global = true, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
+    /// How target expressions are read: `ansible` (Ansible host patterns) or `clush`
+    /// (ClusterShell node sets) [default: ansible when an Ansible inventory is loaded,
+    /// else clush; config `[inventory] target_grammar`].
+    #[arg(long, global = true, value_name = "GRAMMAR", value_parser = ["auto", "ansible", "clush"])]
+    pub grammar: Option<String>,
     /// Act as this user (RBAC roles and history); admins only.
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,

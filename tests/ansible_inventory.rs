@@ -346,12 +346,13 @@ fn nodes_take_address_port_user_and_transport() {
     assert_eq!(inv.node("web2").expect("web2").port, Some(2200));
     assert_eq!(inv.node("local1").expect("local1").transport, "local");
     let names: Vec<String> = inv
-        .resolve("@prod")
+        .resolve("prod")
         .expect("resolve")
         .iter()
         .map(|n| n.name.clone())
         .collect();
-    assert_eq!(names, ["local1", "web1", "web2"]);
+    // An Ansible inventory is read with Ansible patterns, in Ansible's order.
+    assert_eq!(names, ["web1", "web2", "local1"]);
 }
 
 /// Malformed inventories are errors with file, line and reason, never an

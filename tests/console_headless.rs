@@ -482,3 +482,55 @@ async fn a_task_runs_from_command_mode_and_bad_parameters_are_refused() {
     let screen = h.screen();
     assert!(screen.contains("web00 (1)"), "{screen}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_ansible_inventory_select_all_leaves_localhost_and_the_filter_names_its_grammar() {
+    use drover::engine::Inventory;
+    use drover::engine::inventory::service::Loaded;
+    use drover::engine::inventory::{detect, sources::merge_by_priority};
+    let (_dir, mut h) = console(1, 120, 30);
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("hosts.ini");
+    std::fs::write(&path, "[web]\nweb02\nweb01\n[db]\ndb1\n").unwrap();
+    let merged = merge_by_priority(vec![
+        (0, "builtin".into(), Inventory::builtin()),
+        (100, "hosts.ini".into(), detect::load_any(&path).unwrap()),
+    ]);
+    h.console.engine.clone().apply_inventory(&Loaded {
+        inventory: std::sync::Arc::new(merged),
+        failures: Vec::new(),
+    });
+    h.until(LIMIT, |s| s.inventory.names.iter().any(|n| n == "db1"))
+        .await
+        .unwrap();
+    assert!(h.state().inventory.names.iter().any(|n| n == "localhost"));
+    h.keys("a").unwrap();
+    assert_eq!(
+        h.state().inventory.selected_count,
+        3,
+        "localhost is not selected"
+    );
+    h.keys("A:filter web*:!web01<enter>").unwrap();
+    // The pane title (clipped to the pane) shows the grammar before the filter.
+    assert!(h.screen().contains("filter [ansible]: w"), "{}", h.screen());
+    assert_eq!(
+        h.state().inventory.filter.as_ref().unwrap().0,
+        "web*:!web01"
+    );
+    h.keys("a").unwrap();
+    // Run targets are an Ansible list: a node set would read as a slice.
+    assert_eq!(h.state().inventory.targets().unwrap().0, "web02");
+    h.keys(":filter db1,nosuch<enter>").unwrap();
+    let status = h.state().status.clone().unwrap().1;
+    assert!(status.contains("[ansible]"), "{status}");
+    assert!(
+        status.contains("Could not match supplied host pattern, ignoring: nosuch"),
+        "{status}"
+    );
+    h.keys(":filter nosuch<enter>").unwrap();
+    let status = h.state().status.clone().unwrap().1;
+    assert!(
+        status.contains("filter [ansible]: no node matched: nosuch"),
+        "{status}"
+    );
+}

@@ -50,15 +50,9 @@ fn list_merges_ansible_bolt_and_native_inventories() {
     );
     assert_eq!(
         stdout(&out).lines().collect::<Vec<_>>(),
-        [
-            "db1",
-            "lb1.example.com",
-            "localhost",
-            "n01",
-            "web01",
-            "web02",
-            "web03"
-        ]
+        // Ansible's order for the Ansible source (prod's children web, db),
+        // then the other sources' nodes; the implicit localhost is not in `all`.
+        ["web01", "web02", "web03", "db1", "lb1.example.com", "n01"]
     );
 }
 
@@ -66,8 +60,20 @@ fn list_merges_ansible_bolt_and_native_inventories() {
 fn target_expressions_follow_ansible_and_clustershell_rules() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ini = write(dir.path(), "hosts.ini", INI);
-    let select = |expr: &str| {
-        let out = drover(dir.path(), &["-i", &ini, "inventory", "list", "-t", expr]);
+    let select_in = |grammar: &str, expr: &str| {
+        let out = drover(
+            dir.path(),
+            &[
+                "-i",
+                &ini,
+                "--grammar",
+                grammar,
+                "inventory",
+                "list",
+                "-t",
+                expr,
+            ],
+        );
         assert!(
             out.status.success(),
             "{expr}: {}",
@@ -75,10 +81,21 @@ fn target_expressions_follow_ansible_and_clustershell_rules() {
         );
         stdout(&out).lines().map(String::from).collect::<Vec<_>>()
     };
+    // An Ansible inventory: Ansible patterns by default.
+    let select = |expr: &str| select_in("auto", expr);
     assert_eq!(select("web*:&prod:!web02"), ["web01", "web03"]);
-    assert_eq!(select("@prod!@web"), ["db1"]);
-    assert_eq!(select("@web^@prod"), ["db1"]);
-    assert_eq!(select("web[01-02],db1"), ["db1", "web01", "web02"]);
+    assert_eq!(select("db1,web[0:1]"), ["db1", "web01", "web02"]);
+    assert_eq!(select("web[-1]"), ["web03"]);
+    // The same text in each grammar: a slice of `web`, or a node set.
+    assert_eq!(select_in("ansible", "web[1-2]"), ["web02", "web03"]);
+    assert_eq!(
+        select_in("clush", "web[01-02],db1"),
+        ["web01", "web02", "db1"]
+    );
+    assert_eq!(select_in("clush", "@prod!@web"), ["db1"]);
+    assert_eq!(select_in("clush", "@web^@prod"), ["db1"]);
+    assert_eq!(select_in("clush", "localhost"), ["localhost"]);
+    assert_eq!(select_in("ansible", "localhost"), ["localhost"]);
     let json = drover(
         dir.path(),
         &[
@@ -101,9 +118,34 @@ fn target_expressions_follow_ansible_and_clustershell_rules() {
 fn unmatched_target_exits_4_naming_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ini = write(dir.path(), "hosts.ini", INI);
+    // Ansible patterns: a part matching nothing is a warning...
     let out = drover(
         dir.path(),
         &["-i", &ini, "inventory", "list", "-t", "web01,nope"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "web01\n");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("warning: Could not match supplied host pattern, ignoring: nope")
+    );
+    // ...an empty selection exits 4 naming it...
+    let out = drover(dir.path(), &["-i", &ini, "inventory", "list", "-t", "nope"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+    // ...and ClusterShell's node sets still refuse any unmatched part.
+    let out = drover(
+        dir.path(),
+        &[
+            "-i",
+            &ini,
+            "--grammar",
+            "clush",
+            "inventory",
+            "list",
+            "-t",
+            "web01,nope",
+        ],
     );
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));

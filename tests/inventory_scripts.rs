@@ -263,7 +263,7 @@ fn cli_lists_script_nodes_and_refuses_to_run_with_a_broken_script() {
     let dir = tempfile::tempdir().unwrap();
     let inv = script(dir.path(), "inv.sh", META);
     let inv = inv.display().to_string();
-    let out = drover(dir.path(), &["-i", &inv, "inventory", "list", "-t", "@web"]);
+    let out = drover(dir.path(), &["-i", &inv, "inventory", "list", "-t", "web"]);
     assert!(
         out.status.success(),
         "{}",

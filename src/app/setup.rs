@@ -9,6 +9,7 @@ use crate::engine::interaction::{Interaction, NoInteraction};
 use crate::engine::inventory::service::{
     InventoryService, SourceFailure, SshConfigSource, standard_sources,
 };
+use crate::engine::inventory::targets::Grammar;
 use crate::engine::rbac::{AllowAll, Authorizer, Capability};
 use crate::engine::request::{ExecutionContext, local_user_name, trust_os_account_only};
 use crate::engine::transport::local::{LocalConfig, LocalTransport};
@@ -136,10 +137,19 @@ pub fn inventory_service(global: &GlobalArgs, config: &Config) -> Result<Arc<Inv
         .inventory
         .script_timeout()
         .map_err(|r| anyhow::anyhow!("inventory.script_timeout: {r}"))?;
-    Ok(Arc::new(InventoryService::new(
-        standard_sources(ssh_source, &global.inventory, timeout),
-        config.inventory.ttl(),
-    )))
+    let grammar = global
+        .grammar
+        .as_deref()
+        .unwrap_or(&config.inventory.target_grammar);
+    let grammar = Grammar::parse_choice(grammar)
+        .map_err(|r| anyhow::anyhow!("inventory.target_grammar: {r}"))?;
+    Ok(Arc::new(
+        InventoryService::new(
+            standard_sources(ssh_source, &global.inventory, timeout),
+            config.inventory.ttl(),
+        )
+        .with_grammar(grammar),
+    ))
 }
 
 /// Opens the store, marks runs a crash left behind as interrupted, and starts the

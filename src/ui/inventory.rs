@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         title.push_str(&format!("· {} selected ", inv.selected_count));
     }
     if let Some((expr, _)) = &inv.filter {
-        title.push_str(&format!("· /{expr} "));
+        title.push_str(&format!("· filter [{}]: {expr} ", inv.grammar));
     }
     let block = Block::default()
         .borders(Borders::ALL)

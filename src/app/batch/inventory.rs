@@ -24,8 +24,13 @@ fn list(rt: &Runtime, targets: Option<&str>, format: InventoryFormat) -> u8 {
         };
     }
     let inventory = rt.engine.inventory();
-    let mut nodes = match inventory.resolve(targets.unwrap_or(ALL_GROUP)) {
-        Ok(n) => n,
+    let mut nodes = match inventory.select(targets.unwrap_or(ALL_GROUP)) {
+        Ok(selection) => {
+            for warning in &selection.warnings {
+                eprintln!("drover: warning: {warning}");
+            }
+            selection.nodes
+        }
         Err(e) => {
             eprintln!("drover: {e}");
             return exit_code_for(&e);
@@ -42,14 +47,13 @@ fn list(rt: &Runtime, targets: Option<&str>, format: InventoryFormat) -> u8 {
             .collect();
         nodes.retain(|n| readable.contains(&n.name));
     }
-    let mut names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
-    names.sort_unstable();
+    // In the order selected: the order a sequential run takes.
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
     match format {
         InventoryFormat::Names => print(&names.join("\n")),
         _ => {
-            let mut sorted: Vec<_> = nodes.iter().map(|n| n.as_ref()).collect();
-            sorted.sort_by(|a, b| a.name.cmp(&b.name));
-            match serde_json::to_string_pretty(&sorted) {
+            let listed: Vec<_> = nodes.iter().map(|n| n.as_ref()).collect();
+            match serde_json::to_string_pretty(&listed) {
                 Ok(text) => print(&text),
                 Err(e) => {
                     eprintln!("drover: {e}");

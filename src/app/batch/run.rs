@@ -115,6 +115,13 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
         }
     };
     let engine = &rt.engine;
+    // Parts that matched nothing are said before the run; an empty
+    // selection is refused by the engine below.
+    if let Ok(selection) = engine.inventory().select(&request.targets) {
+        for warning in &selection.warnings {
+            eprintln!("drover: warning: {warning}");
+        }
+    }
     let submit = engine.submit_streaming(request, rt.context.clone(), STREAM_BUFFER);
     let key = args.idempotency_key.as_deref();
     let (id, stream) = match once::submit(rt, key, submit, |(id, _)| id).await {

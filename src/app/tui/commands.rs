@@ -51,7 +51,14 @@ pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
         "filter" => {
             let inventory = state.inventory_data.clone();
             match state.inventory.set_filter(&inventory, rest) {
-                Ok(n) => state.info(format!("filter {rest:?}: {n} nodes")),
+                Ok(n) => {
+                    let grammar = state.inventory.grammar;
+                    let mut line = format!("filter [{grammar}] {rest:?}: {n} nodes");
+                    for warning in &state.inventory.filter_warnings {
+                        line.push_str(&format!(" · warning: {warning}"));
+                    }
+                    state.info(line)
+                }
                 Err(e) => state.error(e),
             }
             Vec::new()

@@ -5,6 +5,7 @@
 use super::cursor::move_cursor;
 use crate::engine::breaker::BreakerState;
 use crate::engine::inventory::nodeset;
+use crate::engine::inventory::targets::Grammar;
 use crate::engine::{ErrorCategory, Inventory, NodeStatus};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -90,6 +91,12 @@ pub struct InventoryView {
     pub filter: Option<(String, Vec<bool>)>,
     /// Nodes whose circuit breaker is not closed, by name (kept across reloads).
     pub breakers: HashMap<String, BreakerState>,
+    /// The grammar filters and run targets are read with (shown with the filter).
+    pub grammar: Grammar,
+    /// The implicit built-in `localhost`: select-all passes it over.
+    implicit_localhost: Option<u32>,
+    /// What the last filter warned about (parts that matched nothing).
+    pub filter_warnings: Vec<String>,
 }
 
 impl InventoryView {
@@ -123,6 +130,10 @@ impl InventoryView {
             .collect();
         self.selected = vec![false; self.names.len()];
         self.badges = vec![Badge::None; self.names.len()];
+        self.grammar = inventory.grammar();
+        self.implicit_localhost = inventory
+            .implicit_localhost()
+            .and_then(|n| self.index.get(&n.name).copied());
         for (i, name) in old_names.iter().enumerate() {
             if let Some(&j) = self.index.get(name) {
                 self.selected[j as usize] = old_selected.get(i).copied().unwrap_or(false);
@@ -287,9 +298,11 @@ impl InventoryView {
         }
     }
 
+    /// Selects every node shown, except the implicit `localhost` (as
+    /// `all` leaves it out; select it by name).
     pub fn select_all_visible(&mut self) {
         for n in 0..self.names.len() as u32 {
-            if self.visible(n) {
+            if self.visible(n) && Some(n) != self.implicit_localhost {
                 self.set_selected(n, true);
             }
         }
@@ -343,17 +356,28 @@ impl InventoryView {
             return None;
         }
         let names = nodes.iter().map(|n| self.names[*n as usize].as_str());
-        Some((nodeset::fold(names), nodes.len()))
+        // Ansible patterns read `web[01-12]` as a slice: list the names.
+        let targets = match self.grammar {
+            Grammar::Ansible => names.collect::<Vec<_>>().join(","),
+            Grammar::Clush => nodeset::fold(names),
+        };
+        Some((targets, nodes.len()))
     }
 
     /// Applies a target expression as a filter; `Err` carries the engine's reason.
     pub fn set_filter(&mut self, inventory: &Inventory, expr: &str) -> Result<usize, String> {
+        self.filter_warnings.clear();
         if expr.trim().is_empty() {
             self.filter = None;
             self.rebuild_rows();
             return Ok(self.names.len());
         }
-        let matched = inventory.resolve(expr).map_err(|e| e.to_string())?;
+        let grammar = inventory.grammar();
+        let selection = inventory
+            .select(expr)
+            .map_err(|e| format!("filter [{grammar}]: {e}"))?;
+        self.filter_warnings = selection.warnings;
+        let matched = selection.nodes;
         let mut keep = vec![false; self.names.len()];
         for node in &matched {
             if let Some(&i) = self.index.get(&node.name) {

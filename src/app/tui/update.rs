@@ -112,7 +112,14 @@ pub(super) fn submit_bar(state: &mut AppState, kind: BarKind, text: &str) -> Vec
             let inventory = state.inventory_data.clone();
             match state.inventory.set_filter(&inventory, text) {
                 Ok(n) if text.trim().is_empty() => state.info(format!("filter cleared: {n} nodes")),
-                Ok(n) => state.info(format!("filter {text:?}: {n} nodes")),
+                Ok(n) => {
+                    let grammar = state.inventory.grammar;
+                    let mut line = format!("filter [{grammar}] {text:?}: {n} nodes");
+                    for warning in &state.inventory.filter_warnings {
+                        line.push_str(&format!(" · warning: {warning}"));
+                    }
+                    state.info(line)
+                }
                 Err(e) => state.error(e),
             }
             Vec::new()

@@ -55,12 +55,13 @@ pub fn load_any(path: &Path) -> Result<Inventory, InventoryError> {
 
 /// Loads one inventory; a script gets `script_timeout` per run.
 pub fn load_any_with(path: &Path, script_timeout: Duration) -> Result<Inventory, InventoryError> {
-    match detect(path)? {
-        Format::Script => script::load(path, script_timeout),
-        Format::Native => native::load(path),
-        Format::Bolt => Ok(bolt::load(path)?.to_inventory()),
-        Format::Ansible => Ok(ansible::load(path)?.to_inventory()),
-    }
+    let inv = match detect(path)? {
+        Format::Script => script::load(path, script_timeout)?,
+        Format::Native => native::load(path)?,
+        Format::Bolt => bolt::load(path)?.to_inventory(),
+        Format::Ansible => ansible::load(path)?.to_inventory(),
+    };
+    Ok(inv.declared())
 }
 
 /// The built-in `localhost` plus every `-i` path in order; later ones override.

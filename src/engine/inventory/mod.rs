@@ -17,6 +17,7 @@ mod matcher;
 pub use matcher::glob_match;
 pub mod native;
 pub mod nodeset;
+pub mod order;
 pub mod script;
 pub mod service;
 pub mod sources;
@@ -25,9 +26,11 @@ pub mod watch;
 pub mod yaml11;
 
 use super::error::EngineError;
+use order::AnsibleOrder;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use targets::{Grammar, Selection};
 
 /// One machine (or local pseudo-node) drover can reach.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,13 +71,22 @@ pub const ALL_GROUP: &str = "all";
 pub struct Inventory {
     nodes: BTreeMap<String, Arc<Node>>,
     groups: BTreeMap<String, BTreeSet<String>>,
+    /// Ansible's host and member order, when an Ansible source contributed
+    /// (Ansible patterns select in that order; see [`order`]).
+    ansible_order: Option<Arc<AnsibleOrder>>,
+    /// An inventory source (`-i`) loaded, even one naming no node: the
+    /// built-in `localhost` is then implicit, selected only when named.
+    declared: bool,
+    /// The target grammar forced by `--grammar` or `target_grammar`;
+    /// `None` chooses by the sources (see [`Inventory::grammar`]).
+    forced_grammar: Option<Grammar>,
 }
 
 impl Inventory {
     /// The default: the local machine as node `localhost`.
     pub fn builtin() -> Inventory {
         let mut inv = Inventory::default();
-        inv.add(Node::local("localhost", "builtin"));
+        inv.add(Node::local(LOCALHOST, BUILTIN_SOURCE));
         inv
     }
 
@@ -135,10 +147,15 @@ impl Inventory {
             .into_iter()
             .map(|n| (n.name.clone(), Arc::new(n)))
             .collect();
-        Inventory { nodes, groups }
+        Inventory {
+            nodes,
+            groups,
+            ..Inventory::default()
+        }
     }
 
     pub fn merge(&mut self, other: Inventory) {
+        self.absorb_sources(&other);
         for node in other.nodes.into_values() {
             self.add(Arc::unwrap_or_clone(node));
         }
@@ -165,10 +182,82 @@ impl Inventory {
         &self.groups
     }
 
-    /// Selects nodes with a target expression; the grammar is documented
-    /// in [`targets`]. Unmatched parts give [`EngineError::NoMatch`], a
-    /// malformed expression [`EngineError::Validation`] on field `targets`.
+    /// Selects nodes with a target expression in [`Inventory::grammar`]
+    /// (see [`targets`]); warnings about parts that matched nothing go to
+    /// the log. Nothing selected gives [`EngineError::NoMatch`], a malformed
+    /// expression [`EngineError::Validation`] on field `targets`.
     pub fn resolve(&self, expr: &str) -> Result<Vec<Arc<Node>>, EngineError> {
-        Ok(targets::select(self, expr)?)
+        let selection = self.select(expr)?;
+        for warning in &selection.warnings {
+            tracing::warn!(targets = expr, "{warning}");
+        }
+        Ok(selection.nodes)
+    }
+
+    /// [`Inventory::resolve`] with the warnings and the grammar used, for
+    /// callers that show them.
+    pub fn select(&self, expr: &str) -> Result<Selection, EngineError> {
+        Ok(targets::select_with(self, expr, self.grammar())?)
+    }
+
+    /// The grammar target expressions are read with: the forced one, else
+    /// Ansible's when an Ansible source (INI, YAML, directory, script)
+    /// loaded, else ClusterShell's.
+    pub fn grammar(&self) -> Grammar {
+        match (self.forced_grammar, &self.ansible_order) {
+            (Some(forced), _) => forced,
+            (None, Some(_)) => Grammar::Ansible,
+            (None, None) => Grammar::Clush,
+        }
+    }
+
+    /// Forces a grammar (`None`: choose by the sources).
+    pub fn with_grammar(mut self, grammar: Option<Grammar>) -> Inventory {
+        self.forced_grammar = grammar;
+        self
+    }
+
+    /// Records Ansible's order (the Ansible reader's output).
+    pub fn with_ansible_order(mut self, order: AnsibleOrder) -> Inventory {
+        self.ansible_order = Some(Arc::new(order));
+        self
+    }
+
+    pub fn ansible_order(&self) -> Option<&AnsibleOrder> {
+        self.ansible_order.as_deref()
+    }
+
+    /// Marks this inventory as read from an inventory source (`-i`).
+    pub fn declared(mut self) -> Inventory {
+        self.declared = true;
+        self
+    }
+
+    /// The built-in `localhost` when it is implicit: some inventory is
+    /// loaded (an `-i` source, or nodes from a source other than the
+    /// built-in one), so like Ansible's implicit localhost it is selected
+    /// only when named, never by `all`, globs or select-all. With no
+    /// inventory at all it is an ordinary node (`None` here).
+    pub fn implicit_localhost(&self) -> Option<&Arc<Node>> {
+        let node = self.nodes.get(LOCALHOST)?;
+        // The built-in source gives one node, so any other node is another source's.
+        let other_sources = self.declared || self.nodes.len() > 1;
+        (node.source == BUILTIN_SOURCE && other_sources).then_some(node)
+    }
+
+    /// Takes the source facts of `other` (read after this one): Ansible
+    /// order, whether a source was declared.
+    pub(crate) fn absorb_sources(&mut self, other: &Inventory) {
+        self.declared |= other.declared;
+        if let Some(later) = &other.ansible_order {
+            match &mut self.ansible_order {
+                Some(order) => Arc::make_mut(order).extend(later),
+                None => self.ansible_order = Some(later.clone()),
+            }
+        }
     }
 }
+
+/// The name and source of the built-in node.
+pub const LOCALHOST: &str = "localhost";
+pub const BUILTIN_SOURCE: &str = "builtin";

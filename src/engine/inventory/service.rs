@@ -9,6 +9,7 @@
 
 use super::native::InventoryError;
 use super::sources::merge_by_priority;
+use super::targets::Grammar;
 use super::{Inventory, detect};
 use crate::engine::transport::ssh::config::{Environment, SshConfigFile};
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,8 @@ pub struct InventoryService {
     state: Mutex<State>,
     /// `None`: the cache never expires (reloads only on demand or file change).
     ttl: Option<Duration>,
+    /// The target grammar forced for every merged inventory (`None`: auto).
+    grammar: Option<Grammar>,
 }
 
 impl InventoryService {
@@ -89,7 +92,14 @@ impl InventoryService {
                 loaded_at: None,
             }),
             ttl,
+            grammar: None,
         }
+    }
+
+    /// Forces the target grammar (`--grammar`, `[inventory] target_grammar`).
+    pub fn with_grammar(mut self, grammar: Option<Grammar>) -> InventoryService {
+        self.grammar = grammar;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -129,7 +139,7 @@ impl InventoryService {
                 })
                 .collect(),
         );
-        state.merged = Arc::new(merged);
+        state.merged = Arc::new(merged.with_grammar(self.grammar));
         state.loaded_at = Some(Instant::now());
         Loaded {
             inventory: state.merged.clone(),
@@ -232,6 +242,9 @@ pub struct InventoryConfig {
     pub script_timeout: String,
     /// Quiet time after a file change before reloading (editors write in bursts).
     pub watch_debounce: String,
+    /// How target expressions are read: "auto" (Ansible patterns when an
+    /// Ansible inventory loaded, else ClusterShell), "ansible" or "clush".
+    pub target_grammar: String,
 }
 
 impl Default for InventoryConfig {
@@ -240,6 +253,7 @@ impl Default for InventoryConfig {
             ttl: "5m".into(),
             script_timeout: "30s".into(),
             watch_debounce: "200ms".into(),
+            target_grammar: "auto".into(),
         }
     }
 }
@@ -251,6 +265,7 @@ impl InventoryConfig {
         self.script_timeout().map_err(|r| ("script_timeout", r))?;
         crate::engine::duration::parse_duration(&self.watch_debounce)
             .map_err(|r| ("watch_debounce", r.to_string()))?;
+        Grammar::parse_choice(&self.target_grammar).map_err(|r| ("target_grammar", r))?;
         Ok(())
     }
 

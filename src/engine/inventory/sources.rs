@@ -24,7 +24,12 @@ pub fn merge_by_priority(sources: Vec<Source>) -> Inventory {
         Ordering::Equal => ia.cmp(ib),
         other => other,
     });
-    Inventory::from_nodes(ranked.into_iter().flat_map(|(_, (_, name, inv))| {
+    // Ansible order and declared sources follow the same ranking.
+    let mut facts = Inventory::default();
+    for (_, (_, _, inv)) in &ranked {
+        facts.absorb_sources(inv);
+    }
+    let mut merged = Inventory::from_nodes(ranked.into_iter().flat_map(|(_, (_, name, inv))| {
         inv.nodes
             .into_values()
             .map(|node| Node {
@@ -32,5 +37,7 @@ pub fn merge_by_priority(sources: Vec<Source>) -> Inventory {
                 ..Arc::unwrap_or_clone(node)
             })
             .collect::<Vec<_>>()
-    }))
+    }));
+    merged.absorb_sources(&facts);
+    merged
 }

@@ -1,5 +1,15 @@
 //! Target expressions: which nodes a command runs on.
 //!
+//! Two grammars, one per tool: [`Grammar::Ansible`] reads Ansible host
+//! patterns exactly as `ansible --list-hosts` does (see `targets/ansible.rs`),
+//! [`Grammar::Clush`] reads ClusterShell node sets (below). Which one
+//! applies is [`Inventory::grammar`]; [`select_with`] dispatches. In both,
+//! the built-in `localhost` is implicit once an inventory is loaded
+//! ([`Inventory::implicit_localhost`]): only an expression naming it
+//! selects it.
+//!
+//! # The ClusterShell grammar
+//!
 //! One grammar accepts what users already type for ClusterShell (`clush -w`),
 //! pdsh and Ansible (`hosts:` patterns).
 //!
@@ -55,6 +65,7 @@
 //! node names and node sets keeps the order given. Nothing here panics, on
 //! any input.
 
+mod ansible;
 mod eval;
 mod parse;
 
@@ -87,6 +98,88 @@ impl From<TargetError> for EngineError {
             TargetError::NoMatch { parts } => EngineError::NoMatch { unmatched: parts },
         }
     }
+}
+
+/// A grammar target expressions are read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Grammar {
+    /// Ansible host patterns (`ansible --list-hosts`).
+    Ansible,
+    /// ClusterShell node sets (`nodeset`, `clush -w`).
+    #[default]
+    Clush,
+}
+
+impl Grammar {
+    /// The name users write (`--grammar`, `target_grammar`) and see.
+    pub fn name(self) -> &'static str {
+        match self {
+            Grammar::Ansible => "ansible",
+            Grammar::Clush => "clush",
+        }
+    }
+
+    /// `ansible` or `clush`; `auto` is `Ok(None)`.
+    pub fn parse_choice(text: &str) -> Result<Option<Grammar>, String> {
+        match text {
+            "auto" => Ok(None),
+            "ansible" => Ok(Some(Grammar::Ansible)),
+            "clush" => Ok(Some(Grammar::Clush)),
+            other => Err(format!(
+                "unknown target grammar {other:?} (auto, ansible or clush)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Grammar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What an expression selected, in order, and what the user should hear.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub nodes: Vec<Arc<Node>>,
+    /// Parts that matched nothing (Ansible grammar), and the like.
+    pub warnings: Vec<String>,
+    pub grammar: Grammar,
+}
+
+/// Selects with `grammar`; the implicit `localhost` only when named.
+pub fn select_with(
+    inv: &Inventory,
+    expr: &str,
+    grammar: Grammar,
+) -> Result<Selection, TargetError> {
+    match grammar {
+        Grammar::Ansible => ansible::select(inv, expr),
+        Grammar::Clush => {
+            let mut nodes = select(inv, expr)?;
+            if let Some(implicit) = inv.implicit_localhost()
+                && !names_localhost(expr)
+            {
+                nodes.retain(|n| !Arc::ptr_eq(n, implicit));
+                if nodes.is_empty() {
+                    return Err(TargetError::NoMatch {
+                        parts: vec![expr.trim().to_string()],
+                    });
+                }
+            }
+            Ok(Selection {
+                nodes,
+                warnings: Vec::new(),
+                grammar,
+            })
+        }
+    }
+}
+
+/// Whether a ClusterShell expression names `localhost` as one of its terms.
+fn names_localhost(expr: &str) -> bool {
+    expr.split([',', '&', '!', '^', ':'])
+        .any(|t| t.trim().trim_start_matches('@') == super::LOCALHOST)
 }
 
 /// Which evaluation rule an expression uses (see the module docs).

@@ -13,6 +13,7 @@
 mod export;
 mod hostpattern;
 mod ini;
+mod order;
 mod pyliteral;
 mod script_json;
 mod shlex;
@@ -310,7 +311,7 @@ impl AnsibleInventory {
                 source: self.source.clone(),
             }
         });
-        Inventory::from_nodes(nodes)
+        Inventory::from_nodes(nodes).with_ansible_order(self.order())
     }
 }
 
