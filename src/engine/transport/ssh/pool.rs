@@ -12,6 +12,7 @@ use russh::client::{Handle, Msg};
 use russh::{Channel, ChannelMsg, Disconnect};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -31,6 +32,8 @@ pub struct Connection {
     /// Where agent channels the server opens are forwarded (shared with the
     /// connection's handler); set once a session asked for agent forwarding.
     agent: AgentSocket,
+    /// Given up on (a node that stopped answering): never handed out again.
+    abandoned: AtomicBool,
 }
 
 /// The local agent socket a connection forwards to, if any.
@@ -51,6 +54,7 @@ impl Connection {
             last_used: Mutex::new(Instant::now()),
             parent,
             agent,
+            abandoned: AtomicBool::new(false),
         }
     }
 
@@ -59,7 +63,20 @@ impl Connection {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.handle.is_closed()
+        self.abandoned.load(Ordering::SeqCst) || self.handle.is_closed()
+    }
+
+    /// Takes this connection out of service: the pool hands it out no more, and it
+    /// is disconnected in the background (bounded: a cut link never answers).
+    pub fn abandon(self: &Arc<Self>) {
+        if self.abandoned.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        tracing::warn!(target = %self.key, "connection abandoned: the node stopped answering");
+        let me = self.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(1), me.close()).await;
+        });
     }
 
     fn touch(&self) {
@@ -107,8 +124,19 @@ impl Connection {
             .map_err(|e| self.error(&format!("cannot open a tunnel to {host}:{port}: {e}")))
     }
 
-    /// Runs a short command on the reserved control channel and waits for it.
-    pub async fn run_control(&self, command: &str) -> Result<(), TransportError> {
+    /// Runs a short command on the reserved control channel and waits for it, for
+    /// `bound` at most in all (the wait for the slot, the channel, the command).
+    pub async fn run_control(&self, command: &str, bound: Duration) -> Result<(), TransportError> {
+        let bounded = tokio::time::timeout(bound, self.control_now(command)).await;
+        bounded.unwrap_or_else(|_| {
+            Err(self.error(&format!(
+                "control command unanswered after {}",
+                crate::engine::duration::format_duration(bound)
+            )))
+        })
+    }
+
+    async fn control_now(&self, command: &str) -> Result<(), TransportError> {
         let _permit = self
             .control
             .acquire()
@@ -122,15 +150,10 @@ impl Connection {
         ch.exec(true, command)
             .await
             .map_err(|e| self.error(&format!("control command: {e}")))?;
-        let deadline = tokio::time::sleep(Duration::from_secs(10));
-        tokio::pin!(deadline);
         loop {
-            tokio::select! {
-                msg = ch.wait() => match msg {
-                    Some(ChannelMsg::Close) | None => return Ok(()),
-                    _ => {}
-                },
-                _ = &mut deadline => return Err(self.error("control command did not finish")),
+            match ch.wait().await {
+                Some(ChannelMsg::Close) | None => return Ok(()),
+                _ => {}
             }
         }
     }

@@ -181,7 +181,7 @@ impl SshTransport {
         let slot = tokio::select! {
             c = self.pool.get(&dest) => c?,
             _ = stop.cancelled() => {
-                return Err(TransportError::new(ErrorCategory::Connection, "stopped while connecting"));
+                return Err(TransportError::new(ErrorCategory::Connection, "stopped while connecting; nothing was started on the node"));
             }
         };
         exec::run(slot, job, sink, stop, self.settings.kill_grace).await
@@ -236,6 +236,10 @@ impl Transport for SshTransport {
 
     fn check_node(&self, node: &Node) -> Result<(), TransportError> {
         self.destination(node).map(|_| ())
+    }
+
+    fn stop_bound(&self) -> Duration {
+        exec::stop_bound(self.settings.kill_grace)
     }
 
     fn execute<'a>(
