@@ -10,13 +10,14 @@
 //! that confirms nothing within `2 × kill_grace` + [`STOP_MARGIN`] is given up: the
 //! connection is dropped and the result says the remote kill is unconfirmed.
 
-use super::pool::{Connection, Slot};
+use super::pool::Connection;
 use super::wrapper::{MarkerScan, wrap};
 use crate::engine::error::ErrorCategory;
 use crate::engine::output::OutputSink;
 use crate::engine::transport::{ExitInfo, NodeJob, TransportError};
 use crate::store::Stream;
-use russh::{ChannelMsg, Sig};
+use russh::client::Msg;
+use russh::{Channel, ChannelMsg, Sig};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -38,15 +39,15 @@ enum Phase {
     Killed,
 }
 
+/// Runs `job` on `channel`, a fresh session channel of `conn`.
 pub async fn run(
-    (conn, slot): Slot,
+    conn: &Arc<Connection>,
+    mut channel: Channel<Msg>,
     job: NodeJob<'_>,
     sink: &OutputSink,
     stop: CancellationToken,
     grace: Duration,
 ) -> Result<ExitInfo, TransportError> {
-    let conn = &conn;
-    let (mut channel, _slot) = conn.open_session(slot).await?;
     let lost = |what: &str| {
         TransportError::new(
             ErrorCategory::Connection,
@@ -110,6 +111,7 @@ pub async fn run(
                 } else {
                     // The node answered nothing: what we know of it is stale, and a
                     // connection that cannot deliver a KILL is no use to later runs.
+                    tracing::warn!(target = %conn.describe(), "no answer after the stop; connection dropped");
                     conn.abandon();
                     let tail = scan.finish();
                     sink.write(Stream::Stderr, &tail).await;

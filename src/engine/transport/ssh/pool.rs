@@ -17,6 +17,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+/// How often a run that has not started yet reconnects when the shared connection
+/// it was to use (a jump host's, or its node's) was reset.
+pub const RECONNECTS: u32 = 3;
+
+/// The pause before reconnect `attempt` (1-based): 200 ms, 400 ms, 800 ms.
+pub fn reconnect_pause(attempt: u32) -> Duration {
+    Duration::from_millis(200 << attempt.saturating_sub(1).min(4))
+}
+
 /// Session channels a server allows per connection (OpenSSH `MaxSessions`).
 pub const MAX_SESSIONS: usize = 10;
 
@@ -34,6 +43,7 @@ pub struct Connection {
     agent: AgentSocket,
     /// Given up on (a node that stopped answering): never handed out again.
     abandoned: AtomicBool,
+    reset_reported: AtomicBool,
 }
 
 /// The local agent socket a connection forwards to, if any.
@@ -55,6 +65,7 @@ impl Connection {
             parent,
             agent,
             abandoned: AtomicBool::new(false),
+            reset_reported: AtomicBool::new(false),
         }
     }
 
@@ -66,13 +77,22 @@ impl Connection {
         self.abandoned.load(Ordering::SeqCst) || self.handle.is_closed()
     }
 
+    /// A reset of this connection seen by a run that had not started: logged once
+    /// per connection however many runs see it, and the connection taken out of
+    /// service so the next run connects afresh.
+    pub fn report_reset(self: &Arc<Self>, why: &str) {
+        if !self.reset_reported.swap(true, Ordering::SeqCst) {
+            tracing::warn!(target = %self.key, "shared connection reset ({why}); runs that had not started reconnect");
+        }
+        self.abandon();
+    }
+
     /// Takes this connection out of service: the pool hands it out no more, and it
     /// is disconnected in the background (bounded: a cut link never answers).
     pub fn abandon(self: &Arc<Self>) {
         if self.abandoned.swap(true, Ordering::SeqCst) {
             return;
         }
-        tracing::warn!(target = %self.key, "connection abandoned: the node stopped answering");
         let me = self.clone();
         tokio::spawn(async move {
             let _ = tokio::time::timeout(Duration::from_secs(1), me.close()).await;
@@ -203,12 +223,10 @@ impl Pool {
             if let Some(c) = self.find(&key) {
                 return Ok(c);
             }
-            // Tunnels need no session slot: the jump host's reservation is let go.
-            let parent = match &dest.via {
-                Some(jump) => Some(self.get(jump).await?.0),
-                None => None,
-            };
-            let conn = Arc::new(establish(dest, parent).await?);
+            let conn = Arc::new(match &dest.via {
+                Some(jump) => self.establish_via(dest, jump).await?,
+                None => establish(dest, None).await?,
+            });
             let permit = conn
                 .run_slots
                 .clone()
@@ -222,6 +240,30 @@ impl Pool {
                 .push(conn.clone());
             Ok((conn, permit))
         })
+    }
+
+    /// Connects to `dest` through the pooled connection to `jump`. When that
+    /// shared connection dies under us (a reset), it is replaced and the connect
+    /// tried again: [`RECONNECTS`] more times at most, with a growing pause.
+    async fn establish_via(
+        &self,
+        dest: &Destination,
+        jump: &Destination,
+    ) -> Result<Connection, TransportError> {
+        let mut attempt = 0;
+        loop {
+            // Tunnels need no session slot: the jump host's reservation is let go.
+            let parent = self.get(jump).await?.0;
+            match establish(dest, Some(parent.clone())).await {
+                Ok(conn) => return Ok(conn),
+                Err(e) if parent.is_closed() && attempt < RECONNECTS => {
+                    parent.report_reset(&e.reason);
+                    attempt += 1;
+                    tokio::time::sleep(reconnect_pause(attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// A pooled connection that is open, with a run slot reserved on it.
