@@ -48,6 +48,7 @@
 
 mod netns;
 pub mod procs;
+pub mod veth;
 
 use netns::{Acceptor, Netns, Sandbox};
 use procs::Proc;

@@ -77,12 +77,14 @@ impl Connection {
         self.abandoned.load(Ordering::SeqCst) || self.handle.is_closed()
     }
 
-    /// A reset of this connection seen by a run that had not started: logged once
-    /// per connection however many runs see it, and the connection taken out of
-    /// service so the next run connects afresh.
+    /// A reset of this pooled connection, seen by a run that had not started:
+    /// logged once per connection however many runs see it (not at all when drover
+    /// gave it up itself), and the connection taken out of service so the next run
+    /// connects afresh.
     pub fn report_reset(self: &Arc<Self>, why: &str) {
-        if !self.reset_reported.swap(true, Ordering::SeqCst) {
-            tracing::warn!(target = %self.key, "shared connection reset ({why}); runs that had not started reconnect");
+        let ours = self.abandoned.load(Ordering::SeqCst);
+        if !ours && !self.reset_reported.swap(true, Ordering::SeqCst) {
+            tracing::warn!(target = %self.key, "pooled connection reset ({why}); runs that had not started reconnect");
         }
         self.abandon();
     }
@@ -270,7 +272,13 @@ impl Pool {
     fn find(&self, key: &str) -> Option<Slot> {
         let mut map = self.conns.lock().unwrap_or_else(|p| p.into_inner());
         let list = map.get_mut(key)?;
-        list.retain(|c| !c.is_closed());
+        list.retain(|c| {
+            let closed = c.is_closed();
+            if closed {
+                c.report_reset("closed by the server or the network");
+            }
+            !closed
+        });
         list.iter().find_map(|c| {
             let permit = c.run_slots.clone().try_acquire_owned().ok()?;
             Some((c.clone(), permit))

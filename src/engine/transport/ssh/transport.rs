@@ -6,9 +6,6 @@ use super::connect::Destination;
 use super::exec;
 use super::hostkeys::HostKeyPolicy;
 use super::pool::{Connection, Pool, RECONNECTS, reconnect_pause};
-use russh::Channel;
-use russh::client::Msg;
-use tokio::sync::OwnedSemaphorePermit;
 use super::session;
 use crate::engine::error::ErrorCategory;
 use crate::engine::interaction::Interaction;
@@ -18,9 +15,12 @@ use crate::engine::transport::session::{SessionIo, SessionRequest};
 use crate::engine::transport::{
     BoxFuture, Capabilities, ExitInfo, Health, NodeJob, Transport, TransportError,
 };
+use russh::Channel;
+use russh::client::Msg;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
 /// Jump chains longer than this are refused (they are loops in practice).
