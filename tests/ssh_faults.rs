@@ -408,6 +408,13 @@ fn all_cmdlines() -> Vec<(u32, Vec<u8>)> {
     out
 }
 
+/// The parent pid of `pid` (field 4 of /proc/PID/stat, after the comm's ')').
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -662,15 +669,23 @@ fn bastion_reset_fails_only_started_nodes_and_is_logged_once() {
     run.expect_line(Duration::from_secs(30), |l| {
         l.contains(r#""node":"int001""#) && l.contains(r#""line":"started""#)
     });
-    // The bastion's connection: its `sshd -i` and everything under it.
-    let bastion_cfg = format!("{}/bastion/sshd_config", fleet.dir().display());
-    let conns = pgrep(&format!("sshd -i -f {bastion_cfg}"), &[]);
+    // The bastion's connection: the `sshd -i` this test process started in the
+    // fleet's namespace (sshd renames itself, so it is found by parent and
+    // namespace), killed with everything under it.
+    let ns = Path::new("/run/netns").join(fleet.netns());
+    let internal = fleet.pids();
+    let me = std::process::id() as i32;
+    let conns: Vec<sshd::procs::Proc> = sshd::procs::netns_members(&ns)
+        .into_iter()
+        .filter(|p| parent_of(p.pid) == Some(me) && !internal.contains(&(p.pid as u32)))
+        .collect();
     assert_eq!(conns.len(), 1, "one shared bastion connection: {conns:?}");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(conns[0] as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
+    for p in sshd::procs::tree(&conns) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(p.pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
     let r = Report::from_running(run.wait(Duration::from_secs(60)));
     let took = t.elapsed();
     assert_error(&r, "int001", "Connection", &["lost"]);
