@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::scripted::{SCRIPTED, ScriptedTransport, Step};
+use common::scripted::{SCRIPTED, STOP_BOUND, ScriptedTransport, Step};
 use common::{
     cases, ctx, drain, events, inventory, names, request, runtime, scripted_engine,
     scripted_engine_with, within,
@@ -99,6 +99,41 @@ fn engine_for(kinds: &[Kind]) -> (drover::engine::Engine, Arc<ScriptedTransport>
 }
 
 const TIMEOUT: Duration = Duration::from_millis(40);
+
+/// A node that answers nothing after its timeout holds the run for the
+/// transport's stop bound, no longer, and is not reported as killed.
+#[test]
+fn a_stopped_node_that_never_answers_ends_unconfirmed_at_the_stop_bound() {
+    let nodes = names("n", 2);
+    let transport = Arc::new(ScriptedTransport::uniform([
+        (&nodes[0], Step::Deaf),
+        (&nodes[1], Step::exit(0)),
+    ]));
+    let engine = scripted_engine(&transport, &nodes, EngineConfig::default(), None);
+    let options = ExecutionOptions {
+        timeout: Some(TIMEOUT),
+        ..Default::default()
+    };
+    let t = std::time::Instant::now();
+    let result = runtime()
+        .block_on(engine.run(request("deaf", &nodes, options), ctx("u")))
+        .expect("run");
+    let took = t.elapsed();
+    assert!(took >= TIMEOUT + STOP_BOUND, "{took:?}");
+    assert!(
+        took < TIMEOUT + STOP_BOUND + Duration::from_secs(3),
+        "{took:?}"
+    );
+    let deaf = result.node(&nodes[0]).expect("result");
+    assert_eq!(deaf.status, NodeStatus::Timeout);
+    let reason = &deaf.error.as_ref().expect("error").reason;
+    assert!(reason.contains("remote kill unconfirmed"), "{reason}");
+    assert!(!reason.contains("were terminated"), "{reason}");
+    assert_eq!(
+        result.node(&nodes[1]).expect("result").status,
+        NodeStatus::Success
+    );
+}
 
 proptest! {
     #![proptest_config(cases(32))]

@@ -10,7 +10,8 @@ mod sshd;
 
 use cli_support::{Running, eventually, finish};
 use ssh_support::{Drover, Report, assert_error, gone, marker, pgrep};
-use sshd::Fleet;
+use sshd::veth::CutLink;
+use sshd::{Fleet, JumpFleet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -365,4 +366,348 @@ fn encrypted_key_in_batch_fails_naming_the_key() {
     let tried = key.display().to_string();
     assert_error(&r, "node001", "Authorization", &[&tried, "encrypted"]);
     assert!(r.lines("node001", "stdout").is_empty(), "{r:?}");
+}
+
+// ---- Faults that must end in bounded time, kill what was said killed, and leak
+// nothing. Each prints one `FAULT-ROW <row>: <figures>` line (see `--nocapture`).
+
+/// `DROVER_REQUIRE_FLEET=1`: a missing fleet is a failure, not a skip.
+fn required() -> bool {
+    std::env::var_os("DROVER_REQUIRE_FLEET").is_some_and(|v| v == "1")
+}
+
+fn fleet_or_fail(n: usize) -> Option<Fleet> {
+    let fleet = Fleet::or_skip(n);
+    assert!(
+        fleet.is_some() || !required(),
+        "DROVER_REQUIRE_FLEET=1 but no sshd fleet can run here"
+    );
+    fleet
+}
+
+fn jump_fleet_or_fail(m: usize) -> Option<JumpFleet> {
+    let fleet = JumpFleet::or_skip(m);
+    assert!(
+        fleet.is_some() || !required(),
+        "DROVER_REQUIRE_FLEET=1 but no bastion fleet can run here"
+    );
+    fleet
+}
+
+/// Every process command line on this machine (the nodes share its PID space).
+fn all_cmdlines() -> Vec<(u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            out.push((pid, cmdline));
+        }
+    }
+    out
+}
+
+/// The parent pid of `pid` (field 4 of /proc/PID/stat, after the comm's ')').
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Bytes of stderr events of `node` (lines as drover reported them).
+fn stderr_text(r: &Report, node: &str) -> String {
+    r.lines(node, "stderr").join("\n")
+}
+
+#[test]
+fn bashrc_on_stderr_neither_breaks_the_kill_nor_sees_the_marker() {
+    let Some(fleet) = fleet_or_fail(2) else {
+        return;
+    };
+    // A start-up file that writes before drover's wrapper, with and without a
+    // line end (bash sources ~/.bashrc for commands sshd starts).
+    let bashrc = "echo 'welcome to node001' >&2\nprintf 'no line end' >&2\n";
+    std::fs::write(fleet.root_home(0).join(".bashrc"), bashrc).unwrap();
+    let d = Drover::new();
+    let cfg = fleet.ssh_config();
+
+    let r = d.report(&cfg, "node001", &[], "echo out; echo err >&2");
+    assert_eq!(r.code(), 0, "{r:?}");
+    assert_eq!(r.lines("node001", "stdout"), ["out"], "{r:?}");
+    assert_eq!(
+        r.lines("node001", "stderr"),
+        ["welcome to node001", "no line enderr"],
+        "{r:?}"
+    );
+
+    let m = marker();
+    let sleeps = format!("^sleep 300\\.{m}$");
+    let t = Instant::now();
+    let r = d.report(
+        &cfg,
+        "node001,node002",
+        &["--timeout", "2s"],
+        &format!("echo started; sleep 300.{m}"),
+    );
+    let took = t.elapsed();
+    for n in ["node001", "node002"] {
+        assert_eq!(r.status(n), "timeout", "{r:?}");
+        assert_error(&r, n, "Timeout", &["its processes were terminated"]);
+    }
+    let left = if gone(&sleeps) {
+        0
+    } else {
+        pgrep(&sleeps, &[]).len()
+    };
+    assert_eq!(left, 0, "the remote sleeps outlived the kill");
+    let err = stderr_text(&r, "node001");
+    assert_eq!(err, "welcome to node001\nno line end", "{r:?}");
+    let leaked = r.out.out().matches("DROVER-").count() + r.out.err().matches("DROVER-").count();
+    assert_eq!(leaked, 0, "{r:?}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    println!(
+        "FAULT-ROW bashrc-stderr-kill: ended in {:.1} s, {left} processes left, {leaked} marker lines leaked, 0 bytes lost",
+        took.as_secs_f64()
+    );
+}
+
+#[test]
+fn secret_env_never_reaches_a_process_table_on_the_node() {
+    let Some(fleet) = fleet_or_fail(2) else {
+        return;
+    };
+    let d = Drover::new();
+    let m = marker();
+    let secret = format!("s3cret-{m}-it's \"quoted\"\nsecond line");
+    let cmd = format!(
+        "printf '%s' \"$SEC1\" | wc -c; echo started; sleep 300.{m}; echo \"len=${{#SEC1}}\""
+    );
+    let mut run_cmd = d.run_cmd(
+        &fleet.ssh_config(),
+        "node001,user-node002",
+        &["-o", "json", "--secret-env", "SEC1", "--timeout", "20s"],
+        &cmd,
+    );
+    run_cmd.env("SEC1", &secret);
+    let run = Running::start(run_cmd);
+    let sleeps = format!("^sleep 300\\.{m}$");
+    let both = || pgrep(&sleeps, &[]).len() == 2;
+    assert!(
+        eventually(Duration::from_secs(30), both),
+        "the remote sleeps run"
+    );
+    // Both the remote sleeps (the scan sees the node's processes) and no argv
+    // holding any part of the secret.
+    let table = all_cmdlines();
+    let sleep_marker = format!("sleep\0300.{m}");
+    let seen = table
+        .iter()
+        .filter(|(_, c)| contains(c, sleep_marker.as_bytes()))
+        .count();
+    assert_eq!(seen, 2, "the scan must see the remote sleeps");
+    let needle = format!("s3cret-{m}");
+    let exposed: Vec<u32> = table
+        .iter()
+        .filter(|(_, c)| contains(c, needle.as_bytes()))
+        .map(|(p, _)| *p)
+        .collect();
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    let in_ps = String::from_utf8_lossy(&ps.stdout).matches(&needle).count();
+    let _ = nix::sys::signal::kill(run.pid(), nix::sys::signal::Signal::SIGINT);
+    let r = Report::from_running(run.wait(Duration::from_secs(30)));
+    // The command got the value intact (quotes and newline included).
+    for n in ["node001", "user-node002"] {
+        assert_eq!(
+            r.lines(n, "stdout").first().map(String::as_str),
+            Some(secret.len().to_string().as_str()),
+            "{r:?}"
+        );
+    }
+    assert!(!r.out.out().contains(&needle), "{r:?}");
+    assert!(gone(&sleeps), "the cancelled sleeps ended");
+    assert!(exposed.is_empty(), "secret in the argv of {exposed:?}");
+    assert_eq!(in_ps, 0, "secret visible in ps");
+    println!(
+        "FAULT-ROW secret-env-argv: {} processes scanned, {} argv and {in_ps} ps lines held the secret",
+        table.len(),
+        exposed.len()
+    );
+}
+
+#[test]
+fn killed_drover_takes_its_remote_commands_with_it() {
+    let Some(fleet) = fleet_or_fail(2) else {
+        return;
+    };
+    let d = Drover::new();
+    let m = marker();
+    // Root's logins ignore the `signal` request: only the node-side wrapper can
+    // end node001's sleep once drover is gone.
+    let cmd = format!("echo started; sleep 300.{m}; echo never");
+    let run = Running::start(d.run_cmd(
+        &fleet.ssh_config(),
+        "node001,user-node002",
+        &["-o", "json"],
+        &cmd,
+    ));
+    let sleeps = format!("^sleep 300\\.{m}$");
+    let both = || pgrep(&sleeps, &[]).len() == 2;
+    assert!(
+        eventually(Duration::from_secs(30), both),
+        "the remote sleeps run"
+    );
+    nix::sys::signal::kill(run.pid(), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let t = Instant::now();
+    // The wrapper's TERM comes at once; its KILL after kill_grace (2 s).
+    let ended = eventually(Duration::from_secs(10), || pgrep(&sleeps, &[]).is_empty());
+    let took = t.elapsed();
+    let left = pgrep(&sleeps, &[]).len();
+    drop(run);
+    assert!(ended, "{left} remote sleeps outlived drover");
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    println!(
+        "FAULT-ROW drover-killed: remote commands ended {:.1} s after kill -9, {left} processes left",
+        took.as_secs_f64()
+    );
+}
+
+#[test]
+fn network_cut_ends_the_run_at_timeout_plus_a_bounded_stop() {
+    let Some(fleet) = fleet_or_fail(1) else {
+        return;
+    };
+    let link = CutLink::start(&fleet, 0).expect("veth link");
+    let d = Drover::new();
+    // No ServerAlive settings: nothing but drover's own bounds may end the wait.
+    let cfg = d.edited_config(&fleet.ssh_config(), "cfg-cut", |t| {
+        t + &link.host_block("cutnode", &fleet.client_key(), &d.path("known_cut"))
+    });
+    let key = key_of(&fleet, 0);
+    std::fs::write(
+        d.path("known_cut"),
+        format!("[{}]:{} {key}\n", link.addr, link.port),
+    )
+    .unwrap();
+    assert!(
+        !std::fs::read_to_string(&cfg)
+            .unwrap()
+            .contains("ServerAlive")
+    );
+    let m = marker();
+    let cmd = format!("echo started; sleep 30.{m}");
+    let run_cmd = d.run_cmd(&cfg, "cutnode", &["-o", "json", "--timeout", "4s"], &cmd);
+    let t = Instant::now();
+    let mut run = Running::start(link.inside(&run_cmd));
+    run.expect_line(Duration::from_secs(30), |l| {
+        l.contains(r#""line":"started""#)
+    });
+    let sleeps = format!("^sleep 30\\.{m}$");
+    assert!(eventually(Duration::from_secs(10), || pgrep(&sleeps, &[])
+        .len()
+        == 1));
+    link.cut();
+    let r = Report::from_running(run.wait(Duration::from_secs(60)));
+    let took = t.elapsed();
+    assert_eq!(r.status("cutnode"), "timeout", "{r:?}");
+    // It does not claim a kill it could not deliver.
+    assert_error(
+        &r,
+        "cutnode",
+        "Timeout",
+        &["timed out after 4", "remote kill unconfirmed"],
+    );
+    assert!(!r.error("cutnode").1.contains("were terminated"), "{r:?}");
+    // 4 s timeout + 2 × kill_grace (2 s) + 2 s margin, and a little for start-up.
+    assert!(took < Duration::from_secs(14), "took {took:?}");
+    assert!(
+        took > Duration::from_secs(9),
+        "gave up before its bound: {took:?}"
+    );
+    // The history has the same truth.
+    let id = d.latest_id(&cfg);
+    let shown = finish(d.cmd(&cfg, &["history", "show", &id]));
+    assert!(shown.out().contains("remote kill unconfirmed"), "{shown:?}");
+    let left_while_cut = pgrep(&sleeps, &[]).len();
+    // Once the link is back, the node learns the connection is gone and its
+    // wrapper ends the command (TCP retransmits the close within seconds).
+    link.restore();
+    let back = Instant::now();
+    let ended = eventually(Duration::from_secs(40), || pgrep(&sleeps, &[]).is_empty());
+    println!(
+        "FAULT-ROW network-cut: ended in {:.1} s (timeout 4 s), {left_while_cut} process left while cut \
+         (reported unconfirmed), {} left {:.1} s after the link returned",
+        took.as_secs_f64(),
+        pgrep(&sleeps, &[]).len(),
+        back.elapsed().as_secs_f64()
+    );
+    assert!(ended, "the remote sleep outlived the restored link");
+}
+
+#[test]
+fn bastion_reset_fails_only_started_nodes_and_is_logged_once() {
+    let Some(fleet) = jump_fleet_or_fail(4) else {
+        return;
+    };
+    let d = Drover::new();
+    let cfg = fleet.ssh_config();
+    let m = marker();
+    // One node at a time: int001 is running when the bastion connection dies,
+    // int002..int004 have not started.
+    let cmd = format!("echo started; [ $(hostname) != int001 ] || sleep 300.{m}; echo done");
+    let t = Instant::now();
+    let mut run = Running::start(d.run_cmd(
+        &cfg,
+        "int001,int002,int003,int004",
+        &["-o", "json", "--fanout", "1"],
+        &cmd,
+    ));
+    run.expect_line(Duration::from_secs(30), |l| {
+        l.contains(r#""node":"int001""#) && l.contains(r#""line":"started""#)
+    });
+    // The bastion's connection: the `sshd -i` this test process started in the
+    // fleet's namespace (sshd renames itself, so it is found by parent and
+    // namespace), killed with everything under it.
+    let ns = Path::new("/run/netns").join(fleet.netns());
+    let internal = fleet.pids();
+    let me = std::process::id() as i32;
+    let conns: Vec<sshd::procs::Proc> = sshd::procs::netns_members(&ns)
+        .into_iter()
+        .filter(|p| parent_of(p.pid) == Some(me) && !internal.contains(&(p.pid as u32)))
+        .collect();
+    assert_eq!(conns.len(), 1, "one shared bastion connection: {conns:?}");
+    for p in sshd::procs::tree(&conns) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(p.pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let r = Report::from_running(run.wait(Duration::from_secs(60)));
+    let took = t.elapsed();
+    assert_error(&r, "int001", "Connection", &["lost"]);
+    for n in ["int002", "int003", "int004"] {
+        assert_eq!(r.status(n), "success", "{r:?}");
+        assert_eq!(r.lines(n, "stdout"), ["started", "done"], "{r:?}");
+    }
+    let logs = d.path("state").join("logs");
+    let mut log = String::new();
+    for f in std::fs::read_dir(&logs).unwrap().flatten() {
+        log.push_str(&std::fs::read_to_string(f.path()).unwrap_or_default());
+    }
+    let resets = log.matches("pooled connection reset").count();
+    assert_eq!(resets, 1, "{log}");
+    assert!(
+        log.contains(&format!("{}", fleet.bastion().address)),
+        "{log}"
+    );
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    println!(
+        "FAULT-ROW bastion-reset: ended in {:.1} s, 1 started node failed (connection lost), \
+         3 not-started nodes reconnected and succeeded, reset logged {resets} time",
+        took.as_secs_f64()
+    );
 }

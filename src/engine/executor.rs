@@ -373,7 +373,7 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
                     None => {
                         reason = Some(StopReason::Cancelled);
                         stop.cancel();
-                        run.await
+                        bounded_stop(run.as_mut(), transport.stop_bound()).await
                     }
                 }
             }
@@ -382,7 +382,7 @@ async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionState>, idx: us
                 None => {
                     reason = Some(StopReason::Timeout);
                     stop.cancel();
-                    run.await
+                    bounded_stop(run.as_mut(), transport.stop_bound()).await
                 }
             },
             r = &mut run => r,
@@ -500,12 +500,37 @@ async fn announce_breakers(
     }
 }
 
+/// Waits for a stopped transport, for `bound` at most (a transport that does not
+/// keep its own bound must not hold the run: its node ends unconfirmed).
+async fn bounded_stop<F>(run: std::pin::Pin<&mut F>, bound: Duration) -> F::Output
+where
+    F: std::future::Future<Output = Result<ExitInfo, TransportError>>,
+{
+    match tokio::time::timeout(bound, run).await {
+        Ok(r) => r,
+        Err(_) => Err(TransportError::new(
+            ErrorCategory::Connection,
+            format!(
+                "remote kill unconfirmed: the transport did not end the command within {}",
+                super::duration::format_duration(bound)
+            ),
+        )),
+    }
+}
+
 /// Polls a future once: its output if it is already done.
 async fn poll_once<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -> Option<F::Output> {
     let mut fut = fut;
     match std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await {
         std::task::Poll::Ready(out) => Some(out),
         std::task::Poll::Pending => None,
+    }
+}
+
+fn stopped_how(result: &Result<ExitInfo, TransportError>) -> String {
+    match result {
+        Ok(_) => "its processes were terminated".into(),
+        Err(e) => e.reason.clone(),
     }
 }
 
@@ -524,21 +549,23 @@ fn classify(
         started: Some(started),
     };
     match (reason, result) {
-        (Some(StopReason::Timeout), _) => {
+        // What became of the processes is the transport's to say: an error after
+        // the stop is why their end is not confirmed.
+        (Some(StopReason::Timeout), r) => {
             o.status = NodeStatus::Timeout;
             let t = timeout
                 .map(super::duration::format_duration)
                 .unwrap_or_default();
             o.error = Some((
                 ErrorCategory::Timeout,
-                format!("timed out after {t}; its processes were terminated"),
+                format!("timed out after {t}; {}", stopped_how(&r)),
             ));
         }
-        (Some(StopReason::Cancelled), _) => {
+        (Some(StopReason::Cancelled), r) => {
             o.status = NodeStatus::Cancelled;
             o.error = Some((
                 ErrorCategory::Execution,
-                "cancelled; its processes were terminated".into(),
+                format!("cancelled; {}", stopped_how(&r)),
             ));
         }
         (None, Err(e)) => o.error = Some((e.category, e.reason)),

@@ -19,6 +19,9 @@ use tokio_util::sync::CancellationToken;
 /// The name nodes use to pick this transport.
 pub const SCRIPTED: &str = "scripted";
 
+/// How long the executor waits for a stopped run (a [`Step::Deaf`] one never ends).
+pub const STOP_BOUND: Duration = Duration::from_secs(1);
+
 /// What one attempt on one node does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -38,6 +41,8 @@ pub enum Step {
     Panic,
     /// Runs until `stop` is cancelled, then ends as if killed by SIGTERM.
     Hang,
+    /// Never ends, `stop` or not (a node that stopped answering).
+    Deaf,
     /// Waits for a permit from [`ScriptedTransport::release`] (or `stop`), then exits.
     Gated { code: i32 },
 }
@@ -251,6 +256,7 @@ impl ScriptedTransport {
                 stop.cancelled().await;
                 stopped()
             }
+            Step::Deaf => std::future::pending().await,
             Step::Gated { code } => tokio::select! {
                 p = self.gate.acquire() => {
                     p.expect("gate is never closed").forget();
@@ -318,6 +324,10 @@ impl Transport for ScriptedTransport {
         stop: CancellationToken,
     ) -> BoxFuture<'a, Result<ExitInfo, TransportError>> {
         Box::pin(self.run(&job.node.name, sink, stop))
+    }
+
+    fn stop_bound(&self) -> Duration {
+        STOP_BOUND
     }
 
     fn health(&self) -> BoxFuture<'_, Health> {

@@ -51,6 +51,7 @@ mod netns;
 #[path = "../prereq/mod.rs"]
 pub mod prereq;
 pub mod procs;
+pub mod veth;
 
 use netns::{Acceptor, Netns, Sandbox};
 use procs::Proc;

@@ -75,7 +75,8 @@ pub trait Transport: Send + Sync + 'static {
     /// before anything runs.
     fn check_node(&self, node: &Node) -> Result<(), TransportError>;
     /// Runs the job. When `stop` is cancelled the transport ends the remote work
-    /// (gracefully, then forcibly) and returns how it ended.
+    /// (gracefully, then forcibly) and returns how it ended: `Ok` once the work is
+    /// known to have ended, `Err` saying why not (e.g. "remote kill unconfirmed").
     fn execute<'a>(
         &'a self,
         job: NodeJob<'a>,
@@ -83,6 +84,11 @@ pub trait Transport: Send + Sync + 'static {
         stop: CancellationToken,
     ) -> BoxFuture<'a, Result<ExitInfo, TransportError>>;
     fn health(&self) -> BoxFuture<'_, Health>;
+    /// Longest `execute` may take to return once `stop` fires. The executor waits
+    /// no longer: past it the node is reported with its kill unconfirmed.
+    fn stop_bound(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(30)
+    }
     /// An interactive session on the node (see [`session`]); transports without
     /// `interactive` in their capabilities refuse it.
     fn session<'a>(

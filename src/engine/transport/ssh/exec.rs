@@ -1,78 +1,35 @@
-//! One command on one node over an SSH channel, with cancellation that really ends
-//! the remote work.
+//! One command on one node over an SSH channel, with a stop that really ends the
+//! remote work, in bounded time.
 //!
 //! Closing a channel leaves a command without a pty running, and the `signal`
-//! request is ignored for root logins (OpenSSH 9.2). So the command is prefixed with
-//! a line that reports the remote shell's PID on stderr — sshd makes that shell a
-//! session and process-group leader — and stopping sends the signal request and then
-//! `kill -TERM` / `kill -KILL` to that process group over a second channel.
+//! request is ignored for root logins (OpenSSH 9.2). So the command runs inside a
+//! small script ([`super::wrapper`]) that reports the remote shell's PID (a
+//! session and process-group leader) and ends that group when the channel's stdin
+//! closes. Stopping sends EOF, the `signal` request, and `kill -TERM` / `kill -KILL`
+//! to the process group over a control channel; each step is bounded, and a node
+//! that confirms nothing within `2 × kill_grace` + [`STOP_MARGIN`] is given up: the
+//! connection is dropped and the result says the remote kill is unconfirmed.
 
-use super::pool::{Connection, Slot};
+use super::pool::Connection;
+use super::wrapper::{MarkerScan, wrap};
 use crate::engine::error::ErrorCategory;
 use crate::engine::output::OutputSink;
 use crate::engine::transport::{ExitInfo, NodeJob, TransportError};
 use crate::store::Stream;
-use russh::{ChannelMsg, Sig};
-use std::collections::BTreeMap;
+use russh::client::Msg;
+use russh::{Channel, ChannelMsg, Sig};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// First line the wrapper writes to stderr; never shown to the user.
-const MARKER: &[u8] = b"\x1eDROVER-PGID ";
+/// Added to the two kill graces: how long a node may take to answer the last
+/// KILL before drover stops waiting for it.
+pub const STOP_MARGIN: Duration = Duration::from_secs(2);
 
-/// The command as the remote login shell receives it.
-pub fn wrap_command(command: &str, env: &BTreeMap<String, String>) -> String {
-    let mut s = String::from("printf '\\036DROVER-PGID %s\\n' \"$$\" >&2\n");
-    // sshd refuses most `env` requests (AcceptEnv); exporting always works.
-    for (k, v) in env {
-        s.push_str(&format!("export {k}={}\n", shell_quote(v)));
-    }
-    s.push_str(command);
-    s
-}
-
-/// Single-quotes a value for any POSIX shell.
-pub fn shell_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "'\\''"))
-}
-
-/// Takes the PID line off the front of stderr, wherever chunks split it.
-#[derive(Default)]
-struct MarkerStrip {
-    buf: Vec<u8>,
-    done: bool,
-    pgid: Option<u32>,
-}
-
-impl MarkerStrip {
-    /// Returns the bytes that belong to the user's stderr.
-    fn feed(&mut self, data: &[u8]) -> Vec<u8> {
-        if self.done {
-            return data.to_vec();
-        }
-        self.buf.extend_from_slice(data);
-        let prefix_ok = MARKER.starts_with(&self.buf[..self.buf.len().min(MARKER.len())]);
-        if !prefix_ok || self.buf.len() > 64 {
-            self.done = true;
-            return std::mem::take(&mut self.buf);
-        }
-        let Some(nl) = self.buf.iter().position(|b| *b == b'\n') else {
-            return Vec::new();
-        };
-        self.done = true;
-        let line = String::from_utf8_lossy(&self.buf[MARKER.len()..nl]).to_string();
-        self.pgid = line.trim().parse().ok();
-        let rest = self.buf.split_off(nl + 1);
-        self.buf.clear();
-        rest
-    }
-
-    fn finish(&mut self) -> Vec<u8> {
-        self.done = true;
-        std::mem::take(&mut self.buf)
-    }
+/// Longest `run` takes to return once `stop` fires.
+pub fn stop_bound(grace: Duration) -> Duration {
+    grace * 2 + STOP_MARGIN
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -82,36 +39,47 @@ enum Phase {
     Killed,
 }
 
+/// Runs `job` on `channel`, a fresh session channel of `conn`.
 pub async fn run(
-    (conn, slot): Slot,
+    conn: &Arc<Connection>,
+    mut channel: Channel<Msg>,
     job: NodeJob<'_>,
     sink: &OutputSink,
     stop: CancellationToken,
     grace: Duration,
 ) -> Result<ExitInfo, TransportError> {
-    let conn = &conn;
-    let (mut channel, _slot) = conn.open_session(slot).await?;
     let lost = |what: &str| {
         TransportError::new(
             ErrorCategory::Connection,
             format!("{}: {what}", conn.describe()),
         )
     };
+    let wrapped = wrap(job.command, job.env, grace);
     channel
-        .exec(true, wrap_command(job.command, job.env))
+        .exec(true, wrapped.script)
         .await
         .map_err(|e| lost(&format!("cannot start the command: {e}")))?;
-    let mut strip = MarkerStrip::default();
+    // Queued right behind the exec: no round trip. A small write that fits the
+    // initial window, so it does not wait on the node.
+    if !wrapped.stdin.is_empty() {
+        channel
+            .data(&wrapped.stdin[..])
+            .await
+            .map_err(|e| lost(&format!("cannot send the environment: {e}")))?;
+    }
+    let mut scan = MarkerScan::new(wrapped.marker);
     let mut exit = ExitInfo::default();
     let mut phase = Phase::Running;
     let mut deadline = Instant::now() + Duration::from_secs(86_400 * 365);
+    // Set when the stop comes: nothing after it may wait past this.
+    let mut give_up = deadline;
     let mut closed_cleanly = false;
     loop {
         tokio::select! {
             msg = channel.wait() => match msg {
                 Some(ChannelMsg::Data { data }) => sink.write(Stream::Stdout, &data).await,
                 Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
-                    let rest = strip.feed(&data);
+                    let rest = scan.feed(&data);
                     sink.write(Stream::Stderr, &rest).await;
                 }
                 Some(ChannelMsg::ExitStatus { exit_status }) => exit.code = Some(exit_status as i32),
@@ -125,27 +93,50 @@ pub async fn run(
                 Some(_) => {}
             },
             _ = stop.cancelled(), if phase == Phase::Running => {
-                let _ = channel.signal(Sig::TERM).await;
-                kill_group(conn, strip.pgid, "TERM").await;
+                // EOF alone makes the wrapper's watcher end the group; the signal
+                // request and the control channel cover a node where it did not start.
+                give_up = Instant::now() + stop_bound(grace);
+                let _ = tokio::time::timeout_at(give_up, channel.eof()).await;
+                let _ = tokio::time::timeout_at(give_up, channel.signal(Sig::TERM)).await;
+                kill_group(conn, scan.pgid, "TERM", grace);
                 phase = Phase::Terminated;
                 deadline = Instant::now() + grace;
             }
             _ = tokio::time::sleep_until(deadline), if phase != Phase::Running => {
                 if phase == Phase::Terminated {
-                    let _ = channel.signal(Sig::KILL).await;
-                    kill_group(conn, strip.pgid, "KILL").await;
+                    let _ = tokio::time::timeout_at(give_up, channel.signal(Sig::KILL)).await;
+                    kill_group(conn, scan.pgid, "KILL", grace);
                     phase = Phase::Killed;
-                    deadline = Instant::now() + grace;
+                    deadline = give_up;
                 } else {
-                    let _ = channel.close().await;
-                    break;
+                    // The node answered nothing: what we know of it is stale, and a
+                    // connection that cannot deliver a KILL is no use to later runs.
+                    tracing::warn!(target = %conn.describe(), "no answer after the stop; connection dropped");
+                    conn.abandon();
+                    let tail = scan.finish();
+                    sink.write(Stream::Stderr, &tail).await;
+                    return Err(lost(&format!(
+                        "remote kill unconfirmed: no answer from the node within {} of the stop; \
+                         the connection was dropped",
+                        crate::engine::duration::format_duration(stop_bound(grace))
+                    )));
                 }
             }
         }
     }
-    let tail = strip.finish();
+    let tail = scan.finish();
     sink.write(Stream::Stderr, &tail).await;
-    if exit.code.is_none() && exit.signal.is_none() && phase == Phase::Running {
+    if exit.code.is_none() && exit.signal.is_none() {
+        if phase != Phase::Running {
+            // The channel went away while stopping: the node's watcher ends the
+            // group when it sees the connection close, but nothing confirmed it.
+            if !closed_cleanly {
+                return Err(lost(
+                    "remote kill unconfirmed: the connection was lost while stopping",
+                ));
+            }
+            return Ok(exit);
+        }
         let why = if closed_cleanly {
             "the channel closed without an exit status"
         } else {
@@ -156,15 +147,19 @@ pub async fn run(
     Ok(exit)
 }
 
-/// Ends the remote process group over a second channel (works for root too).
-async fn kill_group(conn: &Arc<Connection>, pgid: Option<u32>, signal: &str) {
+/// Ends the remote process group over a control channel (works for root too).
+/// Runs on its own, bounded by `grace`, so the channel keeps being read meanwhile.
+fn kill_group(conn: &Arc<Connection>, pgid: Option<u32>, signal: &'static str, grace: Duration) {
     let Some(pgid) = pgid.filter(|p| *p > 1) else {
         return;
     };
-    let command = format!("kill -{signal} -- -{pgid} 2>/dev/null; exit 0");
-    if let Err(e) = conn.run_control(&command).await {
-        tracing::warn!(target = %conn.describe(), "could not signal remote process group {pgid}: {}", e.reason);
-    }
+    let conn = conn.clone();
+    tokio::spawn(async move {
+        let command = format!("kill -{signal} -- -{pgid} 2>/dev/null; exit 0");
+        if let Err(e) = conn.run_control(&command, grace).await {
+            tracing::warn!(target = %conn.describe(), "could not signal remote process group {pgid}: {}", e.reason);
+        }
+    });
 }
 
 pub(super) fn signal_number(sig: &Sig) -> i32 {
@@ -182,34 +177,5 @@ pub(super) fn signal_number(sig: &Sig) -> i32 {
         Sig::TERM => 15,
         Sig::USR1 => 10,
         Sig::Custom(_) => 0,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn marker_is_stripped_across_chunks() {
-        let mut s = MarkerStrip::default();
-        let mut out = s.feed(b"\x1eDROVER-P");
-        out.extend(s.feed(b"GID 4242\nreal stderr\n"));
-        out.extend(s.feed(b"more"));
-        out.extend(s.finish());
-        assert_eq!(out, b"real stderr\nmore");
-        assert_eq!(s.pgid, Some(4242));
-    }
-
-    #[test]
-    fn stderr_without_marker_passes_untouched() {
-        let mut s = MarkerStrip::default();
-        let out = s.feed(b"fish: unknown\n");
-        assert_eq!(out, b"fish: unknown\n");
-        assert_eq!(s.pgid, None);
-    }
-
-    #[test]
-    fn quoting_survives_single_quotes() {
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
     }
 }

@@ -12,6 +12,7 @@ pub mod pattern;
 mod pool;
 mod session;
 mod transport;
+mod wrapper;
 
 pub use transport::{SshSettings, SshTransport};
 

@@ -12,9 +12,19 @@ use russh::client::{Handle, Msg};
 use russh::{Channel, ChannelMsg, Disconnect};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How often a run that has not started yet reconnects when the shared connection
+/// it was to use (a jump host's, or its node's) was reset.
+pub const RECONNECTS: u32 = 3;
+
+/// The pause before reconnect `attempt` (1-based): 200 ms, 400 ms, 800 ms.
+pub fn reconnect_pause(attempt: u32) -> Duration {
+    Duration::from_millis(200 << attempt.saturating_sub(1).min(4))
+}
 
 /// Session channels a server allows per connection (OpenSSH `MaxSessions`).
 pub const MAX_SESSIONS: usize = 10;
@@ -31,6 +41,9 @@ pub struct Connection {
     /// Where agent channels the server opens are forwarded (shared with the
     /// connection's handler); set once a session asked for agent forwarding.
     agent: AgentSocket,
+    /// Given up on (a node that stopped answering): never handed out again.
+    abandoned: AtomicBool,
+    reset_reported: AtomicBool,
 }
 
 /// The local agent socket a connection forwards to, if any.
@@ -51,6 +64,8 @@ impl Connection {
             last_used: Mutex::new(Instant::now()),
             parent,
             agent,
+            abandoned: AtomicBool::new(false),
+            reset_reported: AtomicBool::new(false),
         }
     }
 
@@ -59,7 +74,31 @@ impl Connection {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.handle.is_closed()
+        self.abandoned.load(Ordering::SeqCst) || self.handle.is_closed()
+    }
+
+    /// A reset of this pooled connection, seen by a run that had not started:
+    /// logged once per connection however many runs see it (not at all when drover
+    /// gave it up itself), and the connection taken out of service so the next run
+    /// connects afresh.
+    pub fn report_reset(self: &Arc<Self>, why: &str) {
+        let ours = self.abandoned.load(Ordering::SeqCst);
+        if !ours && !self.reset_reported.swap(true, Ordering::SeqCst) {
+            tracing::warn!(target = %self.key, "pooled connection reset ({why}); runs that had not started reconnect");
+        }
+        self.abandon();
+    }
+
+    /// Takes this connection out of service: the pool hands it out no more, and it
+    /// is disconnected in the background (bounded: a cut link never answers).
+    pub fn abandon(self: &Arc<Self>) {
+        if self.abandoned.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(1), me.close()).await;
+        });
     }
 
     fn touch(&self) {
@@ -107,8 +146,19 @@ impl Connection {
             .map_err(|e| self.error(&format!("cannot open a tunnel to {host}:{port}: {e}")))
     }
 
-    /// Runs a short command on the reserved control channel and waits for it.
-    pub async fn run_control(&self, command: &str) -> Result<(), TransportError> {
+    /// Runs a short command on the reserved control channel and waits for it, for
+    /// `bound` at most in all (the wait for the slot, the channel, the command).
+    pub async fn run_control(&self, command: &str, bound: Duration) -> Result<(), TransportError> {
+        let bounded = tokio::time::timeout(bound, self.control_now(command)).await;
+        bounded.unwrap_or_else(|_| {
+            Err(self.error(&format!(
+                "control command unanswered after {}",
+                crate::engine::duration::format_duration(bound)
+            )))
+        })
+    }
+
+    async fn control_now(&self, command: &str) -> Result<(), TransportError> {
         let _permit = self
             .control
             .acquire()
@@ -122,15 +172,10 @@ impl Connection {
         ch.exec(true, command)
             .await
             .map_err(|e| self.error(&format!("control command: {e}")))?;
-        let deadline = tokio::time::sleep(Duration::from_secs(10));
-        tokio::pin!(deadline);
         loop {
-            tokio::select! {
-                msg = ch.wait() => match msg {
-                    Some(ChannelMsg::Close) | None => return Ok(()),
-                    _ => {}
-                },
-                _ = &mut deadline => return Err(self.error("control command did not finish")),
+            match ch.wait().await {
+                Some(ChannelMsg::Close) | None => return Ok(()),
+                _ => {}
             }
         }
     }
@@ -180,12 +225,10 @@ impl Pool {
             if let Some(c) = self.find(&key) {
                 return Ok(c);
             }
-            // Tunnels need no session slot: the jump host's reservation is let go.
-            let parent = match &dest.via {
-                Some(jump) => Some(self.get(jump).await?.0),
-                None => None,
-            };
-            let conn = Arc::new(establish(dest, parent).await?);
+            let conn = Arc::new(match &dest.via {
+                Some(jump) => self.establish_via(dest, jump).await?,
+                None => establish(dest, None).await?,
+            });
             let permit = conn
                 .run_slots
                 .clone()
@@ -201,11 +244,41 @@ impl Pool {
         })
     }
 
+    /// Connects to `dest` through the pooled connection to `jump`. When that
+    /// shared connection dies under us (a reset), it is replaced and the connect
+    /// tried again: [`RECONNECTS`] more times at most, with a growing pause.
+    async fn establish_via(
+        &self,
+        dest: &Destination,
+        jump: &Destination,
+    ) -> Result<Connection, TransportError> {
+        let mut attempt = 0;
+        loop {
+            // Tunnels need no session slot: the jump host's reservation is let go.
+            let parent = self.get(jump).await?.0;
+            match establish(dest, Some(parent.clone())).await {
+                Ok(conn) => return Ok(conn),
+                Err(e) if parent.is_closed() && attempt < RECONNECTS => {
+                    parent.report_reset(&e.reason);
+                    attempt += 1;
+                    tokio::time::sleep(reconnect_pause(attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// A pooled connection that is open, with a run slot reserved on it.
     fn find(&self, key: &str) -> Option<Slot> {
         let mut map = self.conns.lock().unwrap_or_else(|p| p.into_inner());
         let list = map.get_mut(key)?;
-        list.retain(|c| !c.is_closed());
+        list.retain(|c| {
+            let closed = c.is_closed();
+            if closed {
+                c.report_reset("closed by the server or the network");
+            }
+            !closed
+        });
         list.iter().find_map(|c| {
             let permit = c.run_slots.clone().try_acquire_owned().ok()?;
             Some((c.clone(), permit))

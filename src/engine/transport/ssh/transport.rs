@@ -5,7 +5,7 @@ use super::config::{self, Overrides, Proxy, ResolvedHost, SshConfigFile};
 use super::connect::Destination;
 use super::exec;
 use super::hostkeys::HostKeyPolicy;
-use super::pool::Pool;
+use super::pool::{Connection, Pool, RECONNECTS, reconnect_pause};
 use super::session;
 use crate::engine::error::ErrorCategory;
 use crate::engine::interaction::Interaction;
@@ -15,9 +15,12 @@ use crate::engine::transport::session::{SessionIo, SessionRequest};
 use crate::engine::transport::{
     BoxFuture, Capabilities, ExitInfo, Health, NodeJob, Transport, TransportError,
 };
+use russh::Channel;
+use russh::client::Msg;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
 /// Jump chains longer than this are refused (they are loops in practice).
@@ -178,13 +181,46 @@ impl SshTransport {
         stop: CancellationToken,
     ) -> Result<ExitInfo, TransportError> {
         let dest = self.destination(job.node)?;
-        let slot = tokio::select! {
-            c = self.pool.get(&dest) => c?,
-            _ = stop.cancelled() => {
-                return Err(TransportError::new(ErrorCategory::Connection, "stopped while connecting"));
-            }
+        let stopped = || {
+            TransportError::new(
+                ErrorCategory::Connection,
+                "stopped while connecting; nothing was started on the node",
+            )
         };
-        exec::run(slot, job, sink, stop, self.settings.kill_grace).await
+        let (conn, channel, _slot) = tokio::select! {
+            c = self.open_channel(&dest) => c?,
+            _ = stop.cancelled() => return Err(stopped()),
+        };
+        exec::run(&conn, channel, job, sink, stop, self.settings.kill_grace).await
+    }
+
+    /// A session channel to `dest`. A pooled connection found dead when the
+    /// channel is asked for (reset since it was last used, with the command not
+    /// started yet) is replaced, [`RECONNECTS`] times at most, pausing a little
+    /// longer each time.
+    async fn open_channel(
+        &self,
+        dest: &Destination,
+    ) -> Result<(Arc<Connection>, Channel<Msg>, OwnedSemaphorePermit), TransportError> {
+        let mut attempt = 0;
+        loop {
+            let (conn, permit) = self.pool.get(dest).await?;
+            match conn.open_session(permit).await {
+                Ok((channel, permit)) => return Ok((conn, channel, permit)),
+                Err(e) if conn.is_closed() && attempt < RECONNECTS => {
+                    // The shared hop that died is the one to report (once).
+                    let mut dead = &conn;
+                    while let Some(parent) = dead.parent.as_ref().filter(|p| p.is_closed()) {
+                        dead = parent;
+                    }
+                    dead.report_reset(&e.reason);
+                    conn.abandon();
+                    attempt += 1;
+                    tokio::time::sleep(reconnect_pause(attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn interactive(
@@ -236,6 +272,10 @@ impl Transport for SshTransport {
 
     fn check_node(&self, node: &Node) -> Result<(), TransportError> {
         self.destination(node).map(|_| ())
+    }
+
+    fn stop_bound(&self) -> Duration {
+        exec::stop_bound(self.settings.kill_grace)
     }
 
     fn execute<'a>(
