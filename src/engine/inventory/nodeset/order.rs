@@ -11,7 +11,7 @@
 //! (`da[1-3]c[1-2]`, `r[1-2]n[1-2],r3n1`), and names are listed product by
 //! product in that order.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One digit run; ordered by length, then text (ClusterShell's order for
@@ -117,7 +117,7 @@ fn merge(vectors: BTreeSet<Vec<Index>>) -> Vec<Vec<Axis>> {
     let (mut full, mut changed) = (false, true);
     while changed {
         changed = false;
-        list.sort_by_cached_key(sort_key);
+        list.sort_by_cached_key(|v| sort_key(v));
         let mut i = 0;
         while i + 1 < list.len() {
             let mut j = i + 1;
@@ -142,24 +142,23 @@ fn merge(vectors: BTreeSet<Vec<Index>>) -> Vec<Vec<Axis>> {
     list
 }
 
+/// Where a vector goes in the merge order: its size, then per axis its
+/// size, first and last index.
+type MergeKey = (Reverse<usize>, Vec<(Reverse<usize>, String, String)>);
+
 /// Larger products first, then per axis: larger first, lower first and
 /// last index (compared as text, as ClusterShell does).
-fn sort_key(
-    v: &Vec<Axis>,
-) -> (
-    std::cmp::Reverse<usize>,
-    Vec<(std::cmp::Reverse<usize>, String, String)>,
-) {
+fn sort_key(v: &[Axis]) -> MergeKey {
     let size = v.iter().map(BTreeSet::len).product();
     let axes = v
         .iter()
         .map(|a| {
             let first = a.first().map(|i| i.0.clone()).unwrap_or_default();
             let last = a.last().map(|i| i.0.clone()).unwrap_or_default();
-            (std::cmp::Reverse(a.len()), first, last)
+            (Reverse(a.len()), first, last)
         })
         .collect();
-    (std::cmp::Reverse(size), axes)
+    (Reverse(size), axes)
 }
 
 /// The product of `a` and `b` joined on their one differing axis, if any.
