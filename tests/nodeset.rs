@@ -161,3 +161,198 @@ fn contains_without_expanding() {
     let err = NodeSet::parse("n[1-99999999999]").err().map(|e| e.kind);
     assert_eq!(err, Some(NodeSetErrorKind::TooLarge));
 }
+
+// ------------------------------------------------ compared with `nodeset` ---
+
+use drover::engine::inventory::nodeset::sorted;
+use drover::engine::inventory::targets::{TargetError, TargetExpr};
+use drover::engine::inventory::{Inventory, Node};
+use std::process::Command;
+
+/// ClusterShell's `nodeset` (the reference), or `None` after a loud
+/// `SKIPPED:` line; under `DROVER_REQUIRE_FLEET=1` its absence fails.
+fn nodeset_cli() -> Option<&'static str> {
+    let found = Command::new("nodeset")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return Some("nodeset");
+    }
+    assert!(
+        std::env::var("DROVER_REQUIRE_FLEET").as_deref() != Ok("1"),
+        "nodeset (ClusterShell) is not installed, and DROVER_REQUIRE_FLEET=1 requires it"
+    );
+    eprintln!("SKIPPED: nodeset (ClusterShell) is not installed; no comparison made");
+    None
+}
+
+/// `nodeset FLAG EXPR`: its stdout, or its stderr when it refuses.
+fn reference(cli: &str, flag: &str, expr: &str) -> Result<String, String> {
+    let out = Command::new(cli)
+        .args([flag, expr])
+        .output()
+        .expect("run nodeset");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
+    if out.status.success() {
+        Ok(text(&out.stdout))
+    } else {
+        Err(text(&out.stderr))
+    }
+}
+
+/// The forms named in the issue: multi-dimensional sets, digits before a
+/// bracket, `%` in names, spaces in brackets, mixed padding, steps.
+const CORPUS: &[&str] = &[
+    "da[1-3]c[1-2]",
+    "prod-2[10-32]",
+    "n[ 1-3 ]",
+    "n[1 - 3]",
+    "a%b[1-2]",
+    "b2,a10,a9,a1",
+    "n[01-03],n[1-3]",
+    "web[01-12,15]",
+    "rack[1-2]node[01-04]",
+    "r1n2,r1n1,r2n1,r2n2,r3n1",
+    "n[1-9/2]",
+    "x[08-11]y",
+    "n1-ib,n2-ib,n1",
+    "n[9-10],n[08-10]",
+    "web,web1,web2,db",
+];
+
+#[test]
+fn fold_order_and_count_equal_nodeset() {
+    let Some(cli) = nodeset_cli() else { return };
+    for expr in CORPUS {
+        let names = expand(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+        let ours_e = sorted(names.iter().map(String::as_str)).join(" ");
+        assert_eq!(Ok(ours_e), reference(cli, "-e", expr), "nodeset -e {expr}");
+        let ours_f = fold(names.iter().map(String::as_str));
+        assert_eq!(Ok(ours_f), reference(cli, "-f", expr), "nodeset -f {expr}");
+        let count = names.iter().collect::<BTreeSet<_>>().len().to_string();
+        assert_eq!(Ok(count), reference(cli, "-c", expr), "nodeset -c {expr}");
+    }
+}
+
+#[test]
+fn expressions_nodeset_rejects_are_rejected() {
+    let Some(cli) = nodeset_cli() else { return };
+    for expr in [
+        "node1,,node2",
+        ",node1",
+        "n[1-2],",
+        "n[9-1]",
+        "n[08-100]",
+        "n[01-3]",
+        "a[1,]",
+        "n[1-3",
+        "n1]",
+    ] {
+        let why = reference(cli, "-e", expr).expect_err(expr);
+        assert!(why.contains("Parse error"), "nodeset on {expr}: {why}");
+        let ours = TargetExpr::parse(expr).err();
+        assert!(
+            matches!(ours, Some(TargetError::Syntax { .. })),
+            "{expr}: drover gave {ours:?}, nodeset refused it: {why}"
+        );
+    }
+}
+
+/// Names with digits in one or two places, padding, and `%`.
+fn multi_axis_name() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["n", "da", "r", "x%y", "web-"]),
+        0u32..12,
+        0usize..3,
+        prop::sample::select(vec!["", "c", "-ib", "node"]),
+        0u32..6,
+    )
+        .prop_map(|(prefix, a, width, mid, b)| {
+            if mid.is_empty() {
+                format!("{prefix}{a:0width$}")
+            } else {
+                format!("{prefix}{a:0width$}{mid}{b}")
+            }
+        })
+}
+
+#[test]
+fn generated_name_sets_fold_and_order_as_nodeset() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let Some(cli) = nodeset_cli() else { return };
+    let strategy = prop::collection::btree_set(multi_axis_name(), 1..40);
+    let mut runner = TestRunner::deterministic();
+    let cases = 200;
+    let mut sets = Vec::with_capacity(cases);
+    for _ in 0..cases {
+        let set = strategy.new_tree(&mut runner).expect("generate").current();
+        sets.push(set.into_iter().collect::<Vec<_>>().join(","));
+    }
+    // One ClusterShell process for every case: a `nodeset` per case would
+    // take minutes.
+    let driver = "import sys\nfrom ClusterShell.NodeSet import NodeSet\n\
+                  for line in sys.stdin:\n    ns = NodeSet(line.strip())\n    \
+                  print(str(ns) + '\\t' + ' '.join(ns))\n";
+    // The interpreter `nodeset` itself runs on, which has the module.
+    let python = std::fs::read_to_string(which(cli))
+        .ok()
+        .and_then(|t| t.lines().next()?.strip_prefix("#!").map(str::to_owned))
+        .unwrap_or_else(|| "python3".into());
+    let mut child = Command::new(python.trim())
+        .args(["-c", driver])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with ClusterShell");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all((sets.join("\n") + "\n").as_bytes())
+            .expect("feed");
+    }
+    let out = child.wait_with_output().expect("driver output");
+    assert!(
+        out.status.success(),
+        "ClusterShell driver failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let answers: Vec<&str> = text.lines().collect();
+    assert_eq!(answers.len(), sets.len());
+    let mut agree = 0;
+    for (set, answer) in sets.iter().zip(answers) {
+        let names: Vec<&str> = set.split(',').collect();
+        let ours = format!(
+            "{}\t{}",
+            fold(names.iter().copied()),
+            sorted(names).join(" ")
+        );
+        assert_eq!(ours, answer, "names {set}");
+        agree += 1;
+    }
+    eprintln!("{agree} generated name sets compared with ClusterShell: {agree} agree");
+}
+
+#[test]
+fn an_absurd_node_set_is_refused_naming_it() {
+    let inv = Inventory::from_nodes([Node::local("node1", "test")]);
+    let err = drover::engine::inventory::targets::select(&inv, "node[1-9999999]").err();
+    let Some(TargetError::Syntax { part, reason }) = err else {
+        panic!("expected a refusal, got {err:?}");
+    };
+    assert_eq!(part, "node[1-9999999]");
+    assert!(reason.contains("more than 1000000 names"), "{reason}");
+}
+
+/// The file `PATH` finds for `program`.
+fn which(program: &str) -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(program))
+        .find(|f| f.is_file())
+        .unwrap_or_else(|| program.into())
+}

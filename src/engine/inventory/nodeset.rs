@@ -14,13 +14,16 @@
 //! Node names containing `,`, `[` or `]` cannot be represented.
 
 mod member;
+mod order;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 
-/// Most names [`expand`] will produce. A typo like `n[1-1000000000]` must
-/// fail fast instead of exhausting memory.
-pub const MAX_EXPANSION: usize = 10_000_000;
+/// Most names [`expand`] will produce. A typo like `node[1-9999999]` must
+/// fail at once, naming the expression, instead of building millions of
+/// names to find that no node has them (`NodeSet::contains` answers
+/// membership without this limit's cost).
+pub const MAX_EXPANSION: usize = 1_000_000;
 
 /// What is wrong with a node set pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +57,10 @@ impl fmt::Display for NodeSetErrorKind {
             Self::StepWithoutRange => "a step (/N) needs a range (A-B/N)",
             Self::PaddingMismatch => "zero-padded bounds must have the same length",
             Self::TooLarge => {
-                return write!(f, "expands to more than {MAX_EXPANSION} names");
+                return write!(
+                    f,
+                    "expands to more than {MAX_EXPANSION} names, the most a node set may expand to"
+                );
             }
         };
         f.write_str(text)
@@ -82,128 +88,7 @@ impl NodeSetError {
 
 // ---------------------------------------------------------------- fold ---
 
-/// Fold node names into the compact form `nodeset -f` prints.
-///
-/// Names are grouped on their *last* run of digits (`rack1node05` →
-/// `rack1node[05]`), duplicates and empty names are dropped, names without
-/// digits (or with more digits than fit in a `u64`) are listed as they
-/// are. Groups are sorted by prefix then suffix; inside brackets indexes
-/// sort by length then value, so padded and unpadded indexes stay apart
-/// (`n[1-2,01,10]`). A group with a single name prints without brackets.
-/// `expand(&fold(names))` gives back exactly the set of names, as long as
-/// no name contains `,`, `[` or `]`.
-pub fn fold<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
-    let mut groups: BTreeMap<(&str, &str), Group<'a>> = BTreeMap::new();
-    for name in names.into_iter().filter(|n| !n.is_empty()) {
-        match split_index(name) {
-            Some((prefix, index, suffix)) => {
-                let group = groups.entry((prefix, suffix)).or_default();
-                group.indexes.insert((index.len(), index));
-            }
-            None => groups.entry((name, "")).or_default().bare = true,
-        }
-    }
-    let mut parts = Vec::new();
-    for ((prefix, suffix), group) in &groups {
-        if group.bare {
-            parts.push((*prefix).to_owned());
-        }
-        if !group.indexes.is_empty() {
-            parts.push(render_group(prefix, suffix, &group.indexes));
-        }
-    }
-    parts.join(",")
-}
-
-/// Names sharing a prefix and suffix around their index.
-#[derive(Default)]
-struct Group<'a> {
-    /// The name `prefix` itself occurs without an index.
-    bare: bool,
-    /// `(len, digits)`, so iteration is ClusterShell's order.
-    indexes: BTreeSet<(usize, &'a str)>,
-}
-
-/// Split around the last run of ASCII digits, if it fits in a `u64`.
-fn split_index(name: &str) -> Option<(&str, &str, &str)> {
-    let bytes = name.as_bytes();
-    let end = bytes.iter().rposition(u8::is_ascii_digit)? + 1;
-    let start = bytes[..end]
-        .iter()
-        .rposition(|b| !b.is_ascii_digit())
-        .map_or(0, |i| i + 1);
-    name[start..end].parse::<u64>().ok()?;
-    Some((&name[..start], &name[start..end], &name[end..]))
-}
-
-fn render_group(prefix: &str, suffix: &str, indexes: &BTreeSet<(usize, &str)>) -> String {
-    let runs = runs(indexes.iter().map(|&(_, s)| s));
-    let inner = match runs.as_slice() {
-        [single] if single.first == single.last => single.first.to_owned(),
-        _ => {
-            let ranges: Vec<String> = runs.iter().map(Run::render).collect();
-            format!("[{}]", ranges.join(","))
-        }
-    };
-    format!("{prefix}{inner}{suffix}")
-}
-
-/// Consecutive indexes of one padding class.
-struct Run<'a> {
-    first: &'a str,
-    last: &'a str,
-    last_value: u64,
-    /// `Some(len)` for a zero-padded run, whose members all have `len` digits.
-    padded: Option<usize>,
-}
-
-impl Run<'_> {
-    fn render(&self) -> String {
-        if self.first == self.last {
-            self.first.to_owned()
-        } else {
-            format!("{}-{}", self.first, self.last)
-        }
-    }
-}
-
-/// Cut sorted digit strings into ranges that expand back to exactly them:
-/// a run continues while values are consecutive and the next string has
-/// the run's padding (ClusterShell's `_slices_padding` without autostep).
-fn runs<'a>(sorted: impl Iterator<Item = &'a str>) -> Vec<Run<'a>> {
-    let mut runs: Vec<Run<'a>> = Vec::new();
-    for digits in sorted {
-        // `split_index` already checked that the digits fit.
-        let Ok(value) = digits.parse::<u64>() else {
-            continue;
-        };
-        let padded = is_padded(digits).then_some(digits.len());
-        if let Some(run) = runs.last_mut()
-            && run.last_value.checked_add(1) == Some(value)
-            && fits_run(run.padded, padded, digits.len())
-        {
-            run.last = digits;
-            run.last_value = value;
-            continue;
-        }
-        runs.push(Run {
-            first: digits,
-            last: digits,
-            last_value: value,
-            padded,
-        });
-    }
-    runs
-}
-
-/// A padded run takes any index of its length (`08-10`); an unpadded run
-/// takes only unpadded indexes.
-fn fits_run(run_pad: Option<usize>, pad: Option<usize>, len: usize) -> bool {
-    match run_pad {
-        Some(width) => len == width,
-        None => pad.is_none(),
-    }
-}
+pub use order::{fold, sorted};
 
 fn is_padded(digits: &str) -> bool {
     digits.len() > 1 && digits.starts_with('0')
@@ -536,15 +421,6 @@ mod tests {
     }
 
     #[test]
-    fn split_index_uses_last_digit_run() {
-        assert_eq!(split_index("rack1node05"), Some(("rack1node", "05", "")));
-        assert_eq!(split_index("n5-ib"), Some(("n", "5", "-ib")));
-        assert_eq!(split_index("42"), Some(("", "42", "")));
-        assert_eq!(split_index("web"), None);
-        assert_eq!(split_index("n99999999999999999999"), None);
-    }
-
-    #[test]
     fn fold_examples() {
         assert_eq!(fold(["web01", "web02", "web03", "web07"]), "web[01-03,07]");
         assert_eq!(fold(["n1", "n2", "n10"]), "n[1-2,10]");
@@ -557,6 +433,22 @@ mod tests {
         assert_eq!(fold(["web", "web1", "web2"]), "web,web[1-2]");
         assert_eq!(fold([""]), "");
         assert_eq!(fold(Vec::<&str>::new()), "");
+        // Every digit run is an axis, as `nodeset -f` folds them.
+        let da = ["da1c1", "da1c2", "da2c1", "da2c2", "da3c1", "da3c2"];
+        assert_eq!(fold(da), "da[1-3]c[1-2]");
+        let racks = ["r1n2", "r1n1", "r2n1", "r2n2", "r3n1"];
+        assert_eq!(fold(racks), "r[1-2]n[1-2],r3n1");
+        assert_eq!(fold(["x%y1", "x%y2", "x1"]), "x%y[1-2],x1");
+    }
+
+    #[test]
+    fn sorted_is_nodeset_e_order() {
+        assert_eq!(sorted(["n10", "n01", "n2", "n2"]), ["n2", "n01", "n10"]);
+        assert_eq!(sorted(["n2-ib", "n1", "n1-ib"]), ["n1", "n1-ib", "n2-ib"]);
+        assert_eq!(
+            sorted(["r3n1", "r2n2", "r1n1", "r2n1", "r1n2"]),
+            ["r1n1", "r1n2", "r2n1", "r2n2", "r3n1"]
+        );
     }
 
     #[test]
@@ -608,7 +500,7 @@ mod tests {
         assert_eq!(kind("web[1-9/0]"), ZeroStep);
         assert_eq!(kind("web[5/2]"), StepWithoutRange);
         assert_eq!(kind("web[08-100]"), PaddingMismatch);
-        assert_eq!(kind("web[1-10000001]"), TooLarge);
+        assert_eq!(kind("web[1-1000001]"), TooLarge);
         assert_eq!(kind("a[1-4000],b[1-4000]c[1-4000]"), TooLarge);
         assert_eq!(kind("n[0-18446744073709551615]"), TooLarge);
     }

@@ -319,7 +319,14 @@ impl TargetExpr {
             });
         }
         if !plain {
-            order.sort();
+            order = match self.rule {
+                // `nodeset -e` order: `n2` before `n10`, `da1c2` before `da2c1`.
+                Rule::ClusterShell => super::nodeset::sorted(order.iter().map(String::as_str)),
+                Rule::Ansible => {
+                    order.sort();
+                    order
+                }
+            };
         }
         Ok(order.iter().filter_map(|n| inv.node(n).cloned()).collect())
     }
@@ -344,8 +351,8 @@ mod tests {
     #[test]
     fn syntax_errors() {
         for bad in [
-            "", " , ", "a&", "a&&b", "a:b&c", "a:b^c", "web[1-3", "web1]", "~(", "a b", "@", "@:x",
-            "^a", "x[1:-2]", "[0:1]", "a@b",
+            "", " , ", ",a", "a,,b", "a,", "a&", "a&&b", "a:b&c", "a:b^c", "web[1-3", "web1]",
+            "~(", "a b", "@", "@:x", "^a", "x[1:-2]", "[0:1]", "a@b",
         ] {
             assert!(
                 matches!(TargetExpr::parse(bad), Err(TargetError::Syntax { .. })),

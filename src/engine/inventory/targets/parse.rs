@@ -140,12 +140,19 @@ pub(super) fn clustershell_steps(toks: &[Tok]) -> Result<Vec<(Op, Term)>, Target
     let mut pending: Option<char> = None;
     for tok in toks {
         match tok {
+            // As `nodeset`: every operator needs an operand on each side
+            // (`a,,b`, `,a` and `a,` are refused); only a leading `!` or `&`
+            // is drover's own shorthand for "all nodes, then".
             Tok::Op(c) => match pending {
-                None | Some(',') if *c == ',' => pending = pending.or(Some(',')),
-                Some(',') if steps.is_empty() => pending = Some(*c),
+                None if steps.is_empty() && *c == ',' => {
+                    return Err(syntax(",", "missing node set operand before ','"));
+                }
                 None => pending = Some(*c),
                 Some(p) => {
-                    return Err(syntax(&format!("{p}{c}"), "two operators in a row"));
+                    return Err(syntax(
+                        &format!("{p}{c}"),
+                        format!("missing node set operand after '{p}'"),
+                    ));
                 }
             },
             Tok::Term(text) => {
@@ -166,8 +173,11 @@ pub(super) fn clustershell_steps(toks: &[Tok]) -> Result<Vec<(Op, Term)>, Target
         }
     }
     match pending {
-        Some(c) if c != ',' => Err(syntax(&c.to_string(), "operator with nothing after it")),
-        _ => Ok(steps),
+        Some(c) => Err(syntax(
+            &c.to_string(),
+            format!("missing node set operand after '{c}'"),
+        )),
+        None => Ok(steps),
     }
 }
 
