@@ -432,7 +432,39 @@ async fn an_inventory_reload_updates_the_tree_keeping_the_selection() {
     assert_eq!(h.state().inventory.selected_count, 1, "selection kept");
     let (_, status) = h.state().status.clone().unwrap();
     assert!(status.contains("broken.yaml:3"), "{status}");
+    assert!(status.contains("runs refused"), "{status}");
     assert!(h.screen().contains("web02-new"));
+
+    // While a source fails, a run is refused (the fleet may be missing nodes).
+    h.keys("!echo ran<enter>").unwrap();
+    h.until(LIMIT, |s| {
+        s.status
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("not run"))
+    })
+    .await
+    .unwrap();
+    let (_, status) = h.state().status.clone().unwrap();
+    assert!(
+        status.contains("broken.yaml:3: bad indentation"),
+        "{status}"
+    );
+    assert!(h.state().progress.runs.is_empty());
+    // Once the source loads again, the same run goes ahead.
+    engine.apply_inventory(&Loaded {
+        inventory: std::sync::Arc::new(inv),
+        failures: Vec::new(),
+    });
+    h.until(LIMIT, |s| {
+        s.status
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("inventory reloaded"))
+    })
+    .await
+    .unwrap();
+    h.keys("!echo ran<enter>").unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    assert_eq!(h.state().progress.runs.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -183,3 +183,155 @@ fn ansible_json_equals_ansible_inventory_list() {
     let graph = drover(dir.path(), &["-i", &ini, "inventory", "graph"]);
     assert!(stdout(&graph).contains("  |--@prod:\n  |  |--@web:\n  |  |  |--web01"));
 }
+
+/// The oracle, or `None` after a loud SKIPPED line; under
+/// `DROVER_REQUIRE_FLEET=1` a missing oracle fails the test instead.
+fn ansible_inventory_or_skip() -> Option<PathBuf> {
+    let found = ansible_inventory();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("DROVER_REQUIRE_FLEET").is_none_or(|v| v != "1"),
+            "ansible-inventory not found and DROVER_REQUIRE_FLEET=1: set DROVER_ANSIBLE_INVENTORY"
+        );
+        eprintln!("SKIPPED: ansible-core not installed (scripts/test.sh installs it)");
+    }
+    found
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_broken_ssh_config_line_refuses_every_run_and_list_warns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write(
+        dir.path(),
+        "ssh_config",
+        "Host node001\n  HostName 127.0.0.1\n  Frobnicate yes\n",
+    );
+    // The reference: ssh refuses the same file, naming the same line.
+    let ssh = Command::new("ssh")
+        .args(["-G", "-F", &cfg, "node001"])
+        .output()
+        .expect("ssh (OpenSSH client) must be installed");
+    assert_eq!(ssh.status.code(), Some(255), "ssh accepted {cfg}");
+    assert!(stderr(&ssh).contains("line 3: Bad configuration option: frobnicate"));
+
+    let at = format!("{cfg}:3: bad configuration option: frobnicate");
+    let marker = dir.path().join("ran");
+    let touch = format!("touch {}", marker.display());
+    let plan = write(
+        dir.path(),
+        "plan.yaml",
+        &format!("steps:\n  - name: one\n    command: {touch}\n    targets: localhost\n"),
+    );
+    let runs: [&[&str]; 5] = [
+        &["run", "-t", "node001", "--", &touch],
+        &["run", "-t", "all", "--", &touch],
+        &["run", "-t", "localhost", "--", &touch],
+        &[
+            "task",
+            "run",
+            "drover::package",
+            "-t",
+            "localhost",
+            "action=status",
+            "name=sh",
+        ],
+        &["plan", "run", &plan],
+    ];
+    for args in runs {
+        let mut all = vec!["-F", cfg.as_str()];
+        all.extend_from_slice(args);
+        let started = std::time::Instant::now();
+        let out = drover(dir.path(), &all);
+        println!(
+            "FAULT-ROW broken-ssh-config ({}): exit {:?}, {:?} to refuse",
+            args[0],
+            out.status.code(),
+            started.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&at), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("nothing ran"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(!marker.exists(), "a refused run ran");
+    let history = drover(dir.path(), &["history", "--json"]);
+    assert_eq!(stdout(&history).trim(), "[]", "a refused run was recorded");
+
+    // Reading goes on, with a warning that names the line.
+    let list = drover(dir.path(), &["-F", &cfg, "inventory", "list"]);
+    assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+    assert!(stderr(&list).contains(&at), "{}", stderr(&list));
+    assert!(stderr(&list).contains("warning"), "{}", stderr(&list));
+    assert!(!stdout(&list).contains("node001"), "{}", stdout(&list));
+}
+
+/// Every host name of `ansible-inventory --list` output, sorted.
+fn ansible_hosts(list: &serde_json::Value) -> Vec<String> {
+    let mut hosts: Vec<String> = list
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, group)| group["hosts"].as_array())
+        .flatten()
+        .filter_map(|h| h.as_str().map(str::to_string))
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+#[test]
+fn an_ansible_inventory_with_one_bad_host_is_dropped_whole_as_ansible_drops_it() {
+    let Some(oracle) = ansible_inventory_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = write(dir.path(), "bad.ini", "[web]\nweb01\nweb02:\nweb03\n");
+    let good = write(dir.path(), "good.ini", "[db]\ndb1\ndb2\n");
+    let theirs = Command::new(oracle)
+        .args(["-i", &bad, "-i", &good, "--list"])
+        .env("HOME", dir.path())
+        .env("ANSIBLE_LOCAL_TEMP", dir.path())
+        .output()
+        .expect("ansible-inventory");
+    assert!(theirs.status.success(), "{}", stderr(&theirs));
+    assert!(stderr(&theirs).contains(&format!("Unable to parse {bad}")));
+    let theirs: serde_json::Value = serde_json::from_slice(&theirs.stdout).expect("their json");
+
+    let ours = drover(dir.path(), &["-i", &bad, "-i", &good, "inventory", "list"]);
+    assert_eq!(ours.status.code(), Some(0), "{}", stderr(&ours));
+    assert!(
+        stderr(&ours).contains(&format!("{bad}:3:")),
+        "{}",
+        stderr(&ours)
+    );
+    let ours: Vec<String> = stdout(&ours)
+        .lines()
+        .filter(|n| *n != "localhost")
+        .map(str::to_string)
+        .collect();
+    // Ansible keeps the hosts it parsed before the bad line (web01) when another
+    // source follows; drover drops the whole file, so no half-read file runs.
+    let mut theirs = ansible_hosts(&theirs);
+    theirs.retain(|h| !h.starts_with("web"));
+    assert_eq!(ours, theirs);
+
+    // Where Ansible would run on what is left, drover refuses.
+    let run = drover(
+        dir.path(),
+        &["-i", &bad, "-i", &good, "run", "-t", "db1", "--", "true"],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains(&format!("{bad}:3:")),
+        "{}",
+        stderr(&run)
+    );
+}

@@ -9,7 +9,7 @@ mod ssh_support;
 mod sshd;
 
 use cli_support::{Running, eventually, finish};
-use ssh_support::{Drover, Report, assert_error, gone, marker, pgrep};
+use ssh_support::{Drover, Report, accepted, assert_error, gone, marker, pgrep};
 use sshd::veth::CutLink;
 use sshd::{Fleet, JumpFleet};
 use std::path::{Path, PathBuf};
@@ -292,7 +292,7 @@ fn retries_repeat_connection_failures_but_never_validation_errors() {
 }
 
 #[test]
-fn invalid_ssh_config_fails_ssh_nodes_with_file_and_line() {
+fn invalid_ssh_config_refuses_the_run_naming_file_and_line() {
     let Some(fleet) = Fleet::or_skip(2) else {
         return;
     };
@@ -306,38 +306,31 @@ fn invalid_ssh_config_fails_ssh_nodes_with_file_and_line() {
     });
     let text = std::fs::read_to_string(&cfg).unwrap();
     let line = 1 + text.lines().position(|l| l.contains("Frobnicate")).unwrap();
-    let at = format!("{}:{line}", cfg.display());
-    // The bad file defines no nodes: name them in an inventory, as ssh nodes.
-    let inventory = d.path("inventory.yaml");
-    let yaml = "nodes:\n  node001: { transport: ssh }\n  node002: { transport: ssh }\n";
-    std::fs::write(&inventory, yaml).unwrap();
-    let mut cmd = d.cmd(&cfg, &["-i"]);
-    cmd.arg(&inventory)
-        .args([
-            "run",
-            "-o",
-            "json",
-            "--retries",
-            "2",
-            "-t",
-            "node001,node002,localhost",
-        ])
-        .args(["--", "echo ran"]);
-    let r = Report::new(finish(cmd));
-    assert_eq!(r.code(), 1, "{r:?}");
-    for n in ["node001", "node002"] {
-        assert_error(&r, n, "Validation", &[&at, "frobnicate"]);
-        assert_eq!(r.retries(n), 0, "{r:?}");
-        assert!(r.lines(n, "stdout").is_empty(), "{r:?}");
+    let at = format!(
+        "{}:{line}: bad configuration option: frobnicate",
+        cfg.display()
+    );
+    // A typo must not shrink the run: nothing runs, not even the local node,
+    // and no node of the fleet sees a login.
+    let logins = |f: &Fleet| (0..2).map(|i| accepted(&f.sshd_log(i))).sum::<usize>();
+    let before = logins(&fleet);
+    let marker = marker();
+    for targets in ["node001,node002,localhost", "all", "localhost"] {
+        let started = Instant::now();
+        let out = d.run(&cfg, targets, &[], &format!("echo {marker}"));
+        out.expect(2).err_has(&at).err_has("nothing ran");
+        assert!(!out.out().contains(&marker), "{out:?}");
+        println!(
+            "FAULT-ROW broken-ssh-config-line: -t {targets}: exit 2 in {:?}, 0 nodes ran",
+            started.elapsed()
+        );
     }
-    assert_eq!(r.lines("localhost", "stdout"), ["ran"], "{r:?}");
-
-    // A local run with the same bad -F works.
-    let out = d.run(&cfg, "localhost", &[], "echo local-ok");
+    assert_eq!(logins(&fleet), before, "a node saw a login");
+    let history = finish(d.cmd(&cfg, &["history", "--json"]));
     assert_eq!(
-        out.expect(0).out_lines(),
-        ["localhost: local-ok"],
-        "{out:?}"
+        history.expect(0).out().trim(),
+        "[]",
+        "a refused run was recorded"
     );
 }
 

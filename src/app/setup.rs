@@ -44,14 +44,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Failures of `-i` sources at the last load (an invalid ssh_config is
-    /// reported by the ssh transport instead, and only SSH nodes suffer from it).
-    pub fn inventory_file_failures(&self) -> Vec<SourceFailure> {
-        self.inventory
-            .failures()
-            .into_iter()
-            .filter(|f| f.source != "ssh_config")
-            .collect()
+    /// Sources (`-i` paths and the ssh_config) that failed at the last load.
+    pub fn inventory_failures(&self) -> Vec<SourceFailure> {
+        self.inventory.failures()
     }
 }
 
@@ -124,7 +119,7 @@ pub fn init_logging(
 
 /// The inventory sources of `-i` and the ssh_config, not read yet. A source
 /// that fails when read is marked failed (see
-/// [`Runtime::inventory_file_failures`]); the others still load.
+/// [`Runtime::inventory_failures`]); the others still load.
 pub fn inventory_service(global: &GlobalArgs, config: &Config) -> Result<Arc<InventoryService>> {
     let ssh_source = Environment::from_process().ok().map(|env| {
         let path = global
@@ -276,6 +271,9 @@ fn start_with(
     let engine = Engine::new(engine_config, nodes, transports, Some(store.writer()))
         .with_authorizer(authorizer)
         .with_store_health(store.clone());
+    if load_inventory {
+        engine.set_inventory_failures(inventory.failures());
+    }
     let facts = Arc::new(Facts::from_config(&config.facts, Some(store.clone())));
     let context = ExecutionContext {
         roles: engine.roles_of(&user),

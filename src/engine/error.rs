@@ -90,12 +90,18 @@ pub enum EngineError {
     ShutDown,
     #[error(transparent)]
     QueueFull(#[from] super::queue::QueueFull),
+    /// Inventory sources failed to load: running on the others could silently
+    /// miss nodes the operator meant, so nothing runs until they are fixed.
+    #[error("inventory source failed, nothing ran: {}", sources(.0))]
+    InventorySources(Vec<super::inventory::service::SourceFailure>),
 }
 
 impl EngineError {
     pub fn category(&self) -> ErrorCategory {
         match self {
-            EngineError::Validation(_) | EngineError::NoMatch { .. } => ErrorCategory::Validation,
+            EngineError::Validation(_)
+            | EngineError::NoMatch { .. }
+            | EngineError::InventorySources(_) => ErrorCategory::Validation,
             EngineError::Authorization { .. } => ErrorCategory::Authorization,
             EngineError::UnknownExecution(_) => ErrorCategory::Validation,
             EngineError::QueueFull(_) => ErrorCategory::QueueFull,
@@ -110,6 +116,14 @@ fn join(errors: &[FieldError]) -> String {
     errors
         .iter()
         .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn sources(failures: &[super::inventory::service::SourceFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| f.reason.as_str())
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -36,6 +36,14 @@ pub(crate) async fn start(
     tap: Option<mpsc::Sender<StreamItem>>,
 ) -> Result<ExecutionId, EngineError> {
     request.validate().map_err(EngineError::Validation)?;
+    let failures = inner
+        .inventory_failures
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if !failures.is_empty() {
+        return Err(EngineError::InventorySources(failures));
+    }
     let inventory = inner
         .inventory
         .read()

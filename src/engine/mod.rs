@@ -120,6 +120,8 @@ pub struct Engine {
 pub(crate) struct EngineInner {
     config: EngineConfig,
     inventory: RwLock<Arc<Inventory>>,
+    /// Sources that failed at the last load: while any has, requests are refused.
+    inventory_failures: RwLock<Vec<inventory::service::SourceFailure>>,
     transports: TransportRegistry,
     authorizer: Arc<dyn Authorizer>,
     events: broadcast::Sender<EngineEvent>,
@@ -152,6 +154,7 @@ impl Engine {
                 idempotency: idempotency::IdempotencyKeys::new(config.idempotency_window),
                 config,
                 inventory: RwLock::new(Arc::new(inventory)),
+                inventory_failures: RwLock::new(Vec::new()),
                 transports,
                 authorizer: Arc::new(AllowAll),
                 events,
@@ -204,15 +207,38 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(inventory);
     }
 
+    /// Records the inventory sources that failed to load. While any is listed,
+    /// every request is refused with [`EngineError::InventorySources`]: a typo in
+    /// one file must not silently shrink a run to the nodes of the others.
+    pub fn set_inventory_failures(&self, failures: Vec<inventory::service::SourceFailure>) {
+        *self
+            .inner
+            .inventory_failures
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = failures;
+    }
+
+    /// The sources that failed at the last load (see
+    /// [`set_inventory_failures`](Self::set_inventory_failures)).
+    pub fn inventory_failures(&self) -> Vec<inventory::service::SourceFailure> {
+        self.inner
+            .inventory_failures
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Swaps in a reloaded inventory and announces it with
     /// [`EngineEvent::InventoryReloaded`]. Running executions keep the nodes
-    /// they resolved; new requests see the new inventory.
+    /// they resolved; new requests see the new inventory and are refused while
+    /// a source fails.
     pub fn apply_inventory(&self, loaded: &inventory::service::Loaded) {
         *self
             .inner
             .inventory
             .write()
             .unwrap_or_else(|p| p.into_inner()) = loaded.inventory.clone();
+        self.set_inventory_failures(loaded.failures.clone());
         let _ = self.inner.events.send(EngineEvent::InventoryReloaded {
             nodes: loaded.inventory.len(),
             failed_sources: loaded.failures.clone(),

@@ -25,11 +25,11 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
     if let Err(code) = access::check(command, rt).await {
         return code;
     }
-    let failures = rt.inventory_file_failures();
+    let failures = rt.inventory_failures();
     if !failures.is_empty() {
         // A broken inventory must not silently shrink a run: refuse to run.
         // Commands that only read go on with the sources that loaded.
-        let running = matches!(command, Command::Run(_));
+        let running = runs_something(command);
         for f in &failures {
             if running {
                 eprintln!("drover: {}", f.reason);
@@ -38,6 +38,7 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
             }
         }
         if running {
+            eprintln!("drover: nothing ran: an inventory source failed (fix it or leave it out)");
             return super::exit::USAGE;
         }
     }
@@ -53,5 +54,16 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
         Command::Status(args) => status::status(args, rt).await,
         Command::Facts(args) => facts::facts(args, rt).await,
         Command::Ssh(args) => ssh::ssh(args, rt).await,
+    }
+}
+
+/// Commands that start work on nodes (the others only read).
+fn runs_something(command: &Command) -> bool {
+    use crate::cli::{PlanCommand, TaskCommand};
+    match command {
+        Command::Run(_) | Command::Ssh(_) => true,
+        Command::Task(t) => matches!(t.command, TaskCommand::Run(_)),
+        Command::Plan(p) => matches!(p.command, PlanCommand::Run { .. }),
+        _ => false,
     }
 }

@@ -90,7 +90,7 @@ pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionReques
 /// Exit code for a request the engine refused before running anything.
 pub fn exit_code_for(e: &EngineError) -> u8 {
     match e {
-        EngineError::Validation(_) => exit::USAGE,
+        EngineError::Validation(_) | EngineError::InventorySources(_) => exit::USAGE,
         EngineError::NoMatch { .. } => exit::NO_MATCH,
         EngineError::QueueFull(_) => exit::QUEUE_FULL,
         EngineError::Authorization { .. } => exit::DENIED,

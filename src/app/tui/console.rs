@@ -92,9 +92,12 @@ impl Console {
             let loaded = service.refresh();
             // Not `apply_inventory`: this first load is no reload to announce.
             engine.set_inventory(crate::engine::Inventory::clone(&loaded.inventory));
+            engine.set_inventory_failures(loaded.failures.clone());
             let _ = tx.send(Msg::Loaded(Loaded::Inventory(Ok(engine.inventory()))));
-            if let Some(f) = loaded.failures.first() {
-                let _ = tx.send(Msg::Loaded(Loaded::Inventory(Err(f.reason.clone()))));
+            if !loaded.failures.is_empty() {
+                let _ = tx.send(Msg::Loaded(Loaded::Inventory(Err(failed_sources(
+                    &loaded.failures,
+                )))));
             }
         });
     }
@@ -277,4 +280,10 @@ impl Console {
             let _ = reply.send(None);
         }
     }
+}
+
+/// The status line's text for failed sources: every one named, and what it means.
+pub fn failed_sources(failures: &[crate::engine::inventory::service::SourceFailure]) -> String {
+    let reasons: Vec<&str> = failures.iter().map(|f| f.reason.as_str()).collect();
+    format!("{} (runs refused until fixed)", reasons.join("; "))
 }

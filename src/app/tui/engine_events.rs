@@ -135,10 +135,14 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
         EngineEvent::InventoryReloaded {
             nodes,
             failed_sources,
-        } => match failed_sources.first() {
-            Some(f) => state.error(format!("inventory: {}", f.reason)),
-            None => state.info(format!("inventory reloaded: {nodes} nodes")),
-        },
+        } => {
+            if failed_sources.is_empty() {
+                state.info(format!("inventory reloaded: {nodes} nodes"));
+            } else {
+                let text = super::console::failed_sources(&failed_sources);
+                state.error(format!("inventory: {text}"));
+            }
+        }
         EngineEvent::BreakerChanged {
             scope,
             name,
