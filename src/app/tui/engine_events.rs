@@ -91,13 +91,13 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             state
                 .output
                 .set_status(&execution.0, &node, status, exit_code);
-            if let Some(run) = state.progress.run_mut(&execution) {
-                if let Some(row) = run.node_mut(&node) {
-                    row.status = status;
-                    row.exit_code = exit_code;
-                    row.duration = Some(duration);
-                    row.error = error;
-                }
+            if let Some(run) = state.progress.run_mut(&execution)
+                && let Some(row) = run.node_mut(&node)
+            {
+                row.status = status;
+                row.exit_code = exit_code;
+                row.duration = Some(duration);
+                row.error = error;
             }
         }
         EngineEvent::ExecutionFinished {
