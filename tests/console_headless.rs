@@ -367,7 +367,7 @@ async fn a_console_that_fell_behind_catches_up_from_snapshots_and_rings() {
     engine.wait(&id).await.unwrap();
     h.until(LIMIT, finished).await.unwrap();
     let run = &h.state().progress.runs[0];
-    assert_eq!(run.progress.completed, 40, "{:?}", run.progress);
+    assert_eq!(run.progress().completed, 40, "{:?}", run.progress());
     let out = h.state().output.run.as_ref().unwrap();
     for n in &out.nodes {
         assert_eq!(n.lines.len(), 1, "{}: {:?}", n.name, n.lines);

@@ -111,14 +111,35 @@ pub struct Progress {
     pub total: usize,
     /// Finished with success.
     pub completed: usize,
-    /// Finished without success (failed, timeout, cancelled).
+    /// Finished without success on their own: failed or timed out.
     pub failed: usize,
+    /// Stopped by a cancel (also before they started): not a failure of the node,
+    /// so never counted as one.
+    #[serde(default)]
+    pub cancelled: usize,
+    /// Holding a slot: from the moment the node is dispatched until it finishes.
     pub running: usize,
 }
 
 impl Progress {
+    /// Counts the statuses of every node of a run.
+    pub fn of_statuses(statuses: impl IntoIterator<Item = NodeStatus>) -> Progress {
+        let mut p = Progress::default();
+        for s in statuses {
+            p.total += 1;
+            match s {
+                NodeStatus::Pending => {}
+                NodeStatus::Running => p.running += 1,
+                NodeStatus::Success => p.completed += 1,
+                NodeStatus::Failed | NodeStatus::Timeout => p.failed += 1,
+                NodeStatus::Cancelled => p.cancelled += 1,
+            }
+        }
+        p
+    }
+
     pub fn finished(&self) -> usize {
-        self.completed + self.failed
+        self.completed + self.failed + self.cancelled
     }
 }
 

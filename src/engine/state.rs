@@ -203,25 +203,13 @@ impl ExecutionState {
     }
 
     pub fn progress(&self) -> Progress {
-        let mut p = Progress {
-            total: self.nodes.len(),
-            ..Progress::default()
-        };
-        for slot in &self.slots {
-            match lock(&slot.live).status {
-                NodeStatus::Success => p.completed += 1,
-                NodeStatus::Running => p.running += 1,
-                NodeStatus::Pending => {}
-                _ => p.failed += 1,
-            }
-        }
-        p
+        Progress::of_statuses(self.slots.iter().map(|slot| lock(&slot.live).status))
     }
 
     /// (succeeded, did not succeed) among finished nodes.
     pub fn counts(&self) -> (usize, usize) {
         let p = self.progress();
-        (p.completed, p.failed)
+        (p.completed, p.failed + p.cancelled)
     }
 
     /// Sends an event to every subscriber and, losslessly, to this execution's tap.

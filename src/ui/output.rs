@@ -48,7 +48,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let top = out.top.min(out.total.saturating_sub(1));
     let colours = !theme.no_color;
     let search = out.search.as_deref().filter(|s| !s.is_empty());
-    let progress = state.progress.runs.iter().find(|r| r.id.0 == run.id);
     let lines: Vec<Line> = out
         .window(top, height)
         .into_iter()
@@ -56,19 +55,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             ViewLine::Header {
                 label,
                 members,
-                rep,
-            } => {
-                let mut spans = vec![Span::styled(
+                status,
+                exit_code,
+                ..
+            } => Line::from(vec![
+                Span::styled(
                     format!("── {label} ({members}) "),
                     Style::default()
                         .fg(theme.header)
                         .add_modifier(Modifier::BOLD),
-                )];
-                if let Some(row) = progress.and_then(|p| p.node(&run.nodes[rep].name)) {
-                    spans.push(status_span(row.status, row.exit_code, theme));
-                }
-                Line::from(spans)
-            }
+                ),
+                status_span(status, exit_code, theme),
+            ]),
             ViewLine::Gap { dropped, missed } => {
                 let mut what = Vec::new();
                 if dropped > 0 {

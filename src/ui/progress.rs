@@ -29,8 +29,8 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
     let Some(run) = state.progress.current() else {
         return;
     };
-    let p = run.progress;
-    let done = p.completed + p.failed;
+    let p = run.progress();
+    let done = p.finished();
     let ratio = if p.total == 0 {
         1.0
     } else {
@@ -45,8 +45,8 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
         duration(run.elapsed())
     );
     let label = format!(
-        "{done}/{} done · {} ok · {} failed · {} running",
-        p.total, p.completed, p.failed, p.running
+        "{done}/{} done · {} ok · {} failed · {} cancelled · {} running",
+        p.total, p.completed, p.failed, p.cancelled, p.running
     );
     let colour = if p.failed > 0 { theme.failed } else { theme.ok };
     let gauge = Gauge::default()

@@ -15,7 +15,8 @@ pub fn output_line(node: &str, stream: Stream, line: &[u8]) -> Value {
 }
 
 fn progress(p: &Progress) -> Value {
-    json!({"total": p.total, "completed": p.completed, "failed": p.failed, "running": p.running})
+    json!({"total": p.total, "completed": p.completed, "failed": p.failed,
+           "cancelled": p.cancelled, "running": p.running})
 }
 
 fn error(e: &Option<NodeError>) -> Value {

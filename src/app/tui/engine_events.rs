@@ -7,7 +7,7 @@ use super::output::RunOutput;
 use super::plan_actions;
 use super::progress::{RunProgress, short_id};
 use super::state::{AppState, Focus, View};
-use crate::engine::{EngineEvent, ExecutionStatus};
+use crate::engine::{EngineEvent, ExecutionStatus, NodeStatus, Progress};
 use std::time::Instant;
 
 pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect> {
@@ -53,10 +53,13 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             attempt,
         } => {
             state.inventory.set_badge(&node, Badge::Running);
+            state
+                .output
+                .set_status(&execution.0, &node, NodeStatus::Running, None);
             if let Some(run) = state.progress.run_mut(&execution)
                 && let Some(row) = run.node_mut(&node)
             {
-                row.status = crate::engine::NodeStatus::Running;
+                row.status = NodeStatus::Running;
                 row.started.get_or_insert_with(Instant::now);
                 row.attempts = attempt;
             }
@@ -79,20 +82,22 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             exit_code,
             duration,
             error,
-            progress,
+            progress: _,
         } => {
             state.inventory.set_badge(
                 &node,
                 Badge::from_status(status, error.as_ref().map(|e| e.category)),
             );
-            if let Some(run) = state.progress.run_mut(&execution) {
-                run.progress = progress;
-                if let Some(row) = run.node_mut(&node) {
-                    row.status = status;
-                    row.exit_code = exit_code;
-                    row.duration = Some(duration);
-                    row.error = error;
-                }
+            state
+                .output
+                .set_status(&execution.0, &node, status, exit_code);
+            if let Some(run) = state.progress.run_mut(&execution)
+                && let Some(row) = run.node_mut(&node)
+            {
+                row.status = status;
+                row.exit_code = exit_code;
+                row.duration = Some(duration);
+                row.error = error;
             }
         }
         EngineEvent::ExecutionFinished {
@@ -105,7 +110,6 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             if let Some(run) = state.progress.run_mut(&execution) {
                 run.status = status;
                 run.duration = Some(duration);
-                run.progress = progress;
                 plan_step = run.plan_step;
             }
             if plan_step {
@@ -113,11 +117,10 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 return Vec::new();
             }
             let text = format!(
-                "run {}: {} — {} ok, {} failed of {} in {:.1}s",
+                "run {}: {} — {} of {} in {:.1}s",
                 short_id(&execution.0),
                 status.as_str(),
-                progress.completed,
-                progress.failed,
+                counts_text(&progress),
                 progress.total,
                 duration.as_secs_f64()
             );
@@ -203,17 +206,16 @@ pub fn resync(state: &mut AppState, snapshots: Vec<crate::engine::ExecutionSnaps
             continue;
         };
         run.status = snap.status;
-        run.progress = snap.progress;
         for n in &snap.nodes {
+            state
+                .output
+                .set_status(&snap.id.0, &n.name, n.status, n.exit_code);
             if let Some(row) = run.node_mut(&n.name) {
                 row.status = n.status;
                 row.exit_code = n.exit_code;
                 row.attempts = n.attempts;
                 row.error = n.error.clone();
-                if !matches!(
-                    n.status,
-                    crate::engine::NodeStatus::Running | crate::engine::NodeStatus::Pending
-                ) {
+                if n.status.is_finished() {
                     row.duration = n.duration;
                 }
             }
@@ -221,4 +223,13 @@ pub fn resync(state: &mut AppState, snapshots: Vec<crate::engine::ExecutionSnaps
             state.inventory.set_badge(&n.name, badge);
         }
     }
+}
+
+/// `2 ok, 1 failed, 1 cancelled`: cancelled nodes are named apart, not as failures.
+pub fn counts_text(p: &Progress) -> String {
+    let mut text = format!("{} ok, {} failed", p.completed, p.failed);
+    if p.cancelled > 0 {
+        text.push_str(&format!(", {} cancelled", p.cancelled));
+    }
+    text
 }

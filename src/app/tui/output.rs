@@ -5,6 +5,7 @@
 pub use super::run_output::{
     Block, MAX_LINE_BYTES, MIN_LINES_PER_NODE, NodeText, OutLine, RunOutput,
 };
+use crate::engine::NodeStatus;
 use crate::store::Stream;
 use crate::ui::sanitize::SanitizeOptions;
 
@@ -15,6 +16,9 @@ pub enum ViewLine<'a> {
         label: &'a str,
         members: usize,
         rep: usize,
+        /// Every member's status: a block never mixes them.
+        status: NodeStatus,
+        exit_code: Option<i32>,
     },
     Gap {
         dropped: u64,
@@ -125,6 +129,17 @@ impl OutputView {
         }
     }
 
+    /// A node's status in the live run with this id (shown or parked): folding
+    /// keeps nodes of different statuses apart, so blocks are recomputed.
+    pub fn set_status(&mut self, id: &str, node: &str, status: NodeStatus, exit_code: Option<i32>) {
+        for slot in [&mut self.run, &mut self.parked] {
+            if let Some(run) = slot.as_mut().filter(|r| r.id == id && !r.replay) {
+                run.set_status(node, status, exit_code);
+                self.dirty = true;
+            }
+        }
+    }
+
     pub fn mark_dirty(&mut self) {
         self.dirty = true;
     }
@@ -181,6 +196,8 @@ impl OutputView {
             label: &block.label,
             members: block.members,
             rep: block.rep,
+            status: block.status,
+            exit_code: block.exit_code,
         });
         let gap = (node.dropped > 0 || node.missed > 0).then_some(ViewLine::Gap {
             dropped: node.dropped,

@@ -33,7 +33,6 @@ pub struct RunProgress {
     pub status: ExecutionStatus,
     pub started: Instant,
     pub duration: Option<Duration>,
-    pub progress: Progress,
     pub nodes: Vec<NodeRow>,
     /// A step of the console's plan (the plan's summary speaks for it).
     pub plan_step: bool,
@@ -50,10 +49,6 @@ impl RunProgress {
             status: ExecutionStatus::Queued,
             started: Instant::now(),
             duration: None,
-            progress: Progress {
-                total: nodes.len(),
-                ..Progress::default()
-            },
             plan_step: false,
             index: nodes
                 .iter()
@@ -93,6 +88,13 @@ impl RunProgress {
 
     pub fn elapsed(&self) -> Duration {
         self.duration.unwrap_or_else(|| self.started.elapsed())
+    }
+
+    /// The gauge's counts, from the rows the list shows, so the two always agree:
+    /// a node counts as running from its `NodeStarted` (it got its slot and its
+    /// first attempt began) until it finishes.
+    pub fn progress(&self) -> Progress {
+        Progress::of_statuses(self.nodes.iter().map(|n| n.status))
     }
 }
 

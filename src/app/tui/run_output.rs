@@ -2,6 +2,7 @@
 //! when they arrive), bounded per node, plus the running per-stream hashes that
 //! let identical outputs fold together.
 
+use crate::engine::NodeStatus;
 use crate::engine::inventory::nodeset;
 use crate::engine::output::StreamHash;
 use crate::store::Stream;
@@ -34,6 +35,10 @@ pub struct NodeText {
     /// Next ring offset to read, per stream.
     pub offsets: [u64; 2],
     stderr_lines: usize,
+    /// Where the node is, as the engine last said: part of the fold key, so one
+    /// block never holds nodes whose runs ended differently.
+    pub status: NodeStatus,
+    pub exit_code: Option<i32>,
 }
 
 impl NodeText {
@@ -47,6 +52,8 @@ impl NodeText {
             hash: [StreamHash::default(); 2],
             offsets: [0, 0],
             stderr_lines: 0,
+            status: NodeStatus::Pending,
+            exit_code: None,
         }
     }
 
@@ -59,8 +66,14 @@ impl NodeText {
         })
     }
 
-    fn key(&self) -> (u64, u64) {
-        (self.hash[0].value(), self.hash[1].value())
+    /// What folding compares: everything printed (hashes cover every byte, also
+    /// lines no longer kept) and how the node ended.
+    fn fold_key(&self) -> FoldKey {
+        FoldKey {
+            output: (self.hash[0].value(), self.hash[1].value(), self.missed),
+            status: self.status,
+            exit_code: self.exit_code,
+        }
     }
 
     /// Lines shown for this node: kept lines (stdout only when stderr is
@@ -119,13 +132,24 @@ impl NodeText {
     }
 }
 
-/// Nodes shown under one header: identical output so far (folded view), or one
-/// node (per-node view).
+/// Nodes fold together only when all of this is equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FoldKey {
+    output: (u64, u64, u64),
+    status: NodeStatus,
+    exit_code: Option<i32>,
+}
+
+/// Nodes shown under one header: identical output so far and the same status
+/// (folded view), or one node (per-node view).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
     /// `web[01-12,15]` (folded) or the node's name.
     pub label: String,
     pub members: usize,
+    /// Every member's status and exit code (they are equal by construction).
+    pub status: NodeStatus,
+    pub exit_code: Option<i32>,
     /// The node whose lines the block shows.
     pub rep: usize,
     /// Lines the block takes, header included.
@@ -191,38 +215,66 @@ impl RunOutput {
         node.append(stream, data, opts, cap);
     }
 
-    /// Blocks in display order: folded groups biggest first (ties by first
-    /// member), or one block per node in target order.
+    /// The engine's word on a node: pending, running, or how it ended.
+    pub fn set_status(&mut self, name: &str, status: NodeStatus, exit_code: Option<i32>) {
+        if let Some(&i) = self.index.get(name) {
+            self.nodes[i].status = status;
+            self.nodes[i].exit_code = exit_code;
+        }
+    }
+
+    /// Blocks in display order. Folded: nodes with the same output and the same
+    /// status share a block; outputs printed by more nodes come first (ties by
+    /// first member), and the blocks of one output stay together, worst status
+    /// first. Per node: one block per node in target order.
     pub fn blocks(&self, folded: bool, show_stderr: bool) -> Vec<Block> {
-        let mut blocks = Vec::new();
-        if !folded {
-            for (i, n) in self.nodes.iter().enumerate() {
-                blocks.push(Block {
-                    label: n.name.clone(),
-                    members: 1,
-                    rep: i,
-                    height: 1 + n.shown_len(show_stderr),
-                });
-            }
-            return blocks;
-        }
-        let mut groups: HashMap<(u64, u64, u64), Vec<usize>> = HashMap::new();
-        for (i, n) in self.nodes.iter().enumerate() {
-            let (a, b) = n.key();
-            groups.entry((a, b, n.missed)).or_default().push(i);
-        }
-        let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
-        groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
-        for members in groups {
-            let rep = members[0];
-            let label = nodeset::fold(members.iter().map(|i| self.nodes[*i].name.as_str()));
-            blocks.push(Block {
-                label,
+        let block = |members: &[usize]| {
+            let rep = &self.nodes[members[0]];
+            Block {
+                label: nodeset::fold(members.iter().map(|i| self.nodes[*i].name.as_str())),
                 members: members.len(),
-                rep,
-                height: 1 + self.nodes[rep].shown_len(show_stderr),
-            });
+                status: rep.status,
+                exit_code: rep.exit_code,
+                rep: members[0],
+                height: 1 + rep.shown_len(show_stderr),
+            }
+        };
+        if !folded {
+            return (0..self.nodes.len()).map(|i| block(&[i])).collect();
         }
-        blocks
+        let mut groups: HashMap<FoldKey, Vec<usize>> = HashMap::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            groups.entry(n.fold_key()).or_default().push(i);
+        }
+        let mut per_output: HashMap<(u64, u64, u64), (usize, usize)> = HashMap::new();
+        for (key, members) in &groups {
+            let (count, first) = per_output.entry(key.output).or_insert((0, usize::MAX));
+            *count += members.len();
+            *first = (*first).min(members[0]);
+        }
+        let mut groups: Vec<(FoldKey, Vec<usize>)> = groups.into_iter().collect();
+        groups.sort_by_key(|(key, members)| {
+            let (count, first) = per_output[&key.output];
+            (
+                std::cmp::Reverse(count),
+                first,
+                severity(key.status),
+                key.exit_code,
+                members[0],
+            )
+        });
+        groups.iter().map(|(_, members)| block(members)).collect()
+    }
+}
+
+/// Worst first: a failure is never listed after a success of the same output.
+fn severity(status: NodeStatus) -> u8 {
+    match status {
+        NodeStatus::Failed => 0,
+        NodeStatus::Timeout => 1,
+        NodeStatus::Cancelled => 2,
+        NodeStatus::Running => 3,
+        NodeStatus::Pending => 4,
+        NodeStatus::Success => 5,
     }
 }
