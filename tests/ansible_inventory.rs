@@ -32,9 +32,7 @@ fn fixture(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// `ansible-inventory -i source ARG` in a clean environment, or `None`.
 fn run_ansible(source: &Path, arg: &str) -> Option<String> {
-    let Some(bin) = ansible_inventory() else {
-        return None;
-    };
+    let bin = ansible_inventory()?;
     let home = tempfile::tempdir().expect("tempdir");
     let mut cmd = Command::new(&bin);
     for (key, _) in std::env::vars_os() {

@@ -5,9 +5,11 @@
 //! `--list-hosts`) through tests/ansible_patterns_oracle.py, many patterns
 //! per process.
 //!
-//! Ansible is found beside `$DROVER_ANSIBLE_INVENTORY`, then in
-//! `~/.cache/drover-test/ansible-venv/bin`. Without it the tests print
-//! `SKIPPED:` and pass, unless `DROVER_REQUIRE_FLEET=1`: then they fail.
+//! Ansible is found as tests/prereq finds it; without it the tests fail
+//! under `DROVER_REQUIRE_FLEET=1` and print `SKIPPED:` otherwise.
+
+#[path = "prereq/mod.rs"]
+mod prereq;
 
 use drover::engine::inventory::targets::Grammar;
 use drover::engine::inventory::{Inventory, detect, sources::merge_by_priority};
@@ -17,27 +19,17 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The venv's bin directory, or `None` (a failure under DROVER_REQUIRE_FLEET=1).
+/// The directory holding ansible-core's `ansible` and its `python`, or
+/// `None` (a failure under DROVER_REQUIRE_FLEET=1).
 fn ansible_bin() -> Option<PathBuf> {
-    let beside = std::env::var_os("DROVER_ANSIBLE_INVENTORY")
-        .map(PathBuf::from)
-        .and_then(|p| p.parent().map(Path::to_path_buf));
-    let venv = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache/drover-test/ansible-venv/bin"));
-    let found = beside
-        .into_iter()
-        .chain(venv)
-        .find(|d| d.join("ansible").is_file() && d.join("python").is_file());
-    if found.is_none() {
-        let reason =
-            "ansible-core not found (set DROVER_ANSIBLE_INVENTORY to the venv's ansible-inventory)";
-        assert!(
-            std::env::var("DROVER_REQUIRE_FLEET").as_deref() != Ok("1"),
-            "DROVER_REQUIRE_FLEET=1 but {reason}"
-        );
-        eprintln!("SKIPPED: {reason}");
+    let ansible = prereq::ansible_command("ansible")?;
+    let dir = ansible.parent().map(Path::to_path_buf)?;
+    if dir.join("python").is_file() {
+        Some(dir)
+    } else {
+        prereq::missing(&format!("{} has no python beside it", ansible.display()));
+        None
     }
-    found
 }
 
 /// drover's view: the built-in localhost plus the file, as `-i FILE` gives.

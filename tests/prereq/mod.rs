@@ -30,7 +30,7 @@ pub fn ansible_command(name: &str) -> Option<std::path::PathBuf> {
     let beside_env = std::env::var_os("DROVER_ANSIBLE_INVENTORY")
         .map(PathBuf::from)
         .and_then(|p| p.parent().map(|d| d.join(name)));
-    let on_path = std::env::var_os("PATH")
+    let on_path: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
         .unwrap_or_default();
     let venv = std::env::var_os("HOME").map(|h| {
