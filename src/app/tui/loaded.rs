@@ -7,6 +7,7 @@ use super::overlay::Overlay;
 use super::plan_actions;
 use super::progress::short_id;
 use super::state::{AppState, Focus, View};
+use crate::engine::NodeStatus;
 use crate::store::{EntryType, Stream};
 use crate::ui::sanitize::sanitize;
 
@@ -55,6 +56,7 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
             let nodes: Vec<String> = results.iter().map(|r| r.node.clone()).collect();
             let mut out = RunOutput::new(record.id.clone(), record.action.clone(), &nodes, true);
             for r in &results {
+                out.set_status(&r.node, stored_status(&r.status), r.exit_code);
                 out.append(
                     &r.node,
                     Stream::Stdout,
@@ -123,4 +125,40 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
         Loaded::Execution(snapshot) => plan_actions::on_execution(state, *snapshot),
     }
     Vec::new()
+}
+
+/// A stored node status as the console folds it. `interrupted` (drover stopped
+/// while the node ran, so how it ended is unknown) and any name this build does
+/// not know show as `failed`: a replay never shows an unknown end as a success.
+pub(super) fn stored_status(name: &str) -> NodeStatus {
+    match name {
+        "success" => NodeStatus::Success,
+        "timeout" => NodeStatus::Timeout,
+        "cancelled" => NodeStatus::Cancelled,
+        "pending" => NodeStatus::Pending,
+        "running" => NodeStatus::Running,
+        _ => NodeStatus::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_status;
+    use crate::engine::NodeStatus;
+
+    #[test]
+    fn stored_statuses_map_back_and_unknown_ones_are_failures() {
+        for s in [
+            NodeStatus::Pending,
+            NodeStatus::Running,
+            NodeStatus::Success,
+            NodeStatus::Failed,
+            NodeStatus::Timeout,
+            NodeStatus::Cancelled,
+        ] {
+            assert_eq!(stored_status(s.as_str()), s);
+        }
+        assert_eq!(stored_status("interrupted"), NodeStatus::Failed);
+        assert_eq!(stored_status(""), NodeStatus::Failed);
+    }
 }

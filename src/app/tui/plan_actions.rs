@@ -136,12 +136,13 @@ pub fn on_done(state: &mut AppState, done: PlanDone) {
 /// A step's execution, read from the engine: shown as the live run.
 pub fn on_execution(state: &mut AppState, snap: ExecutionSnapshot) {
     let names: Vec<String> = snap.nodes.iter().map(|n| n.name.clone()).collect();
-    state.output.show(RunOutput::new(
-        snap.id.0.clone(),
-        snap.action.clone(),
-        &names,
-        false,
-    ));
+    let mut out = RunOutput::new(snap.id.0.clone(), snap.action.clone(), &names, false);
+    // Statuses come with the snapshot: the step may have ended before it was
+    // opened, and its later events update them as for any live run.
+    for n in &snap.nodes {
+        out.set_status(&n.name, n.status, n.exit_code);
+    }
+    state.output.show(out);
     state.output.pinned = true;
     state.progress.show_run(&snap.id);
     state.view = View::Output;

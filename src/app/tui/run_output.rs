@@ -278,3 +278,114 @@ fn severity(status: NodeStatus) -> u8 {
         NodeStatus::Success => 5,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(nodes: &[&str]) -> RunOutput {
+        let names: Vec<String> = nodes.iter().map(|s| s.to_string()).collect();
+        RunOutput::new("x".into(), "cmd".into(), &names, false)
+    }
+
+    fn print(r: &mut RunOutput, node: &str, text: &[u8]) {
+        r.append(node, Stream::Stdout, text, 0, &SanitizeOptions::default());
+    }
+
+    fn summary(r: &RunOutput) -> Vec<(String, NodeStatus, Option<i32>)> {
+        r.blocks(true, true)
+            .into_iter()
+            .map(|b| (b.label, b.status, b.exit_code))
+            .collect()
+    }
+
+    #[test]
+    fn same_output_different_status_never_shares_a_block_and_the_failure_comes_first() {
+        let mut r = run(&["web01", "web02", "web03"]);
+        for n in ["web01", "web02", "web03"] {
+            print(&mut r, n, b"same\n");
+        }
+        r.set_status("web01", NodeStatus::Success, Some(0));
+        r.set_status("web02", NodeStatus::Failed, Some(1));
+        r.set_status("web03", NodeStatus::Success, Some(0));
+        assert_eq!(
+            summary(&r),
+            [
+                ("web02".to_string(), NodeStatus::Failed, Some(1)),
+                ("web[01,03]".to_string(), NodeStatus::Success, Some(0)),
+            ]
+        );
+    }
+
+    #[test]
+    fn exit_codes_split_failures_and_every_status_is_ranked_worst_first() {
+        let names = ["a1", "a2", "a3", "a4", "a5", "a6", "a7"];
+        let mut r = run(&names);
+        for n in names {
+            print(&mut r, n, b"x\n");
+        }
+        let ends = [
+            (NodeStatus::Success, Some(0)),
+            (NodeStatus::Pending, None),
+            (NodeStatus::Running, None),
+            (NodeStatus::Cancelled, None),
+            (NodeStatus::Timeout, None),
+            (NodeStatus::Failed, Some(2)),
+            (NodeStatus::Failed, Some(1)),
+        ];
+        for (n, (status, code)) in names.iter().zip(ends) {
+            r.set_status(n, status, code);
+        }
+        let order = summary(&r);
+        assert_eq!(
+            order,
+            [
+                ("a7".to_string(), NodeStatus::Failed, Some(1)),
+                ("a6".to_string(), NodeStatus::Failed, Some(2)),
+                ("a5".to_string(), NodeStatus::Timeout, None),
+                ("a4".to_string(), NodeStatus::Cancelled, None),
+                ("a3".to_string(), NodeStatus::Running, None),
+                ("a2".to_string(), NodeStatus::Pending, None),
+                ("a1".to_string(), NodeStatus::Success, Some(0)),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_block_holds_one_status_whatever_the_mix() {
+        // Every combination of three outputs and four ends over twelve nodes.
+        let names: Vec<String> = (0..12).map(|i| format!("n{i:02}")).collect();
+        let mut r = RunOutput::new("x".into(), "c".into(), &names, false);
+        let ends = [
+            (NodeStatus::Success, Some(0)),
+            (NodeStatus::Failed, Some(1)),
+            (NodeStatus::Cancelled, None),
+            (NodeStatus::Timeout, None),
+        ];
+        for (i, n) in names.iter().enumerate() {
+            print(&mut r, n, format!("out{}\n", i % 3).as_bytes());
+            let (status, code) = ends[i % 4];
+            r.set_status(n, status, code);
+        }
+        let blocks = r.blocks(true, true);
+        assert_eq!(blocks.iter().map(|b| b.members).sum::<usize>(), 12);
+        for b in &blocks {
+            let members = nodeset::expand(&b.label).unwrap();
+            for m in members {
+                let node = r.node(&m).unwrap();
+                assert_eq!((node.status, node.exit_code), (b.status, b.exit_code), "{m}");
+            }
+        }
+    }
+
+    #[test]
+    fn output_still_decides_first_and_a_lost_byte_count_splits_blocks() {
+        let mut r = run(&["a", "b", "c"]);
+        print(&mut r, "a", b"one\n");
+        print(&mut r, "b", b"one\n");
+        print(&mut r, "c", b"one\n");
+        r.append("c", Stream::Stdout, b"", 5, &SanitizeOptions::default());
+        let labels: Vec<_> = summary(&r).into_iter().map(|(l, ..)| l).collect();
+        assert_eq!(labels, ["a,b", "c"]);
+    }
+}
