@@ -566,3 +566,72 @@ async fn with_an_ansible_inventory_select_all_leaves_localhost_and_the_filter_na
         "{status}"
     );
 }
+
+/// The output pane's block headers (`── web00 (1) ok`), as drawn.
+fn headers(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| {
+            l.find("── web")
+                .map(|i| l[i..].trim_end_matches('│').trim().to_string())
+        })
+        .collect()
+}
+
+const SAME_LINE_ONE_FAILS: &str = "echo same-line; test $DROVER_NODE != web01 || exit 3";
+
+/// Two nodes printed the same line and web01 exited 3: it has its own block,
+/// headed by its exit code and listed first, and no `ok` header names it.
+fn assert_failure_kept_apart(screen: &str) {
+    let headers = headers(screen);
+    assert_eq!(
+        headers,
+        ["── web01 (1) exit 3", "── web00 (1) ok"],
+        "{screen}"
+    );
+    let printed = screen.lines().filter(|l| l.contains("│  same-line")).count();
+    assert_eq!(printed, 2, "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_output_but_one_node_fails_the_failure_is_never_under_ok() {
+    let (_dir, mut h) = console(2, 100, 30);
+    h.keys(&format!("<space>!{SAME_LINE_ONE_FAILS}<enter>"))
+        .unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    let screen = h.screen();
+    assert_failure_kept_apart(&screen);
+    assert!(
+        screen.contains("2/2 done · 1 ok · 1 failed · 0 cancelled"),
+        "{screen}"
+    );
+    // The per-node view says the same, node by node.
+    h.keys("<tab>f").unwrap();
+    let screen = h.screen();
+    assert_eq!(
+        headers(&screen),
+        ["── web00 (1) ok", "── web01 (1) exit 3"],
+        "{screen}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_replay_shows_each_nodes_stored_status() {
+    let (_dir, mut h) = console(2, 100, 30);
+    h.keys(&format!("<space>!{SAME_LINE_ONE_FAILS}<enter>"))
+        .unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    h.console.engine.flush().await.unwrap();
+    h.keys("3").unwrap();
+    h.until(LIMIT, |s| s.history.records.len() == 1)
+        .await
+        .unwrap();
+    h.keys("<enter>").unwrap();
+    h.until(LIMIT, |s| s.output.run.as_ref().is_some_and(|r| r.replay))
+        .await
+        .unwrap();
+    let screen = h.screen();
+    assert!(screen.contains("replay"), "{screen}");
+    assert!(!screen.contains("pending"), "{screen}");
+    assert_failure_kept_apart(&screen);
+}

@@ -422,3 +422,39 @@ steps:
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_steps_output_keeps_a_failed_node_apart_from_the_same_output() {
+    let (dir, mut h) = console(2);
+    let file = write_plan(
+        dir.path(),
+        "name: split\nsteps:\n  - name: a\n    command: echo same-line; test $DROVER_NODE != web01 || exit 3\n",
+    );
+    h.keys(&format!("<space>:plan {}<enter>", file.display()))
+        .unwrap();
+    h.until(LIMIT, plan_done).await.unwrap();
+    assert_eq!(step_state(h.state(), "a"), StepState::Failed);
+    h.keys("<enter>").unwrap();
+    h.until(LIMIT, |s| {
+        s.output.run.as_ref().is_some_and(|r| {
+            r.nodes
+                .iter()
+                .all(|n| n.lines.iter().any(|l| l.text == "same-line"))
+        })
+    })
+    .await
+    .unwrap();
+    let screen = h.screen();
+    let headers: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| {
+            l.find("── web")
+                .map(|i| l[i..].trim_end_matches('│').trim())
+        })
+        .collect();
+    assert_eq!(
+        headers,
+        ["── web01 (1) exit 3", "── web00 (1) ok"],
+        "{screen}"
+    );
+}

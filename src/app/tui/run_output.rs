@@ -373,7 +373,11 @@ mod tests {
             let members = nodeset::expand(&b.label).unwrap();
             for m in members {
                 let node = r.node(&m).unwrap();
-                assert_eq!((node.status, node.exit_code), (b.status, b.exit_code), "{m}");
+                assert_eq!(
+                    (node.status, node.exit_code),
+                    (b.status, b.exit_code),
+                    "{m}"
+                );
             }
         }
     }
