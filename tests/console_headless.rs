@@ -589,7 +589,10 @@ fn assert_failure_kept_apart(screen: &str) {
         ["── web01 (1) exit 3", "── web00 (1) ok"],
         "{screen}"
     );
-    let printed = screen.lines().filter(|l| l.contains("│  same-line")).count();
+    let printed = screen
+        .lines()
+        .filter(|l| l.contains("│  same-line"))
+        .count();
     assert_eq!(printed, 2, "{screen}");
 }
 
@@ -634,4 +637,56 @@ async fn a_history_replay_shows_each_nodes_stored_status() {
     assert!(screen.contains("replay"), "{screen}");
     assert!(!screen.contains("pending"), "{screen}");
     assert_failure_kept_apart(&screen);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_id_replays_by_unique_prefix_and_lists_the_runs_an_ambiguous_one_matches() {
+    let (_dir, mut h) = console(1, 120, 30);
+    h.keys("<space>!echo first-run<enter>").unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    h.keys("!echo second-run<enter>").unwrap();
+    h.until(LIMIT, |s| finished(s) && s.progress.runs.len() == 2)
+        .await
+        .unwrap();
+    h.console.engine.flush().await.unwrap();
+    let (newer, older) = {
+        let runs = &h.state().progress.runs;
+        (runs[0].id.0.clone(), runs[1].id.0.clone())
+    };
+    // Ids start with the time, so runs started close together share a prefix.
+    let common = newer
+        .chars()
+        .zip(older.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    assert!(common >= 1, "{newer} {older}");
+    h.keys(&format!(":history {}<enter>", &older[..common]))
+        .unwrap();
+    h.until(LIMIT, |s| !s.overlays.is_empty()).await.unwrap();
+    match h.state().overlays.last() {
+        Some(Overlay::Message { text, .. }) => {
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 2, "{text}");
+            assert!(lines[0].contains(&older) && lines[0].contains("echo first-run"));
+            assert!(lines[1].contains(&newer) && lines[1].contains("echo second-run"));
+            assert!(
+                lines
+                    .iter()
+                    .all(|l| l.contains(" UTC ") && l.contains("success"))
+            );
+        }
+        _ => panic!("no list of matching runs\n{}", h.screen()),
+    }
+    let status = &h.state().status.as_ref().unwrap().1;
+    assert!(status.contains("ambiguous"), "{status}");
+    assert!(h.state().output.run.as_ref().is_some_and(|r| !r.replay));
+    // One more character makes it unique: the older run is replayed.
+    h.keys("<esc>").unwrap();
+    h.keys(&format!(":history {}<enter>", &older[..common + 1]))
+        .unwrap();
+    h.until(LIMIT, |s| s.output.run.as_ref().is_some_and(|r| r.replay))
+        .await
+        .unwrap();
+    assert_eq!(h.state().output.run.as_ref().unwrap().id, older);
+    assert!(h.screen().contains("first-run"));
 }

@@ -820,9 +820,18 @@ fn execution_by_exact_id_or_unique_prefix() {
     assert!(store.execution("").unwrap().is_none());
 
     match store.execution("abc") {
-        Err(StoreError::Ambiguous { prefix, candidates }) => {
+        Err(StoreError::Ambiguous {
+            prefix,
+            candidates,
+            more,
+        }) => {
             assert_eq!(prefix, "abc");
-            assert_eq!(candidates, ["abc123", "abc456"]);
+            let ids: Vec<&str> = candidates.iter().map(|c| c.id.as_str()).collect();
+            assert_eq!(ids, ["abc123", "abc456"]);
+            // Enough to tell them apart: when each started, what and how it ended.
+            assert_eq!(candidates[1].started_at, 2);
+            assert_eq!(candidates[1].status, "success");
+            assert!(!more);
         }
         other => panic!("expected ambiguity, got {other:?}"),
     }
@@ -831,6 +840,40 @@ fn execution_by_exact_id_or_unique_prefix() {
         message.contains("abc123") && message.contains("abc456"),
         "{message}"
     );
+}
+
+#[test]
+fn an_ambiguous_prefix_lists_the_first_ten_and_says_there_are_more() {
+    let (_dir, store) = open_temp();
+    send_all(
+        &store,
+        (0..12).map(|i| {
+            WriteOp::UpsertExecution(execution(&format!("f{i:02}"), "bob", "failed", i, &[]))
+        }),
+    );
+    match store.execution("f") {
+        Err(StoreError::Ambiguous {
+            candidates, more, ..
+        }) => {
+            let ids: Vec<&str> = candidates.iter().map(|c| c.id.as_str()).collect();
+            assert_eq!(ids, (0..10).map(|i| format!("f{i:02}")).collect::<Vec<_>>());
+            assert!(more);
+        }
+        other => panic!("expected ambiguity, got {other:?}"),
+    }
+    assert!(
+        store
+            .execution("f")
+            .unwrap_err()
+            .to_string()
+            .ends_with("f09 and more")
+    );
+    match store.execution("f1") {
+        Err(StoreError::Ambiguous {
+            candidates, more, ..
+        }) => assert_eq!((candidates.len(), more), (2, false)),
+        other => panic!("expected ambiguity, got {other:?}"),
+    }
 }
 
 // ---------------------------------------------------------------- prune

@@ -3,6 +3,7 @@
 //! snapshots.
 
 pub mod batch;
+pub mod run_id;
 pub mod session;
 pub mod setup;
 pub mod tui;

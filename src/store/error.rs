@@ -55,11 +55,17 @@ pub enum StoreError {
     #[error("{ops} store write(s) were not recorded; first failure: {reason}")]
     WriteFailed { ops: usize, reason: String },
 
-    /// An execution id prefix matches more than one execution.
-    #[error("execution id prefix '{prefix}' is ambiguous: it matches {}", candidates.join(", "))]
+    /// An execution id prefix matches more than one execution: the first few,
+    /// by id, and whether there are more.
+    #[error(
+        "execution id prefix '{prefix}' is ambiguous: it matches {}{}",
+        candidates.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "),
+        if *more { " and more" } else { "" }
+    )]
     Ambiguous {
         prefix: String,
-        candidates: Vec<String>,
+        candidates: Vec<super::records::IdCandidate>,
+        more: bool,
     },
 
     /// A stored value could not be decoded (bad JSON, unknown enum name).

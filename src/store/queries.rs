@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use super::Store;
 use super::error::StoreError;
 use super::records::{
-    EntryType, ExecutionRecord, HistoryFilter, JournalEntry, NodeResultRecord, Stream,
+    EntryType, ExecutionRecord, HistoryFilter, IdCandidate, JournalEntry, NodeResultRecord, Stream,
 };
 use super::rows::{self, EXECUTION_COLUMNS, JOURNAL_COLUMNS, NODE_RESULT_COLUMNS};
 
@@ -174,25 +174,36 @@ fn resolve_id(conn: &Connection, id_or_prefix: &str) -> Result<Option<String>, S
         return Ok(exact);
     }
     // Ids sharing the prefix sort right after it, so an index range scan finds them.
-    let mut stmt =
-        conn.prepare_cached("SELECT id FROM executions WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, started_at, action, status FROM executions WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
     let limit = i64::try_from(MAX_CANDIDATES + 1).unwrap_or(i64::MAX);
     let mut matches = Vec::new();
-    for id in stmt.query_map(params![id_or_prefix, limit], |row| row.get::<_, String>(0))? {
-        let id = id?;
-        if !id.starts_with(id_or_prefix) {
+    let rows = stmt.query_map(params![id_or_prefix, limit], |row| {
+        Ok(IdCandidate {
+            id: row.get(0)?,
+            started_at: row.get(1)?,
+            action: row.get(2)?,
+            status: row.get(3)?,
+        })
+    })?;
+    for candidate in rows {
+        let candidate = candidate?;
+        if !candidate.id.starts_with(id_or_prefix) {
             break;
         }
-        matches.push(id);
+        matches.push(candidate);
     }
     match matches.len() {
         0 => Ok(None),
-        1 => Ok(matches.pop()),
+        1 => Ok(matches.pop().map(|c| c.id)),
         _ => {
+            let more = matches.len() > MAX_CANDIDATES;
             matches.truncate(MAX_CANDIDATES);
             Err(StoreError::Ambiguous {
                 prefix: id_or_prefix.to_string(),
                 candidates: matches,
+                more,
             })
         }
     }

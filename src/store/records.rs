@@ -6,6 +6,15 @@ use serde::{Deserialize, Serialize};
 /// Milliseconds since the Unix epoch; the store's only time type.
 pub type Millis = i64;
 
+/// An execution an ambiguous id prefix matches: enough to tell which one was meant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdCandidate {
+    pub id: String,
+    pub started_at: Millis,
+    pub action: String,
+    pub status: String,
+}
+
 /// One execution (a command or task over many nodes) as history knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionRecord {

@@ -206,7 +206,10 @@ pub fn metrics(args: &MetricsArgs, store: &Store) -> u8 {
 }
 
 pub fn store_error(e: StoreError) -> u8 {
-    eprintln!("drover: {e}");
+    match crate::app::run_id::ambiguity_lines(&e) {
+        Some(lines) => eprintln!("drover: {}", lines.join("\n")),
+        None => eprintln!("drover: {e}"),
+    }
     match e {
         StoreError::Ambiguous { .. } => exit::USAGE,
         _ => exit::FAILED,

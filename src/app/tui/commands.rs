@@ -16,6 +16,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (":plan cancel", "cancel the running plan"),
     (":cancel", "cancel the newest running execution"),
     (":history", "show history"),
+    (":history ID", "replay a run (any unique prefix of its id)"),
     (":journal [NODE]", "show a node's journal"),
     (":facts [NODE]", "show a node's facts"),
     (":output / :progress", "show output / progress"),
@@ -43,7 +44,12 @@ pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
             Vec::new()
         }
         "run" | "r" => run_on_selection(state, rest),
-        "history" | "h" => show(state, View::History),
+        "history" | "h" if rest.is_empty() => show(state, View::History),
+        // A run id or any unique prefix of one: its stored output is replayed.
+        "history" | "h" => {
+            state.info(format!("loading {rest}"));
+            vec![Effect::LoadStoredRun(rest.to_string())]
+        }
         "journal" | "j" => node_view(state, View::Journal, rest),
         "facts" | "f" => node_view(state, View::Facts, rest),
         "output" | "o" => show(state, View::Output),

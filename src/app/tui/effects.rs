@@ -256,8 +256,10 @@ impl Runner {
                             let store = this.store.clone();
                             blocking(move || match store.execution(&id) {
                                 Ok(Some(run)) => Ok(Box::new(run)),
-                                Ok(None) => Err(format!("no execution {id}")),
-                                Err(e) => Err(e.to_string()),
+                                Ok(None) => Err(format!("no run {id:?} in history")),
+                                Err(e) => Err(crate::app::run_id::ambiguity_lines(&e)
+                                    .map(|lines| lines.join("\n"))
+                                    .unwrap_or_else(|| e.to_string())),
                             })
                             .await
                         }

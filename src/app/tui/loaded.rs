@@ -83,7 +83,19 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
                 record.status
             ));
         }
-        Loaded::StoredRun(Err(e)) => state.error(format!("history: {e}")),
+        Loaded::StoredRun(Err(e)) => {
+            // An ambiguous id comes with the runs it could mean, one per line:
+            // the status line says so and an overlay lists them.
+            let mut lines = e.lines();
+            state.error(format!("history: {}", lines.next().unwrap_or_default()));
+            let candidates: Vec<&str> = lines.collect();
+            if !candidates.is_empty() {
+                state.overlays.push(Overlay::Message {
+                    title: " Matching runs · any key closes ".into(),
+                    text: candidates.join("\n"),
+                });
+            }
+        }
         Loaded::Journal { node, entries } => {
             if state.journal.node.as_deref() == Some(node.as_str()) {
                 state.journal.loading = false;
