@@ -355,6 +355,11 @@ fn ctrl_c_cancels_exits_130_and_kills_the_tree() {
     assert_eq!(status.code(), Some(130), "{lines:?} {err}");
     assert_eq!(lines, [first], "stderr: {err}");
     assert_eq!(s(&f.only_execution(), "status"), "cancelled");
+    // The summary names the cancelled node as cancelled, not as a failure.
+    assert!(
+        err.contains("0 of 1 nodes succeeded; 1 cancelled (n01)") && !err.contains("failed ("),
+        "{err}"
+    );
     let gone = eventually(Duration::from_secs(5), || pid_gone(grandchild));
     assert!(gone, "grandchild {grandchild} survived Ctrl-C");
 }
@@ -470,4 +475,98 @@ fn an_idempotency_key_runs_once_across_processes() {
     f.run("n01", &["--idempotency-key", "k4"], &once).expect(0);
     assert_eq!(std::fs::read_to_string(&count).unwrap(), "x\ny\nx\n");
     assert_eq!(f.history(&[]).len(), 4, "every keyed run, once each");
+}
+
+// Like clush -b, identical output is gathered under one node set; unlike
+// clush -b (which reports exit codes on separate stderr lines) and dshbak
+// (which knows none), the exit status is part of the group: a failed node
+// never shares a header with a node that succeeded.
+#[test]
+fn grouped_output_keeps_a_failed_node_apart_from_the_same_output() {
+    let f = Fleet::nodes(&["n01", "n02", "n03"]);
+    let out = f.run(
+        "n[01-03]",
+        &["-o", "grouped"],
+        "echo same; test $DROVER_NODE != n02 || exit 3",
+    );
+    out.expect(1);
+    let lines = out.out_lines();
+    assert_eq!(body_after(&lines, "n[01,03] (2)"), "same", "{out:?}");
+    assert_eq!(body_after(&lines, "n02 (1) exit code 3"), "same", "{out:?}");
+    let headers = lines.iter().filter(|l| l.contains(" (")).count();
+    assert_eq!(headers, 2, "{out:?}");
+    out.err_has("1 failed (n02)");
+}
+
+#[test]
+fn ctrl_c_counts_cancelled_nodes_apart_in_json_progress() {
+    let f = Fleet::nodes(&["n01", "n02"]);
+    let mut guard = KillOnDrop::default();
+    let cmd = "echo first $$; exec sleep 300";
+    let mut run = Running::start(f.run_cmd("n[01-02]", &["-o", "json"], cmd));
+    for _ in 0..2 {
+        let output = |l: &str| {
+            serde_json::from_str::<Value>(l)
+                .is_ok_and(|v| s(&v, "event") == "output" && s(&v, "line").starts_with("first "))
+        };
+        let line = run.expect_line(SECS_30, output);
+        let v: Value = serde_json::from_str(&line).unwrap();
+        guard.group(s(&v, "line").rsplit(' ').next().unwrap().parse().unwrap());
+    }
+    assert!(cli_support::wait_idle(
+        run.pid().as_raw(),
+        Duration::from_secs(10)
+    ));
+    kill(run.pid(), Signal::SIGINT).unwrap();
+    let (status, lines, err) = run.wait(SECS_30);
+    assert_eq!(status.code(), Some(130), "{lines:?} {err}");
+    let finished: Value = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| s(v, "event") == "execution_finished")
+        .unwrap_or_else(|| panic!("no execution_finished: {lines:?}"));
+    let p = &finished["progress"];
+    assert_eq!(
+        (&p["total"], &p["cancelled"], &p["failed"], &p["completed"]),
+        (
+            &Value::from(2),
+            &Value::from(2),
+            &Value::from(0),
+            &Value::from(0)
+        ),
+        "{finished}"
+    );
+}
+
+#[test]
+fn history_show_takes_any_unique_id_prefix_and_lists_an_ambiguous_ones_runs() {
+    let f = Fleet::nodes(&["n01"]);
+    f.run("n01", &[], "echo one").expect(0);
+    f.run("n01", &[], "echo two").expect(0);
+    let runs = f.history(&[]);
+    let (newer, older) = (s(&runs[0], "id"), s(&runs[1], "id"));
+    // Ids begin with the start time: runs close together share a prefix.
+    let common = newer
+        .chars()
+        .zip(older.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    assert!(common >= 1, "{newer} {older}");
+    let out = f.drover(&["history", "show", &older[..common]]);
+    out.expect(2);
+    let err = out.err();
+    assert!(err.contains("ambiguous"), "{err}");
+    for (id, command) in [(older, "echo one"), (newer, "echo two")] {
+        let line = err
+            .lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_else(|| panic!("{err}"));
+        assert!(
+            line.contains(command) && line.contains("success") && line.contains(" UTC "),
+            "{line}"
+        );
+    }
+    let unique = &older[..common + 1];
+    let shown = f.drover(&["history", "show", unique]);
+    assert!(shown.expect(0).out().contains(older), "{shown:?}");
 }

@@ -127,25 +127,49 @@ impl<O: Write, E: Write> Renderer for LinesRenderer<O, E> {
     }
 }
 
-/// One stderr line when something did not succeed, naming the nodes.
+/// One stderr line when something did not succeed, naming the nodes: failed,
+/// timed out and cancelled each counted apart (a cancelled node did not fail).
 fn summary_line(err: &mut impl Write, result: &ExecutionResult) -> io::Result<()> {
-    let bad: Vec<&str> = result
-        .nodes
-        .iter()
-        .filter(|n| n.status != NodeStatus::Success)
-        .map(|n| n.node.as_str())
-        .collect();
-    if !bad.is_empty() {
-        writeln!(
-            err,
-            "drover: {}: {} of {} nodes did not succeed: {}",
-            result.status.as_str(),
-            bad.len(),
-            result.nodes.len(),
-            nodeset::fold(bad.iter().copied())
-        )?;
+    if let Some(line) = summary_text(result) {
+        writeln!(err, "{line}")?;
     }
     err.flush()
+}
+
+fn summary_text(result: &ExecutionResult) -> Option<String> {
+    let named = |status: NodeStatus, label: &str| {
+        let nodes: Vec<&str> = result
+            .nodes
+            .iter()
+            .filter(|n| n.status == status)
+            .map(|n| n.node.as_str())
+            .collect();
+        (!nodes.is_empty()).then(|| format!("{} {label} ({})", nodes.len(), nodeset::fold(nodes)))
+    };
+    let parts: Vec<String> = [
+        named(NodeStatus::Failed, "failed"),
+        named(NodeStatus::Timeout, "timed out"),
+        named(NodeStatus::Cancelled, "cancelled"),
+        named(NodeStatus::Pending, "not run"),
+        named(NodeStatus::Running, "still running"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let ok = result
+        .nodes
+        .iter()
+        .filter(|n| n.status == NodeStatus::Success)
+        .count();
+    Some(format!(
+        "drover: {}: {ok} of {} nodes succeeded; {}",
+        result.status.as_str(),
+        result.nodes.len(),
+        parts.join(", ")
+    ))
 }
 
 pub struct GroupedRenderer<O: Write, E: Write> {
@@ -261,5 +285,62 @@ impl<O: Write> Renderer for JsonRenderer<O> {
 
     fn finish(&mut self, _result: &ExecutionResult, _engine: &Engine) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{ExecutionId, ExecutionStatus, NodeResult};
+    use std::time::Duration;
+
+    fn node(name: &str, status: NodeStatus) -> NodeResult {
+        NodeResult {
+            node: name.into(),
+            status,
+            exit_code: None,
+            signal: None,
+            duration: Duration::ZERO,
+            attempts: 1,
+            error: None,
+            stdout: String::new(),
+            stderr: String::new(),
+            stdout_bytes: 0,
+            stderr_bytes: 0,
+            output_complete: true,
+            value: None,
+        }
+    }
+
+    fn result(status: ExecutionStatus, nodes: Vec<NodeResult>) -> ExecutionResult {
+        ExecutionResult {
+            id: ExecutionId("x".into()),
+            status,
+            started_at: 0,
+            finished_at: 0,
+            duration: Duration::ZERO,
+            nodes,
+        }
+    }
+
+    #[test]
+    fn the_summary_counts_cancelled_apart_from_failed() {
+        use NodeStatus::*;
+        let r = result(
+            ExecutionStatus::Cancelled,
+            vec![
+                node("n01", Success),
+                node("n02", Failed),
+                node("n03", Cancelled),
+                node("n04", Cancelled),
+                node("n05", Timeout),
+            ],
+        );
+        assert_eq!(
+            summary_text(&r).unwrap(),
+            "drover: cancelled: 1 of 5 nodes succeeded; 1 failed (n02), 1 timed out (n05), 2 cancelled (n[03-04])"
+        );
+        let ok = result(ExecutionStatus::Success, vec![node("n01", Success)]);
+        assert_eq!(summary_text(&ok), None);
     }
 }
