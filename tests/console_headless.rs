@@ -690,3 +690,46 @@ async fn history_id_replays_by_unique_prefix_and_lists_the_runs_an_ambiguous_one
     assert_eq!(h.state().output.run.as_ref().unwrap().id, older);
     assert!(h.screen().contains("first-run"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gauge_counts_running_nodes_and_says_when_an_older_run_is_picked() {
+    let (dir, mut h) = console(2, 120, 30);
+    h.keys("<space>!echo old<enter>").unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    let old = h.state().progress.runs[0].id.0.clone();
+    // web01 waits for a marker file: it holds its slot, so it counts as running.
+    let marker = dir.path().join("go");
+    let cmd = format!(
+        "!test $DROVER_NODE = web00 || while [ ! -e {} ]; do sleep 0.05; done<enter>",
+        marker.display()
+    );
+    h.keys(&cmd).unwrap();
+    h.until(LIMIT, |s| {
+        s.progress.runs.len() == 2 && s.progress.runs[0].progress().completed == 1
+    })
+    .await
+    .unwrap();
+    let new = h.state().progress.runs[0].id.0.clone();
+    let screen = h.screen();
+    assert!(
+        screen.contains("1/2 done · 1 ok · 0 failed · 0 cancelled · 1 running"),
+        "{screen}"
+    );
+    assert!(!screen.contains("picked"), "{screen}");
+    // In the progress pane ] picks the older run and both titles say so.
+    h.keys("2]").unwrap();
+    let screen = h.screen();
+    assert_eq!(h.state().progress.current().unwrap().id.0, old);
+    assert!(
+        screen.contains(&format!("picked · newest {} · {}", &new[..8], &old[..8])),
+        "{screen}"
+    );
+    assert!(screen.contains("picked run 2/2"), "{screen}");
+    // [ goes back to the newest: no longer a pick.
+    h.keys("[").unwrap();
+    assert_eq!(h.state().progress.current().unwrap().id.0, new);
+    assert!(!h.screen().contains("picked"), "{}", h.screen());
+    std::fs::write(&marker, b"").unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    assert!(h.screen().contains("2/2 done · 2 ok"), "{}", h.screen());
+}

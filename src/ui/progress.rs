@@ -36,8 +36,13 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
     } else {
         done as f64 / p.total as f64
     };
+    // A run the user picked over newer ones says so first, with the newest's id.
+    let picked = match (state.progress.picked_older(), state.progress.runs.front()) {
+        (Some(_), Some(newest)) => format!("picked · newest {} · ", short_id(&newest.id.0)),
+        _ => String::new(),
+    };
     let title = format!(
-        " {} {} on {} · {} · {} ",
+        " {picked}{} {} on {} · {} · {} ",
         short_id(&run.id.0),
         ellipsize(&super::safe(&run.command), 30),
         ellipsize(&run.targets, 30),
@@ -78,7 +83,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         return;
     };
     let extra = format!(
-        "run {}/{} ({}) [ ] switch runs{}",
+        "{}run {}/{} ({}) [ ] switch runs{}",
+        if pv.picked_older().is_some() {
+            "picked "
+        } else {
+            ""
+        },
         pv.shown + 1,
         pv.runs.len(),
         short_id(&run.id.0),

@@ -33,6 +33,10 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                     false,
                 ));
             }
+            if !plan_step {
+                // A run the user started: the progress pane follows it.
+                state.progress.follow_newest();
+            }
             let mut run = RunProgress::new(execution, action, user, &nodes);
             run.plan_step = plan_step;
             state.progress.add(run);

@@ -102,8 +102,12 @@ impl RunProgress {
 pub struct ProgressView {
     /// Newest first.
     pub runs: VecDeque<RunProgress>,
-    /// Which run the pane shows (index into `runs`).
+    /// Which run the pane shows (index into `runs`): the newest, unless the
+    /// user picked another.
     pub shown: usize,
+    /// The run the user picked (`]`/`[`, a plan step's output): new runs do not
+    /// take the pane from it. `None` follows the newest run.
+    picked: Option<ExecutionId>,
     pub cursor: usize,
     pub top: usize,
     /// The plan running or run last.
@@ -139,11 +143,13 @@ impl ProgressView {
         self.plan.as_ref().filter(|p| p.running()).map(|p| &p.id)
     }
 
-    /// Shows the run with this id (a plan step's execution), when remembered.
+    /// Shows the run with this id (a plan step's execution) and keeps it shown
+    /// while newer runs start, when remembered.
     pub fn show_run(&mut self, id: &ExecutionId) -> bool {
         match self.runs.iter().position(|r| &r.id == id) {
             Some(i) => {
                 self.shown = i;
+                self.picked = Some(id.clone());
                 self.cursor = 0;
                 self.top = 0;
                 true
@@ -152,12 +158,40 @@ impl ProgressView {
         }
     }
 
+    /// The run the user picked, when it is not the newest: titles say so.
+    pub fn picked_older(&self) -> Option<&RunProgress> {
+        self.picked.as_ref()?;
+        self.current().filter(|_| self.shown > 0)
+    }
+
+    /// Back to following the newest run (the user started a run of their own).
+    pub fn follow_newest(&mut self) {
+        self.picked = None;
+        if self.shown != 0 {
+            self.shown = 0;
+            self.cursor = 0;
+            self.top = 0;
+        }
+    }
+
+    /// A new run: shown, unless the user picked one still remembered (that one
+    /// stays, its cursor too).
     pub fn add(&mut self, run: RunProgress) {
         self.runs.push_front(run);
         self.runs.truncate(KEEP_RUNS);
-        self.shown = 0;
-        self.cursor = 0;
-        self.top = 0;
+        let picked = self
+            .picked
+            .as_ref()
+            .and_then(|id| self.runs.iter().position(|r| &r.id == id));
+        match picked {
+            Some(i) => self.shown = i,
+            None => {
+                self.picked = None;
+                self.shown = 0;
+                self.cursor = 0;
+                self.top = 0;
+            }
+        }
     }
 
     pub fn run_mut(&mut self, id: &ExecutionId) -> Option<&mut RunProgress> {
@@ -188,6 +222,8 @@ impl ProgressView {
         } else {
             self.shown.saturating_sub(1)
         };
+        // Back at the newest run, the pane follows new runs again.
+        self.picked = (self.shown > 0).then(|| self.runs[self.shown].id.clone());
         self.cursor = 0;
         self.top = 0;
     }
@@ -196,4 +232,49 @@ impl ProgressView {
 /// The first 8 characters of an execution id, as lists show it.
 pub fn short_id(id: &str) -> &str {
     &id[..id.len().min(8)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(id: &str) -> RunProgress {
+        RunProgress::new(
+            ExecutionId(id.into()),
+            "c".into(),
+            "u".into(),
+            &["n1".to_string()],
+        )
+    }
+
+    #[test]
+    fn new_runs_are_shown_unless_the_user_picked_an_older_one() {
+        let mut p = ProgressView::default();
+        p.add(run("a"));
+        p.add(run("b"));
+        assert_eq!(p.current().unwrap().id.0, "b");
+        assert!(p.picked_older().is_none());
+        p.cycle_run(true);
+        assert_eq!(p.current().unwrap().id.0, "a");
+        p.add(run("c"));
+        assert_eq!(p.current().unwrap().id.0, "a", "the pick stays");
+        assert_eq!(p.picked_older().unwrap().id.0, "a");
+        // Back to the newest: new runs are followed again.
+        p.cycle_run(false);
+        p.cycle_run(false);
+        assert_eq!(p.current().unwrap().id.0, "c");
+        assert!(p.picked_older().is_none());
+        p.add(run("d"));
+        assert_eq!(p.current().unwrap().id.0, "d");
+        // A picked run that is forgotten gives the pane back to the newest.
+        p.show_run(&ExecutionId("a".into()));
+        for i in 0..KEEP_RUNS {
+            p.add(run(&format!("x{i}")));
+        }
+        assert_eq!(p.current().unwrap().id.0, format!("x{}", KEEP_RUNS - 1));
+        assert!(p.picked_older().is_none());
+        p.show_run(&ExecutionId("x3".into()));
+        p.follow_newest();
+        assert_eq!(p.shown, 0);
+    }
 }
