@@ -268,3 +268,63 @@ fn console_runs_a_plan_and_shows_its_steps_completed() {
     let history = f.history(&[]);
     assert_eq!(history.len(), 4, "one execution per step: {history:?}");
 }
+
+/// The output pane's block headers (`── n01 (1) ok`) as the terminal shows them.
+fn headers(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| {
+            l.find("── n0")
+                .map(|i| l[i..].trim_end_matches('│').trim().to_string())
+        })
+        .collect()
+}
+
+/// Two nodes print the same line and one exits 3: in a real terminal the failed
+/// node has its own block headed `exit 3`, listed first, both live and in the
+/// replay from history; no `ok` header ever names it.
+#[test]
+fn console_never_shows_a_failed_node_under_an_ok_header() {
+    if !Tmux::available() {
+        sshd::prereq::missing("console_never_shows_a_failed_node_under_an_ok_header: no tmux");
+        return;
+    }
+    let f = Fleet::nodes(&["n01", "n02"]);
+    let tmux = Tmux::new();
+    let pane = format!(
+        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
+        sh_quote(BIN),
+        sh_quote(&f.state.display().to_string()),
+        sh_quote(&f.inventory.display().to_string()),
+    );
+    let mut start = tmux.session(&pane, 100, 30);
+    start
+        .env_remove("DROVER_STATE_DIR")
+        .env("XDG_CONFIG_HOME", f.path("config"))
+        .env("HOME", f.path("home"))
+        .env("TERM", "xterm-256color");
+    let out = start.output().expect("start tmux");
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+    tmux.wait_for("the first frame", |s| {
+        s.contains("n01") && s.contains("n02")
+    });
+    tmux.keys(&["Space"]);
+    tmux.wait_for("the selection", |s| s.contains("2 selected"));
+    tmux.keys(&["!"]);
+    tmux.text("echo same-line; test $DROVER_NODE != n02 || exit 3");
+    tmux.keys(&["Enter"]);
+    let expected = ["── n02 (1) exit 3", "── n01 (1) ok"];
+    let live = tmux.wait_for("the run to finish", |s| s.contains("2/2 done"));
+    assert_eq!(headers(&live), expected, "{live}");
+    assert!(live.contains("1 ok · 1 failed · 0 cancelled"), "{live}");
+
+    tmux.keys(&["3"]);
+    tmux.wait_for("history", |s| s.contains("partial"));
+    tmux.keys(&["Enter"]);
+    let replay = tmux.wait_for("the replay", |s| s.contains("replaying "));
+    assert_eq!(headers(&replay), expected, "{replay}");
+
+    tmux.keys(&["q"]);
+    let after = tmux.wait_for("drover to exit", |s| s.contains("EXITED:"));
+    assert!(after.contains("EXITED:0"), "{after}");
+}
