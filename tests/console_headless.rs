@@ -733,3 +733,40 @@ async fn the_gauge_counts_running_nodes_and_says_when_an_older_run_is_picked() {
     h.until(LIMIT, finished).await.unwrap();
     assert!(h.screen().contains("2/2 done · 2 ok"), "{}", h.screen());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_on_a_journal_entry_replays_its_run() {
+    let (_dir, mut h) = console(2, 100, 30);
+    h.keys("jjj").unwrap();
+    assert_eq!(h.state().inventory.current_node(), Some("web01"));
+    h.keys(&format!("<space>!{SAME_LINE_ONE_FAILS}<enter>"))
+        .unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    let id = h.state().progress.runs[0].id.0.clone();
+    h.console.engine.flush().await.unwrap();
+    h.keys(":journal web01<enter>").unwrap();
+    h.until(LIMIT, |s| {
+        !s.journal.loading && !s.journal.entries.is_empty()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        h.state().journal.entries[0].execution_id.as_deref(),
+        Some(id.as_str())
+    );
+    h.keys("g<enter>").unwrap();
+    h.until(LIMIT, |s| {
+        s.output
+            .run
+            .as_ref()
+            .is_some_and(|r| r.replay && r.id == id)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        headers(&h.screen()),
+        ["── web01 (1) exit 3"],
+        "{}",
+        h.screen()
+    );
+}

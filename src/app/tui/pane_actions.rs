@@ -176,6 +176,18 @@ pub(super) fn journal_action(state: &mut AppState, action: super::action::Action
                 return vec![Effect::LoadJournal(node)];
             }
         }
+        // An entry linked to a run: enter replays that run from history.
+        Open => {
+            let linked = j.shown().nth(j.cursor).map(|e| e.execution_id.clone());
+            match linked {
+                Some(Some(id)) => {
+                    state.info(format!("loading {id}"));
+                    return vec![Effect::LoadStoredRun(id)];
+                }
+                Some(None) => state.info("this entry is not linked to a run"),
+                None => {}
+            }
+        }
         Back => state.focus = Focus::Inventory,
         _ => {}
     }
