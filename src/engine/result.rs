@@ -32,6 +32,19 @@ impl NodeStatus {
     pub fn is_finished(self) -> bool {
         !matches!(self, NodeStatus::Pending | NodeStatus::Running)
     }
+
+    /// Rank for listing worst first (0 is worst): views that group nodes put a
+    /// failure before a success of the same output, never after.
+    pub fn severity(self) -> u8 {
+        match self {
+            NodeStatus::Failed => 0,
+            NodeStatus::Timeout => 1,
+            NodeStatus::Cancelled => 2,
+            NodeStatus::Running => 3,
+            NodeStatus::Pending => 4,
+            NodeStatus::Success => 5,
+        }
+    }
 }
 
 /// Life of an execution: queued → running → one terminal state (seeds property 10).

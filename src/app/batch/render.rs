@@ -185,32 +185,45 @@ impl<O: Write, E: Write> Renderer for GroupedRenderer<O, E> {
 
     fn finish(&mut self, result: &ExecutionResult, engine: &Engine) -> io::Result<()> {
         let Some(snap) = engine.snapshot(&result.id) else {
-            return Ok(());
+            // No output to show, but the outcome is still told.
+            return summary_line(&mut self.err, result);
         };
         // Group by everything each node printed (hashes cover every byte, also what
-        // the ring no longer holds) and its exit status.
-        let mut groups: BTreeMap<(u64, u64, u64, u64, String), Vec<String>> = BTreeMap::new();
-        for n in &snap.nodes {
+        // the ring no longer holds) and how it ended: a group holds one outcome.
+        type Output = (u64, u64, u64, u64);
+        let mut groups: BTreeMap<(Output, u8, Option<i32>, String), Vec<usize>> = BTreeMap::new();
+        for (i, n) in snap.nodes.iter().enumerate() {
             let outcome = match (n.status, n.exit_code) {
                 (NodeStatus::Success, _) => String::new(),
                 (_, Some(code)) => format!("exit code {code}"),
                 (s, None) => s.as_str().to_string(),
             };
+            let output = (n.stdout_hash, n.stdout_bytes, n.stderr_hash, n.stderr_bytes);
             groups
-                .entry((
-                    n.stdout_hash,
-                    n.stdout_bytes,
-                    n.stderr_hash,
-                    n.stderr_bytes,
-                    outcome,
-                ))
+                .entry((output, n.status.severity(), n.exit_code, outcome))
                 .or_default()
-                .push(n.name.clone());
+                .push(i);
+        }
+        // As the console does: outputs printed by more nodes first (ties by first
+        // node in target order), and the groups of one output together, worst
+        // outcome first.
+        let mut per_output: BTreeMap<Output, (usize, usize)> = BTreeMap::new();
+        for ((output, ..), members) in &groups {
+            let (count, first) = per_output.entry(*output).or_insert((0, usize::MAX));
+            *count += members.len();
+            *first = (*first).min(members[0]);
         }
         let mut ordered: Vec<_> = groups.into_iter().collect();
-        ordered.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.1.cmp(&b.1)));
-        for ((_, _, _, _, outcome), nodes) in ordered {
-            let set = nodeset::fold(nodes.iter().map(String::as_str));
+        ordered.sort_by_key(|((output, severity, code, _), _)| {
+            let (count, first) = &per_output[output];
+            (std::cmp::Reverse(*count), *first, *severity, *code)
+        });
+        for ((_, _, _, outcome), members) in ordered {
+            let nodes: Vec<&str> = members
+                .iter()
+                .map(|i| snap.nodes[*i].name.as_str())
+                .collect();
+            let set = nodeset::fold(nodes.iter().copied());
             let mut header = format!("{set} ({})", nodes.len());
             if !outcome.is_empty() {
                 header.push_str(&format!(" {outcome}"));
@@ -218,7 +231,7 @@ impl<O: Write, E: Write> Renderer for GroupedRenderer<O, E> {
             let rule = "-".repeat(header.chars().count().clamp(15, 79));
             writeln!(self.out, "{rule}\n{header}\n{rule}")?;
             for stream in [Stream::Stdout, Stream::Stderr] {
-                let Some(read) = engine.read_output(&result.id, &nodes[0], stream, 0) else {
+                let Some(read) = engine.read_output(&result.id, nodes[0], stream, 0) else {
                     continue;
                 };
                 if read.data.is_empty() {

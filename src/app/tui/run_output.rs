@@ -258,24 +258,12 @@ impl RunOutput {
             (
                 std::cmp::Reverse(count),
                 first,
-                severity(key.status),
+                key.status.severity(),
                 key.exit_code,
                 members[0],
             )
         });
         groups.iter().map(|(_, members)| block(members)).collect()
-    }
-}
-
-/// Worst first: a failure is never listed after a success of the same output.
-fn severity(status: NodeStatus) -> u8 {
-    match status {
-        NodeStatus::Failed => 0,
-        NodeStatus::Timeout => 1,
-        NodeStatus::Cancelled => 2,
-        NodeStatus::Running => 3,
-        NodeStatus::Pending => 4,
-        NodeStatus::Success => 5,
     }
 }
 
