@@ -477,10 +477,11 @@ fn an_idempotency_key_runs_once_across_processes() {
     assert_eq!(f.history(&[]).len(), 4, "every keyed run, once each");
 }
 
-// Like clush -b, identical output is gathered under one node set; unlike
-// clush -b (which reports exit codes on separate stderr lines) and dshbak
-// (which knows none), the exit status is part of the group: a failed node
-// never shares a header with a node that succeeded.
+// As clush -b does, identical output with different exit codes makes separate
+// groups (dshbak -c, which knows no exit codes, would fold them). Unlike
+// clush -b, whose headers name no code (it reports codes on stderr lines) and
+// which lists the successful group first, the header names the outcome and the
+// failure comes first.
 #[test]
 fn grouped_output_keeps_a_failed_node_apart_from_the_same_output() {
     let f = Fleet::nodes(&["n01", "n02", "n03"]);
