@@ -2,11 +2,13 @@
 //! history, journals, metrics, set-up errors, retries, timeouts and Ctrl-C.
 
 mod cli_support;
+mod prereq;
 
 use cli_support::{Fleet, KillOnDrop, Running, bare, eventually, finish, pid_gone, read_pid, s};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -575,4 +577,68 @@ fn history_show_takes_any_unique_id_prefix_and_lists_an_ambiguous_ones_runs() {
     let unique = &older[..common + 1];
     let shown = f.drover(&["history", "show", unique]);
     assert!(shown.expect(0).out().contains(older), "{shown:?}");
+}
+
+// ------------------------------------- -o grouped compared with `clush -b` ---
+
+/// The node sets of a gathered listing (`----` rule, header, rule), each
+/// expanded: the header is `SET (N)` or `SET`, drover adding an outcome.
+fn gathered_groups(text: &str) -> BTreeSet<BTreeSet<String>> {
+    let rule = |l: &str| l.len() >= 15 && l.chars().all(|c| c == '-');
+    let lines: Vec<&str> = text.lines().collect();
+    let mut groups = BTreeSet::new();
+    let mut i = 0;
+    while i + 2 < lines.len() {
+        if !(rule(lines[i]) && rule(lines[i + 2])) {
+            i += 1;
+            continue;
+        }
+        let set = lines[i + 1].split(" (").next().unwrap();
+        let nodes = drover::engine::inventory::nodeset::expand(set)
+            .unwrap_or_else(|e| panic!("{set:?}: {e}"));
+        groups.insert(nodes.into_iter().collect());
+        // The body follows; it never holds a rule line.
+        i += 3;
+    }
+    groups
+}
+
+/// A shell `case` giving each node its output line and exit code.
+fn per_node_script(var: &str, ends: &[(u8, u8)]) -> String {
+    let mut script = format!("case {var} in ");
+    for (i, (out, code)) in ends.iter().enumerate() {
+        script.push_str(&format!("n{:02}) echo out{out}; exit {code};; ", i + 1));
+    }
+    script.push_str("esac");
+    script
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, ..Default::default() })]
+
+    /// Which nodes share a group, for outputs and exit codes drawn at random:
+    /// drover's `-o grouped` and ClusterShell's `clush -b` agree.
+    #[test]
+    fn grouped_output_gathers_nodes_as_clush_b_does(
+        ends in proptest::collection::vec((0u8..3, proptest::sample::select(vec![0u8, 1, 3])), 6)
+    ) {
+        if std::process::Command::new("clush").arg("--version").output().is_err() {
+            prereq::missing("clush (ClusterShell) is not installed: -o grouped not compared");
+            return Ok(());
+        }
+        let f = Fleet::nodes(&["n01", "n02", "n03", "n04", "n05", "n06"]);
+        let ours = f.run("n[01-06]", &["-o", "grouped"], &per_node_script("$DROVER_NODE", &ends));
+        let clush = std::process::Command::new("clush")
+            .args(["-R", "exec", "-w", "n[01-06]", "-b", &per_node_script("%h", &ends)])
+            .output()
+            .unwrap();
+        let theirs = String::from_utf8_lossy(&clush.stdout);
+        proptest::prop_assert_eq!(
+            gathered_groups(&ours.out()),
+            gathered_groups(&theirs),
+            "drover:\n{}\nclush -b:\n{}",
+            ours.out(),
+            theirs
+        );
+    }
 }
