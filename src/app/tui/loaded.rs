@@ -53,8 +53,26 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
         }
         Loaded::StoredRun(Ok(run)) => {
             let (record, results) = *run;
-            let nodes: Vec<String> = results.iter().map(|r| r.node.clone()).collect();
+            // Every targeted node, in target order: one without a stored result is
+            // still running (a run of another drover), or else it has no result
+            // to show, which is not a success either.
+            let mut nodes = record.nodes.clone();
+            let targeted: std::collections::HashSet<&str> =
+                record.nodes.iter().map(String::as_str).collect();
+            let extra: Vec<String> = results
+                .iter()
+                .filter(|r| !targeted.contains(r.node.as_str()))
+                .map(|r| r.node.clone())
+                .collect();
+            nodes.extend(extra);
             let mut out = RunOutput::new(record.id.clone(), record.action.clone(), &nodes, true);
+            let unfinished = match record.status.as_str() {
+                "queued" | "running" => NodeStatus::Running,
+                _ => NodeStatus::Failed,
+            };
+            for n in &nodes {
+                out.set_status(n, unfinished, None);
+            }
             for r in &results {
                 out.set_status(&r.node, stored_status(&r.status), r.exit_code);
                 out.append(
@@ -155,8 +173,106 @@ pub(super) fn stored_status(name: &str) -> NodeStatus {
 
 #[cfg(test)]
 mod tests {
-    use super::stored_status;
-    use crate::engine::NodeStatus;
+    use super::*;
+    use crate::app::tui::keymap::Keymap;
+    use crate::app::tui::state::UiOptions;
+    use crate::store::{ExecutionRecord, NodeResultRecord, OutputMode};
+    use ratatui::layout::Rect;
+    use std::sync::Arc;
+
+    fn record(status: &str, nodes: &[&str]) -> ExecutionRecord {
+        ExecutionRecord {
+            id: "1a2b3c4d5e6f7a8b".into(),
+            kind: "command".into(),
+            action: "echo same".into(),
+            target_expr: "web[1-3]".into(),
+            nodes: nodes.iter().map(|n| n.to_string()).collect(),
+            user: "ops".into(),
+            correlation_id: String::new(),
+            status: status.into(),
+            started_at: 0,
+            finished_at: None,
+            duration_ms: None,
+            success_count: 0,
+            failed_count: 0,
+            options: serde_json::Value::Null,
+            error: None,
+            owner_pid: 0,
+            owner_start_time: 0,
+        }
+    }
+
+    fn result(node: &str, status: &str, exit_code: Option<i32>) -> NodeResultRecord {
+        NodeResultRecord {
+            execution_id: "1a2b3c4d5e6f7a8b".into(),
+            node: node.into(),
+            status: status.into(),
+            exit_code,
+            signal: None,
+            started_at: 0,
+            finished_at: 0,
+            duration_ms: 0,
+            attempts: 1,
+            error_category: None,
+            error: None,
+            output_mode: OutputMode::Summary,
+            stdout: "same\n".into(),
+            stderr: String::new(),
+            stdout_bytes: 5,
+            stderr_bytes: 0,
+            data: None,
+        }
+    }
+
+    fn replay(
+        record: ExecutionRecord,
+        results: Vec<NodeResultRecord>,
+    ) -> Vec<(String, NodeStatus)> {
+        let mut state = AppState::new(
+            Arc::new(Keymap::defaults()),
+            UiOptions::default(),
+            Rect::new(0, 0, 100, 30),
+            "ops".into(),
+        );
+        on_loaded(
+            &mut state,
+            Loaded::StoredRun(Ok(Box::new((record, results)))),
+        );
+        let run = state.output.run.as_ref().unwrap();
+        assert!(run.replay);
+        run.blocks(true, true)
+            .into_iter()
+            .map(|b| (b.label, b.status))
+            .collect()
+    }
+
+    #[test]
+    fn a_replay_shows_every_targeted_node_with_its_stored_status() {
+        let blocks = replay(
+            record("partial", &["web1", "web2", "web3"]),
+            vec![
+                result("web1", "success", Some(0)),
+                result("web2", "failed", Some(3)),
+                result("web3", "interrupted", None),
+            ],
+        );
+        assert_eq!(
+            blocks,
+            [
+                // Failed without an exit code (interrupted) sorts before exit 3.
+                ("web3".to_string(), NodeStatus::Failed),
+                ("web2".to_string(), NodeStatus::Failed),
+                ("web1".to_string(), NodeStatus::Success),
+            ]
+        );
+        // A run still going elsewhere: nodes without a result are running.
+        let blocks = replay(
+            record("running", &["web1", "web2"]),
+            vec![result("web1", "success", Some(0))],
+        );
+        assert_eq!(blocks.len(), 2, "{blocks:?}");
+        assert!(blocks.contains(&("web2".to_string(), NodeStatus::Running)));
+    }
 
     #[test]
     fn stored_statuses_map_back_and_unknown_ones_are_failures() {
