@@ -53,7 +53,14 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
         "{done}/{} done · {} ok · {} failed · {} cancelled · {} running",
         p.total, p.completed, p.failed, p.cancelled, p.running
     );
-    let colour = if p.failed > 0 { theme.failed } else { theme.ok };
+    // A cancelled run is not shown in the colour of success.
+    let colour = if p.failed > 0 {
+        theme.failed
+    } else if p.cancelled > 0 {
+        theme.timeout
+    } else {
+        theme.ok
+    };
     let gauge = Gauge::default()
         .block(
             Block::default()
