@@ -1,12 +1,11 @@
-//! The modules of `src/` form layers: among the children of any one module, the
-//! "uses" relation has no cycle. A circle (`a` uses `b`, `b` uses `a`) means the
-//! two can be neither read nor changed apart, so this test names every circle.
+//! The modules of `src/` form layers: the "uses" relation between module files
+//! has no cycle. A circle (`a` uses `b`, `b` uses `a`) means the two can be
+//! neither read nor changed apart, so this test names every circle.
 //!
 //! Every `crate::`, `super::` and `self::` path in a module file (in `use` trees
-//! and inline) is resolved to the deepest module it names. An edge from module A
-//! to module B counts between the two children of their closest common ancestor
-//! that contain them; a module using its own ancestor or descendant is layering,
-//! not a circle.
+//! and inline) is resolved to the deepest module it names. A module using its
+//! own ancestor or descendant (declaring children, re-exporting their items,
+//! reaching `super::` for shared types) is nesting, not a circle.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -223,7 +222,7 @@ fn sibling_edges(
     mods: &BTreeMap<Module, String>,
 ) -> BTreeMap<Module, BTreeMap<(String, String), String>> {
     let known: BTreeSet<Module> = mods.keys().cloned().collect();
-    let mut edges: BTreeMap<Module, BTreeMap<(String, String), String>> = BTreeMap::new();
+    let mut edges = BTreeMap::new();
     for (from, text) in mods {
         for path in paths(&code_only(text)) {
             let Some(to) = resolve(from, &path, &known) else {
@@ -235,9 +234,7 @@ fn sibling_edges(
             }
             let witness = format!("src/{} uses {}", from.join("/"), path.join("::"));
             edges
-                .entry(from[..common].to_vec())
-                .or_default()
-                .entry((from[common].clone(), to[common].clone()))
+                .entry((from.join("::"), to.join("::")))
                 .or_insert(witness);
         }
     }

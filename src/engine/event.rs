@@ -6,7 +6,7 @@ use super::breaker::{BreakerScope, BreakerState};
 use super::error::NodeError;
 use super::ids::ExecutionId;
 use super::inventory::service::SourceFailure;
-use super::orchestrator::plan_run::{PlanProgress, StepState};
+use super::orchestrator::plan_state::{PlanProgress, StepState};
 use super::result::{ExecutionStatus, NodeStatus, Progress};
 use crate::store::{EntryType, Stream};
 use std::time::Duration;

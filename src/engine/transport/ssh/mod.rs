@@ -5,6 +5,7 @@
 mod auth;
 pub mod config;
 mod connect;
+mod connection;
 mod exec;
 mod hostkeys;
 pub mod known_hosts;
