@@ -41,6 +41,16 @@ pub fn format_time(ms: i64) -> String {
     }
 }
 
+/// `4.2s` under a minute, `3m07s` above: how long a run or plan has taken.
+pub fn duration(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 60.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

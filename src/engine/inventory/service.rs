@@ -29,12 +29,8 @@ pub trait InventorySource: Send + Sync {
     fn load(&self) -> Result<Inventory, InventoryError>;
 }
 
-/// A source that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SourceFailure {
-    pub source: String,
-    pub reason: String,
-}
+/// Defined with the engine's errors, which name failed sources too.
+pub use crate::engine::error::SourceFailure;
 
 /// How one source stands after the last load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
