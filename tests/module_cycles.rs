@@ -218,7 +218,10 @@ fn resolve(from: &Module, path: &[String], known: &BTreeSet<Module>) -> Option<M
 }
 
 /// Edges between modules, each with one witness.
-fn module_edges(mods: &BTreeMap<Module, String>) -> BTreeMap<(String, String), String> {
+fn module_edges(
+    mods: &BTreeMap<Module, String>,
+    grouping: Grouping,
+) -> BTreeMap<(String, String), String> {
     let known: BTreeSet<Module> = mods.keys().cloned().collect();
     let mut edges = BTreeMap::new();
     for (from, text) in mods {
@@ -231,12 +234,47 @@ fn module_edges(mods: &BTreeMap<Module, String>) -> BTreeMap<(String, String), S
                 continue; // ancestor or descendant
             }
             let witness = format!("src/{} uses {}", from.join("/"), path.join("::"));
-            edges
-                .entry((from.join("::"), to.join("::")))
-                .or_insert(witness);
+            let key = match grouping {
+                Grouping::Files => (from.join("::"), to.join("::")),
+                Grouping::Siblings => (from[..=common].join("::"), to[..=common].join("::")),
+            };
+            edges.entry(key).or_insert(witness);
         }
     }
     edges
+}
+
+#[derive(Clone, Copy)]
+enum Grouping {
+    /// Each module file on its own.
+    Files,
+    /// A module with all its descendants, against its siblings.
+    Siblings,
+}
+
+/// Each circle (members joined by ` <-> `) with the edges that make it.
+fn report(edges: &BTreeMap<(String, String), String>) -> BTreeMap<String, Vec<String>> {
+    circles(edges)
+        .into_iter()
+        .map(|circle| {
+            let witnesses = edges
+                .iter()
+                .filter(|((a, b), _)| circle.contains(a) && circle.contains(b))
+                .map(|(_, w)| w.clone())
+                .collect();
+            (circle.join(" <-> "), witnesses)
+        })
+        .collect()
+}
+
+fn src_modules() -> BTreeMap<Module, String> {
+    let mods = modules(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    assert!(
+        mods.len() > 50,
+        "found only {} modules under src/",
+        mods.len()
+    );
+    mods
 }
 
 /// Strongly connected components with more than one member (Tarjan).
@@ -289,24 +327,26 @@ fn circles(edges: &BTreeMap<(String, String), String>) -> Vec<Vec<String>> {
 }
 
 #[test]
-fn module_graph_has_no_circles() {
-    let mods = modules(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+fn module_files_have_no_circles() {
+    let found = report(&module_edges(&src_modules(), Grouping::Files));
+    assert!(found.is_empty(), "module circles: {found:#?}");
+}
+
+/// The same at the level of whole subtrees (`engine::transport` with all it
+/// holds against `engine::inventory` with all it holds).
+///
+/// One circle is known and left: `ui` draws the state `app::tui` keeps, and
+/// the console loop in `app::tui` calls `ui::draw` (and `ui::sanitize`); it
+/// goes when `ui` moves under `app::tui`. This test fails when it is gone too,
+/// so that the exception is removed with it.
+#[test]
+fn sibling_subtrees_have_no_circles() {
+    let mut found = report(&module_edges(&src_modules(), Grouping::Siblings));
     assert!(
-        mods.len() > 50,
-        "found only {} modules under src/",
-        mods.len()
+        found.remove("app <-> ui").is_some(),
+        "app <-> ui is gone: drop the exception"
     );
-    let mut report = Vec::new();
-    let edges = module_edges(&mods);
-    for circle in circles(&edges) {
-        report.push(circle.join(" <-> "));
-        for ((a, b), witness) in &edges {
-            if circle.contains(a) && circle.contains(b) {
-                report.push(format!("    {witness}"));
-            }
-        }
-    }
-    assert!(report.is_empty(), "module circles:\n{}", report.join("\n"));
+    assert!(found.is_empty(), "subtree circles: {found:#?}");
 }
 
 #[test]

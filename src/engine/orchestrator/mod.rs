@@ -2,7 +2,6 @@
 
 pub mod plan;
 pub mod plan_run;
-pub mod plan_state;
 pub mod task;
 mod task_command;
 mod task_discovery;

@@ -6,12 +6,12 @@
 //! queued ones.
 
 use super::plan::{Plan, StepAction};
-pub use super::plan_state::{PlanProgress, StepState};
 use super::task_run::{self, MAX_SCRIPT_BYTES};
 use crate::engine::error::FieldError;
 use crate::engine::event::EngineEvent;
 use crate::engine::ids::ExecutionId;
 use crate::engine::label::RunLabel;
+pub use crate::engine::plan_state::{PlanProgress, StepState};
 use crate::engine::rbac::Capability;
 use crate::engine::request::{ExecutionContext, ExecutionOptions, ExecutionRequest};
 use crate::engine::result::{ExecutionResult, ExecutionStatus};

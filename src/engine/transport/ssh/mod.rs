@@ -4,6 +4,7 @@
 
 mod auth;
 pub mod config;
+pub mod config_source;
 mod connect;
 mod connection;
 mod exec;
