@@ -33,8 +33,8 @@ const CAN: u8 = 0x18;
 pub struct SanitizeOptions {
     /// Keep SGR sequences (`ESC [ … m` with only digits, `;` and `:` as
     /// parameters) so coloured output stays coloured. They can only change
-    /// how following text looks, never where it goes. 8-bit CSI SGR is
-    /// re-emitted in its 7-bit form.
+    /// how following text looks, never where it goes. They are re-emitted
+    /// from their parsed parameters (`ESC [ m` as `ESC [ 0 m`).
     pub keep_sgr: bool,
     /// Expand `\t` to spaces up to the next multiple of this many columns
     /// (columns are counted in chars since the last `\n`; wide characters
