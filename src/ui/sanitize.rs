@@ -88,7 +88,13 @@ impl Sanitizer {
     /// The displayable text of `chunk`; a sequence or UTF-8 character left
     /// unfinished at its end is completed (or dropped) by the next chunk.
     pub fn feed(&mut self, chunk: &[u8]) -> String {
-        self.parser.advance(&mut self.out, chunk);
+        // One byte at a time: `vte`'s fast path for plain text treats a C1
+        // character after ESC differently from its byte-wise path, so handing
+        // it whole chunks would make the result depend on where reads split.
+        for byte in chunk {
+            self.parser
+                .advance(&mut self.out, std::slice::from_ref(byte));
+        }
         std::mem::take(&mut self.out.text)
     }
 
