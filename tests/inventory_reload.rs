@@ -2,10 +2,11 @@
 //! engine's inventory and announces it; a malformed edit keeps the last good
 //! nodes of that source and names the error. Every wait is on the event.
 
-use drover::engine::inventory::service::{InventoryService, SshConfigSource, standard_sources};
+use drover::engine::inventory::service::{InventoryService, standard_sources};
 use drover::engine::inventory::watch::watch;
 use drover::engine::transport::TransportRegistry;
 use drover::engine::transport::ssh::config::Environment;
+use drover::engine::transport::ssh::config_source::SshConfigSource;
 use drover::engine::{Engine, EngineConfig, EngineEvent, Inventory};
 use std::path::Path;
 use std::sync::Arc;
@@ -115,7 +116,11 @@ async fn editing_the_ssh_config_adds_its_new_host_aliases() {
     std::fs::write(&config, "Host alpha\n  HostName 127.0.0.1\n").unwrap();
     let env = Environment::new(dir.path(), "tester");
     let service = Arc::new(InventoryService::new(
-        standard_sources(Some(SshConfigSource::new(config.clone(), env)), &[], LIMIT),
+        standard_sources(
+            Some(Arc::new(SshConfigSource::new(config.clone(), env))),
+            &[],
+            LIMIT,
+        ),
         None,
     ));
     let engine = engine_over(&service);

@@ -1,7 +1,7 @@
 //! Properties of `ui::sanitize`: whatever a remote prints, the terminal must
 //! only ever receive displayable text (plus kept SGR when asked).
 
-use drover::ui::sanitize::{SanitizeOptions, sanitize};
+use drover::ui::sanitize::{SanitizeOptions, Sanitizer, sanitize};
 use proptest::prelude::*;
 
 fn opts(keep_sgr: bool) -> SanitizeOptions {
@@ -93,6 +93,31 @@ proptest! {
         prop_assert_eq!(strip_valid_sgr(&with), Ok(without));
     }
 
+    /// However a stream is cut into reads, the result is that of the whole
+    /// stream, so no ESC or CSI slips through a split sequence.
+    #[test]
+    fn chunked_streams_match_the_whole(
+        input in hostile_bytes(),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        keep_sgr in any::<bool>(),
+    ) {
+        let mut at: Vec<usize> = cuts.iter().map(|i| i.index(input.len() + 1)).collect();
+        at.sort_unstable();
+        let mut s = Sanitizer::new(opts(keep_sgr));
+        let mut out = String::new();
+        let mut from = 0;
+        for to in at.into_iter().chain([input.len()]) {
+            let piece = s.feed(&input[from..to]);
+            prop_assert!(!piece.chars().any(is_forbidden), "{piece:?}");
+            prop_assert!(keep_sgr || !piece.contains('\x1b'), "{piece:?}");
+            out += &piece;
+            from = to;
+        }
+        out += &s.finish();
+        prop_assert_eq!(&out, &sanitize(&input, &opts(keep_sgr)));
+        prop_assert!(strip_valid_sgr(&out).is_ok(), "{out:?}");
+    }
+
     #[test]
     fn printable_text_round_trips(text in "(\\PC|\n)*") {
         prop_assert_eq!(sanitize(text.as_bytes(), &opts(false)), text.clone());
@@ -114,7 +139,7 @@ fn hostile_samples() {
         (b"\x1b[10;10H", ""),
         (b"\x1b[?1049h", ""),
         (b"\x1bP...\x1b\\", ""),
-        ("\u{9b}2J".as_bytes(), ""),
+        ("\u{9b}2J".as_bytes(), "<U+009B>2J"),
         (b"\xff\xfe", "\u{fffd}\u{fffd}"),
         (b"ok\x1b]0;title\x07 done\n", "ok done\n"),
         (b"bell\x07", "bell^G"),

@@ -10,6 +10,8 @@ pub mod tui;
 
 /// Exit codes, documented in the README and `drover --help`.
 pub mod exit {
+    use crate::engine::EngineError;
+
     pub const SUCCESS: u8 = 0;
     pub const FAILED: u8 = 1;
     pub const USAGE: u8 = 2;
@@ -20,4 +22,15 @@ pub mod exit {
     /// A run with the same idempotency key is still queued or running: nothing ran.
     pub const DUPLICATE: u8 = 6;
     pub const CANCELLED: u8 = 130;
+
+    /// Exit code for a request the engine refused before running anything.
+    pub fn exit_code_for(e: &EngineError) -> u8 {
+        match e {
+            EngineError::Validation(_) | EngineError::InventorySources(_) => USAGE,
+            EngineError::NoMatch { .. } => NO_MATCH,
+            EngineError::QueueFull(_) => QUEUE_FULL,
+            EngineError::Authorization { .. } => DENIED,
+            _ => FAILED,
+        }
+    }
 }

@@ -7,13 +7,14 @@ use crate::engine::duration::parse_duration;
 use crate::engine::facts::Facts;
 use crate::engine::interaction::{Interaction, NoInteraction};
 use crate::engine::inventory::service::{
-    InventoryService, SourceFailure, SshConfigSource, standard_sources,
+    InventoryService, InventorySource, SourceFailure, standard_sources,
 };
 use crate::engine::inventory::targets::Grammar;
 use crate::engine::rbac::{AllowAll, Authorizer, Capability};
 use crate::engine::request::{ExecutionContext, local_user_name, trust_os_account_only};
 use crate::engine::transport::local::{LocalConfig, LocalTransport};
 use crate::engine::transport::ssh::config::Environment;
+use crate::engine::transport::ssh::config_source::SshConfigSource;
 use crate::engine::transport::ssh::{SshSettings, SshTransport};
 use crate::engine::transport::{TransportRegistry, Unavailable};
 use crate::engine::{Engine, EngineConfig, EngineError, Inventory};
@@ -126,7 +127,7 @@ pub fn inventory_service(global: &GlobalArgs, config: &Config) -> Result<Arc<Inv
             .ssh_config
             .clone()
             .unwrap_or_else(|| env.home.join(".ssh/config"));
-        SshConfigSource::new(path, env)
+        Arc::new(SshConfigSource::new(path, env)) as Arc<dyn InventorySource>
     });
     let timeout = config
         .inventory

@@ -93,7 +93,7 @@ pub enum EngineError {
     /// Inventory sources failed to load: running on the others could silently
     /// miss nodes the operator meant, so nothing runs until they are fixed.
     #[error("inventory source failed, nothing ran: {}", sources(.0))]
-    InventorySources(Vec<super::inventory::service::SourceFailure>),
+    InventorySources(Vec<SourceFailure>),
 }
 
 impl EngineError {
@@ -120,7 +120,14 @@ fn join(errors: &[FieldError]) -> String {
         .join("; ")
 }
 
-fn sources(failures: &[super::inventory::service::SourceFailure]) -> String {
+/// A source that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceFailure {
+    pub source: String,
+    pub reason: String,
+}
+
+fn sources(failures: &[SourceFailure]) -> String {
     failures
         .iter()
         .map(|f| f.reason.as_str())

@@ -4,9 +4,9 @@
 
 use super::breaker::{BreakerScope, BreakerState};
 use super::error::NodeError;
+use super::error::SourceFailure;
 use super::ids::ExecutionId;
-use super::inventory::service::SourceFailure;
-use super::orchestrator::plan_run::{PlanProgress, StepState};
+use super::plan_state::{PlanProgress, StepState};
 use super::result::{ExecutionStatus, NodeStatus, Progress};
 use crate::store::{EntryType, Stream};
 use std::time::Duration;

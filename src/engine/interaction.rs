@@ -2,7 +2,7 @@
 //! The engine exposes them as a request/response; the console answers with a
 //! prompt, and the batch front end has no one to ask, so it always declines.
 
-use super::transport::BoxFuture;
+use futures_util::future::BoxFuture;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Question {

@@ -20,6 +20,7 @@ mod journal;
 pub mod label;
 pub mod orchestrator;
 pub mod output;
+pub mod plan_state;
 pub mod queue;
 pub mod rbac;
 pub mod request;

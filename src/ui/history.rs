@@ -2,9 +2,9 @@
 
 use super::theme::Theme;
 use super::{ellipsize, list_table, main_block};
-use crate::app::batch::time::format_time;
 use crate::app::tui::progress::short_id;
 use crate::app::tui::state::AppState;
+use crate::ui::time::format_time;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

@@ -15,6 +15,7 @@ pub mod sanitize;
 pub mod sgr;
 pub mod status;
 pub mod theme;
+pub mod time;
 
 use crate::app::tui::layout;
 use crate::app::tui::state::{AppState, Focus, View};

@@ -200,7 +200,7 @@ fn help(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme, top: usi
             .fg(theme.header)
             .add_modifier(Modifier::BOLD),
     ));
-    for (usage, what) in crate::app::tui::commands::COMMANDS {
+    for (usage, what) in COMMANDS {
         lines.push(Line::from(vec![
             Span::styled(format!("  {usage:<18}"), theme.fg(theme.key)),
             Span::raw(*what),
@@ -223,3 +223,25 @@ fn help(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme, top: usi
         .collect();
     frame.render_widget(Paragraph::new(shown), inner);
 }
+
+/// Every `:` command with its use, for the help overlay (the help text is
+/// the UI's; `app::tui::commands` carries them out).
+pub const COMMANDS: &[(&str, &str)] = &[
+    (":run CMD", "run CMD on the selection (also !)"),
+    (":task NAME k=v...", "run a task on the selection"),
+    (
+        ":plan FILE",
+        "run a plan (selection for steps without targets)",
+    ),
+    (":plan cancel", "cancel the running plan"),
+    (":cancel", "cancel the newest running execution"),
+    (":history", "show history"),
+    (":history ID", "replay a run (any unique prefix of its id)"),
+    (":journal [NODE]", "show a node's journal"),
+    (":facts [NODE]", "show a node's facts"),
+    (":output / :progress", "show output / progress"),
+    (":filter EXPR", "filter the inventory"),
+    (":status", "engine health"),
+    (":help", "this help"),
+    (":q", "quit"),
+];

@@ -2,8 +2,8 @@
 //! total, elapsed) above the main pane, and the list of steps with their state,
 //! execution, duration and why a step did not complete.
 
-use super::progress::duration;
 use super::theme::Theme;
+use super::time::duration;
 use super::{ellipsize, list_table, main_block, safe};
 use crate::app::tui::plan::{PlanRun, StepRow};
 use crate::app::tui::progress::short_id;

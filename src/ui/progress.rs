@@ -11,16 +11,8 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row};
-use std::time::Duration;
 
-pub fn duration(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s < 60.0 {
-        format!("{s:.1}s")
-    } else {
-        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
-    }
-}
+pub use super::time::duration;
 
 pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     if let Some(plan) = state.progress.shown_plan() {

@@ -4,20 +4,19 @@
 //! host can print escape sequences that retitle the user's window, clear the
 //! screen, switch to the alternate buffer, move the cursor over our own UI,
 //! remap the character set or (with some terminals) write files and answer
-//! queries on the user's behalf. [`sanitize`] turns arbitrary bytes into a
-//! `String` that a terminal can only *display*:
+//! queries on the user's behalf. [`sanitize`] and [`Sanitizer`] turn arbitrary
+//! bytes into text that a terminal can only *display*:
 //!
-//! * escape sequences (7-bit `ESC …` and 8-bit C1 forms) are removed whole,
-//!   optionally keeping plain SGR colour/style sequences;
+//! * escape sequences are recognised by the `vte` parser (the DEC ANSI state
+//!   machine terminals themselves follow) and removed whole, optionally
+//!   keeping plain SGR colour/style sequences;
 //! * every other control character is shown in caret notation (`^G`, `^?`)
 //!   or as `<U+0085>` for C1, so the user can see that *something* was there;
 //! * tabs become spaces, `\r\n` becomes `\n`, a lone `\r` becomes `^M`.
 //!
-//! The function is stateless: a sequence that is cut off at the end of the
-//! input is dropped, and a sequence split across two calls cannot be
-//! recognised as one. Callers feeding a stream should therefore sanitize
-//! whole lines (or other chunks cut at `\n`); a split sequence never leaks
-//! control characters, but its printable tail (e.g. `2J`) shows up as text.
+//! [`Sanitizer`] keeps the parser's state between chunks, so a sequence split
+//! across two reads is still removed whole; a sequence cut off by the end of
+//! the input is dropped.
 
 /// Longest SGR parameter string that is passed through with `keep_sgr`.
 ///
@@ -26,26 +25,16 @@
 /// it is dropped like any other sequence.
 const MAX_SGR_PARAMS: usize = 64;
 
-const ESC: char = '\x1b';
-const BEL: char = '\x07';
-const CAN: char = '\x18';
-const SUB: char = '\x1a';
-/// 8-bit introducers and terminator, as they appear after UTF-8 decoding.
-const C1_DCS: char = '\u{90}';
-const C1_SOS: char = '\u{98}';
-const C1_CSI: char = '\u{9b}';
-const C1_ST: char = '\u{9c}';
-const C1_OSC: char = '\u{9d}';
-const C1_PM: char = '\u{9e}';
-const C1_APC: char = '\u{9f}';
+/// Cancels any sequence in progress (ECMA-48 CAN); fed by [`Sanitizer::finish`].
+const CAN: u8 = 0x18;
 
 /// How much of the remote's formatting survives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SanitizeOptions {
     /// Keep SGR sequences (`ESC [ … m` with only digits, `;` and `:` as
     /// parameters) so coloured output stays coloured. They can only change
-    /// how following text looks, never where it goes. 8-bit CSI SGR is
-    /// re-emitted in its 7-bit form.
+    /// how following text looks, never where it goes. They are re-emitted
+    /// from their parsed parameters (`ESC [ m` as `ESC [ 0 m`).
     pub keep_sgr: bool,
     /// Expand `\t` to spaces up to the next multiple of this many columns
     /// (columns are counted in chars since the last `\n`; wide characters
@@ -63,272 +52,160 @@ impl Default for SanitizeOptions {
     }
 }
 
-/// Make remote output safe to print on a terminal.
+/// Make remote output safe to print on a terminal, all of it at once.
 ///
 /// Invalid UTF-8 is replaced by U+FFFD. The result contains no character in
 /// U+0000–U+001F except `\n` (and `\x1b` only as the start of a kept SGR
-/// sequence) and nothing in U+007F–U+009F. Runs in one pass over the input.
+/// sequence) and nothing in U+007F–U+009F.
 pub fn sanitize(input: &[u8], opts: &SanitizeOptions) -> String {
-    let mut s = Sanitizer::new(opts, input.len());
-    for chunk in input.utf8_chunks() {
-        s.feed_str(chunk.valid());
-        if !chunk.invalid().is_empty() {
-            s.feed_char(char::REPLACEMENT_CHARACTER);
+    let mut s = Sanitizer::new(opts.clone());
+    let mut out = s.feed(input);
+    out.push_str(&s.finish());
+    out
+}
+
+/// Sanitises a stream chunk by chunk, with the same result as [`sanitize`] on
+/// the whole stream however it is cut.
+pub struct Sanitizer {
+    parser: vte::Parser,
+    out: Output,
+}
+
+impl Sanitizer {
+    pub fn new(opts: SanitizeOptions) -> Self {
+        Sanitizer {
+            parser: vte::Parser::new(),
+            out: Output {
+                opts,
+                text: String::new(),
+                column: 0,
+                pending_cr: false,
+                finishing: false,
+            },
         }
     }
-    s.finish()
+
+    /// The displayable text of `chunk`; a sequence or UTF-8 character left
+    /// unfinished at its end is completed (or dropped) by the next chunk.
+    pub fn feed(&mut self, chunk: &[u8]) -> String {
+        // One byte at a time: `vte`'s fast path for plain text treats a C1
+        // character after ESC differently from its byte-wise path, so handing
+        // it whole chunks would make the result depend on where reads split.
+        for byte in chunk {
+            self.parser
+                .advance(&mut self.out, std::slice::from_ref(byte));
+        }
+        std::mem::take(&mut self.out.text)
+    }
+
+    /// Ends the stream: an unfinished sequence is dropped, an unfinished
+    /// UTF-8 character becomes U+FFFD, a last lone `\r` becomes `^M`.
+    pub fn finish(mut self) -> String {
+        self.out.finishing = true;
+        self.parser.advance(&mut self.out, &[CAN]);
+        self.out.flush_cr();
+        self.out.text
+    }
 }
 
-/// Which kind of control string is being swallowed; only OSC may end at BEL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StrKind {
-    Osc,
-    Other,
-}
-
-/// Parser state, modelled on the DEC/ECMA-48 terminal state machine so that
-/// we drop exactly what a terminal would have consumed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Ground,
-    /// Saw `ESC`.
-    Esc,
-    /// Saw `ESC` and intermediate bytes (e.g. `ESC (` charset designation).
-    EscIntermediate,
-    /// Inside a control sequence; parameters are collected in `csi`.
-    Csi,
-    /// Inside OSC/DCS/SOS/PM/APC, swallowing until the terminator.
-    Str(StrKind),
-    /// Saw `ESC` inside a control string: `\` ends it, anything else starts
-    /// a new escape sequence (as on a real terminal).
-    StrEsc,
-}
-
-struct Sanitizer<'o> {
-    opts: &'o SanitizeOptions,
-    out: String,
-    state: State,
-    /// A `\r` waiting to see whether a `\n` follows.
+/// The `vte` performer: collects what may be shown.
+struct Output {
+    opts: SanitizeOptions,
+    text: String,
+    /// Chars since the last `\n`, for tab stops.
+    column: usize,
+    /// A `\r` not yet known to be part of `\r\n`.
     pending_cr: bool,
-    /// Parameter and intermediate bytes of the current CSI (capped).
-    csi: String,
-    /// Whether the current CSI can still turn out to be a plain SGR.
-    csi_sgr: bool,
-    /// Display column of `out[col_mark..]`'s start; columns are counted
-    /// lazily, only when a tab needs them, to keep the common path cheap.
-    col_at_mark: usize,
-    col_mark: usize,
+    /// The CAN that [`Sanitizer::finish`] feeds is ours, not the remote's.
+    finishing: bool,
 }
 
-impl<'o> Sanitizer<'o> {
-    fn new(opts: &'o SanitizeOptions, capacity: usize) -> Self {
-        Self {
-            opts,
-            out: String::with_capacity(capacity),
-            state: State::Ground,
-            pending_cr: false,
-            csi: String::new(),
-            csi_sgr: true,
-            col_at_mark: 0,
-            col_mark: 0,
+impl Output {
+    fn flush_cr(&mut self) {
+        if std::mem::take(&mut self.pending_cr) {
+            self.text.push_str("^M");
+            self.column += 2;
         }
     }
 
-    /// Copy runs of harmless text in bulk, stepping char by char only
-    /// around control characters and inside sequences.
-    fn feed_str(&mut self, text: &str) {
-        let mut rest = text;
-        while !rest.is_empty() {
-            if self.state == State::Ground && !self.pending_cr {
-                let n = plain_prefix_len(rest.as_bytes());
-                self.out.push_str(&rest[..n]);
-                rest = &rest[n..];
-            }
-            let mut chars = rest.chars();
-            if let Some(c) = chars.next() {
-                self.feed_char(c);
-                rest = chars.as_str();
-            }
-        }
-    }
-
-    fn feed_char(&mut self, c: char) {
-        if self.pending_cr {
-            self.pending_cr = false;
-            if c == '\n' {
-                self.newline();
-                return;
-            }
-            self.caret('\r');
-        }
-        match self.state {
-            State::Ground => self.ground(c),
-            State::Esc => self.escape(c),
-            State::EscIntermediate => self.escape_intermediate(c),
-            State::Csi => self.csi_char(c),
-            State::Str(kind) => self.string_char(kind, c),
-            State::StrEsc => {
-                if c == '\\' {
-                    self.state = State::Ground;
-                } else {
-                    self.state = State::Esc;
-                    self.escape(c);
-                }
-            }
-        }
-    }
-
-    fn ground(&mut self, c: char) {
+    fn control(&mut self, c: char) {
+        self.flush_cr();
         match c {
-            '\n' => self.newline(),
-            '\t' => self.tab(),
-            '\r' => self.pending_cr = true,
-            ESC => self.state = State::Esc,
-            C1_CSI => self.start_csi(),
-            C1_OSC => self.state = State::Str(StrKind::Osc),
-            C1_DCS | C1_SOS | C1_PM | C1_APC => self.state = State::Str(StrKind::Other),
-            '\0'..='\x1f' | '\x7f' => self.caret(c),
-            '\u{80}'..='\u{9f}' => self.push_c1(c),
-            _ => self.out.push(c),
-        }
-    }
-
-    fn escape(&mut self, c: char) {
-        match c {
-            '[' => self.start_csi(),
-            ']' => self.state = State::Str(StrKind::Osc),
-            'P' | 'X' | '^' | '_' => self.state = State::Str(StrKind::Other),
-            ' '..='/' => self.state = State::EscIntermediate,
-            '0'..='~' => self.state = State::Ground,
-            _ => {
-                // Not a sequence after all: show the stray ESC, then handle
-                // the char normally (it may itself be a new ESC).
-                self.state = State::Ground;
-                self.caret(ESC);
-                self.ground(c);
+            '\n' => {
+                self.text.push('\n');
+                self.column = 0;
             }
-        }
-    }
-
-    fn escape_intermediate(&mut self, c: char) {
-        match c {
-            ' '..='/' => {}
-            '0'..='~' => self.state = State::Ground,
-            _ => {
-                self.state = State::Ground;
-                self.ground(c);
+            '\t' if self.opts.tab_width.is_some() => {
+                let width = self.opts.tab_width.unwrap_or(1).max(1);
+                let spaces = width - self.column % width;
+                self.text.extend(std::iter::repeat_n(' ', spaces));
+                self.column += spaces;
             }
-        }
-    }
-
-    fn start_csi(&mut self) {
-        self.state = State::Csi;
-        self.csi.clear();
-        self.csi_sgr = true;
-    }
-
-    fn csi_char(&mut self, c: char) {
-        match c {
-            '0'..='?' | ' '..='/' => {
-                if !matches!(c, '0'..='9' | ';' | ':') {
-                    self.csi_sgr = false;
-                }
-                if self.csi.len() < MAX_SGR_PARAMS {
-                    self.csi.push(c);
-                } else {
-                    self.csi_sgr = false;
-                }
+            '\0'..='\x1f' => {
+                self.text.push('^');
+                self.text.push(char::from(c as u8 ^ 0x40));
+                self.column += 2;
             }
-            '@'..='~' => {
-                self.state = State::Ground;
-                if c == 'm' && self.csi_sgr && self.opts.keep_sgr {
-                    self.push_sgr();
-                }
+            '\x7f' => {
+                self.text.push_str("^?");
+                self.column += 2;
             }
             _ => {
-                // Malformed: drop what we have and treat `c` as text.
-                self.state = State::Ground;
-                self.ground(c);
+                let shown = format!("<U+{:04X}>", u32::from(c));
+                self.column += shown.len();
+                self.text.push_str(&shown);
             }
         }
     }
+}
 
-    fn string_char(&mut self, kind: StrKind, c: char) {
-        match c {
-            BEL if kind == StrKind::Osc => self.state = State::Ground,
-            C1_ST => self.state = State::Ground,
-            ESC => self.state = State::StrEsc,
-            CAN | SUB => {
-                // Terminals abort any sequence on CAN/SUB.
-                self.state = State::Ground;
-                self.ground(c);
+impl vte::Perform for Output {
+    fn print(&mut self, c: char) {
+        if c.is_control() {
+            return self.control(c);
+        }
+        self.flush_cr();
+        self.text.push(c);
+        self.column += 1;
+    }
+
+    fn execute(&mut self, byte: u8) {
+        match byte {
+            b'\r' => {
+                self.flush_cr();
+                self.pending_cr = true;
             }
-            _ => {}
+            b'\n' if self.pending_cr => {
+                self.pending_cr = false;
+                self.control('\n');
+            }
+            CAN if self.finishing => {}
+            // A raw byte 0x80..=0x9F is shown as the C1 character it names.
+            _ => self.control(char::from(byte)),
         }
     }
 
-    fn push_sgr(&mut self) {
-        self.sync_column();
-        self.out.push_str("\x1b[");
-        self.out.push_str(&self.csi);
-        self.out.push('m');
-        self.col_mark = self.out.len();
-    }
-
-    fn newline(&mut self) {
-        self.out.push('\n');
-        self.col_at_mark = 0;
-        self.col_mark = self.out.len();
-    }
-
-    fn tab(&mut self) {
-        let Some(width) = self.opts.tab_width else {
-            self.caret('\t');
+    fn csi_dispatch(
+        &mut self,
+        params: &vte::Params,
+        intermediates: &[u8],
+        ignore: bool,
+        action: char,
+    ) {
+        if !self.opts.keep_sgr || action != 'm' || ignore || !intermediates.is_empty() {
             return;
-        };
-        let width = width.max(1);
-        self.sync_column();
-        let spaces = width - self.col_at_mark % width;
-        self.out.extend(std::iter::repeat_n(' ', spaces));
-        self.col_at_mark += spaces;
-        self.col_mark = self.out.len();
-    }
-
-    /// Bring `col_at_mark` up to the end of the output.
-    fn sync_column(&mut self) {
-        self.col_at_mark += self.out[self.col_mark..].chars().count();
-        self.col_mark = self.out.len();
-    }
-
-    /// `^X` for C0 controls and `^?` for DEL.
-    fn caret(&mut self, c: char) {
-        self.out.push('^');
-        self.out.push(char::from((c as u8) ^ 0x40));
-    }
-
-    fn push_c1(&mut self, c: char) {
-        use std::fmt::Write as _;
-        // Writing to a String cannot fail.
-        let _ = write!(self.out, "<U+{:04X}>", u32::from(c));
-    }
-
-    fn finish(mut self) -> String {
-        if self.pending_cr {
-            self.caret('\r');
         }
-        // Anything still inside a sequence is dropped, never half-emitted.
-        self.out
+        let params: Vec<String> = params
+            .iter()
+            .map(|sub| sub.iter().map(u16::to_string).collect::<Vec<_>>().join(":"))
+            .collect();
+        let params = params.join(";");
+        // A pending `\r` stays pending: whether it shows must not depend on
+        // whether colours are kept.
+        if params.len() <= MAX_SGR_PARAMS {
+            self.text.push_str(&format!("\x1b[{params}m"));
+        }
     }
-}
-
-/// Length of the leading run that needs no attention: no C0 control, no
-/// DEL, and no `0xC2` lead byte (which starts every C1 char U+0080–U+009F).
-/// The returned index is always a char boundary.
-fn plain_prefix_len(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .position(|&b| b < 0x20 || b == 0x7f || b == 0xc2)
-        .unwrap_or(bytes.len())
 }
 
 #[cfg(test)]
@@ -366,8 +243,7 @@ mod tests {
     fn sgr_is_kept_on_request() {
         assert_eq!(sgr(b"\x1b[31mred\x1b[0m"), "\x1b[31mred\x1b[0m");
         assert_eq!(sgr(b"\x1b[38:2:1:2:3m"), "\x1b[38:2:1:2:3m");
-        assert_eq!(sgr(b"\x1b[m"), "\x1b[m");
-        assert_eq!(sgr("\u{9b}1m".as_bytes()), "\x1b[1m");
+        assert_eq!(sgr(b"\x1b[m"), "\x1b[0m", "the same reset, spelled out");
         // Not SGR: private marker, intermediate, other final.
         assert_eq!(sgr(b"\x1b[?1m\x1b[1 m\x1b[2J"), "");
     }
@@ -412,25 +288,37 @@ mod tests {
     }
 
     #[test]
-    fn stray_esc_is_visible() {
-        assert_eq!(plain(b"a\x1b\nb"), "a^[\nb");
-        assert_eq!(plain("a\x1bé".as_bytes()), "a^[é");
-        assert_eq!(plain(b"a\x1b\x1b[2Jb"), "a^[b");
+    fn esc_takes_the_next_final_byte_like_a_terminal() {
+        assert_eq!(plain(b"a\x1b\nb"), "a\n");
+        assert_eq!(plain(b"a\x1b\x1b[2Jb"), "ab");
     }
 
     #[test]
-    fn c1_forms_are_removed() {
-        assert_eq!(plain("a\u{9b}2Jb".as_bytes()), "ab");
-        assert_eq!(plain("a\u{9d}0;t\u{9c}b".as_bytes()), "ab");
-        assert_eq!(plain("a\u{9d}0;t\x07b".as_bytes()), "ab");
-        assert_eq!(plain("a\u{90}x\u{9c}b".as_bytes()), "ab");
+    fn c1_characters_are_shown_not_obeyed() {
+        // The UTF-8 form of a C1 control is never passed on, so what follows
+        // it is inert text, and visible.
+        assert_eq!(plain("a\u{9b}2Jb".as_bytes()), "a<U+009B>2Jb");
         assert_eq!(plain("a\u{85}b\u{9c}".as_bytes()), "a<U+0085>b<U+009C>");
+        assert_eq!(plain(b"\x9b2J"), "<U+009B>2J");
+        assert_eq!(plain(b"a\xff\xfeb"), "a\u{fffd}\u{fffd}b");
+        assert_eq!(plain(b"a\xe6\x97"), "a\u{fffd}", "cut-off UTF-8 at the end");
     }
 
     #[test]
-    fn raw_c1_bytes_are_invalid_utf8() {
-        assert_eq!(plain(b"\x9b2J"), "\u{fffd}2J");
-        assert_eq!(plain(b"a\xff\xfeb"), "a\u{fffd}\u{fffd}b");
+    fn a_sequence_split_at_every_offset_is_still_removed() {
+        let hostile: &[u8] = b"ok\x1b]0;pwned\x07 \x1b[2J\x1bP1$r\x1b\\\x1b[?1049h\xe6\x97\xa5\r\n";
+        let whole = plain(hostile);
+        assert_eq!(whole, "ok \u{65e5}\n");
+        for cut in 0..=hostile.len() {
+            for (a, b) in [(cut, cut), (cut / 2, cut)] {
+                let mut s = Sanitizer::new(SanitizeOptions::default());
+                let mut out = s.feed(&hostile[..a]);
+                out += &s.feed(&hostile[a..b]);
+                out += &s.feed(&hostile[b..]);
+                out += &s.finish();
+                assert_eq!(out, whole, "cut at {a} and {b}");
+            }
+        }
     }
 
     #[test]

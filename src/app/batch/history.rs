@@ -1,11 +1,11 @@
 //! `drover history`, `drover history show`, `drover metrics`: reading the store.
 
-use super::time::{format_time, parse_time};
 use crate::app::exit;
 use crate::cli::{HistoryArgs, HistoryCommand, MetricsArgs};
 use crate::engine::ExecutionStatus;
 use crate::engine::duration::format_duration;
 use crate::store::{ExecutionRecord, HistoryFilter, Store, StoreError};
+use crate::ui::time::{format_time, parse_time};
 use std::io::{self, Write};
 use std::time::Duration;
 

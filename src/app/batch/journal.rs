@@ -1,13 +1,13 @@
 //! `drover journal NODE` and `drover journal add NODE -m TEXT`.
 
 use super::history::store_error;
-use super::time::format_time;
 use crate::app::exit;
 use crate::app::setup::Runtime;
 use crate::cli::{JournalArgs, JournalCommand};
 use crate::engine::Engine;
 use crate::engine::ids::now_millis;
 use crate::store::{EntryType, JournalEntry};
+use crate::ui::time::format_time;
 use std::io::{self, Write};
 
 pub async fn journal(args: &JournalArgs, rt: &Runtime) -> u8 {

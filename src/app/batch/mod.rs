@@ -16,7 +16,6 @@ pub mod ssh;
 pub mod ssh_config;
 pub mod status;
 pub mod task;
-pub mod time;
 
 use super::setup::Runtime;
 use crate::cli::Command;

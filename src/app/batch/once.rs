@@ -5,8 +5,7 @@
 //! `[execution] idempotency_window` after it finished, runs nothing and answers
 //! with the first one's id and outcome.
 
-use super::run::exit_code_for;
-use crate::app::exit;
+use crate::app::exit::{self, exit_code_for};
 use crate::app::setup::Runtime;
 use crate::engine::ids::now_millis;
 use crate::engine::{EngineError, ExecutionId};

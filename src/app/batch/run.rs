@@ -8,8 +8,8 @@ use crate::app::setup::Runtime;
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::{
-    Backoff, Engine, EngineError, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest,
-    ExecutionResult, ExecutionStatus, Mode, StreamItem,
+    Backoff, Engine, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest, ExecutionResult,
+    ExecutionStatus, Mode, StreamItem,
 };
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal};
@@ -87,16 +87,7 @@ pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionReques
     })
 }
 
-/// Exit code for a request the engine refused before running anything.
-pub fn exit_code_for(e: &EngineError) -> u8 {
-    match e {
-        EngineError::Validation(_) | EngineError::InventorySources(_) => exit::USAGE,
-        EngineError::NoMatch { .. } => exit::NO_MATCH,
-        EngineError::QueueFull(_) => exit::QUEUE_FULL,
-        EngineError::Authorization { .. } => exit::DENIED,
-        _ => exit::FAILED,
-    }
-}
+pub use crate::app::exit::exit_code_for;
 
 /// Items buffered between the engine and the printer. Small on purpose: when the
 /// terminal or pipe is slow, nodes wait (backpressure) instead of drover's memory

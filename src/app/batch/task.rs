@@ -7,6 +7,7 @@ use crate::app::setup::Runtime;
 use crate::cli::{OutputFormat, TaskArgs, TaskCommand, TaskRunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::orchestrator::task::{self, Task};
+use crate::engine::orchestrator::task_lookup;
 use crate::engine::orchestrator::{task_impl, task_run};
 use crate::engine::{Backoff, EngineError, ExecutionOptions, Mode, NodeStatus};
 use std::io::Write;
@@ -17,7 +18,7 @@ pub async fn task(args: &TaskArgs, rt: &Runtime) -> u8 {
     let path = &rt.config.tasks.path;
     match &args.command {
         TaskCommand::List => list(path),
-        TaskCommand::Show { name } => match task::find(path, name) {
+        TaskCommand::Show { name } => match task_lookup::find(path, name) {
             Ok(t) => {
                 print!("{}", help(&t));
                 exit::SUCCESS
@@ -34,7 +35,7 @@ pub async fn task(args: &TaskArgs, rt: &Runtime) -> u8 {
 /// Every public task with its description, then every broken one with its file
 /// and reason (exit 1 when there is one; the others are listed all the same).
 fn list(path: &[std::path::PathBuf]) -> u8 {
-    let found = task::discover(path);
+    let found = task_lookup::discover(path);
     let public: Vec<&Task> = found.tasks.iter().filter(|t| !t.private).collect();
     let width = public
         .iter()
@@ -177,7 +178,7 @@ fn options(a: &TaskRunArgs, rt: &Runtime) -> Result<ExecutionOptions, FlagError>
 }
 
 async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
-    let t = match task::find(&rt.config.tasks.path, &a.name) {
+    let t = match task_lookup::find(&rt.config.tasks.path, &a.name) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("drover: {e}");

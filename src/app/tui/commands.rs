@@ -5,27 +5,6 @@ use super::msg::Effect;
 use super::overlay::Overlay;
 use super::state::{AppState, Focus, View};
 
-/// Every `:` command with its use, for the help overlay.
-pub const COMMANDS: &[(&str, &str)] = &[
-    (":run CMD", "run CMD on the selection (also !)"),
-    (":task NAME k=v...", "run a task on the selection"),
-    (
-        ":plan FILE",
-        "run a plan (selection for steps without targets)",
-    ),
-    (":plan cancel", "cancel the running plan"),
-    (":cancel", "cancel the newest running execution"),
-    (":history", "show history"),
-    (":history ID", "replay a run (any unique prefix of its id)"),
-    (":journal [NODE]", "show a node's journal"),
-    (":facts [NODE]", "show a node's facts"),
-    (":output / :progress", "show output / progress"),
-    (":filter EXPR", "filter the inventory"),
-    (":status", "engine health"),
-    (":help", "this help"),
-    (":q", "quit"),
-];
-
 /// Parses and carries out one `:` command.
 pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
     let line = line.trim();

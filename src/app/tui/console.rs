@@ -3,6 +3,7 @@
 //! test driver both feed it; neither holds logic of its own.
 
 use super::effects::Runner;
+use super::engine_events::failed_sources;
 use super::interaction::Asked;
 use super::msg::{Effect, Loaded, Msg};
 use super::state::AppState;
@@ -280,10 +281,4 @@ impl Console {
             let _ = reply.send(None);
         }
     }
-}
-
-/// The status line's text for failed sources: every one named, and what it means.
-pub fn failed_sources(failures: &[crate::engine::inventory::service::SourceFailure]) -> String {
-    let reasons: Vec<&str> = failures.iter().map(|f| f.reason.as_str()).collect();
-    format!("{} (runs refused until fixed)", reasons.join("; "))
 }

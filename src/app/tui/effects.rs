@@ -59,8 +59,8 @@ impl Runner {
         pairs: &[(String, String)],
         targets: &str,
     ) -> Result<crate::engine::ExecutionId, String> {
-        use crate::engine::orchestrator::{task, task_run};
-        let t = task::find(&self.task_path, name).map_err(|e| e.to_string())?;
+        use crate::engine::orchestrator::{task_lookup, task_run};
+        let t = task_lookup::find(&self.task_path, name).map_err(|e| e.to_string())?;
         let given = task_run::coerce_cli(&t, pairs);
         let (request, label) = task_run::validate(&t, &given, false)
             .and_then(|params| task_run::build(&t, &params, false, targets, self.options.clone()))

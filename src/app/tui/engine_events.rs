@@ -146,7 +146,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             if failed_sources.is_empty() {
                 state.info(format!("inventory reloaded: {nodes} nodes"));
             } else {
-                let text = super::console::failed_sources(&failed_sources);
+                let text = self::failed_sources(&failed_sources);
                 state.error(format!("inventory: {text}"));
             }
         }
@@ -236,4 +236,10 @@ pub fn counts_text(p: &Progress) -> String {
         text.push_str(&format!(", {} cancelled", p.cancelled));
     }
     text
+}
+
+/// The status line's text for failed sources: every one named, and what it means.
+pub fn failed_sources(failures: &[crate::engine::inventory::service::SourceFailure]) -> String {
+    let reasons: Vec<&str> = failures.iter().map(|f| f.reason.as_str()).collect();
+    format!("{} (runs refused until fixed)", reasons.join("; "))
 }

@@ -27,6 +27,7 @@ pub mod msg;
 pub mod output;
 pub mod overlay;
 pub mod overlay_keys;
+mod pane;
 pub mod pane_actions;
 pub mod plan;
 pub mod plan_actions;

@@ -5,8 +5,8 @@ use super::cursor::delta;
 use super::input::BarKind;
 use super::msg::Effect;
 use super::overlay::Overlay;
+use super::pane::{open_bar, page};
 use super::state::{AppState, Focus, View};
-use super::update::{open_bar, page};
 
 pub(super) fn inventory_action(state: &mut AppState, action: super::action::Action) -> Vec<Effect> {
     use super::action::Action::*;

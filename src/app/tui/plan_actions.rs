@@ -3,10 +3,10 @@
 
 use super::msg::Effect;
 use super::output::RunOutput;
+use super::pane::page;
 use super::plan::{PlanDone, PlanStarted};
 use super::progress::short_id;
 use super::state::{AppState, Focus, View};
-use super::update::page;
 use crate::engine::orchestrator::plan_run::{PlanProgress, StepState};
 use crate::engine::{ExecutionId, ExecutionSnapshot};
 use std::path::PathBuf;

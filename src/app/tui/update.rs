@@ -4,14 +4,14 @@
 
 use super::commands::{self, cancel_newest, node_view, show};
 use super::engine_events::{on_engine, resync};
-use super::input::{Bar, BarKind, BarOutcome};
+use super::input::{BarKind, BarOutcome};
 use super::keymap::Mode;
 use super::keys::Key;
-use super::layout;
 use super::loaded::on_loaded;
 use super::msg::{Effect, Msg};
 use super::overlay::Overlay;
 use super::overlay_keys::overlay_key;
+use super::pane::open_bar;
 use super::pane_actions::{
     facts_action, history_action, inventory_action, journal_action, output_action, progress_action,
 };
@@ -68,10 +68,6 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Some(action) => on_action(state, action),
         None => Vec::new(),
     }
-}
-
-pub(super) fn open_bar(state: &mut AppState, kind: BarKind, initial: &str) {
-    state.bar = Some(Bar::new(kind, initial));
 }
 
 pub(super) fn bar_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
@@ -135,14 +131,6 @@ pub(super) fn submit_bar(state: &mut AppState, kind: BarKind, text: &str) -> Vec
             state.history.set_query(text);
             Vec::new()
         }
-    }
-}
-
-pub(super) fn page(state: &AppState) -> usize {
-    let a = state.areas();
-    match state.focus {
-        Focus::Inventory => layout::inner_height(a.inventory),
-        Focus::Main => layout::inner_height(a.main),
     }
 }
 

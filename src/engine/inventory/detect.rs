@@ -4,7 +4,8 @@
 //! or Ansible (INI, YAML, or a directory of them).
 
 use super::native::InventoryError;
-use super::{Inventory, ansible, bolt, native, script};
+use super::script::{self, is_executable};
+use super::{Inventory, ansible, bolt, native};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,12 +15,6 @@ pub enum Format {
     Bolt,
     Ansible,
     Script,
-}
-
-/// A regular file with an execute bit: Ansible runs such inventories.
-pub fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 pub fn detect(path: &Path) -> Result<Format, InventoryError> {

@@ -7,9 +7,9 @@
 //! says why: the exit status with the end of its stderr, where its output
 //! stopped being JSON, or which part of the JSON has the wrong shape.
 
+use super::Inventory;
 use super::ansible;
 use super::native::InventoryError;
-use super::{Inventory, detect::is_executable};
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -204,4 +204,10 @@ fn stderr_tail(stderr: &[u8]) -> String {
         text.to_string()
     };
     format!("; stderr: {tail}")
+}
+
+/// A regular file with an execute bit: Ansible runs such inventories.
+pub fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

@@ -11,7 +11,6 @@ use super::native::InventoryError;
 use super::sources::merge_by_priority;
 use super::targets::Grammar;
 use super::{Inventory, detect};
-use crate::engine::transport::ssh::config::{Environment, SshConfigFile};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -29,12 +28,8 @@ pub trait InventorySource: Send + Sync {
     fn load(&self) -> Result<Inventory, InventoryError>;
 }
 
-/// A source that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SourceFailure {
-    pub source: String,
-    pub reason: String,
-}
+/// Defined with the engine's errors, which name failed sources too.
+pub use crate::engine::error::SourceFailure;
 
 /// How one source stands after the last load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -348,61 +343,15 @@ impl InventorySource for FileSource {
     }
 }
 
-/// Every concrete `Host` alias of an ssh_config is a node (transport ssh,
-/// group `ssh_config`).
-pub struct SshConfigSource {
-    path: PathBuf,
-    environment: Environment,
-}
-
-impl SshConfigSource {
-    /// Priority of ssh_config nodes: above `localhost`, below every `-i` file.
-    pub const PRIORITY: i64 = 10;
-
-    pub fn new(path: PathBuf, environment: Environment) -> SshConfigSource {
-        SshConfigSource { path, environment }
-    }
-}
-
-impl InventorySource for SshConfigSource {
-    fn name(&self) -> &str {
-        "ssh_config"
-    }
-    fn priority(&self) -> i64 {
-        Self::PRIORITY
-    }
-    fn watched_paths(&self) -> Vec<PathBuf> {
-        vec![std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone())]
-    }
-    fn load(&self) -> Result<Inventory, InventoryError> {
-        let config = SshConfigFile::load(&self.path, &self.environment).map_err(|e| {
-            InventoryError::Source {
-                name: "ssh_config".into(),
-                reason: e.to_string(),
-            }
-        })?;
-        let mut inv = Inventory::default();
-        for alias in config.concrete_hosts() {
-            let mut node = super::Node::local(&alias, "ssh_config");
-            node.transport = "ssh".into();
-            node.groups.push("ssh_config".into());
-            inv.add(node);
-        }
-        Ok(inv)
-    }
-}
-
 /// The usual sources: `localhost`, the ssh_config (when given), then each
 /// `-i` path, later paths winning over earlier ones.
 pub fn standard_sources(
-    ssh_config: Option<SshConfigSource>,
+    ssh_config: Option<Arc<dyn InventorySource>>,
     paths: &[PathBuf],
     script_timeout: Duration,
 ) -> Vec<Arc<dyn InventorySource>> {
     let mut v: Vec<Arc<dyn InventorySource>> = vec![Arc::new(BuiltinSource)];
-    if let Some(s) = ssh_config {
-        v.push(Arc::new(s));
-    }
+    v.extend(ssh_config);
     for (i, p) in paths.iter().enumerate() {
         v.push(Arc::new(FileSource::new(p, 100 + i as i64, script_timeout)));
     }

@@ -7,6 +7,7 @@ mod task_command;
 mod task_discovery;
 mod task_files;
 pub mod task_impl;
+pub mod task_lookup;
 mod task_meta;
 pub mod task_run;
 mod type_parse;

@@ -3,7 +3,8 @@
 //! plan runs: every problem is reported at once, naming the file, the line and the
 //! step; unknown dependencies and cycles name the steps involved.
 
-use super::task::{self, Task};
+use super::task::Task;
+use super::task_lookup;
 use super::task_run;
 use crate::engine::duration::parse_duration;
 use crate::engine::queue::Priority;
@@ -166,7 +167,7 @@ impl Plan {
             let action = if let Some(c) = rs.command {
                 StepAction::Command(c)
             } else if let Some(tname) = rs.task {
-                match task::find(task_path, &tname) {
+                match task_lookup::find(task_path, &tname) {
                     Ok(t) => match task_run::validate(&t, &rs.parameters, rs.noop) {
                         Ok(params) => StepAction::Task {
                             task: Box::new(t),

@@ -11,51 +11,15 @@ use crate::engine::error::FieldError;
 use crate::engine::event::EngineEvent;
 use crate::engine::ids::ExecutionId;
 use crate::engine::label::RunLabel;
+pub use crate::engine::plan_state::{PlanProgress, StepState};
 use crate::engine::rbac::Capability;
 use crate::engine::request::{ExecutionContext, ExecutionOptions, ExecutionRequest};
 use crate::engine::result::{ExecutionResult, ExecutionStatus};
 use crate::engine::{Engine, EngineError};
-use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StepState {
-    Queued,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-impl StepState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepState::Queued => "queued",
-            StepState::Running => "running",
-            StepState::Completed => "completed",
-            StepState::Failed => "failed",
-            StepState::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn is_terminal(self) -> bool {
-        !matches!(self, StepState::Queued | StepState::Running)
-    }
-}
-
-/// Steps by state, for progress gauges.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct PlanProgress {
-    pub total: usize,
-    pub completed: usize,
-    pub failed: usize,
-    pub cancelled: usize,
-    pub running: usize,
-}
 
 #[derive(Debug, Clone)]
 pub struct StepOutcome {

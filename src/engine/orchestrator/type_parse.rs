@@ -4,7 +4,14 @@
 
 use super::types::{PType, StructMember};
 
-pub(super) fn parse(text: &str) -> Result<PType, String> {
+impl PType {
+    /// Parses `Optional[Enum[a, 'b']]` and the like; the error says where it stops.
+    pub fn parse(text: &str) -> Result<PType, String> {
+        parse(text)
+    }
+}
+
+fn parse(text: &str) -> Result<PType, String> {
     let mut p = Parser { s: text, i: 0 };
     let t = p.ty()?;
     p.ws();

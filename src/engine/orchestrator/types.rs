@@ -69,11 +69,6 @@ impl PartialEq for PType {
 }
 
 impl PType {
-    /// Parses `Optional[Enum[a, 'b']]` and the like; the error says where it stops.
-    pub fn parse(text: &str) -> Result<PType, String> {
-        super::type_parse::parse(text)
-    }
-
     pub fn is_optional(&self) -> bool {
         self.check(&Value::Null).is_none()
     }

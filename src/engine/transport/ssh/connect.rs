@@ -4,8 +4,8 @@
 
 use super::ClientHandler;
 use super::auth::{AuthPlan, authenticate};
+use super::connection::Connection;
 use super::hostkeys::HostKeyPolicy;
-use super::pool::Connection;
 use crate::engine::error::ErrorCategory;
 use crate::engine::interaction::Interaction;
 use crate::engine::transport::TransportError;

@@ -4,7 +4,9 @@
 
 mod auth;
 pub mod config;
+pub mod config_source;
 mod connect;
+mod connection;
 mod exec;
 mod hostkeys;
 pub mod known_hosts;

@@ -3,29 +3,11 @@
 //! in a comma (or space) separated list a pattern starting with `!` negates: if any
 //! negated pattern matches, the whole list does not match, whatever else matches.
 
-/// `*` and `?` wildcard match of a whole string.
+/// `*` and `?` wildcard match of a whole string (no classes, no escapes, as
+/// OpenSSH's `match_pattern`); `wildmatch` never backtracks exponentially, even
+/// on hostile patterns such as `*a*a*a*a*b`.
 pub fn match_pattern(s: &str, pattern: &str) -> bool {
-    let (s, p): (Vec<char>, Vec<char>) = (s.chars().collect(), pattern.chars().collect());
-    // Iterative matcher with single-star backtracking: linear in practice, never
-    // exponential on hostile patterns such as `*a*a*a*a*b`.
-    let (mut si, mut pi) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
-            si += 1;
-            pi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, si));
-            pi += 1;
-        } else if let Some((sp, ss)) = star {
-            pi = sp + 1;
-            si = ss + 1;
-            star = Some((sp, ss + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+    wildmatch::WildMatch::new(pattern).matches(s)
 }
 
 /// How a string fares against a pattern list.

@@ -1,6 +1,10 @@
 //! Reading config files and expanding `Include` globs as glob(3) does: `*`, `?`
 //! and `[...]` within one path component, hidden names only for patterns that
 //! start with a dot, results sorted.
+//!
+//! Kept by hand rather than taken from the `glob` crate, whose language differs
+//! from glob(3) where `ssh -G` can tell: there `**` recurses into directories
+//! and a backslash does not escape the next character.
 
 use super::MAX_FILE_BYTES;
 use std::io::Read;
