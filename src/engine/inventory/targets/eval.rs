@@ -20,6 +20,13 @@ pub(super) fn eval_term(inv: &Inventory, term: &Term) -> Result<(Vec<String>, bo
     let (mut names, plain) = match &term.base {
         Base::All => (all(), false),
         Base::Group { source: None, name } if name == ALL_GROUP => (all(), false),
+        Base::Group { source, name } if clush_source(inv, source.as_deref()) => {
+            let (picked, missing) = clush_groups(inv, source.as_deref(), name);
+            if !missing.is_empty() {
+                return Err(missing.join(", "));
+            }
+            (picked, false)
+        }
         Base::Group { source, name } => {
             let picked: Vec<String> = match source {
                 None => members(name),
@@ -145,4 +152,41 @@ pub(super) fn filter_term<'a>(
         return Some(Err(()));
     }
     Some(Ok(holds))
+}
+
+/// Whether `@source:group` (or a ranged `@group[1-2]`, or `@*`) is read as
+/// ClusterShell reads it: `source` is a ClusterShell group source (some
+/// group `source:…` exists), or no source is named. Otherwise `@src:group`
+/// keeps drover's meaning, the members of `group` from inventory source `src`.
+fn clush_source(inv: &Inventory, source: Option<&str>) -> bool {
+    let Some(src) = source else {
+        return true;
+    };
+    let prefix = format!("{src}:");
+    inv.groups()
+        .range(prefix.clone()..)
+        .next()
+        .is_some_and(|(g, _)| g.starts_with(&prefix))
+}
+
+/// Members of every group a (possibly ranged) ClusterShell group name
+/// stands for, and the `@…` groups that do not exist.
+fn clush_groups(inv: &Inventory, source: Option<&str>, name: &str) -> (Vec<String>, Vec<String>) {
+    let names = if name.contains('[') {
+        nodeset::expand(name).unwrap_or_default()
+    } else {
+        vec![name.to_string()]
+    };
+    let (mut picked, mut missing) = (Vec::new(), Vec::new());
+    for group in names {
+        let key = match source {
+            Some(src) => format!("{src}:{group}"),
+            None => group,
+        };
+        match inv.groups().get(&key) {
+            Some(members) => picked.extend(members.iter().cloned()),
+            None => missing.push(format!("@{key}")),
+        }
+    }
+    (picked, missing)
 }

@@ -201,11 +201,18 @@ pub(super) fn parse_term(text: &str) -> Result<Term, TargetError> {
             Some((s, g)) => (Some(s.to_string()), g),
             None => (None, group),
         };
+        // A ranged name (`@chassis[3-4]`) stands for several groups, and
+        // `@*`/`@source:*` for a ClusterShell source's every node.
+        let ranged = name != "*" && name.contains(['[', ']']);
         if name.is_empty()
             || source.as_deref() == Some("")
-            || name.contains(['[', ']', '*', '?', '@'])
+            || name.contains(['?', '@'])
+            || (name != "*" && name.contains('*'))
         {
             return Err(syntax(text, "expected @group or @source:group"));
+        }
+        if ranged {
+            nodeset::NodeSet::parse(name).map_err(|e| syntax(text, e.to_string()))?;
         }
         Base::Group {
             source,
