@@ -222,7 +222,15 @@ fn upcall_sources(
             } else {
                 cfgdir.join("groups.d/local.cfg")
             };
-            out.push((name.to_string(), local_groups(&path)?));
+            let mut groups = local_groups(&path)?;
+            if section.get("all").is_some() {
+                // `@local:*` is what the `all` command prints: the `all:`
+                // line, nothing without one (not every group's nodes).
+                groups
+                    .entry("all".into())
+                    .or_insert_with(|| (String::new(), path.display().to_string()));
+            }
+            out.push((name.to_string(), groups));
         }
     }
     Ok(out)

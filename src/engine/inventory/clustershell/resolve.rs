@@ -54,6 +54,9 @@ fn evaluate(
     depth: usize,
 ) -> Result<Vec<String>, String> {
     let mut names: Vec<String> = Vec::new();
+    if text.trim().is_empty() {
+        return Ok(names);
+    }
     let mut op = None;
     for (i, (operand, next_op)) in split_operators(text)?.into_iter().enumerate() {
         let operand = operand.trim();
