@@ -248,6 +248,14 @@ fn expressions_nodeset_rejects_are_rejected() {
         "a[1,]",
         "n[1-3",
         "n1]",
+        "n[1--3]",
+        "n[--1]",
+        "n[-1-]",
+        "n[-03--01]",
+        "n[-3--5]",
+        "web[1:2]",
+        "web[0:]",
+        "n[1 0-12]",
     ] {
         let why = reference(cli, "-e", expr).expect_err(expr);
         assert!(why.contains("Parse error"), "nodeset on {expr}: {why}");
@@ -255,6 +263,41 @@ fn expressions_nodeset_rejects_are_rejected() {
         assert!(
             matches!(ours, Some(TargetError::Syntax { .. })),
             "{expr}: drover gave {ours:?}, nodeset refused it: {why}"
+        );
+    }
+}
+
+/// Negative bounds and spaces inside brackets: the same names, in the
+/// order `nodeset -e` lists the expression, and the same count.
+#[test]
+fn negative_ranges_and_spaces_expand_as_nodeset() {
+    let Some(cli) = nodeset_cli() else { return };
+    for expr in [
+        "n[-1-3]",
+        "n[-3--1]",
+        "n[-1]",
+        "web[-1]",
+        "n[-10-1/3]",
+        "n[-0]",
+        "n[- 1-3]",
+        "n[-1 -3]",
+        "n[ 1-3 ]",
+        "n[1-3/ 2]",
+        "n[\t1-2]",
+        "x[-2-0]y[1-2]",
+    ] {
+        let expr = expr.to_string();
+        let names = expand(&expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+        assert_eq!(
+            Ok(names.join(" ")),
+            reference(cli, "-e", &expr),
+            "nodeset -e {expr:?}"
+        );
+        let count = names.iter().collect::<BTreeSet<_>>().len().to_string();
+        assert_eq!(
+            Ok(count),
+            reference(cli, "-c", &expr),
+            "nodeset -c {expr:?}"
         );
     }
 }

@@ -9,7 +9,10 @@
 //! * indexes with different padding are different nodes: `n1` and `n01`
 //!   fold to `n[1,01]`;
 //! * `[1-9/2]` steps, and several brackets in one name form a cartesian
-//!   product (`rack[1-2]node[01-04]`).
+//!   product (`rack[1-2]node[01-04]`);
+//! * bounds may be negative (`[-3--1]` gives `-3 -2 -1`, `[-1-1]` gives
+//!   `-1 0 1`), but not zero-padded then; whitespace around a bound is
+//!   ignored (`[ 1 - 3 ]`).
 //!
 //! Node names containing `,`, `[` or `]` cannot be represented.
 
@@ -34,7 +37,7 @@ pub enum NodeSetErrorKind {
     EmptyRange,
     /// `[9-1]`: the start is greater than the end.
     ReversedRange,
-    /// Not a non-negative integer that fits in 64 bits.
+    /// Not an integer of at most 20 digits (`-` only as a sign).
     BadNumber,
     /// `[1-9/0]`.
     ZeroStep,
@@ -42,6 +45,8 @@ pub enum NodeSetErrorKind {
     StepWithoutRange,
     /// `[08-100]`: a zero-padded bound and the other bound differ in length.
     PaddingMismatch,
+    /// `[-03--01]`: a negative bound cannot be zero-padded.
+    NegativePadding,
     /// The pattern would expand to more than [`MAX_EXPANSION`] names.
     TooLarge,
 }
@@ -52,10 +57,11 @@ impl fmt::Display for NodeSetErrorKind {
             Self::UnbalancedBracket => "unbalanced or nested bracket",
             Self::EmptyRange => "empty range",
             Self::ReversedRange => "range start is greater than its end",
-            Self::BadNumber => "not a valid non-negative integer",
+            Self::BadNumber => "not a valid integer",
             Self::ZeroStep => "step must be at least 1",
             Self::StepWithoutRange => "a step (/N) needs a range (A-B/N)",
             Self::PaddingMismatch => "zero-padded bounds must have the same length",
+            Self::NegativePadding => "padding is not supported in negative ranges",
             Self::TooLarge => {
                 return write!(
                     f,
@@ -220,19 +226,19 @@ enum Segment<'a> {
 /// `start..=end` by `step`, printed zero-padded to `width` digits.
 #[derive(Debug, Clone, Copy)]
 struct Range {
-    start: u64,
-    end: u64,
-    step: u64,
+    start: i128,
+    end: i128,
+    step: i128,
     width: usize,
 }
 
 impl Range {
-    /// Number of values; `None` only for `0-18446744073709551615`.
+    /// Number of values; `None` when it does not fit in a `u64`.
     fn len(&self) -> Option<u64> {
-        ((self.end - self.start) / self.step).checked_add(1)
+        u64::try_from((self.end - self.start) / self.step + 1).ok()
     }
 
-    fn values(self) -> impl Iterator<Item = u64> {
+    fn values(self) -> impl Iterator<Item = i128> {
         std::iter::successors(Some(self.start), move |&n| {
             n.checked_add(self.step).filter(|&next| next <= self.end)
         })
@@ -264,37 +270,63 @@ fn parse_item(text: &str) -> Result<Item<'_>, NodeSetError> {
     Ok(Item { text, segments })
 }
 
-/// `N`, `A-B` or `A-B/STEP`, whitespace around numbers allowed.
+/// `N`, `-N`, `A-B` or `A-B/STEP`, where `A` and `B` may be negative
+/// (`-3--1`, `-1-3`); whitespace around numbers is ignored. A padded bound
+/// cannot be negative, as in ClusterShell.
 fn parse_range(spec: &str) -> Result<Range, NodeSetError> {
-    let err = |kind| NodeSetError::new(spec.trim(), kind);
-    if spec.trim().is_empty() {
+    let spec = spec.trim();
+    let err = |kind| NodeSetError::new(spec, kind);
+    if spec.is_empty() {
         return Err(err(NodeSetErrorKind::EmptyRange));
     }
     let (bounds, step) = match spec.split_once('/') {
-        Some((bounds, step)) => (bounds, Some(step)),
+        Some((bounds, step)) => (bounds, Some(step.trim())),
         None => (spec, None),
     };
-    let (lo, hi) = match (bounds.split_once('-'), step) {
-        (Some((lo, hi)), _) => (lo.trim(), hi.trim()),
-        (None, None) => (bounds.trim(), bounds.trim()),
-        (None, Some(_)) => return Err(err(NodeSetErrorKind::StepWithoutRange)),
-    };
-    let start = parse_number(lo).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?;
-    let end = parse_number(hi).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?;
     let step = match step {
-        Some(s) => parse_number(s.trim()).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?,
+        Some(s) => parse_signed(s).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?,
         None => 1,
     };
-    if (is_padded(lo) || is_padded(hi)) && lo.len() != hi.len() {
+    let parts: Vec<&str> = bounds.split('-').map(str::trim).collect();
+    // (digits, negative) of each bound.
+    let (lo, hi) = match parts.as_slice() {
+        [single] if step != 1 => {
+            if parse_number(single).is_none() {
+                return Err(err(NodeSetErrorKind::BadNumber));
+            }
+            return Err(err(NodeSetErrorKind::StepWithoutRange));
+        }
+        [single] => ((*single, false), (*single, false)),
+        ["", n] => ((*n, true), (*n, true)),
+        [a, b] => ((*a, false), (*b, false)),
+        ["", a, b] => ((*a, true), (*b, false)),
+        ["", a, "", b] => ((*a, true), (*b, true)),
+        _ => return Err(err(NodeSetErrorKind::BadNumber)),
+    };
+    let value = |(digits, negative): (&str, bool)| {
+        parse_number(digits).map(|n| {
+            if negative {
+                -i128::from(n)
+            } else {
+                i128::from(n)
+            }
+        })
+    };
+    let start = value(lo).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?;
+    let end = value(hi).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?;
+    if (is_padded(lo.0) || is_padded(hi.0)) && lo.0.len() != hi.0.len() {
         return Err(err(NodeSetErrorKind::PaddingMismatch));
+    }
+    if is_padded(lo.0) && lo.1 {
+        return Err(err(NodeSetErrorKind::NegativePadding));
     }
     if start > end {
         return Err(err(NodeSetErrorKind::ReversedRange));
     }
-    if step == 0 {
+    if step < 1 {
         return Err(err(NodeSetErrorKind::ZeroStep));
     }
-    let width = if is_padded(lo) { lo.len() } else { 0 };
+    let width = if is_padded(lo.0) { lo.0.len() } else { 0 };
     Ok(Range {
         start,
         end,
@@ -309,6 +341,14 @@ fn parse_number(s: &str) -> Option<u64> {
         return None;
     }
     s.parse().ok()
+}
+
+/// A step: digits, with an optional `-` (refused later as below 1).
+fn parse_signed(s: &str) -> Option<i128> {
+    match s.strip_prefix('-') {
+        Some(digits) => parse_number(digits.trim()).map(|n| -i128::from(n)),
+        None => parse_number(s).map(i128::from),
+    }
 }
 
 impl Item<'_> {
@@ -369,11 +409,15 @@ impl Item<'_> {
     }
 }
 
-/// Appends `v` in decimal, zero-padded to `width` digits.
-fn push_padded(out: &mut String, v: u64, width: usize) {
-    let mut digits = [0u8; 20];
+/// Appends `v` in decimal, zero-padded to `width` digits (a negative
+/// value is never padded: such ranges are refused).
+fn push_padded(out: &mut String, v: i128, width: usize) {
+    if v < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 40];
     let mut i = digits.len();
-    let mut n = v;
+    let mut n = v.unsigned_abs();
     loop {
         i -= 1;
         digits[i] = b'0' + (n % 10) as u8;
@@ -473,6 +517,11 @@ mod tests {
         assert_eq!(exp("n[18446744073709551615]"), ["n18446744073709551615"]);
         assert_eq!(exp("n[1-2,2-3]"), ["n1", "n2", "n3"]);
         assert_eq!(exp("n[0098-0100]"), ["n0098", "n0099", "n0100"]);
+        assert_eq!(exp("n[-1-1]"), ["n-1", "n0", "n1"]);
+        assert_eq!(exp("n[-3--1]"), ["n-3", "n-2", "n-1"]);
+        assert_eq!(exp("n[- 1 -1]"), ["n-1", "n0", "n1"]);
+        assert_eq!(exp("n[-10-1/3]"), ["n-10", "n-7", "n-4", "n-1"]);
+        assert_eq!(exp("n[-0]"), ["n0"]);
     }
 
     #[test]
@@ -495,7 +544,11 @@ mod tests {
         assert_eq!(kind("web[9-1]"), ReversedRange);
         assert_eq!(kind("web[a-3]"), BadNumber);
         assert_eq!(kind("web[1-2-3]"), BadNumber);
-        assert_eq!(kind("web[-1]"), BadNumber);
+        assert_eq!(kind("web[--1]"), BadNumber);
+        assert_eq!(kind("web[5-1-3]"), BadNumber);
+        assert_eq!(kind("web[1--3]"), BadNumber);
+        assert_eq!(kind("web[-03--01]"), NegativePadding);
+        assert_eq!(kind("web[-3--5]"), ReversedRange);
         assert_eq!(kind("web[99999999999999999999]"), BadNumber);
         assert_eq!(kind("web[1-9/0]"), ZeroStep);
         assert_eq!(kind("web[5/2]"), StepWithoutRange);

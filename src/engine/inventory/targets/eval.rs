@@ -17,7 +17,7 @@ pub(super) fn eval_term(inv: &Inventory, term: &Term) -> Result<(Vec<String>, bo
             .unwrap_or_default()
     };
     let all = || inv.nodes().map(|n| n.name.clone()).collect::<Vec<_>>();
-    let (mut names, plain) = match &term.base {
+    let (names, plain) = match &term.base {
         Base::All => (all(), false),
         Base::Group { source: None, name } if name == ALL_GROUP => (all(), false),
         Base::Group { source, name } if clush_source(inv, source.as_deref()) => {
@@ -57,11 +57,7 @@ pub(super) fn eval_term(inv: &Inventory, term: &Term) -> Result<(Vec<String>, bo
             }
             if !missing.is_empty() {
                 let shown = nodeset::fold(missing.iter().map(String::as_str));
-                return Err(if term.slice.is_some() {
-                    term.text.clone()
-                } else {
-                    shown
-                });
+                return Err(shown);
             }
             (picked, plain)
         }
@@ -75,39 +71,7 @@ pub(super) fn eval_term(inv: &Inventory, term: &Term) -> Result<(Vec<String>, bo
     if names.is_empty() {
         return Err(term.text.clone());
     }
-    let Some((start, end)) = term.slice else {
-        return Ok((names, plain));
-    };
-    names.sort();
-    names.dedup();
-    let len = names.len() as i64;
-    let index = |i: i64| if i < 0 { len + i } else { i };
-    let picked: Vec<String> = match end {
-        None => {
-            let i = index(start);
-            if !(0..len).contains(&i) {
-                return Err(format!(
-                    "{} (index {start} out of range: {len} nodes)",
-                    term.text
-                ));
-            }
-            vec![names[i as usize].clone()]
-        }
-        Some(end) => {
-            let (s, e) = (
-                index(start).clamp(0, len),
-                index(end).saturating_add(1).clamp(0, len),
-            );
-            names
-                .get(s as usize..e.max(s) as usize)
-                .unwrap_or_default()
-                .to_vec()
-        }
-    };
-    if picked.is_empty() {
-        return Err(format!("{} (slice is empty: {len} nodes)", term.text));
-    }
-    Ok((picked, false))
+    Ok((names, plain))
 }
 
 /// Nodes whose name matches, then members of groups whose name matches.
@@ -137,7 +101,7 @@ pub(super) fn filter_term<'a>(
     inv: &'a Inventory,
     term: &'a Term,
 ) -> Option<Result<impl Fn(&str) -> bool + 'a, ()>> {
-    let (Base::Names(text), None) = (&term.base, &term.slice) else {
+    let Base::Names(text) = &term.base else {
         return None;
     };
     let set = nodeset::NodeSet::parse(text).ok()?;
