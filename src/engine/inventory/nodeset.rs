@@ -47,6 +47,13 @@ pub enum NodeSetErrorKind {
     PaddingMismatch,
     /// `[-03--01]`: a negative bound cannot be zero-padded.
     NegativePadding,
+    /// `prod-2[-1-3]`: a negative bound right after digits.
+    NegativeAfterDigits,
+    /// `n2[9-10]`: digits before a bracket whose consecutive values change
+    /// length, which ClusterShell reads as one range (`29-210`).
+    GluedDigits,
+    /// `n[1-5/2]0`: digits after a bracket with a step.
+    StepBeforeDigits,
     /// The pattern would expand to more than [`MAX_EXPANSION`] names.
     TooLarge,
 }
@@ -62,6 +69,14 @@ impl fmt::Display for NodeSetErrorKind {
             Self::StepWithoutRange => "a step (/N) needs a range (A-B/N)",
             Self::PaddingMismatch => "zero-padded bounds must have the same length",
             Self::NegativePadding => "padding is not supported in negative ranges",
+            Self::NegativeAfterDigits => {
+                "a negative bound right after digits is ambiguous (ClusterShell joins the digits to it)"
+            }
+            Self::GluedDigits => {
+                "digits before a bracket whose values change length are ambiguous \
+                 (ClusterShell reads n2[9-10] as n[29-210]); write the digits inside"
+            }
+            Self::StepBeforeDigits => "digits after a bracket with a step (/N) are not allowed",
             Self::TooLarge => {
                 return write!(
                     f,
@@ -238,6 +253,10 @@ impl Range {
         u64::try_from((self.end - self.start) / self.step + 1).ok()
     }
 
+    fn holds(&self, v: i128) -> bool {
+        (self.start..=self.end).contains(&v) && (v - self.start) % self.step == 0
+    }
+
     fn values(self) -> impl Iterator<Item = i128> {
         std::iter::successors(Some(self.start), move |&n| {
             n.checked_add(self.step).filter(|&next| next <= self.end)
@@ -261,6 +280,13 @@ fn parse_item(text: &str) -> Result<Item<'_>, NodeSetError> {
             .split(',')
             .map(parse_range)
             .collect::<Result<Vec<_>, _>>()?;
+        check_digits_around(
+            text,
+            &rest[..open],
+            &rest[open + 1..close],
+            &ranges,
+            &rest[close + 1..],
+        )?;
         segments.push(Segment::Ranges(ranges));
         rest = &rest[close + 1..];
     }
@@ -268,6 +294,40 @@ fn parse_item(text: &str) -> Result<Item<'_>, NodeSetError> {
         segments.push(Segment::Literal(rest));
     }
     Ok(Item { text, segments })
+}
+
+/// Digits touching a bracket: ClusterShell glues digits before it to the
+/// bounds of each run of consecutive values (`2[9-12]` is `29-212`, not
+/// `29,210,211,212`) and refuses digits after a bracket with a step. Where
+/// its reading and the plain one (the digits, then each value) differ, the
+/// item is refused: drover never selects other nodes than `nodeset` would,
+/// nor nodes the text does not show.
+fn check_digits_around(
+    item: &str,
+    before: &str,
+    inside: &str,
+    ranges: &[Range],
+    after: &str,
+) -> Result<(), NodeSetError> {
+    let refuse = |kind| Err(NodeSetError::new(item, kind));
+    if after.starts_with(|c: char| c.is_ascii_digit()) && inside.contains('/') {
+        return refuse(NodeSetErrorKind::StepBeforeDigits);
+    }
+    if !before.ends_with(|c: char| c.is_ascii_digit()) {
+        return Ok(());
+    }
+    if ranges.iter().any(|r| r.start < 0) {
+        return refuse(NodeSetErrorKind::NegativeAfterDigits);
+    }
+    let holds = |v: i128| ranges.iter().any(|r| r.width == 0 && r.holds(v));
+    let mut power: i128 = 10;
+    for _ in 0..20 {
+        if holds(power - 1) && holds(power) {
+            return refuse(NodeSetErrorKind::GluedDigits);
+        }
+        power *= 10;
+    }
+    Ok(())
 }
 
 /// `N`, `-N`, `A-B` or `A-B/STEP`, where `A` and `B` may be negative
@@ -522,6 +582,10 @@ mod tests {
         assert_eq!(exp("n[- 1 -1]"), ["n-1", "n0", "n1"]);
         assert_eq!(exp("n[-10-1/3]"), ["n-10", "n-7", "n-4", "n-1"]);
         assert_eq!(exp("n[-0]"), ["n0"]);
+        assert_eq!(exp("prod-2[10-12]"), ["prod-210", "prod-211", "prod-212"]);
+        assert_eq!(exp("n2[9,11]"), ["n29", "n211"]);
+        assert_eq!(exp("n2[08-10]"), ["n208", "n209", "n210"]);
+        assert_eq!(exp("n[9-10]1"), ["n91", "n101"]);
     }
 
     #[test]
@@ -549,6 +613,10 @@ mod tests {
         assert_eq!(kind("web[1--3]"), BadNumber);
         assert_eq!(kind("web[-03--01]"), NegativePadding);
         assert_eq!(kind("web[-3--5]"), ReversedRange);
+        assert_eq!(kind("prod-2[-1-3]"), NegativeAfterDigits);
+        assert_eq!(kind("n2[9-12]"), GluedDigits);
+        assert_eq!(kind("n2[9,10]"), GluedDigits);
+        assert_eq!(kind("n[1-5/2]0"), StepBeforeDigits);
         assert_eq!(kind("web[99999999999999999999]"), BadNumber);
         assert_eq!(kind("web[1-9/0]"), ZeroStep);
         assert_eq!(kind("web[5/2]"), StepWithoutRange);
