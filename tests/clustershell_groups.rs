@@ -126,8 +126,12 @@ fn reference(dir: &Path, exprs: &[String]) -> Option<Vec<String>> {
 
 fn compare(exprs: &[String]) -> usize {
     let dir = config();
-    let inv = load(dir.path());
-    let Some(answers) = reference(dir.path(), exprs) else {
+    compare_in(dir.path(), exprs)
+}
+
+fn compare_in(dir: &Path, exprs: &[String]) -> usize {
+    let inv = load(dir);
+    let Some(answers) = reference(dir, exprs) else {
         return 0;
     };
     for (expr, answer) in exprs.iter().zip(&answers) {
@@ -173,6 +177,40 @@ fn group_forms_select_as_nodeset() {
     let exprs: Vec<String> = corpus.iter().map(|s| s.to_string()).collect();
     let n = compare(&exprs);
     eprintln!("{n} group expressions compared with nodeset -e: {n} agree");
+}
+
+/// Every group of every source, as `@source:group`.
+fn every_group(dir: &Path) -> Vec<String> {
+    load(dir)
+        .groups()
+        .keys()
+        .filter(|g| g.contains(':'))
+        .map(|g| format!("@{g}"))
+        .collect()
+}
+
+#[test]
+fn every_group_selects_as_nodeset() {
+    let dir = config();
+    let groups = every_group(dir.path());
+    assert!(groups.len() > 15, "{groups:?}");
+    let n = compare_in(dir.path(), &groups);
+    eprintln!("{n} groups compared with nodeset -e: {n} agree");
+}
+
+/// The configuration ClusterShell installs (`/etc/clustershell`, its
+/// stock `local` source and example groups) read with `-i`.
+#[test]
+fn the_installed_configuration_selects_as_nodeset() {
+    let dir = Path::new("/etc/clustershell");
+    if !dir.join("groups.conf").is_file() {
+        prereq::missing("/etc/clustershell/groups.conf (ClusterShell) is not installed");
+        return;
+    }
+    let mut exprs = every_group(dir);
+    exprs.push("@*".into());
+    let n = compare_in(dir, &exprs);
+    eprintln!("{n} installed groups compared with nodeset -e: {n} agree");
 }
 
 /// An operand every one of whose names exists, so that drover (which
