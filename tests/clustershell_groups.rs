@@ -166,6 +166,8 @@ fn group_forms_select_as_nodeset() {
         "@roles:*",
         "@local:*",
         "@cluster:all",
+        "@all",
+        "@all!@chassis1",
         "@chassis[1-2]!n2",
         "@chassis1,@roles:web&w[2-3],n1",
         "@chassis[1-4]^@odd",
@@ -209,6 +211,7 @@ fn the_installed_configuration_selects_as_nodeset() {
     }
     let mut exprs = every_group(dir);
     exprs.push("@*".into());
+    exprs.push("@all".into());
     let n = compare_in(dir, &exprs);
     eprintln!("{n} installed groups compared with nodeset -e: {n} agree");
 }

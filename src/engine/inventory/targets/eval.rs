@@ -19,7 +19,13 @@ pub(super) fn eval_term(inv: &Inventory, term: &Term) -> Result<(Vec<String>, bo
     let all = || inv.nodes().map(|n| n.name.clone()).collect::<Vec<_>>();
     let (names, plain) = match &term.base {
         Base::All => (all(), false),
-        Base::Group { source: None, name } if name == ALL_GROUP => (all(), false),
+        // `@all` is every node, unless a ClusterShell default source (which
+        // gives the `*` group) defines `all`: then that group, as `nodeset`.
+        Base::Group { source: None, name }
+            if name == ALL_GROUP && !inv.groups().contains_key("*") =>
+        {
+            (all(), false)
+        }
         Base::Group { source, name } if clush_source(inv, source.as_deref()) => {
             let (picked, missing) = clush_groups(inv, source.as_deref(), name);
             if !missing.is_empty() {
