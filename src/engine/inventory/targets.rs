@@ -21,7 +21,7 @@
 //! | `node[01-10,15]`, `n[1-9/2]`, `rack[1-2]node[01-04]` | a ClusterShell node set: every name it expands to (each name may also be a group) |
 //! | `web*`, `db-?` | glob: nodes whose name matches, plus the members of groups whose name matches (as Ansible) |
 //! | `~^db\d+` | regex on node and group names, anchored at the start only (Ansible's `re.match`); subset documented in `matcher.rs` |
-//! | `@web` | members of group `web`; `@all` is every node |
+//! | `@web` | members of group `web`; `@all` is every node (the default ClusterShell source's `all` group when it defines one) |
 //! | `@chassis[3-4]` | members of the groups `chassis3` and `chassis4` (a ranged group name, as in ClusterShell) |
 //! | `@src:web` | when `src` is a ClusterShell group source: its group `web` (as `nodeset`); else the members of `web` that came from inventory source `src` (`@src:all` for all of them) |
 //! | `@*`, `@src:*` | every node of the default (or named) ClusterShell group source: its `all` group, else every node of its groups |
