@@ -29,9 +29,12 @@ pub struct Ini {
 }
 
 impl Ini {
-    /// Every section in file order, `Main` included.
+    /// Every section in file order but `Main` and `DEFAULT` (which
+    /// `ConfigParser` does not list as a section).
     pub fn sections(&self) -> impl Iterator<Item = &Section> {
-        self.sections.iter().filter(|s| s.name != "Main")
+        self.sections
+            .iter()
+            .filter(|s| s.name != "Main" && s.name != "DEFAULT")
     }
 
     pub fn value(&self, section: &str, key: &str) -> Option<&str> {
@@ -105,4 +108,28 @@ fn parse(path: &Path, text: &str) -> Result<Ini, InventoryError> {
         path: path.to_path_buf(),
         sections,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_keys_continuations_and_errors() {
+        let path = Path::new("groups.conf");
+        let text = "# c\n[Main]\nDefault = roles\nautodir: a\n  b\n; c\n[DEFAULT]\nx: 1\n[local]\nmap: m\n";
+        let ini = parse(path, text).expect("parses");
+        assert_eq!(ini.value("Main", "default"), Some("roles"));
+        assert_eq!(ini.value("Main", "autodir"), Some("a\nb"));
+        assert_eq!(ini.line("Main", "default"), 3);
+        let names: Vec<&str> = ini.sections().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["local"]);
+        let err = parse(path, "\nmap: x\n").err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("groups.conf:2: a key before any [section] header")
+        );
+        let err = parse(path, "[a]\nnovalue\n").err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.starts_with("groups.conf:2:")));
+    }
 }
