@@ -335,3 +335,44 @@ fn an_ansible_inventory_with_one_bad_host_is_dropped_whole_as_ansible_drops_it()
         stderr(&run)
     );
 }
+
+/// A ClusterShell configuration directory given with `-i`: its groups
+/// select as `clush -w` would, and a malformed group file is named.
+#[test]
+fn clustershell_groups_select_through_the_binary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("clustershell");
+    std::fs::create_dir_all(cfg.join("groups.d")).expect("mkdir");
+    write(
+        &cfg,
+        "groups.conf",
+        "[Main]\ndefault: cluster\nautodir: $CFGDIR/groups.d\n",
+    );
+    write(
+        &cfg,
+        "groups.d/cluster.yaml",
+        "cluster:\n  chassis1: n[1-4]\n  chassis2: n[5-8]\nroles:\n  web: n[2-3]\n",
+    );
+    let cfg_arg = cfg.display().to_string();
+    let list = |expr: &str| {
+        let out = drover(
+            dir.path(),
+            &["-i", &cfg_arg, "inventory", "list", "-t", expr],
+        );
+        assert!(
+            out.status.success(),
+            "{expr}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out).lines().map(String::from).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list("@chassis[1-2]!@roles:web"),
+        ["n1", "n4", "n5", "n6", "n7", "n8"]
+    );
+    assert_eq!(list("@*&n[4-5]"), ["n4", "n5"]);
+    write(&cfg, "groups.d/cluster.yaml", "cluster:\n  chassis1: 5\n");
+    let out = drover(dir.path(), &["-i", &cfg_arg, "inventory", "list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cluster.yaml:2"), "{err}");
+}

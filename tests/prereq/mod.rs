@@ -50,3 +50,25 @@ pub fn ansible_command(name: &str) -> Option<std::path::PathBuf> {
     }
     found
 }
+
+/// ClusterShell's `nodeset` on `PATH`, and the Python interpreter it runs
+/// on (from its `#!` line, so a driver script can import `ClusterShell`);
+/// `None` (after [`missing`]) when it is not installed.
+pub fn nodeset_command() -> Option<(std::path::PathBuf, String)> {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|dir| dir.join("nodeset"))
+        .find(|f| f.is_file());
+    let Some(path) = found else {
+        missing("ClusterShell's nodeset is not installed (apt-get install clustershell)");
+        return None;
+    };
+    let python = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| t.lines().next()?.strip_prefix("#!").map(str::to_owned))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "python3".into());
+    Some((path, python))
+}

@@ -1,11 +1,12 @@
 //! Which kind of inventory a path holds, so `-i` takes any of them: an
 //! executable file (a dynamic inventory script, as Ansible decides), drover's
 //! own YAML (`nodes:` at the top), Bolt v2 (`groups:`/`targets:` at the top),
+//! a ClusterShell configuration (`groups.conf`, or a directory holding one),
 //! or Ansible (INI, YAML, or a directory of them).
 
 use super::native::InventoryError;
 use super::script::{self, is_executable};
-use super::{Inventory, ansible, bolt, native};
+use super::{Inventory, ansible, bolt, clustershell, native};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,9 +16,13 @@ pub enum Format {
     Bolt,
     Ansible,
     Script,
+    ClusterShell,
 }
 
 pub fn detect(path: &Path) -> Result<Format, InventoryError> {
+    if clustershell::is_config(path) {
+        return Ok(Format::ClusterShell);
+    }
     if path.is_dir() {
         return Ok(Format::Ansible);
     }
@@ -55,6 +60,7 @@ pub fn load_any_with(path: &Path, script_timeout: Duration) -> Result<Inventory,
         Format::Native => native::load(path)?,
         Format::Bolt => bolt::load(path)?.to_inventory(),
         Format::Ansible => ansible::load(path)?.to_inventory(),
+        Format::ClusterShell => clustershell::load(path)?,
     };
     Ok(inv.declared())
 }

@@ -3,7 +3,7 @@
 //!
 //! Sources: the built-in `localhost`, drover YAML ([`native`]), Ansible INI
 //! and YAML inventories with `group_vars`/`host_vars` ([`ansible`]), and Bolt
-//! v2 inventories ([`bolt`]); [`sources::merge_by_priority`] makes one
+//! v2 inventories ([`bolt`]), ClusterShell group files ([`clustershell`]); [`sources::merge_by_priority`] makes one
 //! inventory of several; dynamic inventory scripts ([`script`]) print
 //! Ansible's `--list` JSON. [`service`] caches the merged inventory with a
 //! TTL and keeps each source's last good load; [`watch`] reloads it when a
@@ -12,6 +12,7 @@
 
 pub mod ansible;
 pub mod bolt;
+pub mod clustershell;
 pub mod detect;
 mod matcher;
 pub use matcher::glob_match;

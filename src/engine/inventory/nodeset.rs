@@ -9,12 +9,18 @@
 //! * indexes with different padding are different nodes: `n1` and `n01`
 //!   fold to `n[1,01]`;
 //! * `[1-9/2]` steps, and several brackets in one name form a cartesian
-//!   product (`rack[1-2]node[01-04]`).
+//!   product (`rack[1-2]node[01-04]`);
+//! * bounds may be negative (`[-3--1]` gives `-3 -2 -1`, `[-1-1]` gives
+//!   `-1 0 1`), but not zero-padded then; whitespace around a bound is
+//!   ignored (`[ 1 - 3 ]`).
 //!
 //! Node names containing `,`, `[` or `]` cannot be represented.
 
 mod member;
 mod order;
+mod range;
+
+use range::{Range, check_digits_around, parse_range, push_padded};
 
 use std::collections::HashSet;
 use std::fmt;
@@ -34,7 +40,7 @@ pub enum NodeSetErrorKind {
     EmptyRange,
     /// `[9-1]`: the start is greater than the end.
     ReversedRange,
-    /// Not a non-negative integer that fits in 64 bits.
+    /// Not an integer of at most 20 digits (`-` only as a sign).
     BadNumber,
     /// `[1-9/0]`.
     ZeroStep,
@@ -42,6 +48,15 @@ pub enum NodeSetErrorKind {
     StepWithoutRange,
     /// `[08-100]`: a zero-padded bound and the other bound differ in length.
     PaddingMismatch,
+    /// `[-03--01]`: a negative bound cannot be zero-padded.
+    NegativePadding,
+    /// `prod-2[-1-3]`: a negative bound right after digits.
+    NegativeAfterDigits,
+    /// `n2[9-10]`: digits before a bracket whose consecutive values change
+    /// length, which ClusterShell reads as one range (`29-210`).
+    GluedDigits,
+    /// `n[1-5/2]0`: digits after a bracket with a step.
+    StepBeforeDigits,
     /// The pattern would expand to more than [`MAX_EXPANSION`] names.
     TooLarge,
 }
@@ -52,10 +67,19 @@ impl fmt::Display for NodeSetErrorKind {
             Self::UnbalancedBracket => "unbalanced or nested bracket",
             Self::EmptyRange => "empty range",
             Self::ReversedRange => "range start is greater than its end",
-            Self::BadNumber => "not a valid non-negative integer",
+            Self::BadNumber => "not a valid integer",
             Self::ZeroStep => "step must be at least 1",
             Self::StepWithoutRange => "a step (/N) needs a range (A-B/N)",
             Self::PaddingMismatch => "zero-padded bounds must have the same length",
+            Self::NegativePadding => "padding is not supported in negative ranges",
+            Self::NegativeAfterDigits => {
+                "a negative bound right after digits is ambiguous (ClusterShell joins the digits to it)"
+            }
+            Self::GluedDigits => {
+                "digits before a bracket whose values change length are ambiguous \
+                 (ClusterShell reads n2[9-10] as n[29-210]); write the digits inside"
+            }
+            Self::StepBeforeDigits => "digits after a bracket with a step (/N) are not allowed",
             Self::TooLarge => {
                 return write!(
                     f,
@@ -89,10 +113,6 @@ impl NodeSetError {
 // ---------------------------------------------------------------- fold ---
 
 pub use order::{fold, sorted};
-
-fn is_padded(digits: &str) -> bool {
-    digits.len() > 1 && digits.starts_with('0')
-}
 
 // -------------------------------------------------------------- expand ---
 
@@ -217,28 +237,6 @@ enum Segment<'a> {
     Ranges(Vec<Range>),
 }
 
-/// `start..=end` by `step`, printed zero-padded to `width` digits.
-#[derive(Debug, Clone, Copy)]
-struct Range {
-    start: u64,
-    end: u64,
-    step: u64,
-    width: usize,
-}
-
-impl Range {
-    /// Number of values; `None` only for `0-18446744073709551615`.
-    fn len(&self) -> Option<u64> {
-        ((self.end - self.start) / self.step).checked_add(1)
-    }
-
-    fn values(self) -> impl Iterator<Item = u64> {
-        std::iter::successors(Some(self.start), move |&n| {
-            n.checked_add(self.step).filter(|&next| next <= self.end)
-        })
-    }
-}
-
 /// Brackets are known to be balanced and unnested (`split_items`).
 fn parse_item(text: &str) -> Result<Item<'_>, NodeSetError> {
     let mut segments = Vec::new();
@@ -255,6 +253,13 @@ fn parse_item(text: &str) -> Result<Item<'_>, NodeSetError> {
             .split(',')
             .map(parse_range)
             .collect::<Result<Vec<_>, _>>()?;
+        check_digits_around(
+            text,
+            &rest[..open],
+            &rest[open + 1..close],
+            &ranges,
+            &rest[close + 1..],
+        )?;
         segments.push(Segment::Ranges(ranges));
         rest = &rest[close + 1..];
     }
@@ -262,53 +267,6 @@ fn parse_item(text: &str) -> Result<Item<'_>, NodeSetError> {
         segments.push(Segment::Literal(rest));
     }
     Ok(Item { text, segments })
-}
-
-/// `N`, `A-B` or `A-B/STEP`, whitespace around numbers allowed.
-fn parse_range(spec: &str) -> Result<Range, NodeSetError> {
-    let err = |kind| NodeSetError::new(spec.trim(), kind);
-    if spec.trim().is_empty() {
-        return Err(err(NodeSetErrorKind::EmptyRange));
-    }
-    let (bounds, step) = match spec.split_once('/') {
-        Some((bounds, step)) => (bounds, Some(step)),
-        None => (spec, None),
-    };
-    let (lo, hi) = match (bounds.split_once('-'), step) {
-        (Some((lo, hi)), _) => (lo.trim(), hi.trim()),
-        (None, None) => (bounds.trim(), bounds.trim()),
-        (None, Some(_)) => return Err(err(NodeSetErrorKind::StepWithoutRange)),
-    };
-    let start = parse_number(lo).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?;
-    let end = parse_number(hi).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?;
-    let step = match step {
-        Some(s) => parse_number(s.trim()).ok_or_else(|| err(NodeSetErrorKind::BadNumber))?,
-        None => 1,
-    };
-    if (is_padded(lo) || is_padded(hi)) && lo.len() != hi.len() {
-        return Err(err(NodeSetErrorKind::PaddingMismatch));
-    }
-    if start > end {
-        return Err(err(NodeSetErrorKind::ReversedRange));
-    }
-    if step == 0 {
-        return Err(err(NodeSetErrorKind::ZeroStep));
-    }
-    let width = if is_padded(lo) { lo.len() } else { 0 };
-    Ok(Range {
-        start,
-        end,
-        step,
-        width,
-    })
-}
-
-/// Plain ASCII digits only: no sign, no `_`, fits in a `u64`.
-fn parse_number(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 impl Item<'_> {
@@ -367,26 +325,6 @@ impl Item<'_> {
         }
         out.extend(names);
     }
-}
-
-/// Appends `v` in decimal, zero-padded to `width` digits.
-fn push_padded(out: &mut String, v: u64, width: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = v;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for _ in (digits.len() - i)..width {
-        out.push('0');
-    }
-    // ASCII digits only.
-    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 /// Drop later duplicates (`web[1-3],web2`) without cloning the names.
@@ -473,6 +411,15 @@ mod tests {
         assert_eq!(exp("n[18446744073709551615]"), ["n18446744073709551615"]);
         assert_eq!(exp("n[1-2,2-3]"), ["n1", "n2", "n3"]);
         assert_eq!(exp("n[0098-0100]"), ["n0098", "n0099", "n0100"]);
+        assert_eq!(exp("n[-1-1]"), ["n-1", "n0", "n1"]);
+        assert_eq!(exp("n[-3--1]"), ["n-3", "n-2", "n-1"]);
+        assert_eq!(exp("n[- 1 -1]"), ["n-1", "n0", "n1"]);
+        assert_eq!(exp("n[-10-1/3]"), ["n-10", "n-7", "n-4", "n-1"]);
+        assert_eq!(exp("n[-0]"), ["n0"]);
+        assert_eq!(exp("prod-2[10-12]"), ["prod-210", "prod-211", "prod-212"]);
+        assert_eq!(exp("n2[9,11]"), ["n29", "n211"]);
+        assert_eq!(exp("n2[08-10]"), ["n208", "n209", "n210"]);
+        assert_eq!(exp("n[9-10]1"), ["n91", "n101"]);
     }
 
     #[test]
@@ -495,7 +442,15 @@ mod tests {
         assert_eq!(kind("web[9-1]"), ReversedRange);
         assert_eq!(kind("web[a-3]"), BadNumber);
         assert_eq!(kind("web[1-2-3]"), BadNumber);
-        assert_eq!(kind("web[-1]"), BadNumber);
+        assert_eq!(kind("web[--1]"), BadNumber);
+        assert_eq!(kind("web[5-1-3]"), BadNumber);
+        assert_eq!(kind("web[1--3]"), BadNumber);
+        assert_eq!(kind("web[-03--01]"), NegativePadding);
+        assert_eq!(kind("web[-3--5]"), ReversedRange);
+        assert_eq!(kind("prod-2[-1-3]"), NegativeAfterDigits);
+        assert_eq!(kind("n2[9-12]"), GluedDigits);
+        assert_eq!(kind("n2[9,10]"), GluedDigits);
+        assert_eq!(kind("n[1-5/2]0"), StepBeforeDigits);
         assert_eq!(kind("web[99999999999999999999]"), BadNumber);
         assert_eq!(kind("web[1-9/0]"), ZeroStep);
         assert_eq!(kind("web[5/2]"), StepWithoutRange);

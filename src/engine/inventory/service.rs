@@ -329,6 +329,13 @@ impl InventorySource for FileSource {
     fn watched_paths(&self) -> Vec<PathBuf> {
         let path = std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone());
         let mut v = vec![path.clone()];
+        // A ClusterShell groups.conf reads groups.d/ (and more) beside it.
+        if !path.is_dir()
+            && super::clustershell::is_config(&path)
+            && let Some(dir) = path.parent()
+        {
+            v.push(dir.to_path_buf());
+        }
         // Ansible reads group_vars/ and host_vars/ beside a file inventory.
         if !path.is_dir()
             && let Some(dir) = path.parent()

@@ -21,14 +21,15 @@
 //! | `node[01-10,15]`, `n[1-9/2]`, `rack[1-2]node[01-04]` | a ClusterShell node set: every name it expands to (each name may also be a group) |
 //! | `web*`, `db-?` | glob: nodes whose name matches, plus the members of groups whose name matches (as Ansible) |
 //! | `~^db\d+` | regex on node and group names, anchored at the start only (Ansible's `re.match`); subset documented in `matcher.rs` |
-//! | `@web` | members of group `web`; `@all` is every node |
-//! | `@src:web` | members of `web` that came from inventory source `src` (`@src:all` for all of them) |
+//! | `@web` | members of group `web`; `@all` is every node (the default ClusterShell source's `all` group when it defines one) |
+//! | `@chassis[3-4]` | members of the groups `chassis3` and `chassis4` (a ranged group name, as in ClusterShell) |
+//! | `@src:web` | when `src` is a ClusterShell group source: its group `web` (as `nodeset`); else the members of `web` that came from inventory source `src` (`@src:all` for all of them) |
+//! | `@*`, `@src:*` | every node of the default (or named) ClusterShell group source: its `all` group, else every node of its groups |
 //! | `all`, `*` | every node |
-//! | `TERM[i]` with `i < 0`, `TERM[a:b]`, `TERM[a:]` | Ansible slice of the term's nodes in inventory (name) order, `b` inclusive; `web[-1]` is the last |
 //!
-//! A bracket holding `:` or starting with `-` is a slice; any other bracket
-//! is a node set: `web[1]` is the node `web1`; for "the second member of web"
-//! write `web[1:1]`. A `~regex` runs to the next `,` or `:` outside
+//! Every bracket is a node set, as `nodeset` reads it: `web[-1]` is the
+//! node `web-1`, and `web[0:2]` is refused (Ansible's subscripts belong to
+//! the Ansible grammar). A `~regex` runs to the next `,` or `:` outside
 //! `[]`, `()` and `{}`, so it may contain `&`, `!`, `^`, `|` and `{1,3}`.
 //!
 //! # Operators and the two evaluation rules
@@ -210,14 +211,10 @@ enum Base {
     },
 }
 
-/// Ansible subscript: `(start, Some(end))` inclusive, `(i, None)` index.
-type Slice = (i64, Option<i64>);
-
 #[derive(Debug, Clone)]
 struct Term {
     text: String,
     base: Base,
-    slice: Option<Slice>,
 }
 
 /// A parsed target expression, ready to be evaluated against inventories.
@@ -254,7 +251,6 @@ impl TargetExpr {
             let all = Term {
                 text: ALL_GROUP.into(),
                 base: Base::All,
-                slice: None,
             };
             steps.insert(0, (Op::Union, all));
         }
@@ -341,7 +337,6 @@ mod tests {
         let rule = |e: &str| TargetExpr::parse(e).map(|t| t.rule());
         assert_eq!(rule("web*:&prod:!db01"), Ok(Rule::Ansible));
         assert_eq!(rule("web*,&prod,!db01"), Ok(Rule::Ansible));
-        assert_eq!(rule("web[01:03]"), Ok(Rule::ClusterShell));
         assert_eq!(rule("@src:web"), Ok(Rule::ClusterShell));
         assert_eq!(rule("@src:web:!db01"), Ok(Rule::Ansible));
         assert_eq!(rule("a,b&c!d^e"), Ok(Rule::ClusterShell));
@@ -351,8 +346,26 @@ mod tests {
     #[test]
     fn syntax_errors() {
         for bad in [
-            "", " , ", ",a", "a,,b", "a,", "a&", "a&&b", "a:b&c", "a:b^c", "web[1-3", "web1]",
-            "~(", "a b", "@", "@:x", "^a", "x[1:-2]", "[0:1]", "a@b",
+            "",
+            " , ",
+            ",a",
+            "a,,b",
+            "a,",
+            "a&",
+            "a&&b",
+            "a:b&c",
+            "a:b^c",
+            "web[1-3",
+            "web1]",
+            "~(",
+            "a b",
+            "@",
+            "@:x",
+            "^a",
+            "x[1:-2]",
+            "[0:1]",
+            "a@b",
+            "web[01:03]",
         ] {
             assert!(
                 matches!(TargetExpr::parse(bad), Err(TargetError::Syntax { .. })),

@@ -27,13 +27,14 @@ fn matches(segments: &[Segment<'_>], name: &str) -> bool {
             .strip_prefix(text)
             .is_some_and(|tail| matches(rest, tail)),
         Some((Segment::Ranges(ranges), rest)) => {
-            let digits = name
+            let sign = usize::from(name.starts_with('-'));
+            let digits = name[sign..]
                 .bytes()
                 .take_while(u8::is_ascii_digit)
                 .count()
                 .min(longest_number(ranges));
             (1..=digits).any(|len| {
-                let (number, tail) = name.split_at(len);
+                let (number, tail) = name.split_at(sign + len);
                 ranges.iter().any(|r| r.prints(number)) && matches(rest, tail)
             })
         }
@@ -41,16 +42,28 @@ fn matches(segments: &[Segment<'_>], name: &str) -> bool {
 }
 
 impl Range {
-    /// Whether one of the range's values is written `digits` (ASCII digits
-    /// only): the value is in the range and on its step, and `digits` is
-    /// that value zero-padded to the range's width, no more, no less.
-    fn prints(&self, digits: &str) -> bool {
-        let Ok(v) = digits.parse::<u64>() else {
+    /// Whether one of the range's values is written `number` (ASCII digits
+    /// after an optional `-`): the value is in the range and on its step,
+    /// and `number` is that value zero-padded to the range's width, no
+    /// more, no less.
+    fn prints(&self, number: &str) -> bool {
+        let (negative, digits) = match number.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, number),
+        };
+        let Ok(magnitude) = digits.parse::<u64>() else {
             return false;
         };
-        let written = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+        let v = if negative {
+            -i128::from(magnitude)
+        } else {
+            i128::from(magnitude)
+        };
+        let written = magnitude.checked_ilog10().map_or(1, |l| l as usize + 1);
+        // `-0` is never printed: zero is written `0`.
         (self.start..=self.end).contains(&v)
-            && (v - self.start).is_multiple_of(self.step)
+            && !(negative && magnitude == 0)
+            && (v - self.start) % self.step == 0
             && digits.len() == written.max(self.width)
     }
 }

@@ -17,9 +17,22 @@ pub(super) fn eval_term(inv: &Inventory, term: &Term) -> Result<(Vec<String>, bo
             .unwrap_or_default()
     };
     let all = || inv.nodes().map(|n| n.name.clone()).collect::<Vec<_>>();
-    let (mut names, plain) = match &term.base {
+    let (names, plain) = match &term.base {
         Base::All => (all(), false),
-        Base::Group { source: None, name } if name == ALL_GROUP => (all(), false),
+        // `@all` is every node, unless a ClusterShell default source (which
+        // gives the `*` group) defines `all`: then that group, as `nodeset`.
+        Base::Group { source: None, name }
+            if name == ALL_GROUP && !inv.groups().contains_key("*") =>
+        {
+            (all(), false)
+        }
+        Base::Group { source, name } if clush_source(inv, source.as_deref()) => {
+            let (picked, missing) = clush_groups(inv, source.as_deref(), name);
+            if !missing.is_empty() {
+                return Err(missing.join(", "));
+            }
+            (picked, false)
+        }
         Base::Group { source, name } => {
             let picked: Vec<String> = match source {
                 None => members(name),
@@ -50,11 +63,7 @@ pub(super) fn eval_term(inv: &Inventory, term: &Term) -> Result<(Vec<String>, bo
             }
             if !missing.is_empty() {
                 let shown = nodeset::fold(missing.iter().map(String::as_str));
-                return Err(if term.slice.is_some() {
-                    term.text.clone()
-                } else {
-                    shown
-                });
+                return Err(shown);
             }
             (picked, plain)
         }
@@ -68,39 +77,7 @@ pub(super) fn eval_term(inv: &Inventory, term: &Term) -> Result<(Vec<String>, bo
     if names.is_empty() {
         return Err(term.text.clone());
     }
-    let Some((start, end)) = term.slice else {
-        return Ok((names, plain));
-    };
-    names.sort();
-    names.dedup();
-    let len = names.len() as i64;
-    let index = |i: i64| if i < 0 { len + i } else { i };
-    let picked: Vec<String> = match end {
-        None => {
-            let i = index(start);
-            if !(0..len).contains(&i) {
-                return Err(format!(
-                    "{} (index {start} out of range: {len} nodes)",
-                    term.text
-                ));
-            }
-            vec![names[i as usize].clone()]
-        }
-        Some(end) => {
-            let (s, e) = (
-                index(start).clamp(0, len),
-                index(end).saturating_add(1).clamp(0, len),
-            );
-            names
-                .get(s as usize..e.max(s) as usize)
-                .unwrap_or_default()
-                .to_vec()
-        }
-    };
-    if picked.is_empty() {
-        return Err(format!("{} (slice is empty: {len} nodes)", term.text));
-    }
-    Ok((picked, false))
+    Ok((names, plain))
 }
 
 /// Nodes whose name matches, then members of groups whose name matches.
@@ -130,7 +107,7 @@ pub(super) fn filter_term<'a>(
     inv: &'a Inventory,
     term: &'a Term,
 ) -> Option<Result<impl Fn(&str) -> bool + 'a, ()>> {
-    let (Base::Names(text), None) = (&term.base, &term.slice) else {
+    let Base::Names(text) = &term.base else {
         return None;
     };
     let set = nodeset::NodeSet::parse(text).ok()?;
@@ -145,4 +122,41 @@ pub(super) fn filter_term<'a>(
         return Some(Err(()));
     }
     Some(Ok(holds))
+}
+
+/// Whether `@source:group` (or a ranged `@group[1-2]`, or `@*`) is read as
+/// ClusterShell reads it: `source` is a ClusterShell group source (some
+/// group `source:…` exists), or no source is named. Otherwise `@src:group`
+/// keeps drover's meaning, the members of `group` from inventory source `src`.
+fn clush_source(inv: &Inventory, source: Option<&str>) -> bool {
+    let Some(src) = source else {
+        return true;
+    };
+    let prefix = format!("{src}:");
+    inv.groups()
+        .range(prefix.clone()..)
+        .next()
+        .is_some_and(|(g, _)| g.starts_with(&prefix))
+}
+
+/// Members of every group a (possibly ranged) ClusterShell group name
+/// stands for, and the `@…` groups that do not exist.
+fn clush_groups(inv: &Inventory, source: Option<&str>, name: &str) -> (Vec<String>, Vec<String>) {
+    let names = if name.contains('[') {
+        nodeset::expand(name).unwrap_or_default()
+    } else {
+        vec![name.to_string()]
+    };
+    let (mut picked, mut missing) = (Vec::new(), Vec::new());
+    for group in names {
+        let key = match source {
+            Some(src) => format!("{src}:{group}"),
+            None => group,
+        };
+        match inv.groups().get(&key) {
+            Some(members) => picked.extend(members.iter().cloned()),
+            None => missing.push(format!("@{key}")),
+        }
+    }
+    (picked, missing)
 }

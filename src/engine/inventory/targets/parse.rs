@@ -3,7 +3,7 @@
 
 use super::super::matcher::Regex;
 use super::super::{ALL_GROUP, nodeset};
-use super::{Base, Op, Slice, TargetError, Term};
+use super::{Base, Op, TargetError, Term};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Tok {
@@ -182,7 +182,18 @@ pub(super) fn clustershell_steps(toks: &[Tok]) -> Result<Vec<(Op, Term)>, Target
 }
 
 pub(super) fn parse_term(text: &str) -> Result<Term, TargetError> {
-    if text.chars().any(char::is_whitespace) {
+    // Inside brackets whitespace is ignored, as `nodeset` ignores it; in a
+    // name it is refused (no host is called `a b`).
+    let mut depth = 0i32;
+    let spaced = text.chars().any(|c| {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            _ => {}
+        }
+        depth == 0 && c.is_whitespace()
+    });
+    if spaced {
         return Err(syntax(text, "whitespace inside a name"));
     }
     if let Some(re) = text.strip_prefix('~') {
@@ -190,10 +201,11 @@ pub(super) fn parse_term(text: &str) -> Result<Term, TargetError> {
         return Ok(Term {
             text: text.into(),
             base: Base::Regex(regex),
-            slice: None,
         });
     }
-    let (body, slice) = split_slice(text)?;
+    // No Ansible subscripts here: `web[-1]` is the node `web-1` and
+    // `web[0:2]` is refused, as `nodeset` reads them.
+    let body = text;
     let base = if body == ALL_GROUP || body == "*" {
         Base::All
     } else if let Some(group) = body.strip_prefix('@') {
@@ -201,11 +213,18 @@ pub(super) fn parse_term(text: &str) -> Result<Term, TargetError> {
             Some((s, g)) => (Some(s.to_string()), g),
             None => (None, group),
         };
+        // A ranged name (`@chassis[3-4]`) stands for several groups, and
+        // `@*`/`@source:*` for a ClusterShell source's every node.
+        let ranged = name != "*" && name.contains(['[', ']']);
         if name.is_empty()
             || source.as_deref() == Some("")
-            || name.contains(['[', ']', '*', '?', '@'])
+            || name.contains(['?', '@'])
+            || (name != "*" && name.contains('*'))
         {
             return Err(syntax(text, "expected @group or @source:group"));
+        }
+        if ranged {
+            nodeset::NodeSet::parse(name).map_err(|e| syntax(text, e.to_string()))?;
         }
         Base::Group {
             source,
@@ -224,29 +243,5 @@ pub(super) fn parse_term(text: &str) -> Result<Term, TargetError> {
     Ok(Term {
         text: text.into(),
         base,
-        slice,
     })
-}
-
-/// Splits an Ansible subscript (`[-1]`, `[0:2]`, `[1:]`) off the end.
-pub(super) fn split_slice(text: &str) -> Result<(&str, Option<Slice>), TargetError> {
-    let Some(open) = text.strip_suffix(']').and_then(|t| t.rfind('[')) else {
-        return Ok((text, None));
-    };
-    let inner = &text[open + 1..text.len() - 1];
-    if !(inner.contains(':') || inner.starts_with('-')) {
-        return Ok((text, None));
-    }
-    let bad = || syntax(text, "slice must be [i], [-i], [a:b] or [a:]");
-    let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
-    let slice = match inner.split_once(':') {
-        Some((a, "")) => (num(a)?, Some(-1)),
-        Some((a, b)) if !a.starts_with('-') && !b.starts_with('-') => (num(a)?, Some(num(b)?)),
-        Some(_) => return Err(bad()),
-        None => (num(inner)?, None),
-    };
-    if open == 0 {
-        return Err(bad());
-    }
-    Ok((&text[..open], Some(slice)))
 }
