@@ -359,6 +359,89 @@ fn ctrl_c_cancels_exits_130_and_kills_the_tree() {
     assert!(gone, "grandchild {grandchild} survived Ctrl-C");
 }
 
+/// SIGTERM (`timeout(1)`, systemd, cron) and SIGHUP (a closed terminal) cancel as
+/// Ctrl-C does, exiting 128 + the signal, and a second one leaves at once.
+#[test]
+fn sigterm_and_sighup_cancel_exit_128_plus_the_signal_and_kill_the_tree() {
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGHUP, 129)] {
+        let f = Fleet::nodes(&["n01"]);
+        let pidfile = f.path("grandchild.pid");
+        let cmd = format!(
+            "sleep 300 & echo $! > {}; echo first $$; wait; echo never",
+            pidfile.display()
+        );
+        let mut guard = KillOnDrop::default();
+        let mut run = Running::start(f.run_cmd("n01", &[], &cmd));
+        let first = run.expect_line(SECS_30, |l| l.starts_with("n01: first "));
+        guard.group(first["n01: first ".len()..].parse().expect("shell pid"));
+        let grandchild = read_pid(&pidfile);
+        assert!(cli_support::wait_idle(
+            run.pid().as_raw(),
+            Duration::from_secs(10)
+        ));
+        let t = std::time::Instant::now();
+        kill(run.pid(), signal).unwrap();
+        let (status, lines, err) = run.wait(SECS_30);
+        let took = t.elapsed();
+        assert_eq!(status.code(), Some(code), "{signal}: {lines:?} {err}");
+        assert!(err.contains(signal.as_str()), "{signal}: {err}");
+        assert!(took < Duration::from_secs(9), "{signal}: took {took:?}");
+        assert_eq!(lines, [first], "{signal}: stderr: {err}");
+        assert_eq!(s(&f.only_execution(), "status"), "cancelled", "{signal}");
+        let gone = eventually(Duration::from_secs(5), || pid_gone(grandchild));
+        assert!(gone, "{signal}: grandchild {grandchild} survived");
+        println!(
+            "FAULT-ROW {}-local: exit {code} in {:.1} s, history cancelled, 0 processes left",
+            signal.as_str().to_lowercase(),
+            took.as_secs_f64()
+        );
+    }
+}
+
+#[test]
+fn a_second_sigterm_during_the_grace_leaves_at_once() {
+    let f = Fleet::nodes(&["n01"]);
+    // The node ignores TERM, so the cancel waits out kill_grace (30 s here); the
+    // trap's marker says drover's cancel reached it.
+    std::fs::create_dir_all(f.path("config/drover")).unwrap();
+    std::fs::write(
+        f.path("config/drover/config.toml"),
+        "[execution]\nkill_grace = \"30s\"\n",
+    )
+    .unwrap();
+    let marker = f.path("term-seen");
+    let mut guard = KillOnDrop::default();
+    let mut run = Running::start(f.run_cmd(
+        "n01",
+        &[],
+        &format!(
+            "trap 'touch {}' TERM; echo first $$; while :; do sleep 1; done",
+            marker.display()
+        ),
+    ));
+    let first = run.expect_line(SECS_30, |l| l.starts_with("n01: first "));
+    guard.group(first["n01: first ".len()..].parse().expect("shell pid"));
+    assert!(cli_support::wait_idle(
+        run.pid().as_raw(),
+        Duration::from_secs(10)
+    ));
+    kill(run.pid(), Signal::SIGTERM).unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || marker.exists()),
+        "the cancel never reached the node"
+    );
+    let t = std::time::Instant::now();
+    kill(run.pid(), Signal::SIGTERM).unwrap();
+    let (status, _, err) = run.wait(SECS_30);
+    assert_eq!(status.code(), Some(143), "{err}");
+    assert!(err.contains("second SIGTERM"), "{err}");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
 #[test]
 fn ctrl_c_during_heavy_output_is_not_lost() {
     let f = Fleet::nodes(&["n01"]);

@@ -704,3 +704,48 @@ fn bastion_reset_fails_only_started_nodes_and_is_logged_once() {
         took.as_secs_f64()
     );
 }
+
+/// `timeout(1)`, systemd and cron stop jobs with SIGTERM; a closed terminal sends
+/// SIGHUP. Either cancels like Ctrl-C: the remote commands end, history says
+/// `cancelled`, and drover exits 128 + the signal within its grace (9 s by default).
+#[test]
+fn sigterm_and_sighup_cancel_the_run_and_end_the_remote_commands() {
+    use nix::sys::signal::{Signal, kill};
+    let Some(fleet) = fleet_or_fail(2) else {
+        return;
+    };
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGHUP, 129)] {
+        let d = Drover::new();
+        let m = marker();
+        let done = d.path("never-written");
+        let cmd = format!("echo started; sleep 300.{m}; touch {}", done.display());
+        let cfg = fleet.ssh_config();
+        let mut run = Running::start(d.run_cmd(&cfg, "node001,user-node002", &[], &cmd));
+        run.expect_line(Duration::from_secs(30), |l| l.ends_with(": started"));
+        let sleeps = format!("^sleep 300\\.{m}$");
+        let both = eventually(Duration::from_secs(10), || pgrep(&sleeps, &[]).len() == 2);
+        assert!(both, "remote sleeps: {:?}", pgrep(&sleeps, &[]));
+        let t = Instant::now();
+        kill(run.pid(), signal).unwrap();
+        let (status, lines, err) = run.wait(Duration::from_secs(30));
+        let took = t.elapsed();
+        assert_eq!(status.code(), Some(code), "{signal}: {lines:?} {err}");
+        assert!(err.contains(signal.as_str()), "{signal}: {err}");
+        assert!(took < Duration::from_secs(9), "{signal}: took {took:?}");
+        let left = pgrep(&sleeps, &[]).len();
+        assert_eq!(left, 0, "{signal}: remote sleeps outlived the run");
+        assert!(
+            !done.exists(),
+            "{signal}: the command went on after its sleep"
+        );
+        let id = d.latest_id(&cfg);
+        let show = finish(d.cmd(&cfg, &["history", "--json", "--limit", "1"]));
+        let rows: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+        assert_eq!(rows[0]["status"], "cancelled", "{signal} {id}: {rows}");
+        println!(
+            "FAULT-ROW {}-ssh: exit {code} in {:.1} s, history cancelled, {left} remote processes left",
+            signal.as_str().to_lowercase(),
+            took.as_secs_f64()
+        );
+    }
+}

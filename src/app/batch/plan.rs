@@ -1,6 +1,7 @@
 //! `drover plan validate | run`: plans from YAML files.
 
 use super::run::exit_code_for;
+use super::stop_signals::{StopSignal, StopSignals};
 use crate::app::exit;
 use crate::app::setup::Runtime;
 use crate::cli::{PlanArgs, PlanCommand};
@@ -74,7 +75,9 @@ async fn run(
     let canceller = handle.canceller();
     let mut done = tokio::spawn(handle.wait());
     let mut finished = None;
-    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    // Ctrl-C, SIGTERM and SIGHUP cancel the plan alike; the exit code names the first.
+    let mut signals = StopSignals::listen();
+    let mut stopped_by: Option<StopSignal> = None;
     let mut out = std::io::stdout().lock();
     loop {
         let ev = if finished.is_some() {
@@ -88,8 +91,9 @@ async fn run(
             tokio::select! {
             biased;
             ev = events.recv() => ev,
-            Some(()) = async { sigint.as_mut()?.recv().await } => {
-                eprintln!("drover: cancelling plan {id} (Ctrl-C)");
+            which = signals.recv() => {
+                eprintln!("drover: cancelling plan {id} ({})", which.name());
+                stopped_by.get_or_insert(which);
                 canceller.cancel();
                 continue;
             }
@@ -179,7 +183,7 @@ async fn run(
     }
     match result.state {
         StepState::Completed => exit::SUCCESS,
-        StepState::Cancelled => exit::CANCELLED,
+        StepState::Cancelled => stopped_by.map_or(exit::CANCELLED, StopSignal::exit_code),
         _ => exit::FAILED,
     }
 }
