@@ -179,7 +179,10 @@ async fn run(
         let _ = writeln!(out, "plan {}: {}", result.name, result.state.as_str());
     }
     if let Err(e) = engine.flush().await {
-        eprintln!("drover: history not fully written: {e}");
+        eprintln!(
+            "drover: history incomplete: {e}; plan {id} ended {} but history may show it otherwise",
+            result.state.as_str()
+        );
     }
     match result.state {
         StepState::Completed => exit::SUCCESS,

@@ -239,7 +239,11 @@ pub async fn follow(
         () = sleep_until(leave_at(&stopping)) => Err("stopped waiting after the signal's grace".into()),
     };
     if let Err(e) = flushed {
-        eprintln!("drover: history not fully written: {e}");
+        // The last line, so a script that reads the tail sees history is incomplete.
+        eprintln!(
+            "drover: history incomplete: {e}; {id} ended {} but history may show it otherwise (interrupted after the next start)",
+            result.status.as_str()
+        );
     }
     let code = match result.status {
         ExecutionStatus::Cancelled => stopping.map_or(exit::CANCELLED, |(w, _)| w.exit_code()),
