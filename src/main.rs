@@ -2,7 +2,7 @@
 //! hand over to the console or the batch runner, and return a documented exit code.
 
 use clap::Parser;
-use drover::app::batch::stop_signals;
+use drover::app::stop_signals;
 use drover::app::{self, exit, setup};
 use drover::cli::Cli;
 use std::process::ExitCode;

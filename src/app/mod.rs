@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod session;
 pub mod setup;
+pub mod stop_signals;
 pub mod tui;
 
 /// Exit codes, documented in the README and `drover --help`.

@@ -15,7 +15,6 @@ pub mod run;
 pub mod ssh;
 pub mod ssh_config;
 pub mod status;
-pub mod stop_signals;
 pub mod task;
 pub mod time;
 

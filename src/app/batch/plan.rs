@@ -1,9 +1,9 @@
 //! `drover plan validate | run`: plans from YAML files.
 
 use super::run::exit_code_for;
-use super::stop_signals::{StopSignal, StopSignals};
 use crate::app::exit;
 use crate::app::setup::Runtime;
+use crate::app::stop_signals::{StopSignal, StopSignals};
 use crate::cli::{PlanArgs, PlanCommand};
 use crate::engine::orchestrator::plan::Plan;
 use crate::engine::orchestrator::plan_run::{self, StepState};

@@ -3,9 +3,9 @@
 
 use super::once;
 use super::render::{GroupedRenderer, JsonRenderer, LinesRenderer, Renderer, TextPolicy};
-use super::stop_signals::{self, StopSignal, StopSignals};
 use crate::app::exit;
 use crate::app::setup::Runtime;
+use crate::app::stop_signals::{self, StopSignal, StopSignals};
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::{

@@ -1,4 +1,4 @@
-//! The signals that stop a batch run: SIGINT (Ctrl-C), SIGTERM (`timeout(1)`,
+//! The signals that stop a run or the console: SIGINT (Ctrl-C), SIGTERM (`timeout(1)`,
 //! systemd, cron wrappers) and SIGHUP (the terminal went away). All three cancel the
 //! run the same way, so remote work is killed and history says `cancelled` however
 //! drover was asked to stop; only the exit code (128 + the signal) tells them apart.
