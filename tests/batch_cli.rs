@@ -442,6 +442,100 @@ fn a_second_sigterm_during_the_grace_leaves_at_once() {
     );
 }
 
+/// A node set of ten million names is refused at once, naming it and the bound,
+/// before anything runs or is recorded.
+#[test]
+fn an_absurd_node_set_is_refused_fast_and_runs_nothing() {
+    let f = Fleet::nodes(&["n01"]);
+    let t = std::time::Instant::now();
+    let out = f.run(
+        "node[1-9999999]",
+        &[],
+        &format!("touch {}", f.path_str("ran")),
+    );
+    let took = t.elapsed();
+    out.expect(2)
+        .err_has("node[1-9999999]")
+        .err_has("more than 1000000 names");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert!(!f.path("ran").exists());
+    assert!(f.history(&[]).is_empty());
+    println!(
+        "FAULT-ROW huge-node-set: -t 'node[1-9999999]' refused, exit 2 in {:.2} s, 0 nodes ran, 0 records",
+        took.as_secs_f64()
+    );
+}
+
+/// A state dir whose database is not SQLite: exit 2 naming the file, nothing runs,
+/// and the file is left exactly as it was (it may be someone's data).
+#[test]
+fn a_corrupt_database_exits_2_naming_it_runs_nothing_and_keeps_the_file() {
+    let f = Fleet::nodes(&["n01"]);
+    std::fs::create_dir_all(&f.state).unwrap();
+    let db = f.state.join("drover.db");
+    let garbage: Vec<u8> = (0..100_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(&db, &garbage).unwrap();
+    let t = std::time::Instant::now();
+    let out = f.run("n01", &[], &format!("touch {}", f.path_str("ran")));
+    let took = t.elapsed();
+    out.expect(2).err_has("drover.db").err_has("not a database");
+    assert!(!f.path("ran").exists(), "the command ran");
+    let kept = std::fs::read(&db).unwrap();
+    let lost = garbage.iter().zip(&kept).filter(|(a, b)| a != b).count()
+        + garbage.len().abs_diff(kept.len());
+    assert_eq!(lost, 0, "the corrupt file was changed");
+    println!(
+        "FAULT-ROW corrupt-state-dir: exit 2 in {:.2} s naming drover.db, 0 nodes ran, {lost} bytes of the file changed",
+        took.as_secs_f64()
+    );
+}
+
+/// Two drover processes writing one state dir at once: both runs and every node
+/// result and journal entry are recorded.
+#[test]
+fn two_drovers_on_one_state_dir_both_record_everything() {
+    let names: Vec<String> = (1..=20).map(|i| format!("w{i:02}")).collect();
+    let f = Fleet::nodes(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    // Both start before either ends: each node waits for the other process's file.
+    let a = f.path("a");
+    let b = f.path("b");
+    let cmd = |mine: &std::path::Path, theirs: &std::path::Path| {
+        format!(
+            "touch {}; while [ ! -e {} ]; do sleep 0.05; done; seq 1 200",
+            mine.display(),
+            theirs.display()
+        )
+    };
+    let t = std::time::Instant::now();
+    let first = Running::start(f.run_cmd("w[01-20]", &[], &cmd(&a, &b)));
+    let second = Running::start(f.run_cmd("w[01-20]", &[], &cmd(&b, &a)));
+    let (s1, l1, e1) = first.wait(SECS_30);
+    let (s2, l2, e2) = second.wait(SECS_30);
+    let took = t.elapsed();
+    assert_eq!(s1.code(), Some(0), "{e1}");
+    assert_eq!(s2.code(), Some(0), "{e2}");
+    assert_eq!(l1.len() + l2.len(), 2 * 20 * 200);
+    let runs = f.history(&[]);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let mut results = 0;
+    for run in &runs {
+        assert_eq!(s(run, "status"), "success", "{run}");
+        let statuses = f.node_statuses(s(run, "id"));
+        assert!(
+            statuses.iter().all(|n| n.ends_with(" success")),
+            "{statuses:?}"
+        );
+        results += statuses.len();
+    }
+    let entries: usize = names.iter().map(|n| f.journal(n).len()).sum();
+    assert_eq!(results, 40);
+    assert_eq!(entries, 40);
+    println!(
+        "FAULT-ROW two-writers: 2 processes x 20 nodes in {:.1} s, 2/2 runs, {results}/40 node results, {entries}/40 journal entries, 0 records lost",
+        took.as_secs_f64()
+    );
+}
+
 #[test]
 fn ctrl_c_during_heavy_output_is_not_lost() {
     let f = Fleet::nodes(&["n01"]);
