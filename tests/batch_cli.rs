@@ -249,7 +249,13 @@ fn malformed_inventory_exits_2_with_path_and_line() {
         "nodes:\n  n01:\n    transport: telnet\n",
     ] {
         std::fs::write(&f.inventory, yaml).unwrap();
+        let t = std::time::Instant::now();
         f.run("n01", &[], &touch).expect(2).err_has(&at);
+        println!(
+            "FAULT-ROW malformed-inventory: {:?} refused, exit 2 in {:.2} s naming file:line, 0 nodes ran",
+            yaml.lines().last().unwrap_or("").trim(),
+            t.elapsed().as_secs_f64()
+        );
     }
     assert!(!f.path("ran").exists(), "ran with a broken inventory");
 }
@@ -350,13 +356,19 @@ fn ctrl_c_cancels_exits_130_and_kills_the_tree() {
         run.pid().as_raw(),
         Duration::from_secs(10)
     ));
+    let t = std::time::Instant::now();
     kill(run.pid(), Signal::SIGINT).unwrap();
     let (status, lines, err) = run.wait(SECS_30);
+    let took = t.elapsed();
     assert_eq!(status.code(), Some(130), "{lines:?} {err}");
     assert_eq!(lines, [first], "stderr: {err}");
     assert_eq!(s(&f.only_execution(), "status"), "cancelled");
     let gone = eventually(Duration::from_secs(5), || pid_gone(grandchild));
     assert!(gone, "grandchild {grandchild} survived Ctrl-C");
+    println!(
+        "FAULT-ROW ctrl-c-local: exit 130 in {:.1} s, history cancelled, 0 processes left",
+        took.as_secs_f64()
+    );
 }
 
 /// SIGTERM (`timeout(1)`, systemd, cron) and SIGHUP (a closed terminal) cancel as
@@ -609,6 +621,9 @@ fn hostile_output_is_raw_on_a_pipe_but_sanitised_in_history() {
     assert!(
         lines.any(|l| l.starts_with('a') && l.ends_with('b')),
         "{shown:?}"
+    );
+    println!(
+        "FAULT-ROW hostile-output: raw on a pipe as pdsh passes it, 0 escape bytes in history show"
     );
 }
 

@@ -74,6 +74,9 @@ fn killed_drover_leaves_an_interrupted_execution_behind() {
     assert_eq!(again.len(), 1, "{again:#?}");
     assert!(f.history(&["--status", "running"]).is_empty());
     assert_eq!(f.journal("n01").len(), 1, "recovery must not journal twice");
+    println!(
+        "FAULT-ROW kill-9-history: run and 2/2 nodes marked interrupted at the next start, journalled once"
+    );
 }
 
 #[test]
