@@ -366,7 +366,7 @@ fn ctrl_c_cancels_exits_130_and_kills_the_tree() {
     let gone = eventually(Duration::from_secs(5), || pid_gone(grandchild));
     assert!(gone, "grandchild {grandchild} survived Ctrl-C");
     println!(
-        "FAULT-ROW ctrl-c-local: exit 130 in {:.1} s, history cancelled, 0 processes left",
+        "FAULT-ROW ctrl-c-local: exit 130 in {:.2} s, history cancelled, 0 processes left",
         took.as_secs_f64()
     );
 }
@@ -403,7 +403,7 @@ fn sigterm_and_sighup_cancel_exit_128_plus_the_signal_and_kill_the_tree() {
         let gone = eventually(Duration::from_secs(5), || pid_gone(grandchild));
         assert!(gone, "{signal}: grandchild {grandchild} survived");
         println!(
-            "FAULT-ROW {}-local: exit {code} in {:.1} s, history cancelled, 0 processes left",
+            "FAULT-ROW {}-local: exit {code} in {:.2} s, history cancelled, 0 processes left",
             signal.as_str().to_lowercase(),
             took.as_secs_f64()
         );
@@ -447,10 +447,16 @@ fn a_second_sigterm_during_the_grace_leaves_at_once() {
     let (status, _, err) = run.wait(SECS_30);
     assert_eq!(status.code(), Some(143), "{err}");
     assert!(err.contains("second SIGTERM"), "{err}");
-    assert!(
-        t.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        t.elapsed()
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // Left behind on purpose: the next start says so in history.
+    assert_eq!(s(&f.only_execution(), "status"), "interrupted");
+    let shell: i32 = first["n01: first ".len()..].parse().unwrap();
+    let left = usize::from(!pid_gone(shell));
+    println!(
+        "FAULT-ROW second-sigterm: exit 143 {:.2} s after the second signal, history interrupted at the next start, \
+         {left} process left (it ignores TERM; kill_grace 30 s not waited for)",
+        took.as_secs_f64()
     );
 }
 

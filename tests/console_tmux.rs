@@ -275,7 +275,7 @@ fn sighup_cancels_the_running_work_and_exits_129() {
     assert_eq!(history.len(), 1, "{history:?}");
     assert_eq!(history[0]["status"], "cancelled", "{history:?}");
     println!(
-        "FAULT-ROW sighup-console: exit 129 in {:.1} s, history cancelled, 0 processes left, terminal restored",
+        "FAULT-ROW sighup-console: exit 129 in {:.2} s, history cancelled, 0 processes left, terminal restored",
         took.as_secs_f64()
     );
 }

@@ -773,7 +773,7 @@ fn sigterm_and_sighup_cancel_the_run_and_end_the_remote_commands() {
         let rows: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
         assert_eq!(rows[0]["status"], "cancelled", "{signal} {id}: {rows}");
         println!(
-            "FAULT-ROW {}-ssh: exit {code} in {:.1} s, history cancelled, {left} remote processes left",
+            "FAULT-ROW {}-ssh: exit {code} in {:.2} s, history cancelled, {left} remote processes left",
             signal.as_str().to_lowercase(),
             took.as_secs_f64()
         );

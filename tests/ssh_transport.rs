@@ -184,7 +184,7 @@ fn ctrl_c_exits_130_and_ends_the_remote_processes() {
     let pattern = format!("sleep 30[01]\\.{m}");
     assert!(gone(&pattern), "left running: {:?}", pgrep(&pattern, &[]));
     println!(
-        "FAULT-ROW ctrl-c-ssh: exit 130 in {:.1} s, 0 of 4 remote processes left",
+        "FAULT-ROW ctrl-c-ssh: exit 130 in {:.2} s, 0 of 4 remote processes left",
         took.as_secs_f64()
     );
 }
