@@ -35,6 +35,7 @@ rows=(
   "ctrl-c-ssh|ssh_transport|ctrl_c_exits_130_and_ends_the_remote_processes"
   "sigterm-sighup-local|batch_cli|sigterm_and_sighup_cancel_exit_128_plus_the_signal_and_kill_the_tree"
   "sigterm-sighup-ssh|ssh_faults|sigterm_and_sighup_cancel_the_run_and_end_the_remote_commands"
+  "sigterm-plan|plans|sigterm_cancels_a_plan_run_and_exits_143"
   "second-signal|batch_cli|a_second_sigterm_during_the_grace_leaves_at_once"
   "sighup-console|console_tmux|sighup_cancels_the_running_work_and_exits_129"
   "malformed-inventory|batch_cli|malformed_inventory_exits_2_with_path_and_line"

@@ -234,3 +234,50 @@ fn validate_names_every_problem_with_file_and_line() {
     assert!(out.out().contains("only/n0: "), "{out:?}");
     assert!(out.out().contains("plan good: completed"), "{out:?}");
 }
+
+/// `drover plan run` stopped by SIGTERM: the running step is cancelled, the step after
+/// it never starts, and drover exits 143.
+#[test]
+fn sigterm_cancels_a_plan_run_and_exits_143() {
+    use nix::sys::signal::{Signal, kill};
+    let f = cli_support::Fleet::nodes(&["n0"]);
+    let after = f.path("after-ran");
+    let file = f.path("slow.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "steps:\n  - {{name: slow, command: 'echo started; exec sleep 300', targets: n0}}\n  \
+             - {{name: after, command: 'touch {}', targets: n0, depends_on: [slow]}}\n",
+            after.display()
+        ),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let mut run = cli_support::Running::start(f.cmd(&["plan", "run", &path]));
+    run.expect_line(Duration::from_secs(30), |l| {
+        l.contains("step slow: running")
+    });
+    assert!(cli_support::eventually(Duration::from_secs(10), || {
+        f.history(&["--status", "running"]).len() == 1
+    }));
+    assert!(cli_support::wait_idle(
+        run.pid().as_raw(),
+        Duration::from_secs(10)
+    ));
+    let t = std::time::Instant::now();
+    kill(run.pid(), Signal::SIGTERM).unwrap();
+    let (status, lines, err) = run.wait(Duration::from_secs(30));
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(143), "{lines:?} {err}");
+    assert!(err.contains("SIGTERM"), "{err}");
+    assert!(
+        lines.iter().any(|l| l == "plan slow: cancelled"),
+        "{lines:?}"
+    );
+    assert!(!after.exists(), "the next step ran");
+    assert!(f.history(&["--status", "running"]).is_empty());
+    println!(
+        "FAULT-ROW sigterm-plan: exit 143 in {:.2} s, plan cancelled, 0 later steps started, 0 runs left running",
+        took.as_secs_f64()
+    );
+}
