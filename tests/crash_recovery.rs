@@ -190,6 +190,11 @@ fn a_full_disk_mid_run_still_records_the_true_outcome() {
     let (code, err, took) = run_through_a_full_disk(&f, &disk, true);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("history incomplete"), "{err}");
+    // The disk did fill under the store: the reserve was spent on this run's records.
+    assert!(
+        !disk.path().join("drover.reserve").exists(),
+        "the reserve was never needed"
+    );
     std::fs::remove_file(disk.path().join("filler")).unwrap();
     assert_eq!(status_in(&disk.path(), &f), "success");
     assert_eq!(
