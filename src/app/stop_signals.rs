@@ -105,3 +105,11 @@ impl StopSignals {
         }
     }
 }
+
+/// Sleeps until `at`; pends forever without one (no signal yet, no deadline).
+pub async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

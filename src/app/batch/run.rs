@@ -189,7 +189,7 @@ pub async fn follow(
                 let _ = engine.cancel(&id);
                 continue;
             }
-            () = sleep_until(leave_at(&stopping)) => break,
+            () = stop_signals::sleep_until(leave_at(&stopping)) => break,
         };
         let Some(item) = item else { break };
         let last = matches!(
@@ -209,7 +209,7 @@ pub async fn follow(
     }
     let ended = tokio::select! {
         r = engine.wait(&id) => Some(r),
-        () = sleep_until(leave_at(&stopping)) => None,
+        () = stop_signals::sleep_until(leave_at(&stopping)) => None,
     };
     let result = match ended {
         Some(Ok(r)) => r,
@@ -236,7 +236,7 @@ pub async fn follow(
     }
     let flushed = tokio::select! {
         r = engine.flush() => r.map_err(|e| e.to_string()),
-        () = sleep_until(leave_at(&stopping)) => Err("stopped waiting after the signal's grace".into()),
+        () = stop_signals::sleep_until(leave_at(&stopping)) => Err("stopped waiting after the signal's grace".into()),
     };
     if let Err(e) = flushed {
         // The last line, so a script that reads the tail sees history is incomplete.
@@ -252,12 +252,4 @@ pub async fn follow(
         _ => exit::FAILED,
     };
     (code, Some(result))
-}
-
-/// Pends forever without a deadline.
-async fn sleep_until(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }
