@@ -37,6 +37,7 @@ rows=(
   "sigterm-sighup-ssh|ssh_faults|sigterm_and_sighup_cancel_the_run_and_end_the_remote_commands"
   "sigterm-plan|plans|sigterm_cancels_a_plan_run_and_exits_143"
   "second-signal|batch_cli|a_second_sigterm_during_the_grace_leaves_at_once"
+  "second-signal-plan|plans|a_second_sigterm_leaves_a_plan_run_at_once"
   "sighup-console|console_tmux|sighup_cancels_the_running_work_and_exits_129"
   "malformed-inventory|batch_cli|malformed_inventory_exits_2_with_path_and_line"
   "huge-node-set|batch_cli|an_absurd_node_set_is_refused_fast_and_runs_nothing"
