@@ -13,7 +13,8 @@ use std::path::PathBuf;
     long_about = "Without a subcommand drover opens the console (TUI). With --batch or a \
                   subcommand it runs headless.\n\nExit codes: 0 all nodes succeeded; 1 one or \
                   more nodes failed or timed out; 2 usage, validation or set-up error (nothing \
-                  ran); 3 permission denied; 4 no node matched; 130 cancelled by Ctrl-C."
+                  ran); 3 permission denied; 4 no node matched; 130, 143, 129 cancelled by \
+                  Ctrl-C, SIGTERM, SIGHUP."
 )]
 pub struct Cli {
     #[command(flatten)]

@@ -2,6 +2,7 @@
 //! hand over to the console or the batch runner, and return a documented exit code.
 
 use clap::Parser;
+use drover::app::stop_signals;
 use drover::app::{self, exit, setup};
 use drover::cli::Cli;
 use std::process::ExitCode;
@@ -18,7 +19,12 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FAILED);
         }
     };
-    ExitCode::from(runtime.block_on(run(cli)))
+    let code = runtime.block_on(run(cli));
+    if stop_signals::abandoned() {
+        // A run was left behind on purpose: dropping the runtime would wait for it.
+        std::process::exit(i32::from(code));
+    }
+    ExitCode::from(code)
 }
 
 async fn run(cli: Cli) -> u8 {
@@ -69,6 +75,8 @@ async fn run(cli: Cli) -> u8 {
         return app::batch::run::exit_code_for(&e);
     }
     let code = app::batch::dispatch(command, &rt).await;
-    setup::finish(rt).await;
+    if !stop_signals::abandoned() {
+        setup::finish(rt).await;
+    }
     code
 }

@@ -251,7 +251,13 @@ fn malformed_inventory_exits_2_with_path_and_line() {
         "nodes:\n  n01:\n    transport: telnet\n",
     ] {
         std::fs::write(&f.inventory, yaml).unwrap();
+        let t = std::time::Instant::now();
         f.run("n01", &[], &touch).expect(2).err_has(&at);
+        println!(
+            "FAULT-ROW malformed-inventory: {:?} refused, exit 2 in {:.2} s naming file:line, 0 nodes ran",
+            yaml.lines().last().unwrap_or("").trim(),
+            t.elapsed().as_secs_f64()
+        );
     }
     assert!(!f.path("ran").exists(), "ran with a broken inventory");
 }
@@ -352,8 +358,10 @@ fn ctrl_c_cancels_exits_130_and_kills_the_tree() {
         run.pid().as_raw(),
         Duration::from_secs(10)
     ));
+    let t = std::time::Instant::now();
     kill(run.pid(), Signal::SIGINT).unwrap();
     let (status, lines, err) = run.wait(SECS_30);
+    let took = t.elapsed();
     assert_eq!(status.code(), Some(130), "{lines:?} {err}");
     assert_eq!(lines, [first], "stderr: {err}");
     assert_eq!(s(&f.only_execution(), "status"), "cancelled");
@@ -364,6 +372,193 @@ fn ctrl_c_cancels_exits_130_and_kills_the_tree() {
     );
     let gone = eventually(Duration::from_secs(5), || pid_gone(grandchild));
     assert!(gone, "grandchild {grandchild} survived Ctrl-C");
+    println!(
+        "FAULT-ROW ctrl-c-local: exit 130 in {:.2} s, history cancelled, 0 processes left",
+        took.as_secs_f64()
+    );
+}
+
+/// SIGTERM (`timeout(1)`, systemd, cron) and SIGHUP (a closed terminal) cancel as
+/// Ctrl-C does, exiting 128 + the signal, and a second one leaves at once.
+#[test]
+fn sigterm_and_sighup_cancel_exit_128_plus_the_signal_and_kill_the_tree() {
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGHUP, 129)] {
+        let f = Fleet::nodes(&["n01"]);
+        let pidfile = f.path("grandchild.pid");
+        let cmd = format!(
+            "sleep 300 & echo $! > {}; echo first $$; wait; echo never",
+            pidfile.display()
+        );
+        let mut guard = KillOnDrop::default();
+        let mut run = Running::start(f.run_cmd("n01", &[], &cmd));
+        let first = run.expect_line(SECS_30, |l| l.starts_with("n01: first "));
+        guard.group(first["n01: first ".len()..].parse().expect("shell pid"));
+        let grandchild = read_pid(&pidfile);
+        assert!(cli_support::wait_idle(
+            run.pid().as_raw(),
+            Duration::from_secs(10)
+        ));
+        let t = std::time::Instant::now();
+        kill(run.pid(), signal).unwrap();
+        let (status, lines, err) = run.wait(SECS_30);
+        let took = t.elapsed();
+        assert_eq!(status.code(), Some(code), "{signal}: {lines:?} {err}");
+        assert!(err.contains(signal.as_str()), "{signal}: {err}");
+        assert!(took < Duration::from_secs(9), "{signal}: took {took:?}");
+        assert_eq!(lines, [first], "{signal}: stderr: {err}");
+        assert_eq!(s(&f.only_execution(), "status"), "cancelled", "{signal}");
+        let gone = eventually(Duration::from_secs(5), || pid_gone(grandchild));
+        assert!(gone, "{signal}: grandchild {grandchild} survived");
+        println!(
+            "FAULT-ROW {}-local: exit {code} in {:.2} s, history cancelled, 0 processes left",
+            signal.as_str().to_lowercase(),
+            took.as_secs_f64()
+        );
+    }
+}
+
+#[test]
+fn a_second_sigterm_during_the_grace_leaves_at_once() {
+    let f = Fleet::nodes(&["n01"]);
+    // The node ignores TERM, so the cancel waits out kill_grace (30 s here); the
+    // trap's marker says drover's cancel reached it.
+    std::fs::create_dir_all(f.path("config/drover")).unwrap();
+    std::fs::write(
+        f.path("config/drover/config.toml"),
+        "[execution]\nkill_grace = \"30s\"\n",
+    )
+    .unwrap();
+    let marker = f.path("term-seen");
+    let mut guard = KillOnDrop::default();
+    let mut run = Running::start(f.run_cmd(
+        "n01",
+        &[],
+        &format!(
+            "trap 'touch {}' TERM; echo first $$; while :; do sleep 1; done",
+            marker.display()
+        ),
+    ));
+    let first = run.expect_line(SECS_30, |l| l.starts_with("n01: first "));
+    guard.group(first["n01: first ".len()..].parse().expect("shell pid"));
+    assert!(cli_support::wait_idle(
+        run.pid().as_raw(),
+        Duration::from_secs(10)
+    ));
+    kill(run.pid(), Signal::SIGTERM).unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || marker.exists()),
+        "the cancel never reached the node"
+    );
+    let t = std::time::Instant::now();
+    kill(run.pid(), Signal::SIGTERM).unwrap();
+    let (status, _, err) = run.wait(SECS_30);
+    assert_eq!(status.code(), Some(143), "{err}");
+    assert!(err.contains("second SIGTERM"), "{err}");
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // Left behind on purpose: the next start says so in history.
+    assert_eq!(s(&f.only_execution(), "status"), "interrupted");
+    let shell: i32 = first["n01: first ".len()..].parse().unwrap();
+    let left = usize::from(!pid_gone(shell));
+    println!(
+        "FAULT-ROW second-sigterm: exit 143 {:.2} s after the second signal, history interrupted at the next start, \
+         {left} process left (it ignores TERM; kill_grace 30 s not waited for)",
+        took.as_secs_f64()
+    );
+}
+
+/// A node set of ten million names is refused at once, naming it and the bound,
+/// before anything runs or is recorded.
+#[test]
+fn an_absurd_node_set_is_refused_fast_and_runs_nothing() {
+    let f = Fleet::nodes(&["n01"]);
+    let t = std::time::Instant::now();
+    let out = f.run(
+        "node[1-9999999]",
+        &[],
+        &format!("touch {}", f.path_str("ran")),
+    );
+    let took = t.elapsed();
+    out.expect(2)
+        .err_has("node[1-9999999]")
+        .err_has("more than 1000000 names");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert!(!f.path("ran").exists());
+    assert!(f.history(&[]).is_empty());
+    println!(
+        "FAULT-ROW huge-node-set: -t 'node[1-9999999]' refused, exit 2 in {:.2} s, 0 nodes ran, 0 records",
+        took.as_secs_f64()
+    );
+}
+
+/// A state dir whose database is not SQLite: exit 2 naming the file, nothing runs,
+/// and the file is left exactly as it was (it may be someone's data).
+#[test]
+fn a_corrupt_database_exits_2_naming_it_runs_nothing_and_keeps_the_file() {
+    let f = Fleet::nodes(&["n01"]);
+    std::fs::create_dir_all(&f.state).unwrap();
+    let db = f.state.join("drover.db");
+    let garbage: Vec<u8> = (0..100_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(&db, &garbage).unwrap();
+    let t = std::time::Instant::now();
+    let out = f.run("n01", &[], &format!("touch {}", f.path_str("ran")));
+    let took = t.elapsed();
+    out.expect(2).err_has("drover.db").err_has("not a database");
+    assert!(!f.path("ran").exists(), "the command ran");
+    let kept = std::fs::read(&db).unwrap();
+    let lost = garbage.iter().zip(&kept).filter(|(a, b)| a != b).count()
+        + garbage.len().abs_diff(kept.len());
+    assert_eq!(lost, 0, "the corrupt file was changed");
+    println!(
+        "FAULT-ROW corrupt-state-dir: exit 2 in {:.2} s naming drover.db, 0 nodes ran, {lost} bytes of the file changed",
+        took.as_secs_f64()
+    );
+}
+
+/// Two drover processes writing one state dir at once: both runs and every node
+/// result and journal entry are recorded.
+#[test]
+fn two_drovers_on_one_state_dir_both_record_everything() {
+    let names: Vec<String> = (1..=20).map(|i| format!("w{i:02}")).collect();
+    let f = Fleet::nodes(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    // Both start before either ends: each node waits for the other process's file.
+    let a = f.path("a");
+    let b = f.path("b");
+    let cmd = |mine: &std::path::Path, theirs: &std::path::Path| {
+        format!(
+            "touch {}; while [ ! -e {} ]; do sleep 0.05; done; seq 1 200",
+            mine.display(),
+            theirs.display()
+        )
+    };
+    let t = std::time::Instant::now();
+    let first = Running::start(f.run_cmd("w[01-20]", &[], &cmd(&a, &b)));
+    let second = Running::start(f.run_cmd("w[01-20]", &[], &cmd(&b, &a)));
+    let (s1, l1, e1) = first.wait(SECS_30);
+    let (s2, l2, e2) = second.wait(SECS_30);
+    let took = t.elapsed();
+    assert_eq!(s1.code(), Some(0), "{e1}");
+    assert_eq!(s2.code(), Some(0), "{e2}");
+    assert_eq!(l1.len() + l2.len(), 2 * 20 * 200);
+    let runs = f.history(&[]);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let mut results = 0;
+    for run in &runs {
+        assert_eq!(s(run, "status"), "success", "{run}");
+        let statuses = f.node_statuses(s(run, "id"));
+        assert!(
+            statuses.iter().all(|n| n.ends_with(" success")),
+            "{statuses:?}"
+        );
+        results += statuses.len();
+    }
+    let entries: usize = names.iter().map(|n| f.journal(n).len()).sum();
+    assert_eq!(results, 40);
+    assert_eq!(entries, 40);
+    println!(
+        "FAULT-ROW two-writers: 2 processes x 20 nodes in {:.1} s, 2/2 runs, {results}/40 node results, {entries}/40 journal entries, 0 records lost",
+        took.as_secs_f64()
+    );
 }
 
 #[test]
@@ -439,6 +634,9 @@ fn hostile_output_is_raw_on_a_pipe_but_sanitised_in_history() {
     assert!(
         lines.any(|l| l.starts_with('a') && l.ends_with('b')),
         "{shown:?}"
+    );
+    println!(
+        "FAULT-ROW hostile-output: raw on a pipe as pdsh passes it, 0 escape bytes in history show"
     );
 }
 

@@ -209,6 +209,77 @@ fn sigterm_restores_the_terminal() {
     assert!(!after.contains("Inventory"), "{after}");
 }
 
+/// SIGHUP (the terminal went away) while a run is going: the console cancels it,
+/// kills the node's command, records `cancelled`, restores the terminal and exits 129.
+#[test]
+fn sighup_cancels_the_running_work_and_exits_129() {
+    if !Tmux::available() {
+        sshd::prereq::missing("sighup_cancels_the_running_work_and_exits_129: no tmux");
+        return;
+    }
+    let f = Fleet::nodes(&["web-alpha"]);
+    let tmux = Tmux::new();
+    let pane = format!(
+        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
+        sh_quote(BIN),
+        sh_quote(&f.state.display().to_string()),
+        sh_quote(&f.inventory.display().to_string()),
+    );
+    let mut start = tmux.session(&pane, 100, 30);
+    start
+        .env_remove("DROVER_STATE_DIR")
+        .env("XDG_CONFIG_HOME", f.path("config"))
+        .env("HOME", f.path("home"))
+        .env("TERM", "xterm-256color");
+    assert!(start.output().expect("start tmux").status.success());
+    tmux.wait_for("the first frame", |s| s.contains("web-alpha"));
+    tmux.keys(&["Space"]);
+    tmux.wait_for("the selection", |s| s.contains("1 selected"));
+    let marker = format!("{}", std::process::id() as u64 * 1000 + 417);
+    let sleeper = format!("sleep 300.{marker}");
+    tmux.keys(&["!"]);
+    tmux.text(&format!("echo started; {sleeper}"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the run to start", |s| s.contains("started"));
+    let pgrep = |pattern: &str| {
+        std::process::Command::new("pgrep")
+            .args(["-f", pattern])
+            .output()
+            .map(|o| !o.stdout.is_empty())
+            .unwrap_or(false)
+    };
+    let running = cli_support::eventually(std::time::Duration::from_secs(10), || {
+        pgrep(&format!("^{sleeper}$"))
+    });
+    assert!(running, "{sleeper} never ran");
+    let shell = String::from_utf8(
+        tmux.run(&["display-message", "-p", "-t", "t", "#{pane_pid}"])
+            .stdout,
+    )
+    .unwrap();
+    let t = std::time::Instant::now();
+    let out = std::process::Command::new("pkill")
+        .args(["-HUP", "-P", shell.trim(), "drover"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pkill: {out:?}");
+    let after = tmux.wait_for("drover to exit", |s| s.contains("EXITED:"));
+    let took = t.elapsed();
+    assert!(after.contains("EXITED:129"), "{after}");
+    assert!(!tmux.alternate_screen_on(), "still on the alternate screen");
+    assert!(
+        !pgrep(&format!("^{sleeper}$")),
+        "{sleeper} outlived the console"
+    );
+    let history = f.history(&[]);
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0]["status"], "cancelled", "{history:?}");
+    println!(
+        "FAULT-ROW sighup-console: exit 129 in {:.2} s, history cancelled, 0 processes left, terminal restored",
+        took.as_secs_f64()
+    );
+}
+
 /// `:plan FILE` in a real terminal: the plan runs on the selection, the
 /// progress pane shows every step completed, and each step is in history.
 #[test]

@@ -234,3 +234,110 @@ fn validate_names_every_problem_with_file_and_line() {
     assert!(out.out().contains("only/n0: "), "{out:?}");
     assert!(out.out().contains("plan good: completed"), "{out:?}");
 }
+
+/// `drover plan run` stopped by SIGTERM: the running step is cancelled, the step after
+/// it never starts, and drover exits 143.
+#[test]
+fn sigterm_cancels_a_plan_run_and_exits_143() {
+    use nix::sys::signal::{Signal, kill};
+    let f = cli_support::Fleet::nodes(&["n0"]);
+    let after = f.path("after-ran");
+    let file = f.path("slow.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "steps:\n  - {{name: slow, command: 'echo started; exec sleep 300', targets: n0}}\n  \
+             - {{name: after, command: 'touch {}', targets: n0, depends_on: [slow]}}\n",
+            after.display()
+        ),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let mut run = cli_support::Running::start(f.cmd(&["plan", "run", &path]));
+    run.expect_line(Duration::from_secs(30), |l| {
+        l.contains("step slow: running")
+    });
+    assert!(cli_support::eventually(Duration::from_secs(10), || {
+        f.history(&["--status", "running"]).len() == 1
+    }));
+    assert!(cli_support::wait_idle(
+        run.pid().as_raw(),
+        Duration::from_secs(10)
+    ));
+    let t = std::time::Instant::now();
+    kill(run.pid(), Signal::SIGTERM).unwrap();
+    let (status, lines, err) = run.wait(Duration::from_secs(30));
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(143), "{lines:?} {err}");
+    assert!(err.contains("SIGTERM"), "{err}");
+    assert!(
+        lines.iter().any(|l| l == "plan slow: cancelled"),
+        "{lines:?}"
+    );
+    assert!(!after.exists(), "the next step ran");
+    assert!(f.history(&["--status", "running"]).is_empty());
+    println!(
+        "FAULT-ROW sigterm-plan: exit 143 in {:.2} s, plan cancelled, 0 later steps started, 0 runs left running",
+        took.as_secs_f64()
+    );
+}
+
+/// A second SIGTERM while a plan's cancel waits for a node that ignores TERM: drover
+/// leaves at once, exit 143, and the next start records the step's run interrupted.
+#[test]
+fn a_second_sigterm_leaves_a_plan_run_at_once() {
+    use nix::sys::signal::{Signal, kill};
+    let f = cli_support::Fleet::nodes(&["n0"]);
+    std::fs::create_dir_all(f.path("config/drover")).unwrap();
+    std::fs::write(
+        f.path("config/drover/config.toml"),
+        "[execution]\nkill_grace = \"30s\"\n",
+    )
+    .unwrap();
+    let seen = f.path("term-seen");
+    let pidfile = f.path("shell.pid");
+    let file = f.path("deaf.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "steps:\n  - {{name: deaf, targets: n0, command: \"trap 'touch {}' TERM; echo $$ > {}; \
+             while :; do sleep 1; done\"}}\n",
+            seen.display(),
+            pidfile.display()
+        ),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let mut guard = cli_support::KillOnDrop::default();
+    let mut run = cli_support::Running::start(f.cmd(&["plan", "run", &path]));
+    run.expect_line(Duration::from_secs(30), |l| {
+        l.contains("step deaf: running")
+    });
+    let written = || std::fs::read_to_string(&pidfile).is_ok_and(|t| t.ends_with('\n'));
+    assert!(cli_support::eventually(Duration::from_secs(10), written));
+    // The shell ignores TERM and outlives drover (a local node): the guard ends it.
+    guard.group(cli_support::read_pid(&pidfile));
+    assert!(cli_support::wait_idle(
+        run.pid().as_raw(),
+        Duration::from_secs(10)
+    ));
+    kill(run.pid(), Signal::SIGTERM).unwrap();
+    assert!(
+        cli_support::eventually(Duration::from_secs(5), || seen.exists()),
+        "the cancel never reached the node"
+    );
+    let t = std::time::Instant::now();
+    kill(run.pid(), Signal::SIGTERM).unwrap();
+    let (status, _, err) = run.wait(Duration::from_secs(30));
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(143), "{err}");
+    assert!(err.contains("second SIGTERM"), "{err}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let runs = f.history(&[]);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["status"], "interrupted", "{runs:?}");
+    println!(
+        "FAULT-ROW second-sigterm-plan: exit 143 {:.2} s after the second signal, history interrupted at the next start",
+        took.as_secs_f64()
+    );
+}

@@ -260,6 +260,9 @@ fn secrets_never_reach_the_state_dir_logs_or_json_output() {
         let hits = files_containing(&f.state, secret.as_bytes());
         assert!(hits.is_empty(), "{secret} found in {hits:?}");
     }
+    println!(
+        "FAULT-ROW secret-redaction: 3 secrets, {redacted} redactions in JSON, 0 files in the state dir (db, WAL, logs) hold one"
+    );
 }
 
 #[test]

@@ -75,6 +75,10 @@ fn unknown_host_key_fails_in_batch_and_says_how_to_fix() {
         assert!(r.lines("node001", "stdout").is_empty(), "{r:?}");
         assert!(!r.out.err().contains("yes/no"), "prompted: {r:?}");
         assert_eq!(std::fs::read_to_string(&empty).unwrap(), "", "{strict}");
+        println!(
+            "FAULT-ROW unknown-host-key ({strict}): refused in {:.1} s, 0 nodes ran, 0 prompts, known_hosts unchanged",
+            t.elapsed().as_secs_f64()
+        );
     }
 }
 
@@ -126,6 +130,7 @@ fn changed_host_key_is_refused_even_with_accept_new_or_no() {
     let at = format!("{}:2", wrong.display());
     for strict in ["accept-new", "no"] {
         let cfg = config_with(&d, &fleet, &format!("cfg-{strict}"), &wrong, strict);
+        let t = Instant::now();
         let r = d.report(&cfg, THREE, &[], "echo ran");
         assert_eq!(r.code(), 1, "{strict}: {r:?}");
         assert_eq!(r.overall(), "partial", "{r:?}");
@@ -135,6 +140,10 @@ fn changed_host_key_is_refused_even_with_accept_new_or_no() {
             assert_eq!(r.status(n), "success", "{strict}: {r:?}");
         }
         assert_eq!(std::fs::read_to_string(&wrong).unwrap(), text, "{strict}");
+        println!(
+            "FAULT-ROW changed-host-key ({strict}): refused in {:.1} s naming file:line, 1/3 nodes refused, 2/3 ran",
+            t.elapsed().as_secs_f64()
+        );
     }
 }
 
@@ -155,12 +164,14 @@ fn refused_key_names_the_key_files_tried() {
     let cfg = d.edited_config(&fleet.ssh_config(), "cfg-stranger", |t| {
         t.replace(&good, &key.display().to_string())
     });
+    let t = Instant::now();
     let r = d.report(
         &cfg,
         "node001,user-node002",
         &["--retries", "2"],
         "echo ran",
     );
+    let took = t.elapsed();
     assert_eq!(r.code(), 1, "{r:?}");
     let tried = key.display().to_string();
     assert_error(&r, "node001", "Authorization", &["as root", &tried]);
@@ -172,6 +183,10 @@ fn refused_key_names_the_key_files_tried() {
     );
     assert!(!r.error("node001").1.contains(&good), "{r:?}");
     assert_eq!(r.retries("node001"), 0, "{r:?}");
+    println!(
+        "FAULT-ROW auth-failure: 2/2 nodes refused in {:.1} s naming the key tried, 0 retries",
+        took.as_secs_f64()
+    );
 }
 
 #[test]
@@ -181,7 +196,9 @@ fn refused_node_fails_alone_with_connection() {
     };
     fleet.stop_node(1);
     let d = Drover::new();
+    let t = Instant::now();
     let r = d.report(&fleet.ssh_config(), THREE, &[], "hostname");
+    let took = t.elapsed();
     assert_eq!(r.code(), 1, "{r:?}");
     assert_eq!(r.overall(), "partial", "{r:?}");
     assert_error(
@@ -194,6 +211,10 @@ fn refused_node_fails_alone_with_connection() {
         assert_eq!(r.status(n), "success", "{r:?}");
         assert_eq!(r.lines(n, "stdout"), [n], "{r:?}");
     }
+    println!(
+        "FAULT-ROW node-down: run ended in {:.1} s, node002 Connection refused, 2/3 nodes ran",
+        took.as_secs_f64()
+    );
 }
 
 #[test]
@@ -221,6 +242,10 @@ fn wedged_node_times_out_on_connect_timeout() {
     }
     // Resumed, the same node answers again.
     d.run(&cfg, "node002", &[], "true").expect(0);
+    println!(
+        "FAULT-ROW node-wedged: run ended in {:.1} s (ConnectTimeout 1), node002 Timeout after {waited} ms, 2/3 nodes ran",
+        took.as_secs_f64()
+    );
 }
 
 #[test]
@@ -244,7 +269,8 @@ fn connection_dropped_mid_run_fails_that_node_with_connection() {
     let t = Instant::now();
     fleet.stop_node(1);
     let r = Report::from_running(run.wait(Duration::from_secs(30)));
-    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}");
     assert_eq!(r.code(), 1, "{r:?}");
     assert_error(&r, "node002", "Connection", &["lost"]);
     for n in ["node001", "node003"] {
@@ -252,6 +278,10 @@ fn connection_dropped_mid_run_fails_that_node_with_connection() {
         assert_eq!(r.lines(n, "stdout"), ["started", "done"], "{r:?}");
     }
     assert!(gone(&sleeps), "{:?}", pgrep(&sleeps, &[]));
+    println!(
+        "FAULT-ROW sshd-killed-mid-run: run ended {:.1} s after the node's sshd stopped, node002 Connection lost, 0 processes left",
+        took.as_secs_f64()
+    );
 }
 
 #[test]
@@ -702,5 +732,97 @@ fn bastion_reset_fails_only_started_nodes_and_is_logged_once() {
         "FAULT-ROW bastion-reset: ended in {:.1} s, 1 started node failed (connection lost), \
          3 not-started nodes reconnected and succeeded, reset logged {resets} time",
         took.as_secs_f64()
+    );
+}
+
+/// `timeout(1)`, systemd and cron stop jobs with SIGTERM; a closed terminal sends
+/// SIGHUP. Either cancels like Ctrl-C: the remote commands end, history says
+/// `cancelled`, and drover exits 128 + the signal within its grace (9 s by default).
+#[test]
+fn sigterm_and_sighup_cancel_the_run_and_end_the_remote_commands() {
+    use nix::sys::signal::{Signal, kill};
+    let Some(fleet) = fleet_or_fail(2) else {
+        return;
+    };
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGHUP, 129)] {
+        let d = Drover::new();
+        let m = marker();
+        let done = d.path("never-written");
+        let cmd = format!("echo started; sleep 300.{m}; touch {}", done.display());
+        let cfg = fleet.ssh_config();
+        let mut run = Running::start(d.run_cmd(&cfg, "node001,user-node002", &[], &cmd));
+        run.expect_line(Duration::from_secs(30), |l| l.ends_with(": started"));
+        let sleeps = format!("^sleep 300\\.{m}$");
+        let both = eventually(Duration::from_secs(10), || pgrep(&sleeps, &[]).len() == 2);
+        assert!(both, "remote sleeps: {:?}", pgrep(&sleeps, &[]));
+        let t = Instant::now();
+        kill(run.pid(), signal).unwrap();
+        let (status, lines, err) = run.wait(Duration::from_secs(30));
+        let took = t.elapsed();
+        assert_eq!(status.code(), Some(code), "{signal}: {lines:?} {err}");
+        assert!(err.contains(signal.as_str()), "{signal}: {err}");
+        assert!(took < Duration::from_secs(9), "{signal}: took {took:?}");
+        let left = pgrep(&sleeps, &[]).len();
+        assert_eq!(left, 0, "{signal}: remote sleeps outlived the run");
+        assert!(
+            !done.exists(),
+            "{signal}: the command went on after its sleep"
+        );
+        let id = d.latest_id(&cfg);
+        let show = finish(d.cmd(&cfg, &["history", "--json", "--limit", "1"]));
+        let rows: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+        assert_eq!(rows[0]["status"], "cancelled", "{signal} {id}: {rows}");
+        println!(
+            "FAULT-ROW {}-ssh: exit {code} in {:.2} s, history cancelled, {left} remote processes left",
+            signal.as_str().to_lowercase(),
+            took.as_secs_f64()
+        );
+    }
+}
+
+/// 20 MB from each of three nodes at once: every line arrives, in order per node,
+/// and history counts every byte.
+#[test]
+fn twenty_megabytes_per_node_arrive_whole_and_are_counted() {
+    const BYTES: u64 = 20_000_000;
+    let Some(fleet) = fleet_or_fail(3) else {
+        return;
+    };
+    let d = Drover::new();
+    let cfg = fleet.ssh_config();
+    // 200,000 lines of 99 `a`s and a newline.
+    let line = "a".repeat(99);
+    let cmd = format!("yes {line} | head -c {BYTES}");
+    let t = Instant::now();
+    let out = d.run(&cfg, THREE, &[], &cmd);
+    let took = t.elapsed();
+    out.expect(0);
+    let mut lost = 0;
+    for n in ["node001", "node002", "node003"] {
+        let prefix = format!("{n}: ");
+        let got: Vec<&[u8]> = out
+            .stdout
+            .split(|b| *b == b'\n')
+            .filter_map(|l| l.strip_prefix(prefix.as_bytes()))
+            .collect();
+        let whole = got.iter().filter(|l| **l == line.as_bytes()).count() as u64;
+        lost += BYTES.saturating_sub(whole * 100);
+        assert_eq!(got.len() as u64, BYTES / 100, "{n}: lines received");
+    }
+    assert_eq!(lost, 0);
+    let id = d.latest_id(&cfg);
+    let shown = finish(d.cmd(&cfg, &["history", "show", &id, "--json"]));
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let counted: Vec<u64> = shown["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["stdout_bytes"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(counted, [BYTES; 3], "{shown}");
+    println!(
+        "FAULT-ROW 20mb-per-node: 3 x 20 MB over sshd in {:.1} s, {lost} bytes lost, history counted {} bytes",
+        took.as_secs_f64(),
+        counted.iter().sum::<u64>()
     );
 }

@@ -175,12 +175,18 @@ fn ctrl_c_exits_130_and_ends_the_remote_processes() {
     let sleeps = format!("^sleep 30[01]\\.{m}$");
     let all_four = eventually(Duration::from_secs(10), || pgrep(&sleeps, &[]).len() == 4);
     assert!(all_four, "remote sleeps: {:?}", pgrep(&sleeps, &[]));
+    let t = std::time::Instant::now();
     kill(run.pid(), Signal::SIGINT).expect("SIGINT");
     let (status, lines, err) = run.wait(LINE_WAIT);
+    let took = t.elapsed();
     assert_eq!(status.code(), Some(130), "{lines:?} {err}");
     assert!(err.contains("cancel"), "{err}");
     let pattern = format!("sleep 30[01]\\.{m}");
     assert!(gone(&pattern), "left running: {:?}", pgrep(&pattern, &[]));
+    println!(
+        "FAULT-ROW ctrl-c-ssh: exit 130 in {:.2} s, 0 of 4 remote processes left",
+        took.as_secs_f64()
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod run_id;
 pub mod session;
 pub mod setup;
+pub mod stop_signals;
 pub mod tui;
 
 /// Exit codes, documented in the README and `drover --help`.

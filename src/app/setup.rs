@@ -200,7 +200,7 @@ fn start_with(
     if load_inventory {
         inventory.refresh();
     }
-    let store = Store::open(&state_dir.join("drover.db"))?;
+    let store = Store::open_reserving(&state_dir.join("drover.db"))?;
     let recovered = store.recover_interrupted(process_is_alive)?;
     if !recovered.is_empty() {
         tracing::warn!(

@@ -16,6 +16,7 @@ mod prune;
 mod queries;
 pub mod records;
 mod recovery;
+mod reserve;
 mod rows;
 mod schema;
 mod writer;
@@ -63,6 +64,16 @@ impl Store {
     /// Opens or creates the database at `path` (its directory must exist), migrates it,
     /// and starts the writer thread.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, None)
+    }
+
+    /// [`Store::open`], holding disk space back beside the database (`drover.reserve`,
+    /// 4 MiB) so a run's outcome is still recorded when the disk fills up mid-run.
+    pub fn open_reserving(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, Some(reserve::Reserve::hold(path)))
+    }
+
+    fn open_with(path: &Path, reserve: Option<reserve::Reserve>) -> Result<Store, StoreError> {
         let mut write_conn = connection::open(path)?;
         schema::migrate(&mut write_conn, path)?;
         let reader = connection::open(path)?;
@@ -73,7 +84,7 @@ impl Store {
                 path: path.to_path_buf(),
                 source,
             })?;
-        let (writer, thread) = writer::spawn(write_conn)?;
+        let (writer, thread) = writer::spawn(write_conn, reserve)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),

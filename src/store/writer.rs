@@ -19,6 +19,7 @@ use super::blocking::block_on;
 use super::error::StoreError;
 use super::journal_bulk;
 use super::records::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
+use super::reserve::Reserve;
 use super::rows;
 
 /// How many messages may wait for the writer before senders block.
@@ -108,11 +109,14 @@ impl std::fmt::Debug for StoreWriter {
 }
 
 /// Starts the writer thread on `conn`.
-pub(crate) fn spawn(conn: Connection) -> Result<(StoreWriter, JoinHandle<()>), StoreError> {
+pub(crate) fn spawn(
+    conn: Connection,
+    reserve: Option<Reserve>,
+) -> Result<(StoreWriter, JoinHandle<()>), StoreError> {
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
     let handle = std::thread::Builder::new()
         .name("drover-store-writer".into())
-        .spawn(move || run(conn, rx))
+        .spawn(move || run(conn, rx, reserve))
         .map_err(StoreError::WriterSpawn)?;
     Ok((StoreWriter { tx }, handle))
 }
@@ -134,8 +138,12 @@ impl Failure {
 
 /// The thread body: ends when every sender is gone, or after `Close` once the queue
 /// has drained.
-fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>) {
+fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, reserve: Option<Reserve>) {
     let mut unreported: Option<Failure> = None;
+    let mut disk = DiskState {
+        reserve,
+        full: false,
+    };
     let mut inbox = Vec::with_capacity(MAX_BATCH);
     let mut ops = Vec::with_capacity(MAX_BATCH);
     let mut flushes = Vec::new();
@@ -151,7 +159,7 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>) {
             }
         }
         if !ops.is_empty() {
-            commit_with_retry(&mut conn, &ops, &mut unreported);
+            commit_with_retry(&mut conn, &mut ops, &mut unreported, &mut disk);
             ops.clear();
         }
         if !flushes.is_empty() {
@@ -172,11 +180,44 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>) {
     }
 }
 
+/// What the writer knows of the disk: the reserve not yet used, and whether the disk
+/// has been found full (from then on, debug output chunks are dropped so the space
+/// left goes to outcomes).
+struct DiskState {
+    reserve: Option<Reserve>,
+    full: bool,
+}
+
+impl DiskState {
+    /// Drops the output chunks of `ops` once the disk was full, counting them lost.
+    fn shed(&self, ops: &mut Vec<WriteOp>, unreported: &mut Option<Failure>) {
+        if !self.full {
+            return;
+        }
+        let before = ops.len();
+        ops.retain(|op| !matches!(op, WriteOp::OutputChunk { .. }));
+        let dropped = before - ops.len();
+        if dropped > 0 {
+            let reason = "disk full: debug output chunks not stored".to_string();
+            Failure::add(unreported, dropped, reason);
+        }
+    }
+}
+
 /// Commits `ops` in one transaction; on failure rolls back and tries once more, then
-/// logs and remembers the failure for the next flush.
-fn commit_with_retry(conn: &mut Connection, ops: &[WriteOp], unreported: &mut Option<Failure>) {
+/// logs and remembers the failure for the next flush. A full disk releases the
+/// reserve (once) and tries again without output chunks.
+fn commit_with_retry(
+    conn: &mut Connection,
+    ops: &mut Vec<WriteOp>,
+    unreported: &mut Option<Failure>,
+    disk: &mut DiskState,
+) {
+    disk.shed(ops, unreported);
     let mut last_error = None;
-    for attempt in 1..=2 {
+    let mut attempt = 0;
+    while attempt < 2 {
+        attempt += 1;
         match commit(conn, ops) {
             Ok(rejected) => {
                 for reason in rejected {
@@ -186,6 +227,14 @@ fn commit_with_retry(conn: &mut Connection, ops: &[WriteOp], unreported: &mut Op
             }
             Err(e) => {
                 tracing::warn!(attempt, ops = ops.len(), error = %e, "store batch commit failed");
+                if is_disk_full(&e) && !disk.full {
+                    disk.full = true;
+                    disk.shed(ops, unreported);
+                    if disk.reserve.take().is_some_and(|r| r.release()) {
+                        // A fresh pair of attempts in the freed space.
+                        attempt = 0;
+                    }
+                }
                 last_error = Some(e);
             }
         }
@@ -193,6 +242,10 @@ fn commit_with_retry(conn: &mut Connection, ops: &[WriteOp], unreported: &mut Op
     let reason = last_error.map_or_else(String::new, |e| e.to_string());
     tracing::error!(ops = ops.len(), %reason, "store batch lost after retry");
     Failure::add(unreported, ops.len(), reason);
+}
+
+fn is_disk_full(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
 }
 
 /// One attempt at committing a batch. An op SQLite rejects on its own (say, a node result

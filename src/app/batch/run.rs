@@ -5,11 +5,12 @@ use super::once;
 use super::render::{GroupedRenderer, JsonRenderer, LinesRenderer, Renderer, TextPolicy};
 use crate::app::exit;
 use crate::app::setup::Runtime;
+use crate::app::stop_signals::{self, StopSignal, StopSignals};
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::{
-    Backoff, Engine, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest, ExecutionResult,
-    ExecutionStatus, Mode, StreamItem,
+    Backoff, EngineError, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest,
+    ExecutionResult, ExecutionStatus, Mode, StreamItem,
 };
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal};
@@ -119,20 +120,20 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    follow(engine, id, stream, args.output, args.max_exit)
-        .await
-        .0
+    follow(rt, id, stream, args.output, args.max_exit).await.0
 }
 
 /// Prints an execution's stream with the chosen renderer until it ends, cancels it
-/// on Ctrl-C, and returns the exit code and the result.
+/// on Ctrl-C, SIGTERM or SIGHUP, and returns the exit code and the result. After a
+/// stop signal it waits [`stop_signals::grace`] at most; a second signal leaves at once.
 pub async fn follow(
-    engine: &Engine,
+    rt: &Runtime,
     id: ExecutionId,
     mut stream: tokio::sync::mpsc::Receiver<StreamItem>,
     output: OutputFormat,
     max_exit: bool,
 ) -> (u8, Option<std::sync::Arc<ExecutionResult>>) {
+    let engine = &rt.engine;
     let policy = || TextPolicy {
         stdout_tty: io::stdout().is_terminal(),
         stderr_tty: io::stderr().is_terminal(),
@@ -156,30 +157,30 @@ pub async fn follow(
         ))),
     };
     let mut output_open = true;
-    // One listener for the whole run: a SIGINT that arrives while an item is being
-    // printed is kept until the next turn of the loop, never lost.
-    let mut sigint = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-    {
-        Ok(s) => Some(s),
-        Err(e) => {
-            eprintln!("drover: cannot listen for Ctrl-C: {e}");
-            None
-        }
-    };
-    let mut interrupted = false;
+    let mut signals = StopSignals::listen();
+    let grace = stop_signals::grace(&rt.config);
+    // The first stop signal and when drover leaves whatever the run is doing.
+    let mut stopping: Option<(StopSignal, tokio::time::Instant)> = None;
+    let leave_at = |s: &Option<(StopSignal, tokio::time::Instant)>| s.map(|(_, at)| at);
     loop {
         let item = tokio::select! {
             item = stream.recv() => item,
-            Some(()) = async { sigint.as_mut()?.recv().await } => {
-                if interrupted {
-                    eprintln!("drover: second Ctrl-C: leaving now; the next start records {id} as interrupted");
-                    return (exit::CANCELLED, None);
+            which = signals.recv() => {
+                if stopping.is_some() {
+                    eprintln!("drover: second {}: leaving now; the next start records {id} as interrupted", which.name());
+                    stop_signals::abandon();
+                    return (which.exit_code(), None);
                 }
-                interrupted = true;
-                eprintln!("drover: cancelling {id} (Ctrl-C; again to leave at once)");
+                stopping = Some((which, tokio::time::Instant::now() + grace));
+                eprintln!(
+                    "drover: cancelling {id} ({}; again to leave at once; leaving in {} s at most)",
+                    which.name(),
+                    grace.as_secs()
+                );
                 let _ = engine.cancel(&id);
                 continue;
             }
+            () = stop_signals::sleep_until(leave_at(&stopping)) => break,
         };
         let Some(item) = item else { break };
         let last = matches!(
@@ -197,11 +198,25 @@ pub async fn follow(
             break;
         }
     }
-    let result = match engine.wait(&id).await {
-        Ok(r) => r,
-        Err(e) => {
+    let ended = tokio::select! {
+        r = engine.wait(&id) => Some(r),
+        () = stop_signals::sleep_until(leave_at(&stopping)) => None,
+    };
+    let result = match ended {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
             eprintln!("drover: {e}");
             return (exit::FAILED, None);
+        }
+        None => {
+            let which = stopping.map_or(StopSignal::Interrupt, |(w, _)| w);
+            eprintln!(
+                "drover: {id} did not end within {} s of {}: leaving; the next start records it as interrupted",
+                grace.as_secs(),
+                which.name()
+            );
+            stop_signals::abandon();
+            return (which.exit_code(), None);
         }
     };
     if output_open
@@ -210,11 +225,19 @@ pub async fn follow(
     {
         eprintln!("drover: writing output: {e}");
     }
-    if let Err(e) = engine.flush().await {
-        eprintln!("drover: history not fully written: {e}");
+    let flushed = tokio::select! {
+        r = engine.flush() => r.map_err(|e| e.to_string()),
+        () = stop_signals::sleep_until(leave_at(&stopping)) => Err("stopped waiting after the signal's grace".into()),
+    };
+    if let Err(e) = flushed {
+        // The last line, so a script that reads the tail sees history is incomplete.
+        eprintln!(
+            "drover: history incomplete: {e}; {id} ended {} but history may show it otherwise (interrupted after the next start)",
+            result.status.as_str()
+        );
     }
     let code = match result.status {
-        ExecutionStatus::Cancelled => exit::CANCELLED,
+        ExecutionStatus::Cancelled => stopping.map_or(exit::CANCELLED, |(w, _)| w.exit_code()),
         _ if max_exit => result.max_exit_code().clamp(0, 255) as u8,
         ExecutionStatus::Success => exit::SUCCESS,
         _ => exit::FAILED,

@@ -219,7 +219,7 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
         Ok((_, None)) => return exit::FAILED,
         Err(code) => return code,
     };
-    let (code, result) = follow(engine, id, stream, a.output, false).await;
+    let (code, result) = follow(rt, id, stream, a.output, false).await;
     if a.output == OutputFormat::Json
         && let Some(result) = result
     {

@@ -36,6 +36,7 @@ pub mod run_output;
 pub mod state;
 pub mod update;
 
+use crate::app::stop_signals::{StopSignal, StopSignals};
 use crate::app::{exit, setup};
 use crate::cli::GlobalArgs;
 use crate::config::Config;
@@ -142,33 +143,34 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
             None
         }
     };
-    let result = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(sigterm) => {
-            let quit = async move {
-                let mut sigterm = sigterm;
-                sigterm.recv().await;
-            };
-            let engine = rt.engine.clone();
-            let context = rt.context.clone();
-            let shell = async |terminal: &mut DefaultTerminal, node: &str| {
-                shell_session(terminal, &engine, &context, node).await
-            };
-            drive(
-                &mut terminal,
-                &mut console,
-                EventStream::new(),
-                quit,
-                suspend,
-                shell,
-            )
-            .await
-        }
-        Err(e) => Err(e),
+    // SIGTERM, SIGHUP (the terminal closed) and an outside SIGINT end the console as
+    // `q` does: running work is cancelled by the shutdown below and the terminal is
+    // restored; the exit code is 128 + the signal.
+    let stopped_by = std::cell::Cell::new(None);
+    let mut signals = StopSignals::listen();
+    let quit = async {
+        stopped_by.set(Some(signals.recv().await));
     };
+    let engine = rt.engine.clone();
+    let context = rt.context.clone();
+    let shell = async |terminal: &mut DefaultTerminal, node: &str| {
+        shell_session(terminal, &engine, &context, node).await
+    };
+    let result = drive(
+        &mut terminal,
+        &mut console,
+        EventStream::new(),
+        quit,
+        suspend,
+        shell,
+    )
+    .await;
     console.decline_pending();
     ratatui::restore();
     let code = match result {
-        Ok(()) => exit::SUCCESS,
+        Ok(()) => stopped_by
+            .get()
+            .map_or(exit::SUCCESS, StopSignal::exit_code),
         Err(e) => {
             eprintln!("drover: terminal: {e}");
             exit::FAILED
