@@ -39,4 +39,4 @@ done
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
-cargo test 2>&1
+cargo test --no-fail-fast 2>&1

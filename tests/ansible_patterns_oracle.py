@@ -17,7 +17,9 @@ inventory = InventoryManager(loader=DataLoader(), sources=[sys.argv[1]])
 for line in sys.stdin:
     pattern = json.loads(line)
     warnings.clear()
+    # Both caches, or a pattern seen before answers without its warnings.
     inventory.clear_pattern_cache()
+    inventory._hosts_patterns_cache = {}
     try:
         hosts = [getattr(h, "name", h) for h in inventory.list_hosts(pattern)]
     except Exception as e:  # as the CLI: the selection is empty

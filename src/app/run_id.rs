@@ -3,9 +3,9 @@
 //! line each, so the next attempt can be precise. Shared by `history show` and
 //! the console.
 
-use super::batch::time::format_time;
 use crate::store::{IdCandidate, StoreError};
 use crate::ui::sanitize::sanitize;
+use crate::ui::time::format_time;
 
 /// The lines that answer an ambiguous prefix: a heading, then per candidate its
 /// id, start time (UTC), status and command; `None` for any other error.

@@ -9,8 +9,8 @@ use crate::app::stop_signals::{self, StopSignal, StopSignals};
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::{
-    Backoff, EngineError, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest,
-    ExecutionResult, ExecutionStatus, Mode, StreamItem,
+    Backoff, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest, ExecutionResult,
+    ExecutionStatus, Mode, StreamItem,
 };
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal};
