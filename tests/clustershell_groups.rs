@@ -15,7 +15,6 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 const GROUPS_CONF: &str = "\
 [Main]
@@ -89,39 +88,9 @@ fn ours(inv: &Inventory, expr: &str) -> String {
 /// `nodeset -e` of each expression with the configuration, in one
 /// ClusterShell process (one `nodeset` per expression takes minutes).
 fn reference(dir: &Path, exprs: &[String]) -> Option<Vec<String>> {
-    let (_, python) = prereq::nodeset_command()?;
-    let mut words = python.split_whitespace();
-    let program = words.next().unwrap_or("python3");
     let driver = "import sys\nfrom ClusterShell.NodeSet import NodeSet\n\
                   for line in sys.stdin:\n    print(' '.join(NodeSet(line.rstrip('\\n'))))\n";
-    let mut child = Command::new(program)
-        .args(words)
-        .args(["-c", driver])
-        .env("CLUSTERSHELL_CFGDIR", dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python with ClusterShell");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all((exprs.join("\n") + "\n").as_bytes())
-            .expect("feed");
-    }
-    let out = child.wait_with_output().expect("driver output");
-    assert!(
-        out.status.success(),
-        "ClusterShell driver failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answers: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(answers.len(), exprs.len(), "one answer per expression");
-    Some(answers)
+    prereq::clustershell_driver(driver, exprs, Some(dir))
 }
 
 fn compare(exprs: &[String]) -> usize {

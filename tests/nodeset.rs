@@ -1,6 +1,9 @@
 //! `fold` and `expand` must be inverses, stable, and total on hostile input;
 //! `NodeSet::contains` must agree with `expand`.
 
+#[path = "prereq/mod.rs"]
+mod prereq;
+
 use std::collections::BTreeSet;
 
 use drover::engine::inventory::nodeset::{NodeSet, NodeSetErrorKind, expand, fold};
@@ -169,26 +172,14 @@ use drover::engine::inventory::targets::{TargetError, TargetExpr};
 use drover::engine::inventory::{Inventory, Node};
 use std::process::Command;
 
-/// ClusterShell's `nodeset` (the reference), or `None` after a loud
-/// `SKIPPED:` line; under `DROVER_REQUIRE_FLEET=1` its absence fails.
-fn nodeset_cli() -> Option<&'static str> {
-    let found = Command::new("nodeset")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("nodeset");
-    }
-    assert!(
-        std::env::var("DROVER_REQUIRE_FLEET").as_deref() != Ok("1"),
-        "nodeset (ClusterShell) is not installed, and DROVER_REQUIRE_FLEET=1 requires it"
-    );
-    eprintln!("SKIPPED: nodeset (ClusterShell) is not installed; no comparison made");
-    None
+/// ClusterShell's `nodeset` (the reference), found as tests/prereq finds
+/// it: its absence fails under `DROVER_REQUIRE_FLEET=1`.
+fn nodeset_cli() -> Option<std::path::PathBuf> {
+    prereq::nodeset_command().map(|(path, _)| path)
 }
 
 /// `nodeset FLAG EXPR`: its stdout, or its stderr when it refuses.
-fn reference(cli: &str, flag: &str, expr: &str) -> Result<String, String> {
+fn reference(cli: &std::path::Path, flag: &str, expr: &str) -> Result<String, String> {
     let out = Command::new(cli)
         .args([flag, expr])
         .output()
@@ -227,11 +218,11 @@ fn fold_order_and_count_equal_nodeset() {
     for expr in CORPUS {
         let names = expand(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
         let ours_e = sorted(names.iter().map(String::as_str)).join(" ");
-        assert_eq!(Ok(ours_e), reference(cli, "-e", expr), "nodeset -e {expr}");
+        assert_eq!(Ok(ours_e), reference(&cli, "-e", expr), "nodeset -e {expr}");
         let ours_f = fold(names.iter().map(String::as_str));
-        assert_eq!(Ok(ours_f), reference(cli, "-f", expr), "nodeset -f {expr}");
+        assert_eq!(Ok(ours_f), reference(&cli, "-f", expr), "nodeset -f {expr}");
         let count = names.iter().collect::<BTreeSet<_>>().len().to_string();
-        assert_eq!(Ok(count), reference(cli, "-c", expr), "nodeset -c {expr}");
+        assert_eq!(Ok(count), reference(&cli, "-c", expr), "nodeset -c {expr}");
     }
 }
 
@@ -257,7 +248,7 @@ fn expressions_nodeset_rejects_are_rejected() {
         "web[0:]",
         "n[1 0-12]",
     ] {
-        let why = reference(cli, "-e", expr).expect_err(expr);
+        let why = reference(&cli, "-e", expr).expect_err(expr);
         assert!(why.contains("Parse error"), "nodeset on {expr}: {why}");
         let ours = TargetExpr::parse(expr).err();
         assert!(
@@ -290,13 +281,13 @@ fn negative_ranges_and_spaces_expand_as_nodeset() {
         let names = expand(&expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
         assert_eq!(
             Ok(names.join(" ")),
-            reference(cli, "-e", &expr),
+            reference(&cli, "-e", &expr),
             "nodeset -e {expr:?}"
         );
         let count = names.iter().collect::<BTreeSet<_>>().len().to_string();
         assert_eq!(
             Ok(count),
-            reference(cli, "-c", &expr),
+            reference(&cli, "-c", &expr),
             "nodeset -c {expr:?}"
         );
     }
@@ -324,7 +315,6 @@ fn multi_axis_name() -> impl Strategy<Value = String> {
 fn generated_name_sets_fold_and_order_as_nodeset() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
-    let Some(cli) = nodeset_cli() else { return };
     let strategy = prop::collection::btree_set(multi_axis_name(), 1..40);
     let mut runner = TestRunner::deterministic();
     let cases = 200;
@@ -339,32 +329,9 @@ fn generated_name_sets_fold_and_order_as_nodeset() {
                   for line in sys.stdin:\n    ns = NodeSet(line.strip())\n    \
                   print(str(ns) + '\\t' + ' '.join(ns))\n";
     // The interpreter `nodeset` itself runs on, which has the module.
-    let python = std::fs::read_to_string(which(cli))
-        .ok()
-        .and_then(|t| t.lines().next()?.strip_prefix("#!").map(str::to_owned))
-        .unwrap_or_else(|| "python3".into());
-    let mut child = Command::new(python.trim())
-        .args(["-c", driver])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 with ClusterShell");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all((sets.join("\n") + "\n").as_bytes())
-            .expect("feed");
-    }
-    let out = child.wait_with_output().expect("driver output");
-    assert!(
-        out.status.success(),
-        "ClusterShell driver failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let answers: Vec<&str> = text.lines().collect();
-    assert_eq!(answers.len(), sets.len());
+    let Some(answers) = prereq::clustershell_driver(driver, &sets, None) else {
+        return;
+    };
     let mut agree = 0;
     for (set, answer) in sets.iter().zip(answers) {
         let names: Vec<&str> = set.split(',').collect();
@@ -388,16 +355,6 @@ fn an_absurd_node_set_is_refused_naming_it() {
     };
     assert_eq!(part, "node[1-9999999]");
     assert!(reason.contains("more than 1000000 names"), "{reason}");
-}
-
-/// The file `PATH` finds for `program`.
-fn which(program: &str) -> std::path::PathBuf {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join(program))
-        .find(|f| f.is_file())
-        .unwrap_or_else(|| program.into())
 }
 
 /// One bracket's range, well or badly formed: bounds with signs, padding,
@@ -454,7 +411,6 @@ fn node_set_expr() -> impl Strategy<Value = String> {
 fn generated_node_sets_accepted_and_expanded_as_nodeset() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
-    let Some(cli) = nodeset_cli() else { return };
     let strategy = node_set_expr();
     let mut runner = TestRunner::deterministic();
     let exprs: Vec<String> = (0..500)
@@ -464,29 +420,9 @@ fn generated_node_sets_accepted_and_expanded_as_nodeset() {
                   for line in sys.stdin:\n    try:\n        \
                   print(' '.join(sorted(NodeSet(line.rstrip('\\n')))))\n    \
                   except Exception as e:\n        print('ERR ' + str(e).replace('\\n', ' '))\n";
-    let python = std::fs::read_to_string(which(cli))
-        .ok()
-        .and_then(|t| t.lines().next()?.strip_prefix("#!").map(str::to_owned))
-        .unwrap_or_else(|| "python3".into());
-    let mut words = python.split_whitespace();
-    let mut child = Command::new(words.next().unwrap_or("python3"))
-        .args(words)
-        .args(["-c", driver])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 with ClusterShell");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all((exprs.join("\n") + "\n").as_bytes())
-            .expect("feed");
-    }
-    let out = child.wait_with_output().expect("driver output");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let answers: Vec<&str> = text.lines().collect();
-    assert_eq!(answers.len(), exprs.len());
+    let Some(answers) = prereq::clustershell_driver(driver, &exprs, None) else {
+        return;
+    };
     let (mut accepted, mut refused, mut ambiguous) = (0, 0, 0);
     for (expr, answer) in exprs.iter().zip(answers) {
         match (expand(expr), answer.strip_prefix("ERR ")) {

@@ -72,3 +72,48 @@ pub fn nodeset_command() -> Option<(std::path::PathBuf, String)> {
         .unwrap_or_else(|| "python3".into());
     Some((path, python))
 }
+
+/// Runs `driver` (Python source reading `sys.stdin` a line at a time) with
+/// the interpreter ClusterShell's `nodeset` runs on, feeding it `lines`,
+/// and returns one answer line per input line. One process for every case:
+/// a `nodeset` per case would take minutes. `cfgdir` sets
+/// `$CLUSTERSHELL_CFGDIR` for group tests. `None` after [`missing`].
+pub fn clustershell_driver(
+    driver: &str,
+    lines: &[String],
+    cfgdir: Option<&std::path::Path>,
+) -> Option<Vec<String>> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let (_, python) = nodeset_command()?;
+    let mut words = python.split_whitespace();
+    let mut cmd = Command::new(words.next().unwrap_or("python3"));
+    cmd.args(words).args(["-c", driver]);
+    if let Some(dir) = cfgdir {
+        cmd.env("CLUSTERSHELL_CFGDIR", dir);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python with ClusterShell");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all((lines.join("\n") + "\n").as_bytes())
+        .expect("feed the driver");
+    let out = child.wait_with_output().expect("driver output");
+    assert!(
+        out.status.success(),
+        "ClusterShell driver failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(answers.len(), lines.len(), "one answer per input line");
+    Some(answers)
+}
