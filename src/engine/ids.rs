@@ -46,6 +46,13 @@ impl fmt::Display for ExecutionId {
     }
 }
 
+/// The first 8 characters of an execution id, as lists show it (the start
+/// time's leading digits: runs close together share them, so every place
+/// that takes an id also takes any unique prefix).
+pub fn short_id(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
 /// Wall-clock milliseconds since the Unix epoch (the store's time unit).
 pub fn now_millis() -> i64 {
     SystemTime::now()

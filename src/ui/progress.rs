@@ -4,8 +4,9 @@
 use super::output::status_span;
 use super::theme::Theme;
 use super::{ellipsize, list_table, main_block};
-use crate::app::tui::progress::{NodeRow, short_id};
+use crate::app::tui::progress::NodeRow;
 use crate::app::tui::state::AppState;
+use crate::engine::ids::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};

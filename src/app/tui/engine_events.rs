@@ -5,8 +5,9 @@ use super::inventory::Badge;
 use super::msg::Effect;
 use super::output::RunOutput;
 use super::plan_actions;
-use super::progress::{RunProgress, short_id};
+use super::progress::RunProgress;
 use super::state::{AppState, Focus, View};
+use crate::engine::ids::short_id;
 use crate::engine::{EngineEvent, ExecutionStatus, NodeStatus, Progress};
 use std::time::Instant;
 

@@ -5,9 +5,9 @@ use super::msg::{Effect, Loaded};
 use super::output::RunOutput;
 use super::overlay::Overlay;
 use super::plan_actions;
-use super::progress::short_id;
 use super::state::{AppState, Focus, View};
 use crate::engine::NodeStatus;
+use crate::engine::ids::short_id;
 use crate::store::{EntryType, Stream};
 use crate::ui::sanitize::sanitize;
 

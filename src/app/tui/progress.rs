@@ -229,11 +229,6 @@ impl ProgressView {
     }
 }
 
-/// The first 8 characters of an execution id, as lists show it.
-pub fn short_id(id: &str) -> &str {
-    &id[..id.len().min(8)]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
