@@ -12,11 +12,11 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 /// store the cancelled result and flush history.
 const STORE_MARGIN: Duration = Duration::from_secs(3);
 
-/// How long a batch run may take to end after the first stop signal: a node's stop
-/// is bounded by `2 × kill_grace + 2 s` (see the SSH transport), plus time to write
+/// How long a batch run may take to end after the first stop signal: the SSH
+/// transport's stop bound for the configured `kill_grace`, plus time to write
 /// history. After that drover leaves and the next start records what was left.
 pub fn grace(config: &Config) -> Duration {
-    config.kill_grace() * 2 + Duration::from_secs(2) + STORE_MARGIN
+    crate::engine::transport::ssh::stop_bound(config.kill_grace()) + STORE_MARGIN
 }
 
 /// Set when a run was abandoned (a second signal, or the grace ran out): the process
@@ -106,8 +106,73 @@ impl StopSignals {
     }
 }
 
+/// What a stop signal asks of a batch run or plan in flight, from [`RunStop::next`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The first signal: cancel the work and give it [`RunStop::grace`] to end.
+    Cancel(StopSignal),
+    /// A second signal: leave at once (the run is marked abandoned).
+    Second(StopSignal),
+    /// The grace after the first signal ran out; the caller decides whether the
+    /// run is abandoned (a result may have arrived at the same moment).
+    GraceOver(StopSignal),
+}
+
+/// The stop rule every batch front end follows, in one place: the first signal
+/// cancels, a second one or the end of the grace leaves without waiting.
+pub struct RunStop {
+    signals: StopSignals,
+    grace: Duration,
+    /// The first signal and when the grace after it ends.
+    first: Option<(StopSignal, tokio::time::Instant)>,
+}
+
+impl RunStop {
+    pub fn listen(config: &Config) -> RunStop {
+        RunStop {
+            signals: StopSignals::listen(),
+            grace: grace(config),
+            first: None,
+        }
+    }
+
+    pub fn grace(&self) -> Duration {
+        self.grace
+    }
+
+    /// The first signal received, if any.
+    pub fn first(&self) -> Option<StopSignal> {
+        self.first.map(|(which, _)| which)
+    }
+
+    /// The next thing to do about stop signals; cancel-safe, for `select!`.
+    pub async fn next(&mut self) -> Stop {
+        let deadline = self.first.map(|(_, at)| at);
+        tokio::select! {
+            which = self.signals.recv() => match self.first {
+                Some(_) => {
+                    abandon();
+                    Stop::Second(which)
+                }
+                None => {
+                    self.first = Some((which, tokio::time::Instant::now() + self.grace));
+                    Stop::Cancel(which)
+                }
+            },
+            () = sleep_until(deadline) => Stop::GraceOver(self.first().unwrap_or(StopSignal::Interrupt)),
+        }
+    }
+
+    /// Pends until the grace after the first signal ends (forever before one) and
+    /// names that signal.
+    pub async fn grace_over(&self) -> StopSignal {
+        sleep_until(self.first.map(|(_, at)| at)).await;
+        self.first().unwrap_or(StopSignal::Interrupt)
+    }
+}
+
 /// Sleeps until `at`; pends forever without one (no signal yet, no deadline).
-pub async fn sleep_until(at: Option<tokio::time::Instant>) {
+async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,

@@ -3,7 +3,7 @@
 use super::run::exit_code_for;
 use crate::app::exit;
 use crate::app::setup::Runtime;
-use crate::app::stop_signals::{self, StopSignal, StopSignals};
+use crate::app::stop_signals::{self, RunStop, Stop, StopSignal};
 use crate::cli::{PlanArgs, PlanCommand};
 use crate::engine::orchestrator::plan::Plan;
 use crate::engine::orchestrator::plan_run::{self, StepState};
@@ -76,11 +76,8 @@ async fn run(
     let mut done = tokio::spawn(handle.wait());
     let mut finished = None;
     // Ctrl-C, SIGTERM and SIGHUP cancel the plan alike; the exit code names the first.
-    let mut signals = StopSignals::listen();
-    let mut stopped_by: Option<StopSignal> = None;
-    let grace = stop_signals::grace(&rt.config);
-    // Set by the first signal: when drover leaves whatever the plan is doing.
-    let mut leave_at: Option<tokio::time::Instant> = None;
+    let mut stop = RunStop::listen(&rt.config);
+    let grace = stop.grace();
     let mut out = std::io::stdout().lock();
     loop {
         let ev = if finished.is_some() {
@@ -94,32 +91,30 @@ async fn run(
             tokio::select! {
             biased;
             ev = events.recv() => ev,
-            which = signals.recv() => {
-                if stopped_by.is_some() {
+            s = stop.next() => match s {
+                Stop::Cancel(which) => {
+                    eprintln!(
+                        "drover: cancelling plan {id} ({}; again to leave at once; leaving in {} s at most)",
+                        which.name(),
+                        grace.as_secs()
+                    );
+                    canceller.cancel();
+                    continue;
+                }
+                Stop::Second(which) => {
                     eprintln!("drover: second {}: leaving now; the next start records plan {id}'s runs as interrupted", which.name());
+                    return which.exit_code();
+                }
+                Stop::GraceOver(which) => {
+                    eprintln!(
+                        "drover: plan {id} did not end within {} s of {}: leaving; the next start records its runs as interrupted",
+                        grace.as_secs(),
+                        which.name()
+                    );
                     stop_signals::abandon();
                     return which.exit_code();
                 }
-                eprintln!(
-                    "drover: cancelling plan {id} ({}; again to leave at once; leaving in {} s at most)",
-                    which.name(),
-                    grace.as_secs()
-                );
-                stopped_by = Some(which);
-                leave_at = Some(tokio::time::Instant::now() + grace);
-                canceller.cancel();
-                continue;
-            }
-            () = stop_signals::sleep_until(leave_at) => {
-                let which = stopped_by.unwrap_or(StopSignal::Interrupt);
-                eprintln!(
-                    "drover: plan {id} did not end within {} s of {}: leaving; the next start records its runs as interrupted",
-                    grace.as_secs(),
-                    which.name()
-                );
-                stop_signals::abandon();
-                return which.exit_code();
-            }
+            },
             // Only when no event is waiting: a subscriber that lagged past the
             // plan's end still stops.
             r = &mut done, if finished.is_none() => {
@@ -209,7 +204,7 @@ async fn run(
     }
     match result.state {
         StepState::Completed => exit::SUCCESS,
-        StepState::Cancelled => stopped_by.map_or(exit::CANCELLED, StopSignal::exit_code),
+        StepState::Cancelled => stop.first().map_or(exit::CANCELLED, StopSignal::exit_code),
         _ => exit::FAILED,
     }
 }

@@ -5,7 +5,7 @@ use super::once;
 use super::render::{GroupedRenderer, JsonRenderer, LinesRenderer, Renderer, TextPolicy};
 use crate::app::exit;
 use crate::app::setup::Runtime;
-use crate::app::stop_signals::{self, StopSignal, StopSignals};
+use crate::app::stop_signals::{self, RunStop, Stop, StopSignal};
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::{
@@ -125,7 +125,7 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
 
 /// Prints an execution's stream with the chosen renderer until it ends, cancels it
 /// on Ctrl-C, SIGTERM or SIGHUP, and returns the exit code and the result. After a
-/// stop signal it waits [`stop_signals::grace`] at most; a second signal leaves at once.
+/// stop signal it waits [`RunStop::grace`] at most; a second signal leaves at once.
 pub async fn follow(
     rt: &Runtime,
     id: ExecutionId,
@@ -157,30 +157,28 @@ pub async fn follow(
         ))),
     };
     let mut output_open = true;
-    let mut signals = StopSignals::listen();
-    let grace = stop_signals::grace(&rt.config);
-    // The first stop signal and when drover leaves whatever the run is doing.
-    let mut stopping: Option<(StopSignal, tokio::time::Instant)> = None;
-    let leave_at = |s: &Option<(StopSignal, tokio::time::Instant)>| s.map(|(_, at)| at);
+    let mut stop = RunStop::listen(&rt.config);
+    let grace = stop.grace();
     loop {
         let item = tokio::select! {
             item = stream.recv() => item,
-            which = signals.recv() => {
-                if stopping.is_some() {
+            s = stop.next() => match s {
+                Stop::Cancel(which) => {
+                    eprintln!(
+                        "drover: cancelling {id} ({}; again to leave at once; leaving in {} s at most)",
+                        which.name(),
+                        grace.as_secs()
+                    );
+                    let _ = engine.cancel(&id);
+                    continue;
+                }
+                Stop::Second(which) => {
                     eprintln!("drover: second {}: leaving now; the next start records {id} as interrupted", which.name());
-                    stop_signals::abandon();
                     return (which.exit_code(), None);
                 }
-                stopping = Some((which, tokio::time::Instant::now() + grace));
-                eprintln!(
-                    "drover: cancelling {id} ({}; again to leave at once; leaving in {} s at most)",
-                    which.name(),
-                    grace.as_secs()
-                );
-                let _ = engine.cancel(&id);
-                continue;
-            }
-            () = stop_signals::sleep_until(leave_at(&stopping)) => break,
+                // Said below, where the wait for the result ends at once too.
+                Stop::GraceOver(_) => break,
+            },
         };
         let Some(item) = item else { break };
         let last = matches!(
@@ -199,17 +197,16 @@ pub async fn follow(
         }
     }
     let ended = tokio::select! {
-        r = engine.wait(&id) => Some(r),
-        () = stop_signals::sleep_until(leave_at(&stopping)) => None,
+        r = engine.wait(&id) => Ok(r),
+        which = stop.grace_over() => Err(which),
     };
     let result = match ended {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
             eprintln!("drover: {e}");
             return (exit::FAILED, None);
         }
-        None => {
-            let which = stopping.map_or(StopSignal::Interrupt, |(w, _)| w);
+        Err(which) => {
             eprintln!(
                 "drover: {id} did not end within {} s of {}: leaving; the next start records it as interrupted",
                 grace.as_secs(),
@@ -227,7 +224,7 @@ pub async fn follow(
     }
     let flushed = tokio::select! {
         r = engine.flush() => r.map_err(|e| e.to_string()),
-        () = stop_signals::sleep_until(leave_at(&stopping)) => Err("stopped waiting after the signal's grace".into()),
+        _ = stop.grace_over() => Err("stopped waiting after the signal's grace".into()),
     };
     if let Err(e) = flushed {
         // The last line, so a script that reads the tail sees history is incomplete.
@@ -237,7 +234,7 @@ pub async fn follow(
         );
     }
     let code = match result.status {
-        ExecutionStatus::Cancelled => stopping.map_or(exit::CANCELLED, |(w, _)| w.exit_code()),
+        ExecutionStatus::Cancelled => stop.first().map_or(exit::CANCELLED, StopSignal::exit_code),
         _ if max_exit => result.max_exit_code().clamp(0, 255) as u8,
         ExecutionStatus::Success => exit::SUCCESS,
         _ => exit::FAILED,

@@ -16,6 +16,7 @@ mod session;
 mod transport;
 mod wrapper;
 
+pub use exec::stop_bound;
 pub use transport::{SshSettings, SshTransport};
 
 use crate::engine::interaction::Interaction;
