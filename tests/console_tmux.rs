@@ -11,6 +11,26 @@ use tmux_support::{Tmux, sh_quote};
 /// The whole console in a real terminal: first frame, select, run, folded
 /// output, history, a journal note, quit with the terminal restored — and the
 /// note is then found by `drover journal`.
+/// Starts the console in `tmux` on `f`'s inventory and state dir, in a clean
+/// environment (its own config and home); the pane prints `EXITED:<code>`
+/// when drover ends.
+fn start_console(tmux: &Tmux, f: &Fleet, width: u16, height: u16) {
+    let pane = format!(
+        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
+        sh_quote(BIN),
+        sh_quote(&f.state.display().to_string()),
+        sh_quote(&f.inventory.display().to_string()),
+    );
+    let mut start = tmux.session(&pane, width, height);
+    start
+        .env_remove("DROVER_STATE_DIR")
+        .env("XDG_CONFIG_HOME", f.path("config"))
+        .env("HOME", f.path("home"))
+        .env("TERM", "xterm-256color");
+    let out = start.output().expect("start tmux");
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+}
+
 #[test]
 fn console_runs_folds_records_and_restores_the_terminal() {
     if !Tmux::available() {
@@ -21,20 +41,7 @@ fn console_runs_folds_records_and_restores_the_terminal() {
     }
     let f = Fleet::nodes(&["web-alpha", "web-beta"]);
     let tmux = Tmux::new();
-    let pane = format!(
-        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(BIN),
-        sh_quote(&f.state.display().to_string()),
-        sh_quote(&f.inventory.display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 100, 30);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env("XDG_CONFIG_HOME", f.path("config"))
-        .env("HOME", f.path("home"))
-        .env("TERM", "xterm-256color");
-    let out = start.output().expect("start tmux");
-    assert!(out.status.success(), "tmux new-session: {out:?}");
+    start_console(&tmux, &f, 100, 30);
 
     let frame = tmux.wait_for("the first frame", |s| {
         s.contains("Inventory") && s.contains("web-alpha") && s.contains("web-beta")
@@ -219,19 +226,7 @@ fn sighup_cancels_the_running_work_and_exits_129() {
     }
     let f = Fleet::nodes(&["web-alpha"]);
     let tmux = Tmux::new();
-    let pane = format!(
-        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(BIN),
-        sh_quote(&f.state.display().to_string()),
-        sh_quote(&f.inventory.display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 100, 30);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env("XDG_CONFIG_HOME", f.path("config"))
-        .env("HOME", f.path("home"))
-        .env("TERM", "xterm-256color");
-    assert!(start.output().expect("start tmux").status.success());
+    start_console(&tmux, &f, 100, 30);
     tmux.wait_for("the first frame", |s| s.contains("web-alpha"));
     tmux.keys(&["Space"]);
     tmux.wait_for("the selection", |s| s.contains("1 selected"));
@@ -296,20 +291,7 @@ fn console_runs_a_plan_and_shows_its_steps_completed() {
     )
     .unwrap();
     let tmux = Tmux::new();
-    let pane = format!(
-        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(BIN),
-        sh_quote(&f.state.display().to_string()),
-        sh_quote(&f.inventory.display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 120, 30);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env("XDG_CONFIG_HOME", f.path("config"))
-        .env("HOME", f.path("home"))
-        .env("TERM", "xterm-256color");
-    let out = start.output().expect("start tmux");
-    assert!(out.status.success(), "tmux new-session: {out:?}");
+    start_console(&tmux, &f, 120, 30);
     tmux.wait_for("the first frame", |s| {
         s.contains("Inventory") && s.contains("web-beta")
     });
@@ -362,20 +344,7 @@ fn console_never_shows_a_failed_node_under_an_ok_header() {
     }
     let f = Fleet::nodes(&["n01", "n02"]);
     let tmux = Tmux::new();
-    let pane = format!(
-        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(BIN),
-        sh_quote(&f.state.display().to_string()),
-        sh_quote(&f.inventory.display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 100, 30);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env("XDG_CONFIG_HOME", f.path("config"))
-        .env("HOME", f.path("home"))
-        .env("TERM", "xterm-256color");
-    let out = start.output().expect("start tmux");
-    assert!(out.status.success(), "tmux new-session: {out:?}");
+    start_console(&tmux, &f, 100, 30);
     tmux.wait_for("the first frame", |s| {
         s.contains("n01") && s.contains("n02")
     });
