@@ -33,6 +33,9 @@ fi
 # Every test that cannot run its prerequisite (root, sshd, tmux, network namespaces,
 # ansible-core, nodeset, ssh-agent) fails instead of skipping (tests/prereq).
 export DROVER_REQUIRE_FLEET=1
+# One build, no incremental caches: they double the target directory and a CI runner
+# builds once (set CARGO_INCREMENTAL=1 to keep them between local runs).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done

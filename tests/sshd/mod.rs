@@ -48,8 +48,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 mod netns;
-#[path = "../prereq/mod.rs"]
-pub mod prereq;
+use crate::prereq;
 pub mod procs;
 pub mod veth;
 

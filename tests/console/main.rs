@@ -1,0 +1,24 @@
+//! The console: widgets on a TestBackend, the headless driver, and end to end in tmux against real sshd nodes.
+//!
+//! One test binary per suite (tests/<suite>/main.rs): each former test file is a
+//! module here, so the suite links once. Support modules are shared by path.
+
+#[path = "../cli_support/mod.rs"]
+mod cli_support;
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../prereq/mod.rs"]
+mod prereq;
+#[path = "../ssh_support/mod.rs"]
+mod ssh_support;
+#[path = "../sshd/mod.rs"]
+mod sshd;
+#[path = "../tmux_support/mod.rs"]
+mod tmux_support;
+
+mod console_headless;
+mod console_plans;
+mod console_shell;
+mod console_tmux;
+mod console_widgets;
+mod rbac_console;

@@ -1,0 +1,68 @@
+//! RBAC through the console, driven headless: a refused run is reported on screen,
+//! nothing runs, and the refusal is audited in the refused nodes' journals.
+
+use crate::common;
+
+use common::{local_engine, names, temp_store};
+use drover::app::tui::headless::Headless;
+use drover::config::{RbacConfig, RoleConfig};
+use drover::engine::EngineConfig;
+use drover::engine::request::local_user_name;
+use drover::store::EntryType;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_run_is_shown_audited_and_never_started() {
+    let (_dir, store) = temp_store();
+    let rbac = RbacConfig {
+        roles: BTreeMap::from([(
+            "one-node".to_string(),
+            RoleConfig {
+                capabilities: vec!["command.run".into()],
+                targets: Some("web00".into()),
+                ..RoleConfig::default()
+            },
+        )]),
+        // The console asks as the local user.
+        users: BTreeMap::from([(local_user_name(), vec!["one-node".into()])]),
+        default_roles: Vec::new(),
+    };
+    let engine = local_engine(
+        &names("web0", 3),
+        EngineConfig::default(),
+        Some(store.writer()),
+    )
+    .with_authorizer(Arc::new(rbac.policy().expect("policy")));
+    let mut h = Headless::new(engine.clone(), store.clone(), 120, 30);
+    h.keys("<space>").unwrap();
+    assert_eq!(h.state().inventory.selected_count, 3);
+    h.keys("!echo ran<enter>").unwrap();
+    let refused = |s: &drover::app::tui::state::AppState| {
+        s.status
+            .as_ref()
+            .is_some_and(|(_, text)| text.contains("permission denied"))
+    };
+    h.until(LIMIT, refused).await.unwrap();
+    let status = h.state().status.clone().expect("status").1;
+    assert!(
+        status.contains("command.run") && status.contains("web[01-02]"),
+        "{status}"
+    );
+    // The refusal was audited (committed before the error reached the console).
+    let audited = store
+        .journal("web01", &[EntryType::Event], None)
+        .expect("journal");
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(audited[0].status.as_deref(), Some("denied"));
+    assert!(engine.executions().is_empty(), "a refused run never starts");
+    assert!(
+        store
+            .journal("web00", &[EntryType::Event], None)
+            .unwrap()
+            .is_empty()
+    );
+}

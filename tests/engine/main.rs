@@ -1,0 +1,29 @@
+//! The engine, the store and the orchestrator in process: properties over local and scripted nodes, the SQLite store, facts, plans, the sanitiser and the module graph.
+//!
+//! One test binary per suite (tests/<suite>/main.rs): each former test file is a
+//! module here, so the suite links once. Support modules are shared by path.
+
+#[path = "../cli_support/mod.rs"]
+mod cli_support;
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../prereq/mod.rs"]
+mod prereq;
+
+mod facts;
+mod module_cycles;
+mod plans;
+mod properties_engine;
+mod properties_facts;
+mod properties_failures;
+mod properties_inventory;
+mod properties_local;
+mod properties_orchestrator;
+mod properties_output;
+mod properties_queue;
+mod properties_rbac;
+mod properties_scheduling;
+mod properties_secrets;
+mod properties_store;
+mod sanitize;
+mod store;
