@@ -1,0 +1,203 @@
+//! A node's end and the breaker changes it causes, recorded: live state, result,
+//! store rows, journal entries and events.
+
+use super::outcome::Outcome;
+use crate::engine::EngineInner;
+use crate::engine::access::AUDIT_NODE;
+use crate::engine::breaker::{BreakerChange, BreakerScope};
+use crate::engine::error::NodeError;
+use crate::engine::event::EngineEvent;
+use crate::engine::ids::now_millis;
+use crate::engine::journal;
+use crate::engine::label::parse_object;
+use crate::engine::result::{NodeResult, NodeStatus};
+use crate::engine::secrets::redact;
+use crate::engine::state::ExecutionState;
+use crate::engine::transport::ExitInfo;
+use crate::store::WriteOp;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Breaker state changes become events, log lines and, for nodes, journal
+/// entries of type `event` linked to the execution that caused them.
+pub(super) async fn announce_breakers(
+    inner: &EngineInner,
+    state: &Arc<ExecutionState>,
+    changes: Vec<BreakerChange>,
+) {
+    for c in changes {
+        tracing::warn!(
+            execution = %state.id, scope = c.scope.as_str(), name = %c.name,
+            failures = c.failures, "circuit breaker {}", c.state.as_str()
+        );
+        // A transport's breaker concerns no single node: it is journaled on the
+        // engine's own pseudo node, beside the audit trail.
+        let (node, action) = match c.scope {
+            BreakerScope::Node => (
+                c.name.clone(),
+                format!("circuit breaker {}", c.state.as_str()),
+            ),
+            BreakerScope::Transport => (
+                AUDIT_NODE.to_string(),
+                format!(
+                    "circuit breaker of transport {} {}",
+                    c.name,
+                    c.state.as_str()
+                ),
+            ),
+        };
+        inner
+            .record(WriteOp::Journal(crate::store::JournalEntry {
+                id: 0,
+                node,
+                entry_type: crate::store::EntryType::Event,
+                timestamp: now_millis(),
+                user: state.context.user.clone(),
+                action,
+                status: Some(c.state.as_str().into()),
+                execution_id: Some(state.id.0.clone()),
+                details: serde_json::json!({
+                    "scope": c.scope.as_str(),
+                    "name": c.name,
+                    "consecutive_failures": c.failures,
+                    "reset_timeout_ms": inner.breakers.config().reset_timeout.as_millis() as u64,
+                }),
+            }))
+            .await;
+        state
+            .emit(
+                &inner.events,
+                EngineEvent::BreakerChanged {
+                    scope: c.scope,
+                    name: c.name,
+                    state: c.state,
+                },
+            )
+            .await;
+    }
+}
+
+/// Records a node's end: live state, result, store rows, journal, events.
+pub(super) async fn finish_node(
+    inner: &EngineInner,
+    state: &Arc<ExecutionState>,
+    idx: usize,
+    o: Outcome,
+) {
+    let _one_at_a_time = state.finishing.lock().await;
+    let node = &state.nodes[idx].name;
+    let duration = o.started.map(|s| s.elapsed()).unwrap_or_default();
+    let error = o.error.map(|(category, reason)| NodeError {
+        node: node.clone(),
+        category,
+        reason: redact(&reason, &state.secrets),
+    });
+    {
+        let mut live = state.live(idx);
+        live.status = o.status;
+        live.exit_code = o.exit.code;
+        live.duration = Some(duration);
+        live.attempts = o.attempts;
+        live.error = error.clone();
+    }
+    let result = node_result(
+        inner,
+        state,
+        idx,
+        &o.exit,
+        o.status,
+        duration,
+        o.attempts,
+        error.clone(),
+    );
+    let started_at = now_millis() - duration.as_millis() as i64;
+    inner
+        .record(WriteOp::NodeResult(journal::node_record(
+            state, &result, started_at,
+        )))
+        .await;
+    let journaled = journal::journaled(
+        &inner.config,
+        &state.nodes[idx].transport,
+        state.label.entry_type,
+        o.status,
+    );
+    if journaled {
+        inner
+            .record(WriteOp::Journal(journal::node_journal_entry(
+                state, &result,
+            )))
+            .await;
+    }
+    state.set_result(idx, result);
+    let progress = state.progress();
+    state
+        .emit(
+            &inner.events,
+            EngineEvent::NodeFinished {
+                execution: state.id.clone(),
+                node: node.clone(),
+                status: o.status,
+                exit_code: o.exit.code,
+                duration,
+                error,
+                progress,
+            },
+        )
+        .await;
+    if journaled {
+        state
+            .emit(
+                &inner.events,
+                EngineEvent::JournalAppended {
+                    node: node.clone(),
+                    entry_type: state.label.entry_type,
+                    execution: Some(state.id.clone()),
+                },
+            )
+            .await;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn node_result(
+    inner: &EngineInner,
+    state: &ExecutionState,
+    idx: usize,
+    exit: &ExitInfo,
+    status: NodeStatus,
+    duration: Duration,
+    attempts: u32,
+    error: Option<NodeError>,
+) -> NodeResult {
+    let out = state.slots[idx].output.lock();
+    let (stdout, stderr, complete) = if state.request.options.debug {
+        let (o, o_full) = out.stdout.text();
+        let (e, e_full) = out.stderr.text();
+        (o, e, o_full && e_full)
+    } else {
+        let n = inner.config.summary_lines;
+        (out.stdout.summary(n), out.stderr.summary(n), false)
+    };
+    let value = if state.label.parse_json {
+        let (text, complete) = out.stdout.text();
+        complete.then(|| parse_object(&text)).flatten()
+    } else {
+        None
+    };
+    NodeResult {
+        value,
+        node: state.nodes[idx].name.clone(),
+        status,
+        exit_code: exit.code,
+        signal: exit.signal,
+        duration,
+        attempts,
+        error,
+        stdout,
+        stderr,
+        stdout_bytes: out.stdout.ring.total(),
+        stderr_bytes: out.stderr.ring.total(),
+        output_complete: complete,
+    }
+}
