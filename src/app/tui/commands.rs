@@ -4,6 +4,7 @@
 use super::msg::Effect;
 use super::overlay::Overlay;
 use super::state::{AppState, Focus, View};
+use crate::engine::label::RerunOf;
 
 /// Parses and carries out one `:` command.
 pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
@@ -14,10 +15,12 @@ pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
         .unwrap_or((line, ""));
     match word {
         "" => Vec::new(),
-        "q" | "quit" | "q!" => {
+        "q" | "quit" => quit_or_ask(state),
+        "q!" | "quit!" => {
             state.quit = true;
             vec![Effect::Quit]
         }
+        "rerun" => super::rerun_actions::rerun_command(state, rest),
         "run" | "r" if rest.is_empty() => {
             state.error(":run needs a command, e.g. :run uptime");
             Vec::new()
@@ -139,6 +142,8 @@ fn task_on_selection(state: &mut AppState, rest: &str) -> Vec<Effect> {
         name: name.to_string(),
         params,
         targets,
+        noop: false,
+        rerun: None,
     }]
 }
 
@@ -149,7 +154,7 @@ pub fn run_on_selection(state: &mut AppState, command: &str) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    request_run(state, command, &targets, count)
+    request_run(state, command, &targets, count, None)
 }
 
 /// Submits at once, or asks first when the run is big or the command matches
@@ -159,6 +164,7 @@ pub fn request_run(
     command: &str,
     targets: &str,
     count: usize,
+    rerun: Option<RerunOf>,
 ) -> Vec<Effect> {
     let command = command.trim();
     if command.is_empty() {
@@ -186,6 +192,7 @@ pub fn request_run(
         return vec![Effect::Submit {
             command: command.to_string(),
             targets: targets.to_string(),
+            rerun,
         }];
     }
     state.overlays.push(Overlay::Confirm {
@@ -193,6 +200,7 @@ pub fn request_run(
         targets: targets.to_string(),
         count,
         reasons,
+        rerun,
     });
     Vec::new()
 }
@@ -205,8 +213,30 @@ pub fn cancel_newest(state: &mut AppState) -> Vec<Effect> {
             vec![Effect::Cancel(id)]
         }
         None => {
-            state.info("nothing is running");
+            state.info("nothing running — q or :q quits");
             Vec::new()
         }
     }
+}
+
+/// `q` / `:q`: quits at once when nothing runs; while a run or a plan is in
+/// flight it asks first (`:q!` does not).
+pub fn quit_or_ask(state: &mut AppState) -> Vec<Effect> {
+    let runs = state.running_count();
+    let plan = state.progress.running_plan().is_some();
+    if runs == 0 && !plan {
+        state.quit = true;
+        return vec![Effect::Quit];
+    }
+    let mut running = Vec::new();
+    if plan {
+        running.push("a plan".to_string());
+    }
+    if runs > 0 {
+        running.push(format!("{runs} run{}", if runs == 1 { "" } else { "s" }));
+    }
+    state.overlays.push(Overlay::ConfirmQuit {
+        running: running.join(" and "),
+    });
+    Vec::new()
 }
