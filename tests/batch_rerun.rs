@@ -14,13 +14,16 @@ use std::path::Path;
 
 const THREE: &str = "node001,node002,node003";
 
-/// Nodes that reported `node_finished`, in order.
+/// Nodes that reported `node_finished`, sorted (they finish in any order).
 fn finished_nodes(r: &Report) -> Vec<String> {
-    r.events
+    let mut nodes: Vec<String> = r
+        .events
         .iter()
         .filter(|e| e["event"] == "node_finished")
         .map(|e| e["node"].as_str().unwrap_or_default().to_string())
-        .collect()
+        .collect();
+    nodes.sort();
+    nodes
 }
 
 /// `drover run --rerun SCOPE ID -o json`.
