@@ -77,7 +77,7 @@ impl Action {
             ShowHistory => "show history (type to search)",
             ShowJournal => "show the journal of the node under the cursor",
             ShowFacts => "show the facts of the node under the cursor",
-            CancelExecution => "cancel the newest running execution (the plan, in the plan view)",
+            CancelExecution => "cancel the newest run (in the plan view: the plan)",
             Up => "move up",
             Down => "move down",
             PageUp => "page up",
@@ -103,9 +103,9 @@ impl Action {
             SearchNext => "next match",
             SearchPrev => "previous match",
             Diff => "diff the node under the cursor against the largest group",
-            Rerun => "edit this history entry's command on the prompt, then run it",
+            Rerun => "put this entry's command on the prompt to edit",
             RerunFailed => {
-                "re-run the shown run on its failed, unreachable, timed-out and cancelled nodes"
+                "re-run the shown run on the nodes that did not succeed"
             }
             NewNote => "write a journal note",
             CycleType => "cycle the journal entry type filter",
