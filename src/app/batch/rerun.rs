@@ -3,8 +3,7 @@
 //! why nothing runs.
 
 use super::history::store_error;
-use super::run::exit_code_for;
-use crate::app::exit;
+use crate::app::exit::{self, exit_code_for};
 use crate::app::rerun::{self, Repeat, Rerun, RerunError, Scope};
 use crate::app::setup::Runtime;
 use crate::engine::inventory::nodeset;

@@ -104,9 +104,7 @@ impl Action {
             SearchPrev => "previous match",
             Diff => "diff the node under the cursor against the largest group",
             Rerun => "put this entry's command on the prompt to edit",
-            RerunFailed => {
-                "re-run the shown run on the nodes that did not succeed"
-            }
+            RerunFailed => "re-run the shown run on the nodes that did not succeed",
             NewNote => "write a journal note",
             CycleType => "cycle the journal entry type filter",
             Refresh => "refresh",

@@ -1,10 +1,10 @@
-//! Command mode (`:run uptime`, `:history`, `:q`...) and the checks before a
-//! run: something must be targeted, and a big or dangerous run is confirmed.
+//! Command mode (`:run uptime`, `:history`, `:q`...), running on the selection
+//! (something must be targeted), cancelling and quitting.
 
 use super::msg::Effect;
 use super::overlay::Overlay;
+use super::run_request::request_run;
 use super::state::{AppState, Focus, View};
-use crate::engine::label::RerunOf;
 
 /// Parses and carries out one `:` command.
 pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
@@ -155,54 +155,6 @@ pub fn run_on_selection(state: &mut AppState, command: &str) -> Vec<Effect> {
         return Vec::new();
     };
     request_run(state, command, &targets, count, None)
-}
-
-/// Submits at once, or asks first when the run is big or the command matches
-/// the danger list.
-pub fn request_run(
-    state: &mut AppState,
-    command: &str,
-    targets: &str,
-    count: usize,
-    rerun: Option<RerunOf>,
-) -> Vec<Effect> {
-    let command = command.trim();
-    if command.is_empty() {
-        return Vec::new();
-    }
-    if state.recall.last().map(String::as_str) != Some(command) {
-        state.recall.push(command.to_string());
-    }
-    let mut reasons = Vec::new();
-    if count > state.options.confirm_above {
-        reasons.push(format!(
-            "{count} nodes (more than {})",
-            state.options.confirm_above
-        ));
-    }
-    if let Some(d) = state
-        .options
-        .danger
-        .iter()
-        .find(|d| command.contains(d.as_str()))
-    {
-        reasons.push(format!("the command contains {d:?}"));
-    }
-    if reasons.is_empty() {
-        return vec![Effect::Submit {
-            command: command.to_string(),
-            targets: targets.to_string(),
-            rerun,
-        }];
-    }
-    state.overlays.push(Overlay::Confirm {
-        command: command.to_string(),
-        targets: targets.to_string(),
-        count,
-        reasons,
-        rerun,
-    });
-    Vec::new()
 }
 
 pub fn cancel_newest(state: &mut AppState) -> Vec<Effect> {

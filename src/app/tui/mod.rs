@@ -34,6 +34,7 @@ pub mod plan_actions;
 pub mod progress;
 pub mod rerun_actions;
 pub mod run_output;
+pub mod run_request;
 pub mod state;
 pub mod target_preview;
 pub mod update;

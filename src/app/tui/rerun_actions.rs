@@ -4,10 +4,10 @@
 //! edit. A re-run reads the stored run (after what the engine holds is written)
 //! and runs only on nodes that run targeted.
 
-use super::commands::request_run;
 use super::input::BarKind;
 use super::msg::Effect;
 use super::pane::open_bar;
+use super::run_request::request_run;
 use super::state::{AppState, Focus, View};
 use crate::app::rerun::{self, Repeat, RerunError, Scope};
 use crate::engine::ids::short_id;
