@@ -171,6 +171,16 @@ async fn capital_r_with_every_node_ok_runs_nothing_and_says_so() {
     h.keys(&format!(":rerun all {}<enter>", &id[..10])).unwrap();
     h.until(LIMIT, ended(2)).await.unwrap();
     assert_eq!(h.state().progress.runs[0].nodes.len(), 2);
+    // An id history does not know is named; nothing runs.
+    h.keys(":rerun failed ffffffffffff<enter>").unwrap();
+    h.until(LIMIT, |s| {
+        s.status
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("no run \"ffffffffffff\" in history"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(h.state().progress.runs.len(), 2);
     // A bad scope is an error naming it; nothing runs.
     h.keys(":rerun some<enter>").unwrap();
     assert!(

@@ -6,6 +6,7 @@
 
 use super::input::BarKind;
 use super::msg::Effect;
+use super::overlay::Overlay;
 use super::pane::open_bar;
 use super::run_request::request_run;
 use super::state::{AppState, Focus, View};
@@ -72,7 +73,16 @@ pub fn on_loaded(
     let (record, results) = match run {
         Ok(run) => *run,
         Err(e) => {
-            state.error(format!("re-run: {}", e.lines().next().unwrap_or_default()));
+            // An ambiguous id comes with the runs it could mean, one per line.
+            let mut lines = e.lines();
+            state.error(format!("re-run: {}", lines.next().unwrap_or_default()));
+            let candidates: Vec<&str> = lines.collect();
+            if !candidates.is_empty() {
+                state.overlays.push(Overlay::Message {
+                    title: " Matching runs · any key closes ".into(),
+                    text: candidates.join("\n"),
+                });
+            }
             return Vec::new();
         }
     };
