@@ -141,6 +141,7 @@ fn history_queries(store: &Store) {
                 error: None,
                 owner_pid: 1,
                 owner_start_time: 1,
+                rerun_of: None,
             }))
             .expect("send");
     }

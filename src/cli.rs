@@ -135,12 +135,22 @@ pub enum TaskCommand {
 #[derive(Debug, Args)]
 pub struct TaskRunArgs {
     /// The task, as `module::task` (or `module` for its init task).
-    pub name: String,
+    #[arg(required_unless_present = "rerun")]
+    pub name: Option<String>,
     /// Parameters, `key=value` (arrays and hashes as JSON).
     #[arg(value_name = "KEY=VALUE")]
     pub params: Vec<String>,
-    #[arg(short = 't', long = "targets", value_name = "TARGETS")]
-    pub targets: String,
+    #[arg(
+        short = 't',
+        long = "targets",
+        value_name = "TARGETS",
+        required_unless_present = "rerun"
+    )]
+    pub targets: Option<String>,
+    /// Run a stored task run again (task and parameters from it) on its
+    /// `failed`, `unreachable` or `all` nodes; ID is any unique prefix of its id.
+    #[arg(long, num_args = 2, value_names = ["SCOPE", "ID"], conflicts_with_all = ["targets", "name", "params"])]
+    pub rerun: Option<Vec<String>>,
     /// Ask the task to report what it would change without changing it.
     #[arg(long)]
     pub noop: bool,
@@ -220,8 +230,18 @@ pub enum BackoffArg {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Target expression: node names, node sets (web[01-03]) and @groups, comma separated.
-    #[arg(short = 't', long = "targets", value_name = "TARGETS")]
-    pub targets: String,
+    #[arg(
+        short = 't',
+        long = "targets",
+        value_name = "TARGETS",
+        required_unless_present = "rerun"
+    )]
+    pub targets: Option<String>,
+    /// Run a stored run's command again on its `failed` (every node that did not
+    /// succeed), `unreachable` or `all` nodes; ID is any unique prefix of its id.
+    /// Takes the command and targets from the stored run: no -t, no command.
+    #[arg(long, num_args = 2, value_names = ["SCOPE", "ID"], conflicts_with_all = ["targets", "command"])]
+    pub rerun: Option<Vec<String>>,
     /// Most nodes running at once [default: from config, else 64].
     #[arg(short = 'f', long)]
     pub fanout: Option<usize>,
@@ -260,7 +280,7 @@ pub struct RunArgs {
     pub max_exit: bool,
     /// The command, after `--`.
     #[arg(
-        required = true,
+        required_unless_present = "rerun",
         trailing_var_arg = true,
         allow_hyphen_values = true,
         value_name = "COMMAND"

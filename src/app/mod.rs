@@ -3,6 +3,7 @@
 //! snapshots.
 
 pub mod batch;
+pub mod rerun;
 pub mod run_id;
 pub mod session;
 pub mod setup;

@@ -72,7 +72,17 @@ fn stored_options(state: &ExecutionState) -> serde_json::Value {
         };
     }
     options.secret_values.clear();
-    serde_json::to_value(&options).unwrap_or_default()
+    let mut value = serde_json::to_value(&options).unwrap_or_default();
+    // A task's name and (redacted) parameters, so the run can be repeated.
+    if state.label.kind == "task"
+        && let Some(map) = value.as_object_mut()
+    {
+        map.insert(
+            "task".into(),
+            serde_json::Value::Object(state.label.details.clone()),
+        );
+    }
+    value
 }
 
 pub(crate) fn execution_record(state: &ExecutionState, status: ExecutionStatus) -> ExecutionRecord {
@@ -96,6 +106,7 @@ pub(crate) fn execution_record(state: &ExecutionState, status: ExecutionStatus) 
         error: None,
         owner_pid: std::process::id() as i64,
         owner_start_time: crate::store::process_start_time(std::process::id() as i64).unwrap_or(0),
+        rerun_of: state.label.rerun.as_ref().map(|r| r.execution.clone()),
     }
 }
 

@@ -21,6 +21,18 @@ pub struct RunLabel {
     /// What the user needs to run it: `task.run:NAME` for a task, `plan.run` for
     /// a plan step, `command.run` otherwise.
     pub capability: Capability,
+    /// The run this one repeats on some of its nodes (`--rerun`, `R`).
+    pub rerun: Option<RerunOf>,
+}
+
+/// What a re-run repeats: the earlier run's id, recorded with the new run, and
+/// the nodes it may touch (the earlier run's targets, or fewer). The engine
+/// refuses a re-run whose targets resolve to any other node, so an inventory
+/// that changed since (a node name that became a group) cannot widen it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RerunOf {
+    pub execution: String,
+    pub nodes: std::collections::BTreeSet<String>,
 }
 
 impl Default for RunLabel {
@@ -32,6 +44,7 @@ impl Default for RunLabel {
             details: serde_json::Map::new(),
             parse_json: false,
             capability: Capability::CommandRun,
+            rerun: None,
         }
     }
 }

@@ -42,6 +42,9 @@ pub struct ExecutionRecord {
     /// Process that ran it: used at start-up to tell a crashed run from a live one.
     pub owner_pid: i64,
     pub owner_start_time: i64,
+    /// The run this one repeated on some of its nodes (`--rerun`, the console's `R`).
+    #[serde(default)]
+    pub rerun_of: Option<String>,
 }
 
 /// How a node's output was kept.

@@ -14,7 +14,8 @@ use super::records::{
 /// Columns of `executions` in the order [`execution_from_row`] reads them.
 pub(crate) const EXECUTION_COLUMNS: &str = "e.id, e.kind, e.action, e.target_expr, e.nodes, \
      e.user, e.correlation_id, e.status, e.started_at, e.finished_at, e.duration_ms, \
-     e.success_count, e.failed_count, e.options, e.error, e.owner_pid, e.owner_start_time";
+     e.success_count, e.failed_count, e.options, e.error, e.owner_pid, e.owner_start_time, \
+     e.rerun_of";
 
 /// Inserts or updates an execution by id and rewrites its target rows.
 ///
@@ -25,8 +26,9 @@ pub(crate) fn upsert_execution(conn: &Connection, e: &ExecutionRecord) -> rusqli
     conn.prepare_cached(
         "INSERT INTO executions (id, kind, action, target_expr, nodes, user, correlation_id,
              status, started_at, finished_at, duration_ms, success_count, failed_count,
-             options, error, owner_pid, owner_start_time)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             options, error, owner_pid, owner_start_time, rerun_of)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+             ?18)
          ON CONFLICT (id) DO UPDATE SET
              kind = excluded.kind, action = excluded.action,
              target_expr = excluded.target_expr, nodes = excluded.nodes,
@@ -35,7 +37,8 @@ pub(crate) fn upsert_execution(conn: &Connection, e: &ExecutionRecord) -> rusqli
              finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
              success_count = excluded.success_count, failed_count = excluded.failed_count,
              options = excluded.options, error = excluded.error,
-             owner_pid = excluded.owner_pid, owner_start_time = excluded.owner_start_time",
+             owner_pid = excluded.owner_pid, owner_start_time = excluded.owner_start_time,
+             rerun_of = excluded.rerun_of",
     )?
     .execute(params![
         e.id,
@@ -55,6 +58,7 @@ pub(crate) fn upsert_execution(conn: &Connection, e: &ExecutionRecord) -> rusqli
         e.error,
         e.owner_pid,
         e.owner_start_time,
+        e.rerun_of,
     ])?;
     conn.prepare_cached("DELETE FROM execution_targets WHERE execution_id = ?1")?
         .execute([&e.id])?;
@@ -162,6 +166,7 @@ pub(crate) fn execution_from_row(row: &Row<'_>) -> Result<ExecutionRecord, Store
         error: row.get(14)?,
         owner_pid: row.get(15)?,
         owner_start_time: row.get(16)?,
+        rerun_of: row.get(17)?,
         id,
     })
 }

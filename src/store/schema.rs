@@ -123,8 +123,14 @@ CREATE TABLE idempotency_keys (
 );
 ";
 
+/// Version 4: which run a run repeated (`drover run --rerun`, the console's `R`);
+/// NULL for every other run, and for all runs recorded before.
+const V4: &str = "
+ALTER TABLE executions ADD COLUMN rerun_of TEXT;
+";
+
 /// All migrations, oldest first. Append only; never edit a released step.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -21,7 +21,10 @@ const HINTS: [(Action, &str); 6] = [
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let Some(bar) = &state.bar else {
         let mut spans = Vec::new();
-        for (action, label) in HINTS {
+        // While something runs, the first hint is how to stop it.
+        let busy = state.running_count() > 0 || state.progress.running_plan().is_some();
+        let cancel = busy.then_some((Action::CancelExecution, "cancel"));
+        for (action, label) in cancel.into_iter().chain(HINTS) {
             if let Some(k) = state.keymap.key_for(state.mode(), action) {
                 spans.push(Span::styled(k.to_string(), theme.fg(theme.key)));
                 spans.push(Span::styled(format!(" {label}  "), theme.fg(theme.dim)));

@@ -19,7 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let [query, list] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
     let prompt = if h.query.is_empty() {
         Line::from(Span::styled(
-            "/ search · enter replays · r runs again · ctrl-r reloads",
+            "/ search · enter replays · r edits its command · R re-runs failed · ctrl-r reloads",
             theme.fg(theme.dim),
         ))
     } else {

@@ -39,7 +39,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let inv = &state.inventory;
     let focused = state.focus == Focus::Inventory;
     let mut title = format!(" Inventory {} ", inv.names.len());
-    if inv.selected_count > 0 {
+    // The count includes selected nodes the filter hides: they are still hit.
+    if inv.selected_count > 0 && inv.filter.is_some() {
+        let shown = inv.selected_shown();
+        title.push_str(&format!(
+            "· {} selected, {shown} shown ",
+            inv.selected_count
+        ));
+    } else if inv.selected_count > 0 {
         title.push_str(&format!("· {} selected ", inv.selected_count));
     }
     if let Some((expr, _)) = &inv.filter {

@@ -24,6 +24,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
                 targets,
                 count,
                 reasons,
+                rerun,
             } => {
                 let mut lines = vec![
                     Line::from(vec![
@@ -31,14 +32,26 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
                         Span::styled(safe(command), Style::default().add_modifier(Modifier::BOLD)),
                     ]),
                     Line::from(format!("on {count} nodes: {}", safe(targets))),
-                    Line::raw(""),
                 ];
+                if let Some(r) = rerun {
+                    lines.push(Line::from(format!("again: a re-run of {}", r.execution)));
+                }
+                lines.push(Line::raw(""));
                 for r in reasons {
                     lines.push(Line::styled(format!("• {r}"), theme.fg(theme.timeout)));
                 }
                 lines.push(Line::raw(""));
                 lines.push(keys_line(&[("y", "run"), ("n", "cancel")], theme));
                 popup(frame, area, " Confirm ", lines, 64, theme);
+            }
+            Overlay::ConfirmQuit { running } => {
+                let lines = vec![
+                    Line::from(format!("{running} still in flight.")),
+                    Line::from("Quit anyway? Runs of this console are cancelled."),
+                    Line::raw(""),
+                    keys_line(&[("y", "quit"), ("n", "stay")], theme),
+                ];
+                popup(frame, area, " Quit? ", lines, 56, theme);
             }
             Overlay::Question {
                 question, secret, ..

@@ -7,8 +7,14 @@
 mod cli_support;
 #[path = "../prereq/mod.rs"]
 mod prereq;
+#[path = "../ssh_support/mod.rs"]
+mod ssh_support;
+#[path = "../sshd/mod.rs"]
+mod sshd;
 
 mod batch_cli;
+mod batch_rerun;
+mod batch_task_rerun;
 mod crash_recovery;
 mod rbac_cli;
 mod tasks;

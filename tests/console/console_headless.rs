@@ -129,10 +129,12 @@ async fn history_search_replays_a_past_run() {
     let screen = h.screen();
     assert!(screen.contains("first-run"), "{screen}");
     assert!(screen.contains("replay"), "{screen}");
-    // r runs it again: a third run appears.
+    // r puts it on the prompt; enter runs it again: a third run appears.
     h.keys("3").unwrap();
     h.until(LIMIT, |s| !s.history.loading).await.unwrap();
     h.keys("r").unwrap();
+    assert_eq!(h.state().progress.runs.len(), 2, "r alone runs nothing");
+    h.keys("<enter>").unwrap();
     h.until(LIMIT, |s| s.progress.runs.len() == 3 && finished(s))
         .await
         .unwrap();

@@ -188,6 +188,7 @@ fn snapshots_of_the_main_states() {
         targets: "web[01-03]".into(),
         count: 3,
         reasons: vec!["the command contains \"reboot\"".into()],
+        rerun: None,
     });
     snapshot("console_80x24_confirm.txt", &buffer_text(&render(&s)));
 }

@@ -18,6 +18,8 @@ mod tmux_support;
 
 mod console_headless;
 mod console_plans;
+mod console_rerun;
+mod console_rerun_keys;
 mod console_shell;
 mod console_tmux;
 mod console_widgets;

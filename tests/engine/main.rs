@@ -27,3 +27,4 @@ mod properties_secrets;
 mod properties_store;
 mod sanitize;
 mod store;
+mod store_rerun_of;

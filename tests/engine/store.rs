@@ -40,6 +40,7 @@ fn execution(
         error: None,
         owner_pid: 1,
         owner_start_time: 1,
+        rerun_of: None,
     }
 }
 

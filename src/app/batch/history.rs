@@ -117,6 +117,9 @@ fn show(store: &Store, id: &str, with_output: bool, json: bool) -> u8 {
     let _ = writeln!(out, "targets   {}", exec.target_expr);
     let _ = writeln!(out, "user      {}", exec.user);
     let _ = writeln!(out, "started   {} UTC", format_time(exec.started_at));
+    if let Some(of) = &exec.rerun_of {
+        let _ = writeln!(out, "rerun of {of}");
+    }
     for n in &nodes {
         let code = n
             .exit_code

@@ -11,6 +11,7 @@ pub mod lines;
 pub mod once;
 pub mod plan;
 pub mod render;
+pub mod rerun;
 pub mod run;
 pub mod ssh;
 pub mod ssh_config;

@@ -4,13 +4,14 @@
 use super::once;
 use super::render::{GroupedRenderer, JsonRenderer, LinesRenderer, Renderer, TextPolicy};
 use crate::app::exit;
+use crate::app::rerun::Repeat;
 use crate::app::setup::Runtime;
 use crate::app::stop_signals::{self, RunStop, Stop, StopSignal};
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::{
     Backoff, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest, ExecutionResult,
-    ExecutionStatus, Mode, StreamItem,
+    ExecutionStatus, Mode, RunLabel, StreamItem,
 };
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal};
@@ -67,7 +68,7 @@ pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionReques
     };
     Ok(ExecutionRequest {
         command: args.command.join(" "),
-        targets: args.targets.clone(),
+        targets: args.targets.clone().unwrap_or_default(),
         options: ExecutionOptions {
             timeout,
             env,
@@ -99,13 +100,25 @@ const STREAM_BUFFER: usize = 64;
 const OUT_BUFFER: usize = 64 * 1024;
 
 pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
-    let request = match request_from_args(args, rt) {
+    let mut request = match request_from_args(args, rt) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("drover: {e}");
             return exit::USAGE;
         }
     };
+    let mut label = RunLabel::default();
+    if let Some(spec) = &args.rerun {
+        let rerun = match super::rerun::load(rt, spec, super::rerun::Wanted::Command).await {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        if let Repeat::Command(command) = &rerun.repeat {
+            request.command = command.clone();
+        }
+        request.targets = rerun.targets();
+        label.rerun = Some(rerun.of);
+    }
     let engine = &rt.engine;
     // Parts that matched nothing are said before the run; an empty
     // selection is refused by the engine below.
@@ -114,10 +127,11 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
             eprintln!("drover: warning: {warning}");
         }
     }
-    let submit = engine.submit_streaming(request, rt.context.clone(), STREAM_BUFFER);
+    let submit = engine.submit_labelled(request, label, rt.context.clone(), STREAM_BUFFER);
     let key = args.idempotency_key.as_deref();
     let (id, stream) = match once::submit(rt, key, submit, |(id, _)| id).await {
-        Ok(s) => s,
+        Ok((id, Some(stream))) => (id, stream),
+        Ok((_, None)) => return exit::FAILED,
         Err(code) => return code,
     };
     follow(rt, id, stream, args.output, args.max_exit).await.0

@@ -3,6 +3,7 @@
 use super::once;
 use super::run::{FlagError, follow};
 use crate::app::exit;
+use crate::app::rerun::Repeat;
 use crate::app::setup::Runtime;
 use crate::cli::{OutputFormat, TaskArgs, TaskCommand, TaskRunArgs};
 use crate::engine::duration::parse_duration;
@@ -177,22 +178,60 @@ fn options(a: &TaskRunArgs, rt: &Runtime) -> Result<ExecutionOptions, FlagError>
     })
 }
 
+/// What to run: from the flags, or from the stored run `--rerun` names.
+struct Wanted {
+    name: String,
+    pairs: Vec<(String, String)>,
+    noop: bool,
+    targets: String,
+    rerun: Option<crate::engine::label::RerunOf>,
+}
+
+async fn wanted(a: &TaskRunArgs, rt: &Runtime) -> Result<Wanted, u8> {
+    if let Some(spec) = &a.rerun {
+        let rerun = super::rerun::load(rt, spec, super::rerun::Wanted::Task).await?;
+        let targets = rerun.targets();
+        let Repeat::Task { name, params, noop } = rerun.repeat else {
+            return Err(exit::USAGE);
+        };
+        return Ok(Wanted {
+            name,
+            pairs: params,
+            noop: noop || a.noop,
+            targets,
+            rerun: Some(rerun.of),
+        });
+    }
+    let mut pairs = Vec::new();
+    for kv in &a.params {
+        let Some((k, v)) = kv.split_once('=') else {
+            eprintln!("drover: parameter {kv:?} is not key=value");
+            return Err(exit::USAGE);
+        };
+        pairs.push((k.to_string(), v.to_string()));
+    }
+    Ok(Wanted {
+        name: a.name.clone().unwrap_or_default(),
+        pairs,
+        noop: a.noop,
+        targets: a.targets.clone().unwrap_or_default(),
+        rerun: None,
+    })
+}
+
 async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
-    let t = match task_lookup::find(&rt.config.tasks.path, &a.name) {
+    let w = match wanted(a, rt).await {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
+    let t = match task_lookup::find(&rt.config.tasks.path, &w.name) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("drover: {e}");
             return exit::USAGE;
         }
     };
-    let mut pairs = Vec::new();
-    for kv in &a.params {
-        let Some((k, v)) = kv.split_once('=') else {
-            eprintln!("drover: parameter {kv:?} is not key=value");
-            return exit::USAGE;
-        };
-        pairs.push((k.to_string(), v.to_string()));
-    }
+    let pairs = w.pairs;
     let options = match options(a, rt) {
         Ok(o) => o,
         Err(e) => {
@@ -201,9 +240,9 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
         }
     };
     let given = task_run::coerce_cli(&t, &pairs);
-    let built = task_run::validate(&t, &given, a.noop)
-        .and_then(|params| task_run::build(&t, &params, a.noop, &a.targets, options));
-    let (request, label) = match built {
+    let built = task_run::validate(&t, &given, w.noop)
+        .and_then(|params| task_run::build(&t, &params, w.noop, &w.targets, options));
+    let (request, mut label) = match built {
         Ok(b) => b,
         Err(errors) => {
             let e = EngineError::Validation(errors);
@@ -211,6 +250,7 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
             return exit::USAGE;
         }
     };
+    label.rerun = w.rerun;
     let engine = &rt.engine;
     let submit = engine.submit_labelled(request, label, rt.context.clone(), STREAM_BUFFER);
     let key = a.idempotency_key.as_deref();

@@ -48,7 +48,10 @@ pub enum Action {
     SearchNext,
     SearchPrev,
     Diff,
+    /// History: the entry's command on the prompt, to edit before it runs.
     Rerun,
+    /// The shown run again on the nodes that did not succeed.
+    RerunFailed,
     NewNote,
     CycleType,
     Refresh,
@@ -62,7 +65,7 @@ impl Action {
     pub fn describe(self) -> &'static str {
         use Action::*;
         match self {
-            Quit => "quit drover",
+            Quit => "quit drover (asks first while something runs)",
             Help => "show or hide this help",
             Suspend => "suspend to the shell (fg to come back)",
             CommandMode => "command mode (:run CMD, :plan FILE, :history, :q...)",
@@ -74,7 +77,7 @@ impl Action {
             ShowHistory => "show history (type to search)",
             ShowJournal => "show the journal of the node under the cursor",
             ShowFacts => "show the facts of the node under the cursor",
-            CancelExecution => "cancel the running execution",
+            CancelExecution => "cancel the newest run (in the plan view: the plan)",
             Up => "move up",
             Down => "move down",
             PageUp => "page up",
@@ -100,7 +103,8 @@ impl Action {
             SearchNext => "next match",
             SearchPrev => "previous match",
             Diff => "diff the node under the cursor against the largest group",
-            Rerun => "run this history entry again",
+            Rerun => "put this entry's command on the prompt to edit",
+            RerunFailed => "re-run the shown run on the nodes that did not succeed",
             NewNote => "write a journal note",
             CycleType => "cycle the journal entry type filter",
             Refresh => "refresh",

@@ -1,8 +1,9 @@
-//! Command mode (`:run uptime`, `:history`, `:q`...) and the checks before a
-//! run: something must be targeted, and a big or dangerous run is confirmed.
+//! Command mode (`:run uptime`, `:history`, `:q`...), running on the selection
+//! (something must be targeted), cancelling and quitting.
 
 use super::msg::Effect;
 use super::overlay::Overlay;
+use super::run_request::request_run;
 use super::state::{AppState, Focus, View};
 
 /// Parses and carries out one `:` command.
@@ -14,10 +15,12 @@ pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
         .unwrap_or((line, ""));
     match word {
         "" => Vec::new(),
-        "q" | "quit" | "q!" => {
+        "q" | "quit" => quit_or_ask(state),
+        "q!" | "quit!" => {
             state.quit = true;
             vec![Effect::Quit]
         }
+        "rerun" => super::rerun_actions::rerun_command(state, rest),
         "run" | "r" if rest.is_empty() => {
             state.error(":run needs a command, e.g. :run uptime");
             Vec::new()
@@ -139,6 +142,8 @@ fn task_on_selection(state: &mut AppState, rest: &str) -> Vec<Effect> {
         name: name.to_string(),
         params,
         targets,
+        noop: false,
+        rerun: None,
     }]
 }
 
@@ -149,52 +154,7 @@ pub fn run_on_selection(state: &mut AppState, command: &str) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    request_run(state, command, &targets, count)
-}
-
-/// Submits at once, or asks first when the run is big or the command matches
-/// the danger list.
-pub fn request_run(
-    state: &mut AppState,
-    command: &str,
-    targets: &str,
-    count: usize,
-) -> Vec<Effect> {
-    let command = command.trim();
-    if command.is_empty() {
-        return Vec::new();
-    }
-    if state.recall.last().map(String::as_str) != Some(command) {
-        state.recall.push(command.to_string());
-    }
-    let mut reasons = Vec::new();
-    if count > state.options.confirm_above {
-        reasons.push(format!(
-            "{count} nodes (more than {})",
-            state.options.confirm_above
-        ));
-    }
-    if let Some(d) = state
-        .options
-        .danger
-        .iter()
-        .find(|d| command.contains(d.as_str()))
-    {
-        reasons.push(format!("the command contains {d:?}"));
-    }
-    if reasons.is_empty() {
-        return vec![Effect::Submit {
-            command: command.to_string(),
-            targets: targets.to_string(),
-        }];
-    }
-    state.overlays.push(Overlay::Confirm {
-        command: command.to_string(),
-        targets: targets.to_string(),
-        count,
-        reasons,
-    });
-    Vec::new()
+    request_run(state, command, &targets, count, None)
 }
 
 pub fn cancel_newest(state: &mut AppState) -> Vec<Effect> {
@@ -205,8 +165,30 @@ pub fn cancel_newest(state: &mut AppState) -> Vec<Effect> {
             vec![Effect::Cancel(id)]
         }
         None => {
-            state.info("nothing is running");
+            state.info("nothing running — q or :q quits");
             Vec::new()
         }
     }
+}
+
+/// `q` / `:q`: quits at once when nothing runs; while a run or a plan is in
+/// flight it asks first (`:q!` does not).
+pub fn quit_or_ask(state: &mut AppState) -> Vec<Effect> {
+    let runs = state.running_count();
+    let plan = state.progress.running_plan().is_some();
+    if runs == 0 && !plan {
+        state.quit = true;
+        return vec![Effect::Quit];
+    }
+    let mut running = Vec::new();
+    if plan {
+        running.push("a plan".to_string());
+    }
+    if runs > 0 {
+        running.push(format!("{runs} run{}", if runs == 1 { "" } else { "s" }));
+    }
+    state.overlays.push(Overlay::ConfirmQuit {
+        running: running.join(" and "),
+    });
+    Vec::new()
 }

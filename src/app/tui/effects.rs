@@ -7,14 +7,22 @@ use super::msg::{Effect, FactRow, Loaded, Msg};
 use super::plan::{PlanDone, PlanStarted};
 use crate::engine::facts::Facts;
 use crate::engine::ids::now_millis;
+use crate::engine::label::RerunOf;
 use crate::engine::rbac::Capability;
-use crate::engine::{Engine, ExecutionContext, ExecutionId, ExecutionOptions, ExecutionRequest};
-use crate::store::{EntryType, HistoryFilter, JournalEntry, Store};
+use crate::engine::{
+    Engine, ExecutionContext, ExecutionId, ExecutionOptions, ExecutionRequest, RunLabel,
+};
+use crate::store::{
+    EntryType, ExecutionRecord, HistoryFilter, JournalEntry, NodeResultRecord, Store,
+};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
+
+/// A run read back from history with its node results.
+type StoredRun = (ExecutionRecord, Vec<NodeResultRecord>);
 
 /// Journal entries loaded for one node at a time.
 const JOURNAL_LIMIT: usize = 1_000;
@@ -58,13 +66,16 @@ impl Runner {
         name: &str,
         pairs: &[(String, String)],
         targets: &str,
+        noop: bool,
+        rerun: Option<RerunOf>,
     ) -> Result<crate::engine::ExecutionId, String> {
         use crate::engine::orchestrator::{task_lookup, task_run};
         let t = task_lookup::find(&self.task_path, name).map_err(|e| e.to_string())?;
         let given = task_run::coerce_cli(&t, pairs);
-        let (request, label) = task_run::validate(&t, &given, false)
-            .and_then(|params| task_run::build(&t, &params, false, targets, self.options.clone()))
+        let (request, mut label) = task_run::validate(&t, &given, noop)
+            .and_then(|params| task_run::build(&t, &params, noop, targets, self.options.clone()))
             .map_err(|errors| crate::engine::EngineError::Validation(errors).to_string())?;
+        label.rerun = rerun;
         self.engine
             .submit_labelled(request, label, self.run_context(), 0)
             .await
@@ -175,6 +186,24 @@ impl Runner {
         Ok(rows)
     }
 
+    /// A run from history (id or unique prefix), once the engine's pending
+    /// writes are in: a run that just ended is read with every result.
+    async fn stored_run(&self, id: String) -> Result<Box<StoredRun>, String> {
+        self.permit(Capability::HistoryRead, None).await?;
+        if let Err(e) = self.engine.flush().await {
+            tracing::warn!("history may lag: {e}");
+        }
+        let store = self.store.clone();
+        blocking(move || match store.execution(&id) {
+            Ok(Some(run)) => Ok(Box::new(run)),
+            Ok(None) => Err(format!("no run {id:?} in history")),
+            Err(e) => Err(crate::app::run_id::ambiguity_lines(&e)
+                .map(|lines| lines.join("\n"))
+                .unwrap_or_else(|| e.to_string())),
+        })
+        .await
+    }
+
     fn send(&self, loaded: Loaded) {
         let _ = self.tx.send(Msg::Loaded(loaded));
     }
@@ -184,28 +213,47 @@ impl Runner {
     pub fn spawn(&self, effect: Effect) {
         let this = self.clone();
         match effect {
-            Effect::Submit { command, targets } => {
+            Effect::Submit {
+                command,
+                targets,
+                rerun,
+            } => {
                 tokio::spawn(async move {
                     let request = ExecutionRequest {
                         command: command.clone(),
                         targets,
                         options: this.options.clone(),
                     };
+                    let label = RunLabel {
+                        rerun,
+                        ..RunLabel::default()
+                    };
                     let result = this
                         .engine
-                        .submit(request, this.run_context())
+                        .submit_labelled(request, label, this.run_context(), 0)
                         .await
+                        .map(|(id, _)| id)
                         .map_err(|e| e.to_string());
                     this.send(Loaded::Submitted { command, result });
+                });
+            }
+            Effect::LoadRerun { id, scope } => {
+                tokio::spawn(async move {
+                    let run = this.stored_run(id).await;
+                    this.send(Loaded::Rerun { scope, run });
                 });
             }
             Effect::SubmitTask {
                 name,
                 params,
                 targets,
+                noop,
+                rerun,
             } => {
                 tokio::spawn(async move {
-                    let result = this.submit_task(&name, &params, &targets).await;
+                    let result = this
+                        .submit_task(&name, &params, &targets, noop, rerun)
+                        .await;
                     this.send(Loaded::Submitted {
                         command: format!("task {name}"),
                         result,
@@ -250,20 +298,7 @@ impl Runner {
             }
             Effect::LoadStoredRun(id) => {
                 tokio::spawn(async move {
-                    let r = match this.permit(Capability::HistoryRead, None).await {
-                        Err(e) => Err(e),
-                        Ok(()) => {
-                            let store = this.store.clone();
-                            blocking(move || match store.execution(&id) {
-                                Ok(Some(run)) => Ok(Box::new(run)),
-                                Ok(None) => Err(format!("no run {id:?} in history")),
-                                Err(e) => Err(crate::app::run_id::ambiguity_lines(&e)
-                                    .map(|lines| lines.join("\n"))
-                                    .unwrap_or_else(|| e.to_string())),
-                            })
-                            .await
-                        }
-                    };
+                    let r = this.stored_run(id).await;
                     this.send(Loaded::StoredRun(r));
                 });
             }

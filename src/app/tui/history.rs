@@ -109,6 +109,7 @@ mod tests {
             error: None,
             owner_pid: 0,
             owner_start_time: 0,
+            rerun_of: None,
         }
     }
 

@@ -42,6 +42,14 @@ impl Badge {
     }
 }
 
+/// Where a run's targets come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSource {
+    Selection,
+    /// Nothing is selected: the node, `@group` or `source NAME` under the cursor.
+    Cursor(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct GroupEntry {
     pub name: String,
@@ -341,20 +349,40 @@ impl InventoryView {
         v
     }
 
-    /// What a run applies to: the selection, else the row under the cursor. The
+    /// The nodes a run applies to and why: the whole selection (a filter hides
+    /// nodes, it never unselects them), else the shown nodes of the row under
+    /// the cursor.
+    pub fn target_nodes(&self) -> Option<(Vec<u32>, TargetSource)> {
+        let (nodes, source) = if self.selected_count > 0 {
+            let all = (0..self.names.len() as u32)
+                .filter(|n| self.selected[*n as usize])
+                .collect();
+            (all, TargetSource::Selection)
+        } else {
+            let row = self.current()?;
+            let name = match row {
+                Row::Node(_, _, n) => self.names[n as usize].clone(),
+                Row::Group(s, g) if self.group(s, g).name == UNGROUPED => UNGROUPED.to_string(),
+                Row::Group(s, g) => format!("@{}", self.group(s, g).name),
+                Row::Source(s) => format!("source {}", self.sources[s as usize].name),
+            };
+            (self.nodes_under(row), TargetSource::Cursor(name))
+        };
+        (!nodes.is_empty()).then_some((nodes, source))
+    }
+
+    /// Selected nodes the filter shows (all of them without a filter).
+    pub fn selected_shown(&self) -> usize {
+        (0..self.names.len() as u32)
+            .filter(|n| self.selected[*n as usize] && self.visible(*n))
+            .count()
+    }
+
+    /// What a run applies to ([`Self::target_nodes`]) as a target expression. The
     /// names are folded into a node set (`web[01-12]`), which the target grammar
     /// expands back to exactly these nodes.
     pub fn targets(&self) -> Option<(String, usize)> {
-        let nodes: Vec<u32> = if self.selected_count > 0 {
-            (0..self.names.len() as u32)
-                .filter(|n| self.selected[*n as usize])
-                .collect()
-        } else {
-            self.nodes_under(self.current()?)
-        };
-        if nodes.is_empty() {
-            return None;
-        }
+        let (nodes, _) = self.target_nodes()?;
         let names = nodes.iter().map(|n| self.names[*n as usize].as_str());
         // Ansible patterns read `web[01-12]` as a slice: list the names.
         let targets = match self.grammar {

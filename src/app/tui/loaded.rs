@@ -95,7 +95,7 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
             state.view = View::Output;
             state.focus = Focus::Main;
             state.info(format!(
-                "replaying {} ({}, {}) — esc returns to the live run, r in history runs it again",
+                "replaying {} ({}, {}) — esc returns to the live run, R re-runs its failed nodes",
                 short_id(&record.id),
                 sanitize(record.action.as_bytes(), &Default::default()),
                 record.status
@@ -153,6 +153,9 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
         Loaded::PlanStarted(started) => plan_actions::on_started(state, started),
         Loaded::PlanDone(done) => plan_actions::on_done(state, done),
         Loaded::Execution(snapshot) => plan_actions::on_execution(state, *snapshot),
+        Loaded::Rerun { scope, run } => {
+            return super::rerun_actions::on_loaded(state, scope, run);
+        }
     }
     Vec::new()
 }
@@ -199,6 +202,7 @@ mod tests {
             error: None,
             owner_pid: 0,
             owner_start_time: 0,
+            rerun_of: None,
         }
     }
 

@@ -32,8 +32,11 @@ pub mod pane_actions;
 pub mod plan;
 pub mod plan_actions;
 pub mod progress;
+pub mod rerun_actions;
 pub mod run_output;
+pub mod run_request;
 pub mod state;
+pub mod target_preview;
 pub mod update;
 
 use crate::app::stop_signals::{StopSignal, StopSignals};

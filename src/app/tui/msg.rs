@@ -3,7 +3,9 @@
 //! messages; effects are carried out by the effect runner, never by `update`.
 
 use super::plan::{PlanDone, PlanStarted};
+use crate::app::rerun::Scope;
 use crate::engine::interaction::{Answer, Question};
+use crate::engine::label::RerunOf;
 use crate::engine::{EngineEvent, ExecutionId, ExecutionSnapshot, Inventory};
 use crate::store::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
 use crossterm::event::KeyEvent;
@@ -70,6 +72,11 @@ pub enum Loaded {
     PlanDone(PlanDone),
     /// A recent execution to show in the output pane (read from the engine).
     Execution(Box<ExecutionSnapshot>),
+    /// The stored run a re-run repeats.
+    Rerun {
+        scope: Scope,
+        run: Result<Box<(ExecutionRecord, Vec<NodeResultRecord>)>, String>,
+    },
 }
 
 /// One fact of a node as the facts pane shows it.
@@ -85,12 +92,23 @@ pub enum Effect {
     Submit {
         command: String,
         targets: String,
+        /// Set for a re-run (`R`, `:rerun`): the run it repeats, and the only
+        /// nodes it may touch.
+        rerun: Option<RerunOf>,
     },
     /// `:task NAME key=value...` on the selection.
     SubmitTask {
         name: String,
         params: Vec<(String, String)>,
         targets: String,
+        noop: bool,
+        rerun: Option<RerunOf>,
+    },
+    /// `R` / `:rerun SCOPE [ID]`: read the run (once what the engine holds is
+    /// written) to repeat it on the nodes `scope` picks.
+    LoadRerun {
+        id: String,
+        scope: Scope,
     },
     Cancel(ExecutionId),
     /// `:plan FILE`; `targets` (the selection) serve steps that name none.

@@ -1,5 +1,5 @@
 //! Popups on top of the panes, as a stack: the top one takes the keys. Help,
-//! confirmation before a risky run, the engine's questions, the journal note
+//! confirmation before a risky run or before quitting while work runs, the engine's questions, the journal note
 //! editor and the output diff.
 
 use crate::engine::interaction::Question;
@@ -14,6 +14,13 @@ pub enum Overlay {
         targets: String,
         count: usize,
         reasons: Vec<String>,
+        /// Set when the run is a re-run of an earlier one.
+        rerun: Option<crate::engine::label::RerunOf>,
+    },
+    /// `q` while something runs: quit anyway (y) or stay (n).
+    ConfirmQuit {
+        /// What is still running, for the question.
+        running: String,
     },
     Question {
         id: u64,

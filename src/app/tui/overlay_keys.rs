@@ -25,13 +25,33 @@ pub(super) fn overlay_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Overlay::Message { .. } => {
             state.overlays.pop();
         }
+        Overlay::ConfirmQuit { .. } => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                state.overlays.pop();
+                state.quit = true;
+                return vec![Effect::Quit];
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Enter => {
+                state.overlays.pop();
+                state.info("not quitting");
+            }
+            _ if close => {
+                state.overlays.pop();
+                state.info("not quitting");
+            }
+            _ => {}
+        },
         Overlay::Confirm {
-            command, targets, ..
+            command,
+            targets,
+            rerun,
+            ..
         } => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                 let effect = Effect::Submit {
                     command: command.clone(),
                     targets: targets.clone(),
+                    rerun: rerun.clone(),
                 };
                 state.overlays.pop();
                 return vec![effect];

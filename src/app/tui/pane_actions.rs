@@ -1,6 +1,5 @@
 //! What an action means in each pane of the main area and in the inventory.
 
-use super::commands::request_run;
 use super::cursor::delta;
 use super::input::BarKind;
 use super::msg::Effect;
@@ -139,13 +138,7 @@ pub(super) fn history_action(state: &mut AppState, action: super::action::Action
                 return vec![Effect::LoadStoredRun(id)];
             }
         }
-        Rerun => {
-            if let Some(r) = h.selected() {
-                let (command, targets, count) =
-                    (r.action.clone(), r.target_expr.clone(), r.nodes.len());
-                return request_run(state, &command, &targets, count);
-            }
-        }
+        Rerun => super::rerun_actions::edit_in_prompt(state),
         Refresh => {
             h.loading = true;
             return vec![Effect::LoadHistory];

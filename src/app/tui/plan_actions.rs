@@ -76,7 +76,7 @@ pub fn on_started(state: &mut AppState, started: Result<PlanStarted, String>) {
             state.view = View::Progress;
             state.focus = Focus::Main;
             state.info(format!(
-                "plan {} started: {} steps — enter shows a step's output, ctrl-x cancels",
+                "plan {} started: {} steps — enter shows a step's output, ctrl-c cancels",
                 crate::ui::safe(&s.name),
                 s.steps.len()
             ));

@@ -142,10 +142,8 @@ pub fn on_action(state: &mut AppState, action: super::action::Action) -> Vec<Eff
         return effects;
     }
     match action {
-        Quit => {
-            state.quit = true;
-            return vec![Effect::Quit];
-        }
+        Quit => return commands::quit_or_ask(state),
+        RerunFailed => return super::rerun_actions::rerun_failed(state),
         Help => {
             state.overlays.push(Overlay::Help { top: 0 });
             return Vec::new();

@@ -30,6 +30,29 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
+/// A re-run touches no node its earlier run did not target.
+fn outside_rerun(
+    rerun: &super::label::RerunOf,
+    nodes: &[Arc<super::Node>],
+) -> Result<(), EngineError> {
+    let outside: Vec<&str> = nodes
+        .iter()
+        .map(|n| n.name.as_str())
+        .filter(|n| !rerun.nodes.contains(*n))
+        .collect();
+    if outside.is_empty() {
+        return Ok(());
+    }
+    Err(EngineError::Validation(vec![super::FieldError {
+        field: "targets".into(),
+        reason: format!(
+            "{} not among the nodes of run {} (a re-run only repeats that run's nodes)",
+            outside.join(", "),
+            rerun.execution
+        ),
+    }]))
+}
+
 /// Validates, resolves targets, authorises, records the start and spawns the
 /// execution. Nothing runs when this returns an error.
 pub(crate) async fn start(
@@ -54,6 +77,9 @@ pub(crate) async fn start(
         .unwrap_or_else(|p| p.into_inner())
         .clone();
     let nodes = inventory.resolve(&request.targets)?;
+    if let Some(rerun) = &label.rerun {
+        outside_rerun(rerun, &nodes)?;
+    }
     let secrets = Secrets::of_options(&request.options, &inner.config.secret_patterns);
     let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
     let capability = &label.capability;

@@ -225,6 +225,7 @@ pub fn build(
         details,
         parse_json: true,
         capability: Capability::TaskRun(task.name.clone()),
+        rerun: None,
     };
     Ok((
         ExecutionRequest {

@@ -1,0 +1,74 @@
+//! Schema version 4: `executions.rerun_of`. A database written before it gains
+//! the column on open, its runs read back with no `rerun_of`, and a re-run's
+//! link is stored and read back.
+
+use drover::store::*;
+use serde_json::json;
+
+fn execution(id: &str, rerun_of: Option<&str>) -> ExecutionRecord {
+    ExecutionRecord {
+        id: id.to_string(),
+        kind: "command".to_string(),
+        action: "uptime".to_string(),
+        target_expr: "n1".to_string(),
+        nodes: vec!["n1".to_string()],
+        user: "ops".to_string(),
+        correlation_id: format!("corr-{id}"),
+        status: "failed".to_string(),
+        started_at: 10,
+        finished_at: Some(20),
+        duration_ms: Some(10),
+        success_count: 0,
+        failed_count: 1,
+        options: json!({}),
+        error: None,
+        owner_pid: 1,
+        owner_start_time: 1,
+        rerun_of: rerun_of.map(String::from),
+    }
+}
+
+fn write(store: &Store, record: ExecutionRecord) {
+    let writer = store.writer();
+    writer
+        .blocking_send(WriteOp::UpsertExecution(record))
+        .unwrap();
+    writer.blocking_flush().unwrap();
+}
+
+#[test]
+fn a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("drover.db");
+    // A version 3 database: today's schema without the column, with one run.
+    let store = Store::open(&path).unwrap();
+    store.close().unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE executions DROP COLUMN rerun_of; PRAGMA user_version = 3;
+             INSERT INTO executions (id, kind, action, target_expr, nodes, user,
+                 correlation_id, status, started_at, success_count, failed_count,
+                 options, owner_pid, owner_start_time)
+             VALUES ('old1', 'command', 'uptime', 'n1', '[\"n1\"]', 'ops', 'c',
+                 'failed', 5, 0, 1, '{}', 1, 1);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, 4);
+    let (old, _) = store.execution("old1").unwrap().unwrap();
+    assert_eq!(old.rerun_of, None);
+
+    write(&store, execution("new1", Some("old1")));
+    let (new, _) = store.execution("new1").unwrap().unwrap();
+    assert_eq!(new.rerun_of.as_deref(), Some("old1"));
+    let listed = store.history(&HistoryFilter::default()).unwrap();
+    let link: Vec<_> = listed.iter().map(|r| r.rerun_of.clone()).collect();
+    assert_eq!(link, [Some("old1".to_string()), None]);
+}
