@@ -1,11 +1,13 @@
 //! SSH fan-out benchmarks against a real sshd fleet started here on loopback
 //! (plain harness: `cargo bench --bench ssh`; needs root for the fleet).
 //!
-//! Targets (issue: SSH transport): cold 50 nodes ≤ 0.8 s, cold 200 nodes ≤ 3.2 s,
+//! Targets: cold 50 nodes ≤ 0.8 s, cold 200 nodes ≤ 3.2 s,
 //! a warm run on pooled connections ≥ 5× faster than cold, 50 nodes through one
 //! bastion ≤ 1.2× direct, and 50 nodes each printing 27 MB with drover's peak RSS
 //! ≤ 64 MB.
 
+#[path = "../tests/prereq/mod.rs"]
+mod prereq;
 #[path = "../tests/sshd/mod.rs"]
 mod sshd;
 
