@@ -161,14 +161,7 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
 /// while the node ran, so how it ended is unknown) and any name this build does
 /// not know show as `failed`: a replay never shows an unknown end as a success.
 pub(super) fn stored_status(name: &str) -> NodeStatus {
-    match name {
-        "success" => NodeStatus::Success,
-        "timeout" => NodeStatus::Timeout,
-        "cancelled" => NodeStatus::Cancelled,
-        "pending" => NodeStatus::Pending,
-        "running" => NodeStatus::Running,
-        _ => NodeStatus::Failed,
-    }
+    crate::app::stored_output::node_status(name)
 }
 
 #[cfg(test)]
