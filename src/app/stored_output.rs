@@ -64,6 +64,14 @@ pub fn node_status(name: &str) -> NodeStatus {
     }
 }
 
+impl StoredNode {
+    /// The record's own text (no debug chunks looked up).
+    pub fn from_record(record: NodeResultRecord) -> StoredNode {
+        let streams = streams_of(&record, Vec::new());
+        StoredNode { record, streams }
+    }
+}
+
 /// Every node's stored output, in the order of `records`.
 pub fn load(
     store: &Store,

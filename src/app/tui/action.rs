@@ -48,6 +48,8 @@ pub enum Action {
     SearchNext,
     SearchPrev,
     Diff,
+    /// `w` — write the output view to a file.
+    WriteOutput,
     Rerun,
     NewNote,
     CycleType,
@@ -100,6 +102,7 @@ impl Action {
             SearchNext => "next match",
             SearchPrev => "previous match",
             Diff => "diff the node under the cursor against the largest group",
+            WriteOutput => "write the output as shown to a file (:write FILE, :write --json FILE)",
             Rerun => "run this history entry again",
             NewNote => "write a journal note",
             CycleType => "cycle the journal entry type filter",

@@ -34,6 +34,22 @@ pub struct Runner {
     pub tx: UnboundedSender<Msg>,
 }
 
+/// Writes a file; an existing one is kept unless `overwrite` (the check and
+/// the creation are one step, so a file appearing meanwhile is not clobbered).
+fn write_file(path: &std::path::Path, contents: &[u8], overwrite: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.flush()
+}
+
 /// Runs a store read on the blocking pool.
 async fn blocking<T: Send + 'static>(
     read: impl FnOnce() -> Result<T, String> + Send + 'static,
@@ -255,7 +271,11 @@ impl Runner {
                         Ok(()) => {
                             let store = this.store.clone();
                             blocking(move || match store.execution(&id) {
-                                Ok(Some(run)) => Ok(Box::new(run)),
+                                Ok(Some((record, results))) => {
+                                    crate::app::stored_output::load(&store, &record.id, &results)
+                                        .map(|nodes| Box::new((record, nodes)))
+                                        .map_err(|e| e.to_string())
+                                }
                                 Ok(None) => Err(format!("no run {id:?} in history")),
                                 Err(e) => Err(crate::app::run_id::ambiguity_lines(&e)
                                     .map(|lines| lines.join("\n"))
@@ -317,6 +337,24 @@ impl Runner {
                     let report = this.engine.health().await;
                     let text = crate::app::batch::status::render(&report, &this.context);
                     this.send(Loaded::Status(text));
+                });
+            }
+            Effect::WriteFile {
+                path,
+                contents,
+                lines,
+                overwrite,
+            } => {
+                tokio::spawn(async move {
+                    let p = path.clone();
+                    let result = tokio::task::spawn_blocking(move || {
+                        write_file(&p, contents.as_bytes(), overwrite)
+                            .map(|()| lines)
+                            .map_err(|e| super::write_output::describe_io_error(&p, &e))
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(format!("cannot write {}: {e}", path.display())));
+                    this.send(Loaded::Written { path, result });
                 });
             }
             Effect::Answer { .. }

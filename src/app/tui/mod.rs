@@ -35,6 +35,7 @@ pub mod progress;
 pub mod run_output;
 pub mod state;
 pub mod update;
+pub mod write_output;
 
 use crate::app::stop_signals::{StopSignal, StopSignals};
 use crate::app::{exit, setup};

@@ -3,9 +3,10 @@
 //! messages; effects are carried out by the effect runner, never by `update`.
 
 use super::plan::{PlanDone, PlanStarted};
+use crate::app::stored_output::StoredNode;
 use crate::engine::interaction::{Answer, Question};
 use crate::engine::{EngineEvent, ExecutionId, ExecutionSnapshot, Inventory};
-use crate::store::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
+use crate::store::{ExecutionRecord, JournalEntry, Stream};
 use crossterm::event::KeyEvent;
 use std::sync::Arc;
 
@@ -45,7 +46,7 @@ pub enum Loaded {
         result: Result<ExecutionId, String>,
     },
     History(Result<Vec<ExecutionRecord>, String>),
-    StoredRun(Result<Box<(ExecutionRecord, Vec<NodeResultRecord>)>, String>),
+    StoredRun(Result<Box<(ExecutionRecord, Vec<StoredNode>)>, String>),
     Journal {
         node: String,
         entries: Result<Vec<JournalEntry>, String>,
@@ -70,6 +71,11 @@ pub enum Loaded {
     PlanDone(PlanDone),
     /// A recent execution to show in the output pane (read from the engine).
     Execution(Box<ExecutionSnapshot>),
+    /// `:write` finished: lines written, or why not (naming the path).
+    Written {
+        path: std::path::PathBuf,
+        result: Result<usize, String>,
+    },
 }
 
 /// One fact of a node as the facts pane shows it.
@@ -121,6 +127,14 @@ pub enum Effect {
     },
     LoadStatus,
     Shell(String),
+    /// `:write`: the output view, already rendered; refused when the file
+    /// exists unless `overwrite`.
+    WriteFile {
+        path: std::path::PathBuf,
+        contents: String,
+        lines: usize,
+        overwrite: bool,
+    },
     Suspend,
     Quit,
 }
