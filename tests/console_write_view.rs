@@ -204,3 +204,36 @@ async fn w_offers_a_name_from_the_run_id_and_without_output_says_so() {
     h.keys("<esc>").unwrap();
     assert!(h.state().bar.is_none());
 }
+
+/// A replay of a run kept as head and tail says, where the gap is, how much
+/// was not stored; the written view keeps that line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_marks_what_history_did_not_store_and_the_file_keeps_it() {
+    let (dir, store) = temp_store();
+    let engine = local_engine(
+        &names("web0", 1),
+        EngineConfig::default(),
+        Some(store.writer()),
+    );
+    let mut h = Headless::new(engine, store, 120, 60);
+    h.keys("<space>:run seq 1 100000<enter>").unwrap();
+    h.until(LIMIT, finished).await.unwrap();
+    let id = h.state().output.run.as_ref().unwrap().id.clone();
+    h.keys(&format!(":history {id}<enter>")).unwrap();
+    h.until(LIMIT, |s| s.output.run.as_ref().is_some_and(|r| r.replay))
+        .await
+        .unwrap();
+    let notice = "  … 574.9 KiB (588,723 bytes) not stored; run with --debug to keep everything";
+    let path = dir.path().join("replay.txt");
+    let (level, text) = write(&mut h, &format!("write {}", path.display())).await;
+    assert_eq!(level, Level::Info, "{text}");
+    let rows = file_rows(&path);
+    let at = rows.iter().position(|r| r == notice).expect("the notice");
+    assert_eq!(
+        (rows[at - 1].as_str(), rows[at + 1].as_str()),
+        ("  20", "  99981")
+    );
+    assert_eq!(rows.len(), 1 + 20 + 1 + 20, "{rows:#?}");
+    h.keys("g").unwrap();
+    assert!(pane_rows(&h.screen()).contains(&notice.to_string()));
+}
