@@ -4,7 +4,7 @@
 //! through here, so both tell the same gap the same way.
 
 use crate::engine::NodeStatus;
-use crate::engine::output::split_summary;
+use crate::engine::output::{StreamHash, split_summary};
 use crate::store::{NodeResultRecord, OutputMode, Store, StoreError, Stream};
 
 /// One stream: what was stored, and where bytes were left out between the
@@ -18,6 +18,16 @@ pub struct StoredStream {
 }
 
 impl StoredStream {
+    /// What grouping compares: every stored byte and the size of the gap.
+    pub fn fingerprint(&self) -> (u64, u64, u64) {
+        let hash = |bytes: &[u8]| {
+            let mut h = StreamHash::default();
+            h.update(bytes);
+            h.value()
+        };
+        (hash(&self.head), self.not_stored, hash(&self.tail))
+    }
+
     fn whole(bytes: Vec<u8>) -> StoredStream {
         StoredStream {
             head: bytes,
@@ -72,26 +82,22 @@ impl StoredNode {
     }
 }
 
-/// Every node's stored output, in the order of `records`.
+/// One node's stored output: its debug chunks when it has them, else the
+/// record's text. Read one node at a time, so a big run is never held whole.
 pub fn load(
     store: &Store,
     execution_id: &str,
-    records: &[NodeResultRecord],
-) -> Result<Vec<StoredNode>, StoreError> {
-    records
-        .iter()
-        .map(|r| {
-            let chunks = if r.output_mode == OutputMode::Full {
-                store.full_output(execution_id, &r.node)?
-            } else {
-                Vec::new()
-            };
-            Ok(StoredNode {
-                record: r.clone(),
-                streams: streams_of(r, chunks),
-            })
-        })
-        .collect()
+    record: &NodeResultRecord,
+) -> Result<StoredNode, StoreError> {
+    let chunks = if record.output_mode == OutputMode::Full {
+        store.full_output(execution_id, &record.node)?
+    } else {
+        Vec::new()
+    };
+    Ok(StoredNode {
+        streams: streams_of(record, chunks),
+        record: record.clone(),
+    })
 }
 
 /// Debug-mode chunks hold every byte; without them the record's text is used.

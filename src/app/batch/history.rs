@@ -1,5 +1,6 @@
 //! `drover history`, `drover history show`, `drover metrics`: reading the store.
 
+use super::history_output::ShowError;
 use crate::app::exit;
 use crate::cli::{HistoryArgs, HistoryCommand, MetricsArgs, OutputFormat};
 use crate::engine::ExecutionStatus;
@@ -164,17 +165,17 @@ fn show_output(
         .collect();
     let mut records = records.to_vec();
     records.sort_by_key(|r| order.get(r.node.as_str()).copied().unwrap_or(usize::MAX));
-    let nodes = match crate::app::stored_output::load(store, &exec.id, &records) {
-        Ok(n) => n,
-        Err(e) => return store_error(e),
-    };
+    let load = |r: &NodeResultRecord| crate::app::stored_output::load(store, &exec.id, r);
     let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
-    match super::history_output::print(format, &exec.status, &nodes, &mut out, &mut err) {
+    let printed =
+        super::history_output::print(format, &exec.status, &records, load, &mut out, &mut err);
+    match printed {
         Ok(()) => exit::SUCCESS,
+        Err(ShowError::Store(e)) => store_error(e),
         // A closed pipe (`| head`) is not a failure of the run shown.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::SUCCESS,
+        Err(ShowError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => exit::SUCCESS,
         Err(e) => {
-            eprintln!("drover: writing the output of {}: {e}", exec.id);
+            eprintln!("drover: {}: {e}", exec.id);
             exit::FAILED
         }
     }

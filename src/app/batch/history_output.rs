@@ -2,40 +2,60 @@
 //! output in the formats `drover run` prints, from the same pieces (line
 //! assembly, `node: line`, grouping, JSON objects). Stored text is always
 //! sanitised: it is read back for a person or a script, never replayed raw.
-//! Where history left bytes out, a notice line says how many.
+//! Where history left bytes out, a notice line says how many. Nodes are read
+//! from the store one at a time, so a big `--debug` run is never held whole.
 
 use super::grouping::{self, Outcome};
 use super::lines::LineAssembler;
 use super::render::{outcome_summary, text_for, write_line};
 use crate::app::stored_output::{StoredNode, StoredStream, node_status, not_stored_notice};
 use crate::cli::OutputFormat;
-use crate::store::Stream;
+use crate::store::{NodeResultRecord, StoreError, Stream};
 use std::io::{self, Write};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShowError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("writing the output: {0}")]
+    Io(#[from] io::Error),
+}
 
 const STREAMS: [Stream; 2] = [Stream::Stdout, Stream::Stderr];
 
-/// Prints the output of `nodes` (in target order) of a run that ended `status`.
+/// Prints the output of the nodes of `records` (in target order) of a run
+/// that ended `status`; `load` reads one node's stored output.
 pub fn print(
     format: OutputFormat,
     status: &str,
-    nodes: &[StoredNode],
+    records: &[NodeResultRecord],
+    load: impl Fn(&NodeResultRecord) -> Result<StoredNode, StoreError>,
     out: &mut impl Write,
     err: &mut impl Write,
-) -> io::Result<()> {
+) -> Result<(), ShowError> {
     match format {
-        OutputFormat::Lines => lines(nodes, out, err)?,
-        OutputFormat::Grouped => grouped(nodes, out)?,
-        OutputFormat::Json => return json(nodes, out),
+        OutputFormat::Lines => {
+            for r in records {
+                lines(&load(r)?, out, err)?;
+            }
+        }
+        OutputFormat::Grouped => grouped(records, load, out)?,
+        OutputFormat::Json => {
+            for r in records {
+                json(&load(r)?, out)?;
+            }
+            return Ok(out.flush()?);
+        }
     }
     out.flush()?;
-    let outcomes: Vec<(&str, _)> = nodes
+    let outcomes: Vec<(&str, _)> = records
         .iter()
-        .map(|n| (n.record.node.as_str(), node_status(&n.record.status)))
+        .map(|r| (r.node.as_str(), node_status(&r.status)))
         .collect();
     if let Some(line) = outcome_summary(status, &outcomes) {
         writeln!(err, "{line}")?;
     }
-    err.flush()
+    Ok(err.flush()?)
 }
 
 /// Calls `emit` for every line of a stored stream: the head's, the notice
@@ -60,51 +80,55 @@ enum Line<'a> {
 
 /// pdsh style: `node: line`, stdout lines to `out`, stderr lines to `err`, and
 /// a failed node's reason on `err` as `drover run` gives it.
-fn lines(nodes: &[StoredNode], out: &mut impl Write, err: &mut impl Write) -> io::Result<()> {
+fn lines(n: &StoredNode, out: &mut impl Write, err: &mut impl Write) -> io::Result<()> {
     let policy = super::render::TextPolicy {
         stdout_tty: true,
         stderr_tty: true,
     };
-    for n in nodes {
-        let name = n.record.node.as_str();
-        for stream in STREAMS {
-            let mut result = Ok(());
-            each_line(name, stream, n.stream(stream), |line| {
-                if result.is_err() {
-                    return;
+    let name = n.record.node.as_str();
+    for stream in STREAMS {
+        let mut result = Ok(());
+        each_line(name, stream, n.stream(stream), |line| {
+            if result.is_err() {
+                return;
+            }
+            result = match line {
+                Line::Text(l) => write_line(out, err, &policy, name, stream, l),
+                Line::NotStored(bytes) => {
+                    let notice = not_stored_notice(bytes);
+                    write_line(out, err, &policy, name, stream, notice.as_bytes())
                 }
-                result = match line {
-                    Line::Text(l) => write_line(out, err, &policy, name, stream, l),
-                    Line::NotStored(bytes) => {
-                        let notice = not_stored_notice(bytes);
-                        write_line(out, err, &policy, name, stream, notice.as_bytes())
-                    }
-                };
-            });
-            result?;
-        }
-        if n.record.status != "success"
-            && let Some(reason) = &n.record.error
-        {
-            let category = n.record.error_category.as_deref().unwrap_or("error");
-            writeln!(err, "drover: {name}: {category}: {reason}")?;
-        }
+            };
+        });
+        result?;
+    }
+    if n.record.status != "success"
+        && let Some(reason) = &n.record.error
+    {
+        let category = n.record.error_category.as_deref().unwrap_or("error");
+        writeln!(err, "drover: {name}: {category}: {reason}")?;
     }
     Ok(())
 }
 
 /// clush -b style: nodes whose stored output and outcome are equal share a
-/// block under their node set.
-fn grouped(nodes: &[StoredNode], out: &mut impl Write) -> io::Result<()> {
-    let groups = grouping::gather(nodes.iter().map(|n| {
-        let r = &n.record;
+/// block under their node set. Nodes are compared by fingerprint (a pass
+/// over each), then each block's first node is read again to print it.
+fn grouped(
+    records: &[NodeResultRecord],
+    load: impl Fn(&NodeResultRecord) -> Result<StoredNode, StoreError>,
+    out: &mut impl Write,
+) -> Result<(), ShowError> {
+    let mut keys = Vec::with_capacity(records.len());
+    for r in records {
+        let n = load(r)?;
         let outcome = Outcome::new(node_status(&r.status), r.exit_code, &r.status);
-        (&n.streams, outcome)
-    }));
-    for group in groups {
-        let names = group.members.iter().map(|i| nodes[*i].record.node.as_str());
+        keys.push((n.streams.each_ref().map(StoredStream::fingerprint), outcome));
+    }
+    for group in grouping::gather(keys) {
+        let names = group.members.iter().map(|i| records[*i].node.as_str());
         grouping::write_header(out, names, &group.outcome)?;
-        let rep = &nodes[group.members[0]];
+        let rep = &load(&records[group.members[0]])?;
         for stream in STREAMS {
             let stored = rep.stream(stream);
             if stored.head.is_empty() && stored.not_stored == 0 && stored.tail.is_empty() {
@@ -136,26 +160,24 @@ fn write_text(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
 
 /// One object per line: `output` lines as `drover run -o json` has them, an
 /// `output_not_stored` object where bytes were left out, and a `node_result`.
-fn json(nodes: &[StoredNode], out: &mut impl Write) -> io::Result<()> {
-    for n in nodes {
-        let name = n.record.node.as_str();
-        let mut objects = Vec::new();
-        for stream in STREAMS {
-            each_line(name, stream, n.stream(stream), |line| {
-                objects.push(match line {
-                    Line::Text(l) => {
-                        let clean = text_for(l, true);
-                        super::json::output_line(name, stream, &clean)
-                    }
-                    Line::NotStored(bytes) => super::json::not_stored(name, stream, bytes),
-                })
-            });
-        }
-        objects.push(super::json::stored_node(&n.record));
-        for v in objects {
-            serde_json::to_writer(&mut *out, &v)?;
-            out.write_all(b"\n")?;
-        }
+fn json(n: &StoredNode, out: &mut impl Write) -> io::Result<()> {
+    let name = n.record.node.as_str();
+    let mut objects = Vec::new();
+    for stream in STREAMS {
+        each_line(name, stream, n.stream(stream), |line| {
+            objects.push(match line {
+                Line::Text(l) => {
+                    let clean = text_for(l, true);
+                    super::json::output_line(name, stream, &clean)
+                }
+                Line::NotStored(bytes) => super::json::not_stored(name, stream, bytes),
+            })
+        });
     }
-    out.flush()
+    objects.push(super::json::stored_node(&n.record));
+    for v in objects {
+        serde_json::to_writer(&mut *out, &v)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }

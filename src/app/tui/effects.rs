@@ -271,11 +271,12 @@ impl Runner {
                         Ok(()) => {
                             let store = this.store.clone();
                             blocking(move || match store.execution(&id) {
-                                Ok(Some((record, results))) => {
-                                    crate::app::stored_output::load(&store, &record.id, &results)
-                                        .map(|nodes| Box::new((record, nodes)))
-                                        .map_err(|e| e.to_string())
-                                }
+                                Ok(Some((record, results))) => results
+                                    .iter()
+                                    .map(|r| crate::app::stored_output::load(&store, &record.id, r))
+                                    .collect::<Result<Vec<_>, _>>()
+                                    .map(|nodes| Box::new((record, nodes)))
+                                    .map_err(|e| e.to_string()),
                                 Ok(None) => Err(format!("no run {id:?} in history")),
                                 Err(e) => Err(crate::app::run_id::ambiguity_lines(&e)
                                     .map(|lines| lines.join("\n"))
