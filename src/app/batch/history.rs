@@ -166,7 +166,8 @@ fn show_output(
     let mut records = records.to_vec();
     records.sort_by_key(|r| order.get(r.node.as_str()).copied().unwrap_or(usize::MAX));
     let load = |r: &NodeResultRecord| crate::app::stored_output::load(store, &exec.id, r);
-    let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
+    // Buffered: stdout is line-buffered, a write per line of a big run.
+    let (mut out, mut err) = (io::BufWriter::new(io::stdout().lock()), io::stderr().lock());
     let printed =
         super::history_output::print(format, &exec.status, &records, load, &mut out, &mut err);
     match printed {

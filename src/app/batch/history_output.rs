@@ -162,22 +162,25 @@ fn write_text(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
 /// `output_not_stored` object where bytes were left out, and a `node_result`.
 fn json(n: &StoredNode, out: &mut impl Write) -> io::Result<()> {
     let name = n.record.node.as_str();
-    let mut objects = Vec::new();
-    for stream in STREAMS {
-        each_line(name, stream, n.stream(stream), |line| {
-            objects.push(match line {
-                Line::Text(l) => {
-                    let clean = text_for(l, true);
-                    super::json::output_line(name, stream, &clean)
-                }
-                Line::NotStored(bytes) => super::json::not_stored(name, stream, bytes),
-            })
-        });
-    }
-    objects.push(super::json::stored_node(&n.record));
-    for v in objects {
+    let mut put = |v: serde_json::Value| -> io::Result<()> {
         serde_json::to_writer(&mut *out, &v)?;
-        out.write_all(b"\n")?;
+        out.write_all(b"\n")
+    };
+    for stream in STREAMS {
+        // Each object is written as it comes: a node's lines are never all held.
+        let mut result = Ok(());
+        each_line(name, stream, n.stream(stream), |line| {
+            if result.is_ok() {
+                result = put(match line {
+                    Line::Text(l) => {
+                        let clean = text_for(l, true);
+                        super::json::output_line(name, stream, &clean)
+                    }
+                    Line::NotStored(bytes) => super::json::not_stored(name, stream, bytes),
+                });
+            }
+        });
+        result?;
     }
-    Ok(())
+    put(super::json::stored_node(&n.record))
 }
