@@ -42,8 +42,9 @@ pub fn parse(args: &str, overwrite: bool) -> Result<WriteRequest, String> {
         }
     }
     let path = path.ok_or(":write needs a file name, e.g. :write out.txt")?;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
     Ok(WriteRequest {
-        path: PathBuf::from(path),
+        path: super::plan_actions::expand_home(path, home),
         json,
         overwrite,
     })
