@@ -317,9 +317,12 @@ pub enum HistoryCommand {
     /// One execution with its node results (ID or a unique prefix).
     Show {
         id: String,
-        /// Print each node's stored output.
+        /// Print each node's stored output (as `-o lines` unless `-o` says otherwise).
         #[arg(long)]
         output: bool,
+        /// The output's format, as `drover run -o` prints it (implies --output).
+        #[arg(short = 'o', long = "format", value_enum, conflicts_with = "json")]
+        format: Option<OutputFormat>,
         #[arg(long)]
         json: bool,
     },

@@ -8,6 +8,7 @@ pub mod run_id;
 pub mod session;
 pub mod setup;
 pub mod stop_signals;
+pub mod stored_output;
 pub mod tui;
 
 /// Exit codes, documented in the README and `drover --help`.

@@ -12,6 +12,34 @@ use tokio::sync::{broadcast, mpsc};
 /// Bytes kept of the start of a stream for the head of a summary.
 const HEAD_CAPTURE_BYTES: usize = 4096;
 
+const MARKER_OPEN: &str = "[... ";
+const MARKER_CLOSE: &str = " bytes omitted ...]\n";
+
+/// The line a summary puts where it left bytes out.
+pub fn omitted_marker(bytes: u64) -> String {
+    format!("{MARKER_OPEN}{bytes}{MARKER_CLOSE}")
+}
+
+/// Splits a summary at its marker: the head, the bytes left out, the tail.
+/// `None` when the text has no marker (the stream was kept whole).
+pub fn split_summary(text: &str) -> Option<(&str, u64, &str)> {
+    let mut from = 0;
+    while let Some(found) = text[from..].find(MARKER_OPEN) {
+        let start = from + found;
+        let rest = &text[start + MARKER_OPEN.len()..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0
+            && rest[digits..].starts_with(MARKER_CLOSE)
+            && let Ok(bytes) = rest[..digits].parse()
+        {
+            let tail = &rest[digits + MARKER_CLOSE.len()..];
+            return Some((&text[..start], bytes, tail));
+        }
+        from = start + MARKER_OPEN.len();
+    }
+    None
+}
+
 /// A byte ring that remembers how much it has ever seen, so readers can ask
 /// "what is new since offset X" and learn how much they missed.
 #[derive(Debug, Clone)]
@@ -148,8 +176,8 @@ impl StreamBuf {
             }
             let head: String = split[..lines].concat();
             let tail: String = split[split.len() - lines..].concat();
-            let omitted = total as usize - head.len() - tail.len();
-            return format!("{head}[... {omitted} bytes omitted ...]\n{tail}");
+            let omitted = total - (head.len() + tail.len()) as u64;
+            return format!("{head}{}{tail}", omitted_marker(omitted));
         }
         let head_text = String::from_utf8_lossy(&self.head);
         let head: String = head_text.split_inclusive('\n').take(lines).collect();
@@ -160,7 +188,7 @@ impl StreamBuf {
         let keep = tail_lines.len().saturating_sub(1).min(lines);
         let tail: String = tail_lines[tail_lines.len() - keep..].concat();
         let omitted = total.saturating_sub((head.len() + tail.len()) as u64);
-        format!("{head}[... {omitted} bytes omitted ...]\n{tail}")
+        format!("{head}{}{tail}", omitted_marker(omitted))
     }
 
     /// The kept bytes as text, and whether that is the complete stream.

@@ -8,6 +8,7 @@ pub mod history;
 pub mod inventory;
 pub mod journal;
 pub mod output;
+pub mod output_text;
 pub mod overlays;
 pub mod plan;
 pub mod progress;

@@ -4,9 +4,10 @@
 //! to the pane, so nothing a node prints can draw outside it.
 
 use super::main_block;
+use super::output_text;
 use super::sgr;
 use super::theme::Theme;
-use crate::app::tui::output::ViewLine;
+use crate::app::tui::output::{OutLine, ViewLine};
 use crate::app::tui::state::AppState;
 use crate::engine::NodeStatus;
 use ratatui::Frame;
@@ -60,51 +61,54 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                 ..
             } => Line::from(vec![
                 Span::styled(
-                    format!("── {label} ({members}) "),
+                    output_text::header(label, members),
                     Style::default()
                         .fg(theme.header)
                         .add_modifier(Modifier::BOLD),
                 ),
                 status_span(status, exit_code, theme),
             ]),
-            ViewLine::Gap { dropped, missed } => {
-                let mut what = Vec::new();
-                if dropped > 0 {
-                    what.push(format!("{dropped} earlier lines not kept"));
-                }
-                if missed > 0 {
-                    what.push(format!("{missed} bytes skipped while the pane was behind"));
-                }
-                Line::from(Span::styled(
-                    format!("  … {} …", what.join(", ")),
-                    theme.fg(theme.dim),
-                ))
+            ViewLine::Gap { dropped, missed } => Line::from(Span::styled(
+                output_text::gap(dropped, missed),
+                theme.fg(theme.dim),
+            )),
+            ViewLine::Text { line, node } => {
+                text_line(line, node, out.left, colours, theme, search)
             }
-            ViewLine::Text(t) => text_line(&t.text, t.stderr, out.left, colours, theme, search),
-            ViewLine::Partial(t) => text_line(&t.text, t.stderr, out.left, colours, theme, search),
+            ViewLine::Partial { line, node } => {
+                text_line(&line, node, out.left, colours, theme, search)
+            }
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn text_line(
-    text: &str,
-    stderr: bool,
+    line: &OutLine,
+    node: Option<&str>,
     left: usize,
     colours: bool,
     theme: &Theme,
     search: Option<&str>,
 ) -> Line<'static> {
-    let base = if stderr {
+    let base = if line.notice {
+        theme.fg(theme.dim)
+    } else if line.stderr {
         theme.fg(theme.stderr)
     } else {
         Style::default()
     };
     let mut spans = vec![Span::styled(
-        if stderr { "! " } else { "  " },
+        output_text::marker(line.stderr),
         theme.fg(theme.stderr),
     )];
-    let body = sgr::spans(text, base, left, colours);
+    if node.is_some() {
+        spans.push(Span::styled(
+            output_text::node_prefix(node),
+            theme.fg(theme.dim),
+        ));
+    }
+    let body = sgr::spans(&line.text, base, left, colours);
     match search {
         Some(needle) => spans.extend(highlight(body, needle)),
         None => spans.extend(body),
@@ -148,19 +152,12 @@ fn highlight(spans: Vec<Span<'static>>, needle: &str) -> Vec<Span<'static>> {
 }
 
 pub fn status_span(status: NodeStatus, exit: Option<i32>, theme: &Theme) -> Span<'static> {
-    let (text, color) = match status {
-        NodeStatus::Pending => ("pending".to_string(), theme.dim),
-        NodeStatus::Running => ("running".to_string(), theme.running),
-        NodeStatus::Success => ("ok".to_string(), theme.ok),
-        NodeStatus::Failed => (
-            match exit {
-                Some(c) => format!("exit {c}"),
-                None => "failed".to_string(),
-            },
-            theme.failed,
-        ),
-        NodeStatus::Timeout => ("timed out".to_string(), theme.timeout),
-        NodeStatus::Cancelled => ("cancelled".to_string(), theme.dim),
+    let color = match status {
+        NodeStatus::Pending | NodeStatus::Cancelled => theme.dim,
+        NodeStatus::Running => theme.running,
+        NodeStatus::Success => theme.ok,
+        NodeStatus::Failed => theme.failed,
+        NodeStatus::Timeout => theme.timeout,
     };
-    Span::styled(text, theme.fg(color))
+    Span::styled(output_text::status(status, exit), theme.fg(color))
 }

@@ -254,6 +254,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (":facts [NODE]", "show a node's facts"),
     (":output / :progress", "show output / progress"),
     (":filter EXPR", "filter the inventory"),
+    (
+        ":write [--json] FILE",
+        "write the output as shown (also w); :write! replaces",
+    ),
     (":status", "engine health"),
     (":help", "this help"),
     (":q", "quit"),

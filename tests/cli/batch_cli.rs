@@ -632,7 +632,7 @@ fn hostile_output_is_raw_on_a_pipe_but_sanitised_in_history() {
     );
     let mut lines = shown.out_lines().into_iter().map(|l| l.trim().to_string());
     assert!(
-        lines.any(|l| l.starts_with('a') && l.ends_with('b')),
+        lines.any(|l| l.starts_with("n01: a") && l.ends_with('b')),
         "{shown:?}"
     );
     println!(

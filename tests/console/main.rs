@@ -23,4 +23,6 @@ mod console_rerun_keys;
 mod console_shell;
 mod console_tmux;
 mod console_widgets;
+mod console_write;
+mod console_write_view;
 mod rbac_console;

@@ -1,10 +1,11 @@
 //! `drover history`, `drover history show`, `drover metrics`: reading the store.
 
+use super::history_output::ShowError;
 use crate::app::exit;
-use crate::cli::{HistoryArgs, HistoryCommand, MetricsArgs};
+use crate::cli::{HistoryArgs, HistoryCommand, MetricsArgs, OutputFormat};
 use crate::engine::ExecutionStatus;
 use crate::engine::duration::format_duration;
-use crate::store::{ExecutionRecord, HistoryFilter, Store, StoreError};
+use crate::store::{ExecutionRecord, HistoryFilter, NodeResultRecord, Store, StoreError};
 use crate::ui::time::{format_time, parse_time};
 use std::io::{self, Write};
 use std::time::Duration;
@@ -17,8 +18,15 @@ fn time_flag(flag: &str, value: &Option<String>) -> Result<Option<i64>, String> 
 }
 
 pub fn history(args: &HistoryArgs, store: &Store) -> u8 {
-    if let Some(HistoryCommand::Show { id, output, json }) = &args.show {
-        return show(store, id, *output, *json);
+    if let Some(HistoryCommand::Show {
+        id,
+        output,
+        format,
+        json,
+    }) = &args.show
+    {
+        let format = format.or(output.then_some(OutputFormat::Lines));
+        return show(store, id, format, *json);
     }
     let filter = match build_filter(args) {
         Ok(f) => f,
@@ -99,7 +107,7 @@ fn one_line(s: &str, max: usize) -> String {
     }
 }
 
-fn show(store: &Store, id: &str, with_output: bool, json: bool) -> u8 {
+fn show(store: &Store, id: &str, output: Option<OutputFormat>, json: bool) -> u8 {
     let (exec, nodes) = match store.execution(id) {
         Ok(Some(found)) => found,
         Ok(None) => {
@@ -108,6 +116,9 @@ fn show(store: &Store, id: &str, with_output: bool, json: bool) -> u8 {
         }
         Err(e) => return store_error(e),
     };
+    if let Some(format) = output {
+        return show_output(store, &exec, &nodes, format);
+    }
     if json {
         return print_json(&serde_json::json!({"execution": exec, "nodes": nodes}));
     }
@@ -138,47 +149,40 @@ fn show(store: &Store, id: &str, with_output: bool, json: bool) -> u8 {
             code,
             format_duration(Duration::from_millis(n.duration_ms.max(0) as u64))
         );
-        if with_output {
-            let text = full_output(store, &exec.id, &n.node).unwrap_or_else(|| {
-                let mut t = n.stdout.clone();
-                if !n.stderr.is_empty() {
-                    t.push_str("[stderr]\n");
-                    t.push_str(&n.stderr);
-                }
-                t
-            });
-            for line in text.lines() {
-                let _ = writeln!(
-                    out,
-                    "    {}",
-                    crate::ui::sanitize::sanitize(line.as_bytes(), &Default::default())
-                );
-            }
-        }
     }
     exit::SUCCESS
 }
 
-/// Debug-mode runs stored every byte: prefer that to the summary.
-fn full_output(store: &Store, id: &str, node: &str) -> Option<String> {
-    let chunks = store.full_output(id, node).ok()?;
-    if chunks.is_empty() {
-        return None;
-    }
-    let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
-    for (stream, data) in chunks {
-        match stream {
-            crate::store::Stream::Stdout => stdout.extend(data),
-            crate::store::Stream::Stderr => stderr.extend(data),
+/// Everything stored of a run's output, in target order, as `run -o` prints it.
+fn show_output(
+    store: &Store,
+    exec: &ExecutionRecord,
+    records: &[NodeResultRecord],
+    format: OutputFormat,
+) -> u8 {
+    let order: std::collections::HashMap<&str, usize> = exec
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let mut records = records.to_vec();
+    records.sort_by_key(|r| order.get(r.node.as_str()).copied().unwrap_or(usize::MAX));
+    let load = |r: &NodeResultRecord| crate::app::stored_output::load(store, &exec.id, r);
+    // Buffered: stdout is line-buffered, a write per line of a big run.
+    let (mut out, mut err) = (io::BufWriter::new(io::stdout().lock()), io::stderr().lock());
+    let printed =
+        super::history_output::print(format, &exec.status, &records, load, &mut out, &mut err);
+    match printed {
+        Ok(()) => exit::SUCCESS,
+        Err(ShowError::Store(e)) => store_error(e),
+        // A closed pipe (`| head`) is not a failure of the run shown.
+        Err(ShowError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => exit::SUCCESS,
+        Err(e) => {
+            eprintln!("drover: {}: {e}", exec.id);
+            exit::FAILED
         }
     }
-    let mut text = String::from_utf8_lossy(&stdout).into_owned();
-    if !stderr.is_empty() {
-        text.push_str("[stderr]\n");
-        text.push_str(&String::from_utf8_lossy(&stderr));
-    }
-    Some(text)
 }
 
 pub fn metrics(args: &MetricsArgs, store: &Store) -> u8 {

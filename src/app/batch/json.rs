@@ -111,3 +111,23 @@ pub fn event(ev: &EngineEvent) -> Option<Value> {
                     "failed_sources": failed_sources}),
     })
 }
+
+/// Where history left bytes of a stream out (runs without `--debug`).
+pub fn not_stored(node: &str, stream: Stream, bytes: u64) -> Value {
+    json!({
+        "event": "output_not_stored",
+        "node": node,
+        "stream": stream.as_str(),
+        "bytes": bytes,
+    })
+}
+
+/// How a node ended, as history recorded it.
+pub fn stored_node(r: &crate::store::NodeResultRecord) -> Value {
+    let error = match (&r.error_category, &r.error) {
+        (None, None) => Value::Null,
+        (category, reason) => json!({"category": category, "reason": reason}),
+    };
+    json!({"event": "node_result", "node": r.node, "status": r.status,
+           "exit_code": r.exit_code, "duration_ms": r.duration_ms, "error": error})
+}

@@ -3,7 +3,9 @@
 
 pub mod access;
 pub mod facts;
+pub mod grouping;
 pub mod history;
+pub mod history_output;
 pub mod inventory;
 pub mod journal;
 pub mod json;

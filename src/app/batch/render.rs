@@ -1,12 +1,12 @@
 //! The three batch output formats behind one trait: `lines` (pdsh style), `grouped`
 //! (dshbak -c / clush -b style) and `json` (one object per event).
 
+use super::grouping;
 use super::lines::LineAssembler;
 use crate::engine::inventory::nodeset;
 use crate::engine::{Engine, EngineEvent, ExecutionResult, NodeStatus, StreamItem};
 use crate::store::Stream;
 use crate::ui::sanitize::{SanitizeOptions, sanitize};
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 pub trait Renderer {
@@ -22,7 +22,7 @@ pub struct TextPolicy {
     pub stderr_tty: bool,
 }
 
-fn text_for(bytes: &[u8], tty: bool) -> Vec<u8> {
+pub fn text_for(bytes: &[u8], tty: bool) -> Vec<u8> {
     if tty {
         sanitize(bytes, &SanitizeOptions::default()).into_bytes()
     } else {
@@ -48,7 +48,7 @@ impl<O: Write, E: Write> LinesRenderer<O, E> {
     }
 }
 
-fn write_line<O: Write, E: Write>(
+pub fn write_line<O: Write, E: Write>(
     out: &mut O,
     err: &mut E,
     policy: &TextPolicy,
@@ -137,14 +137,24 @@ fn summary_line(err: &mut impl Write, result: &ExecutionResult) -> io::Result<()
 }
 
 fn summary_text(result: &ExecutionResult) -> Option<String> {
-    let named = |status: NodeStatus, label: &str| {
-        let nodes: Vec<&str> = result
-            .nodes
+    let nodes: Vec<(&str, NodeStatus)> = result
+        .nodes
+        .iter()
+        .map(|n| (n.node.as_str(), n.status))
+        .collect();
+    outcome_summary(result.status.as_str(), &nodes)
+}
+
+/// `drover: partial: 1 of 3 nodes succeeded; 2 failed (n[02-03])`, or `None`
+/// when every node succeeded.
+pub fn outcome_summary(status: &str, nodes: &[(&str, NodeStatus)]) -> Option<String> {
+    let named = |wanted: NodeStatus, label: &str| {
+        let names: Vec<&str> = nodes
             .iter()
-            .filter(|n| n.status == status)
-            .map(|n| n.node.as_str())
+            .filter(|(_, s)| *s == wanted)
+            .map(|(n, _)| *n)
             .collect();
-        (!nodes.is_empty()).then(|| format!("{} {label} ({})", nodes.len(), nodeset::fold(nodes)))
+        (!names.is_empty()).then(|| format!("{} {label} ({})", names.len(), nodeset::fold(names)))
     };
     let parts: Vec<String> = [
         named(NodeStatus::Failed, "failed"),
@@ -159,15 +169,13 @@ fn summary_text(result: &ExecutionResult) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
-    let ok = result
-        .nodes
+    let ok = nodes
         .iter()
-        .filter(|n| n.status == NodeStatus::Success)
+        .filter(|(_, s)| *s == NodeStatus::Success)
         .count();
     Some(format!(
-        "drover: {}: {ok} of {} nodes succeeded; {}",
-        result.status.as_str(),
-        result.nodes.len(),
+        "drover: {status}: {ok} of {} nodes succeeded; {}",
+        nodes.len(),
         parts.join(", ")
     ))
 }
@@ -190,46 +198,17 @@ impl<O: Write, E: Write> Renderer for GroupedRenderer<O, E> {
         };
         // Group by everything each node printed (hashes cover every byte, also what
         // the ring no longer holds) and how it ended: a group holds one outcome.
-        type Output = (u64, u64, u64, u64);
-        let mut groups: BTreeMap<(Output, u8, Option<i32>, String), Vec<usize>> = BTreeMap::new();
-        for (i, n) in snap.nodes.iter().enumerate() {
-            let outcome = match (n.status, n.exit_code) {
-                (NodeStatus::Success, _) => String::new(),
-                (_, Some(code)) => format!("exit code {code}"),
-                (s, None) => s.as_str().to_string(),
-            };
+        let groups = grouping::gather(snap.nodes.iter().map(|n| {
             let output = (n.stdout_hash, n.stdout_bytes, n.stderr_hash, n.stderr_bytes);
-            groups
-                .entry((output, n.status.severity(), n.exit_code, outcome))
-                .or_default()
-                .push(i);
-        }
-        // As the console does: outputs printed by more nodes first (ties by first
-        // node in target order), and the groups of one output together, worst
-        // outcome first.
-        let mut per_output: BTreeMap<Output, (usize, usize)> = BTreeMap::new();
-        for ((output, ..), members) in &groups {
-            let (count, first) = per_output.entry(*output).or_insert((0, usize::MAX));
-            *count += members.len();
-            *first = (*first).min(members[0]);
-        }
-        let mut ordered: Vec<_> = groups.into_iter().collect();
-        ordered.sort_by_key(|((output, severity, code, _), _)| {
-            let (count, first) = &per_output[output];
-            (std::cmp::Reverse(*count), *first, *severity, *code)
-        });
-        for ((_, _, _, outcome), members) in ordered {
-            let nodes: Vec<&str> = members
+            (output, grouping::Outcome::of(n.status, n.exit_code))
+        }));
+        for group in groups {
+            let nodes: Vec<&str> = group
+                .members
                 .iter()
                 .map(|i| snap.nodes[*i].name.as_str())
                 .collect();
-            let set = nodeset::fold(nodes.iter().copied());
-            let mut header = format!("{set} ({})", nodes.len());
-            if !outcome.is_empty() {
-                header.push_str(&format!(" {outcome}"));
-            }
-            let rule = "-".repeat(header.chars().count().clamp(15, 79));
-            writeln!(self.out, "{rule}\n{header}\n{rule}")?;
+            grouping::write_header(&mut self.out, nodes.iter().copied(), &group.outcome)?;
             for stream in [Stream::Stdout, Stream::Stderr] {
                 let Some(read) = engine.read_output(&result.id, nodes[0], stream, 0) else {
                     continue;

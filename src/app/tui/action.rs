@@ -48,6 +48,8 @@ pub enum Action {
     SearchNext,
     SearchPrev,
     Diff,
+    /// `w` — write the output view to a file.
+    WriteOutput,
     /// History: the entry's command on the prompt, to edit before it runs.
     Rerun,
     /// The shown run again on the nodes that did not succeed.
@@ -103,6 +105,7 @@ impl Action {
             SearchNext => "next match",
             SearchPrev => "previous match",
             Diff => "diff the node under the cursor against the largest group",
+            WriteOutput => "write the output as shown to a file (:write FILE, :write --json FILE)",
             Rerun => "put this entry's command on the prompt to edit",
             RerunFailed => "re-run the shown run on the nodes that did not succeed",
             NewNote => "write a journal note",

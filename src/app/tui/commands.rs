@@ -58,6 +58,8 @@ pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
             Vec::new()
         }
         "task" => task_on_selection(state, rest),
+        "write" | "w" => super::write_output::write_command(state, rest, false),
+        "write!" | "w!" => super::write_output::write_command(state, rest, true),
         "plan" => super::plan_actions::plan_command(state, rest),
         other => {
             state.error(format!("unknown command :{other} (try :help)"));

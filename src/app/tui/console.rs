@@ -152,7 +152,7 @@ impl Console {
                                 let inventory = self.engine.inventory();
                                 self.apply(Msg::Loaded(Loaded::Inventory(Ok(inventory))));
                             }
-                            if let Some(msg) = self.translate(ev) {
+                            for msg in self.translate(ev) {
                                 let c = self.apply(msg);
                                 keep(c, &mut control);
                             }
@@ -189,28 +189,44 @@ impl Console {
     }
 
     /// Engine events become messages; a "new output" notice becomes the bytes
-    /// themselves, read from the node's ring (which also re-arms the notice).
-    fn translate(&self, ev: EngineEvent) -> Option<Msg> {
+    /// themselves, read from the node's rings (which also re-arms the notice).
+    /// The notice is one per node: bytes of the other stream that came while it
+    /// was armed are announced by nobody, so both streams are read.
+    fn translate(&self, ev: EngineEvent) -> Vec<Msg> {
         let EngineEvent::NodeOutput {
             execution,
             node,
             stream,
         } = &ev
         else {
-            return Some(Msg::Engine(ev));
+            return vec![Msg::Engine(ev)];
         };
         // Output of a run the pane does not show is not read: its notice stays
         // unarmed, so a finished-with run costs nothing more.
-        let run = self.state.output.live().filter(|r| r.id == execution.0)?;
-        let offset = run.offset(node, *stream);
-        let read = self.engine.read_output(execution, node, *stream, offset)?;
-        Some(Msg::Output {
-            execution: execution.clone(),
-            node: node.clone(),
-            stream: *stream,
-            data: read.data,
-            missed: read.missed,
-        })
+        let Some(run) = self.state.output.live().filter(|r| r.id == execution.0) else {
+            return Vec::new();
+        };
+        let other = match stream {
+            Stream::Stdout => Stream::Stderr,
+            Stream::Stderr => Stream::Stdout,
+        };
+        let mut msgs = Vec::new();
+        for s in [*stream, other] {
+            let offset = run.offset(node, s);
+            let Some(read) = self.engine.read_output(execution, node, s, offset) else {
+                continue;
+            };
+            if s == *stream || !read.data.is_empty() || read.missed > 0 {
+                msgs.push(Msg::Output {
+                    execution: execution.clone(),
+                    node: node.clone(),
+                    stream: s,
+                    data: read.data,
+                    missed: read.missed,
+                });
+            }
+        }
+        msgs
     }
 
     /// Reads every node's ring of the live run: output notices may have been

@@ -42,6 +42,22 @@ pub struct Runner {
     pub tx: UnboundedSender<Msg>,
 }
 
+/// Writes a file; an existing one is kept unless `overwrite` (the check and
+/// the creation are one step, so a file appearing meanwhile is not clobbered).
+fn write_file(path: &std::path::Path, contents: &[u8], overwrite: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.flush()
+}
+
 /// Runs a store read on the blocking pool.
 async fn blocking<T: Send + 'static>(
     read: impl FnOnce() -> Result<T, String> + Send + 'static,
@@ -298,7 +314,22 @@ impl Runner {
             }
             Effect::LoadStoredRun(id) => {
                 tokio::spawn(async move {
-                    let r = this.stored_run(id).await;
+                    let r = match this.stored_run(id).await {
+                        Err(e) => Err(e),
+                        Ok(run) => {
+                            let store = this.store.clone();
+                            blocking(move || {
+                                let (record, results) = *run;
+                                results
+                                    .iter()
+                                    .map(|r| crate::app::stored_output::load(&store, &record.id, r))
+                                    .collect::<Result<Vec<_>, _>>()
+                                    .map(|nodes| Box::new((record, nodes)))
+                                    .map_err(|e| e.to_string())
+                            })
+                            .await
+                        }
+                    };
                     this.send(Loaded::StoredRun(r));
                 });
             }
@@ -352,6 +383,24 @@ impl Runner {
                     let report = this.engine.health().await;
                     let text = crate::app::batch::status::render(&report, &this.context);
                     this.send(Loaded::Status(text));
+                });
+            }
+            Effect::WriteFile {
+                path,
+                contents,
+                lines,
+                overwrite,
+            } => {
+                tokio::spawn(async move {
+                    let p = path.clone();
+                    let result = tokio::task::spawn_blocking(move || {
+                        write_file(&p, contents.as_bytes(), overwrite)
+                            .map(|()| lines)
+                            .map_err(|e| super::write_output::describe_io_error(&p, &e))
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(format!("cannot write {}: {e}", path.display())));
+                    this.send(Loaded::Written { path, result });
                 });
             }
             Effect::Answer { .. }

@@ -12,6 +12,8 @@ pub enum BarKind {
     Filter,
     Search,
     HistoryQuery,
+    /// `w` in the output pane: the file to write the view to.
+    Write,
 }
 
 impl BarKind {
@@ -22,6 +24,7 @@ impl BarKind {
             BarKind::Filter => "filter> ",
             BarKind::Search => "/",
             BarKind::HistoryQuery => "search history> ",
+            BarKind::Write => "write to> ",
         }
     }
 }

@@ -6,10 +6,12 @@ use super::output::RunOutput;
 use super::overlay::Overlay;
 use super::plan_actions;
 use super::state::{AppState, Focus, View};
+use crate::app::stored_output::{StoredNode, not_stored_notice};
 use crate::engine::NodeStatus;
 use crate::engine::ids::short_id;
+use crate::store::NodeResultRecord;
 use crate::store::{EntryType, Stream};
-use crate::ui::sanitize::sanitize;
+use crate::ui::sanitize::{SanitizeOptions, sanitize};
 
 pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
     match loaded {
@@ -52,7 +54,8 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
             state.error(format!("history: {e}"));
         }
         Loaded::StoredRun(Ok(run)) => {
-            let (record, results) = *run;
+            let (record, stored) = *run;
+            let results: Vec<&NodeResultRecord> = stored.iter().map(|s| &s.record).collect();
             // Every targeted node, in target order: one without a stored result is
             // still running (a run of another drover), or else it has no result
             // to show, which is not a success either.
@@ -73,22 +76,10 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
             for n in &nodes {
                 out.set_status(n, unfinished, None);
             }
-            for r in &results {
+            for s in &stored {
+                let r = &s.record;
                 out.set_status(&r.node, stored_status(&r.status), r.exit_code);
-                out.append(
-                    &r.node,
-                    Stream::Stdout,
-                    r.stdout.as_bytes(),
-                    0,
-                    &state.output.sanitize,
-                );
-                out.append(
-                    &r.node,
-                    Stream::Stderr,
-                    r.stderr.as_bytes(),
-                    0,
-                    &state.output.sanitize,
-                );
+                replay_streams(&mut out, s, &state.output.sanitize);
             }
             state.output.show_replay(out);
             state.output.follow = false;
@@ -114,6 +105,10 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
                 });
             }
         }
+        Loaded::Written { path, result } => match result {
+            Ok(n) => state.info(format!("wrote {n} lines to {}", path.display())),
+            Err(e) => state.error(e),
+        },
         Loaded::Journal { node, entries } => {
             if state.journal.node.as_deref() == Some(node.as_str()) {
                 state.journal.loading = false;
@@ -163,15 +158,22 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
 /// A stored node status as the console folds it. `interrupted` (drover stopped
 /// while the node ran, so how it ended is unknown) and any name this build does
 /// not know show as `failed`: a replay never shows an unknown end as a success.
-pub(super) fn stored_status(name: &str) -> NodeStatus {
-    match name {
-        "success" => NodeStatus::Success,
-        "timeout" => NodeStatus::Timeout,
-        "cancelled" => NodeStatus::Cancelled,
-        "pending" => NodeStatus::Pending,
-        "running" => NodeStatus::Running,
-        _ => NodeStatus::Failed,
+/// A node's stored streams into the replay: head, a notice where history
+/// left bytes out, tail.
+fn replay_streams(out: &mut RunOutput, node: &StoredNode, opts: &SanitizeOptions) {
+    let name = node.record.node.as_str();
+    for stream in [Stream::Stdout, Stream::Stderr] {
+        let stored = node.stream(stream);
+        out.append(name, stream, &stored.head, 0, opts);
+        if stored.not_stored > 0 {
+            out.notice(name, stream, &not_stored_notice(stored.not_stored), opts);
+        }
+        out.append(name, stream, &stored.tail, 0, opts);
     }
+}
+
+pub(super) fn stored_status(name: &str) -> NodeStatus {
+    crate::app::stored_output::node_status(name)
 }
 
 #[cfg(test)]
@@ -240,7 +242,10 @@ mod tests {
         );
         on_loaded(
             &mut state,
-            Loaded::StoredRun(Ok(Box::new((record, results)))),
+            Loaded::StoredRun(Ok(Box::new((
+                record,
+                results.into_iter().map(StoredNode::from_record).collect(),
+            )))),
         );
         let run = state.output.run.as_ref().unwrap();
         assert!(run.replay);

@@ -38,6 +38,7 @@ pub mod run_request;
 pub mod state;
 pub mod target_preview;
 pub mod update;
+pub mod write_output;
 
 use crate::app::stop_signals::{StopSignal, StopSignals};
 use crate::app::{exit, setup};

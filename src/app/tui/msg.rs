@@ -4,6 +4,7 @@
 
 use super::plan::{PlanDone, PlanStarted};
 use crate::app::rerun::Scope;
+use crate::app::stored_output::StoredNode;
 use crate::engine::interaction::{Answer, Question};
 use crate::engine::label::RerunOf;
 use crate::engine::{EngineEvent, ExecutionId, ExecutionSnapshot, Inventory};
@@ -47,7 +48,7 @@ pub enum Loaded {
         result: Result<ExecutionId, String>,
     },
     History(Result<Vec<ExecutionRecord>, String>),
-    StoredRun(Result<Box<(ExecutionRecord, Vec<NodeResultRecord>)>, String>),
+    StoredRun(Result<Box<(ExecutionRecord, Vec<StoredNode>)>, String>),
     Journal {
         node: String,
         entries: Result<Vec<JournalEntry>, String>,
@@ -76,6 +77,11 @@ pub enum Loaded {
     Rerun {
         scope: Scope,
         run: Result<Box<(ExecutionRecord, Vec<NodeResultRecord>)>, String>,
+    },
+    /// `:write` finished: lines written, or why not (naming the path).
+    Written {
+        path: std::path::PathBuf,
+        result: Result<usize, String>,
     },
 }
 
@@ -139,6 +145,14 @@ pub enum Effect {
     },
     LoadStatus,
     Shell(String),
+    /// `:write`: the output view, already rendered; refused when the file
+    /// exists unless `overwrite`.
+    WriteFile {
+        path: std::path::PathBuf,
+        contents: String,
+        lines: usize,
+        overwrite: bool,
+    },
     Suspend,
     Quit,
 }

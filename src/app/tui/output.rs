@@ -24,8 +24,16 @@ pub enum ViewLine<'a> {
         dropped: u64,
         missed: u64,
     },
-    Text(&'a OutLine),
-    Partial(OutLine),
+    /// A kept line; `node` names its node in the per-node view (`node: line`).
+    Text {
+        line: &'a OutLine,
+        node: Option<&'a str>,
+    },
+    /// The unfinished last line of a stream.
+    Partial {
+        line: OutLine,
+        node: Option<&'a str>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -204,21 +212,23 @@ impl OutputView {
             missed: node.missed,
         });
         let show_stderr = self.show_stderr;
+        let name = (!self.folded).then_some(node.name.as_str());
         let text = node
             .lines
             .iter()
             .filter(move |l| show_stderr || !l.stderr)
-            .map(ViewLine::Text);
+            .map(move |line| ViewLine::Text { line, node: name });
         let out = node.partial(false, &self.sanitize);
         let err = if show_stderr {
             node.partial(true, &self.sanitize)
         } else {
             None
         };
-        header
-            .chain(gap)
-            .chain(text)
-            .chain(out.into_iter().chain(err).map(ViewLine::Partial))
+        header.chain(gap).chain(text).chain(
+            out.into_iter()
+                .chain(err)
+                .map(move |line| ViewLine::Partial { line, node: name }),
+        )
     }
 
     pub fn scroll(&mut self, delta: isize) {
@@ -277,8 +287,8 @@ impl OutputView {
         }
         let lines = self.window(0, self.total);
         let hit = |l: &ViewLine| match l {
-            ViewLine::Text(t) => t.text.to_lowercase().contains(&needle),
-            ViewLine::Partial(t) => t.text.to_lowercase().contains(&needle),
+            ViewLine::Text { line, .. } => line.text.to_lowercase().contains(&needle),
+            ViewLine::Partial { line, .. } => line.text.to_lowercase().contains(&needle),
             ViewLine::Header { label, .. } => label.to_lowercase().contains(&needle),
             ViewLine::Gap { .. } => false,
         };
@@ -378,7 +388,7 @@ mod tests {
         assert_eq!(v.blocks.len(), 1);
         let lines = v.window(0, 10);
         assert_eq!(lines.len(), 3, "{lines:?}");
-        assert!(matches!(&lines[2], ViewLine::Partial(l) if l.text == "two"));
+        assert!(matches!(&lines[2], ViewLine::Partial { line, .. } if line.text == "two"));
     }
 
     #[test]
@@ -393,7 +403,7 @@ mod tests {
         );
         v.settle();
         let lines = v.window(0, 10);
-        let ViewLine::Text(l) = &lines[1] else {
+        let ViewLine::Text { line: l, .. } = &lines[1] else {
             panic!("{lines:?}")
         };
         assert!(l.stderr);
@@ -441,10 +451,14 @@ mod tests {
         assert!(v.find(true));
         assert_eq!(
             v.window(v.top, 1),
-            vec![ViewLine::Text(&OutLine {
-                stderr: false,
-                text: "needle".into()
-            })]
+            vec![ViewLine::Text {
+                line: &OutLine {
+                    stderr: false,
+                    notice: false,
+                    text: "needle".into()
+                },
+                node: Some("b"),
+            }]
         );
         v.top = 0;
         v.jump_block(true);

@@ -92,6 +92,10 @@ pub(super) fn output_action(state: &mut AppState, action: super::action::Action)
             }),
             None => state.error("nothing to compare yet"),
         },
+        WriteOutput => match super::write_output::default_name(out) {
+            Some(name) => open_bar(state, BarKind::Write, &name),
+            None => state.error("no output to write yet: run a command first"),
+        },
         Back => state.focus = Focus::Inventory,
         _ => {}
     }

@@ -18,6 +18,8 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutLine {
     pub stderr: bool,
+    /// drover's word, not the node's: where history left bytes out.
+    pub notice: bool,
     /// Sanitised: no control characters, only SGR sequences when kept.
     pub text: String,
 }
@@ -62,6 +64,7 @@ impl NodeText {
         let raw = &self.partial[usize::from(stderr)];
         (!raw.is_empty()).then(|| OutLine {
             stderr,
+            notice: false,
             text: sanitize(raw, opts),
         })
     }
@@ -92,10 +95,19 @@ impl NodeText {
 
     fn push_line(&mut self, stderr: bool, raw: &[u8], opts: &SanitizeOptions, cap: usize) {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        self.lines.push_back(OutLine {
-            stderr,
-            text: sanitize(raw, opts),
-        });
+        self.push_out_line(
+            OutLine {
+                stderr,
+                notice: false,
+                text: sanitize(raw, opts),
+            },
+            cap,
+        );
+    }
+
+    fn push_out_line(&mut self, line: OutLine, cap: usize) {
+        let stderr = line.stderr;
+        self.lines.push_back(line);
         if stderr {
             self.stderr_lines += 1;
         }
@@ -107,6 +119,27 @@ impl NodeText {
                 }
             }
         }
+    }
+
+    /// A notice line in a stream, after what it printed so far (an unfinished
+    /// line ends there). It counts in the fold key: two nodes with the same
+    /// head and tail but different gaps are not the same output.
+    fn notice(&mut self, stream: Stream, text: &str, opts: &SanitizeOptions, cap: usize) {
+        let s = usize::from(stream == Stream::Stderr);
+        if !self.partial[s].is_empty() {
+            let line = std::mem::take(&mut self.partial[s]);
+            self.push_line(s == 1, &line, opts, cap);
+        }
+        self.hash[s].update(b"\0notice\0");
+        self.hash[s].update(text.as_bytes());
+        self.push_out_line(
+            OutLine {
+                stderr: s == 1,
+                notice: true,
+                text: text.to_string(),
+            },
+            cap,
+        );
     }
 
     fn append(&mut self, stream: Stream, data: &[u8], opts: &SanitizeOptions, cap: usize) {
@@ -213,6 +246,14 @@ impl RunOutput {
         node.offsets[s] += missed + data.len() as u64;
         node.missed += missed;
         node.append(stream, data, opts, cap);
+    }
+
+    /// A line of drover's own in a node's stream (see [`NodeText::notice`]).
+    pub fn notice(&mut self, name: &str, stream: Stream, text: &str, opts: &SanitizeOptions) {
+        if let Some(&i) = self.index.get(name) {
+            let cap = self.line_cap;
+            self.nodes[i].notice(stream, text, opts, cap);
+        }
     }
 
     /// The engine's word on a node: pending, running, or how it ended.

@@ -131,6 +131,7 @@ pub(super) fn submit_bar(state: &mut AppState, kind: BarKind, text: &str) -> Vec
             state.history.set_query(text);
             Vec::new()
         }
+        BarKind::Write => super::write_output::write_command(state, text, false),
     }
 }
 
