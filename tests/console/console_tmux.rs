@@ -58,8 +58,10 @@ fn console_runs_folds_records_and_restores_the_terminal() {
     tmux.keys(&["!"]);
     tmux.text("echo hello-from-drover");
     tmux.keys(&["Enter"]);
+    // The block header (`── set (2)`), not the prompt's target preview, which
+    // names the same set before the command runs.
     let screen = tmux.wait_for("the folded output", |s| {
-        s.contains("web-[alpha,beta] (2)") || s.contains("web-alpha,web-beta (2)")
+        s.contains("── web-[alpha,beta] (2)") || s.contains("── web-alpha,web-beta (2)")
     });
     assert!(screen.contains("hello-from-drover"), "{screen}");
     tmux.wait_for("the run to finish", |s| s.contains("2/2 done"));
