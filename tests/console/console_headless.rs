@@ -706,8 +706,12 @@ async fn the_gauge_counts_running_nodes_and_says_when_an_older_run_is_picked() {
         marker.display()
     );
     h.keys(&cmd).unwrap();
+    // Both counts, not just the finished node: web01's dispatch may reach the
+    // console a moment after web00's end.
     h.until(LIMIT, |s| {
-        s.progress.runs.len() == 2 && s.progress.runs[0].progress().completed == 1
+        s.progress.runs.len() == 2
+            && s.progress.runs[0].progress().completed == 1
+            && s.progress.runs[0].progress().running == 1
     })
     .await
     .unwrap();

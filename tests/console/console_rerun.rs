@@ -6,28 +6,18 @@ use crate::cli_support;
 use crate::sshd;
 use crate::tmux_support;
 
-use cli_support::{BIN, Fleet, eventually};
+use cli_support::{Fleet, eventually};
 use std::process::Command;
 use std::time::Duration;
-use tmux_support::{Tmux, sh_quote};
+use tmux_support::{DroverPane, Tmux};
 
 /// Starts the console in tmux on the sshd fleet's ssh_config, with `f`'s state
 /// dir; the pane prints `EXITED:<code>` when drover ends.
 fn start_console(tmux: &Tmux, f: &Fleet, cfg: &std::path::Path) {
-    let pane = format!(
-        "{} --state-dir {} -F {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(BIN),
-        sh_quote(&f.state.display().to_string()),
-        sh_quote(&cfg.display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 120, 32);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env_remove("SSH_AUTH_SOCK")
-        .env("XDG_CONFIG_HOME", f.path("config"))
-        .env("HOME", f.path("home"))
-        .env("TERM", "xterm-256color");
-    assert!(start.output().expect("start tmux").status.success());
+    DroverPane::new(f.dir.path(), &f.state)
+        .args(&["-F", &cfg.display().to_string()])
+        .size(120, 32)
+        .start(tmux);
 }
 
 /// Selects node001..node003 (and not the `user-` aliases of the same servers).

@@ -13,26 +13,18 @@ use serde_json::Value;
 use ssh_support::Drover;
 use sshd::JumpFleet;
 use std::path::Path;
-use tmux_support::{Tmux, sh_quote};
+use tmux_support::{DroverPane, Tmux};
 
 /// The console on the fleet's ssh_config in a 100x30 tmux pane.
 fn console(tmux: &Tmux, d: &Drover, cfg: &Path) {
-    let pane = format!(
-        "{} --state-dir {} -F {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(cli_support::BIN),
-        sh_quote(&d.path("state").display().to_string()),
-        sh_quote(&cfg.display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 100, 30);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env_remove("SSH_AUTH_SOCK")
-        .env("XDG_CONFIG_HOME", d.path("config"))
-        .env("XDG_STATE_HOME", d.path("config/state"))
-        .env("HOME", d.path("home"))
-        .env("TERM", "xterm-256color");
-    let out = start.output().expect("start tmux");
-    assert!(out.status.success(), "tmux new-session: {out:?}");
+    DroverPane::new(d.dir.path(), &d.path("state"))
+        .args(&["-F", &cfg.display().to_string()])
+        .env(
+            "XDG_STATE_HOME",
+            &d.path("config/state").display().to_string(),
+        )
+        .size(100, 30)
+        .start(tmux);
 }
 
 /// A tmux format evaluated for the pane (`#{pane_tty}`...).
@@ -194,21 +186,12 @@ fn a_local_node_gets_a_local_shell() {
     }
     let f = cli_support::Fleet::nodes(&["web-alpha"]);
     let tmux = Tmux::new();
-    let pane = format!(
-        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(cli_support::BIN),
-        sh_quote(&f.state.display().to_string()),
-        sh_quote(&f.inventory.display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 100, 30);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env("XDG_CONFIG_HOME", f.path("config"))
-        .env("HOME", f.path("home"))
+    DroverPane::new(f.dir.path(), &f.state)
+        .args(&["-i", &f.inventory.display().to_string()])
         .env("SHELL", "/bin/sh")
         .env("ENV", "/dev/null")
-        .env("TERM", "xterm-256color");
-    assert!(start.output().expect("tmux").status.success());
+        .size(100, 30)
+        .start(&tmux);
     tmux.wait_for("the first frame", |s| s.contains("web-alpha"));
     select_node(&tmux, "web-alpha");
     tmux.keys(&["s"]);
@@ -242,20 +225,16 @@ fn drover_ssh_in_a_terminal_gets_a_pty_and_restores_the_terminal() {
     };
     let d = Drover::new();
     let tmux = Tmux::new();
-    let pane = format!(
-        "stty erase '^H'; {} --state-dir {} -F {} ssh node001; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(cli_support::BIN),
-        sh_quote(&d.path("state").display().to_string()),
-        sh_quote(&fleet.ssh_config().display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 80, 24);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env_remove("SSH_AUTH_SOCK")
-        .env("XDG_CONFIG_HOME", d.path("config"))
-        .env("HOME", d.path("home"))
-        .env("TERM", "xterm-256color");
-    assert!(start.output().expect("tmux").status.success());
+    DroverPane::new(d.dir.path(), &d.path("state"))
+        .args(&[
+            "-F",
+            &fleet.ssh_config().display().to_string(),
+            "ssh",
+            "node001",
+        ])
+        .first("stty erase '^H'")
+        .size(80, 24)
+        .start(&tmux);
     tmux.wait_for("the prompt", |s| s.contains("root@node001"));
     // Raw passthrough: Ctrl-C reaches the remote shell, not drover.
     tmux.text("sleep 100");
@@ -335,19 +314,15 @@ fn sigterm_during_drover_ssh_restores_the_terminal() {
     };
     let d = Drover::new();
     let tmux = Tmux::new();
-    let pane = format!(
-        "{} --state-dir {} -F {} ssh node001; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(cli_support::BIN),
-        sh_quote(&d.path("state").display().to_string()),
-        sh_quote(&fleet.ssh_config().display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 80, 24);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env_remove("SSH_AUTH_SOCK")
-        .env("XDG_CONFIG_HOME", d.path("config"))
-        .env("HOME", d.path("home"));
-    assert!(start.output().expect("tmux").status.success());
+    DroverPane::new(d.dir.path(), &d.path("state"))
+        .args(&[
+            "-F",
+            &fleet.ssh_config().display().to_string(),
+            "ssh",
+            "node001",
+        ])
+        .size(80, 24)
+        .start(&tmux);
     tmux.wait_for("the prompt", |s| s.contains("root@node001"));
     let pid = drover_pid(&tmux);
     nix::sys::signal::kill(

@@ -5,8 +5,8 @@ use crate::cli_support;
 use crate::sshd;
 use crate::tmux_support;
 
-use cli_support::{BIN, Fleet};
-use tmux_support::{Tmux, sh_quote};
+use cli_support::Fleet;
+use tmux_support::{DroverPane, Tmux};
 
 /// The whole console in a real terminal: first frame, select, run, folded
 /// output, history, a journal note, quit with the terminal restored — and the
@@ -15,20 +15,10 @@ use tmux_support::{Tmux, sh_quote};
 /// environment (its own config and home); the pane prints `EXITED:<code>`
 /// when drover ends.
 fn start_console(tmux: &Tmux, f: &Fleet, width: u16, height: u16) {
-    let pane = format!(
-        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(BIN),
-        sh_quote(&f.state.display().to_string()),
-        sh_quote(&f.inventory.display().to_string()),
-    );
-    let mut start = tmux.session(&pane, width, height);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env("XDG_CONFIG_HOME", f.path("config"))
-        .env("HOME", f.path("home"))
-        .env("TERM", "xterm-256color");
-    let out = start.output().expect("start tmux");
-    assert!(out.status.success(), "tmux new-session: {out:?}");
+    DroverPane::new(f.dir.path(), &f.state)
+        .args(&["-i", &f.inventory.display().to_string()])
+        .size(width, height)
+        .start(tmux);
 }
 
 #[test]
@@ -145,20 +135,10 @@ fn console_asks_about_an_unknown_host_key_and_saves_it() {
     std::fs::write(&cfg, edited).unwrap();
 
     let tmux = Tmux::new();
-    let pane = format!(
-        "{} --state-dir {} -F {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(BIN),
-        sh_quote(&f.state.display().to_string()),
-        sh_quote(&cfg.display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 110, 30);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env_remove("SSH_AUTH_SOCK")
-        .env("XDG_CONFIG_HOME", f.path("config"))
-        .env("HOME", f.path("home"))
-        .env("TERM", "xterm-256color");
-    assert!(start.output().expect("start tmux").status.success());
+    DroverPane::new(f.dir.path(), &f.state)
+        .args(&["-F", &cfg.display().to_string()])
+        .size(110, 30)
+        .start(&tmux);
     tmux.wait_for("the inventory", |s| s.contains("node001"));
     tmux.keys(&[":"]);
     tmux.text("filter node001");
@@ -187,18 +167,10 @@ fn sigterm_restores_the_terminal() {
     }
     let f = Fleet::nodes(&["web-alpha"]);
     let tmux = Tmux::new();
-    let pane = format!(
-        "{} --state-dir {} -i {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(BIN),
-        sh_quote(&f.state.display().to_string()),
-        sh_quote(&f.inventory.display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 80, 24);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env("XDG_CONFIG_HOME", f.path("config"))
-        .env("TERM", "xterm-256color");
-    assert!(start.output().expect("start tmux").status.success());
+    DroverPane::new(f.dir.path(), &f.state)
+        .args(&["-i", &f.inventory.display().to_string()])
+        .size(80, 24)
+        .start(&tmux);
     tmux.wait_for("the first frame", |s| s.contains("web-alpha"));
     let shell = String::from_utf8(
         tmux.run(&["display-message", "-p", "-t", "t", "#{pane_pid}"])

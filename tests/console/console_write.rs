@@ -7,8 +7,8 @@ use crate::cli_support;
 use crate::sshd;
 use crate::tmux_support;
 
-use cli_support::{BIN, Fleet};
-use tmux_support::{Tmux, sh_quote};
+use cli_support::Fleet;
+use tmux_support::{DroverPane, Tmux, sh_quote};
 
 /// The output pane's rows as captured, without borders: the text between the
 /// main pane's side borders, from under its title to its bottom border.
@@ -50,21 +50,14 @@ fn w_writes_the_lines_the_pane_shows_into_the_start_directory() {
     let start_dir = f.path("start");
     std::fs::create_dir_all(&start_dir).unwrap();
     let tmux = Tmux::new();
-    let pane = format!(
-        "cd {} && {} --state-dir {} -F {}; echo \"EXITED:$?\"; exec sleep 600",
-        sh_quote(&start_dir.display().to_string()),
-        sh_quote(BIN),
-        sh_quote(&f.state.display().to_string()),
-        sh_quote(&fleet.ssh_config().display().to_string()),
-    );
-    let mut start = tmux.session(&pane, 110, 40);
-    start
-        .env_remove("DROVER_STATE_DIR")
-        .env_remove("SSH_AUTH_SOCK")
-        .env("XDG_CONFIG_HOME", f.path("config"))
-        .env("HOME", f.path("home"))
-        .env("TERM", "xterm-256color");
-    assert!(start.output().expect("start tmux").status.success());
+    DroverPane::new(f.dir.path(), &f.state)
+        .args(&["-F", &fleet.ssh_config().display().to_string()])
+        .first(&format!(
+            "cd {}",
+            sh_quote(&start_dir.display().to_string())
+        ))
+        .size(110, 40)
+        .start(&tmux);
     let (a, b) = (fleet.alias(0), fleet.alias(1));
     tmux.wait_for("the inventory", |s| s.contains(&a) && s.contains(&b));
     tmux.keys(&[":"]);

@@ -98,3 +98,74 @@ impl Tmux {
         self.command(&["new-session", "-d", "-s", "t", "-x", &w, "-y", &h, pane])
     }
 }
+
+/// drover started in a pane of a private tmux server, isolated from the caller's
+/// environment: its own state dir, config dir (`DIR/config`) and home (`DIR/home`),
+/// no ssh-agent, a 256-colour terminal. The pane prints `EXITED:<code>` when drover
+/// ends and stays open so the screen can still be read.
+pub struct DroverPane {
+    dir: std::path::PathBuf,
+    args: Vec<String>,
+    first: Option<String>,
+    env: Vec<(String, String)>,
+    size: (u16, u16),
+}
+
+impl DroverPane {
+    /// `drover --state-dir STATE`, its config and home under `dir`, 100x30.
+    pub fn new(dir: &std::path::Path, state: &std::path::Path) -> DroverPane {
+        DroverPane {
+            dir: dir.to_path_buf(),
+            args: vec!["--state-dir".into(), state.display().to_string()],
+            first: None,
+            env: Vec::new(),
+            size: (100, 30),
+        }
+    }
+
+    /// More arguments (`-i INV`, `-F CFG`, a subcommand...).
+    pub fn args(mut self, args: &[&str]) -> DroverPane {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// A shell command the pane runs before drover (`cd DIR`, `stty erase '^H'`).
+    pub fn first(mut self, shell: &str) -> DroverPane {
+        self.first = Some(shell.to_string());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> DroverPane {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn size(mut self, width: u16, height: u16) -> DroverPane {
+        self.size = (width, height);
+        self
+    }
+
+    pub fn start(self, tmux: &Tmux) {
+        let drover: Vec<String> = std::iter::once(crate::cli_support::BIN.to_string())
+            .chain(self.args)
+            .map(|a| sh_quote(&a))
+            .collect();
+        let first = self.first.map(|f| format!("{f} && ")).unwrap_or_default();
+        let pane = format!(
+            "{first}{}; echo \"EXITED:$?\"; exec sleep 600",
+            drover.join(" ")
+        );
+        let mut start = tmux.session(&pane, self.size.0, self.size.1);
+        start
+            .env_remove("DROVER_STATE_DIR")
+            .env_remove("SSH_AUTH_SOCK")
+            .env("XDG_CONFIG_HOME", self.dir.join("config"))
+            .env("HOME", self.dir.join("home"))
+            .env("TERM", "xterm-256color");
+        for (k, v) in &self.env {
+            start.env(k, v);
+        }
+        let out = start.output().expect("start tmux");
+        assert!(out.status.success(), "tmux new-session: {out:?}");
+    }
+}
