@@ -5,16 +5,46 @@ use crate::engine::queue::Priority;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `--version`: the release, the commit it was built from and the build.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("DROVER_BUILD_COMMIT"),
+    ", ",
+    env!("DROVER_BUILD_TARGET"),
+    ", ",
+    env!("DROVER_BUILD_PROFILE"),
+    " build)"
+);
+
+/// Every exit code drover returns, in `--help`.
+pub const EXIT_CODES: &str = "Exit codes:
+  0    every node succeeded
+  1    one or more nodes failed, timed out or were cancelled
+  2    usage, validation or set-up error: nothing ran
+  3    permission denied (RBAC): nothing ran
+  4    no node matched the targets: nothing ran
+  5    the engine's queue is full: nothing ran, try again later
+  6    a run with the same idempotency key is still queued or running: nothing ran
+  129  cancelled by SIGHUP
+  130  cancelled by Ctrl-C (SIGINT)
+  143  cancelled by SIGTERM
+  255  `drover ssh`: the session could not open or broke off
+  With `run --max-exit`, the highest remote exit code; `drover ssh` returns the remote one.
+
+Targets (-t): node names, node sets (web[01-03]) and @groups, or Ansible patterns on an
+Ansible inventory; `-t ^FILE` reads them from FILE (one per line, # comments), `-t -`
+from standard input; without -t, `run` and `task run` read the file named by $WCOLL.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "drover",
     version,
+    long_version = LONG_VERSION,
     about = "Run commands across a fleet, watch output live, keep history and per-node journals.",
     long_about = "Without a subcommand drover opens the console (TUI). With --batch or a \
-                  subcommand it runs headless.\n\nExit codes: 0 all nodes succeeded; 1 one or \
-                  more nodes failed or timed out; 2 usage, validation or set-up error (nothing \
-                  ran); 3 permission denied; 4 no node matched; 130, 143, 129 cancelled by \
-                  Ctrl-C, SIGTERM, SIGHUP."
+                  subcommand it runs headless.",
+    after_long_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -83,6 +113,17 @@ pub enum Command {
     /// Exit status: the remote one (128+N for signal N); 4 unknown node; 255 the
     /// session could not open or broke off.
     Ssh(SshArgs),
+    /// Shell completions for bash, zsh, fish, elvish or powershell, on stdout.
+    ///
+    /// bash: `drover completions bash > ~/.local/share/bash-completion/completions/drover`;
+    /// zsh: into a directory on `$fpath` as `_drover`; fish:
+    /// `~/.config/fish/completions/drover.fish`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff) on stdout: `drover man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +144,7 @@ pub struct FactsArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// The report as one JSON object.
     #[arg(long)]
     pub json: bool,
 }
@@ -111,6 +153,9 @@ pub struct StatusArgs {
 pub struct SshArgs {
     /// The node, as named in the inventory.
     pub node: String,
+    /// Log in as USER, over the inventory and the ssh_config (as `ssh -l`).
+    #[arg(short = 'l', long = "user", value_name = "USER")]
+    pub login_user: Option<String>,
     /// A command to run instead of the login shell, after `--`.
     #[arg(last = true, allow_hyphen_values = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -127,7 +172,10 @@ pub enum TaskCommand {
     /// Every task on the task path, with its description.
     List,
     /// A task's description and parameters, from its metadata.
-    Show { name: String },
+    Show {
+        /// The task, as `module::task` (or `module` for its init task).
+        name: String,
+    },
     /// Run a task on the target nodes: `drover task run NAME -t TARGETS key=value...`.
     Run(TaskRunArgs),
 }
@@ -140,13 +188,19 @@ pub struct TaskRunArgs {
     /// Parameters, `key=value` (arrays and hashes as JSON).
     #[arg(value_name = "KEY=VALUE")]
     pub params: Vec<String>,
-    #[arg(
-        short = 't',
-        long = "targets",
-        value_name = "TARGETS",
-        required_unless_present = "rerun"
-    )]
+    /// Target expression (as for `run -t`); `^FILE` reads it from FILE, `-` from stdin;
+    /// without -t, the file named by $WCOLL.
+    #[arg(short = 't', long = "targets", value_name = "TARGETS")]
     pub targets: Option<String>,
+    /// Log in to SSH nodes as USER, over the inventory and the ssh_config (as
+    /// `ssh -l`, `pdsh -l`); local nodes cannot take it.
+    #[arg(
+        short = 'l',
+        long = "user",
+        value_name = "USER",
+        conflicts_with = "rerun"
+    )]
+    pub login_user: Option<String>,
     /// Run a stored task run again (task and parameters from it) on its
     /// `failed`, `unreachable` or `all` nodes; ID is any unique prefix of its id.
     #[arg(long, num_args = 2, value_names = ["SCOPE", "ID"], conflicts_with_all = ["targets", "name", "params"])]
@@ -154,14 +208,19 @@ pub struct TaskRunArgs {
     /// Ask the task to report what it would change without changing it.
     #[arg(long)]
     pub noop: bool,
+    /// Most nodes running at once [default: from config, else 64].
     #[arg(short = 'f', long)]
     pub fanout: Option<usize>,
+    /// Per-node time limit, e.g. 30s, 1m30s, 500ms.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Run nodes one at a time, in target order.
     #[arg(long)]
     pub sequential: bool,
+    /// Extra attempts after a connection failure or timeout.
     #[arg(long)]
     pub retries: Option<u32>,
+    /// Keep full output in history instead of a head/tail summary.
     #[arg(long)]
     pub debug: bool,
     /// Place in the queue when slots are short: low, normal, high or 0-9.
@@ -170,6 +229,7 @@ pub struct TaskRunArgs {
     /// Run once per key (as `drover run --idempotency-key`).
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+    /// How results are printed.
     #[arg(short = 'o', long = "output", value_enum, default_value = "lines")]
     pub output: OutputFormat,
 }
@@ -183,10 +243,15 @@ pub struct PlanArgs {
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
     /// Check a plan (syntax, steps, tasks, dependencies, cycles) without running it.
-    Validate { file: PathBuf },
+    Validate {
+        /// The plan file (YAML).
+        file: PathBuf,
+    },
     /// Run a plan; `-t` replaces the targets of steps that name none.
     Run {
+        /// The plan file (YAML).
         file: PathBuf,
+        /// Targets for steps that name none (as for `run -t`; `^FILE`, `-`).
         #[arg(short = 't', long = "targets", value_name = "TARGETS")]
         targets: Option<String>,
         /// One JSON object per plan event instead of text.
@@ -223,20 +288,28 @@ pub enum OutputFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackoffArg {
+    /// retry_delay × attempt.
     Linear,
+    /// retry_delay × 2^(attempt-1).
     Exponential,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Target expression: node names, node sets (web[01-03]) and @groups, comma separated.
-    #[arg(
-        short = 't',
-        long = "targets",
-        value_name = "TARGETS",
-        required_unless_present = "rerun"
-    )]
+    /// Target expression: node names, node sets (web[01-03]) and @groups, comma
+    /// separated; `^FILE` reads it from FILE, `-` from stdin; without -t, the file
+    /// named by $WCOLL.
+    #[arg(short = 't', long = "targets", value_name = "TARGETS")]
     pub targets: Option<String>,
+    /// Log in to SSH nodes as USER, over the inventory and the ssh_config (as
+    /// `ssh -l`, `pdsh -l`); local nodes cannot take it.
+    #[arg(
+        short = 'l',
+        long = "user",
+        value_name = "USER",
+        conflicts_with = "rerun"
+    )]
+    pub login_user: Option<String>,
     /// Run a stored run's command again on its `failed` (every node that did not
     /// succeed), `unreachable` or `all` nodes; ID is any unique prefix of its id.
     /// Takes the command and targets from the stored run: no -t, no command.
@@ -261,6 +334,7 @@ pub struct RunArgs {
     /// Extra attempts after a connection failure or timeout.
     #[arg(long)]
     pub retries: Option<u32>,
+    /// How the delay between attempts grows [default: from config].
     #[arg(long, value_enum)]
     pub backoff: Option<BackoffArg>,
     /// Keep full output in history instead of a head/tail summary.
@@ -273,6 +347,7 @@ pub struct RunArgs {
     /// finished within [execution] idempotency_window, answer with it instead.
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+    /// How results are printed.
     #[arg(short = 'o', long = "output", value_enum, default_value = "lines")]
     pub output: OutputFormat,
     /// Exit with the highest remote exit code instead of 0/1 (clush -S).
@@ -298,6 +373,7 @@ pub struct HistoryArgs {
     /// Only executions started at or before this time.
     #[arg(long)]
     pub until: Option<String>,
+    /// Only executions started by this user.
     #[arg(long)]
     pub user: Option<String>,
     /// Only executions that targeted this node.
@@ -306,8 +382,10 @@ pub struct HistoryArgs {
     /// success, failed, partial, timeout, cancelled, interrupted, running.
     #[arg(long)]
     pub status: Option<String>,
+    /// At most this many executions, newest first.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    /// One JSON object per execution.
     #[arg(long)]
     pub json: bool,
 }
@@ -316,6 +394,7 @@ pub struct HistoryArgs {
 pub enum HistoryCommand {
     /// One execution with its node results (ID or a unique prefix).
     Show {
+        /// The execution's id or a unique prefix of it.
         id: String,
         /// Print each node's stored output (as `-o lines` unless `-o` says otherwise).
         #[arg(long)]
@@ -323,6 +402,7 @@ pub enum HistoryCommand {
         /// The output's format, as `drover run -o` prints it (implies --output).
         #[arg(short = 'o', long = "format", value_enum, conflicts_with = "json")]
         format: Option<OutputFormat>,
+        /// The execution and its node results as one JSON object.
         #[arg(long)]
         json: bool,
     },
@@ -338,8 +418,10 @@ pub struct JournalArgs {
     /// execution, task, package, provisioning, event or manual (repeatable).
     #[arg(long = "type", value_name = "TYPE")]
     pub types: Vec<String>,
+    /// At most this many entries, newest first.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    /// One JSON object per entry.
     #[arg(long)]
     pub json: bool,
 }
@@ -348,7 +430,9 @@ pub struct JournalArgs {
 pub enum JournalCommand {
     /// Write a manual note into a node's journal.
     Add {
+        /// The node the note is about.
         node: String,
+        /// The note.
         #[arg(short = 'm', long = "message")]
         message: String,
     },
@@ -356,10 +440,13 @@ pub enum JournalCommand {
 
 #[derive(Debug, Args)]
 pub struct MetricsArgs {
+    /// From this time (RFC 3339, or a duration ago: 7d).
     #[arg(long)]
     pub since: Option<String>,
+    /// Up to this time.
     #[arg(long)]
     pub until: Option<String>,
+    /// The metrics as one JSON object.
     #[arg(long)]
     pub json: bool,
 }
@@ -374,8 +461,10 @@ pub struct InventoryArgs {
 pub enum InventoryCommand {
     /// The nodes a target expression selects (default: all).
     List {
+        /// Target expression (as for `run -t`; `^FILE`, `-`).
         #[arg(short = 't', long = "targets", value_name = "TARGETS")]
         targets: Option<String>,
+        /// How nodes are printed.
         #[arg(long, value_enum, default_value = "names")]
         format: InventoryFormat,
     },

@@ -8,7 +8,15 @@ use drover::cli::Cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(code) = app::docs::print(&cli) {
+        return ExitCode::from(code);
+    }
+    let wcoll = std::env::var("WCOLL").ok();
+    if let Err(e) = app::target_args::expand(&mut cli, wcoll.as_deref()) {
+        eprintln!("drover: {e}");
+        return ExitCode::from(exit::USAGE);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -73,6 +81,13 @@ async fn run(cli: Cli) -> u8 {
         eprintln!("drover: --as: {e}");
         setup::finish(rt).await;
         return app::batch::run::exit_code_for(&e);
+    }
+    if let Some((user, targets)) = app::login_user::wanted(command)
+        && let Err(e) = app::login_user::apply(&rt.engine, user, targets)
+    {
+        eprintln!("drover: {e}");
+        setup::finish(rt).await;
+        return exit::USAGE;
     }
     let code = app::batch::dispatch(command, &rt).await;
     if !stop_signals::abandoned() {

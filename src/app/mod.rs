@@ -3,12 +3,15 @@
 //! snapshots.
 
 pub mod batch;
+pub mod docs;
+pub mod login_user;
 pub mod rerun;
 pub mod run_id;
 pub mod session;
 pub mod setup;
 pub mod stop_signals;
 pub mod stored_output;
+pub mod target_args;
 pub mod tui;
 
 /// Exit codes, documented in the README and `drover --help`.

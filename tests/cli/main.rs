@@ -15,6 +15,7 @@ mod sshd;
 mod batch_cli;
 mod batch_rerun;
 mod batch_task_rerun;
+mod cli_habits;
 mod crash_recovery;
 mod history_output;
 mod output_golden;

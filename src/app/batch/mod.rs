@@ -56,6 +56,10 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
         Command::Status(args) => status::status(args, rt).await,
         Command::Facts(args) => facts::facts(args, rt).await,
         Command::Ssh(args) => ssh::ssh(args, rt).await,
+        // Printed before any set-up (main); here for completeness.
+        Command::Completions { .. } | Command::Man => {
+            super::docs::print_command(command).unwrap_or(super::exit::USAGE)
+        }
     }
 }
 

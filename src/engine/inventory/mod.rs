@@ -162,6 +162,19 @@ impl Inventory {
         }
     }
 
+    /// The same inventory with every node that is not local logging in as `user`
+    /// (`-l USER`: as with `ssh -l`, the command line wins over the inventory and
+    /// the ssh_config). Local nodes keep running as the current user.
+    pub fn with_login_user(&self, user: &str) -> Inventory {
+        let mut inventory = self.clone();
+        for node in inventory.nodes.values_mut() {
+            if node.transport != "local" {
+                Arc::make_mut(node).user = Some(user.to_string());
+            }
+        }
+        inventory
+    }
+
     pub fn node(&self, name: &str) -> Option<&Arc<Node>> {
         self.nodes.get(name)
     }
