@@ -271,7 +271,7 @@ fn start_with(
     };
     let engine = Engine::new(engine_config, nodes, transports, Some(store.writer()))
         .with_authorizer(authorizer)
-        .with_store_health(store.clone());
+        .with_store_reads(store.clone());
     if load_inventory {
         engine.set_inventory_failures(inventory.failures());
     }

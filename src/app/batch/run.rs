@@ -11,7 +11,7 @@ use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::engine::duration::parse_duration;
 use crate::engine::{
     Backoff, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest, ExecutionResult,
-    ExecutionStatus, Mode, RunLabel, StreamItem,
+    ExecutionStatus, Mode, RunLabel, StreamItem, Submission, Submitted,
 };
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal};
@@ -127,11 +127,19 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
             eprintln!("drover: warning: {warning}");
         }
     }
-    let submit = engine.submit_labelled(request, label, rt.context.clone(), STREAM_BUFFER);
-    let key = args.idempotency_key.as_deref();
-    let (id, stream) = match once::submit(rt, key, submit, |(id, _)| id).await {
-        Ok((id, Some(stream))) => (id, stream),
-        Ok((_, None)) => return exit::FAILED,
+    let submission = Submission::request(request)
+        .label(label)
+        .as_user(rt.context.clone())
+        .key(args.idempotency_key.clone())
+        .stream(STREAM_BUFFER);
+    let answer = engine.submit(submission).await;
+    let (id, stream) = match once::started(args.idempotency_key.as_deref(), answer) {
+        Ok(Submitted {
+            id,
+            stream: Some(stream),
+            ..
+        }) => (id, stream),
+        Ok(_) => return exit::FAILED,
         Err(code) => return code,
     };
     follow(rt, id, stream, args.output, args.max_exit).await.0

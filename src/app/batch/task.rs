@@ -10,7 +10,9 @@ use crate::engine::duration::parse_duration;
 use crate::engine::orchestrator::task::{self, Task};
 use crate::engine::orchestrator::task_lookup;
 use crate::engine::orchestrator::{task_impl, task_run};
-use crate::engine::{Backoff, EngineError, ExecutionOptions, Mode, NodeStatus};
+use crate::engine::{
+    Backoff, EngineError, ExecutionOptions, Mode, NodeStatus, Submission, Submitted,
+};
 use std::io::Write;
 
 const STREAM_BUFFER: usize = 64;
@@ -252,11 +254,19 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
     };
     label.rerun = w.rerun;
     let engine = &rt.engine;
-    let submit = engine.submit_labelled(request, label, rt.context.clone(), STREAM_BUFFER);
-    let key = a.idempotency_key.as_deref();
-    let (id, stream) = match once::submit(rt, key, submit, |(id, _)| id).await {
-        Ok((id, Some(stream))) => (id, stream),
-        Ok((_, None)) => return exit::FAILED,
+    let submission = Submission::request(request)
+        .label(label)
+        .as_user(rt.context.clone())
+        .key(a.idempotency_key.clone())
+        .stream(STREAM_BUFFER);
+    let answer = engine.submit(submission).await;
+    let (id, stream) = match once::started(a.idempotency_key.as_deref(), answer) {
+        Ok(Submitted {
+            id,
+            stream: Some(stream),
+            ..
+        }) => (id, stream),
+        Ok(_) => return exit::FAILED,
         Err(code) => return code,
     };
     let (code, result) = follow(rt, id, stream, a.output, false).await;

@@ -9,9 +9,7 @@ use crate::engine::facts::Facts;
 use crate::engine::ids::now_millis;
 use crate::engine::label::RerunOf;
 use crate::engine::rbac::Capability;
-use crate::engine::{
-    Engine, ExecutionContext, ExecutionId, ExecutionOptions, ExecutionRequest, RunLabel,
-};
+use crate::engine::{Engine, ExecutionContext, ExecutionId, ExecutionOptions, Submission};
 use crate::store::{
     EntryType, ExecutionRecord, HistoryFilter, JournalEntry, NodeResultRecord, Store,
 };
@@ -76,10 +74,13 @@ impl Runner {
             .and_then(|params| task_run::build(&t, &params, noop, targets, self.options.clone()))
             .map_err(|errors| crate::engine::EngineError::Validation(errors).to_string())?;
         label.rerun = rerun;
+        let submission = Submission::request(request)
+            .label(label)
+            .as_user(self.run_context());
         self.engine
-            .submit_labelled(request, label, self.run_context(), 0)
+            .submit(submission)
             .await
-            .map(|(id, _)| id)
+            .map(|s| s.id)
             .map_err(|e| e.to_string())
     }
 
@@ -219,20 +220,15 @@ impl Runner {
                 rerun,
             } => {
                 tokio::spawn(async move {
-                    let request = ExecutionRequest {
-                        command: command.clone(),
-                        targets,
-                        options: this.options.clone(),
-                    };
-                    let label = RunLabel {
-                        rerun,
-                        ..RunLabel::default()
-                    };
+                    let submission = Submission::command(command.clone(), targets)
+                        .options(this.options.clone())
+                        .rerun_of(rerun)
+                        .as_user(this.run_context());
                     let result = this
                         .engine
-                        .submit_labelled(request, label, this.run_context(), 0)
+                        .submit(submission)
                         .await
-                        .map(|(id, _)| id)
+                        .map(|s| s.id)
                         .map_err(|e| e.to_string());
                     this.send(Loaded::Submitted { command, result });
                 });
