@@ -342,8 +342,9 @@ pub fn watch_inventory(rt: &Runtime) -> Result<crate::engine::inventory::watch::
     )?)
 }
 
-/// Run defaults from the config's `[execution]` section, for both front ends
-/// (a plan's steps override mode, retries and timeout with their own).
+/// Run options from the config's `[execution]` section: the one place they are
+/// built. Front ends lay their flags over them (`batch::run::flag_options`), and
+/// a plan's steps override mode, retries and timeout with their own.
 pub fn run_defaults(config: &Config) -> crate::engine::ExecutionOptions {
     crate::engine::ExecutionOptions {
         timeout: config.timeout().unwrap_or(None),

@@ -1,18 +1,15 @@
 //! `drover task list | show | run`: Bolt tasks from the task path.
 
 use super::once;
-use super::run::{FlagError, follow};
+use super::run::{FlagError, flag_options, follow};
 use crate::app::exit;
 use crate::app::rerun::Repeat;
 use crate::app::setup::Runtime;
 use crate::cli::{OutputFormat, TaskArgs, TaskCommand, TaskRunArgs};
-use crate::engine::duration::parse_duration;
 use crate::engine::orchestrator::task::{self, Task};
 use crate::engine::orchestrator::task_lookup;
 use crate::engine::orchestrator::{task_impl, task_run};
-use crate::engine::{
-    Backoff, EngineError, ExecutionOptions, Mode, NodeStatus, Submission, Submitted,
-};
+use crate::engine::{EngineError, ExecutionOptions, NodeStatus, Submission, Submitted};
 use std::io::Write;
 
 const STREAM_BUFFER: usize = 64;
@@ -151,33 +148,10 @@ pub fn help(t: &Task) -> String {
 }
 
 fn options(a: &TaskRunArgs, rt: &Runtime) -> Result<ExecutionOptions, FlagError> {
-    let cfg = &rt.config;
-    let timeout = match &a.timeout {
-        Some(t) => Some(parse_duration(t).map_err(|e| FlagError {
-            flag: "--timeout".into(),
-            reason: e.to_string(),
-        })?),
-        None => cfg.timeout().unwrap_or(None),
-    };
-    Ok(ExecutionOptions {
-        timeout,
-        fanout: a.fanout.unwrap_or(cfg.execution.fanout),
-        mode: if a.sequential {
-            Mode::Sequential
-        } else {
-            Mode::Parallel
-        },
-        retries: a.retries.unwrap_or(cfg.execution.retries),
-        backoff: if cfg.execution.backoff == "linear" {
-            Backoff::Linear
-        } else {
-            Backoff::Exponential
-        },
-        retry_delay: cfg.retry_delay(),
-        debug: a.debug,
-        priority: a.priority.unwrap_or_default(),
-        ..ExecutionOptions::default()
-    })
+    let mut options = flag_options(&rt.config, &a.timeout, a.fanout, a.retries, a.sequential)?;
+    options.debug = a.debug;
+    options.priority = a.priority.unwrap_or_default();
+    Ok(options)
 }
 
 /// What to run: from the flags, or from the stored run `--rerun` names.
