@@ -7,9 +7,10 @@ use crate::app::rerun::Repeat;
 use crate::app::setup::Runtime;
 use crate::cli::{OutputFormat, TaskArgs, TaskCommand, TaskRunArgs};
 use crate::engine::orchestrator::task::{self, Task};
+use crate::engine::orchestrator::task_impl;
 use crate::engine::orchestrator::task_lookup;
-use crate::engine::orchestrator::{task_impl, task_run};
-use crate::engine::{EngineError, ExecutionOptions, NodeStatus, Submission, Submitted};
+use crate::engine::orchestrator::task_submit::{self, TaskWanted};
+use crate::engine::{ExecutionOptions, NodeStatus, Submitted};
 use std::io::Write;
 
 const STREAM_BUFFER: usize = 64;
@@ -155,22 +156,14 @@ fn options(a: &TaskRunArgs, rt: &Runtime) -> Result<ExecutionOptions, FlagError>
 }
 
 /// What to run: from the flags, or from the stored run `--rerun` names.
-struct Wanted {
-    name: String,
-    pairs: Vec<(String, String)>,
-    noop: bool,
-    targets: String,
-    rerun: Option<crate::engine::label::RerunOf>,
-}
-
-async fn wanted(a: &TaskRunArgs, rt: &Runtime) -> Result<Wanted, u8> {
+async fn wanted(a: &TaskRunArgs, rt: &Runtime) -> Result<TaskWanted, u8> {
     if let Some(spec) = &a.rerun {
         let rerun = super::rerun::load(rt, spec, super::rerun::Wanted::Task).await?;
         let targets = rerun.targets();
         let Repeat::Task { name, params, noop } = rerun.repeat else {
             return Err(exit::USAGE);
         };
-        return Ok(Wanted {
+        return Ok(TaskWanted {
             name,
             pairs: params,
             noop: noop || a.noop,
@@ -186,7 +179,7 @@ async fn wanted(a: &TaskRunArgs, rt: &Runtime) -> Result<Wanted, u8> {
         };
         pairs.push((k.to_string(), v.to_string()));
     }
-    Ok(Wanted {
+    Ok(TaskWanted {
         name: a.name.clone().unwrap_or_default(),
         pairs,
         noop: a.noop,
@@ -196,18 +189,10 @@ async fn wanted(a: &TaskRunArgs, rt: &Runtime) -> Result<Wanted, u8> {
 }
 
 async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
-    let w = match wanted(a, rt).await {
+    let wanted = match wanted(a, rt).await {
         Ok(w) => w,
         Err(code) => return code,
     };
-    let t = match task_lookup::find(&rt.config.tasks.path, &w.name) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("drover: {e}");
-            return exit::USAGE;
-        }
-    };
-    let pairs = w.pairs;
     let options = match options(a, rt) {
         Ok(o) => o,
         Err(e) => {
@@ -215,24 +200,17 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
             return exit::USAGE;
         }
     };
-    let given = task_run::coerce_cli(&t, &pairs);
-    let built = task_run::validate(&t, &given, w.noop)
-        .and_then(|params| task_run::build(&t, &params, w.noop, &w.targets, options));
-    let (request, mut label) = match built {
-        Ok(b) => b,
-        Err(errors) => {
-            let e = EngineError::Validation(errors);
-            eprintln!("drover: task {}: {e}", t.name);
+    let submission = match task_submit::prepare(&rt.config.tasks.path, wanted, options) {
+        Ok(s) => s
+            .as_user(rt.context.clone())
+            .key(a.idempotency_key.clone())
+            .stream(STREAM_BUFFER),
+        Err(e) => {
+            eprintln!("drover: {e}");
             return exit::USAGE;
         }
     };
-    label.rerun = w.rerun;
     let engine = &rt.engine;
-    let submission = Submission::request(request)
-        .label(label)
-        .as_user(rt.context.clone())
-        .key(a.idempotency_key.clone())
-        .stream(STREAM_BUFFER);
     let answer = engine.submit(submission).await;
     let (id, stream) = match once::started(a.idempotency_key.as_deref(), answer) {
         Ok(Submitted {

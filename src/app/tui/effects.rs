@@ -67,15 +67,21 @@ impl Runner {
         noop: bool,
         rerun: Option<RerunOf>,
     ) -> Result<crate::engine::ExecutionId, String> {
-        use crate::engine::orchestrator::{task_lookup, task_run};
-        let t = task_lookup::find(&self.task_path, name).map_err(|e| e.to_string())?;
-        let given = task_run::coerce_cli(&t, pairs);
-        let (request, mut label) = task_run::validate(&t, &given, noop)
-            .and_then(|params| task_run::build(&t, &params, noop, targets, self.options.clone()))
-            .map_err(|errors| crate::engine::EngineError::Validation(errors).to_string())?;
-        label.rerun = rerun;
-        let submission = Submission::request(request)
-            .label(label)
+        use crate::engine::orchestrator::task_submit::{self, TaskSubmitError, TaskWanted};
+        let wanted = TaskWanted {
+            name: name.to_string(),
+            pairs: pairs.to_vec(),
+            noop,
+            targets: targets.to_string(),
+            rerun,
+        };
+        let submission = task_submit::prepare(&self.task_path, wanted, self.options.clone())
+            .map_err(|e| match e {
+                TaskSubmitError::Invalid { errors, .. } => {
+                    crate::engine::EngineError::Validation(errors).to_string()
+                }
+                find => find.to_string(),
+            })?
             .as_user(self.run_context());
         self.engine
             .submit(submission)
