@@ -58,8 +58,11 @@ fn console_runs_folds_records_and_restores_the_terminal() {
     tmux.keys(&["!"]);
     tmux.text("echo hello-from-drover");
     tmux.keys(&["Enter"]);
+    // While the prompt is open its target preview names the nodes the same
+    // way: wait until it has closed.
     let screen = tmux.wait_for("the folded output", |s| {
-        s.contains("web-[alpha,beta] (2)") || s.contains("web-alpha,web-beta (2)")
+        (s.contains("web-[alpha,beta] (2)") || s.contains("web-alpha,web-beta (2)"))
+            && !s.contains("run>")
     });
     assert!(screen.contains("hello-from-drover"), "{screen}");
     tmux.wait_for("the run to finish", |s| s.contains("2/2 done"));

@@ -310,7 +310,7 @@ proptest! {
 }
 
 /// Tasks are authorised by `task.run:<glob>` (not `command.run`) through
-/// `Engine::submit_as`; unlisted users get `default_roles`.
+/// a submission's capability; unlisted users get `default_roles`.
 #[test]
 fn tasks_are_checked_by_task_capability_and_default_roles_apply() {
     let rbac = RbacConfig {
