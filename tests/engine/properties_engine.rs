@@ -169,7 +169,7 @@ proptest! {
             let id = within("submit", common::submit(&engine, req.clone(), ctx("u"))).await?.expect("submit");
             let asynch = within("wait", engine.wait(&id)).await?.expect("wait");
             // Asynchronous with a live stream.
-            let (sid, mut rx) = within("submit_streaming",
+            let (sid, mut rx) = within("submit with a tap",
                 common::streamed(&engine, req.clone(), ctx("u"), 64)).await?.expect("stream");
             let items = drain(&mut rx).await?;
             let streamed = within("wait", engine.wait(&sid)).await?.expect("wait");
