@@ -11,8 +11,8 @@ mod support;
 use drover::engine::transport::TransportRegistry;
 use drover::engine::transport::local::{LocalConfig, LocalTransport};
 use drover::engine::{
-    Engine, EngineConfig, ExecutionContext, ExecutionOptions, ExecutionRequest, ExecutionStatus,
-    Inventory, Node,
+    Engine, EngineConfig, ExecutionOptions, ExecutionRequest, ExecutionStatus, Inventory, Node,
+    Submission,
 };
 use drover::store::Store;
 use std::process::{Command, Stdio};
@@ -69,9 +69,10 @@ async fn drover_2000(engine: &Engine) -> Duration {
     for _ in 0..10 {
         ids.push(
             engine
-                .submit(request(64), ExecutionContext::local())
+                .submit(Submission::request(request(64)))
                 .await
-                .expect("submit"),
+                .expect("submit")
+                .id,
         );
     }
     for id in ids {
@@ -124,10 +125,12 @@ fn main() {
         let took = rt.block_on(async {
             let start = Instant::now();
             for _ in 0..10 {
-                let r = null
-                    .run(request(256), ExecutionContext::local())
+                let id = null
+                    .submit(Submission::request(request(256)))
                     .await
-                    .expect("run");
+                    .expect("submit")
+                    .id;
+                let r = null.wait(&id).await.expect("run");
                 assert_eq!(r.status, ExecutionStatus::Success);
             }
             null.flush().await.expect("flush");

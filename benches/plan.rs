@@ -14,7 +14,7 @@ use drover::engine::orchestrator::plan_run::{self, StepState};
 use drover::engine::transport::TransportRegistry;
 use drover::engine::{
     Engine, EngineConfig, ExecutionContext, ExecutionOptions, ExecutionRequest, Inventory, Mode,
-    Node,
+    Node, Submission,
 };
 use drover::store::Store;
 use std::sync::Arc;
@@ -101,19 +101,22 @@ async fn run_direct(engine: &Engine, chain: bool) -> Duration {
     };
     if chain {
         for _ in 0..STEPS {
-            engine
-                .run(request(), ExecutionContext::local())
+            let id = engine
+                .submit(Submission::request(request()))
                 .await
-                .expect("run");
+                .expect("submit")
+                .id;
+            engine.wait(&id).await.expect("run");
         }
     } else {
         let mut ids = Vec::new();
         for _ in 0..STEPS {
             ids.push(
                 engine
-                    .submit(request(), ExecutionContext::local())
+                    .submit(Submission::request(request()))
                     .await
-                    .expect("submit"),
+                    .expect("submit")
+                    .id,
             );
         }
         for id in ids {

@@ -12,7 +12,7 @@ mod support;
 use drover::engine::queue::{Priority, SlotQueue};
 use drover::engine::transport::TransportRegistry;
 use drover::engine::{
-    Engine, EngineConfig, ExecutionContext, ExecutionOptions, ExecutionRequest, Inventory, Node,
+    Engine, EngineConfig, ExecutionOptions, ExecutionRequest, Inventory, Node, Submission,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,9 +91,10 @@ fn engine_runs(rt: &tokio::runtime::Runtime, runs: usize) -> f64 {
             };
             ids.push(
                 engine
-                    .submit(request, ExecutionContext::local())
+                    .submit(Submission::request(request))
                     .await
-                    .expect("submit"),
+                    .expect("submit")
+                    .id,
             );
         }
         for id in ids {

@@ -16,8 +16,7 @@ use drover::engine::transport::TransportRegistry;
 use drover::engine::transport::ssh::config::Environment;
 use drover::engine::transport::ssh::{SshSettings, SshTransport};
 use drover::engine::{
-    Engine, EngineConfig, ExecutionContext, ExecutionOptions, ExecutionRequest, ExecutionStatus,
-    Inventory, Node,
+    Engine, EngineConfig, ExecutionOptions, ExecutionStatus, Inventory, Node, Submission,
 };
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -48,20 +47,12 @@ fn engine(ssh_config: &Path) -> Engine {
 
 async fn run(engine: &Engine, targets: &[String]) -> Duration {
     let start = Instant::now();
-    let result = engine
-        .run(
-            ExecutionRequest {
-                command: "true".into(),
-                targets: targets.join(","),
-                options: ExecutionOptions {
-                    fanout: 256,
-                    ..ExecutionOptions::default()
-                },
-            },
-            ExecutionContext::local(),
-        )
-        .await
-        .expect("run");
+    let submission = Submission::command("true", targets.join(",")).options(ExecutionOptions {
+        fanout: 256,
+        ..ExecutionOptions::default()
+    });
+    let id = engine.submit(submission).await.expect("submit").id;
+    let result = engine.wait(&id).await.expect("run");
     let took = start.elapsed();
     if result.status != ExecutionStatus::Success {
         let bad: Vec<_> = result

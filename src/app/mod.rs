@@ -32,7 +32,9 @@ pub mod exit {
     /// Exit code for a request the engine refused before running anything.
     pub fn exit_code_for(e: &EngineError) -> u8 {
         match e {
-            EngineError::Validation(_) | EngineError::InventorySources(_) => USAGE,
+            EngineError::Validation(_)
+            | EngineError::InventorySources(_)
+            | EngineError::IdempotencyKey { .. } => USAGE,
             EngineError::NoMatch { .. } => NO_MATCH,
             EngineError::QueueFull(_) => QUEUE_FULL,
             EngineError::Authorization { .. } => DENIED,

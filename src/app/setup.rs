@@ -271,7 +271,7 @@ fn start_with(
     };
     let engine = Engine::new(engine_config, nodes, transports, Some(store.writer()))
         .with_authorizer(authorizer)
-        .with_store_health(store.clone());
+        .with_store_reads(store.clone());
     if load_inventory {
         engine.set_inventory_failures(inventory.failures());
     }
@@ -342,8 +342,9 @@ pub fn watch_inventory(rt: &Runtime) -> Result<crate::engine::inventory::watch::
     )?)
 }
 
-/// Run defaults from the config's `[execution]` section, for both front ends
-/// (a plan's steps override mode, retries and timeout with their own).
+/// Run options from the config's `[execution]` section: the one place they are
+/// built. Front ends lay their flags over them (`batch::run::flag_options`), and
+/// a plan's steps override mode, retries and timeout with their own.
 pub fn run_defaults(config: &Config) -> crate::engine::ExecutionOptions {
     crate::engine::ExecutionOptions {
         timeout: config.timeout().unwrap_or(None),

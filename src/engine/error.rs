@@ -86,6 +86,8 @@ pub enum EngineError {
     Transport { name: String, reason: String },
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("idempotency key {key:?}: {reason}")]
+    IdempotencyKey { key: String, reason: String },
     #[error("engine is shut down")]
     ShutDown,
     #[error(transparent)]
@@ -105,9 +107,10 @@ impl EngineError {
             EngineError::Authorization { .. } => ErrorCategory::Authorization,
             EngineError::UnknownExecution(_) => ErrorCategory::Validation,
             EngineError::QueueFull(_) => ErrorCategory::QueueFull,
-            EngineError::Transport { .. } | EngineError::Store(_) | EngineError::ShutDown => {
-                ErrorCategory::Plugin
-            }
+            EngineError::Transport { .. }
+            | EngineError::Store(_)
+            | EngineError::IdempotencyKey { .. }
+            | EngineError::ShutDown => ErrorCategory::Plugin,
         }
     }
 }

@@ -23,11 +23,13 @@ pub mod output;
 pub mod plan_state;
 pub mod queue;
 pub mod rbac;
+mod reads;
 pub mod request;
 pub mod resilience;
 pub mod result;
 pub mod secrets;
 mod state;
+pub mod submission;
 pub mod transport;
 
 pub use error::{EngineError, ErrorCategory, FieldError, NodeError};
@@ -37,9 +39,11 @@ pub use ids::ExecutionId;
 pub use inventory::{Inventory, Node};
 pub use journal::{JournalLevel, JournalRule};
 pub use label::RunLabel;
+pub use reads::StoredRun;
 pub use request::{Backoff, ExecutionContext, ExecutionOptions, ExecutionRequest, Mode};
 pub use result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
 pub use state::{ExecutionSnapshot, NodeSnapshot};
+pub use submission::{EarlierRun, Submission, Submitted};
 
 use crate::store::{JournalEntry, StoreWriter, Stream, WriteOp};
 use output::RingRead;
@@ -131,7 +135,7 @@ pub(crate) struct EngineInner {
     store: Option<StoreWriter>,
     breakers: Arc<breaker::Breakers>,
     idempotency: idempotency::IdempotencyKeys,
-    /// Read handle for health checks, when the engine was given one.
+    /// Read handle for health checks and idempotency keys, when given one.
     store_reader: Option<crate::store::Store>,
     started: std::time::Instant,
 }
@@ -175,8 +179,10 @@ impl Engine {
         self
     }
 
-    /// Lets `health` check the store's database (before the handle is shared).
-    pub fn with_store_health(mut self, store: crate::store::Store) -> Engine {
+    /// Gives the engine a read handle on the store (before the handle is
+    /// shared): `health` checks the database, and idempotency keys are claimed
+    /// there, so every drover process on it sees them.
+    pub fn with_store_reads(mut self, store: crate::store::Store) -> Engine {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.store_reader = Some(store);
         }
@@ -250,84 +256,27 @@ impl Engine {
         &self.inner.transports
     }
 
-    /// Validates, authorises and starts a request; returns its id at once (async
-    /// mode, seeds property 3).
-    pub async fn submit(
-        &self,
-        request: ExecutionRequest,
-        context: ExecutionContext,
-    ) -> Result<ExecutionId, EngineError> {
-        executor::start(&self.inner, request, RunLabel::default(), context, None).await
-    }
-
-    /// Like `submit`, for work authorised by another capability than `command.run`:
-    /// a task (`task.run:NAME`) or a plan (`plan.run`). Its command is the task's own,
-    /// so role command patterns do not apply; role targets do.
-    pub async fn submit_as(
-        &self,
-        request: ExecutionRequest,
-        context: ExecutionContext,
-        capability: Capability,
-    ) -> Result<ExecutionId, EngineError> {
-        let label = RunLabel {
-            capability,
-            ..RunLabel::default()
-        };
-        executor::start(&self.inner, request, label, context, None).await
-    }
-
-    /// Like `submit`, plus a lossless stream of this execution's events and output
-    /// for headless consumers. The stream applies backpressure: read it.
-    pub async fn submit_streaming(
-        &self,
-        request: ExecutionRequest,
-        context: ExecutionContext,
-        buffer: usize,
-    ) -> Result<(ExecutionId, mpsc::Receiver<StreamItem>), EngineError> {
-        let (tx, rx) = mpsc::channel(buffer.max(1));
-        let id =
-            executor::start(&self.inner, request, RunLabel::default(), context, Some(tx)).await?;
-        Ok((id, rx))
-    }
-
-    /// Like `submit`, under an idempotency key: while an execution submitted with
-    /// the same key is queued or running, or finished within
-    /// `EngineConfig::idempotency_window`, its id is returned (with `false`)
-    /// instead of starting another.
-    pub async fn submit_once(
-        &self,
-        key: &str,
-        request: ExecutionRequest,
-        context: ExecutionContext,
-    ) -> Result<(ExecutionId, bool), EngineError> {
-        let keys = &self.inner.idempotency;
-        let mut map = keys.map.lock().await;
-        if let Some(id) = map.get(key)
-            && let Ok(state) = self.state(id)
-            && keys.live(state.finished.get().copied())
-        {
-            return Ok((id.clone(), false));
+    /// The one door: validates, authorises and starts a submission, and returns
+    /// its id at once (async mode, seeds property 3); `wait` gives its end. Under
+    /// an idempotency key, a run the key still answers for is returned instead
+    /// (see [`Submitted::earlier`]).
+    pub async fn submit(&self, submission: Submission) -> Result<Submitted, EngineError> {
+        match submission.key.clone() {
+            None => self.start(submission).await,
+            Some(key) => self.submit_once(key, submission).await,
         }
-        let id = self.submit(request, context).await?;
-        map.insert(key.to_string(), id.clone());
-        // Keys of executions no longer answering are dropped as new ones come.
-        map.retain(|_, id| {
-            self.state(id)
-                .is_ok_and(|s| keys.live(s.finished.get().copied()))
-        });
-        Ok((id, true))
     }
 
-    /// Like `submit_streaming`, for work that presents itself under a label (tasks,
-    /// plan steps); `buffer` 0 means no stream.
-    pub async fn submit_labelled(
-        &self,
-        request: ExecutionRequest,
-        label: RunLabel,
-        context: ExecutionContext,
-        buffer: usize,
-    ) -> Result<(ExecutionId, Option<mpsc::Receiver<StreamItem>>), EngineError> {
-        let (tx, rx) = match buffer {
+    /// Starts a submission, with its stream tap when one was asked.
+    async fn start(&self, submission: Submission) -> Result<Submitted, EngineError> {
+        let Submission {
+            request,
+            label,
+            context,
+            stream,
+            ..
+        } = submission;
+        let (tx, rx) = match stream {
             0 => (None, None),
             n => {
                 let (tx, rx) = mpsc::channel(n);
@@ -335,17 +284,11 @@ impl Engine {
             }
         };
         let id = executor::start(&self.inner, request, label, context, tx).await?;
-        Ok((id, rx))
-    }
-
-    /// Runs a request to the end (sync mode, seeds property 2).
-    pub async fn run(
-        &self,
-        request: ExecutionRequest,
-        context: ExecutionContext,
-    ) -> Result<Arc<ExecutionResult>, EngineError> {
-        let id = self.submit(request, context).await?;
-        self.wait(&id).await
+        Ok(Submitted {
+            id,
+            stream: rx,
+            earlier: None,
+        })
     }
 
     /// Waits for an execution this engine runs or ran recently.

@@ -8,8 +8,8 @@ use drover::engine::EngineConfig;
 use drover::engine::transport::TransportRegistry;
 use drover::engine::transport::local::{LocalConfig, LocalTransport};
 use drover::engine::{
-    Engine, EngineEvent, ExecutionContext, ExecutionOptions, ExecutionRequest, Inventory, Node,
-    StreamItem,
+    Engine, EngineError, EngineEvent, ExecutionContext, ExecutionId, ExecutionOptions,
+    ExecutionRequest, ExecutionResult, Inventory, Node, StreamItem, Submission,
 };
 use drover::store::StoreWriter;
 use proptest::prelude::*;
@@ -108,6 +108,39 @@ pub fn request(command: &str, targets: &[String], options: ExecutionOptions) -> 
         targets: targets.join(","),
         options,
     }
+}
+
+/// `request` by `context` through the engine's door; its id.
+pub async fn submit(
+    engine: &Engine,
+    request: ExecutionRequest,
+    context: ExecutionContext,
+) -> Result<ExecutionId, EngineError> {
+    let submission = Submission::request(request).as_user(context);
+    Ok(engine.submit(submission).await?.id)
+}
+
+/// `request` by `context` through the engine's door, waited for to its end.
+pub async fn run(
+    engine: &Engine,
+    request: ExecutionRequest,
+    context: ExecutionContext,
+) -> Result<Arc<ExecutionResult>, EngineError> {
+    let id = submit(engine, request, context).await?;
+    engine.wait(&id).await
+}
+
+/// `request` by `context` through the engine's door with a stream tap of
+/// `buffer` items; its id and the tap.
+pub async fn streamed(
+    engine: &Engine,
+    request: ExecutionRequest,
+    context: ExecutionContext,
+    buffer: usize,
+) -> Result<(ExecutionId, mpsc::Receiver<StreamItem>), EngineError> {
+    let submission = Submission::request(request).as_user(context).stream(buffer);
+    let submitted = engine.submit(submission).await?;
+    Ok((submitted.id, submitted.stream.expect("a tap was asked")))
 }
 
 /// Fails the case, instead of hanging, when `fut` takes longer than [`LIMIT`].

@@ -10,6 +10,8 @@ mod common;
 #[path = "../prereq/mod.rs"]
 mod prereq;
 
+mod engine_door;
+mod engine_reads;
 mod facts;
 mod module_cycles;
 mod plans;

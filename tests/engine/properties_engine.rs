@@ -133,7 +133,7 @@ proptest! {
         let req = drover::engine::ExecutionRequest { command, targets: expr, options };
         prop_assert_eq!(req.validate(), Ok(()));
         runtime().block_on(async {
-            let id = within("submit", engine.submit(req, ctx("alice"))).await?;
+            let id = within("submit", common::submit(&engine, req, ctx("alice"))).await?;
             let id = id.map_err(|e| TestCaseError::fail(format!("rejected: {e}")))?;
             let result = within("wait", engine.wait(&id)).await?.expect("wait");
             let got: Vec<&str> = result.nodes.iter().map(|r| r.node.as_str()).collect();
@@ -164,13 +164,13 @@ proptest! {
         }).collect();
         runtime().block_on(async {
             // Synchronous: one call, the result at the end.
-            let sync = within("run", engine.run(req.clone(), ctx("u"))).await?.expect("run");
+            let sync = within("run", common::run(&engine, req.clone(), ctx("u"))).await?.expect("run");
             // Asynchronous: an id now, the result later.
-            let id = within("submit", engine.submit(req.clone(), ctx("u"))).await?.expect("submit");
+            let id = within("submit", common::submit(&engine, req.clone(), ctx("u"))).await?.expect("submit");
             let asynch = within("wait", engine.wait(&id)).await?.expect("wait");
             // Asynchronous with a live stream.
-            let (sid, mut rx) = within("submit_streaming",
-                engine.submit_streaming(req.clone(), ctx("u"), 64)).await?.expect("stream");
+            let (sid, mut rx) = within("submit with a tap",
+                common::streamed(&engine, req.clone(), ctx("u"), 64)).await?.expect("stream");
             let items = drain(&mut rx).await?;
             let streamed = within("wait", engine.wait(&sid)).await?.expect("wait");
             prop_assert!(id != sid && id != sync.id);
@@ -209,7 +209,7 @@ proptest! {
             let mut sub = engine.subscribe();
             // Gated nodes never finish until released below: if submit waited for
             // the execution, this would time out.
-            let id = within("submit", engine.submit(request("hold", &nodes, options), ctx("u")))
+            let id = within("submit", common::submit(&engine, request("hold", &nodes, options), ctx("u")))
                 .await?.expect("submit");
             let is_gated = |n: &str| nodes.iter().zip(&gated).any(|(m, g)| *g && m == n);
             let started = next_matching(&mut sub, |e| matches!(e,
@@ -256,8 +256,7 @@ proptest! {
             ..ExecutionOptions::default()
         };
         runtime().block_on(async {
-            let (id, mut rx) = within("submit", engine.submit_streaming(
-                request("life", &nodes, options), ctx("bob"), 256)).await?.expect("submit");
+            let (id, mut rx) = within("submit", common::streamed(&engine, request("life", &nodes, options), ctx("bob"), 256)).await?.expect("submit");
             let evs = events(&drain(&mut rx).await?);
             let result = within("wait", engine.wait(&id)).await?.expect("wait");
             prop_assert!(rx.try_recv().is_err(), "stream items after ExecutionFinished");
@@ -325,8 +324,7 @@ proptest! {
         let engine = scripted_engine(&transport, &nodes, EngineConfig::default(), None);
         let options = ExecutionOptions { fanout, ..ExecutionOptions::default() };
         runtime().block_on(async {
-            let (id, mut rx) = within("submit", engine.submit_streaming(
-                request("count", &nodes, options), ctx("u"), 256)).await?.expect("submit");
+            let (id, mut rx) = within("submit", common::streamed(&engine, request("count", &nodes, options), ctx("u"), 256)).await?.expect("submit");
             let evs = events(&drain(&mut rx).await?);
             within("wait", engine.wait(&id)).await?.expect("wait");
             let (mut ok, mut bad) = (0usize, 0usize);

@@ -116,7 +116,11 @@ fn a_stopped_node_that_never_answers_ends_unconfirmed_at_the_stop_bound() {
     };
     let t = std::time::Instant::now();
     let result = runtime()
-        .block_on(engine.run(request("deaf", &nodes, options), ctx("u")))
+        .block_on(common::run(
+            &engine,
+            request("deaf", &nodes, options),
+            ctx("u"),
+        ))
         .expect("run");
     let took = t.elapsed();
     assert!(took >= TIMEOUT + STOP_BOUND, "{took:?}");
@@ -152,7 +156,7 @@ proptest! {
         let mode = if sequential { Mode::Sequential } else { Mode::Parallel };
         let options = ExecutionOptions { fanout, mode, ..Default::default() };
         let result = runtime().block_on(within("run",
-            engine.run(request("ping", &nodes, options), ctx("u"))))?.expect("run");
+            common::run(&engine, request("ping", &nodes, options), ctx("u"))))?.expect("run");
         // Every node was attempted, whatever failed before it.
         let started: HashSet<String> = transport.starts().into_iter().collect();
         prop_assert_eq!(started, nodes.iter().cloned().collect::<HashSet<_>>());
@@ -183,7 +187,7 @@ proptest! {
         let (engine, _transport, nodes) = engine_for(&kinds);
         let options = ExecutionOptions { timeout: Some(TIMEOUT), ..Default::default() };
         let result = runtime().block_on(within("run",
-            engine.run(request("mix", &nodes, options), ctx("u"))))?.expect("run");
+            common::run(&engine, request("mix", &nodes, options), ctx("u"))))?.expect("run");
         let ok = kinds.iter().filter(|k| matches!(k, Kind::Ok)).count();
         let timeouts = kinds.iter().filter(|k| matches!(k, Kind::Hang)).count();
         let want = if ok == kinds.len() {
@@ -213,8 +217,7 @@ proptest! {
         let (engine, _transport, nodes) = engine_for(&kinds);
         let options = ExecutionOptions { timeout: Some(TIMEOUT), ..Default::default() };
         runtime().block_on(async {
-            let (id, mut rx) = within("submit", engine.submit_streaming(
-                request("err", &nodes, options), ctx("u"), 256)).await?.expect("submit");
+            let (id, mut rx) = within("submit", common::streamed(&engine, request("err", &nodes, options), ctx("u"), 256)).await?.expect("submit");
             let evs = events(&drain(&mut rx).await?);
             let result = within("wait", engine.wait(&id)).await?.expect("wait");
             let snap = engine.snapshot(&id).expect("snapshot");
@@ -265,8 +268,7 @@ proptest! {
         runtime().block_on(async {
             for round in 0..2 {
                 // A second round shows the engine survived the first.
-                let result = within("run", engine.run(
-                    request("boom", &nodes, options.clone()), ctx("u"))).await?.expect("run");
+                let result = within("run", common::run(&engine, request("boom", &nodes, options.clone()), ctx("u"))).await?.expect("run");
                 for (name, p) in nodes.iter().zip(&panics) {
                     let r = result.node(name).expect("result");
                     if *p {
@@ -380,9 +382,9 @@ proptest! {
         runtime().block_on(async {
             let mut sub = engine.subscribe();
             let err = match entry {
-                0 => within("submit", engine.submit(req, ctx("u"))).await?.err(),
-                1 => within("run", engine.run(req, ctx("u"))).await?.err(),
-                _ => within("stream", engine.submit_streaming(req, ctx("u"), 8)).await?.err(),
+                0 => within("submit", common::submit(&engine, req, ctx("u"))).await?.err(),
+                1 => within("run", common::run(&engine, req, ctx("u"))).await?.err(),
+                _ => within("stream", common::streamed(&engine, req, ctx("u"), 8)).await?.err(),
             };
             let Some(EngineError::Validation(fields)) = err else {
                 return Err(TestCaseError::fail(format!("expected Validation, got {err:?}")));
@@ -398,7 +400,7 @@ proptest! {
             prop_assert!(sub.try_recv().is_err(), "an event was sent for a refused request");
             // The next event anyone sees belongs to the next valid request.
             let ok = request("true", &nodes, ExecutionOptions::default());
-            let id = within("valid run", engine.submit(ok, ctx("u"))).await?.expect("valid");
+            let id = within("valid run", common::submit(&engine, ok, ctx("u"))).await?.expect("valid");
             let first = within("event", sub.recv()).await?.expect("event");
             let first_is_new = matches!(&first,
                 EngineEvent::ExecutionQueued { execution, .. } if *execution == id);

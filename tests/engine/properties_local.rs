@@ -65,8 +65,7 @@ proptest! {
         let engine = local_engine(&nodes, EngineConfig::default(), None);
         let options = ExecutionOptions { debug: true, ..Default::default() };
         runtime().block_on(async {
-            let (id, mut rx) = within("submit", engine.submit_streaming(
-                request(&command, &nodes, options), ctx("u"), 1024)).await?.expect("submit");
+            let (id, mut rx) = within("submit", common::streamed(&engine, request(&command, &nodes, options), ctx("u"), 1024)).await?.expect("submit");
             let items = drain(&mut rx).await?;
             let result = within("wait", engine.wait(&id)).await?.expect("wait");
             for (name, (o1, e, o2)) in nodes.iter().zip(&outputs) {
@@ -91,8 +90,7 @@ proptest! {
         let command = per_node(&nodes, |i| format!("exit {}", codes[i]));
         let engine = local_engine(&nodes, EngineConfig::default(), None);
         runtime().block_on(async {
-            let (id, mut rx) = within("submit", engine.submit_streaming(
-                request(&command, &nodes, ExecutionOptions::default()), ctx("u"), 256))
+            let (id, mut rx) = within("submit", common::streamed(&engine, request(&command, &nodes, ExecutionOptions::default()), ctx("u"), 256))
                 .await?.expect("submit");
             let items = drain(&mut rx).await?;
             let result = within("wait", engine.wait(&id)).await?.expect("wait");
@@ -130,7 +128,7 @@ proptest! {
         let options = ExecutionOptions { timeout: Some(timeout), debug: true, ..Default::default() };
         let began = Instant::now();
         let result = runtime().block_on(within("run",
-            engine.run(request(&command, &nodes, options), ctx("u"))))?.expect("run");
+            common::run(&engine, request(&command, &nodes, options), ctx("u"))))?.expect("run");
         let took = began.elapsed();
         prop_assert!(took >= timeout, "ended after {took:?}, before the {timeout:?} timeout");
         prop_assert!(took < Duration::from_secs(10), "took {took:?}: the sleep was not cut short");
@@ -167,7 +165,7 @@ proptest! {
         let engine = local_engine(&nodes, EngineConfig::default(), None);
         let options = ExecutionOptions { env: env.clone(), debug: true, ..Default::default() };
         let result = runtime().block_on(within("run",
-            engine.run(request(&command, &nodes, options), ctx("u"))))?.expect("run");
+            common::run(&engine, request(&command, &nodes, options), ctx("u"))))?.expect("run");
         let values: String = env.values().map(|v| format!("{v}\u{1e}")).collect();
         for name in &nodes {
             let r = result.node(name).expect("result");
@@ -177,7 +175,7 @@ proptest! {
         // Not leaked into the next request.
         let check = format!("printf '%s'{vars}");
         let result = runtime().block_on(within("run",
-            engine.run(request(&check, &nodes, ExecutionOptions { debug: true,
+            common::run(&engine, request(&check, &nodes, ExecutionOptions { debug: true,
                 ..Default::default() }), ctx("u"))))?.expect("run");
         prop_assert!(result.nodes.iter().all(|r| r.stdout.is_empty()));
     }
@@ -209,7 +207,7 @@ proptest! {
         }
         let engine = drover::engine::Engine::new(EngineConfig::default(), inv, registry, None);
         let result = runtime().block_on(within("run",
-            engine.run(request(&command, &nodes, ExecutionOptions::default()), ctx("u"))))?
+            common::run(&engine, request(&command, &nodes, ExecutionOptions::default()), ctx("u"))))?
             .expect("run");
         prop_assert_eq!(result.status, ExecutionStatus::Failed);
         for (name, f) in nodes.iter().zip(&failures) {

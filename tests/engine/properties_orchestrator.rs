@@ -16,7 +16,7 @@ use drover::engine::orchestrator::task::{Param, Task};
 use drover::engine::orchestrator::task_run;
 use drover::engine::orchestrator::types::PType;
 use drover::engine::{
-    EngineConfig, EngineEvent, ErrorCategory, ExecutionOptions, Mode, StreamItem,
+    EngineConfig, EngineEvent, ErrorCategory, ExecutionOptions, Mode, StreamItem, Submission,
 };
 use drover::store::EntryType;
 use proptest::prelude::*;
@@ -259,8 +259,7 @@ proptest! {
         let engine = scripted_engine(&transport, &nodes, config, None);
         let options = ExecutionOptions { retries, retry_delay: Duration::from_millis(1), ..Default::default() };
         let items = runtime().block_on(async {
-            let (_, mut rx) = engine
-                .submit_streaming(common::request("x", &nodes, options), ctx("u"), 64)
+            let (_, mut rx) = common::streamed(&engine, common::request("x", &nodes, options), ctx("u"), 64)
                 .await
                 .expect("accepted");
             common::drain(&mut rx).await
@@ -420,16 +419,26 @@ fn idempotency_key_returns_the_execution_while_running_and_within_the_window() {
         let engine = scripted_engine(&transport, &nodes, config, None);
         let req = || common::request("x", &nodes, ExecutionOptions::default());
         runtime().block_on(async {
-            let (first, new) = engine.submit_once("k", req(), ctx("u")).await.unwrap();
+            let once = |key: &str| {
+                let submission = Submission::request(req())
+                    .as_user(ctx("u"))
+                    .key(Some(key.to_string()));
+                let engine = engine.clone();
+                async move {
+                    let s = engine.submit(submission).await.unwrap();
+                    (s.id, s.earlier.is_none())
+                }
+            };
+            let (first, new) = once("k").await;
             assert!(new);
-            let (again, new) = engine.submit_once("k", req(), ctx("u")).await.unwrap();
+            let (again, new) = once("k").await;
             assert_eq!((&again, new), (&first, false), "running: same execution");
-            let (other, new) = engine.submit_once("other", req(), ctx("u")).await.unwrap();
+            let (other, new) = once("other").await;
             assert!(new && other != first);
             transport.release(2);
             engine.wait(&first).await.unwrap();
             engine.wait(&other).await.unwrap();
-            let (after, new) = engine.submit_once("k", req(), ctx("u")).await.unwrap();
+            let (after, new) = once("k").await;
             if window.is_zero() {
                 assert!(new && after != first, "outside the window: runs again");
                 transport.release(1);
@@ -467,22 +476,25 @@ fn transport_breaker_opens_across_nodes_and_is_journaled() {
         ..ExecutionOptions::default()
     };
     runtime().block_on(async {
-        let r = engine
-            .run(
-                common::request("x", &nodes[..3], sequential.clone()),
-                ctx("u"),
-            )
-            .await
-            .expect("run");
+        let r = common::run(
+            &engine,
+            common::request("x", &nodes[..3], sequential.clone()),
+            ctx("u"),
+        )
+        .await
+        .expect("run");
         assert!(
             r.nodes
                 .iter()
                 .all(|n| n.error.as_ref().unwrap().category == ErrorCategory::Connection)
         );
-        let r = engine
-            .run(common::request("x", &nodes[3..], sequential), ctx("u"))
-            .await
-            .expect("run");
+        let r = common::run(
+            &engine,
+            common::request("x", &nodes[3..], sequential),
+            ctx("u"),
+        )
+        .await
+        .expect("run");
         let err = r.nodes[0].error.as_ref().expect("rejected");
         assert_eq!(err.category, ErrorCategory::CircuitOpen, "{err:?}");
         engine.flush().await.expect("flush");

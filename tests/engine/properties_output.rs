@@ -53,8 +53,7 @@ proptest! {
         let engine = local_engine(&nodes, config, Some(store.writer()));
         let options = ExecutionOptions { debug: true, ..Default::default() };
         let result = runtime().block_on(async {
-            let r = within("run", engine.run(request(&lines_command(out, err), &nodes, options),
-                ctx("u"))).await?.expect("run");
+            let r = within("run", common::run(&engine, request(&lines_command(out, err), &nodes, options), ctx("u"))).await?.expect("run");
             within("flush", engine.flush()).await?.expect("flush");
             Ok::<_, TestCaseError>(r)
         })?;
@@ -99,7 +98,7 @@ proptest! {
         };
         let engine = local_engine(&nodes, config, Some(store.writer()));
         let result = runtime().block_on(async {
-            let r = within("run", engine.run(request(&lines_command(out, 0), &nodes,
+            let r = within("run", common::run(&engine, request(&lines_command(out, 0), &nodes,
                 ExecutionOptions::default()), ctx("u"))).await?.expect("run");
             within("flush", engine.flush()).await?.expect("flush");
             Ok::<_, TestCaseError>(r)
@@ -149,8 +148,7 @@ proptest! {
             let mut ids = Vec::new();
             for d in &debug {
                 let options = ExecutionOptions { debug: *d, ..Default::default() };
-                ids.push(within("submit", engine.submit(request(&command, &nodes, options),
-                    ctx("u"))).await?.expect("submit"));
+                ids.push(within("submit", common::submit(&engine, request(&command, &nodes, options), ctx("u"))).await?.expect("submit"));
             }
             let mut results = Vec::new();
             for id in &ids {

@@ -59,7 +59,11 @@ async fn hold_the_slot(
     let hold = [HOLD.to_string()];
     let id = within(
         "submit hold",
-        engine.submit(request("hold", &hold, at(Priority::NORMAL)), ctx("u")),
+        common::submit(
+            engine,
+            request("hold", &hold, at(Priority::NORMAL)),
+            ctx("u"),
+        ),
     )
     .await?
     .expect("submit hold");
@@ -92,7 +96,7 @@ proptest! {
             for (i, level) in levels.iter().enumerate() {
                 let opts = at(Priority::new(*level).expect("level"));
                 let one = [nodes[i].clone()];
-                ids.push(within("submit", engine.submit(request("x", &one, opts), ctx("u")))
+                ids.push(within("submit", common::submit(&engine, request("x", &one, opts), ctx("u")))
                     .await?.expect("submit"));
                 // Each in line before the next arrives: arrival order is submit order.
                 until_waiting(&engine, i + 1).await?;
@@ -128,11 +132,11 @@ proptest! {
             let mut ids = Vec::new();
             for n in &nodes[..depth] {
                 let one = [n.clone()];
-                ids.push(within("submit", engine.submit(request("x", &one, at(Priority::LOW)), ctx("u")))
+                ids.push(within("submit", common::submit(&engine, request("x", &one, at(Priority::LOW)), ctx("u")))
                     .await?.expect("room in the queue"));
             }
             let last = [nodes[depth].clone()];
-            let refused = within("submit", engine.submit(request("x", &last, at(Priority::HIGH)), ctx("u")))
+            let refused = within("submit", common::submit(&engine, request("x", &last, at(Priority::HIGH)), ctx("u")))
                 .await?;
             match refused {
                 Err(e @ EngineError::QueueFull(_)) => {
@@ -155,7 +159,7 @@ proptest! {
                 prop_assert_eq!(r.status, ExecutionStatus::Success);
             }
             // Room again once the line has moved.
-            let again = within("submit", engine.run(request("x", &last, at(Priority::HIGH)), ctx("u")))
+            let again = within("submit", common::run(&engine, request("x", &last, at(Priority::HIGH)), ctx("u")))
                 .await?.expect("room again");
             prop_assert_eq!(again.status, ExecutionStatus::Success);
             within("flush", engine.flush()).await?.expect("flush");
@@ -180,8 +184,7 @@ proptest! {
             let mut streams = Vec::new();
             for (i, node) in nodes.iter().enumerate() {
                 let one = [node.clone()];
-                let (id, rx) = within("submit", engine.submit_streaming(
-                    request("x", &one, at(Priority::NORMAL)), ctx("u"), 64)).await?.expect("submit");
+                let (id, rx) = within("submit", common::streamed(&engine, request("x", &one, at(Priority::NORMAL)), ctx("u"), 64)).await?.expect("submit");
                 ids.push(id);
                 streams.push(rx);
                 until_waiting(&engine, i + 1).await?;
@@ -254,22 +257,22 @@ fn property_58_aging_lets_long_waiting_work_go_first() {
     let (transport, engine) = one_slot(&nodes, 10, aging);
     runtime().block_on(async {
         hold_the_slot(&transport, &engine).await.expect("hold");
-        let low = engine
-            .submit(
-                request("x", &nodes[..1], at(Priority::new(0).unwrap())),
-                ctx("u"),
-            )
-            .await
-            .expect("low");
+        let low = common::submit(
+            &engine,
+            request("x", &nodes[..1], at(Priority::new(0).unwrap())),
+            ctx("u"),
+        )
+        .await
+        .expect("low");
         // Time itself is the input here: more than 9 levels' worth of waiting.
         tokio::time::sleep(aging * 12).await;
-        let high = engine
-            .submit(
-                request("x", &nodes[1..], at(Priority::new(9).unwrap())),
-                ctx("u"),
-            )
-            .await
-            .expect("high");
+        let high = common::submit(
+            &engine,
+            request("x", &nodes[1..], at(Priority::new(9).unwrap())),
+            ctx("u"),
+        )
+        .await
+        .expect("high");
         until_waiting(&engine, 2).await.expect("both waiting");
         transport.release(1);
         for id in [low, high] {

@@ -12,7 +12,7 @@ use common::{cases, ctx, runtime, scripted_engine_with, temp_store, within};
 use drover::config::{RbacConfig, RoleConfig};
 use drover::engine::inventory::nodeset::expand;
 use drover::engine::rbac::Capability;
-use drover::engine::{EngineConfig, EngineError, ExecutionOptions, ExecutionRequest};
+use drover::engine::{EngineConfig, EngineError, ExecutionOptions, ExecutionRequest, Submission};
 use drover::engine::{Inventory, Node};
 use drover::store::EntryType;
 use proptest::prelude::*;
@@ -248,7 +248,7 @@ proptest! {
                         targets: names.join(","),
                         options: ExecutionOptions::default(),
                     };
-                    let outcome = within("run", engine.run(request, ctx(user))).await?;
+                    let outcome = within("run", common::run(&engine, request, ctx(user))).await?;
                     let expected =
                         model_allows(&held, "command.run", &names, Some(COMMANDS[*command]));
                     match &outcome {
@@ -310,7 +310,7 @@ proptest! {
 }
 
 /// Tasks are authorised by `task.run:<glob>` (not `command.run`) through
-/// `Engine::submit_as`; unlisted users get `default_roles`.
+/// a submission's capability; unlisted users get `default_roles`.
 #[test]
 fn tasks_are_checked_by_task_capability_and_default_roles_apply() {
     let rbac = RbacConfig {
@@ -336,21 +336,26 @@ fn tasks_are_checked_by_task_capability_and_default_roles_apply() {
             options: ExecutionOptions::default(),
         };
         let task = |name: &str| Capability::TaskRun(name.into());
+        let as_task = |targets: &str, cap: Capability| {
+            Submission::request(request(targets))
+                .as_user(ctx("anyone"))
+                .capability(cap)
+        };
         let id = engine
-            .submit_as(request("@a"), ctx("anyone"), task("deploy_web"))
+            .submit(as_task("@a", task("deploy_web")))
             .await
-            .expect("task allowed on @a");
+            .expect("task allowed on @a")
+            .id;
         engine.wait(&id).await.expect("finished");
         assert_eq!(transport.calls(), 2);
         for (targets, cap) in [("@a", task("backup")), ("n3", task("deploy_web"))] {
             let e = engine
-                .submit_as(request(targets), ctx("anyone"), cap)
+                .submit(as_task(targets, cap))
                 .await
                 .expect_err("refused");
             assert!(matches!(e, EngineError::Authorization { .. }), "{e}");
         }
-        let e = engine
-            .submit(request("@a"), ctx("anyone"))
+        let e = common::submit(&engine, request("@a"), ctx("anyone"))
             .await
             .expect_err("no command.run");
         assert!(e.to_string().contains("command.run"), "{e}");

@@ -36,7 +36,7 @@ proptest! {
         let options = ExecutionOptions { fanout, mode: Mode::Parallel, ..Default::default() };
         runtime().block_on(async {
             let result = within("parallel run (barrier of min(n, fanout))",
-                engine.run(request("par", &nodes, options), ctx("u"))).await?.expect("run");
+                common::run(&engine, request("par", &nodes, options), ctx("u"))).await?.expect("run");
             prop_assert_eq!(result.status, ExecutionStatus::Success);
             prop_assert_eq!(transport.max_in_flight(), k);
             prop_assert_eq!(max_overlap(&transport.log(), |_| true), k);
@@ -59,7 +59,7 @@ proptest! {
         let engine = scripted_engine(&transport, &order, EngineConfig::default(), None);
         let options = ExecutionOptions { fanout, mode: Mode::Sequential, ..Default::default() };
         runtime().block_on(async {
-            let result = within("run", engine.run(request("seq", &order, options), ctx("u")))
+            let result = within("run", common::run(&engine, request("seq", &order, options), ctx("u")))
                 .await?.expect("run");
             prop_assert_eq!(result.nodes.len(), order.len());
             Ok(())
@@ -85,7 +85,7 @@ proptest! {
         let engine = scripted_engine(&transport, &nodes, EngineConfig::default(), None);
         runtime().block_on(async {
             let result = within("run with every node on the barrier",
-                engine.run(request("all", &nodes, ExecutionOptions::default()), ctx("u")))
+                common::run(&engine, request("all", &nodes, ExecutionOptions::default()), ctx("u")))
                 .await?.expect("run");
             prop_assert_eq!(result.status, ExecutionStatus::Success);
             prop_assert_eq!(transport.max_in_flight(), n);
@@ -109,7 +109,7 @@ proptest! {
         let engine = scripted_engine(&transport, &nodes, config, None);
         let options = ExecutionOptions { fanout, ..Default::default() };
         runtime().block_on(async {
-            let result = within("run", engine.run(request("lim", &nodes, options), ctx("u")))
+            let result = within("run", common::run(&engine, request("lim", &nodes, options), ctx("u")))
                 .await?.expect("run");
             prop_assert_eq!(result.status, ExecutionStatus::Success);
             Ok(())
@@ -136,9 +136,9 @@ proptest! {
         let engine = scripted_engine(&transport, &all, config, None);
         runtime().block_on(async {
             let opts = |fanout| ExecutionOptions { fanout, ..Default::default() };
-            let ida = within("submit a", engine.submit(request("a", &a, opts(fa)), ctx("u")))
+            let ida = within("submit a", common::submit(&engine, request("a", &a, opts(fa)), ctx("u")))
                 .await?.expect("submit a");
-            let idb = within("submit b", engine.submit(request("b", &b, opts(fb)), ctx("u")))
+            let idb = within("submit b", common::submit(&engine, request("b", &b, opts(fb)), ctx("u")))
                 .await?.expect("submit b");
             for id in [ida, idb] {
                 let r = within("wait", engine.wait(&id)).await?.expect("wait");
@@ -180,7 +180,7 @@ proptest! {
         let mode = if sequential { Mode::Sequential } else { Mode::Parallel };
         let options = ExecutionOptions { fanout, mode, ..Default::default() };
         let result = runtime().block_on(async {
-            let id = within("submit", engine.submit(request("stop", &nodes, options), ctx("u")))
+            let id = within("submit", common::submit(&engine, request("stop", &nodes, options), ctx("u")))
                 .await?.expect("submit");
             within("k starts", transport.wait_starts(k)).await?;
             // Two marks bracket the cancel: what finished before the first was done

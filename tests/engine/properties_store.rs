@@ -54,7 +54,7 @@ fn run_all(
         for (user, targets) in plan {
             let req = request(command, targets, ExecutionOptions::default());
             ids.push(
-                within("submit", engine.submit(req, ctx(USERS[*user])))
+                within("submit", common::submit(engine, req, ctx(USERS[*user])))
                     .await?
                     .expect("submit"),
             );

@@ -13,7 +13,7 @@ use drover::engine::transport::ssh::config::Environment;
 use drover::engine::transport::ssh::{SshSettings, SshTransport};
 use drover::engine::{
     Engine, EngineConfig, EngineEvent, ErrorCategory, ExecutionContext, ExecutionOptions,
-    ExecutionRequest, Inventory, Node, NodeStatus,
+    ExecutionRequest, Inventory, Node, NodeStatus, Submission,
 };
 use drover::store::{EntryType, Store};
 use sshd::Fleet;
@@ -70,10 +70,16 @@ async fn run(engine: &Engine, targets: &str) -> Arc<drover::engine::ExecutionRes
             ..ExecutionOptions::default()
         },
     };
-    tokio::time::timeout(Duration::from_secs(60), engine.run(request, ctx()))
+    let run = async {
+        let submitted = engine
+            .submit(Submission::request(request).as_user(ctx()))
+            .await
+            .expect("run accepted");
+        engine.wait(&submitted.id).await.expect("run finished")
+    };
+    tokio::time::timeout(Duration::from_secs(60), run)
         .await
         .expect("run finished in time")
-        .expect("run accepted")
 }
 
 fn breaker_events(rx: &mut broadcast::Receiver<EngineEvent>) -> Vec<(String, BreakerState)> {

@@ -14,8 +14,8 @@ use drover::engine::transport::TransportRegistry;
 use drover::engine::transport::ssh::config::Environment;
 use drover::engine::transport::ssh::{SshSettings, SshTransport};
 use drover::engine::{
-    Engine, EngineConfig, ExecutionContext, ExecutionOptions, ExecutionRequest, ExecutionStatus,
-    Inventory, Node, NodeStatus,
+    Engine, EngineConfig, ExecutionOptions, ExecutionRequest, ExecutionStatus, Inventory, Node,
+    NodeStatus, Submission,
 };
 use nix::sys::signal::{Signal, kill};
 use ssh_support::{Drover, accepted, accepted_settles, gone, marker, pgrep};
@@ -291,10 +291,11 @@ async fn pool_reuses_connections_and_opens_more_past_its_channel_limit() {
     };
     assert_eq!(logins(), [0, 0, 0]);
     for run in 1..=2 {
-        let r = engine
-            .run(request(THREE, "hostname"), ExecutionContext::local())
+        let submitted = engine
+            .submit(Submission::request(request(THREE, "hostname")))
             .await
             .unwrap();
+        let r = engine.wait(&submitted.id).await.unwrap();
         assert_eq!(r.status, ExecutionStatus::Success, "run {run}: {r:?}");
         for n in &r.nodes {
             assert_eq!(n.stdout, format!("{}\n", n.node), "run {run}");
@@ -314,11 +315,11 @@ async fn pool_reuses_connections_and_opens_more_past_its_channel_limit() {
     );
     let mut ids = Vec::new();
     for _ in 0..15 {
-        let id = engine
-            .submit(request("node001", &cmd), ExecutionContext::local())
+        let submitted = engine
+            .submit(Submission::request(request("node001", &cmd)))
             .await
             .unwrap();
-        ids.push(id);
+        ids.push(submitted.id);
     }
     for id in &ids {
         let r = engine.wait(id).await.unwrap();

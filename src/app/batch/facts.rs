@@ -20,10 +20,20 @@ pub async fn facts(args: &FactsArgs, rt: &Runtime) -> u8 {
         }
     };
     let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
-    let results = rt
-        .facts
-        .get_many(&rt.engine, &names, args.refresh, rt.config.facts.fanout)
-        .await;
+    let read = rt.engine.read_facts(
+        &rt.context,
+        &rt.facts,
+        &names,
+        args.refresh,
+        rt.config.facts.fanout,
+    );
+    let results = match read.await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("drover: {e}");
+            return exit_code_for(&e);
+        }
+    };
     let mut code = exit::SUCCESS;
     let mut sets = Vec::new();
     for r in results {

@@ -2,16 +2,16 @@
 
 use super::history::store_error;
 use crate::app::exit;
+use crate::app::exit::exit_code_for;
 use crate::app::setup::Runtime;
 use crate::cli::{JournalArgs, JournalCommand};
-use crate::engine::Engine;
 use crate::engine::ids::now_millis;
+use crate::engine::{Engine, EngineError};
 use crate::store::{EntryType, JournalEntry};
 use crate::ui::time::format_time;
 use std::io::{self, Write};
 
 pub async fn journal(args: &JournalArgs, rt: &Runtime) -> u8 {
-    let store = &rt.store;
     if let Some(JournalCommand::Add { node, message }) = &args.add {
         return add(&rt.engine, &rt.context.user, node, message).await;
     }
@@ -31,9 +31,16 @@ pub async fn journal(args: &JournalArgs, rt: &Runtime) -> u8 {
             }
         }
     }
-    let entries = match store.journal(node, &types, Some(args.limit)) {
+    let read = rt
+        .engine
+        .read_journal(&rt.context, &rt.store, node, types, Some(args.limit));
+    let entries = match read.await {
         Ok(e) => e,
-        Err(e) => return store_error(e),
+        Err(EngineError::Store(e)) => return store_error(e),
+        Err(e) => {
+            eprintln!("drover: {e}");
+            return exit_code_for(&e);
+        }
     };
     let mut out = io::stdout().lock();
     if args.json {

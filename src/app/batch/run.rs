@@ -5,15 +5,15 @@ use super::once;
 use super::render::{GroupedRenderer, JsonRenderer, LinesRenderer, Renderer, TextPolicy};
 use crate::app::exit;
 use crate::app::rerun::Repeat;
-use crate::app::setup::Runtime;
+use crate::app::setup::{Runtime, run_defaults};
 use crate::app::stop_signals::{self, RunStop, Stop, StopSignal};
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
+use crate::config::Config;
 use crate::engine::duration::parse_duration;
 use crate::engine::{
     Backoff, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest, ExecutionResult,
-    ExecutionStatus, Mode, RunLabel, StreamItem,
+    ExecutionStatus, Mode, RunLabel, StreamItem, Submission, Submitted,
 };
-use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal};
 
 /// A usage error: the flag and what is wrong with it (exit 2).
@@ -25,15 +25,13 @@ pub struct FlagError {
 }
 
 pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionRequest, FlagError> {
-    let cfg = &rt.config;
-    let timeout = match &args.timeout {
-        Some(t) => Some(parse_duration(t).map_err(|e| FlagError {
-            flag: "--timeout".into(),
-            reason: e.to_string(),
-        })?),
-        None => cfg.timeout().unwrap_or(None),
-    };
-    let mut env = BTreeMap::new();
+    let mut options = flag_options(
+        &rt.config,
+        &args.timeout,
+        args.fanout,
+        args.retries,
+        args.sequential,
+    )?;
     for kv in &args.env {
         let Some((k, v)) = kv.split_once('=') else {
             return Err(FlagError {
@@ -41,9 +39,8 @@ pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionReques
                 reason: format!("{kv:?} is not K=V"),
             });
         };
-        env.insert(k.to_string(), v.to_string());
+        options.env.insert(k.to_string(), v.to_string());
     }
-    let mut secret_env = std::collections::BTreeSet::new();
     for kv in &args.secret_env {
         let (k, v) = match kv.split_once('=') {
             Some((k, v)) => (k.to_string(), v.to_string()),
@@ -57,36 +54,49 @@ pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionReques
                 }
             },
         };
-        secret_env.insert(k.clone());
-        env.insert(k, v);
+        options.secret_env.insert(k.clone());
+        options.env.insert(k, v);
     }
-    let backoff = match args.backoff {
-        Some(BackoffArg::Linear) => Backoff::Linear,
-        Some(BackoffArg::Exponential) => Backoff::Exponential,
-        None if cfg.execution.backoff == "linear" => Backoff::Linear,
-        None => Backoff::Exponential,
-    };
+    match args.backoff {
+        Some(BackoffArg::Linear) => options.backoff = Backoff::Linear,
+        Some(BackoffArg::Exponential) => options.backoff = Backoff::Exponential,
+        None => {}
+    }
+    options.debug = args.debug;
+    options.priority = args.priority.unwrap_or_default();
     Ok(ExecutionRequest {
         command: args.command.join(" "),
         targets: args.targets.clone().unwrap_or_default(),
-        options: ExecutionOptions {
-            timeout,
-            env,
-            fanout: args.fanout.unwrap_or(cfg.execution.fanout),
-            mode: if args.sequential {
-                Mode::Sequential
-            } else {
-                Mode::Parallel
-            },
-            retries: args.retries.unwrap_or(cfg.execution.retries),
-            backoff,
-            retry_delay: cfg.retry_delay(),
-            debug: args.debug,
-            secret_env,
-            secret_values: Vec::new(),
-            priority: args.priority.unwrap_or_default(),
-        },
+        options,
     })
+}
+
+/// The config's run defaults ([`run_defaults`]) with the flags `run` and
+/// `task run` share laid over them.
+pub fn flag_options(
+    config: &Config,
+    timeout: &Option<String>,
+    fanout: Option<usize>,
+    retries: Option<u32>,
+    sequential: bool,
+) -> Result<ExecutionOptions, FlagError> {
+    let mut options = run_defaults(config);
+    if let Some(t) = timeout {
+        options.timeout = Some(parse_duration(t).map_err(|e| FlagError {
+            flag: "--timeout".into(),
+            reason: e.to_string(),
+        })?);
+    }
+    if let Some(fanout) = fanout {
+        options.fanout = fanout;
+    }
+    if let Some(retries) = retries {
+        options.retries = retries;
+    }
+    if sequential {
+        options.mode = Mode::Sequential;
+    }
+    Ok(options)
 }
 
 pub use crate::app::exit::exit_code_for;
@@ -127,11 +137,19 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
             eprintln!("drover: warning: {warning}");
         }
     }
-    let submit = engine.submit_labelled(request, label, rt.context.clone(), STREAM_BUFFER);
-    let key = args.idempotency_key.as_deref();
-    let (id, stream) = match once::submit(rt, key, submit, |(id, _)| id).await {
-        Ok((id, Some(stream))) => (id, stream),
-        Ok((_, None)) => return exit::FAILED,
+    let submission = Submission::request(request)
+        .label(label)
+        .as_user(rt.context.clone())
+        .key(args.idempotency_key.clone())
+        .stream(STREAM_BUFFER);
+    let answer = engine.submit(submission).await;
+    let (id, stream) = match once::started(args.idempotency_key.as_deref(), answer) {
+        Ok(Submitted {
+            id,
+            stream: Some(stream),
+            ..
+        }) => (id, stream),
+        Ok(_) => return exit::FAILED,
         Err(code) => return code,
     };
     follow(rt, id, stream, args.output, args.max_exit).await.0

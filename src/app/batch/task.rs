@@ -1,16 +1,16 @@
 //! `drover task list | show | run`: Bolt tasks from the task path.
 
 use super::once;
-use super::run::{FlagError, follow};
+use super::run::{FlagError, flag_options, follow};
 use crate::app::exit;
 use crate::app::rerun::Repeat;
 use crate::app::setup::Runtime;
 use crate::cli::{OutputFormat, TaskArgs, TaskCommand, TaskRunArgs};
-use crate::engine::duration::parse_duration;
 use crate::engine::orchestrator::task::{self, Task};
+use crate::engine::orchestrator::task_impl;
 use crate::engine::orchestrator::task_lookup;
-use crate::engine::orchestrator::{task_impl, task_run};
-use crate::engine::{Backoff, EngineError, ExecutionOptions, Mode, NodeStatus};
+use crate::engine::orchestrator::task_submit::{self, TaskWanted};
+use crate::engine::{ExecutionOptions, NodeStatus, Submitted};
 use std::io::Write;
 
 const STREAM_BUFFER: usize = 64;
@@ -149,52 +149,21 @@ pub fn help(t: &Task) -> String {
 }
 
 fn options(a: &TaskRunArgs, rt: &Runtime) -> Result<ExecutionOptions, FlagError> {
-    let cfg = &rt.config;
-    let timeout = match &a.timeout {
-        Some(t) => Some(parse_duration(t).map_err(|e| FlagError {
-            flag: "--timeout".into(),
-            reason: e.to_string(),
-        })?),
-        None => cfg.timeout().unwrap_or(None),
-    };
-    Ok(ExecutionOptions {
-        timeout,
-        fanout: a.fanout.unwrap_or(cfg.execution.fanout),
-        mode: if a.sequential {
-            Mode::Sequential
-        } else {
-            Mode::Parallel
-        },
-        retries: a.retries.unwrap_or(cfg.execution.retries),
-        backoff: if cfg.execution.backoff == "linear" {
-            Backoff::Linear
-        } else {
-            Backoff::Exponential
-        },
-        retry_delay: cfg.retry_delay(),
-        debug: a.debug,
-        priority: a.priority.unwrap_or_default(),
-        ..ExecutionOptions::default()
-    })
+    let mut options = flag_options(&rt.config, &a.timeout, a.fanout, a.retries, a.sequential)?;
+    options.debug = a.debug;
+    options.priority = a.priority.unwrap_or_default();
+    Ok(options)
 }
 
 /// What to run: from the flags, or from the stored run `--rerun` names.
-struct Wanted {
-    name: String,
-    pairs: Vec<(String, String)>,
-    noop: bool,
-    targets: String,
-    rerun: Option<crate::engine::label::RerunOf>,
-}
-
-async fn wanted(a: &TaskRunArgs, rt: &Runtime) -> Result<Wanted, u8> {
+async fn wanted(a: &TaskRunArgs, rt: &Runtime) -> Result<TaskWanted, u8> {
     if let Some(spec) = &a.rerun {
         let rerun = super::rerun::load(rt, spec, super::rerun::Wanted::Task).await?;
         let targets = rerun.targets();
         let Repeat::Task { name, params, noop } = rerun.repeat else {
             return Err(exit::USAGE);
         };
-        return Ok(Wanted {
+        return Ok(TaskWanted {
             name,
             pairs: params,
             noop: noop || a.noop,
@@ -210,7 +179,7 @@ async fn wanted(a: &TaskRunArgs, rt: &Runtime) -> Result<Wanted, u8> {
         };
         pairs.push((k.to_string(), v.to_string()));
     }
-    Ok(Wanted {
+    Ok(TaskWanted {
         name: a.name.clone().unwrap_or_default(),
         pairs,
         noop: a.noop,
@@ -220,18 +189,10 @@ async fn wanted(a: &TaskRunArgs, rt: &Runtime) -> Result<Wanted, u8> {
 }
 
 async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
-    let w = match wanted(a, rt).await {
+    let wanted = match wanted(a, rt).await {
         Ok(w) => w,
         Err(code) => return code,
     };
-    let t = match task_lookup::find(&rt.config.tasks.path, &w.name) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("drover: {e}");
-            return exit::USAGE;
-        }
-    };
-    let pairs = w.pairs;
     let options = match options(a, rt) {
         Ok(o) => o,
         Err(e) => {
@@ -239,24 +200,25 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
             return exit::USAGE;
         }
     };
-    let given = task_run::coerce_cli(&t, &pairs);
-    let built = task_run::validate(&t, &given, w.noop)
-        .and_then(|params| task_run::build(&t, &params, w.noop, &w.targets, options));
-    let (request, mut label) = match built {
-        Ok(b) => b,
-        Err(errors) => {
-            let e = EngineError::Validation(errors);
-            eprintln!("drover: task {}: {e}", t.name);
+    let submission = match task_submit::prepare(&rt.config.tasks.path, wanted, options) {
+        Ok(s) => s
+            .as_user(rt.context.clone())
+            .key(a.idempotency_key.clone())
+            .stream(STREAM_BUFFER),
+        Err(e) => {
+            eprintln!("drover: {e}");
             return exit::USAGE;
         }
     };
-    label.rerun = w.rerun;
     let engine = &rt.engine;
-    let submit = engine.submit_labelled(request, label, rt.context.clone(), STREAM_BUFFER);
-    let key = a.idempotency_key.as_deref();
-    let (id, stream) = match once::submit(rt, key, submit, |(id, _)| id).await {
-        Ok((id, Some(stream))) => (id, stream),
-        Ok((_, None)) => return exit::FAILED,
+    let answer = engine.submit(submission).await;
+    let (id, stream) = match once::started(a.idempotency_key.as_deref(), answer) {
+        Ok(Submitted {
+            id,
+            stream: Some(stream),
+            ..
+        }) => (id, stream),
+        Ok(_) => return exit::FAILED,
         Err(code) => return code,
     };
     let (code, result) = follow(rt, id, stream, a.output, false).await;

@@ -8,21 +8,15 @@ use super::plan::{PlanDone, PlanStarted};
 use crate::engine::facts::Facts;
 use crate::engine::ids::now_millis;
 use crate::engine::label::RerunOf;
-use crate::engine::rbac::Capability;
 use crate::engine::{
-    Engine, ExecutionContext, ExecutionId, ExecutionOptions, ExecutionRequest, RunLabel,
+    Engine, EngineError, ExecutionContext, ExecutionId, ExecutionOptions, StoredRun, Submission,
 };
-use crate::store::{
-    EntryType, ExecutionRecord, HistoryFilter, JournalEntry, NodeResultRecord, Store,
-};
+use crate::store::{EntryType, HistoryFilter, JournalEntry, Store};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
-
-/// A run read back from history with its node results.
-type StoredRun = (ExecutionRecord, Vec<NodeResultRecord>);
 
 /// Journal entries loaded for one node at a time.
 const JOURNAL_LIMIT: usize = 1_000;
@@ -67,6 +61,17 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|e| Err(format!("store read failed: {e}")))
 }
 
+/// What the console shows for a failed read: a store's own words (an
+/// ambiguous run id lists its candidates), or the engine's refusal.
+fn reason(e: EngineError) -> String {
+    match e {
+        EngineError::Store(e) => crate::app::run_id::ambiguity_lines(&e)
+            .map(|lines| lines.join("\n"))
+            .unwrap_or_else(|| e.to_string()),
+        other => other.to_string(),
+    }
+}
+
 impl Runner {
     /// The console's identity with a fresh correlation id for one request.
     fn run_context(&self) -> ExecutionContext {
@@ -85,17 +90,26 @@ impl Runner {
         noop: bool,
         rerun: Option<RerunOf>,
     ) -> Result<crate::engine::ExecutionId, String> {
-        use crate::engine::orchestrator::{task_lookup, task_run};
-        let t = task_lookup::find(&self.task_path, name).map_err(|e| e.to_string())?;
-        let given = task_run::coerce_cli(&t, pairs);
-        let (request, mut label) = task_run::validate(&t, &given, noop)
-            .and_then(|params| task_run::build(&t, &params, noop, targets, self.options.clone()))
-            .map_err(|errors| crate::engine::EngineError::Validation(errors).to_string())?;
-        label.rerun = rerun;
+        use crate::engine::orchestrator::task_submit::{self, TaskSubmitError, TaskWanted};
+        let wanted = TaskWanted {
+            name: name.to_string(),
+            pairs: pairs.to_vec(),
+            noop,
+            targets: targets.to_string(),
+            rerun,
+        };
+        let submission = task_submit::prepare(&self.task_path, wanted, self.options.clone())
+            .map_err(|e| match e {
+                TaskSubmitError::Invalid { errors, .. } => {
+                    crate::engine::EngineError::Validation(errors).to_string()
+                }
+                find => find.to_string(),
+            })?
+            .as_user(self.run_context());
         self.engine
-            .submit_labelled(request, label, self.run_context(), 0)
+            .submit(submission)
             .await
-            .map(|(id, _)| id)
+            .map(|s| s.id)
             .map_err(|e| e.to_string())
     }
 
@@ -161,27 +175,20 @@ impl Runner {
         self.plans.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The engine's RBAC check (refusals are audited by the engine).
-    async fn permit(&self, capability: Capability, node: Option<&str>) -> Result<(), String> {
-        let nodes: Vec<&str> = node.into_iter().collect();
-        self.engine
-            .authorize(&self.run_context(), &capability, &nodes)
-            .await
-            .map_err(|e| e.to_string())
-    }
-
     /// A node's facts as rows: each fact with its provider, then the providers
     /// that failed (the others still answer).
     async fn facts_of(&self, node: &str, refresh: bool) -> Result<Vec<FactRow>, String> {
-        self.permit(Capability::FactsRead, Some(node)).await?;
-        if refresh {
-            self.permit(Capability::FactsRefresh, Some(node)).await?;
-        }
-        let set = self
-            .facts
-            .get(&self.engine, node, refresh)
+        let nodes = [node.to_string()];
+        let mut answers = self
+            .engine
+            .read_facts(&self.run_context(), &self.facts, &nodes, refresh, 1)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(reason)?;
+        // One answer per node asked.
+        let set = match answers.pop() {
+            Some(answer) => answer.map_err(reason)?,
+            None => return Err(format!("{node}: no facts answer")),
+        };
         let mut rows: Vec<FactRow> = set
             .facts
             .iter()
@@ -205,19 +212,12 @@ impl Runner {
     /// A run from history (id or unique prefix), once the engine's pending
     /// writes are in: a run that just ended is read with every result.
     async fn stored_run(&self, id: String) -> Result<Box<StoredRun>, String> {
-        self.permit(Capability::HistoryRead, None).await?;
-        if let Err(e) = self.engine.flush().await {
-            tracing::warn!("history may lag: {e}");
-        }
-        let store = self.store.clone();
-        blocking(move || match store.execution(&id) {
+        let ctx = self.run_context();
+        match self.engine.read_run(&ctx, &self.store, id.clone()).await {
             Ok(Some(run)) => Ok(Box::new(run)),
             Ok(None) => Err(format!("no run {id:?} in history")),
-            Err(e) => Err(crate::app::run_id::ambiguity_lines(&e)
-                .map(|lines| lines.join("\n"))
-                .unwrap_or_else(|| e.to_string())),
-        })
-        .await
+            Err(e) => Err(reason(e)),
+        }
     }
 
     fn send(&self, loaded: Loaded) {
@@ -235,20 +235,15 @@ impl Runner {
                 rerun,
             } => {
                 tokio::spawn(async move {
-                    let request = ExecutionRequest {
-                        command: command.clone(),
-                        targets,
-                        options: this.options.clone(),
-                    };
-                    let label = RunLabel {
-                        rerun,
-                        ..RunLabel::default()
-                    };
+                    let submission = Submission::command(command.clone(), targets)
+                        .options(this.options.clone())
+                        .rerun_of(rerun)
+                        .as_user(this.run_context());
                     let result = this
                         .engine
-                        .submit_labelled(request, label, this.run_context(), 0)
+                        .submit(submission)
                         .await
-                        .map(|(id, _)| id)
+                        .map(|s| s.id)
                         .map_err(|e| e.to_string());
                     this.send(Loaded::Submitted { command, result });
                 });
@@ -295,20 +290,16 @@ impl Runner {
             }
             Effect::LoadHistory => {
                 tokio::spawn(async move {
-                    let r = match this.permit(Capability::HistoryRead, None).await {
-                        Err(e) => Err(e),
-                        Ok(()) => {
-                            let store = this.store.clone();
-                            blocking(move || {
-                                let filter = HistoryFilter {
-                                    limit: Some(LOAD_LIMIT),
-                                    ..HistoryFilter::default()
-                                };
-                                store.history(&filter).map_err(|e| e.to_string())
-                            })
-                            .await
-                        }
+                    let filter = HistoryFilter {
+                        limit: Some(LOAD_LIMIT),
+                        ..HistoryFilter::default()
                     };
+                    let ctx = this.run_context();
+                    let r = this
+                        .engine
+                        .read_history(&ctx, &this.store, filter)
+                        .await
+                        .map_err(reason);
                     this.send(Loaded::History(r));
                 });
             }
@@ -335,18 +326,12 @@ impl Runner {
             }
             Effect::LoadJournal(node) => {
                 tokio::spawn(async move {
-                    let entries = match this.permit(Capability::JournalRead, Some(&node)).await {
-                        Err(e) => Err(e),
-                        Ok(()) => {
-                            let (store, n) = (this.store.clone(), node.clone());
-                            blocking(move || {
-                                store
-                                    .journal(&n, &[], Some(JOURNAL_LIMIT))
-                                    .map_err(|e| e.to_string())
-                            })
-                            .await
-                        }
-                    };
+                    let ctx = this.run_context();
+                    let entries = this
+                        .engine
+                        .read_journal(&ctx, &this.store, &node, Vec::new(), Some(JOURNAL_LIMIT))
+                        .await
+                        .map_err(reason);
                     this.send(Loaded::Journal { node, entries });
                 });
             }

@@ -44,9 +44,10 @@ impl Headless {
             Rect::new(0, 0, width, height),
             "test".into(),
         );
+        // The default config's run options, with a bound so a stuck test ends.
         let options = ExecutionOptions {
             timeout: Some(Duration::from_secs(60)),
-            ..ExecutionOptions::default()
+            ..crate::app::setup::run_defaults(&crate::config::Config::default())
         };
         let mut console = Console::new(
             state,

@@ -10,5 +10,6 @@ pub mod task_impl;
 pub mod task_lookup;
 mod task_meta;
 pub mod task_run;
+pub mod task_submit;
 mod type_parse;
 pub mod types;

@@ -15,7 +15,7 @@ pub use crate::engine::plan_state::{PlanProgress, StepState};
 use crate::engine::rbac::Capability;
 use crate::engine::request::{ExecutionContext, ExecutionOptions, ExecutionRequest};
 use crate::engine::result::{ExecutionResult, ExecutionStatus};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, Submission, Submitted};
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -345,13 +345,11 @@ impl Runner {
                     held.push(i);
                     continue;
                 }
-                let (request, label) = (p.request.clone(), p.label.clone());
-                let submitted = self
-                    .engine
-                    .submit_labelled(request, label, self.context.clone(), 0)
-                    .await;
-                match submitted {
-                    Ok((exec, _)) => {
+                let submission = Submission::request(p.request.clone())
+                    .label(p.label.clone())
+                    .as_user(self.context.clone());
+                match self.engine.submit(submission).await {
+                    Ok(Submitted { id: exec, .. }) => {
                         self.outcomes[i].execution = Some(exec.clone());
                         self.set(i, StepState::Running, None);
                         let engine = self.engine.clone();
