@@ -14,6 +14,7 @@ mod sshd;
 
 mod big_output;
 mod facts_ssh;
+mod proxy_bench;
 mod proxy_command;
 mod ssh_breakers;
 mod ssh_faults;

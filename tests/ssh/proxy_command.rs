@@ -131,19 +131,11 @@ fn failing_proxy_command_fails_only_its_node_naming_its_stderr() {
     assert_eq!(r.code(), 1, "{r:?}");
     assert_eq!(r.status("node001"), "success", "{r:?}");
     assert_eq!(r.lines("node001", "stdout"), ["node001"], "{r:?}");
-    let named = format!("ProxyCommand `{loud}` exited with status 3");
-    assert_error(
-        &r,
-        "node002",
-        "Connection",
-        &[&named, &format!("nope-{marker}")],
-    );
-    assert_error(
-        &r,
-        "node003",
-        "Connection",
-        &["`false` exited with status 1"],
-    );
+    let named = format!("via ProxyCommand `{loud}`: the ProxyCommand exited with status 3");
+    let stderr = format!("; its stderr: nope-{marker}");
+    assert_error(&r, "node002", "Connection", &[&named, &stderr]);
+    let named = "via ProxyCommand `false`: the ProxyCommand exited with status 1";
+    assert_error(&r, "node003", "Connection", &[named]);
     // A bad token is the config's fault: refused before connecting, with its line.
     assert_error(
         &r,

@@ -123,7 +123,7 @@ pub async fn establish(
             (None, Some(command)) => {
                 let (process, stream) = proxy::spawn(command).map_err(|e| {
                     russh::Error::IO(std::io::Error::other(format!(
-                        "cannot start ProxyCommand `{command}`: {e}"
+                        "cannot start the ProxyCommand: {e}"
                     )))
                 })?;
                 proxy = Some(process);

@@ -26,11 +26,11 @@ const EXIT_WAIT: Duration = Duration::from_secs(2);
 
 /// The running command. Dropping the last reference kills its process group.
 pub struct ProxyProcess {
-    command: String,
     child: tokio::sync::Mutex<Child>,
     /// The child's pid, which is also its process group id.
     pgid: Option<Pid>,
     stderr: Arc<Mutex<Captured>>,
+    /// Reads stderr to its end (the group's death at the latest), then logs it.
     stderr_task: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -86,7 +86,6 @@ pub fn spawn(command: &str) -> io::Result<(Arc<ProxyProcess>, ProxyStream)> {
         .and_then(|id| i32::try_from(id).ok())
         .map(Pid::from_raw);
     let process = Arc::new(ProxyProcess {
-        command: command.to_owned(),
         child: tokio::sync::Mutex::new(child),
         pgid,
         stderr: captured,
@@ -109,13 +108,13 @@ impl ProxyProcess {
             let mut child = self.child.lock().await;
             tokio::time::timeout(EXIT_WAIT, child.wait()).await.ok()
         };
+        // The connection's key, which prefixes the error, names the command.
         let mut out = match exited {
             Some(Ok(status)) => format!(
-                "ProxyCommand `{}` {} before the SSH handshake ({error})",
-                self.command,
+                "the ProxyCommand {} before the SSH handshake ({error})",
                 ended(status)
             ),
-            _ => format!("{error} (through ProxyCommand `{}`)", self.command),
+            _ => error.to_owned(),
         };
         // Once the command is gone its stderr reaches its end promptly.
         let task = self
@@ -160,14 +159,6 @@ impl Drop for ProxyProcess {
         let reaped = matches!(self.child.get_mut().try_wait(), Ok(Some(_)));
         if let (Some(pgid), false) = (self.pgid, reaped) {
             let _ = killpg(pgid, Signal::SIGKILL);
-        }
-        if let Some(task) = self
-            .stderr_task
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
-            task.abort();
         }
     }
 }
