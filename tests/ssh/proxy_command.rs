@@ -66,6 +66,16 @@ fn socat_proxy_command_runs_like_a_direct_connection() {
         gone(&format!("-lf {}/", logs.display())),
         "socat left running"
     );
+    // An interactive-path command goes through it too.
+    let out = finish(d.cmd(&cfg, &["ssh", "node002", "--", "echo $(hostname); exit 4"]));
+    assert_eq!((out.code(), out.out()), (4, "node002\n".into()), "{out:?}");
+    let log = std::fs::read_to_string(logs.join("node002.log")).unwrap();
+    assert_eq!(
+        log.matches("starting data transfer loop").count(),
+        2,
+        "{log}"
+    );
+    assert!(gone(&format!("-lf {}/", logs.display())));
 }
 
 #[test]
