@@ -389,6 +389,14 @@ fn proxy_jump_and_command_share_one_setting() {
         "ProxyJump a, b\n",
         "Host nomatch\n  ProxyJump u@\n",
         "ProxyJump h:ssh\n",
+        "ProxyCommand none\nProxyCommand nc %h %p\nProxyJump j1\n",
+        "Host target\n  ProxyCommand a %h\nHost *\n  ProxyJump j1\n",
+        "Host *\n  ProxyJump j1\nHost target\n  ProxyCommand a %h\n",
+        "Match host target\n  ProxyCommand ssh -W %h:%p bastion\nHost *\n  ProxyJump none\n",
+        "ProxyCommand=socat  -  TCP:%h:%p  # kept as written\n",
+        "ProxyCommand sh -c 'printf \"%%s\\n\" %h %p %r %n %k' x\n",
+        "ProxyCommand -\n",
+        "ProxyCommand NONE\nProxyJump j1\n",
     ];
     for (i, text) in cases.iter().enumerate() {
         let cfg = f.write(&format!("c{i}"), text);

@@ -15,6 +15,8 @@ mod sshd;
 mod big_output;
 mod facts_ssh;
 mod login_user;
+mod proxy_bench;
+mod proxy_command;
 mod ssh_breakers;
 mod ssh_faults;
 mod ssh_session;

@@ -309,13 +309,14 @@ fn retries_repeat_connection_failures_but_never_validation_errors() {
     assert_eq!(lines, want, "{out:?}");
     assert!(!err.contains("drover: node001") && !err.contains("drover: node003"));
 
-    // A ProxyCommand host is a Validation error: reported once, never retried.
+    // A ProxyCommand with a bad token is a Validation error: reported once,
+    // never retried.
     let cfg = d.edited_config(&fleet.ssh_config(), "cfg-proxycommand", |t| {
-        t + "\nHost viacmd\n  HostName 127.0.0.1\n  ProxyCommand nc %h %p\n"
+        t + "\nHost viacmd\n  HostName 127.0.0.1\n  ProxyCommand nc %h %z\n"
     });
     let r = d.report(&cfg, "viacmd,node001", &["--retries", "2"], "hostname");
     assert_eq!(r.code(), 1, "{r:?}");
-    assert_error(&r, "viacmd", "Validation", &["ProxyCommand"]);
+    assert_error(&r, "viacmd", "Validation", &["ProxyCommand", "%z"]);
     assert_eq!(r.retries("viacmd"), 0, "{r:?}");
     assert!(!r.events.iter().any(|e| e["event"] == "retry"), "{r:?}");
     assert_eq!(r.status("node001"), "success", "{r:?}");

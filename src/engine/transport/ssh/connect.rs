@@ -1,11 +1,12 @@
 //! Establishing one authenticated connection: TCP (or a tunnel through the jump
-//! host's connection), key exchange with the host key checked against known_hosts,
+//! host's connection, or a ProxyCommand's stdin and stdout), key exchange with the host key checked against known_hosts,
 //! then authentication.
 
 use super::ClientHandler;
 use super::auth::{AuthPlan, authenticate};
 use super::connection::Connection;
 use super::hostkeys::HostKeyPolicy;
+use super::proxy::{self, ProxyProcess};
 use crate::engine::error::ErrorCategory;
 use crate::engine::interaction::Interaction;
 use crate::engine::transport::TransportError;
@@ -24,6 +25,9 @@ pub struct Destination {
     pub port: u16,
     /// The jump host to tunnel through (the last hop of ProxyJump).
     pub via: Option<Box<Destination>>,
+    /// The ProxyCommand whose stdin and stdout carry the connection, tokens
+    /// expanded (never together with `via`).
+    pub proxy_command: Option<String>,
     pub identity_files: Vec<PathBuf>,
     pub identities_only: bool,
     pub connect_timeout: Option<Duration>,
@@ -43,6 +47,9 @@ impl Destination {
         if let Some(via) = &self.via {
             k.push_str(" via ");
             k.push_str(&via.key());
+        }
+        if let Some(cmd) = &self.proxy_command {
+            k.push_str(&format!(" via ProxyCommand `{cmd}`"));
         }
         k
     }
@@ -101,36 +108,57 @@ pub async fn establish(
     };
     let config = Arc::new(config);
     let timeout = dest.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    // Held until this function returns, so a failed connect can still tell how
+    // the command ended; afterwards the connection's stream keeps it alive.
+    let mut proxy: Option<Arc<ProxyProcess>> = None;
     let connecting = async {
-        match &parent {
-            None => russh::client::connect(config, (dest.host.as_str(), dest.port), handler).await,
-            Some(jump) => {
+        match (&parent, &dest.proxy_command) {
+            (Some(jump), _) => {
                 let tunnel = jump
                     .open_tunnel(&dest.host, dest.port)
                     .await
                     .map_err(|e| russh::Error::IO(std::io::Error::other(e.reason)))?;
                 russh::client::connect_stream(config, tunnel.into_stream(), handler).await
             }
+            (None, Some(command)) => {
+                let (process, stream) = proxy::spawn(command).map_err(|e| {
+                    russh::Error::IO(std::io::Error::other(format!(
+                        "cannot start the ProxyCommand: {e}"
+                    )))
+                })?;
+                proxy = Some(process);
+                russh::client::connect_stream(config, stream, handler).await
+            }
+            (None, None) => {
+                russh::client::connect(config, (dest.host.as_str(), dest.port), handler).await
+            }
         }
     };
-    let mut handle = match tokio::time::timeout(timeout, connecting).await {
+    let outcome = tokio::time::timeout(timeout, connecting).await;
+    let stderr_note = || proxy.as_ref().map(|p| p.stderr_note()).unwrap_or_default();
+    let mut handle = match outcome {
         Err(_) => {
             return Err(TransportError::new(
                 ErrorCategory::Timeout,
                 format!(
-                    "{key}: connect timed out after {}",
-                    crate::engine::duration::format_duration(timeout)
+                    "{key}: connect timed out after {}{}",
+                    crate::engine::duration::format_duration(timeout),
+                    stderr_note()
                 ),
             ));
         }
         Ok(Err(e)) => {
             let rejected = rejection.lock().unwrap_or_else(|p| p.into_inner()).take();
-            return Err(match rejected {
+            return Err(match (rejected, &proxy) {
                 // A host key we must not trust is never retried.
-                Some(reason) => {
+                (Some(reason), _) => {
                     TransportError::new(ErrorCategory::Authorization, format!("{key}: {reason}"))
                 }
-                None => TransportError::new(
+                (None, Some(p)) => TransportError::new(
+                    ErrorCategory::Connection,
+                    format!("{key}: {}", p.failure(&describe(&e)).await),
+                ),
+                (None, None) => TransportError::new(
                     ErrorCategory::Connection,
                     format!("{key}: {}", describe(&e)),
                 ),
@@ -150,7 +178,7 @@ pub async fn establish(
             .await;
         return Err(TransportError::new(
             ErrorCategory::Authorization,
-            format!("{key}: {reason}"),
+            format!("{key}: {reason}{}", stderr_note()),
         ));
     }
     tracing::debug!(%key, "connected");

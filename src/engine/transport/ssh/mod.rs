@@ -12,6 +12,7 @@ mod hostkeys;
 pub mod known_hosts;
 pub mod pattern;
 mod pool;
+mod proxy;
 mod session;
 mod transport;
 mod wrapper;

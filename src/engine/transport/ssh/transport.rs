@@ -1,5 +1,5 @@
 //! The `ssh` transport: resolves each node through ssh_config, takes a pooled
-//! connection (through its jump chain), and runs the command on a channel.
+//! connection (through its jump chain or ProxyCommand), and runs the command on a channel.
 
 use super::config::{self, Overrides, Proxy, ResolvedHost, SshConfigFile};
 use super::connect::Destination;
@@ -120,15 +120,18 @@ impl SshTransport {
         }
         let via = match &r.proxy {
             Proxy::None => None,
-            Proxy::Command(cmd) => {
+            // Started when connecting; its tokens are checked now (below).
+            Proxy::Command(cmd) if cmd == "-" => {
                 return Err(TransportError::new(
                     ErrorCategory::Validation,
                     format!(
-                        "{}: ProxyCommand ({cmd}) is not supported; use ProxyJump",
+                        "{}: `ProxyCommand -` (the connection on ssh's own stdin and \
+                         stdout) cannot serve drover's many connections",
                         r.original
                     ),
                 ));
             }
+            Proxy::Command(_) => None,
             Proxy::Jump(hops) => {
                 // Hop n is reached through hop n-1; the first hop through its own
                 // ProxyJump, if its config has one (as `ssh -J` does).
@@ -151,11 +154,15 @@ impl SshTransport {
                 via
             }
         };
+        let proxy_command = r
+            .proxy_command(&host)
+            .map_err(|e| TransportError::new(ErrorCategory::Validation, e.to_string()))?;
         Ok(Destination {
             user: r.user.clone(),
             host,
             port: r.port,
             via,
+            proxy_command,
             identity_files: r.identity_files.clone(),
             identities_only: r.identities_only,
             connect_timeout: r.connect_timeout,

@@ -3,6 +3,7 @@
 //! `${VAR}` expanded where ssh expands them.
 
 use super::jump::JumpValue;
+use super::proxy_command::ProxyTokens;
 use super::settings::{Settings, Sourced};
 use super::{Environment, ErrorKind, Proxy, ResolvedHost, Shown, SshConfigError, tokens};
 use std::path::PathBuf;
@@ -116,11 +117,17 @@ pub(super) fn build(
         (expanded, global)
     };
 
-    let (proxy, proxy_jump) = match st.jump {
-        Some(JumpValue::Hops { hops, shown }) => (Proxy::Jump(hops), Some(shown)),
+    let (proxy, proxy_jump, proxy_command) = match st.jump {
+        Some(JumpValue::Hops { hops, shown }) => (Proxy::Jump(hops), Some(shown), None),
         _ => match st.proxy_command {
-            Some(c) if !c.eq_ignore_ascii_case("none") => (Proxy::Command(c), None),
-            _ => (Proxy::None, None),
+            Some(c) if !c.value.eq_ignore_ascii_case("none") => {
+                let tokens = ProxyTokens {
+                    key_alias: alias.clone(),
+                    source: c.clone(),
+                };
+                (Proxy::Command(c.value), None, Some(tokens))
+            }
+            _ => (Proxy::None, None, None),
         },
     };
 
@@ -145,6 +152,7 @@ pub(super) fn build(
         global_known_hosts_files,
         forward_agent: st.forward_agent.unwrap_or(false),
         forward_agent_socket,
+        proxy_command,
         shown: Shown {
             identity_files: identity_specs.into_iter().map(|s| s.value).collect(),
             global_known_hosts_files: global_shown,

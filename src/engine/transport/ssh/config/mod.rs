@@ -30,6 +30,8 @@
 //!   others to the next ssh); the `-J` checks Debian applies to command-line
 //!   hops are not made;
 //! - `%C` (a hash of the connection) is not supported in token expansion;
+//! - `ProxyCommand` tokens are expanded when connecting ([`ResolvedHost::proxy_command`]),
+//!   as ssh does, so a bad token there fails that host's connection, not `resolve`;
 //! - `Match exec` commands get no stdin, stdout or stderr and are killed after
 //!   [`EXEC_TIMEOUT`];
 //! - at most [`MAX_FILES`] files of at most [`MAX_FILE_BYTES`] each are read
@@ -48,6 +50,7 @@ mod jump;
 mod keywords;
 mod lexer;
 mod parse;
+mod proxy_command;
 mod render;
 mod resolve;
 mod settings;
@@ -103,8 +106,9 @@ pub enum Proxy {
     None,
     /// Through these jump hosts, first hop first.
     Jump(Vec<JumpHost>),
-    /// Through this command, as written (its `%h`, `%p`, `%r`, `%n` tokens are
-    /// expanded at connection time, as ssh does).
+    /// Through this command, as written: its `%h`, `%k`, `%n`, `%p`, `%r` tokens
+    /// are expanded at connection time, as ssh does
+    /// ([`ResolvedHost::proxy_command`]).
     Command(String),
 }
 
@@ -134,6 +138,8 @@ pub struct ResolvedHost {
     /// `ForwardAgent /path/to/socket` (expanded): forward that socket instead of
     /// `$SSH_AUTH_SOCK`.
     pub forward_agent_socket: Option<PathBuf>,
+    /// What expanding the `ProxyCommand` needs (`None` without one).
+    proxy_command: Option<proxy_command::ProxyTokens>,
     /// Values in the spelling `ssh -G` prints, for [`ResolvedHost::render_g`].
     shown: Shown,
 }

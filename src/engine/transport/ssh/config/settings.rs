@@ -39,7 +39,7 @@ pub(super) struct Settings {
     pub identity_files: Vec<Sourced>,
     pub identities_only: Option<bool>,
     pub jump: Option<JumpValue>,
-    pub proxy_command: Option<String>,
+    pub proxy_command: Option<Sourced>,
     pub connect_timeout: Option<u64>,
     pub server_alive_interval: Option<u64>,
     pub server_alive_count_max: Option<u32>,
@@ -88,11 +88,11 @@ impl Settings {
             Setting::ProxyJump(hops) => {
                 if st.jump.is_none() && st.proxy_command.is_none() {
                     st.jump = Some(hops.clone());
-                    st.proxy_command = Some("none".into());
+                    st.proxy_command = Some(src("none"));
                 }
             }
             Setting::ProxyCommand(c) => {
-                st.proxy_command.get_or_insert_with(|| c.clone());
+                st.proxy_command.get_or_insert_with(|| src(c));
             }
             Setting::ConnectTimeout(t) => {
                 if st.connect_timeout.is_none() {
