@@ -14,6 +14,7 @@ pub mod progress;
 pub mod sanitize;
 pub mod sgr;
 pub mod status;
+pub mod terminal_text;
 pub mod theme;
 pub mod time;
 

@@ -12,7 +12,8 @@
 //!   keeping plain SGR colour/style sequences;
 //! * every other control character is shown in caret notation (`^G`, `^?`)
 //!   or as `<U+0085>` for C1, so the user can see that *something* was there;
-//! * tabs become spaces, `\r\n` becomes `\n`, a lone `\r` becomes `^M`.
+//! * tabs become spaces, `\r\n` becomes `\n`, a lone `\r` becomes `^M`
+//!   (or, with `cursor_controls`, both pass through for a cursor to obey).
 //!
 //! [`Sanitizer`] keeps the parser's state between chunks, so a sequence split
 //! across two reads is still removed whole; a sequence cut off by the end of
@@ -41,6 +42,10 @@ pub struct SanitizeOptions {
     /// count as one). `None` shows tabs as `^I`; `Some(0)` acts like
     /// `Some(1)`.
     pub tab_width: Option<usize>,
+    /// Pass a lone `\r` and `\t` through as they are (`tab_width` is then
+    /// unused), for a caller that moves a cursor as a terminal does (the
+    /// console's [`super::terminal_text`]). `\r\n` still becomes `\n`.
+    pub cursor_controls: bool,
 }
 
 impl Default for SanitizeOptions {
@@ -48,6 +53,7 @@ impl Default for SanitizeOptions {
         Self {
             keep_sgr: false,
             tab_width: Some(8),
+            cursor_controls: false,
         }
     }
 }
@@ -135,6 +141,7 @@ impl Output {
                 self.text.push('\n');
                 self.column = 0;
             }
+            '\t' if self.opts.cursor_controls => self.text.push('\t'),
             '\t' if self.opts.tab_width.is_some() => {
                 let width = self.opts.tab_width.unwrap_or(1).max(1);
                 let spaces = width - self.column % width;
@@ -171,6 +178,7 @@ impl vte::Perform for Output {
 
     fn execute(&mut self, byte: u8) {
         match byte {
+            b'\r' if self.opts.cursor_controls => self.text.push('\r'),
             b'\r' => {
                 self.flush_cr();
                 self.pending_cr = true;
@@ -356,6 +364,7 @@ mod tests {
         let opts = SanitizeOptions {
             keep_sgr: true,
             tab_width: Some(4),
+            ..SanitizeOptions::default()
         };
         assert_eq!(sanitize(b"\x1b[1ma\tb\tc", &opts), "\x1b[1ma   b   c");
     }
@@ -365,11 +374,13 @@ mod tests {
         let none = SanitizeOptions {
             keep_sgr: false,
             tab_width: None,
+            ..SanitizeOptions::default()
         };
         assert_eq!(sanitize(b"a\tb", &none), "a^Ib");
         let zero = SanitizeOptions {
             keep_sgr: false,
             tab_width: Some(0),
+            ..SanitizeOptions::default()
         };
         assert_eq!(sanitize(b"a\tb", &zero), "a b");
     }

@@ -3,7 +3,7 @@
 //! over the flattened lines of the run's blocks.
 
 pub use super::run_output::{
-    Block, MAX_LINE_BYTES, MIN_LINES_PER_NODE, NodeText, OutLine, RunOutput,
+    Block, MAX_LINE_CHARS, MIN_LINES_PER_NODE, NodeText, OutLine, RunOutput,
 };
 use crate::engine::NodeStatus;
 use crate::store::Stream;
@@ -28,7 +28,7 @@ pub enum ViewLine<'a> {
     Partial(OutLine),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct OutputView {
     /// The run shown.
     pub run: Option<RunOutput>,
@@ -67,6 +67,7 @@ impl Default for OutputView {
             sanitize: SanitizeOptions {
                 keep_sgr: true,
                 tab_width: Some(8),
+                cursor_controls: true,
             },
             blocks: Vec::new(),
             total: 0,
@@ -209,9 +210,9 @@ impl OutputView {
             .iter()
             .filter(move |l| show_stderr || !l.stderr)
             .map(ViewLine::Text);
-        let out = node.partial(false, &self.sanitize);
+        let out = node.partial(false);
         let err = if show_stderr {
-            node.partial(true, &self.sanitize)
+            node.partial(true)
         } else {
             None
         };
@@ -313,13 +314,7 @@ impl OutputView {
                 .iter()
                 .map(|l| format!("{}{}\n", if l.stderr { "E " } else { "" }, l.text))
                 .collect();
-            for p in [
-                n.partial(false, &self.sanitize),
-                n.partial(true, &self.sanitize),
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for p in [n.partial(false), n.partial(true)].into_iter().flatten() {
                 s.push_str(&p.text);
                 s.push('\n');
             }
@@ -420,12 +415,12 @@ mod tests {
             "x",
             "a",
             Stream::Stdout,
-            &vec![b'y'; MAX_LINE_BYTES * 3 + 5],
+            &vec![b'y'; MAX_LINE_CHARS * 3 + 5],
             0,
         );
         let node = v.run.as_ref().unwrap().node("a").unwrap();
         assert_eq!(node.lines.len(), 3);
-        assert!(node.lines.iter().all(|l| l.text.len() == MAX_LINE_BYTES));
+        assert!(node.lines.iter().all(|l| l.text.len() == MAX_LINE_CHARS));
     }
 
     #[test]

@@ -86,6 +86,7 @@ impl Default for UiOptions {
             sanitize: SanitizeOptions {
                 keep_sgr: true,
                 tab_width: Some(8),
+                cursor_controls: true,
             },
             no_color: false,
         }
