@@ -1,31 +1,35 @@
-//! The input line: a prompt and the text being typed, or key hints when idle.
+//! The input line: a prompt and the text being typed, or, when idle, the keys
+//! of the pane in focus (generated from the keymap) and a few global ones.
 
 use super::theme::Theme;
 use crate::app::tui::action::Action;
+use crate::app::tui::keymap::{Keymap, Mode};
+use crate::app::tui::keys::Key;
 use crate::app::tui::state::AppState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// Actions whose keys the idle bar advertises, per mode.
-const HINTS: [(Action, &str); 6] = [
-    (Action::ToggleSelect, "select"),
-    (Action::RunPrompt, "run"),
-    (Action::CommandMode, "command"),
-    (Action::ShowHistory, "history"),
-    (Action::Help, "help"),
-    (Action::Quit, "quit"),
+/// Global actions the idle bar advertises after the focused pane's own keys.
+const GLOBAL_HINTS: [Action; 6] = [
+    Action::RunPrompt,
+    Action::CommandMode,
+    Action::FocusNext,
+    Action::ShowMessage,
+    Action::Help,
+    Action::Quit,
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let Some(bar) = &state.bar else {
         let mut spans = Vec::new();
-        for (action, label) in HINTS {
-            if let Some(k) = state.keymap.key_for(state.mode(), action) {
-                spans.push(Span::styled(k.to_string(), theme.fg(theme.key)));
-                spans.push(Span::styled(format!(" {label}  "), theme.fg(theme.dim)));
-            }
+        for (key, action) in hints(&state.keymap, state.mode()) {
+            spans.push(Span::styled(key.to_string(), theme.fg(theme.key)));
+            spans.push(Span::styled(
+                format!(" {}  ", action.hint()),
+                theme.fg(theme.dim),
+            ));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
@@ -36,4 +40,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         Layout::horizontal([Constraint::Length(width), Constraint::Fill(1)]).areas(area);
     frame.render_widget(Paragraph::new(Span::styled(prompt, theme.fg(theme.key))), p);
     frame.render_widget(&bar.area, text);
+}
+
+/// The keys of the focused pane's mode (one per action, in the order actions
+/// are declared), then a few global ones, each only where the key really does
+/// that in this mode.
+pub fn hints(keymap: &Keymap, mode: Mode) -> Vec<(Key, Action)> {
+    let described = keymap.described();
+    let own = described
+        .get(&mode)
+        .into_iter()
+        .flat_map(|actions| actions.keys().copied())
+        .filter(|a| mode != Mode::Global && !GLOBAL_HINTS.contains(a));
+    own.chain(GLOBAL_HINTS)
+        .filter_map(|action| {
+            let key = keymap.key_for(mode, action)?;
+            (keymap.lookup(mode, key) == Some(action)).then_some((key, action))
+        })
+        .collect()
 }

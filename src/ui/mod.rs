@@ -17,9 +17,11 @@ pub mod status;
 pub mod terminal_text;
 pub mod theme;
 pub mod time;
+pub mod wrap;
 
 use crate::app::tui::layout;
 use crate::app::tui::state::{AppState, Focus, View};
+use crate::app::tui::tabs;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
@@ -36,6 +38,9 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
         state.progress.has_content(),
         state.bar.is_some(),
     );
+    if let Some(r) = areas.tabs {
+        draw_tabs(frame, r, state, &theme);
+    }
     if let Some(r) = areas.inventory {
         inventory::draw(frame, r, state, &theme);
     }
@@ -60,11 +65,51 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
     overlays::draw(frame, state, &theme);
 }
 
+/// The tab names of a narrow terminal, the one shown emphasised; the row
+/// scrolls so the shown one is always on it.
+fn draw_tabs(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let current = tabs::current(state);
+    let mut spans: Vec<Span> = Vec::new();
+    let mut before = 0;
+    for tab in tabs::all() {
+        let shown = tab == current;
+        let text = format!(" {} ", tab.title());
+        if shown {
+            before = spans.iter().map(|s| s.width()).sum::<usize>();
+        }
+        let style = if shown {
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        } else {
+            theme.fg(theme.dim)
+        };
+        spans.push(Span::styled(text, style));
+    }
+    let total: usize = spans.iter().map(|s| s.width()).sum();
+    let width = area.width as usize;
+    let scroll = if total > width {
+        before.saturating_sub(width / 3).min(total - width)
+    } else {
+        0
+    };
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(Line::from(spans)).scroll((0, scroll as u16)),
+        area,
+    );
+}
+
 /// The main pane's frame: view tabs in the title, `extra` after them.
 pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'a> {
     let focused = state.focus == Focus::Main;
     let mut title = vec![Span::raw(" ")];
-    for (i, v) in View::ALL.iter().enumerate() {
+    // A narrow terminal names the views in its tab row instead.
+    let views = if tabs::narrow(state) {
+        &[][..]
+    } else {
+        &View::ALL[..]
+    };
+    for (i, v) in views.iter().enumerate() {
         let style = if *v == state.view {
             Style::default()
                 .fg(theme.title)

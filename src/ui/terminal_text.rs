@@ -206,10 +206,7 @@ mod tests {
         let (lines, _) = shown(&sgr, &[b"\x1b[1m\x1b[32mok\nnext\x1b[m\n"]);
         assert_eq!(
             lines,
-            [
-                "\x1b[1m\x1b[32mok\x1b[0m",
-                "\x1b[1m\x1b[32mnext\x1b[0m"
-            ]
+            ["\x1b[1m\x1b[32mok\x1b[0m", "\x1b[1m\x1b[32mnext\x1b[0m"]
         );
         let mut t = TerminalText::new(&sgr);
         for _ in 0..1000 {

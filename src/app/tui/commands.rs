@@ -50,6 +50,10 @@ pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
         }
         "cancel" => cancel_newest(state),
         "status" => vec![Effect::LoadStatus],
+        "messages" => {
+            super::messages::open_messages(state);
+            Vec::new()
+        }
         "help" => {
             state.overlays.push(Overlay::Help { top: 0 });
             Vec::new()

@@ -122,12 +122,12 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 return Vec::new();
             }
             let text = format!(
-                "run {}: {} — {} of {} in {:.1}s",
+                "run {}: {} — {} of {} in {}",
                 short_id(&execution.0),
                 status.as_str(),
                 counts_text(&progress),
                 progress.total,
-                duration.as_secs_f64()
+                crate::ui::time::duration(duration)
             );
             if matches!(status, ExecutionStatus::Success) {
                 state.info(text);

@@ -108,10 +108,10 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
             state.error(format!("history: {}", lines.next().unwrap_or_default()));
             let candidates: Vec<&str> = lines.collect();
             if !candidates.is_empty() {
-                state.overlays.push(Overlay::Message {
-                    title: " Matching runs · any key closes ".into(),
-                    text: candidates.join("\n"),
-                });
+                state.overlays.push(Overlay::message(
+                    " Matching runs · j/k scroll · any other key closes ",
+                    candidates.join("\n"),
+                ));
             }
         }
         Loaded::Journal { node, entries } => {
@@ -142,10 +142,10 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
                 }
             }
         }
-        Loaded::Status(text) => state.overlays.push(Overlay::Message {
-            title: " Status · any key closes ".into(),
+        Loaded::Status(text) => state.overlays.push(Overlay::message(
+            " Status · j/k pgup/pgdn scroll · any other key closes ",
             text,
-        }),
+        )),
         Loaded::ShellEnded { node, result } => match result {
             Ok(text) => state.info(format!("{node}: {text}")),
             Err(e) => state.error(format!("{node}: {e}")),

@@ -23,8 +23,10 @@ pub mod keymap;
 pub mod keys;
 pub mod layout;
 pub mod loaded;
+pub mod messages;
 pub mod msg;
 pub mod output;
+pub mod output_search;
 pub mod overlay;
 pub mod overlay_keys;
 mod pane;
@@ -34,6 +36,7 @@ pub mod plan_actions;
 pub mod progress;
 pub mod run_output;
 pub mod state;
+pub mod tabs;
 pub mod update;
 
 use crate::app::stop_signals::{StopSignal, StopSignals};

@@ -2,6 +2,7 @@
 //! live run parked behind it), folded or per node, scrolling, search and diff,
 //! over the flattened lines of the run's blocks.
 
+pub use super::output_search::Found;
 pub use super::run_output::{
     Block, MAX_LINE_CHARS, MIN_LINES_PER_NODE, NodeText, OutLine, RunOutput,
 };
@@ -42,6 +43,10 @@ pub struct OutputView {
     pub left: usize,
     pub page: usize,
     pub search: Option<String>,
+    /// Lines of the flattened view matching `search` (see `output_search`).
+    pub matches: Vec<usize>,
+    /// Long lines wrap to the pane instead of scrolling sideways.
+    pub wrap: bool,
     pub sanitize: SanitizeOptions,
     /// Derived in `settle`: blocks and the total line count.
     pub blocks: Vec<Block>,
@@ -64,6 +69,8 @@ impl Default for OutputView {
             left: 0,
             page: 20,
             search: None,
+            matches: Vec::new(),
+            wrap: false,
             sanitize: SanitizeOptions {
                 keep_sgr: true,
                 tab_width: Some(8),
@@ -161,6 +168,9 @@ impl OutputView {
             self.top = self.total.saturating_sub(self.page);
         } else {
             self.top = self.top.min(self.total.saturating_sub(1));
+        }
+        if self.search.is_some() {
+            self.refresh_matches();
         }
     }
 
@@ -265,41 +275,6 @@ impl OutputView {
         };
         self.top = self.block_start(target);
         self.follow = false;
-    }
-
-    /// Moves the view to the next (or previous) line containing the search text,
-    /// case-insensitively; `false` when there is none.
-    pub fn find(&mut self, forward: bool) -> bool {
-        let Some(needle) = self.search.as_ref().map(|s| s.to_lowercase()) else {
-            return false;
-        };
-        if needle.is_empty() || self.total == 0 {
-            return false;
-        }
-        let lines = self.window(0, self.total);
-        let hit = |l: &ViewLine| match l {
-            ViewLine::Text(t) => t.text.to_lowercase().contains(&needle),
-            ViewLine::Partial(t) => t.text.to_lowercase().contains(&needle),
-            ViewLine::Header { label, .. } => label.to_lowercase().contains(&needle),
-            ViewLine::Gap { .. } => false,
-        };
-        let n = lines.len();
-        let found = (1..=n)
-            .map(|k| {
-                if forward {
-                    (self.top + k) % n
-                } else {
-                    (self.top + n - k) % n
-                }
-            })
-            .find(|i| hit(&lines[*i]));
-        if let Some(i) = found {
-            self.top = i;
-            self.follow = false;
-            true
-        } else {
-            false
-        }
     }
 
     /// The block at the top of the pane against the largest block, line by line.
@@ -432,8 +407,8 @@ mod tests {
         v.page = 1;
         v.settle();
         v.top = 0;
-        v.search = Some("NEEDLE".into());
-        assert!(v.find(true));
+        v.set_search("NEEDLE");
+        assert!(v.find(true).is_some());
         assert_eq!(
             v.window(v.top, 1),
             vec![ViewLine::Text(&OutLine {
