@@ -11,7 +11,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// Global actions the idle bar advertises after the focused pane's own keys.
+/// Global actions the idle bar advertises after the focused pane's own keys
+/// (help comes first, so it shows however narrow the bar).
 const GLOBAL_HINTS: [Action; 6] = [
     Action::RunPrompt,
     Action::CommandMode,
@@ -42,8 +43,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     frame.render_widget(&bar.area, text);
 }
 
-/// The keys of the focused pane's mode (one per action, in the order actions
-/// are declared), then a few global ones, each only where the key really does
+/// Help, the keys of the focused pane's mode (one per action, in the order
+/// actions are declared), then a few global ones, each only where the key really does
 /// that in this mode.
 pub fn hints(keymap: &Keymap, mode: Mode) -> Vec<(Key, Action)> {
     let described = keymap.described();
@@ -52,7 +53,9 @@ pub fn hints(keymap: &Keymap, mode: Mode) -> Vec<(Key, Action)> {
         .into_iter()
         .flat_map(|actions| actions.keys().copied())
         .filter(|a| mode != Mode::Global && !GLOBAL_HINTS.contains(a));
-    own.chain(GLOBAL_HINTS)
+    std::iter::once(Action::Help)
+        .chain(own)
+        .chain(GLOBAL_HINTS.into_iter().filter(|a| *a != Action::Help))
         .filter_map(|action| {
             let key = keymap.key_for(mode, action)?;
             (keymap.lookup(mode, key) == Some(action)).then_some((key, action))

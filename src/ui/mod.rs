@@ -117,7 +117,14 @@ pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'
         } else {
             theme.fg(theme.dim)
         };
-        title.push(Span::styled(format!("{}:{}", i + 1, v.title()), style));
+        // Under 120 columns only the shown view is named, so the pane's own
+        // title (flags, the search counter) still fits.
+        let label = if *v == state.view || state.size.width >= 120 {
+            format!("{}:{}", i + 1, v.title())
+        } else {
+            (i + 1).to_string()
+        };
+        title.push(Span::styled(label, style));
         title.push(Span::raw(" "));
     }
     if !extra.is_empty() {

@@ -43,12 +43,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     if run.replay {
         flags.push("replay");
     }
-    let counter = out.match_position().map(|(n, count)| match n {
-        0 => format!("match –/{count}"),
-        n => format!("match {n}/{count}"),
-    });
-    if let Some(c) = &counter {
-        flags.push(c);
+    let counter = crate::app::tui::output_search::match_counter(out);
+    if !counter.is_empty() {
+        flags.push(&counter);
     }
     let command = super::ellipsize(&super::safe(&run.command), 40);
     let block = main_block(state, theme, format!("{command} [{}]", flags.join(", ")));

@@ -35,8 +35,10 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 ));
             }
             if !plan_step {
-                // A run the user started: the progress pane follows it.
+                // A run the user started: the progress pane and the gauge
+                // follow it, also away from a plan shown before.
                 state.progress.follow_newest();
+                state.progress.plan_shown = false;
             }
             let mut run = RunProgress::new(execution, action, user, &nodes);
             run.plan_step = plan_step;

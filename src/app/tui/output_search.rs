@@ -75,6 +75,15 @@ impl OutputView {
     }
 }
 
+/// `match 3/17` (`match –/17` when the top of the pane is not on a match).
+pub fn match_counter(view: &OutputView) -> String {
+    match view.match_position() {
+        Some((0, count)) => format!("match –/{count}"),
+        Some((n, count)) => format!("match {n}/{count}"),
+        None => String::new(),
+    }
+}
+
 fn line_matches(line: &ViewLine, needle: &str) -> bool {
     match line {
         ViewLine::Text(t) => plain(&t.text).to_lowercase().contains(needle),

@@ -4,7 +4,7 @@ use super::commands::request_run;
 use super::cursor::delta;
 use super::input::BarKind;
 use super::msg::Effect;
-use super::output::Found;
+use super::output_search::match_counter;
 use super::overlay::Overlay;
 use super::pane::{open_bar, page};
 use super::state::{AppState, Focus, View};
@@ -90,12 +90,16 @@ pub(super) fn output_action(state: &mut AppState, action: super::action::Action)
         PrevNode => out.jump_block(false),
         Search => open_bar(state, BarKind::Search, ""),
         SearchNext | SearchPrev => match out.find(action == SearchNext) {
-            Some(Found { wrapped: true, .. }) => state.info(if action == SearchNext {
-                "search wrapped to the top"
-            } else {
-                "search wrapped to the bottom"
-            }),
-            Some(_) => {}
+            Some(found) => {
+                let counter = match_counter(out);
+                match (found.wrapped, action == SearchNext) {
+                    (true, true) => state.info(format!("{counter} · search wrapped to the top")),
+                    (true, false) => {
+                        state.info(format!("{counter} · search wrapped to the bottom"))
+                    }
+                    (false, _) => state.info(counter),
+                }
+            }
             None => state.error("no match"),
         },
         Back if out.back_to_live() => state.info("back to the live run"),

@@ -122,8 +122,14 @@ pub(super) fn submit_bar(state: &mut AppState, kind: BarKind, text: &str) -> Vec
         }
         BarKind::Search => {
             state.output.set_search(text);
-            if !text.is_empty() && state.output.find(true).is_none() {
-                state.error(format!("{text:?} not found"));
+            if !text.is_empty() {
+                match state.output.find(true) {
+                    Some(_) => {
+                        let counter = super::output_search::match_counter(&state.output);
+                        state.info(format!("{text:?}: {counter} · n next, N previous"));
+                    }
+                    None => state.error(format!("{text:?} not found")),
+                }
             }
             Vec::new()
         }
