@@ -11,14 +11,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// Global actions the idle bar advertises after the focused pane's own keys
-/// (help comes first, so it shows however narrow the bar).
+/// Global actions the idle bar advertises around the focused pane's own keys
+/// (help and run come first, so they show however narrow the bar).
 const GLOBAL_HINTS: [Action; 6] = [
+    Action::Help,
     Action::RunPrompt,
     Action::CommandMode,
     Action::FocusNext,
     Action::ShowMessage,
-    Action::Help,
     Action::Quit,
 ];
 
@@ -43,22 +43,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     frame.render_widget(&bar.area, text);
 }
 
-/// Help, the keys of the focused pane's mode (one per action, in the order
+/// Help and run, the keys of the focused pane's mode (one per action, in the order
 /// actions are declared), then a few global ones, each only where the key really does
 /// that in this mode.
 pub fn hints(keymap: &Keymap, mode: Mode) -> Vec<(Key, Action)> {
     let described = keymap.described();
-    let own = described
+    let mut own: Vec<(Key, Action)> = described
         .get(&mode)
         .into_iter()
-        .flat_map(|actions| actions.keys().copied())
-        .filter(|a| mode != Mode::Global && !GLOBAL_HINTS.contains(a));
-    std::iter::once(Action::Help)
-        .chain(own)
-        .chain(GLOBAL_HINTS.into_iter().filter(|a| *a != Action::Help))
-        .filter_map(|action| {
-            let key = keymap.key_for(mode, action)?;
-            (keymap.lookup(mode, key) == Some(action)).then_some((key, action))
-        })
-        .collect()
+        .flatten()
+        .filter(|(a, _)| mode != Mode::Global && !GLOBAL_HINTS.contains(a))
+        .filter_map(|(a, keys)| Some((*keys.first()?, *a)))
+        .collect();
+    // What the pane does first; switching to another view last.
+    own.sort_by_key(|(_, a)| matches!(a, Action::ShowJournal | Action::ShowFacts));
+    let global = GLOBAL_HINTS.into_iter().filter_map(|action| {
+        let key = keymap.key_for(mode, action)?;
+        (keymap.lookup(mode, key) == Some(action)).then_some((key, action))
+    });
+    let (first, rest): (Vec<_>, Vec<_>) =
+        global.partition(|(_, a)| matches!(a, Action::Help | Action::RunPrompt));
+    first.into_iter().chain(own).chain(rest).collect()
 }

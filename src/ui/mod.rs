@@ -128,7 +128,11 @@ pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'
         title.push(Span::raw(" "));
     }
     if !extra.is_empty() {
-        title.push(Span::styled(format!("─ {extra} "), theme.fg(theme.title)));
+        let lead = if views.is_empty() { "" } else { "─ " };
+        title.push(Span::styled(
+            format!("{lead}{extra} "),
+            theme.fg(theme.title),
+        ));
     }
     Block::default()
         .borders(Borders::ALL)
