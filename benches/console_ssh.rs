@@ -104,9 +104,10 @@ fn key(c: KeyCode) -> std::io::Result<Event> {
 
 /// Nodes of the newest execution in `status`.
 fn nodes_in(engine: &Engine, status: NodeStatus) -> usize {
-    engine.executions().last().map_or(0, |e| {
-        e.nodes.iter().filter(|n| n.status == status).count()
-    })
+    engine
+        .executions()
+        .last()
+        .map_or(0, |e| e.nodes.iter().filter(|n| n.status == status).count())
 }
 
 async fn measure(engine: Engine, store: Store) {
@@ -136,9 +137,11 @@ async fn measure(engine: Engine, store: Store) {
     let mut terminal = Terminal::new(CrosstermBackend::new(out.clone())).unwrap();
     terminal.resize(size).unwrap();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let input = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|ev| (ev, rx))
-    });
+    let input =
+        futures_util::stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|ev| (ev, rx)) },
+        );
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let looped = tokio::spawn(async move {
         let quit = async {
@@ -225,12 +228,11 @@ async fn measure(engine: Engine, store: Store) {
     ))))
     .unwrap();
     let ending = Instant::now();
-    while engine.executions().iter().any(|e| {
-        matches!(
-            e.status,
-            ExecutionStatus::Running | ExecutionStatus::Queued
-        )
-    }) && ending.elapsed() < Duration::from_secs(30)
+    while engine
+        .executions()
+        .iter()
+        .any(|e| matches!(e.status, ExecutionStatus::Running | ExecutionStatus::Queued))
+        && ending.elapsed() < Duration::from_secs(30)
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -246,3 +246,33 @@ fn a_long_message_box_scrolls_with_j_and_k() {
         assert!(s.overlays.is_empty(), "any other key closes");
     }
 }
+
+#[test]
+fn a_long_journal_note_wraps_in_full_below_the_list() {
+    for w in WIDTHS {
+        let mut s = state(w, 24);
+        let note = format!(
+            "replaced the disk controller; {} THE-END",
+            "details ".repeat(45)
+        );
+        s.journal.open("web01");
+        s.journal.loading = false;
+        s.journal.entries = vec![drover::store::JournalEntry {
+            id: 1,
+            node: "web01".into(),
+            entry_type: drover::store::EntryType::Manual,
+            timestamp: 0,
+            user: "ops".into(),
+            action: note,
+            status: None,
+            execution_id: None,
+            details: serde_json::Value::Null,
+        }];
+        s.focus = Focus::Main;
+        s.view = View::Journal;
+        let text = screen(&s);
+        assert!(text.contains("replaced the disk"), "{w}\n{text}");
+        assert!(text.contains("THE-END"), "the whole note shows\n{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= w as usize));
+    }
+}

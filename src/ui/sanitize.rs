@@ -370,6 +370,15 @@ mod tests {
     }
 
     #[test]
+    fn cursor_controls_pass_through_for_a_cursor_to_obey() {
+        let opts = SanitizeOptions {
+            cursor_controls: true,
+            ..SanitizeOptions::default()
+        };
+        assert_eq!(sanitize(b"10%\r20%\ta\r\nb\x07", &opts), "10%\r20%\ta\nb^G");
+    }
+
+    #[test]
     fn tab_width_variants() {
         let none = SanitizeOptions {
             keep_sgr: false,
