@@ -39,6 +39,10 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 // follow it, also away from a plan shown before.
                 state.progress.follow_newest();
                 state.progress.plan_shown = false;
+                // One pane at a time: the run's output is the one to see.
+                if super::tabs::narrow(state) {
+                    state.focus = Focus::Main;
+                }
             }
             let mut run = RunProgress::new(execution, action, user, &nodes);
             run.plan_step = plan_step;
