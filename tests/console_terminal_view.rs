@@ -120,6 +120,13 @@ fn long_lines_scroll_sideways_and_w_wraps_them_at_every_width() {
             text.contains("END") && !text.contains("start"),
             "{w}\n{text}"
         );
+        keys(&mut s, &"h".repeat(35));
+        let text = screen(&s);
+        assert!(
+            text.contains("start") && !text.contains("END"),
+            "{w}: h comes back"
+        );
+        keys(&mut s, &"l".repeat(35));
         keys(&mut s, "W");
         let text = screen(&s);
         assert!(
