@@ -40,9 +40,8 @@ use std::time::{Duration, Instant};
 const NODES: usize = 200;
 const SAMPLES: usize = 50;
 /// Twenty thousand lines per node, in bursts of a hundred.
-const STREAM: &str = "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); \
-    echo \"line $i of the stream from $(hostname 2>/dev/null || echo node)\"; \
-    case $i in *00) sleep 0.5;; esac; done";
+const STREAM: &str = "h=$(hostname); i=0; while [ $i -lt 20000 ]; do i=$((i+1)); \
+    echo \"line $i of the stream from $h\"; case $i in *00) sleep 0.5;; esac; done";
 
 fn engine(ssh_config: &Path, aliases: &[String], store: &Store) -> Engine {
     let transport = SshTransport::new(SshSettings {
@@ -162,6 +161,8 @@ async fn measure(engine: Engine, store: Store) {
             tx.send(key(KeyCode::Char(c))).unwrap();
         }
     };
+    let idle = keys_to_screen(&tx, &out, 10).await;
+    println!("key to screen, idle: {}", summary(idle));
     // Select everything (the cursor starts on the source row), run, confirm.
     send_text(" ");
     send_text(&format!(":run {STREAM}"));
@@ -190,36 +191,14 @@ async fn measure(engine: Engine, store: Store) {
     };
     let (bytes_before, window) = (printed(&engine), Instant::now());
 
-    let mut latencies = Vec::new();
-    for _ in 0..SAMPLES {
-        *out.seen.lock().unwrap() = None;
-        let sent = Instant::now();
-        tx.send(key(KeyCode::Char('?'))).unwrap();
-        loop {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            if let Some(t) = *out.seen.lock().unwrap() {
-                latencies.push(t - sent);
-                break;
-            }
-            assert!(
-                sent.elapsed() < Duration::from_secs(5),
-                "a key was not shown within 5 s"
-            );
-        }
-        tx.send(key(KeyCode::Esc)).unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let latencies = keys_to_screen(&tx, &out, SAMPLES).await;
     let rate = (printed(&engine) - bytes_before) as f64 / window.elapsed().as_secs_f64();
     let running = nodes_in(&engine, NodeStatus::Running);
-    latencies.sort();
-    let p = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
     println!(
-        "key to screen, {running} of {NODES} SSH nodes streaming ({:.0} KB/s of output): \
-         median {:.1} ms, p95 {:.1} ms, max {:.1} ms over {SAMPLES} keys (target p95 < 50 ms)",
+        "key to screen, {running} of {NODES} SSH nodes streaming ({:.0} KB/s of output): {} \
+         (target p95 < 50 ms)",
         rate / 1e3,
-        p(0.5),
-        p(0.95),
-        p(1.0)
+        summary(latencies)
     );
 
     tx.send(Ok(Event::Key(KeyEvent::new(
@@ -238,6 +217,47 @@ async fn measure(engine: Engine, store: Store) {
     }
     let _ = stop_tx.send(());
     let _ = looped.await;
+}
+
+type Input = tokio::sync::mpsc::UnboundedSender<std::io::Result<Event>>;
+
+/// Presses `?` `count` times: from sending it to the first write of the help
+/// popup's title, then `esc` and a pause.
+async fn keys_to_screen(tx: &Input, out: &Counting, count: usize) -> Vec<Duration> {
+    let mut latencies = Vec::new();
+    for _ in 0..count {
+        *out.seen.lock().unwrap() = None;
+        let sent = Instant::now();
+        tx.send(key(KeyCode::Char('?'))).unwrap();
+        loop {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            if let Some(t) = *out.seen.lock().unwrap() {
+                latencies.push(t - sent);
+                break;
+            }
+            assert!(
+                sent.elapsed() < Duration::from_secs(5),
+                "a key was not shown within 5 s ({} bytes written to the terminal in all)",
+                out.bytes.load(Ordering::Relaxed)
+            );
+        }
+        tx.send(key(KeyCode::Esc)).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    latencies
+}
+
+/// `median 3.1 ms, p95 9.0 ms, max 12.4 ms over 50 keys`
+fn summary(mut latencies: Vec<Duration>) -> String {
+    latencies.sort();
+    let p = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
+    format!(
+        "median {:.1} ms, p95 {:.1} ms, max {:.1} ms over {} keys",
+        p(0.5),
+        p(0.95),
+        p(1.0),
+        latencies.len()
+    )
 }
 
 fn main() {
