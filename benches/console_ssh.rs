@@ -73,6 +73,8 @@ fn engine(ssh_config: &Path, aliases: &[String], store: &Store) -> Engine {
 #[derive(Clone, Default)]
 struct Counting {
     bytes: Arc<AtomicU64>,
+    /// Frames drawn: ratatui flushes once per frame.
+    frames: Arc<AtomicU64>,
     tail: Arc<Mutex<Vec<u8>>>,
     seen: Arc<Mutex<Option<Instant>>>,
 }
@@ -93,6 +95,7 @@ impl Write for Counting {
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
+        self.frames.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -222,12 +225,13 @@ async fn measure(engine: Engine, store: Store) {
 type Input = tokio::sync::mpsc::UnboundedSender<std::io::Result<Event>>;
 
 /// Presses `?` `count` times: from sending it to the first write of the help
-/// popup's title, then `esc` and a pause.
+/// popup's title; then `esc`, and the popup is seen gone.
 async fn keys_to_screen(tx: &Input, out: &Counting, count: usize) -> Vec<Duration> {
     let mut latencies = Vec::new();
     for _ in 0..count {
         *out.seen.lock().unwrap() = None;
         let sent = Instant::now();
+        let before = out.bytes.load(Ordering::Relaxed);
         tx.send(key(KeyCode::Char('?'))).unwrap();
         loop {
             tokio::time::sleep(Duration::from_millis(1)).await;
@@ -236,13 +240,23 @@ async fn keys_to_screen(tx: &Input, out: &Counting, count: usize) -> Vec<Duratio
                 break;
             }
             assert!(
-                sent.elapsed() < Duration::from_secs(5),
-                "a key was not shown within 5 s ({} bytes written to the terminal in all)",
-                out.bytes.load(Ordering::Relaxed)
+                sent.elapsed() < Duration::from_secs(30),
+                "a key was not shown within 30 s ({} bytes written to the terminal since)",
+                out.bytes.load(Ordering::Relaxed) - before
             );
         }
+        // The popup must be off the screen before the next `?`, or that one
+        // draws nothing new: the second frame after `esc` shows it closed (the
+        // first may have begun before `esc` was read). Idle, only one comes.
+        let closing = out.frames.load(Ordering::Relaxed);
         tx.send(key(KeyCode::Esc)).unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let since = Instant::now();
+        while out.frames.load(Ordering::Relaxed) < closing + 2
+            && since.elapsed() < Duration::from_secs(1)
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     latencies
 }
