@@ -42,9 +42,10 @@ pub struct SanitizeOptions {
     /// count as one). `None` shows tabs as `^I`; `Some(0)` acts like
     /// `Some(1)`.
     pub tab_width: Option<usize>,
-    /// Pass a lone `\r` and `\t` through as they are (`tab_width` is then
-    /// unused), for a caller that moves a cursor as a terminal does (the
-    /// console's [`super::terminal_text`]). `\r\n` still becomes `\n`.
+    /// Pass `\r` and `\t` through as they are (`tab_width` is then unused),
+    /// for a caller that moves a cursor as a terminal does (the console's
+    /// [`super::terminal_text`]); the `\r` of `\r\n` too, where going back to
+    /// the first column just before the line ends changes nothing.
     pub cursor_controls: bool,
 }
 
@@ -375,7 +376,10 @@ mod tests {
             cursor_controls: true,
             ..SanitizeOptions::default()
         };
-        assert_eq!(sanitize(b"10%\r20%\ta\r\nb\x07", &opts), "10%\r20%\ta\nb^G");
+        assert_eq!(
+            sanitize(b"10%\r20%\ta\r\nb\x07", &opts),
+            "10%\r20%\ta\r\nb^G"
+        );
     }
 
     #[test]

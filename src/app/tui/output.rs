@@ -2,7 +2,6 @@
 //! live run parked behind it), folded or per node, scrolling, search and diff,
 //! over the flattened lines of the run's blocks.
 
-pub use super::output_search::Found;
 pub use super::run_output::{
     Block, MAX_LINE_CHARS, MIN_LINES_PER_NODE, NodeText, OutLine, RunOutput,
 };

@@ -166,7 +166,7 @@ pub fn on_action(state: &mut AppState, action: super::action::Action) -> Vec<Eff
             return Vec::new();
         }
         FocusNext | FocusPrev if super::tabs::narrow(state) => {
-            return super::tabs::step(state, action == FocusNext);
+            return super::commands::step_tab(state, action == FocusNext);
         }
         FocusNext | FocusPrev => {
             state.focus = match state.focus {
