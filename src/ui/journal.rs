@@ -34,8 +34,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).style(theme.fg(theme.dim)), inner);
         return;
     }
-    let detail_height = if inner.height >= 12 {
-        inner.height / 3
+    // The selected entry in full below the list, wrapped: a third of the pane,
+    // up to half when a long note needs it.
+    let note_rows = shown.get(j.cursor).map_or(0, |e| {
+        let width = inner.width.max(1) as usize;
+        e.action
+            .lines()
+            .map(|l| l.chars().count().div_ceil(width).max(1))
+            .sum::<usize>()
+            + 3
+    });
+    let detail_height = if inner.height >= 8 {
+        (note_rows as u16).clamp(inner.height / 3, inner.height / 2)
     } else {
         0
     };

@@ -15,11 +15,14 @@ pub mod progress;
 pub mod sanitize;
 pub mod sgr;
 pub mod status;
+pub mod terminal_text;
 pub mod theme;
 pub mod time;
+pub mod wrap;
 
 use crate::app::tui::layout;
 use crate::app::tui::state::{AppState, Focus, View};
+use crate::app::tui::tabs;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
@@ -36,6 +39,9 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
         state.progress.has_content(),
         state.bar.is_some(),
     );
+    if let Some(r) = areas.tabs {
+        draw_tabs(frame, r, state, &theme);
+    }
     if let Some(r) = areas.inventory {
         inventory::draw(frame, r, state, &theme);
     }
@@ -60,11 +66,51 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
     overlays::draw(frame, state, &theme);
 }
 
+/// The tab names of a narrow terminal, the one shown emphasised; the row
+/// scrolls so the shown one is always on it.
+fn draw_tabs(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let current = tabs::current(state);
+    let mut spans: Vec<Span> = Vec::new();
+    let mut before = 0;
+    for tab in tabs::all() {
+        let shown = tab == current;
+        let text = format!(" {} ", tab.title());
+        if shown {
+            before = spans.iter().map(|s| s.width()).sum::<usize>();
+        }
+        let style = if shown {
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        } else {
+            theme.fg(theme.dim)
+        };
+        spans.push(Span::styled(text, style));
+    }
+    let total: usize = spans.iter().map(|s| s.width()).sum();
+    let width = area.width as usize;
+    let scroll = if total > width {
+        before.saturating_sub(width / 3).min(total - width)
+    } else {
+        0
+    };
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(Line::from(spans)).scroll((0, scroll as u16)),
+        area,
+    );
+}
+
 /// The main pane's frame: view tabs in the title, `extra` after them.
 pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'a> {
     let focused = state.focus == Focus::Main;
     let mut title = vec![Span::raw(" ")];
-    for (i, v) in View::ALL.iter().enumerate() {
+    // A narrow terminal names the views in its tab row instead.
+    let views = if tabs::narrow(state) {
+        &[][..]
+    } else {
+        &View::ALL[..]
+    };
+    for (i, v) in views.iter().enumerate() {
         let style = if *v == state.view {
             Style::default()
                 .fg(theme.title)
@@ -72,11 +118,22 @@ pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'
         } else {
             theme.fg(theme.dim)
         };
-        title.push(Span::styled(format!("{}:{}", i + 1, v.title()), style));
+        // Under 120 columns only the shown view is named, so the pane's own
+        // title (flags, the search counter) still fits.
+        let label = if *v == state.view || state.size.width >= 120 {
+            format!("{}:{}", i + 1, v.title())
+        } else {
+            (i + 1).to_string()
+        };
+        title.push(Span::styled(label, style));
         title.push(Span::raw(" "));
     }
     if !extra.is_empty() {
-        title.push(Span::styled(format!("─ {extra} "), theme.fg(theme.title)));
+        let lead = if views.is_empty() { "" } else { "─ " };
+        title.push(Span::styled(
+            format!("{lead}{extra} "),
+            theme.fg(theme.title),
+        ));
     }
     Block::default()
         .borders(Borders::ALL)

@@ -38,8 +38,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     if !out.show_stderr {
         flags.push("stdout only");
     }
+    if out.wrap {
+        flags.push("wrap");
+    }
     if run.replay {
         flags.push("replay");
+    }
+    let counter = crate::app::tui::output_search::match_counter(out);
+    if !counter.is_empty() {
+        flags.push(&counter);
     }
     let command = super::ellipsize(&super::safe(&run.command), 40);
     let block = main_block(state, theme, format!("{command} [{}]", flags.join(", ")));
@@ -47,6 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     frame.render_widget(block, area);
     let height = inner.height as usize;
     let top = out.top.min(out.total.saturating_sub(1));
+    let left = if out.wrap { 0 } else { out.left };
     let colours = !theme.no_color;
     let search = out.search.as_deref().filter(|s| !s.is_empty());
     let lines: Vec<Line> = out
@@ -72,14 +80,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                 output_text::gap(dropped, missed),
                 theme.fg(theme.dim),
             )),
-            ViewLine::Text { line, node } => {
-                text_line(line, node, out.left, colours, theme, search)
-            }
+            ViewLine::Text { line, node } => text_line(line, node, left, colours, theme, search),
             ViewLine::Partial { line, node } => {
-                text_line(&line, node, out.left, colours, theme, search)
+                text_line(&line, node, left, colours, theme, search)
             }
         })
         .collect();
+    let lines = if out.wrap {
+        let rows: Vec<Line> = lines
+            .into_iter()
+            .flat_map(|l| super::wrap::wrap_line(l, inner.width as usize))
+            .collect();
+        // Following, the newest rows are the ones that must show.
+        let skip = if out.follow {
+            rows.len().saturating_sub(height)
+        } else {
+            0
+        };
+        rows.into_iter().skip(skip).take(height).collect()
+    } else {
+        lines
+    };
     frame.render_widget(Paragraph::new(lines), inner);
 }
 

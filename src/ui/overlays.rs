@@ -146,10 +146,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
                     .collect();
                 frame.render_widget(Paragraph::new(shown), inner);
             }
-            Overlay::Message { title, text } => {
-                let lines = text.lines().map(|l| Line::from(safe(l))).collect();
-                popup(frame, area, title, lines, 72, theme);
-            }
+            Overlay::Message { title, text, top } => message(frame, area, title, text, *top, theme),
         }
     }
 }
@@ -179,6 +176,28 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, width: u1
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(bordered(title, theme)),
+        r,
+    );
+}
+
+/// A long text wrapped to the popup, scrolled by whole lines of the text.
+fn message(frame: &mut Frame, area: Rect, title: &str, text: &str, top: usize, theme: &Theme) {
+    let lines: Vec<Line> = text.lines().map(|l| Line::from(safe(l))).collect();
+    let top = top.min(lines.len().saturating_sub(1));
+    let width = area.width.min(100);
+    let inner_width = width.saturating_sub(2).max(1) as usize;
+    let wrapped: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_width).max(1))
+        .sum();
+    let height = (wrapped as u16).saturating_add(2).min(area.height);
+    let r = centered(area, width, height);
+    frame.render_widget(Clear, r);
+    let shown: Vec<Line> = lines.into_iter().skip(top).collect();
+    frame.render_widget(
+        Paragraph::new(shown)
             .wrap(Wrap { trim: false })
             .block(bordered(title, theme)),
         r,
@@ -258,7 +277,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
         ":write [--json] FILE",
         "write the output as shown (also w); :write! replaces",
     ),
-    (":status", "engine health"),
+    (":status", "engine health (j/k scroll)"),
+    (":messages", "this session's notices and errors, with times"),
     (":help", "this help"),
     (":q", "quit"),
 ];

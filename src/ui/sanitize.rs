@@ -12,7 +12,8 @@
 //!   keeping plain SGR colour/style sequences;
 //! * every other control character is shown in caret notation (`^G`, `^?`)
 //!   or as `<U+0085>` for C1, so the user can see that *something* was there;
-//! * tabs become spaces, `\r\n` becomes `\n`, a lone `\r` becomes `^M`.
+//! * tabs become spaces, `\r\n` becomes `\n`, a lone `\r` becomes `^M`
+//!   (or, with `cursor_controls`, both pass through for a cursor to obey).
 //!
 //! [`Sanitizer`] keeps the parser's state between chunks, so a sequence split
 //! across two reads is still removed whole; a sequence cut off by the end of
@@ -41,6 +42,11 @@ pub struct SanitizeOptions {
     /// count as one). `None` shows tabs as `^I`; `Some(0)` acts like
     /// `Some(1)`.
     pub tab_width: Option<usize>,
+    /// Pass `\r` and `\t` through as they are (`tab_width` is then unused),
+    /// for a caller that moves a cursor as a terminal does (the console's
+    /// [`super::terminal_text`]); the `\r` of `\r\n` too, where going back to
+    /// the first column just before the line ends changes nothing.
+    pub cursor_controls: bool,
 }
 
 impl Default for SanitizeOptions {
@@ -48,6 +54,7 @@ impl Default for SanitizeOptions {
         Self {
             keep_sgr: false,
             tab_width: Some(8),
+            cursor_controls: false,
         }
     }
 }
@@ -135,6 +142,7 @@ impl Output {
                 self.text.push('\n');
                 self.column = 0;
             }
+            '\t' if self.opts.cursor_controls => self.text.push('\t'),
             '\t' if self.opts.tab_width.is_some() => {
                 let width = self.opts.tab_width.unwrap_or(1).max(1);
                 let spaces = width - self.column % width;
@@ -171,6 +179,7 @@ impl vte::Perform for Output {
 
     fn execute(&mut self, byte: u8) {
         match byte {
+            b'\r' if self.opts.cursor_controls => self.text.push('\r'),
             b'\r' => {
                 self.flush_cr();
                 self.pending_cr = true;
@@ -356,8 +365,21 @@ mod tests {
         let opts = SanitizeOptions {
             keep_sgr: true,
             tab_width: Some(4),
+            ..SanitizeOptions::default()
         };
         assert_eq!(sanitize(b"\x1b[1ma\tb\tc", &opts), "\x1b[1ma   b   c");
+    }
+
+    #[test]
+    fn cursor_controls_pass_through_for_a_cursor_to_obey() {
+        let opts = SanitizeOptions {
+            cursor_controls: true,
+            ..SanitizeOptions::default()
+        };
+        assert_eq!(
+            sanitize(b"10%\r20%\ta\r\nb\x07", &opts),
+            "10%\r20%\ta\r\nb^G"
+        );
     }
 
     #[test]
@@ -365,11 +387,13 @@ mod tests {
         let none = SanitizeOptions {
             keep_sgr: false,
             tab_width: None,
+            ..SanitizeOptions::default()
         };
         assert_eq!(sanitize(b"a\tb", &none), "a^Ib");
         let zero = SanitizeOptions {
             keep_sgr: false,
             tab_width: Some(0),
+            ..SanitizeOptions::default()
         };
         assert_eq!(sanitize(b"a\tb", &zero), "a b");
     }

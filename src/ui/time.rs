@@ -41,10 +41,13 @@ pub fn format_time(ms: i64) -> String {
     }
 }
 
-/// `4.2s` under a minute, `3m07s` above: how long a run or plan has taken.
+/// `340ms` under a second, `4.2s` under a minute, `3m07s` above: how long a
+/// run or plan has taken (never `0.0s` for a quick one).
 pub fn duration(d: std::time::Duration) -> String {
     let s = d.as_secs_f64();
-    if s < 60.0 {
+    if d.as_secs() == 0 {
+        format!("{}ms", d.subsec_millis())
+    } else if s < 60.0 {
         format!("{s:.1}s")
     } else {
         format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
@@ -66,6 +69,16 @@ mod tests {
         assert_eq!(format_time(-1), "1969-12-31 23:59:59");
         assert_eq!(format_time(i64::MAX), format!("{} ms since 1970", i64::MAX));
         assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn short_durations_show_milliseconds() {
+        use std::time::Duration;
+        assert_eq!(duration(Duration::from_millis(340)), "340ms");
+        assert_eq!(duration(Duration::from_millis(0)), "0ms");
+        assert_eq!(duration(Duration::from_millis(999)), "999ms");
+        assert_eq!(duration(Duration::from_millis(4_200)), "4.2s");
+        assert_eq!(duration(Duration::from_secs(187)), "3m07s");
     }
 
     #[test]

@@ -16,12 +16,15 @@ mod sshd;
 #[path = "../tmux_support/mod.rs"]
 mod tmux_support;
 
+mod console_gauge_follow;
 mod console_headless;
 mod console_plans;
 mod console_rerun;
 mod console_rerun_keys;
 mod console_shell;
+mod console_terminal_view;
 mod console_tmux;
+mod console_tmux_narrow;
 mod console_widgets;
 mod console_write;
 mod console_write_view;

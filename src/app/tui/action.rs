@@ -60,6 +60,12 @@ pub enum Action {
     Shell,
     /// Progress pane: the plan's steps or the shown run's nodes.
     TogglePlan,
+    /// Output pane: wrap long lines instead of scrolling sideways.
+    ToggleWrap,
+    /// The status line's message in full.
+    ShowMessage,
+    /// Every notice and error of the session (`:messages`).
+    Messages,
 }
 
 impl Action {
@@ -113,6 +119,60 @@ impl Action {
             Refresh => "refresh",
             Shell => "open a shell on the node under the cursor",
             TogglePlan => "show the plan's steps / the run's nodes",
+            ToggleWrap => "wrap long lines / scroll sideways (h, l)",
+            ShowMessage => "open the status line's message in full",
+            Messages => "this session's notices and errors, with times",
+        }
+    }
+
+    /// A word or two for the key hints in the bottom bar.
+    pub fn hint(self) -> &'static str {
+        use Action::*;
+        match self {
+            Quit => "quit",
+            Help => "help",
+            Suspend => "suspend",
+            CommandMode => "command",
+            RunPrompt => "run",
+            FocusNext | FocusPrev => "pane",
+            ShowOutput => "output",
+            ShowProgress => "progress",
+            ShowHistory => "history",
+            ShowJournal => "journal",
+            ShowFacts => "facts",
+            CancelExecution => "cancel",
+            Up | Down => "move",
+            PageUp | PageDown => "page",
+            Top => "top",
+            Bottom => "bottom",
+            Left | Right => "sideways",
+            Open => "open",
+            Back => "back",
+            ToggleSelect => "select",
+            SelectAll => "all",
+            ClearSelection => "none",
+            ExpandAll => "expand",
+            CollapseAll => "collapse",
+            Filter => "filter",
+            ToggleFold => "fold",
+            ToggleFollow => "follow",
+            ToggleStderr => "stderr",
+            NextNode | PrevNode => "node",
+            Search => "search",
+            SearchNext => "next",
+            SearchPrev => "prev",
+            Diff => "diff",
+            WriteOutput => "write",
+            Rerun => "edit",
+            RerunFailed => "re-run failed",
+            NewNote => "note",
+            CycleType => "type",
+            Refresh => "refresh",
+            Shell => "shell",
+            TogglePlan => "plan",
+            ToggleWrap => "wrap",
+            ShowMessage => "message",
+            Messages => "messages",
         }
     }
 }

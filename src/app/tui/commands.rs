@@ -5,6 +5,7 @@ use super::msg::Effect;
 use super::overlay::Overlay;
 use super::run_request::request_run;
 use super::state::{AppState, Focus, View};
+use super::tabs::{self, Tab};
 
 /// Parses and carries out one `:` command.
 pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
@@ -53,6 +54,10 @@ pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
         }
         "cancel" => cancel_newest(state),
         "status" => vec![Effect::LoadStatus],
+        "messages" => {
+            super::messages::open_messages(state);
+            Vec::new()
+        }
         "help" => {
             state.overlays.push(Overlay::Help { top: 0 });
             Vec::new()
@@ -193,4 +198,39 @@ pub fn quit_or_ask(state: &mut AppState) -> Vec<Effect> {
         running: running.join(" and "),
     });
     Vec::new()
+}
+
+/// The next (or previous) tab. A node's journal or facts open for the node
+/// under the inventory cursor when none is open yet.
+pub fn step_tab(state: &mut AppState, forward: bool) -> Vec<Effect> {
+    let tabs: Vec<Tab> = tabs::all().collect();
+    let at = tabs
+        .iter()
+        .position(|t| *t == tabs::current(state))
+        .unwrap_or(0);
+    let n = tabs.len();
+    let next = tabs[if forward {
+        (at + 1) % n
+    } else {
+        (at + n - 1) % n
+    }];
+    match next {
+        Tab::Inventory => {
+            state.focus = Focus::Inventory;
+            Vec::new()
+        }
+        Tab::Main(View::Journal) if state.journal.node.is_none() => {
+            open_for_cursor(state, View::Journal)
+        }
+        Tab::Main(View::Facts) if state.facts.node.is_none() => open_for_cursor(state, View::Facts),
+        Tab::Main(view) => show(state, view),
+    }
+}
+
+fn open_for_cursor(state: &mut AppState, view: View) -> Vec<Effect> {
+    if state.inventory.current_node().is_some() {
+        node_view(state, view, "")
+    } else {
+        show(state, view)
+    }
 }

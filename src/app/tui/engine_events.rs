@@ -35,8 +35,14 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 ));
             }
             if !plan_step {
-                // A run the user started: the progress pane follows it.
+                // A run the user started: the progress pane and the gauge
+                // follow it, also away from a plan shown before.
                 state.progress.follow_newest();
+                state.progress.plan_shown = false;
+                // One pane at a time: the run's output is the one to see.
+                if super::tabs::narrow(state) {
+                    state.focus = Focus::Main;
+                }
             }
             let mut run = RunProgress::new(execution, action, user, &nodes);
             run.plan_step = plan_step;
@@ -122,12 +128,12 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 return Vec::new();
             }
             let text = format!(
-                "run {}: {} — {} of {} in {:.1}s",
+                "run {}: {} — {} of {} in {}",
                 short_id(&execution.0),
                 status.as_str(),
                 counts_text(&progress),
                 progress.total,
-                duration.as_secs_f64()
+                crate::ui::time::duration(duration)
             );
             if matches!(status, ExecutionStatus::Success) {
                 state.info(text);

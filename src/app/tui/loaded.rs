@@ -99,10 +99,10 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
             state.error(format!("history: {}", lines.next().unwrap_or_default()));
             let candidates: Vec<&str> = lines.collect();
             if !candidates.is_empty() {
-                state.overlays.push(Overlay::Message {
-                    title: " Matching runs · any key closes ".into(),
-                    text: candidates.join("\n"),
-                });
+                state.overlays.push(Overlay::message(
+                    " Matching runs · j/k scroll · any other key closes ",
+                    candidates.join("\n"),
+                ));
             }
         }
         Loaded::Written { path, result } => match result {
@@ -137,10 +137,10 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
                 }
             }
         }
-        Loaded::Status(text) => state.overlays.push(Overlay::Message {
-            title: " Status · any key closes ".into(),
+        Loaded::Status(text) => state.overlays.push(Overlay::message(
+            " Status · j/k pgup/pgdn scroll · any other key closes ",
             text,
-        }),
+        )),
         Loaded::ShellEnded { node, result } => match result {
             Ok(text) => state.info(format!("{node}: {text}")),
             Err(e) => state.error(format!("{node}: {e}")),
@@ -166,7 +166,7 @@ fn replay_streams(out: &mut RunOutput, node: &StoredNode, opts: &SanitizeOptions
         let stored = node.stream(stream);
         out.append(name, stream, &stored.head, 0, opts);
         if stored.not_stored > 0 {
-            out.notice(name, stream, &not_stored_notice(stored.not_stored), opts);
+            out.notice(name, stream, &not_stored_notice(stored.not_stored));
         }
         out.append(name, stream, &stored.tail, 0, opts);
     }

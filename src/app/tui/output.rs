@@ -3,7 +3,7 @@
 //! over the flattened lines of the run's blocks.
 
 pub use super::run_output::{
-    Block, MAX_LINE_BYTES, MIN_LINES_PER_NODE, NodeText, OutLine, RunOutput,
+    Block, MAX_LINE_CHARS, MIN_LINES_PER_NODE, NodeText, OutLine, RunOutput,
 };
 use crate::engine::NodeStatus;
 use crate::store::Stream;
@@ -36,7 +36,7 @@ pub enum ViewLine<'a> {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct OutputView {
     /// The run shown.
     pub run: Option<RunOutput>,
@@ -50,6 +50,10 @@ pub struct OutputView {
     pub left: usize,
     pub page: usize,
     pub search: Option<String>,
+    /// Lines of the flattened view matching `search` (see `output_search`).
+    pub matches: Vec<usize>,
+    /// Long lines wrap to the pane instead of scrolling sideways.
+    pub wrap: bool,
     pub sanitize: SanitizeOptions,
     /// Derived in `settle`: blocks and the total line count.
     pub blocks: Vec<Block>,
@@ -72,9 +76,12 @@ impl Default for OutputView {
             left: 0,
             page: 20,
             search: None,
+            matches: Vec::new(),
+            wrap: false,
             sanitize: SanitizeOptions {
                 keep_sgr: true,
                 tab_width: Some(8),
+                cursor_controls: true,
             },
             blocks: Vec::new(),
             total: 0,
@@ -169,6 +176,9 @@ impl OutputView {
         } else {
             self.top = self.top.min(self.total.saturating_sub(1));
         }
+        if self.search.is_some() {
+            self.refresh_matches();
+        }
     }
 
     /// Lines `from..from+count` of the flattened view.
@@ -218,9 +228,9 @@ impl OutputView {
             .iter()
             .filter(move |l| show_stderr || !l.stderr)
             .map(move |line| ViewLine::Text { line, node: name });
-        let out = node.partial(false, &self.sanitize);
+        let out = node.partial(false);
         let err = if show_stderr {
-            node.partial(true, &self.sanitize)
+            node.partial(true)
         } else {
             None
         };
@@ -276,41 +286,6 @@ impl OutputView {
         self.follow = false;
     }
 
-    /// Moves the view to the next (or previous) line containing the search text,
-    /// case-insensitively; `false` when there is none.
-    pub fn find(&mut self, forward: bool) -> bool {
-        let Some(needle) = self.search.as_ref().map(|s| s.to_lowercase()) else {
-            return false;
-        };
-        if needle.is_empty() || self.total == 0 {
-            return false;
-        }
-        let lines = self.window(0, self.total);
-        let hit = |l: &ViewLine| match l {
-            ViewLine::Text { line, .. } => line.text.to_lowercase().contains(&needle),
-            ViewLine::Partial { line, .. } => line.text.to_lowercase().contains(&needle),
-            ViewLine::Header { label, .. } => label.to_lowercase().contains(&needle),
-            ViewLine::Gap { .. } => false,
-        };
-        let n = lines.len();
-        let found = (1..=n)
-            .map(|k| {
-                if forward {
-                    (self.top + k) % n
-                } else {
-                    (self.top + n - k) % n
-                }
-            })
-            .find(|i| hit(&lines[*i]));
-        if let Some(i) = found {
-            self.top = i;
-            self.follow = false;
-            true
-        } else {
-            false
-        }
-    }
-
     /// The block at the top of the pane against the largest block, line by line.
     pub fn diff(&self) -> Option<(String, Vec<(char, String)>)> {
         let run = self.run.as_ref()?;
@@ -323,13 +298,7 @@ impl OutputView {
                 .iter()
                 .map(|l| format!("{}{}\n", if l.stderr { "E " } else { "" }, l.text))
                 .collect();
-            for p in [
-                n.partial(false, &self.sanitize),
-                n.partial(true, &self.sanitize),
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for p in [n.partial(false), n.partial(true)].into_iter().flatten() {
                 s.push_str(&p.text);
                 s.push('\n');
             }
@@ -430,12 +399,12 @@ mod tests {
             "x",
             "a",
             Stream::Stdout,
-            &vec![b'y'; MAX_LINE_BYTES * 3 + 5],
+            &vec![b'y'; MAX_LINE_CHARS * 3 + 5],
             0,
         );
         let node = v.run.as_ref().unwrap().node("a").unwrap();
         assert_eq!(node.lines.len(), 3);
-        assert!(node.lines.iter().all(|l| l.text.len() == MAX_LINE_BYTES));
+        assert!(node.lines.iter().all(|l| l.text.len() == MAX_LINE_CHARS));
     }
 
     #[test]
@@ -447,8 +416,8 @@ mod tests {
         v.page = 1;
         v.settle();
         v.top = 0;
-        v.search = Some("NEEDLE".into());
-        assert!(v.find(true));
+        v.set_search("NEEDLE");
+        assert!(v.find(true).is_some());
         assert_eq!(
             v.window(v.top, 1),
             vec![ViewLine::Text {

@@ -37,10 +37,12 @@ pub enum Overlay {
         lines: Vec<(char, String)>,
         top: usize,
     },
-    /// A long error or notice, scrollable.
+    /// A long error or notice, wrapped and scrollable.
     Message {
         title: String,
         text: String,
+        /// First (unwrapped) line shown.
+        top: usize,
     },
 }
 
@@ -52,6 +54,14 @@ impl Overlay {
             id,
             question,
             secret,
+        }
+    }
+
+    pub fn message(title: &str, text: String) -> Overlay {
+        Overlay::Message {
+            title: title.to_string(),
+            text,
+            top: 0,
         }
     }
 

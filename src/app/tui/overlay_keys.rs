@@ -13,17 +13,16 @@ pub(super) fn overlay_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     };
     let close = matches!(key.code, KeyCode::Esc) || (ctrl && key.code == KeyCode::Char('c'));
     match top {
-        Overlay::Help { top } | Overlay::Diff { top, .. } => match key.code {
-            KeyCode::Char('j') | KeyCode::Down => *top += 1,
-            KeyCode::Char('k') | KeyCode::Up => *top = top.saturating_sub(1),
-            KeyCode::PageDown | KeyCode::Char(' ') => *top += 10,
-            KeyCode::PageUp => *top = top.saturating_sub(10),
-            _ => {
-                state.overlays.pop();
+        Overlay::Help { top } | Overlay::Diff { top, .. } | Overlay::Message { top, .. } => {
+            match key.code {
+                KeyCode::Char('j') | KeyCode::Down => *top += 1,
+                KeyCode::Char('k') | KeyCode::Up => *top = top.saturating_sub(1),
+                KeyCode::PageDown | KeyCode::Char(' ') => *top += 10,
+                KeyCode::PageUp => *top = top.saturating_sub(10),
+                _ => {
+                    state.overlays.pop();
+                }
             }
-        },
-        Overlay::Message { .. } => {
-            state.overlays.pop();
         }
         Overlay::ConfirmQuit { .. } => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => {

@@ -3,6 +3,7 @@
 use super::cursor::delta;
 use super::input::BarKind;
 use super::msg::Effect;
+use super::output_search::match_counter;
 use super::overlay::Overlay;
 use super::pane::{open_bar, page};
 use super::state::{AppState, Focus, View};
@@ -63,7 +64,12 @@ pub(super) fn output_action(state: &mut AppState, action: super::action::Action)
         Top => out.scroll(isize::MIN / 2),
         Bottom => out.to_bottom(),
         Left => out.left = out.left.saturating_sub(8),
+        Right if out.wrap => state.info("lines wrap (W scrolls sideways instead)"),
         Right => out.left += 8,
+        ToggleWrap => {
+            out.wrap = !out.wrap;
+            out.left = 0;
+        }
         ToggleFold => {
             out.folded = !out.folded;
             out.mark_dirty();
@@ -82,7 +88,19 @@ pub(super) fn output_action(state: &mut AppState, action: super::action::Action)
         NextNode => out.jump_block(true),
         PrevNode => out.jump_block(false),
         Search => open_bar(state, BarKind::Search, ""),
-        SearchNext | SearchPrev if !out.find(action == SearchNext) => state.error("no match"),
+        SearchNext | SearchPrev => match out.find(action == SearchNext) {
+            Some(found) => {
+                let counter = match_counter(out);
+                match (found.wrapped, action == SearchNext) {
+                    (true, true) => state.info(format!("{counter} · search wrapped to the top")),
+                    (true, false) => {
+                        state.info(format!("{counter} · search wrapped to the bottom"))
+                    }
+                    (false, _) => state.info(counter),
+                }
+            }
+            None => state.error("no match"),
+        },
         Back if out.back_to_live() => state.info("back to the live run"),
         Diff => match out.diff() {
             Some((title, lines)) => state.overlays.push(Overlay::Diff {

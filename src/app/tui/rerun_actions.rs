@@ -81,6 +81,7 @@ pub fn on_loaded(
                 state.overlays.push(Overlay::Message {
                     title: " Matching runs · any key closes ".into(),
                     text: candidates.join("\n"),
+                    top: 0,
                 });
             }
             return Vec::new();

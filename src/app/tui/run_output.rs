@@ -1,19 +1,21 @@
-//! One run's output as the console keeps it: each node's lines (sanitised once,
-//! when they arrive), bounded per node, plus the running per-stream hashes that
+//! One run's output as the console keeps it: each node's lines (rendered once,
+//! as a terminal would show them, when they arrive), bounded per node, plus the running per-stream hashes that
 //! let identical outputs fold together.
 
 use crate::engine::NodeStatus;
 use crate::engine::inventory::nodeset;
 use crate::engine::output::StreamHash;
 use crate::store::Stream;
-use crate::ui::sanitize::{SanitizeOptions, sanitize};
+use crate::ui::sanitize::SanitizeOptions;
+use crate::ui::terminal_text::TerminalText;
 use std::collections::{HashMap, VecDeque};
 
 const LINE_BUDGET: usize = 200_000;
 pub const MIN_LINES_PER_NODE: usize = 64;
 const MAX_LINES_PER_NODE: usize = 20_000;
-/// A line longer than this is cut into pieces, so one endless line stays bounded.
-pub const MAX_LINE_BYTES: usize = 16 * 1024;
+/// A line longer than this many characters is cut into pieces, so one endless
+/// line stays bounded.
+pub use crate::ui::terminal_text::MAX_LINE_CHARS;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutLine {
@@ -24,7 +26,7 @@ pub struct OutLine {
     pub text: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct NodeText {
     pub name: String,
     pub lines: VecDeque<OutLine>,
@@ -32,7 +34,13 @@ pub struct NodeText {
     pub dropped: u64,
     /// Bytes the engine's ring dropped before we could read them.
     pub missed: u64,
-    partial: [Vec<u8>; 2],
+    /// Per stream: the terminal model that turns bytes into lines (made on
+    /// the first byte, so silent nodes cost nothing).
+    screens: [Option<Box<TerminalText>>; 2],
+    /// Per stream: the unfinished last line as shown now.
+    partial: [Option<String>; 2],
+    /// Per stream, over every finished line as shown (also lines no longer
+    /// kept): equal hashes mean equal rendered output.
     hash: [StreamHash; 2],
     /// Next ring offset to read, per stream.
     pub offsets: [u64; 2],
@@ -50,7 +58,8 @@ impl NodeText {
             lines: VecDeque::new(),
             dropped: 0,
             missed: 0,
-            partial: [Vec::new(), Vec::new()],
+            screens: [None, None],
+            partial: [None, None],
             hash: [StreamHash::default(); 2],
             offsets: [0, 0],
             stderr_lines: 0,
@@ -59,21 +68,32 @@ impl NodeText {
         }
     }
 
-    /// The unfinished last line of a stream, sanitised for display.
-    pub fn partial(&self, stderr: bool, opts: &SanitizeOptions) -> Option<OutLine> {
-        let raw = &self.partial[usize::from(stderr)];
-        (!raw.is_empty()).then(|| OutLine {
-            stderr,
-            notice: false,
-            text: sanitize(raw, opts),
-        })
+    /// The unfinished last line of a stream, as a terminal shows it now.
+    pub fn partial(&self, stderr: bool) -> Option<OutLine> {
+        self.partial[usize::from(stderr)]
+            .as_ref()
+            .map(|text| OutLine {
+                stderr,
+                notice: false,
+                text: text.clone(),
+            })
     }
 
-    /// What folding compares: everything printed (hashes cover every byte, also
-    /// lines no longer kept) and how the node ended.
+    /// What folding compares: everything shown (finished lines, also those no
+    /// longer kept, and the unfinished ones), bytes missed and how the node
+    /// ended. Two nodes whose output renders the same fold, however their
+    /// bytes differed (`10%\r20%\r30%` and `30%`).
     fn fold_key(&self) -> FoldKey {
+        let stream = |s: usize| {
+            let mut h = self.hash[s];
+            if let Some(p) = &self.partial[s] {
+                h.update(b"\0partial\0");
+                h.update(p.as_bytes());
+            }
+            h.value()
+        };
         FoldKey {
-            output: (self.hash[0].value(), self.hash[1].value(), self.missed),
+            output: (stream(0), stream(1), self.missed),
             status: self.status,
             exit_code: self.exit_code,
         }
@@ -88,18 +108,20 @@ impl NodeText {
             self.lines.len() - self.stderr_lines
         };
         let gap = usize::from(self.dropped > 0 || self.missed > 0);
-        let partials = usize::from(!self.partial[0].is_empty())
-            + usize::from(show_stderr && !self.partial[1].is_empty());
+        let partials = usize::from(self.partial[0].is_some())
+            + usize::from(show_stderr && self.partial[1].is_some());
         kept + gap + partials
     }
 
-    fn push_line(&mut self, stderr: bool, raw: &[u8], opts: &SanitizeOptions, cap: usize) {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    fn push_line(&mut self, stderr: bool, text: String, cap: usize) {
+        let s = usize::from(stderr);
+        self.hash[s].update(text.as_bytes());
+        self.hash[s].update(b"\n");
         self.push_out_line(
             OutLine {
                 stderr,
                 notice: false,
-                text: sanitize(raw, opts),
+                text,
             },
             cap,
         );
@@ -124,11 +146,16 @@ impl NodeText {
     /// A notice line in a stream, after what it printed so far (an unfinished
     /// line ends there). It counts in the fold key: two nodes with the same
     /// head and tail but different gaps are not the same output.
-    fn notice(&mut self, stream: Stream, text: &str, opts: &SanitizeOptions, cap: usize) {
+    fn notice(&mut self, stream: Stream, text: &str, cap: usize) {
         let s = usize::from(stream == Stream::Stderr);
-        if !self.partial[s].is_empty() {
-            let line = std::mem::take(&mut self.partial[s]);
-            self.push_line(s == 1, &line, opts, cap);
+        if self.partial[s].is_some()
+            && let Some(screen) = self.screens[s].as_mut()
+        {
+            let done = screen.feed(b"\n");
+            self.partial[s] = screen.current();
+            for line in done {
+                self.push_line(s == 1, line, cap);
+            }
         }
         self.hash[s].update(b"\0notice\0");
         self.hash[s].update(text.as_bytes());
@@ -143,24 +170,15 @@ impl NodeText {
     }
 
     fn append(&mut self, stream: Stream, data: &[u8], opts: &SanitizeOptions, cap: usize) {
-        let s = usize::from(stream == Stream::Stderr);
-        self.hash[s].update(data);
-        let mut rest = data;
-        while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
-            let mut line = std::mem::take(&mut self.partial[s]);
-            line.extend_from_slice(&rest[..nl]);
-            self.push_line(s == 1, &line, opts, cap);
-            rest = &rest[nl + 1..];
+        if data.is_empty() {
+            return;
         }
-        self.partial[s].extend_from_slice(rest);
-        while self.partial[s].len() > MAX_LINE_BYTES {
-            // Cut at a char boundary when one is near, so a piece never splits UTF-8.
-            let mut cut = MAX_LINE_BYTES;
-            while cut > MAX_LINE_BYTES - 4 && (self.partial[s][cut] & 0xC0) == 0x80 {
-                cut -= 1;
-            }
-            let piece: Vec<u8> = self.partial[s].drain(..cut).collect();
-            self.push_line(s == 1, &piece, opts, cap);
+        let s = usize::from(stream == Stream::Stderr);
+        let screen = self.screens[s].get_or_insert_with(|| Box::new(TerminalText::new(opts)));
+        let done = screen.feed(data);
+        self.partial[s] = screen.current();
+        for line in done {
+            self.push_line(s == 1, line, cap);
         }
     }
 }
@@ -190,7 +208,7 @@ pub struct Block {
 }
 
 /// The output of one run, live or replayed from history.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RunOutput {
     pub id: String,
     pub command: String,
@@ -249,10 +267,10 @@ impl RunOutput {
     }
 
     /// A line of drover's own in a node's stream (see [`NodeText::notice`]).
-    pub fn notice(&mut self, name: &str, stream: Stream, text: &str, opts: &SanitizeOptions) {
+    pub fn notice(&mut self, name: &str, stream: Stream, text: &str) {
         if let Some(&i) = self.index.get(name) {
             let cap = self.line_cap;
-            self.nodes[i].notice(stream, text, opts, cap);
+            self.nodes[i].notice(stream, text, cap);
         }
     }
 
@@ -420,5 +438,21 @@ mod tests {
         r.append("c", Stream::Stdout, b"", 5, &SanitizeOptions::default());
         let labels: Vec<_> = summary(&r).into_iter().map(|(l, ..)| l).collect();
         assert_eq!(labels, ["a,b", "c"]);
+    }
+
+    #[test]
+    fn nodes_whose_output_renders_the_same_fold_together() {
+        let mut r = run(&["a", "b", "c", "d"]);
+        print(&mut r, "a", b"10%\r20%\r30%\n");
+        print(&mut r, "b", b"30%\r\n");
+        print(&mut r, "c", b"30%\n");
+        print(&mut r, "d", b"31%\n");
+        let labels: Vec<_> = summary(&r).into_iter().map(|(l, ..)| l).collect();
+        assert_eq!(labels, ["a,b,c", "d"]);
+        // The unfinished line counts too, as shown.
+        print(&mut r, "a", b"x\ry");
+        print(&mut r, "b", b"y");
+        let labels: Vec<_> = summary(&r).into_iter().map(|(l, ..)| l).collect();
+        assert_eq!(labels, ["a,b", "c", "d"]);
     }
 }

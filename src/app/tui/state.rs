@@ -13,8 +13,10 @@ use super::output::OutputView;
 use super::overlay::Overlay;
 use super::progress::ProgressView;
 use crate::engine::Inventory;
+use crate::engine::ids::now_millis;
 use crate::ui::sanitize::SanitizeOptions;
 use ratatui::layout::Rect;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +88,7 @@ impl Default for UiOptions {
             sanitize: SanitizeOptions {
                 keep_sgr: true,
                 tab_width: Some(8),
+                cursor_controls: true,
             },
             no_color: false,
         }
@@ -96,6 +99,17 @@ impl Default for UiOptions {
 pub enum Level {
     Info,
     Error,
+}
+
+/// Notices and errors kept for `:messages`; older ones are let go.
+pub const MAX_MESSAGES: usize = 500;
+
+/// One notice or error, when it was shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub at_ms: i64,
+    pub level: Level,
+    pub text: String,
 }
 
 pub struct AppState {
@@ -116,6 +130,9 @@ pub struct AppState {
     pub recall: Vec<String>,
     pub overlays: Vec<Overlay>,
     pub status: Option<(Level, String)>,
+    /// Every notice and error of the session, oldest first (bounded), for
+    /// `:messages`.
+    pub messages: VecDeque<Message>,
     pub user: String,
     pub quit: bool,
 }
@@ -141,6 +158,7 @@ impl AppState {
             recall: Vec::new(),
             overlays: Vec::new(),
             status: None,
+            messages: VecDeque::new(),
             user,
             quit: false,
         }
@@ -164,11 +182,23 @@ impl AppState {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.status = Some((Level::Info, text.into()));
+        self.notify(Level::Info, text.into());
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.status = Some((Level::Error, text.into()));
+        self.notify(Level::Error, text.into());
+    }
+
+    fn notify(&mut self, level: Level, text: String) {
+        if self.messages.len() >= MAX_MESSAGES {
+            self.messages.pop_front();
+        }
+        self.messages.push_back(Message {
+            at_ms: now_millis(),
+            level,
+            text: text.clone(),
+        });
+        self.status = Some((level, text));
     }
 
     /// Recomputes derived view data after a batch of messages.

@@ -121,9 +121,15 @@ pub(super) fn submit_bar(state: &mut AppState, kind: BarKind, text: &str) -> Vec
             Vec::new()
         }
         BarKind::Search => {
-            state.output.search = (!text.is_empty()).then(|| text.to_string());
-            if !text.is_empty() && !state.output.find(true) {
-                state.error(format!("{text:?} not found"));
+            state.output.set_search(text);
+            if !text.is_empty() {
+                match state.output.find(true) {
+                    Some(_) => {
+                        let counter = super::output_search::match_counter(&state.output);
+                        state.info(format!("{text:?}: {counter} · n next, N previous"));
+                    }
+                    None => state.error(format!("{text:?} not found")),
+                }
             }
             Vec::new()
         }
@@ -158,6 +164,9 @@ pub fn on_action(state: &mut AppState, action: super::action::Action) -> Vec<Eff
             open_bar(state, BarKind::Run, "");
             return Vec::new();
         }
+        FocusNext | FocusPrev if super::tabs::narrow(state) => {
+            return super::commands::step_tab(state, action == FocusNext);
+        }
         FocusNext | FocusPrev => {
             state.focus = match state.focus {
                 Focus::Inventory => Focus::Main,
@@ -171,6 +180,14 @@ pub fn on_action(state: &mut AppState, action: super::action::Action) -> Vec<Eff
         ShowJournal => return node_view(state, View::Journal, ""),
         ShowFacts => return node_view(state, View::Facts, ""),
         CancelExecution => return cancel_newest(state),
+        ShowMessage => {
+            super::messages::open_status_message(state);
+            return Vec::new();
+        }
+        Messages => {
+            super::messages::open_messages(state);
+            return Vec::new();
+        }
         Shell => {
             return match state.inventory.current_node() {
                 Some(n) => vec![Effect::Shell(n.to_string())],

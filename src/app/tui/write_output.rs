@@ -104,7 +104,7 @@ fn json_lines(view: &OutputView) -> (String, usize) {
             }
         }
         for stderr in [false, true] {
-            if let Some(p) = node.partial(stderr, &view.sanitize) {
+            if let Some(p) = node.partial(stderr) {
                 streams[usize::from(stderr)].push(sgr::plain(&p.text));
             }
         }
