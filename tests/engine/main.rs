@@ -10,6 +10,7 @@ mod common;
 #[path = "../prereq/mod.rs"]
 mod prereq;
 
+mod exec_transport;
 mod facts;
 mod module_cycles;
 mod plans;

@@ -14,7 +14,7 @@ pub mod pattern;
 mod pool;
 mod session;
 mod transport;
-mod wrapper;
+pub(crate) mod wrapper;
 
 pub use exec::stop_bound;
 pub use transport::{SshSettings, SshTransport};
