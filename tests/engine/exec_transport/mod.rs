@@ -3,6 +3,7 @@
 //! codes, timeouts and cancels that leave no process behind, and the errors a
 //! bad template or a missing var gives before anything runs.
 
+mod inventory;
 mod quoting;
 mod stop;
 
