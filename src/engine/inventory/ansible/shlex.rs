@@ -17,7 +17,9 @@ pub fn shlex_split_words(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
 }
 
 fn split(line: &str, comments: bool) -> Result<Vec<Cow<'_, str>>, String> {
-    if !line.contains(['\'', '"', '\\']) && !(comments && line.contains('#')) {
+    let quoted = line.contains(['\'', '"', '\\']);
+    let commented = comments && line.contains('#');
+    if !quoted && !commented {
         return Ok(line
             .split([' ', '\t', '\r', '\n'])
             .filter(|t| !t.is_empty())
