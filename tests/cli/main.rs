@@ -16,6 +16,7 @@ mod batch_cli;
 mod batch_rerun;
 mod batch_task_rerun;
 mod crash_recovery;
+mod exec_nodes;
 mod history_output;
 mod output_golden;
 mod rbac_cli;
