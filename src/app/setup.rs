@@ -12,6 +12,7 @@ use crate::engine::inventory::service::{
 use crate::engine::inventory::targets::Grammar;
 use crate::engine::rbac::{AllowAll, Authorizer, Capability};
 use crate::engine::request::{ExecutionContext, local_user_name, trust_os_account_only};
+use crate::engine::transport::exec::ExecTransport;
 use crate::engine::transport::local::{LocalConfig, LocalTransport};
 use crate::engine::transport::ssh::config::Environment;
 use crate::engine::transport::ssh::config_source::SshConfigSource;
@@ -219,6 +220,7 @@ fn start_with(
         ..LocalConfig::default()
     })?;
     transports.register(Arc::new(local));
+    transports.register(Arc::new(ExecTransport::new(config.kill_grace())?));
     let ssh = ssh_transport(global, &config, interaction);
     let ssh_hosts = match &ssh {
         Ok(ssh) => ssh.config().concrete_hosts(),

@@ -17,6 +17,7 @@ mod batch_rerun;
 mod batch_task_rerun;
 mod cli_habits;
 mod crash_recovery;
+mod exec_nodes;
 mod history_output;
 mod output_golden;
 mod rbac_cli;

@@ -12,6 +12,7 @@ mod prereq;
 
 mod engine_door;
 mod engine_reads;
+mod exec_transport;
 mod facts;
 mod module_cycles;
 mod plans;

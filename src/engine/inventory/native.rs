@@ -9,7 +9,17 @@
 //!     user: deploy
 //!     groups: [web, prod]
 //!     vars: { role: frontend }
+//!   app1:
+//!     groups: [containers]
+//!     vars: { container: app1 }
+//! groups:                     # optional: transport and vars for every member
+//!   containers:
+//!     transport: exec         # run through a command template on this machine
+//!     vars: { exec_template: "docker exec -i {container} sh -c {command}" }
 //! ```
+//! A node's own transport and vars win over its groups'; of several groups,
+//! vars merge in group-name order (a later name wins), and two groups that
+//! name different transports for one node are an error.
 //! Every error names the file, the line and the reason.
 
 use super::{Inventory, Node};
@@ -19,7 +29,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Transports a native inventory may name.
-pub const KNOWN_TRANSPORTS: &[&str] = &["local", "ssh"];
+pub const KNOWN_TRANSPORTS: &[&str] = &["local", "ssh", "exec"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
@@ -47,6 +57,17 @@ pub enum InventoryError {
 struct File {
     #[serde(default)]
     nodes: BTreeMap<String, NodeSpec>,
+    #[serde(default)]
+    groups: BTreeMap<String, GroupSpec>,
+}
+
+/// What a group gives its members.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupSpec {
+    transport: Option<Spanned<String>>,
+    #[serde(default)]
+    vars: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +100,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
     let file: File = if text.trim().is_empty() {
         File {
             nodes: BTreeMap::new(),
+            groups: BTreeMap::new(),
         }
     } else {
         serde_saphyr::from_str(text).map_err(|e| {
@@ -87,26 +109,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
         })?
     };
     let source = path.display().to_string();
+    for (name, group) in &file.groups {
+        if let Some(reason) = group_name_problem(name) {
+            return Err(invalid(line_of_key(text, name), reason));
+        }
+        if let Some(t) = &group.transport {
+            check_transport(t, &format!("group {name}"))
+                .map_err(|r| invalid(t.referenced.line(), r))?;
+        }
+    }
     let mut inv = Inventory::default();
     for (name, spec) in file.nodes {
         if let Some(reason) = node_name_problem(&name) {
             return Err(invalid(line_of_key(text, &name), reason));
         }
-        let transport = match &spec.transport {
-            Some(t) if !KNOWN_TRANSPORTS.contains(&t.value.as_str()) => {
-                return Err(invalid(
-                    t.referenced.line(),
-                    format!(
-                        "node {name}: unknown transport {:?} (known: {})",
-                        t.value,
-                        KNOWN_TRANSPORTS.join(", ")
-                    ),
-                ));
-            }
-            Some(t) => t.value.clone(),
-            None if spec.address.is_some() => "ssh".to_string(),
-            None => "local".to_string(),
-        };
         let mut groups = Vec::new();
         for g in &spec.groups {
             if let Some(reason) = group_name_problem(&g.value) {
@@ -117,6 +133,30 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
             }
             groups.push(g.value.clone());
         }
+        // Group specs of this node, in group-name order (BTreeMap order).
+        let specs: Vec<(&String, &GroupSpec)> = file
+            .groups
+            .iter()
+            .filter(|(g, _)| groups.contains(g))
+            .collect();
+        let transport = match &spec.transport {
+            Some(t) => {
+                check_transport(t, &format!("node {name}"))
+                    .map_err(|r| invalid(t.referenced.line(), r))?;
+                t.value.clone()
+            }
+            None => match group_transport(&name, &specs) {
+                Ok(Some(t)) => t,
+                Ok(None) if spec.address.is_some() => "ssh".to_string(),
+                Ok(None) => "local".to_string(),
+                Err(reason) => return Err(invalid(line_of_key(text, &name), reason)),
+            },
+        };
+        let mut vars = BTreeMap::new();
+        for (_, g) in &specs {
+            vars.extend(g.vars.clone());
+        }
+        vars.extend(spec.vars);
         inv.add(Node {
             name,
             transport,
@@ -124,11 +164,42 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
             port: spec.port,
             user: spec.user,
             groups,
-            vars: spec.vars,
+            vars,
             source: source.clone(),
         });
     }
     Ok(inv)
+}
+
+fn check_transport(t: &Spanned<String>, owner: &str) -> Result<(), String> {
+    if KNOWN_TRANSPORTS.contains(&t.value.as_str()) {
+        return Ok(());
+    }
+    Err(format!(
+        "{owner}: unknown transport {:?} (known: {})",
+        t.value,
+        KNOWN_TRANSPORTS.join(", ")
+    ))
+}
+
+/// The transport the node's groups agree on, if any names one.
+fn group_transport(node: &str, specs: &[(&String, &GroupSpec)]) -> Result<Option<String>, String> {
+    let mut found: Option<(&String, &String)> = None;
+    for (group, spec) in specs {
+        let Some(t) = &spec.transport else { continue };
+        match found {
+            Some((first, ft)) if *ft != t.value => {
+                return Err(format!(
+                    "node {node}: its groups {first} and {group} name different transports \
+                     ({ft:?}, {:?}); set transport on the node",
+                    t.value
+                ));
+            }
+            Some(_) => {}
+            None => found = Some((group, &t.value)),
+        }
+    }
+    Ok(found.map(|(_, t)| t.clone()))
 }
 
 fn first_line(s: &str) -> String {

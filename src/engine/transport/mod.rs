@@ -1,9 +1,13 @@
-//! The plug-in interface every way of reaching a node implements (local processes
-//! now; SSH next). The executor owns timeouts, retries and bookkeeping; a transport
+//! The plug-in interface every way of reaching a node implements: `local`
+//! processes, `ssh`, and `exec` (a command template such as `docker exec`; see
+//! [`exec`]). The executor owns timeouts, retries and bookkeeping; a transport
 //! only runs one command on one node, streams its output into the sink, and stops
 //! the remote work for real when `stop` fires.
 
+pub mod exec;
+pub mod exec_template;
 pub mod local;
+pub mod process;
 pub mod session;
 pub mod ssh;
 

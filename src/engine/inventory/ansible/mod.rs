@@ -16,7 +16,7 @@ mod ini;
 mod order;
 mod pyliteral;
 mod script_json;
-mod shlex;
+pub(crate) mod shlex;
 mod vars;
 mod yaml_inv;
 
@@ -264,7 +264,8 @@ impl AnsibleInventory {
 
     /// drover nodes: `ansible_host`/`_port`/`_user`/`_connection` (and the
     /// legacy `ansible_ssh_*` spellings) give address, port, user and
-    /// transport (`local` for a local connection, else `ssh`); groups are
+    /// transport (`local` for a local connection, else `ssh`; a
+    /// `drover_transport` var such as `exec` overrides it); groups are
     /// the host's groups with their ancestors, without `all`.
     pub fn to_inventory(&self) -> Inventory {
         // Hosts in the same groups get the same group variables: merge them
@@ -296,8 +297,11 @@ impl AnsibleInventory {
                     _ => None,
                 })
             };
-            let transport = match vars.get("ansible_connection") {
-                Some(Value::String(s)) if s == "local" => "local",
+            // `drover_transport` names a drover transport outright (`exec`, with
+            // `exec_template`); Ansible's own connection types keep their meaning.
+            let transport = match (vars.get("drover_transport"), vars.get("ansible_connection")) {
+                (Some(Value::String(t)), _) => t.as_str(),
+                (_, Some(Value::String(s))) if s == "local" => "local",
                 _ => "ssh",
             };
             Node {

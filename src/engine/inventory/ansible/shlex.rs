@@ -7,7 +7,19 @@ use std::borrow::Cow;
 /// escapes, and `#` starting a comment even inside a word. Tokens borrow
 /// from `line` when nothing in it needs unquoting (the usual host line).
 pub fn shlex_split(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
-    if !line.contains(['\'', '"', '\\', '#']) {
+    split(line, true)
+}
+
+/// `shlex.split(line, comments=False)`: the same POSIX word splitting with
+/// `#` an ordinary character (command templates).
+pub fn shlex_split_words(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
+    split(line, false)
+}
+
+fn split(line: &str, comments: bool) -> Result<Vec<Cow<'_, str>>, String> {
+    let quoted = line.contains(['\'', '"', '\\']);
+    let commented = comments && line.contains('#');
+    if !quoted && !commented {
         return Ok(line
             .split([' ', '\t', '\r', '\n'])
             .filter(|t| !t.is_empty())
@@ -26,7 +38,7 @@ pub fn shlex_split(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
                     in_token = false;
                 }
             }
-            '#' => break,
+            '#' if comments => break,
             '\\' => {
                 token.push(chars.next().ok_or("No escaped character")?);
                 in_token = true;

@@ -15,7 +15,7 @@ mod pool;
 mod proxy;
 mod session;
 mod transport;
-mod wrapper;
+pub(crate) mod wrapper;
 
 pub use exec::stop_bound;
 pub use transport::{SshSettings, SshTransport};

@@ -38,7 +38,7 @@ pub struct Wrapped {
 }
 
 /// A fresh nonce: 16 hex digits, different for every command of this process.
-fn nonce() -> String {
+pub fn nonce() -> String {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let n = RandomState::new().hash_one((std::process::id(), seq, Instant::now()));
@@ -48,6 +48,28 @@ fn nonce() -> String {
 /// Single-quotes a value for any POSIX shell.
 pub fn shell_quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', "'\\''"))
+}
+
+/// POSIX sh that reads `export K='V'` lines from stdin up to a line holding only
+/// `nonce` and evaluates them, and the stdin bytes that carry `env`: values never
+/// appear in any argv. `on_eof` runs when stdin ends before the terminator.
+pub fn env_from_stdin(
+    nonce: &str,
+    env: &BTreeMap<String, String>,
+    on_eof: &str,
+) -> (String, Vec<u8>) {
+    let script = format!(
+        "__drover_env=\nwhile :; do IFS= read -r __drover_l || {{ {on_eof}; }}; \
+         [ \"$__drover_l\" = {nonce} ] && break; \
+         __drover_env=\"$__drover_env$__drover_l\n\"; done\n\
+         eval \"$__drover_env\"\nunset __drover_env __drover_l\n"
+    );
+    let mut stdin = Vec::new();
+    for (k, v) in env {
+        stdin.extend_from_slice(format!("export {k}={}\n", shell_quote(v)).as_bytes());
+    }
+    stdin.extend_from_slice(format!("{nonce}\n").as_bytes());
+    (script, stdin)
 }
 
 /// Wraps `command`; the watcher waits `grace` (whole seconds, at least one)
@@ -60,16 +82,9 @@ pub fn wrap(command: &str, env: &BTreeMap<String, String>, grace: Duration) -> W
     let mut stdin = Vec::new();
     if !env.is_empty() {
         // EOF before the terminator: drover is gone, run nothing.
-        script.push_str(&format!(
-            "__drover_env=\nwhile :; do IFS= read -r __drover_l || exit 125; \
-             [ \"$__drover_l\" = {nonce} ] && break; \
-             __drover_env=\"$__drover_env$__drover_l\n\"; done\n\
-             eval \"$__drover_env\"\nunset __drover_env __drover_l\n"
-        ));
-        for (k, v) in env {
-            stdin.extend_from_slice(format!("export {k}={}\n", shell_quote(v)).as_bytes());
-        }
-        stdin.extend_from_slice(format!("{nonce}\n").as_bytes());
+        let (reader, values) = env_from_stdin(&nonce, env, "exit 125");
+        script.push_str(&reader);
+        stdin = values;
     }
     // `kill -0 $$`: the shell is still there (the watcher keeps the session, so
     // the PID cannot have been reused); after its own TERM the watcher lives on
