@@ -21,8 +21,8 @@ use drover::app::tui::console::Console;
 use drover::app::tui::interaction::ConsoleInteraction;
 use drover::app::tui::keymap::Keymap;
 use drover::app::tui::state::{AppState, UiOptions};
-use drover::engine::interaction::NoInteraction;
 use drover::engine::transport::TransportRegistry;
+use drover::engine::transport::interaction::NoInteraction;
 use drover::engine::transport::ssh::config::Environment;
 use drover::engine::transport::ssh::{SshSettings, SshTransport};
 use drover::engine::{

@@ -9,7 +9,8 @@
 
 mod support;
 
-use drover::engine::queue::{Priority, SlotQueue};
+use drover::engine::common::priority::Priority;
+use drover::engine::executor::queue::SlotQueue;
 use drover::engine::transport::TransportRegistry;
 use drover::engine::{
     Engine, EngineConfig, ExecutionOptions, ExecutionRequest, Inventory, Node, Submission,

@@ -11,8 +11,8 @@ mod prereq;
 #[path = "../tests/sshd/mod.rs"]
 mod sshd;
 
-use drover::engine::interaction::NoInteraction;
 use drover::engine::transport::TransportRegistry;
+use drover::engine::transport::interaction::NoInteraction;
 use drover::engine::transport::ssh::config::Environment;
 use drover::engine::transport::ssh::{SshSettings, SshTransport};
 use drover::engine::{

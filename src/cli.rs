@@ -1,7 +1,7 @@
 //! Command-line definitions. Parsing only: nothing here executes. Global flags are
 //! accepted before or after the subcommand.
 
-use crate::engine::queue::Priority;
+use crate::engine::common::priority::Priority;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 

@@ -14,7 +14,7 @@ pub use rbac::{RbacConfig, RoleConfig};
 pub use secrets::SecretsConfig;
 pub use ui::UiConfig;
 
-use crate::engine::duration::parse_duration;
+use crate::engine::common::duration::parse_duration;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -48,7 +48,7 @@ pub struct Config {
     pub inventory: crate::engine::inventory::service::InventoryConfig,
     pub facts: crate::engine::facts::FactsConfig,
     pub tasks: crate::engine::orchestrator::task::TaskSettings,
-    pub breakers: crate::engine::breaker::BreakerSettings,
+    pub breakers: crate::engine::resilience::breaker::BreakerSettings,
     pub retry: crate::engine::resilience::RetrySettings,
 }
 

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use drover::engine::Node;
-use drover::engine::output::OutputSink;
+use drover::engine::report::output::OutputSink;
 use drover::engine::transport::{
     BoxFuture, Capabilities, ExitInfo, Health, NodeJob, Transport, TransportError,
 };

@@ -3,8 +3,8 @@
 //! did (a command, or a task with its parameters). Shared by `drover run
 //! --rerun`, `drover task run --rerun` and the console's `R` and `:rerun`.
 
-use crate::engine::label::RerunOf;
 use crate::engine::secrets::REDACTED;
+use crate::engine::submit::label::RerunOf;
 use crate::store::{ExecutionRecord, NodeResultRecord};
 use std::collections::HashMap;
 

@@ -3,16 +3,16 @@
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
-use crate::engine::duration::parse_duration;
+use crate::engine::common::duration::parse_duration;
+use crate::engine::common::request::{ExecutionContext, local_user_name, trust_os_account_only};
 use crate::engine::facts::Facts;
-use crate::engine::interaction::{Interaction, NoInteraction};
 use crate::engine::inventory::service::{
     InventoryService, InventorySource, SourceFailure, standard_sources,
 };
 use crate::engine::inventory::targets::Grammar;
 use crate::engine::rbac::{AllowAll, Authorizer, Capability};
-use crate::engine::request::{ExecutionContext, local_user_name, trust_os_account_only};
 use crate::engine::transport::exec::ExecTransport;
+use crate::engine::transport::interaction::{Interaction, NoInteraction};
 use crate::engine::transport::local::{LocalConfig, LocalTransport};
 use crate::engine::transport::ssh::config::Environment;
 use crate::engine::transport::ssh::config_source::SshConfigSource;
@@ -210,7 +210,7 @@ fn start_with(
         );
     }
     if let Some(keep) = config.journal.retention() {
-        let cutoff = crate::engine::ids::now_millis() - keep.as_millis() as i64;
+        let cutoff = crate::engine::common::ids::now_millis() - keep.as_millis() as i64;
         let pruned = store.prune(cutoff)?;
         tracing::info!(?pruned, "history and journal retention applied");
     }

@@ -4,7 +4,7 @@
 //! through here, so both tell the same gap the same way.
 
 use crate::engine::NodeStatus;
-use crate::engine::output::{StreamHash, split_summary};
+use crate::engine::report::output::{StreamHash, split_summary};
 use crate::store::{NodeResultRecord, OutputMode, Store, StoreError, Stream};
 
 /// One stream: what was stored, and where bytes were left out between the
@@ -161,7 +161,7 @@ fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::output::omitted_marker;
+    use crate::engine::report::output::omitted_marker;
 
     fn record(mode: OutputMode, stdout: &str, printed: i64) -> NodeResultRecord {
         NodeResultRecord {

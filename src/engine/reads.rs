@@ -7,10 +7,10 @@
 //! read a store the engine does not write (a test's, another state dir's).
 
 use super::Engine;
-use super::error::EngineError;
+use super::common::error::EngineError;
+use super::common::request::ExecutionContext;
 use super::facts::{FactSet, Facts};
 use super::rbac::Capability;
-use super::request::ExecutionContext;
 use crate::store::{
     EntryType, ExecutionRecord, HistoryFilter, JournalEntry, NodeResultRecord, Store, StoreError,
 };

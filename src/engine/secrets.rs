@@ -4,8 +4,8 @@
 //! writes: output rings and streams, history, journals, logs and events. The
 //! command itself still gets the real values.
 
+use super::common::request::ExecutionOptions;
 use super::inventory::glob_match;
-use super::request::ExecutionOptions;
 use std::sync::Arc;
 
 pub const REDACTED: &str = "[redacted]";

@@ -3,7 +3,7 @@
 use super::theme::Theme;
 use super::{ellipsize, list_table, main_block};
 use crate::app::tui::state::AppState;
-use crate::engine::ids::short_id;
+use crate::engine::common::ids::short_id;
 use crate::ui::time::format_time;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

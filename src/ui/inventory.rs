@@ -5,7 +5,7 @@ use super::theme::Theme;
 use super::{ellipsize, visible_top};
 use crate::app::tui::inventory::{Badge, Row, UNGROUPED};
 use crate::app::tui::state::{AppState, Focus};
-use crate::engine::breaker::BreakerState;
+use crate::engine::resilience::breaker::BreakerState;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};

@@ -7,7 +7,7 @@ use super::{centered, safe};
 use crate::app::tui::keymap::Mode;
 use crate::app::tui::overlay::Overlay;
 use crate::app::tui::state::AppState;
-use crate::engine::interaction::Question;
+use crate::engine::transport::interaction::Question;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};

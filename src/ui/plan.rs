@@ -7,7 +7,7 @@ use super::time::duration;
 use super::{ellipsize, list_table, main_block, safe};
 use crate::app::tui::plan::{PlanRun, StepRow};
 use crate::app::tui::state::AppState;
-use crate::engine::ids::short_id;
+use crate::engine::common::ids::short_id;
 use crate::engine::orchestrator::plan_run::StepState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

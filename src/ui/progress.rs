@@ -6,7 +6,7 @@ use super::theme::Theme;
 use super::{ellipsize, list_table, main_block};
 use crate::app::tui::progress::NodeRow;
 use crate::app::tui::state::AppState;
-use crate::engine::ids::short_id;
+use crate::engine::common::ids::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};

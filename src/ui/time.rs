@@ -6,8 +6,8 @@ use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::Offset;
 
-use crate::engine::duration::parse_duration;
-use crate::engine::ids::now_millis;
+use crate::engine::common::duration::parse_duration;
+use crate::engine::common::ids::now_millis;
 
 /// `2026-11-23`, `2026-11-23T14:05`, `2026-11-23 14:05:09Z`, or a duration ago
 /// (`2h`, `30m`, `7d`).

@@ -4,7 +4,7 @@
 
 use drover::engine::ErrorCategory;
 use drover::engine::inventory::Node;
-use drover::engine::output::OutputSink;
+use drover::engine::report::output::OutputSink;
 use drover::engine::transport::{
     BoxFuture, Capabilities, ExitInfo, Health, NodeJob, Transport, TransportError,
 };

@@ -8,7 +8,7 @@ use common::{local_engine, names, temp_store};
 use drover::app::tui::headless::Headless;
 use drover::app::tui::overlay::Overlay;
 use drover::app::tui::state::{AppState, View};
-use drover::engine::interaction::{Answer, Interaction, Question};
+use drover::engine::transport::interaction::{Answer, Interaction, Question};
 use drover::engine::{EngineConfig, ExecutionStatus};
 use drover::store::EntryType;
 use ratatui::style::Color;

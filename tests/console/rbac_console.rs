@@ -7,7 +7,7 @@ use common::{local_engine, names, temp_store};
 use drover::app::tui::headless::Headless;
 use drover::config::{RbacConfig, RoleConfig};
 use drover::engine::EngineConfig;
-use drover::engine::request::local_user_name;
+use drover::engine::common::request::local_user_name;
 use drover::store::EntryType;
 use std::collections::BTreeMap;
 use std::sync::Arc;

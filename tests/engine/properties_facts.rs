@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use drover::engine::error::EngineError;
+use drover::engine::common::error::EngineError;
 use drover::engine::facts::{FactMap, FactProvider, Facts};
 use drover::engine::transport::{BoxFuture, TransportRegistry};
 use drover::engine::{Engine, EngineConfig, Inventory, Node};

@@ -9,12 +9,12 @@ use crate::common;
 
 use common::scripted::{ScriptedTransport, Step as Script};
 use common::{cases, ctx, names, runtime, scripted_engine, within};
-use drover::engine::breaker::{BreakerConfig, Breakers, Verdict};
 use drover::engine::orchestrator::plan::{Plan, Step, StepAction, dependency_problems};
 use drover::engine::orchestrator::plan_run::{self, StepState};
 use drover::engine::orchestrator::task::{Param, Task};
 use drover::engine::orchestrator::task_run;
 use drover::engine::orchestrator::types::PType;
+use drover::engine::resilience::breaker::{BreakerConfig, Breakers, Verdict};
 use drover::engine::{
     EngineConfig, EngineEvent, ErrorCategory, ExecutionOptions, Mode, StreamItem, Submission,
 };
@@ -301,7 +301,7 @@ proptest! {
             open = opens;
         }
         let snap = b.snapshot();
-        prop_assert_eq!(snap[0].state == drover::engine::breaker::BreakerState::Open, open);
+        prop_assert_eq!(snap[0].state == drover::engine::resilience::breaker::BreakerState::Open, open);
     }
 
     #[test]

@@ -11,9 +11,9 @@ use crate::common;
 
 use common::scripted::{ScriptedTransport, Step as Script};
 use common::{cases, ctx, names, request, runtime, scripted_engine, temp_store, within};
+use drover::engine::common::priority::Priority;
 use drover::engine::orchestrator::plan::{Plan, Step, StepAction};
 use drover::engine::orchestrator::plan_run::{self, StepState};
-use drover::engine::queue::Priority;
 use drover::engine::{
     Engine, EngineConfig, EngineError, EngineEvent, ErrorCategory, ExecutionId, ExecutionOptions,
     ExecutionStatus, Mode, StreamItem,

@@ -82,9 +82,9 @@ proptest! {
         let transport = transport(&kinds);
         let engine = scripted_engine(&transport, &names("n", NODES), EngineConfig::default(),
             Some(store.writer()));
-        let before = drover::engine::ids::now_millis();
+        let before = drover::engine::common::ids::now_millis();
         let result = run_all(&engine, &[(user, targets.clone())], &command)?.remove(0);
-        let after = drover::engine::ids::now_millis();
+        let after = drover::engine::common::ids::now_millis();
         let rows = store.history(&HistoryFilter::default()).expect("history");
         prop_assert_eq!(rows.len(), 1);
         let row = &rows[0];

@@ -1,7 +1,7 @@
 //! Inventory properties of the seeds (15, 16, 17, 20, 21, 23) and the laws
 //! of the target grammar, checked against simple set models.
 
-use drover::engine::error::EngineError;
+use drover::engine::common::error::EngineError;
 use drover::engine::inventory::sources::merge_by_priority;
 use drover::engine::inventory::targets::{Rule, TargetError, TargetExpr, select};
 use drover::engine::inventory::{Inventory, Node, ansible, bolt, nodeset};

@@ -5,7 +5,7 @@
 use crate::cli_support::finish;
 use crate::ssh_support::{Drover, Report, accepted, accepted_settles, assert_error, gone, pgrep};
 use crate::sshd::{Fleet, JumpFleet};
-use drover::engine::interaction::NoInteraction;
+use drover::engine::transport::interaction::NoInteraction;
 use drover::engine::transport::ssh::config::Environment;
 use drover::engine::transport::ssh::{SshSettings, SshTransport};
 use drover::engine::transport::{Transport, TransportRegistry};

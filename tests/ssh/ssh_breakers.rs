@@ -6,9 +6,9 @@
 
 use crate::sshd;
 
-use drover::engine::breaker::{BreakerConfig, BreakerScope, BreakerState};
-use drover::engine::interaction::NoInteraction;
+use drover::engine::resilience::breaker::{BreakerConfig, BreakerScope, BreakerState};
 use drover::engine::transport::TransportRegistry;
+use drover::engine::transport::interaction::NoInteraction;
 use drover::engine::transport::ssh::config::Environment;
 use drover::engine::transport::ssh::{SshSettings, SshTransport};
 use drover::engine::{

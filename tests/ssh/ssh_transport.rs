@@ -9,8 +9,8 @@ use crate::ssh_support;
 use crate::sshd;
 
 use cli_support::{Running, eventually};
-use drover::engine::interaction::NoInteraction;
 use drover::engine::transport::TransportRegistry;
+use drover::engine::transport::interaction::NoInteraction;
 use drover::engine::transport::ssh::config::Environment;
 use drover::engine::transport::ssh::{SshSettings, SshTransport};
 use drover::engine::{

@@ -4,7 +4,7 @@ use super::history_output::ShowError;
 use crate::app::exit;
 use crate::cli::{HistoryArgs, HistoryCommand, MetricsArgs, OutputFormat};
 use crate::engine::ExecutionStatus;
-use crate::engine::duration::format_duration;
+use crate::engine::common::duration::format_duration;
 use crate::store::{ExecutionRecord, HistoryFilter, NodeResultRecord, Store, StoreError};
 use crate::ui::time::{format_time, parse_time};
 use std::io::{self, Write};

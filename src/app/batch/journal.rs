@@ -5,7 +5,7 @@ use crate::app::exit;
 use crate::app::exit::exit_code_for;
 use crate::app::setup::Runtime;
 use crate::cli::{JournalArgs, JournalCommand};
-use crate::engine::ids::now_millis;
+use crate::engine::common::ids::now_millis;
 use crate::engine::{Engine, EngineError};
 use crate::store::{EntryType, JournalEntry};
 use crate::ui::time::format_time;

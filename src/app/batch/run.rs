@@ -9,7 +9,7 @@ use crate::app::setup::{Runtime, run_defaults};
 use crate::app::stop_signals::{self, RunStop, Stop, StopSignal};
 use crate::cli::{BackoffArg, OutputFormat, RunArgs};
 use crate::config::Config;
-use crate::engine::duration::parse_duration;
+use crate::engine::common::duration::parse_duration;
 use crate::engine::{
     Backoff, EngineEvent, ExecutionId, ExecutionOptions, ExecutionRequest, ExecutionResult,
     ExecutionStatus, Mode, RunLabel, StreamItem, Submission, Submitted,

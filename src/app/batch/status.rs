@@ -4,8 +4,8 @@
 use crate::app::exit;
 use crate::app::setup::Runtime;
 use crate::cli::StatusArgs;
-use crate::engine::duration::format_duration;
-use crate::engine::health::Component;
+use crate::engine::common::duration::format_duration;
+use crate::engine::report::health::Component;
 use crate::engine::{ExecutionContext, HealthReport};
 use std::io::{self, Write};
 use std::time::Duration;

@@ -7,9 +7,9 @@ mod terminal;
 
 use crate::engine::ErrorCategory;
 use crate::engine::ExecutionContext;
-use crate::engine::ids::now_millis;
-use crate::engine::interaction::Interaction;
+use crate::engine::common::ids::now_millis;
 use crate::engine::rbac::Capability;
+use crate::engine::transport::interaction::Interaction;
 use crate::engine::transport::session::{SessionIo, SessionRequest};
 use crate::engine::transport::{ExitInfo, TransportError};
 use crate::engine::{Engine, Node};
@@ -33,7 +33,7 @@ impl Outcome {
         format!(
             "{what} {} after {}",
             describe_exit(&self.exit),
-            crate::engine::duration::format_duration(self.duration)
+            crate::engine::common::duration::format_duration(self.duration)
         )
     }
 

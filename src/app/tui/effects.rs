@@ -5,9 +5,9 @@
 use super::history::LOAD_LIMIT;
 use super::msg::{Effect, FactRow, Loaded, Msg};
 use super::plan::{PlanDone, PlanStarted};
+use crate::engine::common::ids::now_millis;
 use crate::engine::facts::Facts;
-use crate::engine::ids::now_millis;
-use crate::engine::label::RerunOf;
+use crate::engine::submit::label::RerunOf;
 use crate::engine::{
     Engine, EngineError, ExecutionContext, ExecutionId, ExecutionOptions, StoredRun, Submission,
 };

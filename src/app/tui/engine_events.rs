@@ -7,7 +7,7 @@ use super::output::RunOutput;
 use super::plan_actions;
 use super::progress::RunProgress;
 use super::state::{AppState, Focus, View};
-use crate::engine::ids::short_id;
+use crate::engine::common::ids::short_id;
 use crate::engine::{EngineEvent, ExecutionStatus, NodeStatus, Progress};
 use std::time::Instant;
 
@@ -162,7 +162,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             name,
             state: breaker,
         } => {
-            if scope == crate::engine::breaker::BreakerScope::Node {
+            if scope == crate::engine::resilience::breaker::BreakerScope::Node {
                 state.inventory.set_breaker(&name, breaker);
             }
             let text = format!(
@@ -170,7 +170,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 scope.as_str(),
                 breaker.as_str()
             );
-            if breaker == crate::engine::breaker::BreakerState::Closed {
+            if breaker == crate::engine::resilience::breaker::BreakerState::Closed {
                 state.info(text);
             } else {
                 state.error(text);

@@ -1,8 +1,8 @@
 //! The console's answer to the engine's questions: each question travels to the
 //! UI loop with a reply slot and becomes a prompt overlay.
 
-use crate::engine::interaction::{Answer, Interaction, Question};
 use crate::engine::transport::BoxFuture;
+use crate::engine::transport::interaction::{Answer, Interaction, Question};
 use tokio::sync::{mpsc, oneshot};
 
 pub type Asked = (Question, oneshot::Sender<Option<Answer>>);

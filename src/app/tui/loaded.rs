@@ -8,7 +8,7 @@ use super::plan_actions;
 use super::state::{AppState, Focus, View};
 use crate::app::stored_output::{StoredNode, not_stored_notice};
 use crate::engine::NodeStatus;
-use crate::engine::ids::short_id;
+use crate::engine::common::ids::short_id;
 use crate::store::NodeResultRecord;
 use crate::store::{EntryType, Stream};
 use crate::ui::sanitize::{SanitizeOptions, sanitize};

@@ -107,7 +107,7 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         keymap,
         options,
         size,
-        crate::engine::request::local_user_name(),
+        crate::engine::common::request::local_user_name(),
     );
     state.info("loading inventory…");
     state.settle();
@@ -311,7 +311,9 @@ async fn shell_session(
     let open = crate::app::session::Open {
         node,
         command: None,
-        interaction: Some(Arc::new(crate::engine::interaction::NoInteraction)),
+        interaction: Some(Arc::new(
+            crate::engine::transport::interaction::NoInteraction,
+        )),
         context: context.clone(),
     };
     let outcome = crate::app::session::run(engine, open).await;

@@ -5,8 +5,8 @@
 use super::plan::{PlanDone, PlanStarted};
 use crate::app::rerun::Scope;
 use crate::app::stored_output::StoredNode;
-use crate::engine::interaction::{Answer, Question};
-use crate::engine::label::RerunOf;
+use crate::engine::submit::label::RerunOf;
+use crate::engine::transport::interaction::{Answer, Question};
 use crate::engine::{EngineEvent, ExecutionId, ExecutionSnapshot, Inventory};
 use crate::store::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
 use crossterm::event::KeyEvent;

@@ -2,7 +2,7 @@
 //! confirmation before a risky run or before quitting while work runs, the engine's questions, the journal note
 //! editor and the output diff.
 
-use crate::engine::interaction::Question;
+use crate::engine::transport::interaction::Question;
 use ratatui_textarea::TextArea;
 
 pub enum Overlay {
@@ -15,7 +15,7 @@ pub enum Overlay {
         count: usize,
         reasons: Vec<String>,
         /// Set when the run is a re-run of an earlier one.
-        rerun: Option<crate::engine::label::RerunOf>,
+        rerun: Option<crate::engine::submit::label::RerunOf>,
     },
     /// `q` while something runs: quit anyway (y) or stay (n).
     ConfirmQuit {

@@ -3,7 +3,7 @@
 use super::msg::Effect;
 use super::overlay::Overlay;
 use super::state::AppState;
-use crate::engine::interaction::{Answer, Question};
+use crate::engine::transport::interaction::{Answer, Question};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 pub(super) fn overlay_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {

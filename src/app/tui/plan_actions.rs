@@ -6,7 +6,7 @@ use super::output::RunOutput;
 use super::pane::page;
 use super::plan::{PlanDone, PlanStarted};
 use super::state::{AppState, Focus, View};
-use crate::engine::ids::short_id;
+use crate::engine::common::ids::short_id;
 use crate::engine::orchestrator::plan_run::{PlanProgress, StepState};
 use crate::engine::{ExecutionId, ExecutionSnapshot};
 use std::path::PathBuf;

@@ -11,7 +11,7 @@ use super::pane::open_bar;
 use super::run_request::request_run;
 use super::state::{AppState, Focus, View};
 use crate::app::rerun::{self, Repeat, RerunError, Scope};
-use crate::engine::ids::short_id;
+use crate::engine::common::ids::short_id;
 use crate::engine::inventory::nodeset;
 use crate::store::{ExecutionRecord, NodeResultRecord};
 

@@ -4,7 +4,7 @@
 
 use crate::engine::NodeStatus;
 use crate::engine::inventory::nodeset;
-use crate::engine::output::StreamHash;
+use crate::engine::report::output::StreamHash;
 use crate::store::Stream;
 use crate::ui::sanitize::SanitizeOptions;
 use crate::ui::terminal_text::TerminalText;

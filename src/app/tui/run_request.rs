@@ -5,7 +5,7 @@
 use super::msg::Effect;
 use super::overlay::Overlay;
 use super::state::AppState;
-use crate::engine::label::RerunOf;
+use crate::engine::submit::label::RerunOf;
 
 /// Submits at once, or asks first when the run is big or the command matches
 /// the danger list.

@@ -13,7 +13,7 @@ use super::output::OutputView;
 use super::overlay::Overlay;
 use super::progress::ProgressView;
 use crate::engine::Inventory;
-use crate::engine::ids::now_millis;
+use crate::engine::common::ids::now_millis;
 use crate::ui::sanitize::SanitizeOptions;
 use ratatui::layout::Rect;
 use std::collections::VecDeque;

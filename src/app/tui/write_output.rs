@@ -6,7 +6,7 @@
 use super::msg::Effect;
 use super::output::OutputView;
 use super::state::AppState;
-use crate::engine::ids::short_id;
+use crate::engine::common::ids::short_id;
 use crate::ui::output_text;
 use crate::ui::sgr;
 use std::path::PathBuf;

@@ -3,27 +3,33 @@
 //! never stops the others. A node's own run (attempts, timeout, cancel, retries)
 //! is `node`; how an attempt's end becomes a status is `outcome`; stopping a
 //! transport within its bound is `stop`; recording a node's end is `record`.
+//! Beside them: the slot queue every node-run waits in (`queue`), the live state
+//! of each execution (`state`), what is journaled of it (`journal`), and fact
+//! capture, which takes slots like any node-run (`capture`).
 
+pub mod capture;
+pub(super) mod journal;
 mod node;
 mod outcome;
+pub mod queue;
 mod record;
+pub(super) mod state;
 mod stop;
 
 use super::EngineInner;
-use super::error::{EngineError, ErrorCategory};
-use super::event::{EngineEvent, StreamItem};
-use super::ids::{ExecutionId, now_millis};
-use super::journal;
-use super::label::RunLabel;
-use super::queue::{Admission, Place, Slot, SlotQueue};
 use super::rbac::{Access, Capability};
-use super::request::{ExecutionContext, ExecutionRequest};
-use super::result::{ExecutionResult, ExecutionStatus, NodeStatus};
 use super::secrets::Secrets;
-use super::state::ExecutionState;
+use crate::engine::common::error::{EngineError, ErrorCategory};
+use crate::engine::common::ids::{ExecutionId, now_millis};
+use crate::engine::common::request::{ExecutionContext, ExecutionRequest};
+use crate::engine::executor::state::ExecutionState;
+use crate::engine::report::event::{EngineEvent, StreamItem};
+use crate::engine::report::result::{ExecutionResult, ExecutionStatus, NodeStatus};
+use crate::engine::submit::label::RunLabel;
 use crate::store::WriteOp;
 use node::run_node;
 use outcome::Outcome;
+use queue::{Admission, Place, Slot, SlotQueue};
 use record::finish_node;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,7 +38,7 @@ use tokio::task::JoinSet;
 
 /// A re-run touches no node its earlier run did not target.
 fn outside_rerun(
-    rerun: &super::label::RerunOf,
+    rerun: &crate::engine::submit::label::RerunOf,
     nodes: &[Arc<super::Node>],
 ) -> Result<(), EngineError> {
     let outside: Vec<&str> = nodes
@@ -89,7 +95,7 @@ pub(crate) async fn start(
         nodes: &names,
         command: (*capability == Capability::CommandRun).then_some(request.command.as_str()),
     };
-    super::access::check(inner, &context, &access, &secrets).await?;
+    crate::engine::submit::access::check(inner, &context, &access, &secrets).await?;
     // Refused before anything is recorded: a full queue loses nothing.
     let admission = inner.slots.admit()?;
     let place = inner.slots.place(request.options.priority);
@@ -172,8 +178,8 @@ async fn run_execution(
     let mut admission = Some(admission);
     // Sequential mode is fan-out 1: nodes start in target order, one at a time.
     let fanout = match state.request.options.mode {
-        super::request::Mode::Sequential => 1,
-        super::request::Mode::Parallel => state.request.options.fanout,
+        crate::engine::common::request::Mode::Sequential => 1,
+        crate::engine::common::request::Mode::Parallel => state.request.options.fanout,
     };
     let fanout = Arc::new(Semaphore::new(fanout));
     let mut tasks = JoinSet::new();

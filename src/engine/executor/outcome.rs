@@ -3,9 +3,9 @@
 //! a transport error each say why a node failed.
 
 use super::stop::StopReason;
-use crate::engine::duration::format_duration;
-use crate::engine::error::ErrorCategory;
-use crate::engine::result::NodeStatus;
+use crate::engine::common::duration::format_duration;
+use crate::engine::common::error::ErrorCategory;
+use crate::engine::report::result::NodeStatus;
 use crate::engine::transport::{ExitInfo, TransportError};
 use std::time::{Duration, Instant};
 

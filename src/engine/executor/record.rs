@@ -3,16 +3,16 @@
 
 use super::outcome::Outcome;
 use crate::engine::EngineInner;
-use crate::engine::access::AUDIT_NODE;
-use crate::engine::breaker::{BreakerChange, BreakerScope};
-use crate::engine::error::NodeError;
-use crate::engine::event::EngineEvent;
-use crate::engine::ids::now_millis;
-use crate::engine::journal;
-use crate::engine::label::parse_object;
-use crate::engine::result::{NodeResult, NodeStatus};
+use crate::engine::common::error::NodeError;
+use crate::engine::common::ids::now_millis;
+use crate::engine::executor::journal;
+use crate::engine::executor::state::ExecutionState;
+use crate::engine::report::event::EngineEvent;
+use crate::engine::report::result::{NodeResult, NodeStatus};
+use crate::engine::resilience::breaker::{BreakerChange, BreakerScope};
 use crate::engine::secrets::redact;
-use crate::engine::state::ExecutionState;
+use crate::engine::submit::access::AUDIT_NODE;
+use crate::engine::submit::label::parse_object;
 use crate::engine::transport::ExitInfo;
 use crate::store::WriteOp;
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! Stopping an attempt: why the executor stopped it, and waiting for the stopped
 //! transport no longer than its own bound.
 
-use crate::engine::duration::format_duration;
-use crate::engine::error::ErrorCategory;
+use crate::engine::common::duration::format_duration;
+use crate::engine::common::error::ErrorCategory;
 use crate::engine::transport::{ExitInfo, TransportError};
 use std::time::Duration;
 

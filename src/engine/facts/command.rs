@@ -4,7 +4,7 @@
 use super::config::{CommandProviderConfig, OutputFormat};
 use super::{FactMap, FactProvider};
 use crate::engine::Engine;
-use crate::engine::capture::Captured;
+use crate::engine::executor::capture::Captured;
 use crate::engine::inventory::Node;
 use crate::engine::transport::BoxFuture;
 use serde_json::Value;

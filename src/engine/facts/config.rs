@@ -1,6 +1,6 @@
 //! `[facts]` in the config file.
 
-use crate::engine::duration::parse_duration;
+use crate::engine::common::duration::parse_duration;
 use serde::Deserialize;
 use std::time::Duration;
 

@@ -9,7 +9,7 @@ use super::config::FactsConfig;
 use super::gather::Gatherer;
 use super::merge::{Answer, merge};
 use super::{FactProvider, FactSet, InventoryVars};
-use crate::engine::ids::now_millis;
+use crate::engine::common::ids::now_millis;
 use crate::engine::inventory::Node;
 use crate::engine::{Engine, EngineError};
 use crate::store::{CachedFacts, Store, WriteOp};

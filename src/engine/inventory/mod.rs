@@ -26,7 +26,7 @@ pub mod targets;
 pub mod watch;
 pub mod yaml11;
 
-use super::error::EngineError;
+use crate::engine::common::error::EngineError;
 use order::AnsibleOrder;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

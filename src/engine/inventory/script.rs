@@ -145,7 +145,7 @@ pub(crate) fn run(path: &Path, args: &[&str], timeout: Duration) -> Result<Vec<u
     if timed_out {
         return Err(format!(
             "timed out after {}; its process group was killed{}",
-            super::super::duration::format_duration(timeout),
+            crate::engine::common::duration::format_duration(timeout),
             stderr_tail(&stderr)
         ));
     }

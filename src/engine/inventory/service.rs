@@ -29,7 +29,7 @@ pub trait InventorySource: Send + Sync {
 }
 
 /// Defined with the engine's errors, which name failed sources too.
-pub use crate::engine::error::SourceFailure;
+pub use crate::engine::common::error::SourceFailure;
 
 /// How one source stands after the last load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -258,7 +258,7 @@ impl InventoryConfig {
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         parse_optional_duration(&self.ttl).map_err(|r| ("ttl", r))?;
         self.script_timeout().map_err(|r| ("script_timeout", r))?;
-        crate::engine::duration::parse_duration(&self.watch_debounce)
+        crate::engine::common::duration::parse_duration(&self.watch_debounce)
             .map_err(|r| ("watch_debounce", r.to_string()))?;
         Grammar::parse_choice(&self.target_grammar).map_err(|r| ("target_grammar", r))?;
         Ok(())
@@ -269,7 +269,7 @@ impl InventoryConfig {
     }
 
     pub fn script_timeout(&self) -> Result<Duration, String> {
-        match crate::engine::duration::parse_duration(&self.script_timeout) {
+        match crate::engine::common::duration::parse_duration(&self.script_timeout) {
             Ok(d) if d.is_zero() => Err("must be more than 0".into()),
             Ok(d) => Ok(d),
             Err(e) => Err(e.to_string()),
@@ -277,7 +277,7 @@ impl InventoryConfig {
     }
 
     pub fn watch_debounce(&self) -> Duration {
-        crate::engine::duration::parse_duration(&self.watch_debounce)
+        crate::engine::common::duration::parse_duration(&self.watch_debounce)
             .unwrap_or(Duration::from_millis(200))
     }
 }
@@ -369,7 +369,7 @@ pub fn standard_sources(
 pub fn parse_optional_duration(text: &str) -> Result<Option<Duration>, String> {
     match text {
         "none" | "" => Ok(None),
-        t => crate::engine::duration::parse_duration(t)
+        t => crate::engine::common::duration::parse_duration(t)
             .map(Some)
             .map_err(|e| e.to_string()),
     }

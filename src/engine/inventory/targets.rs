@@ -74,7 +74,7 @@ use parse::{Tok, ansible_steps, clustershell_steps, lex, syntax};
 
 use super::matcher::Regex;
 use super::{ALL_GROUP, Inventory, Node};
-use crate::engine::error::{EngineError, FieldError};
+use crate::engine::common::error::{EngineError, FieldError};
 use std::collections::HashSet;
 use std::sync::Arc;
 

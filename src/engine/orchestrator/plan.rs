@@ -6,9 +6,9 @@
 use super::task::Task;
 use super::task_lookup;
 use super::task_run;
-use crate::engine::duration::parse_duration;
-use crate::engine::queue::Priority;
-use crate::engine::request::Mode;
+use crate::engine::common::duration::parse_duration;
+use crate::engine::common::priority::Priority;
+use crate::engine::common::request::Mode;
 use crate::store::EntryType;
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -7,14 +7,14 @@
 
 use super::plan::{Plan, StepAction};
 use super::task_run::{self, MAX_SCRIPT_BYTES};
-use crate::engine::error::FieldError;
-use crate::engine::event::EngineEvent;
-use crate::engine::ids::ExecutionId;
-use crate::engine::label::RunLabel;
-pub use crate::engine::plan_state::{PlanProgress, StepState};
+use crate::engine::common::error::FieldError;
+use crate::engine::common::ids::ExecutionId;
+use crate::engine::common::request::{ExecutionContext, ExecutionOptions, ExecutionRequest};
 use crate::engine::rbac::Capability;
-use crate::engine::request::{ExecutionContext, ExecutionOptions, ExecutionRequest};
-use crate::engine::result::{ExecutionResult, ExecutionStatus};
+use crate::engine::report::event::EngineEvent;
+pub use crate::engine::report::plan_state::{PlanProgress, StepState};
+use crate::engine::report::result::{ExecutionResult, ExecutionStatus};
+use crate::engine::submit::label::RunLabel;
 use crate::engine::{Engine, EngineError, Submission, Submitted};
 use serde_json::Value;
 use std::sync::Arc;

@@ -7,10 +7,10 @@
 use super::task::Task;
 use super::task_command::{self, shell_quote};
 use super::task_impl;
-use crate::engine::error::FieldError;
-use crate::engine::label::RunLabel;
+use crate::engine::common::error::FieldError;
+use crate::engine::common::request::{ExecutionOptions, ExecutionRequest};
 use crate::engine::rbac::Capability;
-use crate::engine::request::{ExecutionOptions, ExecutionRequest};
+use crate::engine::submit::label::RunLabel;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 

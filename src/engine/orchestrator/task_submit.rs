@@ -5,10 +5,10 @@
 
 use super::task::TaskError;
 use super::{task_lookup, task_run};
-use crate::engine::error::{EngineError, FieldError};
-use crate::engine::label::RerunOf;
-use crate::engine::request::ExecutionOptions;
-use crate::engine::submission::Submission;
+use crate::engine::common::error::{EngineError, FieldError};
+use crate::engine::common::request::ExecutionOptions;
+use crate::engine::submit::label::RerunOf;
+use crate::engine::submit::submission::Submission;
 use std::path::PathBuf;
 
 /// A task run as a front end asks for it.

@@ -12,7 +12,7 @@ pub use commands::{CommandPattern, command_problem};
 pub use policy::{Policy, Role, RoleError};
 
 use super::inventory::Inventory;
-use super::request::ExecutionContext;
+use crate::engine::common::request::ExecutionContext;
 
 /// What someone wants to do, on which nodes.
 #[derive(Debug, Clone, Copy)]

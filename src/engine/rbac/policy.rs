@@ -3,9 +3,9 @@
 //! capability, includes the node in its targets and allows the command.
 
 use super::{Access, Authorizer, Capability, CommandPattern, Denial, command_problem};
+use crate::engine::common::request::ExecutionContext;
 use crate::engine::inventory::Inventory;
 use crate::engine::inventory::targets::{TargetError, TargetExpr};
-use crate::engine::request::ExecutionContext;
 use std::collections::{BTreeMap, HashSet};
 
 /// One role: what it may do, where, and which commands.

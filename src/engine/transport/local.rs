@@ -3,9 +3,9 @@
 
 use super::process::{GroupRun, run_in_group};
 use super::{BoxFuture, Capabilities, ExitInfo, Health, NodeJob, Transport, TransportError};
-use crate::engine::error::ErrorCategory;
+use crate::engine::common::error::ErrorCategory;
 use crate::engine::inventory::Node;
-use crate::engine::output::OutputSink;
+use crate::engine::report::output::OutputSink;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

@@ -6,14 +6,15 @@
 
 pub mod exec;
 pub mod exec_template;
+pub mod interaction;
 pub mod local;
 pub mod process;
 pub mod session;
 pub mod ssh;
 
-use super::error::ErrorCategory;
 use super::inventory::Node;
-use super::output::OutputSink;
+use crate::engine::common::error::ErrorCategory;
+use crate::engine::report::output::OutputSink;
 use session::{SessionIo, SessionRequest};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;

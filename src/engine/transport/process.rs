@@ -4,8 +4,8 @@
 //! `exec`), so they time out, cancel and kill alike.
 
 use super::{ExitInfo, TransportError};
-use crate::engine::error::ErrorCategory;
-use crate::engine::output::OutputSink;
+use crate::engine::common::error::ErrorCategory;
+use crate::engine::report::output::OutputSink;
 use crate::store::Stream;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;

@@ -2,7 +2,7 @@
 //! output pass through untouched. The front end owns the terminal; the transport
 //! only moves bytes, window sizes and the exit status.
 
-use crate::engine::interaction::Interaction;
+use crate::engine::transport::interaction::Interaction;
 use std::sync::Arc;
 use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;

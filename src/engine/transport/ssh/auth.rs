@@ -5,7 +5,7 @@
 //! tried and why each was refused.
 
 use super::ClientHandler;
-use crate::engine::interaction::{Answer, Interaction, Question};
+use crate::engine::transport::interaction::{Answer, Interaction, Question};
 use russh::client::{AuthResult, Handle};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;

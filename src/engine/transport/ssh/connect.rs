@@ -7,9 +7,9 @@ use super::auth::{AuthPlan, authenticate};
 use super::connection::Connection;
 use super::hostkeys::HostKeyPolicy;
 use super::proxy::{self, ProxyProcess};
-use crate::engine::error::ErrorCategory;
-use crate::engine::interaction::Interaction;
+use crate::engine::common::error::ErrorCategory;
 use crate::engine::transport::TransportError;
+use crate::engine::transport::interaction::Interaction;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -142,7 +142,7 @@ pub async fn establish(
                 ErrorCategory::Timeout,
                 format!(
                     "{key}: connect timed out after {}{}",
-                    crate::engine::duration::format_duration(timeout),
+                    crate::engine::common::duration::format_duration(timeout),
                     stderr_note()
                 ),
             ));

@@ -4,7 +4,7 @@
 //! sharing them the pool's.
 
 use super::ClientHandler;
-use crate::engine::error::ErrorCategory;
+use crate::engine::common::error::ErrorCategory;
 use crate::engine::transport::TransportError;
 use russh::client::{Handle, Msg};
 use russh::{Channel, ChannelMsg, Disconnect};
@@ -141,7 +141,7 @@ impl Connection {
         bounded.unwrap_or_else(|_| {
             Err(self.error(&format!(
                 "control command unanswered after {}",
-                crate::engine::duration::format_duration(bound)
+                crate::engine::common::duration::format_duration(bound)
             )))
         })
     }

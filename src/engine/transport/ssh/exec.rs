@@ -12,8 +12,8 @@
 
 use super::pool::Connection;
 use super::wrapper::{MarkerScan, wrap};
-use crate::engine::error::ErrorCategory;
-use crate::engine::output::OutputSink;
+use crate::engine::common::error::ErrorCategory;
+use crate::engine::report::output::OutputSink;
 use crate::engine::transport::{ExitInfo, NodeJob, TransportError};
 use crate::store::Stream;
 use russh::client::Msg;
@@ -118,7 +118,7 @@ pub async fn run(
                     return Err(lost(&format!(
                         "remote kill unconfirmed: no answer from the node within {} of the stop; \
                          the connection was dropped",
-                        crate::engine::duration::format_duration(stop_bound(grace))
+                        crate::engine::common::duration::format_duration(stop_bound(grace))
                     )));
                 }
             }

@@ -4,7 +4,7 @@
 //! accepted, whatever the policy or the answer.
 
 use super::known_hosts::{self, Decision, KnownHosts, StrictHostKeyChecking};
-use crate::engine::interaction::{Answer, Interaction, Question};
+use crate::engine::transport::interaction::{Answer, Interaction, Question};
 use russh::keys::{Algorithm, PublicKey};
 use std::path::PathBuf;
 

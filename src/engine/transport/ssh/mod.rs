@@ -20,7 +20,7 @@ pub(crate) mod wrapper;
 pub use exec::stop_bound;
 pub use transport::{SshSettings, SshTransport};
 
-use crate::engine::interaction::Interaction;
+use crate::engine::transport::interaction::Interaction;
 use hostkeys::HostKeyPolicy;
 use russh::keys::PublicKey;
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! shell (or a command) whose bytes pass through untouched until it exits.
 
 use super::pool::Slot;
-use crate::engine::error::ErrorCategory;
+use crate::engine::common::error::ErrorCategory;
 use crate::engine::transport::session::{SessionInput, SessionIo, SessionRequest};
 use crate::engine::transport::{ExitInfo, TransportError};
 use russh::ChannelMsg;

@@ -7,10 +7,10 @@ use super::exec;
 use super::hostkeys::HostKeyPolicy;
 use super::pool::{Connection, Pool, RECONNECTS, reconnect_pause};
 use super::session;
-use crate::engine::error::ErrorCategory;
-use crate::engine::interaction::Interaction;
+use crate::engine::common::error::ErrorCategory;
 use crate::engine::inventory::Node;
-use crate::engine::output::OutputSink;
+use crate::engine::report::output::OutputSink;
+use crate::engine::transport::interaction::Interaction;
 use crate::engine::transport::session::{SessionIo, SessionRequest};
 use crate::engine::transport::{
     BoxFuture, Capabilities, ExitInfo, Health, NodeJob, Transport, TransportError,

@@ -1,7 +1,7 @@
 //! One health report for every front end (`drover status`, the console): the
 //! engine's own load, the store, each transport, the queue and circuit breakers.
 
-use super::Engine;
+use crate::engine::Engine;
 use crate::store::StoreHealth;
 use serde::Serialize;
 use std::time::Duration;

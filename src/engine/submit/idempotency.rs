@@ -4,10 +4,10 @@
 //! twice, a double key press). With a store the key is claimed there, so every
 //! drover process on it sees it; without one, in this engine's memory.
 
-use super::Engine;
-use super::error::EngineError;
-use super::ids::{ExecutionId, now_millis};
-use super::submission::{EarlierRun, Submission, Submitted};
+use crate::engine::Engine;
+use crate::engine::common::error::EngineError;
+use crate::engine::common::ids::{ExecutionId, now_millis};
+use crate::engine::submit::submission::{EarlierRun, Submission, Submitted};
 use crate::store::{KeyClaim, Store};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -36,7 +36,7 @@ impl IdempotencyKeys {
 
 impl Engine {
     /// [`Engine::submit`] under `key`.
-    pub(super) async fn submit_once(
+    pub(in crate::engine) async fn submit_once(
         &self,
         key: String,
         submission: Submission,

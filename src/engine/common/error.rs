@@ -91,7 +91,7 @@ pub enum EngineError {
     #[error("engine is shut down")]
     ShutDown,
     #[error(transparent)]
-    QueueFull(#[from] super::queue::QueueFull),
+    QueueFull(#[from] QueueFull),
     /// Inventory sources failed to load: running on the others could silently
     /// miss nodes the operator meant, so nothing runs until they are fixed.
     #[error("inventory source failed, nothing ran: {}", sources(.0))]
@@ -136,4 +136,11 @@ fn sources(failures: &[SourceFailure]) -> String {
         .map(|f| f.reason.as_str())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Refused: the queue already holds `depth` executions.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("queue full: {depth} executions are already waiting for a slot")]
+pub struct QueueFull {
+    pub depth: usize,
 }

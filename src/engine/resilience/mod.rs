@@ -1,8 +1,10 @@
-//! Retry timing and which failures are worth another attempt. Circuit breakers
-//! live in `breaker.rs`.
+//! Retry timing and which failures are worth another attempt; circuit breakers
+//! (`breaker`) stop attempts against what keeps failing.
 
-use super::error::ErrorCategory;
-use super::request::Backoff;
+pub mod breaker;
+
+use crate::engine::common::error::ErrorCategory;
+use crate::engine::common::request::Backoff;
 use serde::Deserialize;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;

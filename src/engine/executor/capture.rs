@@ -3,13 +3,14 @@
 //! takes a slot of the engine-wide concurrency limit, and a timeout stops the
 //! remote process as a run's timeout does.
 
-use super::error::{ErrorCategory, NodeError};
-use super::ids::ExecutionId;
-use super::inventory::Node;
-use super::output::{OutputSink, SharedOutput};
-use super::queue::Priority;
-use super::transport::{ExitInfo, NodeJob};
-use super::{Engine, duration::format_duration};
+use crate::engine::Engine;
+use crate::engine::common::duration::format_duration;
+use crate::engine::common::error::{ErrorCategory, NodeError};
+use crate::engine::common::ids::ExecutionId;
+use crate::engine::common::priority::Priority;
+use crate::engine::inventory::Node;
+use crate::engine::report::output::{OutputSink, SharedOutput};
+use crate::engine::transport::{ExitInfo, NodeJob};
 use crate::store::Stream;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -2,12 +2,12 @@
 //! itself stays in the node rings (read with `Engine::read_output`) or flows through
 //! a lossless [`StreamItem`] stream for headless consumers.
 
-use super::breaker::{BreakerScope, BreakerState};
-use super::error::NodeError;
-use super::error::SourceFailure;
-use super::ids::ExecutionId;
-use super::plan_state::{PlanProgress, StepState};
-use super::result::{ExecutionStatus, NodeStatus, Progress};
+use crate::engine::common::error::NodeError;
+use crate::engine::common::error::SourceFailure;
+use crate::engine::common::ids::ExecutionId;
+use crate::engine::report::plan_state::{PlanProgress, StepState};
+use crate::engine::report::result::{ExecutionStatus, NodeStatus, Progress};
+use crate::engine::resilience::breaker::{BreakerScope, BreakerState};
 use crate::store::{EntryType, Stream};
 use std::time::Duration;
 

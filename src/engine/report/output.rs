@@ -2,8 +2,8 @@
 //! summaries, and a running hash so identical outputs can be folded without keeping
 //! them. Memory per node is bounded whatever the node prints.
 
-use super::event::{EngineEvent, StreamItem};
-use super::secrets::{Secrets, StreamRedactor};
+use crate::engine::report::event::{EngineEvent, StreamItem};
+use crate::engine::secrets::{Secrets, StreamRedactor};
 use crate::store::{StoreWriter, Stream, WriteOp};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -262,7 +262,7 @@ impl SharedOutput {
 /// stream and, in debug mode, the store. Those two apply backpressure: when they are
 /// slow, `write` waits, the transport stops reading, and the node blocks on its pipe.
 pub struct OutputSink {
-    pub(crate) execution: super::ExecutionId,
+    pub(crate) execution: crate::engine::ExecutionId,
     pub(crate) node: String,
     pub(crate) output: SharedOutput,
     pub(crate) events: broadcast::Sender<EngineEvent>,

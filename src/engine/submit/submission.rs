@@ -1,15 +1,15 @@
 //! The one door into the engine: a [`Submission`] says what to run (a command,
 //! or a task already turned into one with its label), where, how, for whom,
 //! under which idempotency key, and whether to tap its stream;
-//! [`Engine::submit`](super::Engine::submit) takes it and answers with a
+//! [`Engine::submit`](crate::engine::Engine::submit) takes it and answers with a
 //! [`Submitted`]. Every front end (console, batch, plans) enters here.
 
-use super::event::StreamItem;
-use super::ids::ExecutionId;
-use super::label::{RerunOf, RunLabel};
-use super::queue::Priority;
-use super::rbac::Capability;
-use super::request::{ExecutionContext, ExecutionOptions, ExecutionRequest};
+use crate::engine::common::ids::ExecutionId;
+use crate::engine::common::priority::Priority;
+use crate::engine::common::request::{ExecutionContext, ExecutionOptions, ExecutionRequest};
+use crate::engine::rbac::Capability;
+use crate::engine::report::event::StreamItem;
+use crate::engine::submit::label::{RerunOf, RunLabel};
 use tokio::sync::mpsc;
 
 /// Everything one submission carries. Build it with [`Submission::command`] or

@@ -2,7 +2,7 @@
 //! plan step has a name and parameters to show instead of the generated script,
 //! a journal type of its own, and output worth parsing as JSON.
 
-use super::rbac::Capability;
+use crate::engine::rbac::Capability;
 use crate::store::EntryType;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +50,10 @@ impl Default for RunLabel {
 }
 
 impl RunLabel {
-    pub fn shown<'a>(&'a self, request: &'a super::request::ExecutionRequest) -> &'a str {
+    pub fn shown<'a>(
+        &'a self,
+        request: &'a crate::engine::common::request::ExecutionRequest,
+    ) -> &'a str {
         self.action.as_deref().unwrap_or(&request.command)
     }
 }

@@ -1,7 +1,7 @@
 //! Outcomes: per node and per execution, and how the overall status is derived.
 
-use super::error::NodeError;
-use super::ids::ExecutionId;
+use crate::engine::common::error::NodeError;
+use crate::engine::common::ids::ExecutionId;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
 //! What a caller asks the engine to do, and who is asking. Validation lists every
 //! bad field before anything runs (seeds properties 55–56).
 
-use super::error::FieldError;
-use super::queue::Priority;
+use crate::engine::common::error::FieldError;
+use crate::engine::common::priority::Priority;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -94,7 +94,7 @@ impl ExecutionContext {
         ExecutionContext {
             user: local_user_name(),
             roles: Vec::new(),
-            correlation_id: super::ids::ExecutionId::new().0,
+            correlation_id: crate::engine::common::ids::ExecutionId::new().0,
         }
     }
 }

@@ -7,8 +7,8 @@
 //! (Connection by default): a command that exits non-zero proves the node and the
 //! transport work. Runs cancelled before they started do not count at all.
 
-use super::duration::parse_duration;
-use super::error::ErrorCategory;
+use crate::engine::common::duration::parse_duration;
+use crate::engine::common::error::ErrorCategory;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -257,7 +257,7 @@ impl Breakers {
                         key.0.as_str(),
                         key.1,
                         b.failures,
-                        super::duration::format_duration(left)
+                        crate::engine::common::duration::format_duration(left)
                     ))
                 }
                 BreakerState::HalfOpen if b.probes_in_flight >= self.config.half_open_probes => {

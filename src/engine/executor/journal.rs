@@ -2,11 +2,11 @@
 //! each node's result and one journal entry per affected node (seeds 11.1, 11.7,
 //! 11.10–11.11). Output is stored in full in debug mode, summarised otherwise.
 
-use super::EngineConfig;
-use super::ExecutionState;
-use super::ids::now_millis;
-use super::result::{ExecutionStatus, NodeResult, NodeStatus};
-use super::secrets::{REDACTED, redact};
+use crate::engine::EngineConfig;
+use crate::engine::ExecutionState;
+use crate::engine::common::ids::now_millis;
+use crate::engine::report::result::{ExecutionStatus, NodeResult, NodeStatus};
+use crate::engine::secrets::{REDACTED, redact};
 use crate::store::{EntryType, ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode};
 
 /// Which node results of an execution become journal entries.

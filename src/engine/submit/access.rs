@@ -4,13 +4,13 @@
 //! each refused node, or on the pseudo node [`AUDIT_NODE`] when the action concerns
 //! no node (reading history).
 
-use super::error::EngineError;
-use super::ids::now_millis;
-use super::inventory::nodeset::fold;
-use super::rbac::{Access, Capability};
-use super::request::ExecutionContext;
-use super::secrets::{Secrets, redact};
-use super::{Engine, EngineEvent, EngineInner};
+use crate::engine::common::error::EngineError;
+use crate::engine::common::ids::now_millis;
+use crate::engine::common::request::ExecutionContext;
+use crate::engine::inventory::nodeset::fold;
+use crate::engine::rbac::{Access, Capability};
+use crate::engine::secrets::{Secrets, redact};
+use crate::engine::{Engine, EngineEvent, EngineInner};
 use crate::store::{EntryType, JournalEntry, WriteOp};
 
 /// Where refusals of actions that concern no node are journaled.

@@ -1,15 +1,17 @@
 //! Live state of one execution, shared between its tasks and readers. Readers get
 //! owned snapshots; they never hold a lock across an await.
 
-use super::error::NodeError;
-use super::event::{EngineEvent, StreamItem};
-use super::ids::ExecutionId;
-use super::inventory::Node;
-use super::label::RunLabel;
-use super::output::SharedOutput;
-use super::request::{ExecutionContext, ExecutionRequest};
-use super::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
-use super::secrets::{Secrets, is_secret_name, redact};
+use crate::engine::common::error::NodeError;
+use crate::engine::common::ids::ExecutionId;
+use crate::engine::common::request::{ExecutionContext, ExecutionRequest};
+use crate::engine::inventory::Node;
+use crate::engine::report::event::{EngineEvent, StreamItem};
+use crate::engine::report::output::SharedOutput;
+use crate::engine::report::result::{
+    ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress,
+};
+use crate::engine::secrets::{Secrets, is_secret_name, redact};
+use crate::engine::submit::label::RunLabel;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -146,7 +148,7 @@ impl ExecutionState {
             secret_names,
             context,
             nodes,
-            started_at: super::ids::now_millis(),
+            started_at: crate::engine::common::ids::now_millis(),
             ring_capacity,
             started: Instant::now(),
             slots,
