@@ -1,190 +1,24 @@
-//! Running a plan: each step becomes an execution as soon as its dependencies are
-//! done, independent steps run at the same time (the engine's global limit still
-//! caps node runs), and every step moves queued → running → completed | failed |
-//! cancelled (seeds property 10), announced as events with the plan's progress.
-//! Cancelling the plan cancels the running steps' executions and never starts the
-//! queued ones.
+//! Scheduling a prepared plan: steps start as their dependencies finish, a
+//! failed step cancels what depends on it (unless it may be continued past),
+//! steps the queue has no room for wait for room, and every change of state is
+//! announced with the plan's progress.
 
-use super::plan::{Plan, StepAction};
-use super::task_run::{self, MAX_SCRIPT_BYTES};
-use crate::engine::common::error::FieldError;
+use super::prepare::Prepared;
+use super::{PlanResult, StepOutcome};
 use crate::engine::common::ids::ExecutionId;
-use crate::engine::common::request::{ExecutionContext, ExecutionOptions, ExecutionRequest};
-use crate::engine::rbac::Capability;
+use crate::engine::common::request::ExecutionContext;
+use crate::engine::orchestrator::plan::Plan;
 use crate::engine::report::event::EngineEvent;
-pub use crate::engine::report::plan_state::{PlanProgress, StepState};
+use crate::engine::report::plan_state::{PlanProgress, StepState};
 use crate::engine::report::result::{ExecutionResult, ExecutionStatus};
-use crate::engine::submit::label::RunLabel;
 use crate::engine::{Engine, EngineError, Submission, Submitted};
-use serde_json::Value;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-#[derive(Debug, Clone)]
-pub struct StepOutcome {
-    pub name: String,
-    pub state: StepState,
-    pub execution: Option<ExecutionId>,
-    pub result: Option<Arc<ExecutionResult>>,
-    /// Why a step failed or was cancelled without running.
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct PlanResult {
-    pub id: ExecutionId,
-    pub name: String,
-    /// Completed, Failed or Cancelled.
-    pub state: StepState,
-    pub steps: Vec<StepOutcome>,
-}
-
-pub struct PlanHandle {
-    pub id: ExecutionId,
-    cancel: CancellationToken,
-    done: tokio::task::JoinHandle<PlanResult>,
-}
-
-impl PlanHandle {
-    pub fn cancel(&self) {
-        self.cancel.cancel();
-    }
-
-    /// A token that cancels the plan, for whoever holds no handle.
-    pub fn canceller(&self) -> CancellationToken {
-        self.cancel.clone()
-    }
-
-    pub async fn wait(self) -> Result<PlanResult, EngineError> {
-        self.done.await.map_err(|_| EngineError::ShutDown)
-    }
-}
-
-struct Prepared {
-    request: ExecutionRequest,
-    label: RunLabel,
-}
-
-/// Prepares every step (targets, scripts, tasks) and starts the plan; nothing runs
-/// when this returns an error, which lists every problem.
-pub fn start(
-    engine: &Engine,
-    plan: Plan,
-    defaults: ExecutionOptions,
-    targets: Option<String>,
-    context: ExecutionContext,
-) -> Result<PlanHandle, EngineError> {
-    let id = ExecutionId::new();
-    let mut errors = Vec::new();
-    let mut prepared = Vec::new();
-    for step in &plan.steps {
-        let field = |reason: String| FieldError {
-            field: format!("step {}", step.name),
-            reason,
-        };
-        let Some(t) = step
-            .targets
-            .clone()
-            .or(plan.targets.clone())
-            .or(targets.clone())
-        else {
-            errors.push(field(
-                "has no targets (give the step, the plan or -t some)".into(),
-            ));
-            continue;
-        };
-        if let Err(e) = engine.inventory().resolve(&t) {
-            errors.push(field(e.to_string()));
-            continue;
-        }
-        let options = ExecutionOptions {
-            timeout: step.timeout.or(defaults.timeout),
-            mode: step.mode,
-            retries: step.retries,
-            priority: step.priority.unwrap_or(defaults.priority),
-            ..defaults.clone()
-        };
-        let built = match &step.action {
-            StepAction::Command(c) => Ok((
-                ExecutionRequest {
-                    command: c.clone(),
-                    targets: t.clone(),
-                    options,
-                },
-                RunLabel {
-                    kind: "plan-step".into(),
-                    ..RunLabel::default()
-                },
-            )),
-            StepAction::Task { task, params, noop } => {
-                task_run::build(task, params, *noop, &t, options)
-            }
-            StepAction::Script(task) => {
-                task_run::build(task, &Default::default(), false, &t, options).map(|(r, l)| {
-                    let label = RunLabel {
-                        kind: "plan-step".into(),
-                        action: Some(format!("script {}", task.metadata.display())),
-                        ..l
-                    };
-                    (r, label)
-                })
-            }
-            StepAction::Upload {
-                source,
-                destination,
-                mode,
-            } => match std::fs::read(source) {
-                Ok(bytes) if bytes.len() <= MAX_SCRIPT_BYTES => Ok((
-                    ExecutionRequest {
-                        command: task_run::upload_command(&bytes, destination, mode),
-                        targets: t.clone(),
-                        options,
-                    },
-                    RunLabel {
-                        kind: "plan-step".into(),
-                        action: Some(format!("upload {} -> {destination}", source.display())),
-                        ..RunLabel::default()
-                    },
-                )),
-                Ok(bytes) => Err(vec![field(format!(
-                    "{}: {} bytes is more than the {MAX_SCRIPT_BYTES} drover sends",
-                    source.display(),
-                    bytes.len()
-                ))]),
-                Err(e) => Err(vec![field(format!("{}: {e}", source.display()))]),
-            },
-        };
-        match built {
-            Ok((request, mut label)) => {
-                let shown = label.shown(&request).to_string();
-                label.action = Some(format!("plan {} step {}: {shown}", plan.name, step.name));
-                label
-                    .details
-                    .insert("plan".into(), Value::String(plan.name.clone()));
-                label
-                    .details
-                    .insert("plan_run".into(), Value::String(id.0.clone()));
-                label
-                    .details
-                    .insert("step".into(), Value::String(step.name.clone()));
-                // Every step, a task's too, runs under the plan's authorisation.
-                label.capability = Capability::PlanRun;
-                prepared.push(Prepared { request, label });
-            }
-            Err(es) => errors.extend(es.into_iter().map(|e| field(e.to_string()))),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(EngineError::Validation(errors));
-    }
-    let cancel = CancellationToken::new();
-    let runner = Runner::new(engine.clone(), plan, id.clone(), context, cancel.clone());
-    let done = tokio::spawn(runner.run(prepared));
-    Ok(PlanHandle { id, cancel, done })
-}
-
-struct Runner {
+/// One plan while it runs: each step's outcome so far, and the dependency
+/// counts that say when a step may start.
+pub(super) struct Runner {
     engine: Engine,
     plan: Plan,
     id: ExecutionId,
@@ -196,7 +30,7 @@ struct Runner {
 }
 
 impl Runner {
-    fn new(
+    pub(super) fn new(
         engine: Engine,
         plan: Plan,
         id: ExecutionId,
@@ -310,7 +144,7 @@ impl Runner {
         }
     }
 
-    async fn run(mut self, prepared: Vec<Prepared>) -> PlanResult {
+    pub(super) async fn run(mut self, prepared: Vec<Prepared>) -> PlanResult {
         let mut prepared: Vec<Option<Prepared>> = prepared.into_iter().map(Some).collect();
         let mut ready: Vec<usize> = (0..self.outcomes.len())
             .filter(|&i| self.waiting_on[i] == 0)
