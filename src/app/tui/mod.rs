@@ -21,7 +21,7 @@ pub mod inventory;
 pub mod journal;
 pub mod keymap;
 pub mod keys;
-pub mod layout;
+pub use crate::ui::layout;
 pub mod loaded;
 pub mod messages;
 pub mod msg;
@@ -41,6 +41,7 @@ pub mod state;
 pub mod tabs;
 pub mod target_preview;
 pub mod update;
+pub mod views;
 pub mod write_output;
 
 use crate::app::stop_signals::{StopSignal, StopSignals};
@@ -111,7 +112,7 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
     );
     state.info("loading inventory…");
     state.settle();
-    let _ = terminal.draw(|f| crate::ui::draw(f, &state));
+    let _ = terminal.draw(|f| crate::ui::draw(f, &views::build(&state)));
 
     let mut rt = match setup::start_console(global, config, state_dir, Arc::new(interaction)) {
         Ok(rt) => rt,
@@ -212,7 +213,7 @@ where
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
-                .draw(|f| crate::ui::draw(f, &console.state))
+                .draw(|f| crate::ui::draw(f, &views::build(&console.state)))
                 .map_err(Into::into)?;
             last_draw = Instant::now();
             dirty = false;
