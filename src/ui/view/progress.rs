@@ -56,7 +56,9 @@ pub struct RunNodes<'a> {
     pub id: &'a str,
     /// A plan ran here too (`p` shows its steps).
     pub has_plan: bool,
+    /// The nodes on screen, from the first one shown.
     pub nodes: Vec<NodeLine<'a>>,
+    /// The cursor among `nodes`.
     pub pos: ListPos,
 }
 

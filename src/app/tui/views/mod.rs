@@ -90,7 +90,9 @@ fn main_title(state: &AppState) -> MainTitle {
 fn main_pane(state: &AppState, height: usize) -> MainPane<'_> {
     match state.view {
         View::Output => MainPane::Output(output::pane(&state.output, height)),
-        View::Progress => MainPane::Progress(progress::pane(&state.progress)),
+        View::Progress => {
+            MainPane::Progress(progress::pane(&state.progress, height.saturating_sub(1)))
+        }
         View::History => {
             let h = &state.history;
             MainPane::History(HistoryPane {

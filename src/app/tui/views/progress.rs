@@ -7,6 +7,7 @@ use crate::ui::view::ListPos;
 use crate::ui::view::progress::{
     NodeLine, PlanName, PlanStrip, ProgressPane, RunNodes, RunStrip, StepLine, StripView,
 };
+use crate::ui::visible_top;
 
 pub fn strip(pv: &ProgressView) -> StripView<'_> {
     if let Some(plan) = pv.shown_plan() {
@@ -43,7 +44,8 @@ fn plan_name(plan: &PlanRun) -> PlanName<'_> {
     }
 }
 
-pub fn pane(pv: &ProgressView) -> ProgressPane<'_> {
+/// `rows`: list rows the pane has room for (under its column titles).
+pub fn pane(pv: &ProgressView, rows: usize) -> ProgressPane<'_> {
     if let Some(plan) = pv.shown_plan() {
         let steps = plan
             .steps
@@ -65,9 +67,13 @@ pub fn pane(pv: &ProgressView) -> ProgressPane<'_> {
     let Some(run) = pv.current() else {
         return ProgressPane::NoRun;
     };
+    // Only the rows on screen: a run may span thousands of nodes.
+    let first = visible_top(pv.top, pv.cursor, rows);
     let nodes = run
         .nodes
         .iter()
+        .skip(first)
+        .take(rows)
         .map(|n| NodeLine {
             name: &n.name,
             status: n.status,
@@ -85,8 +91,41 @@ pub fn pane(pv: &ProgressView) -> ProgressPane<'_> {
         has_plan: pv.plan.is_some(),
         nodes,
         pos: ListPos {
-            top: pv.top,
-            cursor: pv.cursor,
+            top: 0,
+            cursor: pv.cursor - first,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::tui::progress::RunProgress;
+    use crate::engine::{ExecutionId, NodeStatus};
+
+    #[test]
+    fn only_the_nodes_on_screen_are_built_each_with_its_own_status() {
+        let names: Vec<String> = (0..100).map(|i| format!("n{i:02}")).collect();
+        let mut run = RunProgress::new(
+            ExecutionId("r1".into()),
+            "uptime".into(),
+            "ops".into(),
+            &names,
+        );
+        run.node_mut("n49").unwrap().status = NodeStatus::Failed;
+        run.node_mut("n50").unwrap().status = NodeStatus::Success;
+        let mut pv = ProgressView::default();
+        pv.add(run);
+        pv.cursor = 50;
+        let ProgressPane::Run(shown) = pane(&pv, 10) else {
+            panic!("a run is shown");
+        };
+        let names: Vec<&str> = shown.nodes.iter().map(|n| n.name).collect();
+        assert_eq!(names.first(), Some(&"n41"));
+        assert_eq!(names.len(), 10);
+        assert_eq!(shown.nodes[shown.pos.cursor].name, "n50");
+        assert_eq!(shown.nodes[8].status, NodeStatus::Failed);
+        assert_eq!(shown.nodes[9].status, NodeStatus::Success);
+        assert_eq!(shown.nodes[0].status, NodeStatus::Pending);
+    }
 }
