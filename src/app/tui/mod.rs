@@ -4,7 +4,8 @@
 //!
 //! Data flows one way: terminal input becomes `Msg::Key`, engine events and
 //! background job results become messages too; `update` turns each into view
-//! state changes and effects; `ui::draw` paints the view state.
+//! state changes and effects; `views::build` turns the state into plain views
+//! and `ui::draw` paints them.
 
 pub mod action;
 pub mod commands;
