@@ -113,7 +113,7 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
     );
     state.info("loading inventory…");
     state.settle();
-    let _ = terminal.draw(|f| crate::ui::draw(f, &views::build(&state)));
+    let _ = terminal.draw(|f| crate::ui::draw(f, &views::build(&state, f.area())));
 
     let mut rt = match setup::start_console(global, config, state_dir, Arc::new(interaction)) {
         Ok(rt) => rt,
@@ -214,7 +214,7 @@ where
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
-                .draw(|f| crate::ui::draw(f, &views::build(&console.state)))
+                .draw(|f| crate::ui::draw(f, &views::build(&console.state, f.area())))
                 .map_err(Into::into)?;
             last_draw = Instant::now();
             dirty = false;

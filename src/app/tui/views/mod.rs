@@ -18,10 +18,16 @@ use crate::ui::view::{
     StatusText, StatusView,
 };
 
-/// Everything one frame shows.
-pub fn build(state: &AppState) -> ConsoleView<'_> {
+/// Everything one frame of `size` shows (the frame's own size, which may
+/// differ from the last size the state was told of).
+pub fn build(state: &AppState, size: ratatui::layout::Rect) -> ConsoleView<'_> {
     let current = tabs::current(state);
-    let areas = state.areas();
+    let areas = crate::ui::layout::areas(
+        size,
+        state.focus == super::state::Focus::Main,
+        state.progress.has_content(),
+        state.bar.is_some(),
+    );
     // Rows inside a bordered pane (none when the pane is not on screen).
     let inside =
         |r: Option<ratatui::layout::Rect>| r.map_or(0, |r| r.height.saturating_sub(2) as usize);
