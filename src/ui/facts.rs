@@ -2,20 +2,19 @@
 
 use super::main_block;
 use super::theme::Theme;
-use crate::app::tui::state::AppState;
+use super::view::{FactsPane, MainTitle};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Paragraph, Row, Table};
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let f = &state.facts;
-    let node = f.node.clone().unwrap_or_default();
-    let block = main_block(state, theme, format!("{node} · r refresh"));
+pub fn draw(frame: &mut Frame, area: Rect, title: &MainTitle, f: &FactsPane, theme: &Theme) {
+    let node = f.node;
+    let block = main_block(title, theme, format!("{node} · r refresh"));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if let Some(e) = &f.error {
         frame.render_widget(
-            Paragraph::new(e.clone()).style(theme.fg(theme.error)),
+            Paragraph::new(e.to_string()).style(theme.fg(theme.error)),
             inner,
         );
         return;
@@ -34,9 +33,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .iter()
         .skip(f.top)
         .take(inner.height as usize)
-        .map(|r| {
-            let value = crate::ui::sanitize::sanitize(r.value.as_bytes(), &Default::default());
-            Row::new(vec![r.key.clone(), value, r.source.clone()])
+        .map(|[key, value, source]| {
+            let value = crate::ui::sanitize::sanitize(value.as_bytes(), &Default::default());
+            Row::new(vec![key.to_string(), value, source.to_string()])
         })
         .collect();
     let table = Table::new(

@@ -1,8 +1,8 @@
 //! History search: the query, then matching executions, newest or best first.
 
 use super::theme::Theme;
+use super::view::{HistoryPane, MainTitle};
 use super::{ellipsize, list_table, main_block};
-use crate::app::tui::state::AppState;
 use crate::engine::common::ids::short_id;
 use crate::ui::time::format_time;
 use ratatui::Frame;
@@ -10,10 +10,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row};
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let h = &state.history;
+pub fn draw(frame: &mut Frame, area: Rect, title: &MainTitle, h: &HistoryPane, theme: &Theme) {
     let extra = format!("{} of {}", h.matches.len(), h.records.len());
-    let block = main_block(state, theme, extra);
+    let block = main_block(title, theme, extra);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [query, list] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
@@ -25,7 +24,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     } else {
         Line::from(vec![
             Span::styled("search: ", theme.fg(theme.dim)),
-            Span::raw(h.query.clone()),
+            Span::raw(h.query.to_string()),
         ])
     };
     frame.render_widget(Paragraph::new(prompt), query);
@@ -34,7 +33,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         return;
     }
     if let Some(e) = &h.error {
-        frame.render_widget(Paragraph::new(e.clone()).style(theme.fg(theme.error)), list);
+        frame.render_widget(
+            Paragraph::new(e.to_string()).style(theme.fg(theme.error)),
+            list,
+        );
         return;
     }
     let height = list.height.saturating_sub(1) as usize;
@@ -84,8 +86,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         )
     };
     let table = list_table(
-        &h.matches,
-        (h.top, h.cursor, height),
+        h.matches,
+        (h.pos.top, h.pos.cursor, height),
         record_row,
         widths,
         header,

@@ -1,10 +1,9 @@
 //! The inventory tree: sources, groups and nodes, with selection marks and
 //! each node's last-run badge. Only the rows on screen are drawn.
 
+use super::ellipsize;
 use super::theme::Theme;
-use super::{ellipsize, visible_top};
-use crate::app::tui::inventory::{Badge, Row, UNGROUPED};
-use crate::app::tui::state::{AppState, Focus};
+use super::view::inventory::{InventoryPane, NodeSign, TreeRow};
 use crate::engine::resilience::breaker::BreakerState;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,15 +11,16 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-pub fn badge(b: Badge, theme: &Theme) -> Span<'static> {
-    let (sym, color) = match b {
-        Badge::None => (" ", theme.dim),
-        Badge::Running => ("●", theme.running),
-        Badge::Ok => ("✓", theme.ok),
-        Badge::Failed => ("✗", theme.failed),
-        Badge::Unreachable => ("⊘", theme.unreachable),
-        Badge::TimedOut => ("⏱", theme.timeout),
-        Badge::Cancelled => ("-", theme.dim),
+pub fn sign(sign: NodeSign, theme: &Theme) -> Span<'static> {
+    let (sym, color) = match sign {
+        NodeSign::Breaker(b) => return breaker_badge(b, theme),
+        NodeSign::None => (" ", theme.dim),
+        NodeSign::Running => ("●", theme.running),
+        NodeSign::Ok => ("✓", theme.ok),
+        NodeSign::Failed => ("✗", theme.failed),
+        NodeSign::Unreachable => ("⊘", theme.unreachable),
+        NodeSign::TimedOut => ("⏱", theme.timeout),
+        NodeSign::Cancelled => ("-", theme.dim),
     };
     Span::styled(sym, theme.fg(color))
 }
@@ -35,22 +35,20 @@ pub fn breaker_badge(b: BreakerState, theme: &Theme) -> Span<'static> {
     Span::styled(sym, theme.fg(theme.breaker).add_modifier(Modifier::BOLD))
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let inv = &state.inventory;
-    let focused = state.focus == Focus::Inventory;
-    let mut title = format!(" Inventory {} ", inv.names.len());
+pub fn draw(frame: &mut Frame, area: Rect, inv: &InventoryPane, theme: &Theme) {
+    let focused = inv.focused;
+    let mut title = format!(" Inventory {} ", inv.nodes);
     // The count includes selected nodes the filter hides: they are still hit.
-    if inv.selected_count > 0 && inv.filter.is_some() {
-        let shown = inv.selected_shown();
-        title.push_str(&format!(
-            "· {} selected, {shown} shown ",
-            inv.selected_count
-        ));
-    } else if inv.selected_count > 0 {
-        title.push_str(&format!("· {} selected ", inv.selected_count));
+    match &inv.filter {
+        Some(f) if inv.selected > 0 => title.push_str(&format!(
+            "· {} selected, {} shown ",
+            inv.selected, f.selected_shown
+        )),
+        _ if inv.selected > 0 => title.push_str(&format!("· {} selected ", inv.selected)),
+        _ => {}
     }
-    if let Some((expr, _)) = &inv.filter {
-        title.push_str(&format!("· filter [{}]: {expr} ", inv.grammar));
+    if let Some(f) = &inv.filter {
+        title.push_str(&format!("· filter [{}]: {} ", f.grammar, f.expr));
     }
     let block = Block::default()
         .borders(Borders::ALL)
@@ -63,17 +61,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         return;
     }
     let height = inner.height as usize;
-    let top = visible_top(inv.top, inv.cursor, height);
     let width = inner.width as usize;
     let lines: Vec<Line> = inv
         .rows
         .iter()
-        .enumerate()
-        .skip(top)
         .take(height)
+        .enumerate()
         .map(|(i, row)| {
-            let mut line = row_line(state, *row, width, theme);
-            if i == inv.cursor {
+            let mut line = row_line(row, width, theme);
+            if Some(i) == inv.cursor {
                 line = if focused {
                     line.style(theme.cursor())
                 } else {
@@ -86,18 +82,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn row_line(state: &AppState, row: Row, width: usize, theme: &Theme) -> Line<'static> {
-    let inv = &state.inventory;
-    let indent = "  ".repeat(row.depth());
+fn row_line(row: &TreeRow, width: usize, theme: &Theme) -> Line<'static> {
+    let arrow = |open: bool| if open { "▾" } else { "▸" };
     match row {
-        Row::Source(s) => {
-            let src = &inv.sources[s as usize];
-            let arrow = if src.open || inv.filter.is_some() {
-                "▾"
-            } else {
-                "▸"
-            };
-            let text = format!("{arrow} {}", src.name);
+        TreeRow::Source { name, open } => {
+            let text = format!("{} {name}", arrow(*open));
             Line::from(Span::styled(
                 ellipsize(&text, width),
                 Style::default()
@@ -105,57 +94,49 @@ fn row_line(state: &AppState, row: Row, width: usize, theme: &Theme) -> Line<'st
                     .add_modifier(Modifier::BOLD),
             ))
         }
-        Row::Group(s, g) => {
-            let group = inv.group(s, g);
-            let arrow = if group.open || inv.filter.is_some() {
-                "▾"
-            } else {
-                "▸"
-            };
-            let sel = group
-                .nodes
-                .iter()
-                .filter(|n| inv.selected[**n as usize])
-                .count();
-            let mark = match sel {
+        TreeRow::Group {
+            name,
+            ungrouped,
+            open,
+            members,
+            selected,
+        } => {
+            let indent = "  ";
+            let mark = match *selected {
                 0 => "[ ]",
-                n if n == group.nodes.len() => "[x]",
+                n if n == *members => "[x]",
                 _ => "[-]",
             };
-            let at = if group.name == UNGROUPED { "" } else { "@" };
-            let text = format!(
-                "{indent}{arrow} {mark} {at}{} ({})",
-                group.name,
-                group.nodes.len()
-            );
-            let style = if sel > 0 {
+            let at = if *ungrouped { "" } else { "@" };
+            let text = format!("{indent}{} {mark} {at}{name} ({members})", arrow(*open));
+            let style = if *selected > 0 {
                 theme.fg(theme.selected)
             } else {
                 Style::default()
             };
             Line::from(Span::styled(ellipsize(&text, width), style))
         }
-        Row::Node(_, _, n) => {
-            let name = &inv.names[n as usize];
-            let selected = inv.selected[n as usize];
-            let mark = if selected { "[x] " } else { "[ ] " };
-            let style = if selected {
+        TreeRow::Node {
+            name,
+            selected,
+            sign: node_sign,
+        } => {
+            let indent = "    ";
+            let mark = if *selected { "[x] " } else { "[ ] " };
+            let style = if *selected {
                 theme.fg(theme.selected).add_modifier(Modifier::BOLD)
             } else {
                 Style::default()
             };
             let room = width.saturating_sub(indent.len() + 6);
             // An open breaker outranks the last run's badge: work is refused.
-            let (sign, style) = match inv.breaker_of(name) {
-                Some(b) => (
-                    breaker_badge(b, theme),
-                    style.fg(theme.breaker).add_modifier(Modifier::CROSSED_OUT),
-                ),
-                None => (badge(inv.badges[n as usize], theme), style),
+            let style = match node_sign {
+                NodeSign::Breaker(_) => style.fg(theme.breaker).add_modifier(Modifier::CROSSED_OUT),
+                _ => style,
             };
             Line::from(vec![
                 Span::raw(indent),
-                sign,
+                sign(*node_sign, theme),
                 Span::raw(" "),
                 Span::styled(format!("{mark}{}", ellipsize(name, room)), style),
             ])

@@ -1,8 +1,8 @@
 //! A node's journal: entries newest first, the selected one in full below.
 
 use super::theme::Theme;
+use super::view::{JournalPane, MainTitle};
 use super::{list_table, main_block};
-use crate::app::tui::state::AppState;
 use crate::store::JournalEntry;
 use crate::ui::time::format_time;
 use ratatui::Frame;
@@ -10,21 +10,19 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let j = &state.journal;
-    let node = j.node.clone().unwrap_or_default();
-    let filter = j.filter.map(|t| t.as_str()).unwrap_or("all types");
-    let block = main_block(state, theme, format!("{node} · {filter} · n note · t type"));
+pub fn draw(frame: &mut Frame, area: Rect, title: &MainTitle, j: &JournalPane, theme: &Theme) {
+    let (node, filter) = (j.node, j.filter);
+    let block = main_block(title, theme, format!("{node} · {filter} · n note · t type"));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if let Some(e) = &j.error {
         frame.render_widget(
-            Paragraph::new(e.clone()).style(theme.fg(theme.error)),
+            Paragraph::new(e.to_string()).style(theme.fg(theme.error)),
             inner,
         );
         return;
     }
-    let shown: Vec<_> = j.shown().collect();
+    let shown = &j.entries;
     if shown.is_empty() {
         let text = if j.loading {
             "loading…"
@@ -36,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     }
     // The selected entry in full below the list, wrapped: a third of the pane,
     // up to half when a long note needs it.
-    let note_rows = shown.get(j.cursor).map_or(0, |e| {
+    let note_rows = shown.get(j.pos.cursor).map_or(0, |e| {
         let width = inner.width.max(1) as usize;
         e.action
             .lines()
@@ -64,8 +62,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         ])
     };
     let table = list_table(
-        &shown,
-        (j.top, j.cursor, height),
+        shown,
+        (j.pos.top, j.pos.cursor, height),
         entry_row,
         vec![
             Constraint::Length(19),
@@ -79,7 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     );
     frame.render_widget(table, list);
     if detail_height > 0
-        && let Some(e) = shown.get(j.cursor)
+        && let Some(e) = shown.get(j.pos.cursor)
     {
         let mut text = e.action.clone();
         if let Some(id) = &e.execution_id {

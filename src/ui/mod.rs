@@ -7,6 +7,7 @@ pub mod facts;
 pub mod history;
 pub mod inventory;
 pub mod journal;
+pub mod layout;
 pub mod output;
 pub mod output_text;
 pub mod overlays;
@@ -18,67 +19,60 @@ pub mod status;
 pub mod terminal_text;
 pub mod theme;
 pub mod time;
+pub mod view;
 pub mod wrap;
 
-use crate::app::tui::layout;
-use crate::app::tui::state::{AppState, Focus, View};
-use crate::app::tui::tabs;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Row, Table};
 use theme::Theme;
+use view::{ConsoleView, MainPane, MainTitle};
 
 /// Paints the whole console.
-pub fn draw(frame: &mut Frame, state: &AppState) {
-    let theme = Theme::get(state.options.no_color);
-    let areas = layout::areas(
-        frame.area(),
-        state.focus == Focus::Main,
-        state.progress.has_content(),
-        state.bar.is_some(),
-    );
+pub fn draw(frame: &mut Frame, view: &ConsoleView) {
+    let theme = Theme::get(view.no_color);
+    let title = &view.title;
+    let areas = view.areas;
     if let Some(r) = areas.tabs {
-        draw_tabs(frame, r, state, &theme);
+        draw_tabs(frame, r, &view.tabs, &theme);
     }
     if let Some(r) = areas.inventory {
-        inventory::draw(frame, r, state, &theme);
+        inventory::draw(frame, r, &view.inventory, &theme);
     }
     if let Some(r) = areas.strip {
-        progress::draw_strip(frame, r, state, &theme);
+        progress::draw_strip(frame, r, &view.strip, &theme);
     }
     if let Some(r) = areas.main {
-        match state.view {
-            View::Output => output::draw(frame, r, state, &theme),
-            View::Progress => progress::draw(frame, r, state, &theme),
-            View::History => history::draw(frame, r, state, &theme),
-            View::Journal => journal::draw(frame, r, state, &theme),
-            View::Facts => facts::draw(frame, r, state, &theme),
+        match &view.main {
+            MainPane::Output(pane) => output::draw(frame, r, title, pane, &theme),
+            MainPane::Progress(pane) => progress::draw(frame, r, title, pane, &theme),
+            MainPane::History(pane) => history::draw(frame, r, title, pane, &theme),
+            MainPane::Journal(pane) => journal::draw(frame, r, title, pane, &theme),
+            MainPane::Facts(pane) => facts::draw(frame, r, title, pane, &theme),
         }
     }
     if let Some(r) = areas.bar {
-        bar::draw(frame, r, state, &theme);
+        bar::draw(frame, r, &view.bar, &theme);
     }
     if let Some(r) = areas.status {
-        status::draw(frame, r, state, &theme);
+        status::draw(frame, r, &view.status, &theme);
     }
-    overlays::draw(frame, state, &theme);
+    overlays::draw(frame, view.overlays, &view.help, &theme);
 }
 
 /// The tab names of a narrow terminal, the one shown emphasised; the row
 /// scrolls so the shown one is always on it.
-fn draw_tabs(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let current = tabs::current(state);
+fn draw_tabs(frame: &mut Frame, area: Rect, tabs: &[(&str, bool)], theme: &Theme) {
     let mut spans: Vec<Span> = Vec::new();
     let mut before = 0;
-    for tab in tabs::all() {
-        let shown = tab == current;
-        let text = format!(" {} ", tab.title());
-        if shown {
+    for (name, shown) in tabs {
+        let text = format!(" {name} ");
+        if *shown {
             before = spans.iter().map(|s| s.width()).sum::<usize>();
         }
-        let style = if shown {
+        let style = if *shown {
             Style::default()
                 .fg(theme.title)
                 .add_modifier(Modifier::BOLD | Modifier::REVERSED)
@@ -101,17 +95,11 @@ fn draw_tabs(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
 }
 
 /// The main pane's frame: view tabs in the title, `extra` after them.
-pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'a> {
-    let focused = state.focus == Focus::Main;
+pub fn main_block<'a>(main: &MainTitle, theme: &Theme, extra: String) -> Block<'a> {
     let mut title = vec![Span::raw(" ")];
-    // A narrow terminal names the views in its tab row instead.
-    let views = if tabs::narrow(state) {
-        &[][..]
-    } else {
-        &View::ALL[..]
-    };
-    for (i, v) in views.iter().enumerate() {
-        let style = if *v == state.view {
+    for (i, name) in main.views.iter().enumerate() {
+        let shown = i == main.shown;
+        let style = if shown {
             Style::default()
                 .fg(theme.title)
                 .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
@@ -120,8 +108,8 @@ pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'
         };
         // Under 120 columns only the shown view is named, so the pane's own
         // title (flags, the search counter) still fits.
-        let label = if *v == state.view || state.size.width >= 120 {
-            format!("{}:{}", i + 1, v.title())
+        let label = if shown || main.wide {
+            format!("{}:{name}", i + 1)
         } else {
             (i + 1).to_string()
         };
@@ -129,7 +117,7 @@ pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'
         title.push(Span::raw(" "));
     }
     if !extra.is_empty() {
-        let lead = if views.is_empty() { "" } else { "─ " };
+        let lead = if main.views.is_empty() { "" } else { "─ " };
         title.push(Span::styled(
             format!("{lead}{extra} "),
             theme.fg(theme.title),
@@ -137,7 +125,7 @@ pub fn main_block<'a>(state: &AppState, theme: &Theme, extra: String) -> Block<'
     }
     Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.border(focused))
+        .border_style(theme.border(main.focused))
         .title(Line::from(title))
 }
 
@@ -174,8 +162,18 @@ pub fn list_table<'a, T>(
 /// the remembered `top` (drawing cannot move it, so it adjusts here).
 pub fn visible_top(top: usize, cursor: usize, height: usize) -> usize {
     let mut top = top;
-    crate::app::tui::cursor::keep_visible(cursor, &mut top, height);
+    keep_visible(cursor, &mut top, height);
     top
+}
+
+/// Moves `top` the least so that `cursor` is among the `page` rows from it.
+pub fn keep_visible(cursor: usize, top: &mut usize, page: usize) {
+    let page = page.max(1);
+    if cursor < *top {
+        *top = cursor;
+    } else if cursor >= *top + page {
+        *top = cursor + 1 - page;
+    }
 }
 
 /// Cuts `text` to at most `width` characters, with `…` when cut.

@@ -7,8 +7,8 @@ use super::main_block;
 use super::output_text;
 use super::sgr;
 use super::theme::Theme;
-use crate::app::tui::output::{OutLine, ViewLine};
-use crate::app::tui::state::AppState;
+use super::view::MainTitle;
+use super::view::output::{OutLine, OutputPane, ViewLine};
 use crate::engine::NodeStatus;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -16,10 +16,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let out = &state.output;
-    let Some(run) = &out.run else {
-        let block = main_block(state, theme, String::new());
+pub fn draw(frame: &mut Frame, area: Rect, title: &MainTitle, pane: &OutputPane, theme: &Theme) {
+    let OutputPane::Run(out) = pane else {
+        let block = main_block(title, theme, String::new());
         let hint =
             "No run yet. Select nodes in the inventory (space), then press ! and type a command.";
         frame.render_widget(
@@ -41,25 +40,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     if out.wrap {
         flags.push("wrap");
     }
-    if run.replay {
+    if out.replay {
         flags.push("replay");
     }
-    let counter = crate::app::tui::output_search::match_counter(out);
-    if !counter.is_empty() {
-        flags.push(&counter);
+    if !out.counter.is_empty() {
+        flags.push(&out.counter);
     }
-    let command = super::ellipsize(&super::safe(&run.command), 40);
-    let block = main_block(state, theme, format!("{command} [{}]", flags.join(", ")));
+    let command = super::ellipsize(&super::safe(out.command), 40);
+    let block = main_block(title, theme, format!("{command} [{}]", flags.join(", ")));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height as usize;
-    let top = out.top.min(out.total.saturating_sub(1));
-    let left = if out.wrap { 0 } else { out.left };
+    let left = out.left;
     let colours = !theme.no_color;
-    let search = out.search.as_deref().filter(|s| !s.is_empty());
+    let search = out.search;
     let lines: Vec<Line> = out
-        .window(top, height)
-        .into_iter()
+        .lines
+        .iter()
         .map(|l| match l {
             ViewLine::Header {
                 label,
@@ -69,20 +66,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                 ..
             } => Line::from(vec![
                 Span::styled(
-                    output_text::header(label, members),
+                    output_text::header(label, *members),
                     Style::default()
                         .fg(theme.header)
                         .add_modifier(Modifier::BOLD),
                 ),
-                status_span(status, exit_code, theme),
+                status_span(*status, *exit_code, theme),
             ]),
             ViewLine::Gap { dropped, missed } => Line::from(Span::styled(
-                output_text::gap(dropped, missed),
+                output_text::gap(*dropped, *missed),
                 theme.fg(theme.dim),
             )),
-            ViewLine::Text { line, node } => text_line(line, node, left, colours, theme, search),
+            ViewLine::Text { line, node } => text_line(line, *node, left, colours, theme, search),
             ViewLine::Partial { line, node } => {
-                text_line(&line, node, left, colours, theme, search)
+                text_line(line, *node, left, colours, theme, search)
             }
         })
         .collect();

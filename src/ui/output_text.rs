@@ -1,9 +1,9 @@
 //! The output pane's lines as plain text: what the pane draws, minus colours,
 //! borders and scrolling. The pane builds its lines from these pieces, and
-//! `:write` saves `lines(view)`, so a written file holds what the pane shows.
+//! `:write` saves `lines` of the whole view, so a written file holds what the pane shows.
 
 use super::sgr;
-use crate::app::tui::output::{OutputView, ViewLine};
+use super::view::output::ViewLine;
 use crate::engine::NodeStatus;
 
 /// `── web[01-03] (3) ` (the status follows).
@@ -72,7 +72,7 @@ fn text(stderr: bool, node: Option<&str>, body: &str) -> String {
     )
 }
 
-/// Every line of the view (folded or per node, stderr shown or not).
-pub fn lines(view: &OutputView) -> Vec<String> {
-    view.window(0, view.total).iter().map(line).collect()
+/// Every line given (of the whole view, folded or per node, stderr shown or not).
+pub fn lines(view: &[ViewLine]) -> Vec<String> {
+    view.iter().map(line).collect()
 }

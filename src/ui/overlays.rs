@@ -3,10 +3,8 @@
 //! the output diff and long messages.
 
 use super::theme::Theme;
+use super::view::overlay::{HelpSection, Overlay};
 use super::{centered, safe};
-use crate::app::tui::keymap::Mode;
-use crate::app::tui::overlay::Overlay;
-use crate::app::tui::state::AppState;
 use crate::engine::transport::interaction::Question;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,11 +12,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
+/// `help_text`: the keymap's sections, for a help overlay.
+pub fn draw(frame: &mut Frame, overlays: &[Overlay], help_text: &[HelpSection], theme: &Theme) {
     let area = frame.area();
-    for overlay in &state.overlays {
+    for overlay in overlays {
         match overlay {
-            Overlay::Help { top } => help(frame, area, state, theme, *top),
+            Overlay::Help { top } => help(frame, area, help_text, theme, *top),
             Overlay::Confirm {
                 command,
                 targets,
@@ -204,24 +203,19 @@ fn message(frame: &mut Frame, area: Rect, title: &str, text: &str, top: usize, t
     );
 }
 
-fn help(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme, top: usize) {
+fn help(frame: &mut Frame, area: Rect, sections: &[HelpSection], theme: &Theme, top: usize) {
     let mut lines = Vec::new();
-    for (mode, actions) in state.keymap.described() {
-        let title = match mode {
-            Mode::Global => "Everywhere".to_string(),
-            m => format!("In {}", m.name()),
-        };
+    for section in sections {
         lines.push(Line::styled(
-            title,
+            section.title.clone(),
             Style::default()
                 .fg(theme.header)
                 .add_modifier(Modifier::BOLD),
         ));
-        for (action, keys) in actions {
-            let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        for (keys, what) in &section.actions {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<18}", keys.join(", ")), theme.fg(theme.key)),
-                Span::raw(action.describe()),
+                Span::styled(format!("  {keys:<18}"), theme.fg(theme.key)),
+                Span::raw(*what),
             ]));
         }
         lines.push(Line::raw(""));

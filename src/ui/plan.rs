@@ -4,9 +4,10 @@
 
 use super::theme::Theme;
 use super::time::duration;
+use super::view::ListPos;
+use super::view::MainTitle;
+use super::view::progress::{PlanName, PlanStrip, StepLine};
 use super::{ellipsize, list_table, main_block, safe};
-use crate::app::tui::plan::{PlanRun, StepRow};
-use crate::app::tui::state::AppState;
 use crate::engine::common::ids::short_id;
 use crate::engine::orchestrator::plan_run::StepState;
 use ratatui::Frame;
@@ -25,17 +26,17 @@ pub fn state_colour(s: StepState, theme: &Theme) -> Color {
     }
 }
 
-fn title(plan: &PlanRun) -> String {
+fn plan_title(plan: PlanName) -> String {
     if plan.name.is_empty() {
-        short_id(&plan.id.0).to_string()
+        short_id(plan.id).to_string()
     } else {
-        safe(&plan.name)
+        safe(plan.name)
     }
 }
 
-pub fn draw_strip(frame: &mut Frame, area: Rect, plan: &PlanRun, theme: &Theme) {
+pub fn draw_strip(frame: &mut Frame, area: Rect, plan: &PlanStrip, theme: &Theme) {
     let p = plan.progress;
-    let total = p.total.max(plan.steps.len());
+    let total = p.total.max(plan.steps);
     let done = p.completed + p.failed + p.cancelled;
     let ratio = if total == 0 {
         1.0
@@ -44,9 +45,9 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, plan: &PlanRun, theme: &Theme) 
     };
     let heading = format!(
         " plan {} · {} · {} ",
-        ellipsize(&title(plan), 30),
+        ellipsize(&plan_title(plan.plan), 30),
         plan.state.as_str(),
-        duration(plan.elapsed())
+        duration(plan.elapsed)
     );
     let label = format!(
         "{done}/{total} steps · {} completed · {} failed · {} cancelled · {} running",
@@ -72,36 +73,38 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, plan: &PlanRun, theme: &Theme) 
     frame.render_widget(gauge, area);
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, plan: &PlanRun, theme: &Theme) {
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    title: &MainTitle,
+    steps: &[StepLine],
+    pos: ListPos,
+    theme: &Theme,
+) {
     let extra = "steps · enter output · p nodes".to_string();
-    let block = main_block(state, theme, extra);
+    let block = main_block(title, theme, extra);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height.saturating_sub(1) as usize;
-    let step_row = |s: &StepRow| {
+    let step_row = |s: &StepLine| {
         Row::new(vec![
-            Cell::from(safe(&s.name)),
+            Cell::from(safe(s.name)),
             Cell::from(Span::styled(
                 s.state.as_str(),
                 theme.fg(state_colour(s.state, theme)),
             )),
             // The whole id: steps started together share any short prefix.
-            Cell::from(
-                s.execution
-                    .as_ref()
-                    .map(|e| e.0.clone())
-                    .unwrap_or_else(|| "-".into()),
-            ),
-            Cell::from(s.elapsed().map(duration).unwrap_or_default()),
+            Cell::from(s.execution.unwrap_or("-").to_string()),
+            Cell::from(s.took.map(duration).unwrap_or_default()),
             Cell::from(Span::styled(
-                s.reason.as_deref().map(safe).unwrap_or_default(),
+                s.reason.map(safe).unwrap_or_default(),
                 theme.fg(theme.dim),
             )),
         ])
     };
     let table = list_table(
-        &plan.steps,
-        (plan.top, plan.cursor, height),
+        steps,
+        (pos.top, pos.cursor, height),
         step_row,
         vec![
             Constraint::Percentage(20),

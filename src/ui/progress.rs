@@ -3,9 +3,9 @@
 
 use super::output::status_span;
 use super::theme::Theme;
+use super::view::MainTitle;
+use super::view::progress::{NodeLine, ProgressPane, RunStrip, StripView};
 use super::{ellipsize, list_table, main_block};
-use crate::app::tui::progress::NodeRow;
-use crate::app::tui::state::AppState;
 use crate::engine::common::ids::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -15,14 +15,16 @@ use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row};
 
 pub use super::time::duration;
 
-pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    if let Some(plan) = state.progress.shown_plan() {
-        return super::plan::draw_strip(frame, area, plan, theme);
+pub fn draw_strip(frame: &mut Frame, area: Rect, strip: &StripView, theme: &Theme) {
+    match strip {
+        StripView::Empty => {}
+        StripView::Plan(plan) => super::plan::draw_strip(frame, area, plan, theme),
+        StripView::Run(run) => run_strip(frame, area, run, theme),
     }
-    let Some(run) = state.progress.current() else {
-        return;
-    };
-    let p = run.progress();
+}
+
+fn run_strip(frame: &mut Frame, area: Rect, run: &RunStrip, theme: &Theme) {
+    let p = run.progress;
     let done = p.finished();
     let ratio = if p.total == 0 {
         1.0
@@ -30,17 +32,17 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
         done as f64 / p.total as f64
     };
     // A run the user picked over newer ones says so first, with the newest's id.
-    let picked = match (state.progress.picked_older(), state.progress.runs.front()) {
-        (Some(_), Some(newest)) => format!("picked · newest {} · ", short_id(&newest.id.0)),
-        _ => String::new(),
+    let picked = match run.newest_if_picked {
+        Some(newest) => format!("picked · newest {} · ", short_id(newest)),
+        None => String::new(),
     };
     let title = format!(
         " {picked}{} {} on {} · {} · {} ",
-        short_id(&run.id.0),
-        ellipsize(&super::safe(&run.command), 30),
-        ellipsize(&run.targets, 30),
-        run.status.as_str(),
-        duration(run.elapsed())
+        short_id(run.id),
+        ellipsize(&super::safe(run.command), 30),
+        ellipsize(run.targets, 30),
+        run.status,
+        duration(run.elapsed)
     );
     let label = format!(
         "{done}/{} done · {} ok · {} failed · {} cancelled · {} running",
@@ -67,50 +69,43 @@ pub fn draw_strip(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
     frame.render_widget(gauge, area);
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let pv = &state.progress;
-    if let Some(plan) = pv.shown_plan() {
-        return super::plan::draw(frame, area, state, plan, theme);
-    }
-    let Some(run) = pv.current() else {
-        let block = main_block(state, theme, String::new());
-        frame.render_widget(
-            Paragraph::new("No run yet.")
-                .style(theme.fg(theme.dim))
-                .block(block),
-            area,
-        );
-        return;
+pub fn draw(frame: &mut Frame, area: Rect, title: &MainTitle, pane: &ProgressPane, theme: &Theme) {
+    let run = match pane {
+        ProgressPane::Plan(steps, pos) => {
+            return super::plan::draw(frame, area, title, steps, *pos, theme);
+        }
+        ProgressPane::NoRun => {
+            let block = main_block(title, theme, String::new());
+            frame.render_widget(
+                Paragraph::new("No run yet.")
+                    .style(theme.fg(theme.dim))
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        ProgressPane::Run(run) => run,
     };
     let extra = format!(
         "{}run {}/{} ({}) [ ] switch runs{}",
-        if pv.picked_older().is_some() {
-            "picked "
-        } else {
-            ""
-        },
-        pv.shown + 1,
-        pv.runs.len(),
-        short_id(&run.id.0),
-        if pv.plan.is_some() { " · p plan" } else { "" }
+        if run.picked { "picked " } else { "" },
+        run.number,
+        run.of,
+        short_id(run.id),
+        if run.has_plan { " · p plan" } else { "" }
     );
-    let block = main_block(state, theme, extra);
+    let block = main_block(title, theme, extra);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height.saturating_sub(1) as usize;
-    let node_row = |n: &NodeRow| {
-        let took = n
-            .duration
-            .or_else(|| n.started.map(|s| s.elapsed()))
-            .map(duration)
-            .unwrap_or_default();
+    let node_row = |n: &NodeLine| {
+        let took = n.took.map(duration).unwrap_or_default();
         let error = n
             .error
-            .as_ref()
             .map(|e| format!("{}: {}", e.category.as_str(), e.reason))
             .unwrap_or_default();
         Row::new(vec![
-            Cell::from(n.name.clone()),
+            Cell::from(n.name.to_string()),
             Cell::from(Line::from(status_span(n.status, n.exit_code, theme))),
             Cell::from(n.attempts.to_string()),
             Cell::from(took),
@@ -119,7 +114,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     };
     let table = list_table(
         &run.nodes,
-        (pv.top, pv.cursor, height),
+        (run.pos.top, run.pos.cursor, height),
         node_row,
         vec![
             Constraint::Percentage(30),

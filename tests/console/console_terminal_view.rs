@@ -57,7 +57,8 @@ fn with_output(w: u16, h: u16, nodes: &[&str], bytes: &[u8]) -> AppState {
 
 fn screen(s: &AppState) -> String {
     let mut t = Terminal::new(TestBackend::new(s.size.width, s.size.height)).unwrap();
-    t.draw(|f| drover::ui::draw(f, s)).unwrap();
+    t.draw(|f| drover::ui::draw(f, &drover::app::tui::views::build(s, f.area())))
+        .unwrap();
     buffer_text(t.backend().buffer())
 }
 

@@ -54,7 +54,8 @@ fn state(w: u16, h: u16, no_color: bool) -> AppState {
 
 fn render(state: &AppState) -> Buffer {
     let mut t = Terminal::new(TestBackend::new(state.size.width, state.size.height)).unwrap();
-    t.draw(|f| drover::ui::draw(f, state)).unwrap();
+    t.draw(|f| drover::ui::draw(f, &drover::app::tui::views::build(state, f.area())))
+        .unwrap();
     t.backend().buffer().clone()
 }
 

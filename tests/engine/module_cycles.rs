@@ -333,19 +333,11 @@ fn module_files_have_no_circles() {
 }
 
 /// The same at the level of whole subtrees (`engine::transport` with all it
-/// holds against `engine::inventory` with all it holds).
-///
-/// One circle is known and left: `ui` draws the state `app::tui` keeps, and
-/// the console loop in `app::tui` calls `ui::draw` (and `ui::sanitize`); it
-/// goes when `ui` moves under `app::tui`. This test fails when it is gone too,
-/// so that the exception is removed with it.
+/// holds against `engine::inventory` with all it holds). `ui` draws plain view
+/// data that `app::tui` fills, so `app` uses `ui` and never the other way.
 #[test]
 fn sibling_subtrees_have_no_circles() {
-    let mut found = report(&module_edges(&src_modules(), Grouping::Siblings));
-    assert!(
-        found.remove("app <-> ui").is_some(),
-        "app <-> ui is gone: drop the exception"
-    );
+    let found = report(&module_edges(&src_modules(), Grouping::Siblings));
     assert!(found.is_empty(), "subtree circles: {found:#?}");
 }
 

@@ -26,15 +26,7 @@ pub fn move_cursor(cursor: &mut usize, top: &mut usize, len: usize, delta: isize
     keep_visible(*cursor, top, page);
 }
 
-/// Moves `top` the least so that `cursor` is among the `page` rows from it.
-pub fn keep_visible(cursor: usize, top: &mut usize, page: usize) {
-    let page = page.max(1);
-    if cursor < *top {
-        *top = cursor;
-    } else if cursor >= *top + page {
-        *top = cursor + 1 - page;
-    }
-}
+pub use crate::ui::keep_visible;
 
 #[cfg(test)]
 mod tests {

@@ -117,7 +117,7 @@ impl Headless {
     pub fn draw(&mut self) {
         let state = &self.console.state;
         self.terminal
-            .draw(|f| crate::ui::draw(f, state))
+            .draw(|f| crate::ui::draw(f, &super::views::build(state, f.area())))
             .expect("drawing on a test backend");
     }
 

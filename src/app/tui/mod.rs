@@ -4,7 +4,8 @@
 //!
 //! Data flows one way: terminal input becomes `Msg::Key`, engine events and
 //! background job results become messages too; `update` turns each into view
-//! state changes and effects; `ui::draw` paints the view state.
+//! state changes and effects; `views::build` turns the state into plain views
+//! and `ui::draw` paints them.
 
 pub mod action;
 pub mod commands;
@@ -21,7 +22,7 @@ pub mod inventory;
 pub mod journal;
 pub mod keymap;
 pub mod keys;
-pub mod layout;
+pub use crate::ui::layout;
 pub mod loaded;
 pub mod messages;
 pub mod msg;
@@ -41,6 +42,7 @@ pub mod state;
 pub mod tabs;
 pub mod target_preview;
 pub mod update;
+pub mod views;
 pub mod write_output;
 
 use crate::app::stop_signals::{StopSignal, StopSignals};
@@ -111,7 +113,7 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
     );
     state.info("loading inventory…");
     state.settle();
-    let _ = terminal.draw(|f| crate::ui::draw(f, &state));
+    let _ = terminal.draw(|f| crate::ui::draw(f, &views::build(&state, f.area())));
 
     let mut rt = match setup::start_console(global, config, state_dir, Arc::new(interaction)) {
         Ok(rt) => rt,
@@ -212,7 +214,7 @@ where
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
-                .draw(|f| crate::ui::draw(f, &console.state))
+                .draw(|f| crate::ui::draw(f, &views::build(&console.state, f.area())))
                 .map_err(Into::into)?;
             last_draw = Instant::now();
             dirty = false;

@@ -9,32 +9,7 @@ use crate::engine::NodeStatus;
 use crate::store::Stream;
 use crate::ui::sanitize::SanitizeOptions;
 
-/// A line of the flattened view, as drawn.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ViewLine<'a> {
-    Header {
-        label: &'a str,
-        members: usize,
-        rep: usize,
-        /// Every member's status: a block never mixes them.
-        status: NodeStatus,
-        exit_code: Option<i32>,
-    },
-    Gap {
-        dropped: u64,
-        missed: u64,
-    },
-    /// A kept line; `node` names its node in the per-node view (`node: line`).
-    Text {
-        line: &'a OutLine,
-        node: Option<&'a str>,
-    },
-    /// The unfinished last line of a stream.
-    Partial {
-        line: OutLine,
-        node: Option<&'a str>,
-    },
-}
+pub use crate::ui::view::output::ViewLine;
 
 #[derive(Debug)]
 pub struct OutputView {

@@ -1,50 +1,9 @@
-//! Popups on top of the panes, as a stack: the top one takes the keys. Help,
-//! confirmation before a risky run or before quitting while work runs, the engine's questions, the journal note
-//! editor and the output diff.
+//! Popups on top of the panes, as a stack: the top one takes the keys. The
+//! stack's items are `ui::view::overlay::Overlay`; these make them.
 
 use crate::engine::transport::interaction::Question;
+pub use crate::ui::view::overlay::Overlay;
 use ratatui_textarea::TextArea;
-
-pub enum Overlay {
-    Help {
-        top: usize,
-    },
-    Confirm {
-        command: String,
-        targets: String,
-        count: usize,
-        reasons: Vec<String>,
-        /// Set when the run is a re-run of an earlier one.
-        rerun: Option<crate::engine::submit::label::RerunOf>,
-    },
-    /// `q` while something runs: quit anyway (y) or stay (n).
-    ConfirmQuit {
-        /// What is still running, for the question.
-        running: String,
-    },
-    Question {
-        id: u64,
-        question: Question,
-        /// Passphrase input, shown masked.
-        secret: TextArea<'static>,
-    },
-    Editor {
-        node: String,
-        area: TextArea<'static>,
-    },
-    Diff {
-        title: String,
-        lines: Vec<(char, String)>,
-        top: usize,
-    },
-    /// A long error or notice, wrapped and scrollable.
-    Message {
-        title: String,
-        text: String,
-        /// First (unwrapped) line shown.
-        top: usize,
-    },
-}
 
 impl Overlay {
     pub fn question(id: u64, question: Question) -> Overlay {

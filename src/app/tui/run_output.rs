@@ -17,14 +17,7 @@ const MAX_LINES_PER_NODE: usize = 20_000;
 /// line stays bounded.
 pub use crate::ui::terminal_text::MAX_LINE_CHARS;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutLine {
-    pub stderr: bool,
-    /// drover's word, not the node's: where history left bytes out.
-    pub notice: bool,
-    /// Sanitised: no control characters, only SGR sequences when kept.
-    pub text: String,
-}
+pub use crate::ui::view::output::OutLine;
 
 #[derive(Debug)]
 pub struct NodeText {

@@ -1,6 +1,6 @@
 //! The console's view state: one small struct per pane, composed here, plus
 //! focus, the input bar, the overlay stack and the status line. `update.rs`
-//! changes it; `ui/` only reads it.
+//! changes it; `views` turns it into what `ui` draws.
 
 use super::facts::FactsView;
 use super::history::HistoryView;

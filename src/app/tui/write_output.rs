@@ -71,7 +71,7 @@ pub fn write_command(state: &mut AppState, args: &str, overwrite: bool) -> Vec<E
     let (contents, lines) = if request.json {
         json_lines(view)
     } else {
-        let lines = output_text::lines(view);
+        let lines = output_text::lines(&view.window(0, view.total));
         let mut text = lines.join("\n");
         text.push('\n');
         (text, lines.len())
