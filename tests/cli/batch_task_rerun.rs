@@ -4,7 +4,7 @@
 
 use crate::cli_support;
 
-use cli_support::{Fleet, Out};
+use cli_support::Fleet;
 use serde_json::Value;
 
 /// `demo::flaky` fails on the node named by its `bad` parameter and prints the
@@ -38,14 +38,6 @@ fn fleet() -> Fleet {
     f
 }
 
-fn task_results(out: &Out) -> Vec<Value> {
-    out.out()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["event"] == "task_result")
-        .collect()
-}
-
 #[test]
 fn a_task_reruns_with_its_stored_parameters_on_the_failed_node_only() {
     let f = fleet();
@@ -66,7 +58,7 @@ fn a_task_reruns_with_its_stored_parameters_on_the_failed_node_only() {
     let again = f.drover(&["task", "run", "--rerun", "failed", &id, "-o", "json"]);
     // The parameters are the stored ones: bad=n2 still fails n2.
     again.expect(1);
-    let results = task_results(&again);
+    let results = again.events("task_result");
     let nodes: Vec<&str> = results
         .iter()
         .map(|r| r["node"].as_str().unwrap())
@@ -79,7 +71,8 @@ fn a_task_reruns_with_its_stored_parameters_on_the_failed_node_only() {
 
     // `all` on every node: n1 and n3 print the stored n.
     let all = f.drover(&["task", "run", "--rerun", "all", &id, "-o", "json"]);
-    let values: Vec<Value> = task_results(&all)
+    let values: Vec<Value> = all
+        .events("task_result")
         .iter()
         .filter(|r| r["ok"] == true)
         .map(|r| r["value"]["n"].clone())

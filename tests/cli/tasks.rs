@@ -6,7 +6,6 @@
 use crate::cli_support;
 
 use cli_support::{Fleet, Out};
-use serde_json::Value;
 use std::path::Path;
 
 /// A module `demo` with tasks written for these tests, and a config whose task
@@ -58,14 +57,6 @@ fn fleet_with_tasks() -> Fleet {
     )
     .unwrap();
     f
-}
-
-fn task_results(out: &Out) -> Vec<Value> {
-    out.out()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["event"] == "task_result")
-        .collect()
 }
 
 #[test]
@@ -159,7 +150,7 @@ fn runs_with_environment_input_parses_json_and_redacts_secrets() {
     cmd.env("TMPDIR", &tmp);
     let out = cli_support::finish(cmd);
     out.expect(0);
-    let results = task_results(&out);
+    let results = out.events("task_result");
     assert_eq!(results.len(), 2, "{out:?}");
     for r in &results {
         let v = &r["value"];
@@ -220,7 +211,7 @@ fn stdin_input_receives_the_parameters_as_one_json_document() {
         "json",
     ]);
     out.expect(0);
-    let results = task_results(&out);
+    let results = out.events("task_result");
     assert_eq!(
         results[0]["value"]["items"],
         serde_json::json!([1, 2, 3]),
@@ -247,7 +238,7 @@ fn drover_package_task_reports_status_into_the_package_journal() {
         "json",
     ]);
     out.expect(0);
-    let v = &task_results(&out)[0]["value"];
+    let v = &out.events("task_result")[0]["value"];
     assert_eq!(v["status"], "absent", "{out:?}");
     assert_eq!(v["changed"], false);
     let out = f.drover(&[
@@ -263,7 +254,11 @@ fn drover_package_task_reports_status_into_the_package_journal() {
         "json",
     ]);
     out.expect(0);
-    assert_eq!(task_results(&out)[0]["value"]["noop"], true, "{out:?}");
+    assert_eq!(
+        out.events("task_result")[0]["value"]["noop"],
+        true,
+        "{out:?}"
+    );
     let journal = f.journal("n1");
     assert_eq!(journal.len(), 2, "{journal:?}");
     assert!(
@@ -431,7 +426,7 @@ fn the_shell_implementation_runs_with_its_files_and_installdir_and_nothing_else_
     cmd.env("TMPDIR", &tmp);
     let out = cli_support::finish(cmd);
     out.expect(0);
-    let results = task_results(&out);
+    let results = out.events("task_result");
     assert_eq!(results.len(), 2, "{out:?}");
     for r in &results {
         assert_eq!(r["value"]["status"], "install:htop", "{out:?}");
@@ -535,7 +530,7 @@ fn a_task_without_metadata_runs_its_one_executable() {
     ]);
     out.expect(0);
     assert_eq!(
-        task_results(&out)[0]["value"]["greeting"],
+        out.events("task_result")[0]["value"]["greeting"],
         "hello",
         "{out:?}"
     );
@@ -571,5 +566,5 @@ fn a_project_is_named_by_bolt_project_yaml() {
     );
     let run = f.drover(&["task", "run", "myproj::hello", "-t", "n1", "-o", "json"]);
     run.expect(0);
-    assert_eq!(task_results(&run)[0]["value"]["hi"], 1, "{run:?}");
+    assert_eq!(run.events("task_result")[0]["value"]["hi"], 1, "{run:?}");
 }

@@ -160,6 +160,15 @@ pub struct Out {
 }
 
 impl Out {
+    /// The `-o json` objects on stdout whose `event` is `kind` (`task_result`...).
+    pub fn events(&self, kind: &str) -> Vec<Value> {
+        self.out()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["event"] == kind)
+            .collect()
+    }
+
     /// The exit code; a death by signal fails the test.
     pub fn code(&self) -> i32 {
         self.status

@@ -11,14 +11,6 @@ use serde_json::Value;
 use ssh_support::{Drover, accepted};
 use sshd::Fleet;
 
-fn results(out: &cli_support::Out) -> Vec<Value> {
-    out.out()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["event"] == "task_result")
-        .collect()
-}
-
 #[test]
 fn package_task_runs_on_every_node_over_ssh_and_leaves_nothing_behind() {
     let Some(fleet) = Fleet::or_skip(2) else {
@@ -41,7 +33,7 @@ fn package_task_runs_on_every_node_over_ssh_and_leaves_nothing_behind() {
         ],
     ));
     out.expect(0);
-    let rs = results(&out);
+    let rs = out.events("task_result");
     assert_eq!(rs.len(), 2, "{out:?}");
     for r in &rs {
         assert_eq!(r["status"], "success", "{out:?}");
@@ -124,7 +116,7 @@ fn the_shell_implementation_ships_its_files_over_ssh_and_the_ruby_one_never_runs
         ],
     ));
     out.expect(0);
-    let rs = results(&out);
+    let rs = out.events("task_result");
     assert_eq!(rs.len(), 2, "{out:?}");
     for r in &rs {
         assert_eq!(r["value"]["status"], "status:openssl", "{out:?}");
