@@ -192,15 +192,6 @@ pub struct TaskRunArgs {
     /// without -t, the file named by $WCOLL.
     #[arg(short = 't', long = "targets", value_name = "TARGETS")]
     pub targets: Option<String>,
-    /// Log in to SSH nodes as USER, over the inventory and the ssh_config (as
-    /// `ssh -l`, `pdsh -l`); local nodes cannot take it.
-    #[arg(
-        short = 'l',
-        long = "user",
-        value_name = "USER",
-        conflicts_with = "rerun"
-    )]
-    pub login_user: Option<String>,
     /// Run a stored task run again (task and parameters from it) on its
     /// `failed`, `unreachable` or `all` nodes; ID is any unique prefix of its id.
     #[arg(long, num_args = 2, value_names = ["SCOPE", "ID"], conflicts_with_all = ["targets", "name", "params"])]
@@ -208,30 +199,8 @@ pub struct TaskRunArgs {
     /// Ask the task to report what it would change without changing it.
     #[arg(long)]
     pub noop: bool,
-    /// Most nodes running at once [default: from config, else 64].
-    #[arg(short = 'f', long)]
-    pub fanout: Option<usize>,
-    /// Per-node time limit, e.g. 30s, 1m30s, 500ms.
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-    /// Run nodes one at a time, in target order.
-    #[arg(long)]
-    pub sequential: bool,
-    /// Extra attempts after a connection failure or timeout.
-    #[arg(long)]
-    pub retries: Option<u32>,
-    /// Keep full output in history instead of a head/tail summary.
-    #[arg(long)]
-    pub debug: bool,
-    /// Place in the queue when slots are short: low, normal, high or 0-9.
-    #[arg(long, value_name = "PRIORITY")]
-    pub priority: Option<Priority>,
-    /// Run once per key (as `drover run --idempotency-key`).
-    #[arg(long, value_name = "KEY")]
-    pub idempotency_key: Option<String>,
-    /// How results are printed.
-    #[arg(short = 'o', long = "output", value_enum, default_value = "lines")]
-    pub output: OutputFormat,
+    #[command(flatten)]
+    pub exec: ExecFlags,
 }
 
 #[derive(Debug, Args)]
@@ -294,13 +263,9 @@ pub enum BackoffArg {
     Exponential,
 }
 
+/// How a run runs: the flags `run` and `task run` share.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Target expression: node names, node sets (web[01-03]) and @groups, comma
-    /// separated; `^FILE` reads it from FILE, `-` from stdin; without -t, the file
-    /// named by $WCOLL.
-    #[arg(short = 't', long = "targets", value_name = "TARGETS")]
-    pub targets: Option<String>,
+pub struct ExecFlags {
     /// Log in to SSH nodes as USER, over the inventory and the ssh_config (as
     /// `ssh -l`, `pdsh -l`); local nodes cannot take it.
     #[arg(
@@ -310,33 +275,18 @@ pub struct RunArgs {
         conflicts_with = "rerun"
     )]
     pub login_user: Option<String>,
-    /// Run a stored run's command again on its `failed` (every node that did not
-    /// succeed), `unreachable` or `all` nodes; ID is any unique prefix of its id.
-    /// Takes the command and targets from the stored run: no -t, no command.
-    #[arg(long, num_args = 2, value_names = ["SCOPE", "ID"], conflicts_with_all = ["targets", "command"])]
-    pub rerun: Option<Vec<String>>,
     /// Most nodes running at once [default: from config, else 64].
     #[arg(short = 'f', long)]
     pub fanout: Option<usize>,
     /// Per-node time limit, e.g. 30s, 1m30s, 500ms.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Environment variable for the command (repeatable).
-    #[arg(short = 'e', long = "env", value_name = "K=V")]
-    pub env: Vec<String>,
-    /// Secret environment variable: passed to the command, its value redacted
-    /// wherever drover writes. `K` alone takes the value from drover's environment.
-    #[arg(long = "secret-env", value_name = "K[=V]")]
-    pub secret_env: Vec<String>,
     /// Run nodes one at a time, in target order.
     #[arg(long)]
     pub sequential: bool,
     /// Extra attempts after a connection failure or timeout.
     #[arg(long)]
     pub retries: Option<u32>,
-    /// How the delay between attempts grows [default: from config].
-    #[arg(long, value_enum)]
-    pub backoff: Option<BackoffArg>,
     /// Keep full output in history instead of a head/tail summary.
     #[arg(long)]
     pub debug: bool,
@@ -350,6 +300,32 @@ pub struct RunArgs {
     /// How results are printed.
     #[arg(short = 'o', long = "output", value_enum, default_value = "lines")]
     pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Target expression: node names, node sets (web[01-03]) and @groups, comma
+    /// separated; `^FILE` reads it from FILE, `-` from stdin; without -t, the file
+    /// named by $WCOLL.
+    #[arg(short = 't', long = "targets", value_name = "TARGETS")]
+    pub targets: Option<String>,
+    /// Run a stored run's command again on its `failed` (every node that did not
+    /// succeed), `unreachable` or `all` nodes; ID is any unique prefix of its id.
+    /// Takes the command and targets from the stored run: no -t, no command.
+    #[arg(long, num_args = 2, value_names = ["SCOPE", "ID"], conflicts_with_all = ["targets", "command"])]
+    pub rerun: Option<Vec<String>>,
+    #[command(flatten)]
+    pub exec: ExecFlags,
+    /// Environment variable for the command (repeatable).
+    #[arg(short = 'e', long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Secret environment variable: passed to the command, its value redacted
+    /// wherever drover writes. `K` alone takes the value from drover's environment.
+    #[arg(long = "secret-env", value_name = "K[=V]")]
+    pub secret_env: Vec<String>,
+    /// How the delay between attempts grows [default: from config].
+    #[arg(long, value_enum)]
+    pub backoff: Option<BackoffArg>,
     /// Exit with the highest remote exit code instead of 0/1 (clush -S).
     #[arg(long)]
     pub max_exit: bool,

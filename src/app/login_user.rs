@@ -9,9 +9,9 @@ use crate::engine::Engine;
 /// The user `-l` asks for, and the targets it applies to.
 pub fn wanted(command: &Command) -> Option<(&str, &str)> {
     match command {
-        Command::Run(a) => Some((a.login_user.as_deref()?, a.targets.as_deref()?)),
+        Command::Run(a) => Some((a.exec.login_user.as_deref()?, a.targets.as_deref()?)),
         Command::Task(t) => match &t.command {
-            TaskCommand::Run(a) => Some((a.login_user.as_deref()?, a.targets.as_deref()?)),
+            TaskCommand::Run(a) => Some((a.exec.login_user.as_deref()?, a.targets.as_deref()?)),
             _ => None,
         },
         Command::Ssh(a) => Some((a.login_user.as_deref()?, a.node.as_str())),

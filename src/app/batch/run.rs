@@ -7,7 +7,7 @@ use crate::app::exit;
 use crate::app::rerun::Repeat;
 use crate::app::setup::{Runtime, run_defaults};
 use crate::app::stop_signals::{self, RunStop, Stop, StopSignal};
-use crate::cli::{BackoffArg, OutputFormat, RunArgs};
+use crate::cli::{BackoffArg, ExecFlags, OutputFormat, RunArgs};
 use crate::config::Config;
 use crate::engine::common::duration::parse_duration;
 use crate::engine::{
@@ -25,13 +25,7 @@ pub struct FlagError {
 }
 
 pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionRequest, FlagError> {
-    let mut options = flag_options(
-        &rt.config,
-        &args.timeout,
-        args.fanout,
-        args.retries,
-        args.sequential,
-    )?;
+    let mut options = flag_options(&rt.config, &args.exec)?;
     for kv in &args.env {
         let Some((k, v)) = kv.split_once('=') else {
             return Err(FlagError {
@@ -62,8 +56,6 @@ pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionReques
         Some(BackoffArg::Exponential) => options.backoff = Backoff::Exponential,
         None => {}
     }
-    options.debug = args.debug;
-    options.priority = args.priority.unwrap_or_default();
     Ok(ExecutionRequest {
         command: args.command.join(" "),
         targets: args.targets.clone().unwrap_or_default(),
@@ -73,29 +65,25 @@ pub fn request_from_args(args: &RunArgs, rt: &Runtime) -> Result<ExecutionReques
 
 /// The config's run defaults ([`run_defaults`]) with the flags `run` and
 /// `task run` share laid over them.
-pub fn flag_options(
-    config: &Config,
-    timeout: &Option<String>,
-    fanout: Option<usize>,
-    retries: Option<u32>,
-    sequential: bool,
-) -> Result<ExecutionOptions, FlagError> {
+pub fn flag_options(config: &Config, flags: &ExecFlags) -> Result<ExecutionOptions, FlagError> {
     let mut options = run_defaults(config);
-    if let Some(t) = timeout {
+    if let Some(t) = &flags.timeout {
         options.timeout = Some(parse_duration(t).map_err(|e| FlagError {
             flag: "--timeout".into(),
             reason: e.to_string(),
         })?);
     }
-    if let Some(fanout) = fanout {
+    if let Some(fanout) = flags.fanout {
         options.fanout = fanout;
     }
-    if let Some(retries) = retries {
+    if let Some(retries) = flags.retries {
         options.retries = retries;
     }
-    if sequential {
+    if flags.sequential {
         options.mode = Mode::Sequential;
     }
+    options.debug = flags.debug;
+    options.priority = flags.priority.unwrap_or_default();
     Ok(options)
 }
 
@@ -140,10 +128,10 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
     let submission = Submission::request(request)
         .label(label)
         .as_user(rt.context.clone())
-        .key(args.idempotency_key.clone())
+        .key(args.exec.idempotency_key.clone())
         .stream(STREAM_BUFFER);
     let answer = engine.submit(submission).await;
-    let (id, stream) = match once::started(args.idempotency_key.as_deref(), answer) {
+    let (id, stream) = match once::started(args.exec.idempotency_key.as_deref(), answer) {
         Ok(Submitted {
             id,
             stream: Some(stream),
@@ -152,7 +140,9 @@ pub async fn run(args: &RunArgs, rt: &Runtime) -> u8 {
         Ok(_) => return exit::FAILED,
         Err(code) => return code,
     };
-    follow(rt, id, stream, args.output, args.max_exit).await.0
+    follow(rt, id, stream, args.exec.output, args.max_exit)
+        .await
+        .0
 }
 
 /// Prints an execution's stream with the chosen renderer until it ends, cancels it

@@ -149,10 +149,7 @@ pub fn help(t: &Task) -> String {
 }
 
 fn options(a: &TaskRunArgs, rt: &Runtime) -> Result<ExecutionOptions, FlagError> {
-    let mut options = flag_options(&rt.config, &a.timeout, a.fanout, a.retries, a.sequential)?;
-    options.debug = a.debug;
-    options.priority = a.priority.unwrap_or_default();
-    Ok(options)
+    flag_options(&rt.config, &a.exec)
 }
 
 /// What to run: from the flags, or from the stored run `--rerun` names.
@@ -203,7 +200,7 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
     let submission = match task_submit::prepare(&rt.config.tasks.path, wanted, options) {
         Ok(s) => s
             .as_user(rt.context.clone())
-            .key(a.idempotency_key.clone())
+            .key(a.exec.idempotency_key.clone())
             .stream(STREAM_BUFFER),
         Err(e) => {
             eprintln!("drover: {e}");
@@ -212,7 +209,7 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
     };
     let engine = &rt.engine;
     let answer = engine.submit(submission).await;
-    let (id, stream) = match once::started(a.idempotency_key.as_deref(), answer) {
+    let (id, stream) = match once::started(a.exec.idempotency_key.as_deref(), answer) {
         Ok(Submitted {
             id,
             stream: Some(stream),
@@ -221,8 +218,8 @@ async fn run(a: &TaskRunArgs, rt: &Runtime) -> u8 {
         Ok(_) => return exit::FAILED,
         Err(code) => return code,
     };
-    let (code, result) = follow(rt, id, stream, a.output, false).await;
-    if a.output == OutputFormat::Json
+    let (code, result) = follow(rt, id, stream, a.exec.output, false).await;
+    if a.exec.output == OutputFormat::Json
         && let Some(result) = result
     {
         let mut out = std::io::stdout().lock();
