@@ -42,7 +42,7 @@ rows=(
   "malformed-inventory|cli|batch_cli::malformed_inventory_exits_2_with_path_and_line"
   "huge-node-set|cli|batch_cli::an_absurd_node_set_is_refused_fast_and_runs_nothing"
   "disk-full|cli|crash_recovery::a_full_disk_mid_run_still_records_the_true_outcome"
-  "disk-full-no-reserve|cli|crash_recovery::a_full_disk_without_reserve_says_history_is_incomplete_on_the_last_line"
+  "disk-full-no-reserve|cli|crash_recovery::a_full_disk_without_reserve_says_so_and_the_next_start_records_the_truth"
   "corrupt-state-dir|cli|batch_cli::a_corrupt_database_exits_2_naming_it_runs_nothing_and_keeps_the_file"
   "two-writers|cli|batch_cli::two_drovers_on_one_state_dir_both_record_everything"
   "secret-redaction|cli|rbac_cli::secrets_never_reach_the_state_dir_logs_or_json_output"

@@ -19,6 +19,7 @@ mod recovery;
 mod reserve;
 mod rows;
 mod schema;
+mod spill;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -76,6 +77,8 @@ impl Store {
     fn open_with(path: &Path, reserve: Option<reserve::Reserve>) -> Result<Store, StoreError> {
         let mut write_conn = connection::open(path)?;
         schema::migrate(&mut write_conn, path)?;
+        // Before anything reads or recovers: outcomes a full disk had no room for.
+        spill::replay(path, &mut write_conn);
         let reader = connection::open(path)?;
         // The read connection never writes; make SQLite enforce that.
         reader

@@ -10,6 +10,7 @@
 //! Why a bounded channel: a full channel makes senders wait, which is the backpressure.
 //! Nothing is ever dropped to make room.
 
+use std::path::PathBuf;
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -239,9 +240,37 @@ fn commit_with_retry(
             }
         }
     }
-    let reason = last_error.map_or_else(String::new, |e| e.to_string());
+    let mut reason = last_error.map_or_else(String::new, |e| e.to_string());
+    if disk.full
+        && let Some(db) = conn.path().map(PathBuf::from)
+    {
+        match super::spill::keep(&db, ops) {
+            Ok((file, kept)) if kept > 0 => {
+                reason = format!(
+                    "{reason}; {kept} outcome record(s) kept in {} and written at the next start",
+                    file.display()
+                )
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "cannot keep the lost outcome records outside the state dir")
+            }
+        }
+    }
     tracing::error!(ops = ops.len(), %reason, "store batch lost after retry");
     Failure::add(unreported, ops.len(), reason);
+}
+
+/// Errors a single op earns on its own (a constraint, a value SQLite refuses).
+fn is_about_the_op(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    match e.sqlite_error_code() {
+        None => true,
+        Some(code) => matches!(
+            code,
+            ConstraintViolation | TypeMismatch | TooBig | ParameterOutOfRange
+        ),
+    }
 }
 
 fn is_disk_full(e: &rusqlite::Error) -> bool {
@@ -287,7 +316,10 @@ fn apply_each(
 ) -> rusqlite::Result<usize> {
     for op in ops {
         if let Err(e) = apply(tx, op) {
-            if tx.is_autocommit() {
+            // A full disk or an I/O error is not this op's fault: fail the batch so
+            // it is retried in the reserve's space, or kept outside the state dir
+            // (see `spill`), rather than dropped as one bad row.
+            if tx.is_autocommit() || !is_about_the_op(&e) {
                 return Err(e);
             }
             tracing::error!(op = describe(op), error = %e, "store write rejected");

@@ -206,10 +206,11 @@ fn a_full_disk_mid_run_still_records_the_true_outcome() {
     );
 }
 
-/// With the reserve already spent, the outcome cannot be stored: drover's last line
-/// says so, and names the true status.
+/// With the reserve already spent, the outcome cannot be stored in the state dir:
+/// drover's last line says so, names the true status and where the records wait,
+/// and the next start writes them, so history ends with the truth, not `interrupted`.
 #[test]
-fn a_full_disk_without_reserve_says_history_is_incomplete_on_the_last_line() {
+fn a_full_disk_without_reserve_says_so_and_the_next_start_records_the_truth() {
     let Some(disk) = SmallDisk::mount("16m") else {
         return;
     };
@@ -228,10 +229,13 @@ fn a_full_disk_without_reserve_says_history_is_incomplete_on_the_last_line() {
         .unwrap_or("?")
         .to_string();
     assert!(lost.parse::<u32>().is_ok_and(|n| n > 0), "{last}");
+    assert!(last.contains("written at the next start"), "{last}");
     std::fs::remove_file(disk.path().join("filler")).unwrap();
     let stored = status_in(&disk.path(), &f);
-    assert_ne!(stored, "running", "recovery settles the run");
+    assert_eq!(stored, "success", "the kept records tell the truth");
+    let nodes = f.node_statuses(s(&f.only_execution(), "id"));
+    assert_eq!(nodes, ["n01 success"]);
     println!(
-        "FAULT-ROW disk-full-no-reserve: exit 0 in {took:.2} s, last line says history incomplete ({lost} writes lost), history {stored}"
+        "FAULT-ROW disk-full-no-reserve: exit 0 in {took:.2} s, last line says history incomplete ({lost} writes kept outside the state dir), history {stored} after the next start, 0 records lost"
     );
 }

@@ -568,3 +568,95 @@ fn a_project_is_named_by_bolt_project_yaml() {
     run.expect(0);
     assert_eq!(run.events("task_result")[0]["value"]["hi"], 1, "{run:?}");
 }
+
+/// A task's result as Bolt reads it: an `_error` it prints fails the node even
+/// with exit 0, other output is `_output`, a non-zero exit adds an `_error`
+/// naming what was printed, a malformed `_error` is replaced by one that says so.
+#[test]
+fn task_results_are_read_as_bolt_reads_them() {
+    let f = Fleet::nodes(&["n1"]);
+    let project = f.path("proj");
+    std::fs::create_dir_all(project.join("tasks")).unwrap();
+    std::fs::write(project.join("bolt-project.yaml"), "---\nname: res\n").unwrap();
+    let tasks = [
+        (
+            "reports",
+            "echo '{\"_error\": {\"msg\": \"no such package\"}}'",
+        ),
+        ("silent", "true"),
+        ("texty", "echo hello"),
+        ("malformed", "echo '{\"_error\": \"boom\"}'"),
+        ("fails", "echo 'disk full' >&2; exit 3"),
+    ];
+    for (name, body) in tasks {
+        std::fs::write(
+            project.join(format!("tasks/{name}.sh")),
+            format!("#!/bin/sh\n{body}\n"),
+        )
+        .unwrap();
+    }
+    cli_support::bolt_modules::task_config(&f.path("config"), &[&project.join("tasks")]);
+    let result = |task: &str, code: i32| {
+        let out = f.drover(&[
+            "task",
+            "run",
+            &format!("res::{task}"),
+            "-t",
+            "n1",
+            "-o",
+            "json",
+        ]);
+        out.expect(code);
+        out.events("task_result")[0].clone()
+    };
+    let r = result("reports", 1);
+    assert_eq!(r["status"], "failed", "{r}");
+    assert_eq!(r["value"]["_error"]["msg"], "no such package", "{r}");
+    let r = result("silent", 0);
+    assert_eq!(r["value"], serde_json::json!({"_output": ""}), "{r}");
+    let r = result("texty", 0);
+    assert_eq!(r["value"], serde_json::json!({"_output": "hello\n"}), "{r}");
+    let r = result("malformed", 1);
+    assert_eq!(
+        r["value"]["_error"]["kind"], "bolt/invalid-task-error",
+        "{r}"
+    );
+    let r = result("fails", 1);
+    assert_eq!(
+        r["value"]["_error"]["msg"],
+        "The task failed with exit code 3 and no stdout, but stderr contained:\ndisk full\n",
+        "{r}"
+    );
+    // History tells the same: the run that printed its own error failed.
+    let failed = f
+        .history(&[])
+        .iter()
+        .filter(|e| e["status"] == "failed")
+        .count();
+    assert_eq!(failed, 3, "{:?}", f.history(&[]));
+}
+
+/// A private task is hidden from `task list` but runs when named, as in Bolt.
+#[test]
+fn a_private_task_runs_when_named() {
+    let f = fleet_with_bolt_modules();
+    let dest = f.path("dest");
+    std::fs::create_dir_all(&dest).unwrap();
+    let out = f.drover(&[
+        "task",
+        "run",
+        "pkg::linux",
+        "-t",
+        "n1",
+        "action=install",
+        "name=htop",
+        &format!("dest={}", dest.display()),
+        "-o",
+        "json",
+    ]);
+    out.expect(0);
+    let written: Vec<_> = std::fs::read_dir(&dest).unwrap().flatten().collect();
+    assert_eq!(written.len(), 1, "{out:?}");
+    let text = std::fs::read_to_string(written[0].path()).unwrap();
+    assert!(text.starts_with("install:htop"), "{text}");
+}

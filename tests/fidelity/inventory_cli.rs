@@ -149,6 +149,31 @@ fn unmatched_target_exits_4_naming_it() {
     );
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+    // A run says the same before it runs on what did match.
+    let local = write(
+        dir.path(),
+        "local.ini",
+        "[web]\nweb01 ansible_connection=local\n",
+    );
+    let out = drover(
+        dir.path(),
+        &[
+            "-i",
+            &local,
+            "--batch",
+            "run",
+            "-t",
+            "web01,nope",
+            "echo ran",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(stdout(&out), "web01: ran\n");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("drover: warning: Could not match supplied host pattern, ignoring: nope"),
+        "{out:?}"
+    );
 }
 
 fn ansible_inventory() -> Option<PathBuf> {

@@ -736,6 +736,25 @@ fn cli_prints_like_ssh_g() {
         "{out:?}"
     );
 
+    // A longer cycle, which ssh follows by starting ssh after ssh: refused
+    // before anything connects, naming every hop.
+    let cycle = f.write(
+        "cycle",
+        "Host a\n  ProxyJump b\nHost b\n  ProxyJump a\nHost *\n  User root\n",
+    );
+    let cycle_s = cycle.to_str().expect("utf-8");
+    let out = run(&["--batch", "run", "-F", cycle_s, "-t", "a", "true"]);
+    assert_ne!(out.status.code(), Some(0), "{out:?}");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains("a: ProxyJump loop: root@a:22 -> root@b:22 -> root@a:22"),
+        "{out:?}"
+    );
+
     let bad = f.write("bad", "Host x\n  Port nope\n");
     let out = run(&["ssh-config", "-F", bad.to_str().expect("utf-8"), "web"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");

@@ -251,7 +251,7 @@ pub async fn follow(
     if let Err(e) = flushed {
         // The last line, so a script that reads the tail sees history is incomplete.
         eprintln!(
-            "drover: history incomplete: {e}; {id} ended {} but history may show it otherwise (interrupted after the next start)",
+            "drover: history incomplete: {e}; {id} ended {} but history may show it otherwise until the next start",
             result.status.as_str()
         );
     }

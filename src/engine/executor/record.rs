@@ -3,16 +3,17 @@
 
 use super::outcome::Outcome;
 use crate::engine::EngineInner;
+use crate::engine::common::error::ErrorCategory;
 use crate::engine::common::error::NodeError;
 use crate::engine::common::ids::now_millis;
 use crate::engine::executor::journal;
 use crate::engine::executor::state::ExecutionState;
 use crate::engine::report::event::EngineEvent;
 use crate::engine::report::result::{NodeResult, NodeStatus};
+use crate::engine::report::task_value::{Stdout, task_value};
 use crate::engine::resilience::breaker::{BreakerChange, BreakerScope};
 use crate::engine::secrets::redact;
 use crate::engine::submit::access::AUDIT_NODE;
-use crate::engine::submit::label::parse_object;
 use crate::engine::transport::ExitInfo;
 use crate::store::WriteOp;
 use std::sync::Arc;
@@ -82,10 +83,15 @@ pub(super) async fn finish_node(
     inner: &EngineInner,
     state: &Arc<ExecutionState>,
     idx: usize,
-    o: Outcome,
+    mut o: Outcome,
 ) {
     let _one_at_a_time = state.finishing.lock().await;
     let node = &state.nodes[idx].name;
+    let value = state
+        .label
+        .parse_json
+        .then(|| task_value_of(state, idx, &mut o))
+        .flatten();
     let duration = o.started.map(|s| s.elapsed()).unwrap_or_default();
     let error = o.error.map(|(category, reason)| NodeError {
         node: node.clone(),
@@ -100,7 +106,7 @@ pub(super) async fn finish_node(
         live.attempts = o.attempts;
         live.error = error.clone();
     }
-    let result = node_result(
+    let mut result = node_result(
         inner,
         state,
         idx,
@@ -110,6 +116,7 @@ pub(super) async fn finish_node(
         o.attempts,
         error.clone(),
     );
+    result.value = value;
     let started_at = now_millis() - duration.as_millis() as i64;
     inner
         .record(WriteOp::NodeResult(journal::node_record(
@@ -179,14 +186,8 @@ fn node_result(
         let n = inner.config.summary_lines;
         (out.stdout.summary(n), out.stderr.summary(n), false)
     };
-    let value = if state.label.parse_json {
-        let (text, complete) = out.stdout.text();
-        complete.then(|| parse_object(&text)).flatten()
-    } else {
-        None
-    };
     NodeResult {
-        value,
+        value: None,
         node: state.nodes[idx].name.clone(),
         status,
         exit_code: exit.code,
@@ -200,4 +201,38 @@ fn node_result(
         stderr_bytes: out.stderr.ring.total(),
         output_complete: complete,
     }
+}
+
+/// A task's value as Bolt reads it, for a node that ran; an `_error` in it
+/// fails the node even after exit 0 (see [`task_value`]). Nodes that never ran
+/// to an exit (unreachable, timed out, cancelled) keep their own error and no value.
+fn task_value_of(state: &ExecutionState, idx: usize, o: &mut Outcome) -> Option<serde_json::Value> {
+    if !matches!(o.status, NodeStatus::Success | NodeStatus::Failed) {
+        return None;
+    }
+    let task = state
+        .label
+        .details
+        .get("task")
+        .and_then(|t| t.as_str())
+        .unwrap_or("?");
+    let v = {
+        let out = state.slots[idx].output.lock();
+        let stdout = out.stdout.ring.contents();
+        let stderr = out.stderr.ring.contents();
+        task_value(
+            Stdout {
+                bytes: &stdout,
+                complete: out.stdout.ring.evicted() == 0,
+            },
+            &stderr,
+            o.exit.code,
+            task,
+        )
+    };
+    if let Some(msg) = v.error {
+        o.status = NodeStatus::Failed;
+        o.error.get_or_insert((ErrorCategory::Execution, msg));
+    }
+    Some(v.value)
 }

@@ -6,3 +6,4 @@ pub mod health;
 pub mod output;
 pub mod plan_state;
 pub mod result;
+pub mod task_value;

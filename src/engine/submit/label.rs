@@ -57,10 +57,3 @@ impl RunLabel {
         self.action.as_deref().unwrap_or(&request.command)
     }
 }
-
-/// A node's stdout as a JSON object, the way Bolt reads task output: the whole
-/// text, trimmed, must be one object.
-pub fn parse_object(stdout: &str) -> Option<serde_json::Value> {
-    let v: serde_json::Value = serde_json::from_str(stdout.trim()).ok()?;
-    v.is_object().then_some(v)
-}

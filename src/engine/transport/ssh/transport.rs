@@ -94,7 +94,7 @@ impl SshTransport {
             .address
             .clone()
             .unwrap_or_else(|| resolved.hostname.clone());
-        self.build(&resolved, host, 0)
+        self.build(&resolved, host, &[])
     }
 
     fn resolve(&self, name: &str, overrides: &Overrides) -> Result<ResolvedHost, TransportError> {
@@ -103,21 +103,37 @@ impl SshTransport {
             .map_err(|e| TransportError::new(ErrorCategory::Validation, e.to_string()))
     }
 
+    /// `chain` holds the hops (`user@host:port`, as resolved) this one is
+    /// reached from, the destination first: a hop met again is a cycle. ssh
+    /// checks only that the last hop is not the destination itself (see
+    /// `config::jump::check_loop`); a longer cycle makes it start ssh after ssh
+    /// until something gives out, so drover names the cycle instead.
     fn build(
         &self,
         r: &ResolvedHost,
         host: String,
-        depth: usize,
+        chain: &[String],
     ) -> Result<Destination, TransportError> {
-        if depth > MAX_JUMP_DEPTH {
+        let me = format!("{}@{}:{}", r.user, r.hostname, r.port);
+        if let Some(first) = chain.iter().position(|h| *h == me) {
+            let mut cycle: Vec<&str> = chain[first..].iter().map(String::as_str).collect();
+            cycle.push(&me);
+            return Err(TransportError::new(
+                ErrorCategory::Validation,
+                format!("{}: ProxyJump loop: {}", r.original, cycle.join(" -> ")),
+            ));
+        }
+        if chain.len() > MAX_JUMP_DEPTH {
             return Err(TransportError::new(
                 ErrorCategory::Validation,
                 format!(
-                    "{}: ProxyJump chain deeper than {MAX_JUMP_DEPTH} (a loop?)",
+                    "{}: ProxyJump chain longer than {MAX_JUMP_DEPTH} hops",
                     r.original
                 ),
             ));
         }
+        let mut chain = chain.to_vec();
+        chain.push(me);
         let via = match &r.proxy {
             Proxy::None => None,
             // Started when connecting; its tokens are checked now (below).
@@ -145,7 +161,7 @@ impl SshTransport {
                     if i > 0 {
                         hr.proxy = Proxy::None;
                     }
-                    let mut d = self.build(&hr, hr.hostname.clone(), depth + 1)?;
+                    let mut d = self.build(&hr, hr.hostname.clone(), &chain)?;
                     if i > 0 {
                         d.via = via.take();
                     }
