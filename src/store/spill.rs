@@ -14,7 +14,6 @@
 //! lost as before and recovery says `interrupted`.
 
 use super::records::{ExecutionRecord, JournalEntry, NodeResultRecord};
-use super::writer::WriteOp;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
@@ -22,9 +21,10 @@ use std::io::{BufRead, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+/// One outcome record kept outside the state dir.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "record", content = "data", rename_all = "snake_case")]
-enum Kept {
+pub enum Kept {
     Execution(ExecutionRecord),
     NodeResult(NodeResultRecord),
     Journal(JournalEntry),
@@ -43,9 +43,8 @@ pub fn path_for(db: &Path) -> PathBuf {
     dir.join(format!("spill-{name}.jsonl"))
 }
 
-/// Appends the outcome records of `ops` to the spill file of `db`; returns the
-/// file and how many records it now holds from `ops`.
-pub fn keep(db: &Path, ops: &[WriteOp]) -> std::io::Result<(PathBuf, usize)> {
+/// Appends `records` to the spill file of `db`; returns the file.
+pub fn keep(db: &Path, records: &[Kept]) -> std::io::Result<PathBuf> {
     let path = path_for(db);
     let dir = path.parent().expect("a file in a directory");
     std::fs::DirBuilder::new()
@@ -60,17 +59,9 @@ pub fn keep(db: &Path, ops: &[WriteOp]) -> std::io::Result<(PathBuf, usize)> {
         )));
     }
     let mut text = String::new();
-    let mut kept = 0;
-    for op in ops {
-        let record = match op {
-            WriteOp::UpsertExecution(e) => Kept::Execution(e.clone()),
-            WriteOp::NodeResult(r) => Kept::NodeResult(r.clone()),
-            WriteOp::Journal(j) => Kept::Journal(j.clone()),
-            _ => continue,
-        };
-        text.push_str(&serde_json::to_string(&record).map_err(std::io::Error::other)?);
+    for record in records {
+        text.push_str(&serde_json::to_string(record).map_err(std::io::Error::other)?);
         text.push('\n');
-        kept += 1;
     }
     let mut file = std::fs::OpenOptions::new()
         .create(true)
@@ -79,7 +70,7 @@ pub fn keep(db: &Path, ops: &[WriteOp]) -> std::io::Result<(PathBuf, usize)> {
         .open(&path)?;
     file.write_all(text.as_bytes())?;
     file.sync_data()?;
-    Ok((path, kept))
+    Ok(path)
 }
 
 /// Writes what a spill file holds for `db` into it, in the order kept, then

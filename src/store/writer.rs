@@ -242,23 +242,42 @@ fn commit_with_retry(
     }
     let mut reason = last_error.map_or_else(String::new, |e| e.to_string());
     if disk.full
-        && let Some(db) = conn.path().map(PathBuf::from)
+        && let Some(kept) = keep_outcomes(conn, ops)
     {
-        match super::spill::keep(&db, ops) {
-            Ok((file, kept)) if kept > 0 => {
-                reason = format!(
-                    "{reason}; {kept} outcome record(s) kept in {} and written at the next start",
-                    file.display()
-                )
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "cannot keep the lost outcome records outside the state dir")
-            }
-        }
+        reason = format!("{reason}; {kept}");
     }
     tracing::error!(ops = ops.len(), %reason, "store batch lost after retry");
     Failure::add(unreported, ops.len(), reason);
+}
+
+/// Keeps the outcome records of a batch the full disk refused outside the state
+/// dir (see `spill`); says where, for the failure's reason.
+fn keep_outcomes(conn: &Connection, ops: &[WriteOp]) -> Option<String> {
+    use super::spill::Kept;
+    let db = PathBuf::from(conn.path()?);
+    let outcomes: Vec<Kept> = ops
+        .iter()
+        .filter_map(|op| match op {
+            WriteOp::UpsertExecution(e) => Some(Kept::Execution(e.clone())),
+            WriteOp::NodeResult(r) => Some(Kept::NodeResult(r.clone())),
+            WriteOp::Journal(j) => Some(Kept::Journal(j.clone())),
+            _ => None,
+        })
+        .collect();
+    if outcomes.is_empty() {
+        return None;
+    }
+    match super::spill::keep(&db, &outcomes) {
+        Ok(file) => Some(format!(
+            "{} outcome record(s) kept in {} and written at the next start",
+            outcomes.len(),
+            file.display()
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot keep the lost outcome records outside the state dir");
+            None
+        }
+    }
 }
 
 /// Errors a single op earns on its own (a constraint, a value SQLite refuses).
