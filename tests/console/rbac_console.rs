@@ -36,8 +36,9 @@ async fn a_refused_run_is_shown_audited_and_never_started() {
         EngineConfig::default(),
         Some(store.writer()),
     )
-    .with_authorizer(Arc::new(rbac.policy().expect("policy")));
-    let mut h = Headless::new(engine.clone(), store.clone(), 120, 30);
+    .with_authorizer(Arc::new(rbac.policy().expect("policy")))
+    .with_store_reads(store.clone());
+    let mut h = Headless::new(engine.clone(), 120, 30);
     h.keys("<space>").unwrap();
     assert_eq!(h.state().inventory.selected_count, 3);
     h.keys("!echo ran<enter>").unwrap();
