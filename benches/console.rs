@@ -49,7 +49,7 @@ fn engine(nodes: usize, groups: usize, store: &Store) -> Engine {
         max_concurrency: 2048,
         ..EngineConfig::default()
     };
-    Engine::new(config, inv, registry, Some(store.writer())).with_store_reads(store.clone())
+    Engine::new(config, inv, registry, Some(store.writer())).with_store(store.clone())
 }
 
 fn per_frame(label: &str, frames: usize, mut frame: impl FnMut(usize)) {

@@ -68,7 +68,7 @@ fn engine(ssh_config: &Path, aliases: &[String], store: &Store) -> Engine {
         transports,
         Some(store.writer()),
     )
-    .with_store_reads(store.clone())
+    .with_store(store.clone())
 }
 
 /// Counts bytes written to the "terminal" and notes when the help popup's

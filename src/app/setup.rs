@@ -247,7 +247,7 @@ fn start_with(
     let facts = Arc::new(Facts::from_config(&config.facts, Some(store.clone())));
     let engine = Engine::new(engine_config, nodes, transports, Some(store.writer()))
         .with_authorizer(authorizer)
-        .with_store_reads(store)
+        .with_store(store)
         .with_facts(facts)
         .with_inventory_service(inventory.clone());
     if load_inventory {

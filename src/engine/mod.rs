@@ -5,8 +5,10 @@
 //!
 //! The handle is here with its construction; what it does is split by concern:
 //! `runs` (submit, wait, cancel, snapshots, output), `live_inventory`,
-//! `journal_notes`, `reads` (history, journals and facts), `shutdown` (flush and
-//! shutdown). The folders follow a run: `common` types, `submit` (the way in),
+//! `journal_notes`, `reads` (history, runs, metrics, stored output, journals and
+//! facts, with `records` their types), `shutdown` (flush, shutdown, closing the
+//! store). The engine owns the store: front ends read it only through `reads`,
+//! under the reader's permissions. The folders follow a run: `common` types, `submit` (the way in),
 //! `executor` (queue, fan-out, live state), `report` (events, results, output),
 //! with `resilience`, `rbac`, `secrets`, `inventory`, `transport`, `facts` and
 //! `orchestrator` beside them.
@@ -131,7 +133,7 @@ impl Engine {
     /// `health` checks the database, idempotency keys are claimed there, so
     /// every drover process on it sees them, and the reads (`read_history`,
     /// `read_run`, ...) read it. Front ends hold no store of their own.
-    pub fn with_store_reads(mut self, store: crate::store::Store) -> Engine {
+    pub fn with_store(mut self, store: crate::store::Store) -> Engine {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.store_reader = Some(store);
         }

@@ -27,7 +27,7 @@ async fn after_a_plan_the_gauge_follows_the_users_new_run_from_dispatch() {
         EngineConfig::default(),
         Some(store.writer()),
     )
-    .with_store_reads(store.clone());
+    .with_store(store.clone());
     let mut h = Headless::new(engine, 120, 30);
     let plan = dir.path().join("plan.yaml");
     std::fs::write(

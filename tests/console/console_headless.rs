@@ -30,7 +30,7 @@ fn console(nodes: usize, w: u16, h: u16) -> (tempfile::TempDir, Headless) {
         EngineConfig::default(),
         Some(store.writer()),
     )
-    .with_store_reads(store.clone());
+    .with_store(store.clone());
     (dir, Headless::new(engine, w, h))
 }
 
@@ -359,7 +359,7 @@ async fn a_console_that_fell_behind_catches_up_from_snapshots_and_rings() {
         ..EngineConfig::default()
     };
     let engine =
-        local_engine(&names("n", 40), config, Some(store.writer())).with_store_reads(store.clone());
+        local_engine(&names("n", 40), config, Some(store.writer())).with_store(store.clone());
     let mut h = Headless::new(engine.clone(), 100, 30);
     h.state_mut().options.confirm_above = 100;
     h.keys("<space>!echo out-$DROVER_NODE<enter>").unwrap();

@@ -29,7 +29,7 @@ fn console(nodes: usize) -> (tempfile::TempDir, Headless) {
         EngineConfig::default(),
         Some(store.writer()),
     )
-    .with_store_reads(store.clone());
+    .with_store(store.clone());
     (dir, Headless::new(engine, 120, 30))
 }
 
@@ -295,7 +295,7 @@ async fn a_refused_plan_says_permission_denied() {
         Some(store.writer()),
     )
     .with_authorizer(Arc::new(rbac.policy().expect("policy")))
-    .with_store_reads(store.clone());
+    .with_store(store.clone());
     let mut h = Headless::new(engine.clone(), 120, 30);
     let file = write_plan(dir.path(), DIAMOND);
     h.keys(&format!("<space>:plan {}<enter>", file.display()))
@@ -329,8 +329,8 @@ async fn an_open_breaker_badges_its_node_until_it_closes() {
         },
         ..EngineConfig::default()
     };
-    let engine = scripted_engine(&transport, &nodes, config, Some(store.writer()))
-        .with_store_reads(store.clone());
+    let engine =
+        scripted_engine(&transport, &nodes, config, Some(store.writer())).with_store(store.clone());
     let mut h = Headless::new(engine, 100, 20);
     h.keys("<space>!true<enter>").unwrap();
     h.until(LIMIT, |s| {

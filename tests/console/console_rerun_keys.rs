@@ -30,7 +30,7 @@ fn sized(nodes: usize, width: u16) -> (tempfile::TempDir, Headless) {
         EngineConfig::default(),
         Some(store.writer()),
     )
-    .with_store_reads(store.clone());
+    .with_store(store.clone());
     (dir, Headless::new(engine, width, 30))
 }
 

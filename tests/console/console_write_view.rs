@@ -30,7 +30,7 @@ async fn ran(store: drover::store::Store) -> Headless {
         EngineConfig::default(),
         Some(store.writer()),
     )
-    .with_store_reads(store.clone());
+    .with_store(store.clone());
     let mut h = Headless::new(engine, 120, 60);
     h.keys("<space>").unwrap();
     h.keys(
@@ -186,7 +186,7 @@ async fn w_offers_a_name_from_the_run_id_and_without_output_says_so() {
         EngineConfig::default(),
         Some(store.writer()),
     )
-    .with_store_reads(store.clone());
+    .with_store(store.clone());
     let mut h = Headless::new(engine, 100, 30);
     h.keys("<tab>w").unwrap();
     assert!(h.state().bar.is_none());
@@ -217,7 +217,7 @@ async fn a_replay_marks_what_history_did_not_store_and_the_file_keeps_it() {
         EngineConfig::default(),
         Some(store.writer()),
     )
-    .with_store_reads(store.clone());
+    .with_store(store.clone());
     let mut h = Headless::new(engine, 120, 60);
     h.keys("<space>:run seq 1 100000<enter>").unwrap();
     h.until(LIMIT, finished).await.unwrap();

@@ -37,7 +37,7 @@ async fn a_refused_run_is_shown_audited_and_never_started() {
         Some(store.writer()),
     )
     .with_authorizer(Arc::new(rbac.policy().expect("policy")))
-    .with_store_reads(store.clone());
+    .with_store(store.clone());
     let mut h = Headless::new(engine.clone(), 120, 30);
     h.keys("<space>").unwrap();
     assert_eq!(h.state().inventory.selected_count, 3);
@@ -91,7 +91,7 @@ async fn history_reads_go_through_the_engines_permission_check() {
         Some(store.writer()),
     )
     .with_authorizer(Arc::new(rbac.policy().expect("policy")))
-    .with_store_reads(store.clone());
+    .with_store(store.clone());
     let mut h = Headless::new(engine.clone(), 120, 30);
     h.keys("<space>!echo ran<enter>").unwrap();
     let ended = |s: &drover::app::tui::state::AppState| {

@@ -52,7 +52,7 @@ fn reads_are_refused_without_their_capability_and_served_with_it() {
     let (_dir, store) = temp_store();
     let engine = local_engine(&nodes, EngineConfig::default(), Some(store.writer()))
         .with_authorizer(Arc::new(policy().policy().expect("policy")))
-        .with_store_reads(store.clone());
+        .with_store(store.clone());
     runtime().block_on(async {
         let debug = ExecutionOptions {
             debug: true,

@@ -24,7 +24,7 @@ pub struct Headless {
 impl Headless {
     /// A console over `engine`, showing the inventory the engine holds.
     /// History, journals and facts are read through the engine (give it its
-    /// store with `Engine::with_store_reads`).
+    /// store with `Engine::with_store`).
     pub fn new(engine: Engine, width: u16, height: u16) -> Headless {
         let (_, questions) = mpsc::unbounded_channel();
         Headless::with_questions(engine, width, height, questions)
