@@ -49,7 +49,7 @@ fn engine(nodes: usize, groups: usize, store: &Store) -> Engine {
         max_concurrency: 2048,
         ..EngineConfig::default()
     };
-    Engine::new(config, inv, registry, Some(store.writer()))
+    Engine::new(config, inv, registry, Some(store.writer())).with_store(store.clone())
 }
 
 fn per_frame(label: &str, frames: usize, mut frame: impl FnMut(usize)) {
@@ -68,7 +68,7 @@ fn per_frame(label: &str, frames: usize, mut frame: impl FnMut(usize)) {
 }
 
 fn tree(store: &Store) {
-    let mut h = Headless::new(engine(10_000, 100, store), store.clone(), 200, 60);
+    let mut h = Headless::new(engine(10_000, 100, store), 200, 60);
     h.keys("*").unwrap();
     let rows = h.state().inventory.rows.len();
     per_frame(
@@ -82,7 +82,7 @@ fn tree(store: &Store) {
 }
 
 fn folded(store: &Store) {
-    let mut h = Headless::new(engine(1, 1, store), store.clone(), 200, 60);
+    let mut h = Headless::new(engine(1, 1, store), 200, 60);
     let names: Vec<String> = (0..1000).map(|i| format!("web{i:04}")).collect();
     let mut run = RunOutput::new("bench".into(), "cmd".into(), &names, false);
     let opts = h.state().output.sanitize.clone();
@@ -167,7 +167,6 @@ async fn streaming(store: &Store) {
     let mut console = Console::new(
         state,
         engine.clone(),
-        store.clone(),
         options,
         drover::engine::ExecutionContext::local(),
         questions,

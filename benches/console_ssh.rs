@@ -68,6 +68,7 @@ fn engine(ssh_config: &Path, aliases: &[String], store: &Store) -> Engine {
         transports,
         Some(store.writer()),
     )
+    .with_store(store.clone())
 }
 
 /// Counts bytes written to the "terminal" and notes when the help popup's
@@ -114,7 +115,7 @@ fn nodes_in(engine: &Engine, status: NodeStatus) -> usize {
         .map_or(0, |e| e.nodes.iter().filter(|n| n.status == status).count())
 }
 
-async fn measure(engine: Engine, store: Store) {
+async fn measure(engine: Engine) {
     let (_interaction, questions) = ConsoleInteraction::new();
     let size = Rect::new(0, 0, 160, 48);
     let state = AppState::new(
@@ -131,7 +132,6 @@ async fn measure(engine: Engine, store: Store) {
     let mut console = Console::new(
         state,
         engine.clone(),
-        store,
         options,
         ExecutionContext::local(),
         questions,
@@ -293,5 +293,5 @@ fn main() {
         let _guard = rt.enter();
         engine(&fleet.ssh_config(), &fleet.aliases(), &store)
     };
-    rt.block_on(measure(engine, store));
+    rt.block_on(measure(engine));
 }

@@ -89,7 +89,7 @@ async fn run(cli: Cli) -> u8 {
         setup::finish(rt).await;
         return exit::USAGE;
     }
-    let code = app::batch::dispatch(command, &rt).await;
+    let code = app::batch::dispatch(command, &cli.global, &rt).await;
     if !stop_signals::abandoned() {
         setup::finish(rt).await;
     }

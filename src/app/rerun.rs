@@ -3,9 +3,9 @@
 //! did (a command, or a task with its parameters). Shared by `drover run
 //! --rerun`, `drover task run --rerun` and the console's `R` and `:rerun`.
 
+use crate::engine::records::{ExecutionRecord, NodeResultRecord};
 use crate::engine::secrets::REDACTED;
 use crate::engine::submit::label::RerunOf;
-use crate::store::{ExecutionRecord, NodeResultRecord};
 use std::collections::HashMap;
 
 /// Which of the stored run's nodes run again.
@@ -193,7 +193,7 @@ fn task_of(record: &ExecutionRecord) -> Result<Repeat, RerunError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::OutputMode;
+    use crate::engine::records::OutputMode;
 
     fn record(kind: &str, status: &str) -> ExecutionRecord {
         ExecutionRecord {

@@ -3,7 +3,7 @@
 //! line each, so the next attempt can be precise. Shared by `history show` and
 //! the console.
 
-use crate::store::{IdCandidate, StoreError};
+use crate::engine::records::{IdCandidate, StoreError};
 use crate::ui::sanitize::sanitize;
 use crate::ui::time::format_time;
 

@@ -6,9 +6,7 @@ use crate::config::Config;
 use crate::engine::common::duration::parse_duration;
 use crate::engine::common::request::{ExecutionContext, local_user_name, trust_os_account_only};
 use crate::engine::facts::Facts;
-use crate::engine::inventory::service::{
-    InventoryService, InventorySource, SourceFailure, standard_sources,
-};
+use crate::engine::inventory::service::{InventoryService, InventorySource, standard_sources};
 use crate::engine::inventory::targets::Grammar;
 use crate::engine::rbac::{AllowAll, Authorizer, Capability};
 use crate::engine::transport::exec::ExecTransport;
@@ -24,32 +22,14 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Everything a front end needs, built once.
+/// Everything a front end needs, built once: the config, the engine (which
+/// owns the store, the inventory's sources and the fact providers; every read
+/// of history goes through it, under RBAC) and who is asking.
 pub struct Runtime {
     pub config: Config,
-    /// `-F FILE`, when given.
-    pub ssh_config: Option<PathBuf>,
-    /// The `-i` paths, in order.
-    pub inventory_paths: Vec<PathBuf>,
-    pub state_dir: PathBuf,
-    pub store: Store,
     pub engine: Engine,
-    /// Concrete `Host` aliases of the ssh_config (nodes of group `ssh_config`).
-    pub ssh_hosts: Vec<String>,
     /// Who is asking: the local user (by OS account when RBAC is on), or `--as`.
     pub context: ExecutionContext,
-    /// The inventory sources, their cache and failures; the console hands it to
-    /// `engine::inventory::watch::watch` for automatic reload.
-    pub inventory: Arc<InventoryService>,
-    /// Fact providers and their cache (in the store).
-    pub facts: Arc<Facts>,
-}
-
-impl Runtime {
-    /// Sources (`-i` paths and the ssh_config) that failed at the last load.
-    pub fn inventory_failures(&self) -> Vec<SourceFailure> {
-        self.inventory.failures()
-    }
 }
 
 /// The state dir: flag, then `DROVER_STATE_DIR` (via clap), then XDG state dir.
@@ -120,8 +100,8 @@ pub fn init_logging(
 }
 
 /// The inventory sources of `-i` and the ssh_config, not read yet. A source
-/// that fails when read is marked failed (see
-/// [`Runtime::inventory_failures`]); the others still load.
+/// that fails when read is marked failed (see [`Engine::inventory_failures`]);
+/// the others still load.
 pub fn inventory_service(global: &GlobalArgs, config: &Config) -> Result<Arc<InventoryService>> {
     let ssh_source = Environment::from_process().ok().map(|env| {
         let path = global
@@ -157,7 +137,7 @@ pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<
 }
 
 /// For the console: starts with an empty inventory (the console loads it in the
-/// background from `Runtime::inventory`, after its first frame) and asks the
+/// background from `Engine::inventory_service`, after its first frame) and asks the
 /// operator through `interaction`.
 pub fn start_console(
     global: &GlobalArgs,
@@ -182,11 +162,8 @@ pub async fn finish(rt: Runtime) {
     if let Err(e) = rt.engine.shutdown().await {
         eprintln!("drover: shutting down: {e}");
     }
-    let store = rt.store.clone();
-    match tokio::task::spawn_blocking(move || store.close()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => eprintln!("drover: closing history: {e}"),
-        Err(e) => eprintln!("drover: closing history: {e}"),
+    if let Err(e) = rt.engine.close_store().await {
+        eprintln!("drover: closing history: {e}");
     }
 }
 
@@ -222,10 +199,6 @@ fn start_with(
     transports.register(Arc::new(local));
     transports.register(Arc::new(ExecTransport::new(config.kill_grace())?));
     let ssh = ssh_transport(global, &config, interaction);
-    let ssh_hosts = match &ssh {
-        Ok(ssh) => ssh.config().concrete_hosts(),
-        Err(_) => Vec::new(),
-    };
     transports.register(match ssh {
         Ok(t) => Arc::new(t),
         Err(reason) => {
@@ -271,13 +244,15 @@ fn start_with(
     } else {
         Inventory::default()
     };
+    let facts = Arc::new(Facts::from_config(&config.facts, Some(store.clone())));
     let engine = Engine::new(engine_config, nodes, transports, Some(store.writer()))
         .with_authorizer(authorizer)
-        .with_store_reads(store.clone());
+        .with_store(store)
+        .with_facts(facts)
+        .with_inventory_service(inventory.clone());
     if load_inventory {
         engine.set_inventory_failures(inventory.failures());
     }
-    let facts = Arc::new(Facts::from_config(&config.facts, Some(store.clone())));
     let context = ExecutionContext {
         roles: engine.roles_of(&user),
         user,
@@ -285,15 +260,8 @@ fn start_with(
     };
     Ok(Runtime {
         config,
-        ssh_config: global.ssh_config.clone(),
-        inventory_paths: global.inventory.clone(),
-        state_dir,
-        store,
         engine,
-        ssh_hosts,
         context,
-        inventory,
-        facts,
     })
 }
 
@@ -337,9 +305,13 @@ fn ssh_transport(
 /// console): file changes and TTL expiry swap the engine's inventory and emit
 /// `EngineEvent::InventoryReloaded`. Dropping the guard stops it.
 pub fn watch_inventory(rt: &Runtime) -> Result<crate::engine::inventory::watch::InventoryWatch> {
+    let service = rt
+        .engine
+        .inventory_service()
+        .context("the engine was started without inventory sources")?;
     Ok(crate::engine::inventory::watch::watch(
         rt.engine.clone(),
-        rt.inventory.clone(),
+        service,
         rt.config.inventory.watch_debounce(),
     )?)
 }

@@ -4,8 +4,9 @@
 //! through here, so both tell the same gap the same way.
 
 use crate::engine::NodeStatus;
+use crate::engine::OutputReader;
+use crate::engine::records::{NodeResultRecord, OutputMode, StoreError, Stream};
 use crate::engine::report::output::{StreamHash, split_summary};
-use crate::store::{NodeResultRecord, OutputMode, Store, StoreError, Stream};
 
 /// One stream: what was stored, and where bytes were left out between the
 /// head and the tail.
@@ -83,14 +84,11 @@ impl StoredNode {
 }
 
 /// One node's stored output: its debug chunks when it has them, else the
-/// record's text. Read one node at a time, so a big run is never held whole.
-pub fn load(
-    store: &Store,
-    execution_id: &str,
-    record: &NodeResultRecord,
-) -> Result<StoredNode, StoreError> {
+/// record's text. Read one node at a time, so a big run is never held whole;
+/// blocks (see [`OutputReader`]).
+pub fn load(reader: &OutputReader, record: &NodeResultRecord) -> Result<StoredNode, StoreError> {
     let chunks = if record.output_mode == OutputMode::Full {
-        store.full_output(execution_id, &record.node)?
+        reader.full_output(&record.node)?
     } else {
         Vec::new()
     };

@@ -5,8 +5,10 @@
 //!
 //! The handle is here with its construction; what it does is split by concern:
 //! `runs` (submit, wait, cancel, snapshots, output), `live_inventory`,
-//! `journal_notes`, `reads` (history, journals and facts), `shutdown` (flush and
-//! shutdown). The folders follow a run: `common` types, `submit` (the way in),
+//! `journal_notes`, `reads` (history, runs, metrics, stored output, journals and
+//! facts, with `records` their types), `shutdown` (flush, shutdown, closing the
+//! store). The engine owns the store: front ends read it only through `reads`,
+//! under the reader's permissions. The folders follow a run: `common` types, `submit` (the way in),
 //! `executor` (queue, fan-out, live state), `report` (events, results, output),
 //! with `resilience`, `rbac`, `secrets`, `inventory`, `transport`, `facts` and
 //! `orchestrator` beside them.
@@ -21,6 +23,7 @@ mod live_inventory;
 pub mod orchestrator;
 pub mod rbac;
 mod reads;
+pub mod records;
 pub mod report;
 pub mod resilience;
 mod runs;
@@ -37,7 +40,7 @@ pub use config::{EngineConfig, MIN_RING};
 pub use executor::journal::{JournalLevel, JournalRule};
 pub use executor::state::{ExecutionSnapshot, NodeSnapshot};
 pub use inventory::{Inventory, Node};
-pub use reads::StoredRun;
+pub use reads::{OutputReader, StoredRun};
 pub use report::event::{EngineEvent, StreamItem};
 pub use report::health::HealthReport;
 pub use report::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
@@ -50,7 +53,7 @@ use executor::state::ExecutionState;
 use rbac::{AllowAll, Authorizer};
 use resilience::breaker;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use submit::idempotency;
 use tokio::sync::broadcast;
 use transport::TransportRegistry;
@@ -74,8 +77,14 @@ pub(crate) struct EngineInner {
     store: Option<StoreWriter>,
     breakers: Arc<breaker::Breakers>,
     idempotency: idempotency::IdempotencyKeys,
-    /// Read handle for health checks and idempotency keys, when given one.
+    /// The store itself, when given one: health checks, idempotency keys,
+    /// every read of history and journals, and closing at the end.
     store_reader: Option<crate::store::Store>,
+    /// Fact providers and their cache (see `Engine::facts`).
+    facts: OnceLock<Arc<facts::Facts>>,
+    /// The inventory's sources, when the engine was started from them: what
+    /// a front end that stays open reloads and watches.
+    inventory_service: Option<Arc<inventory::service::InventoryService>>,
     started: std::time::Instant,
 }
 
@@ -105,6 +114,8 @@ impl Engine {
                 executions: Mutex::new(HashMap::new()),
                 store,
                 store_reader: None,
+                facts: OnceLock::new(),
+                inventory_service: None,
                 started: std::time::Instant::now(),
             }),
         }
@@ -118,14 +129,42 @@ impl Engine {
         self
     }
 
-    /// Gives the engine a read handle on the store (before the handle is
-    /// shared): `health` checks the database, and idempotency keys are claimed
-    /// there, so every drover process on it sees them.
-    pub fn with_store_reads(mut self, store: crate::store::Store) -> Engine {
+    /// Gives the engine the store it writes to (before the handle is shared):
+    /// `health` checks the database, idempotency keys are claimed there, so
+    /// every drover process on it sees them, and the reads (`read_history`,
+    /// `read_run`, ...) read it. Front ends hold no store of their own.
+    pub fn with_store(mut self, store: crate::store::Store) -> Engine {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.store_reader = Some(store);
         }
         self
+    }
+
+    /// Gathers facts with these providers (the config's) instead of the
+    /// defaults (before the handle is shared).
+    pub fn with_facts(mut self, facts: Arc<facts::Facts>) -> Engine {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.facts = OnceLock::from(facts);
+        }
+        self
+    }
+
+    /// Keeps the inventory's sources (before the handle is shared), for
+    /// [`Engine::inventory_service`].
+    pub fn with_inventory_service(
+        mut self,
+        service: Arc<inventory::service::InventoryService>,
+    ) -> Engine {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.inventory_service = Some(service);
+        }
+        self
+    }
+
+    /// The inventory's sources, their cache and failures, when the engine was
+    /// started from them; a console loads and watches them.
+    pub fn inventory_service(&self) -> Option<Arc<inventory::service::InventoryService>> {
+        self.inner.inventory_service.clone()
     }
 
     /// The roles the policy gives `user` (empty without RBAC).

@@ -1,10 +1,10 @@
-//! Reading what drover recorded, under the reader's permissions: history
-//! (`history.read`), a node's journal (`journal.read` on it) and facts
-//! (`facts.read`, and `facts.refresh` to ask the nodes again). Each read checks
-//! the capability first (a refusal is audited as any other, see
-//! [`Engine::authorize`]), then reads on the blocking pool so a slow disk
-//! never stalls the caller's loop. The store is the caller's: a front end may
-//! read a store the engine does not write (a test's, another state dir's).
+//! Reading what drover recorded, under the reader's permissions: history, one
+//! run, metrics and a run's stored output (`history.read`), a node's journal
+//! (`journal.read` on it) and facts (`facts.read`, and `facts.refresh` to ask
+//! the nodes again). Each read checks the capability first (a refusal is
+//! audited as any other, see [`Engine::authorize`]), then reads the engine's
+//! own store on the blocking pool so a slow disk never stalls the caller's
+//! loop. Front ends hold no store: this is their only way to history.
 
 use super::Engine;
 use super::common::error::EngineError;
@@ -12,66 +12,118 @@ use super::common::request::ExecutionContext;
 use super::facts::{FactSet, Facts};
 use super::rbac::Capability;
 use crate::store::{
-    EntryType, ExecutionRecord, HistoryFilter, JournalEntry, NodeResultRecord, Store, StoreError,
+    EntryType, ExecutionRecord, HistoryFilter, JournalEntry, Metrics, Millis, NodeResultRecord,
+    Store, StoreError, Stream,
 };
 use std::sync::Arc;
 
 /// A run read back from history with its node results.
 pub type StoredRun = (ExecutionRecord, Vec<NodeResultRecord>);
 
+/// Every stored byte of one run's nodes, handed out once `history.read` was
+/// checked ([`Engine::read_stored_output`]). Its reads block: call them where
+/// blocking is allowed (the blocking pool, a batch command's own thread),
+/// one node at a time, so a big `--debug` run is never held whole.
+pub struct OutputReader {
+    store: Store,
+    execution_id: String,
+}
+
+impl OutputReader {
+    /// The run these reads are of.
+    pub fn execution_id(&self) -> &str {
+        &self.execution_id
+    }
+
+    /// `node`'s debug-mode chunks in the order written (empty when the run
+    /// kept only its summary).
+    pub fn full_output(&self, node: &str) -> Result<Vec<(Stream, Vec<u8>)>, StoreError> {
+        self.store.full_output(&self.execution_id, node)
+    }
+}
+
 impl Engine {
     /// The runs `filter` selects, newest first.
     pub async fn read_history(
         &self,
         context: &ExecutionContext,
-        store: &Store,
         filter: HistoryFilter,
     ) -> Result<Vec<ExecutionRecord>, EngineError> {
-        self.authorize(context, &Capability::HistoryRead, &[])
+        let store = self
+            .readable(context, &Capability::HistoryRead, &[])
             .await?;
-        let store = store.clone();
         blocking(move || store.history(&filter)).await
     }
 
     /// One run (id or unique prefix) with its node results, once the engine's
     /// pending writes are in: a run that just ended is read with every result.
+    /// An ambiguous prefix is `EngineError::Store(StoreError::Ambiguous)`,
+    /// which lists the runs it could mean.
     pub async fn read_run(
         &self,
         context: &ExecutionContext,
-        store: &Store,
         id: String,
     ) -> Result<Option<StoredRun>, EngineError> {
-        self.authorize(context, &Capability::HistoryRead, &[])
+        let store = self
+            .readable(context, &Capability::HistoryRead, &[])
             .await?;
         if let Err(e) = self.flush().await {
             tracing::warn!("history may lag: {e}");
         }
-        let store = store.clone();
         blocking(move || store.execution(&id)).await
+    }
+
+    /// Figures over the runs started in `since..=until`. Metrics are derived
+    /// from history and have no capability of their own: `history.read`.
+    pub async fn read_metrics(
+        &self,
+        context: &ExecutionContext,
+        since: Option<Millis>,
+        until: Option<Millis>,
+    ) -> Result<Metrics, EngineError> {
+        let store = self
+            .readable(context, &Capability::HistoryRead, &[])
+            .await?;
+        blocking(move || store.metrics(since, until)).await
+    }
+
+    /// A reader of the stored output of run `execution_id` (its full id, as
+    /// [`Engine::read_run`] returned it).
+    pub async fn read_stored_output(
+        &self,
+        context: &ExecutionContext,
+        execution_id: &str,
+    ) -> Result<OutputReader, EngineError> {
+        let store = self
+            .readable(context, &Capability::HistoryRead, &[])
+            .await?;
+        Ok(OutputReader {
+            store,
+            execution_id: execution_id.to_string(),
+        })
     }
 
     /// `node`'s journal entries of `types` (all when empty), newest first.
     pub async fn read_journal(
         &self,
         context: &ExecutionContext,
-        store: &Store,
         node: &str,
         types: Vec<EntryType>,
         limit: Option<usize>,
     ) -> Result<Vec<JournalEntry>, EngineError> {
-        self.authorize(context, &Capability::JournalRead, &[node])
+        let store = self
+            .readable(context, &Capability::JournalRead, &[node])
             .await?;
-        let (store, node) = (store.clone(), node.to_string());
+        let node = node.to_string();
         blocking(move || store.journal(&node, &types, limit)).await
     }
 
-    /// The facts of `nodes`, `fanout` nodes at a time; asked of the nodes again
-    /// with `refresh`. One answer per node: a node that failed does not hide
-    /// the others.
+    /// The facts of `nodes`, `fanout` nodes at a time, from the engine's
+    /// providers ([`Engine::facts`]); asked of the nodes again with `refresh`.
+    /// One answer per node: a node that failed does not hide the others.
     pub async fn read_facts(
         &self,
         context: &ExecutionContext,
-        facts: &Arc<Facts>,
         nodes: &[String],
         refresh: bool,
         fanout: usize,
@@ -83,7 +135,32 @@ impl Engine {
             self.authorize(context, &Capability::FactsRefresh, &names)
                 .await?;
         }
-        Ok(facts.get_many(self, nodes, refresh, fanout).await)
+        Ok(self.facts().get_many(self, nodes, refresh, fanout).await)
+    }
+
+    /// The fact providers and their cache: those given with
+    /// [`Engine::with_facts`], else the defaults caching in the engine's store.
+    pub fn facts(&self) -> Arc<Facts> {
+        self.inner
+            .facts
+            .get_or_init(|| {
+                Arc::new(Facts::from_config(
+                    &Default::default(),
+                    self.inner.store_reader.clone(),
+                ))
+            })
+            .clone()
+    }
+
+    /// Checks `capability`, then hands out the store to read.
+    async fn readable(
+        &self,
+        context: &ExecutionContext,
+        capability: &Capability,
+        nodes: &[&str],
+    ) -> Result<Store, EngineError> {
+        self.authorize(context, capability, nodes).await?;
+        self.inner.store_reader.clone().ok_or(EngineError::NoStore)
     }
 }
 

@@ -29,4 +29,16 @@ impl Engine {
         }
         self.flush().await
     }
+
+    /// Commits what is queued and closes the engine's store (after
+    /// [`Engine::shutdown`]); later writes fail, reads keep working.
+    pub async fn close_store(&self) -> Result<(), EngineError> {
+        let Some(store) = self.inner.store_reader.clone() else {
+            return Ok(());
+        };
+        match tokio::task::spawn_blocking(move || store.close()).await {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(EngineError::ShutDown),
+        }
+    }
 }

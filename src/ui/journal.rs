@@ -3,7 +3,7 @@
 use super::theme::Theme;
 use super::view::{JournalPane, MainTitle};
 use super::{list_table, main_block};
-use crate::store::JournalEntry;
+use crate::engine::records::JournalEntry;
 use crate::ui::time::format_time;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -26,8 +26,9 @@ async fn after_a_plan_the_gauge_follows_the_users_new_run_from_dispatch() {
         &names("web0", 2),
         EngineConfig::default(),
         Some(store.writer()),
-    );
-    let mut h = Headless::new(engine, store, 120, 30);
+    )
+    .with_store(store.clone());
+    let mut h = Headless::new(engine, 120, 30);
     let plan = dir.path().join("plan.yaml");
     std::fs::write(
         &plan,

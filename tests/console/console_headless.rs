@@ -29,8 +29,9 @@ fn console(nodes: usize, w: u16, h: u16) -> (tempfile::TempDir, Headless) {
         &names("web0", nodes),
         EngineConfig::default(),
         Some(store.writer()),
-    );
-    (dir, Headless::new(engine, store, w, h))
+    )
+    .with_store(store.clone());
+    (dir, Headless::new(engine, w, h))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,10 +209,9 @@ async fn filter_with_a_target_expression_and_errors_name_the_part() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_key_question_is_answered_from_a_prompt() {
-    let (_dir, store) = temp_store();
     let engine = local_engine(&names("n", 1), EngineConfig::default(), None);
     let (interaction, questions) = Headless::interaction();
-    let mut h = Headless::with_questions(engine, store, 100, 30, questions);
+    let mut h = Headless::with_questions(engine, 100, 30, questions);
     let asked = tokio::spawn(async move {
         interaction
             .ask(Question::UnknownHostKey {
@@ -358,8 +358,9 @@ async fn a_console_that_fell_behind_catches_up_from_snapshots_and_rings() {
         event_capacity: 16,
         ..EngineConfig::default()
     };
-    let engine = local_engine(&names("n", 40), config, Some(store.writer()));
-    let mut h = Headless::new(engine.clone(), store, 100, 30);
+    let engine =
+        local_engine(&names("n", 40), config, Some(store.writer())).with_store(store.clone());
+    let mut h = Headless::new(engine.clone(), 100, 30);
     h.state_mut().options.confirm_above = 100;
     h.keys("<space>!echo out-$DROVER_NODE<enter>").unwrap();
     // Nobody reads events while the run goes: the console's receiver lags.
@@ -382,10 +383,9 @@ async fn a_console_that_fell_behind_catches_up_from_snapshots_and_rings() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passphrase_prompt_is_masked() {
-    let (_dir, store) = temp_store();
     let engine = local_engine(&names("n", 1), EngineConfig::default(), None);
     let (interaction, questions) = Headless::interaction();
-    let mut h = Headless::with_questions(engine, store, 100, 30, questions);
+    let mut h = Headless::with_questions(engine, 100, 30, questions);
     let asked = tokio::spawn(async move {
         interaction
             .ask(Question::Passphrase {

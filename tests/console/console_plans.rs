@@ -28,8 +28,9 @@ fn console(nodes: usize) -> (tempfile::TempDir, Headless) {
         &names("web0", nodes),
         EngineConfig::default(),
         Some(store.writer()),
-    );
-    (dir, Headless::new(engine, store, 120, 30))
+    )
+    .with_store(store.clone());
+    (dir, Headless::new(engine, 120, 30))
 }
 
 fn write_plan(dir: &Path, yaml: &str) -> PathBuf {
@@ -293,8 +294,9 @@ async fn a_refused_plan_says_permission_denied() {
         EngineConfig::default(),
         Some(store.writer()),
     )
-    .with_authorizer(Arc::new(rbac.policy().expect("policy")));
-    let mut h = Headless::new(engine.clone(), store, 120, 30);
+    .with_authorizer(Arc::new(rbac.policy().expect("policy")))
+    .with_store(store.clone());
+    let mut h = Headless::new(engine.clone(), 120, 30);
     let file = write_plan(dir.path(), DIAMOND);
     h.keys(&format!("<space>:plan {}<enter>", file.display()))
         .unwrap();
@@ -327,8 +329,9 @@ async fn an_open_breaker_badges_its_node_until_it_closes() {
         },
         ..EngineConfig::default()
     };
-    let engine = scripted_engine(&transport, &nodes, config, Some(store.writer()));
-    let mut h = Headless::new(engine, store, 100, 20);
+    let engine =
+        scripted_engine(&transport, &nodes, config, Some(store.writer())).with_store(store.clone());
+    let mut h = Headless::new(engine, 100, 20);
     h.keys("<space>!true<enter>").unwrap();
     h.until(LIMIT, |s| {
         s.inventory.breaker_of("n0") == Some(BreakerState::Open)

@@ -29,8 +29,9 @@ fn sized(nodes: usize, width: u16) -> (tempfile::TempDir, Headless) {
         &names("web0", nodes),
         EngineConfig::default(),
         Some(store.writer()),
-    );
-    (dir, Headless::new(engine, store, width, 30))
+    )
+    .with_store(store.clone());
+    (dir, Headless::new(engine, width, 30))
 }
 
 /// The newest run ended, and `runs` runs are shown.

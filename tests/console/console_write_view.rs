@@ -29,8 +29,9 @@ async fn ran(store: drover::store::Store) -> Headless {
         &names("web0", 3),
         EngineConfig::default(),
         Some(store.writer()),
-    );
-    let mut h = Headless::new(engine, store, 120, 60);
+    )
+    .with_store(store.clone());
+    let mut h = Headless::new(engine, 120, 60);
     h.keys("<space>").unwrap();
     h.keys(
         r":run echo common; printf '\033[31mred\033[0m\n'; echo warn >&2; [ $DROVER_NODE = web01 ] && echo odd; [ $DROVER_NODE != web02 ]<enter>",
@@ -184,8 +185,9 @@ async fn w_offers_a_name_from_the_run_id_and_without_output_says_so() {
         &names("web0", 1),
         EngineConfig::default(),
         Some(store.writer()),
-    );
-    let mut h = Headless::new(engine, store, 100, 30);
+    )
+    .with_store(store.clone());
+    let mut h = Headless::new(engine, 100, 30);
     h.keys("<tab>w").unwrap();
     assert!(h.state().bar.is_none());
     let status = h.state().status.clone().unwrap();
@@ -214,8 +216,9 @@ async fn a_replay_marks_what_history_did_not_store_and_the_file_keeps_it() {
         &names("web0", 1),
         EngineConfig::default(),
         Some(store.writer()),
-    );
-    let mut h = Headless::new(engine, store, 120, 60);
+    )
+    .with_store(store.clone());
+    let mut h = Headless::new(engine, 120, 60);
     h.keys("<space>:run seq 1 100000<enter>").unwrap();
     h.until(LIMIT, finished).await.unwrap();
     let id = h.state().output.run.as_ref().unwrap().id.clone();

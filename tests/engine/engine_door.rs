@@ -35,7 +35,7 @@ fn a_key_claimed_in_the_store_answers_for_its_run_in_another_engine() {
             EngineConfig::default(),
             Some(store.writer()),
         )
-        .with_store_reads(store.clone())
+        .with_store(store.clone())
     };
     let (first_engine, second_engine) = (engine(), engine());
     runtime().block_on(async {
@@ -69,7 +69,7 @@ fn a_refused_submission_gives_its_key_back() {
     let nodes = names("n", 1);
     let (_dir, store) = temp_store();
     let engine = local_engine(&nodes, EngineConfig::default(), Some(store.writer()))
-        .with_store_reads(store.clone());
+        .with_store(store.clone());
     runtime().block_on(async {
         let refused = Submission::command("", nodes.join(","))
             .as_user(ctx("u"))

@@ -4,7 +4,9 @@
 //! and `ssh-config` need `inventory.read`; `facts` needs `facts.read` on its nodes
 //! (and `facts.refresh` with `--refresh`); `ssh NODE` needs `command.run` on the
 //! node. `run`, `task run` and `plan run` are checked by the engine itself, as each
-//! execution starts.
+//! execution starts. The engine's reads check again as they read (a check that
+//! passes records nothing); this one comes first so a refused user gets the
+//! refusal before any inventory warning.
 
 use super::run::exit_code_for;
 use crate::app::setup::Runtime;

@@ -20,13 +20,9 @@ pub async fn facts(args: &FactsArgs, rt: &Runtime) -> u8 {
         }
     };
     let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
-    let read = rt.engine.read_facts(
-        &rt.context,
-        &rt.facts,
-        &names,
-        args.refresh,
-        rt.config.facts.fanout,
-    );
+    let read = rt
+        .engine
+        .read_facts(&rt.context, &names, args.refresh, rt.config.facts.fanout);
     let results = match read.await {
         Ok(r) => r,
         Err(e) => {

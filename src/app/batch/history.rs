@@ -1,11 +1,13 @@
-//! `drover history`, `drover history show`, `drover metrics`: reading the store.
+//! `drover history`, `drover history show`, `drover metrics`: reading history
+//! through the engine, which checks `history.read` first.
 
 use super::history_output::ShowError;
-use crate::app::exit;
+use crate::app::exit::{self, exit_code_for};
+use crate::app::setup::Runtime;
 use crate::cli::{HistoryArgs, HistoryCommand, MetricsArgs, OutputFormat};
-use crate::engine::ExecutionStatus;
 use crate::engine::common::duration::format_duration;
-use crate::store::{ExecutionRecord, HistoryFilter, NodeResultRecord, Store, StoreError};
+use crate::engine::records::{ExecutionRecord, HistoryFilter, NodeResultRecord, StoreError};
+use crate::engine::{EngineError, ExecutionStatus, OutputReader};
 use crate::ui::time::{format_time, parse_time};
 use std::io::{self, Write};
 use std::time::Duration;
@@ -17,7 +19,7 @@ fn time_flag(flag: &str, value: &Option<String>) -> Result<Option<i64>, String> 
         .transpose()
 }
 
-pub fn history(args: &HistoryArgs, store: &Store) -> u8 {
+pub async fn history(args: &HistoryArgs, rt: &Runtime) -> u8 {
     if let Some(HistoryCommand::Show {
         id,
         output,
@@ -26,7 +28,7 @@ pub fn history(args: &HistoryArgs, store: &Store) -> u8 {
     }) = &args.show
     {
         let format = format.or(output.then_some(OutputFormat::Lines));
-        return show(store, id, format, *json);
+        return show(rt, id, format, *json).await;
     }
     let filter = match build_filter(args) {
         Ok(f) => f,
@@ -35,10 +37,10 @@ pub fn history(args: &HistoryArgs, store: &Store) -> u8 {
             return exit::USAGE;
         }
     };
-    match store.history(&filter) {
+    match rt.engine.read_history(&rt.context, filter).await {
         Ok(rows) if args.json => print_json(&rows),
         Ok(rows) => print_table(&rows),
-        Err(e) => store_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -107,17 +109,21 @@ fn one_line(s: &str, max: usize) -> String {
     }
 }
 
-fn show(store: &Store, id: &str, output: Option<OutputFormat>, json: bool) -> u8 {
-    let (exec, nodes) = match store.execution(id) {
+async fn show(rt: &Runtime, id: &str, output: Option<OutputFormat>, json: bool) -> u8 {
+    let (exec, nodes) = match rt.engine.read_run(&rt.context, id.to_string()).await {
         Ok(Some(found)) => found,
         Ok(None) => {
             eprintln!("drover: no execution {id:?} in history");
             return exit::NO_MATCH;
         }
-        Err(e) => return store_error(e),
+        Err(e) => return engine_error(e),
     };
     if let Some(format) = output {
-        return show_output(store, &exec, &nodes, format);
+        let reader = match rt.engine.read_stored_output(&rt.context, &exec.id).await {
+            Ok(r) => r,
+            Err(e) => return engine_error(e),
+        };
+        return show_output(&reader, &exec, &nodes, format);
     }
     if json {
         return print_json(&serde_json::json!({"execution": exec, "nodes": nodes}));
@@ -155,7 +161,7 @@ fn show(store: &Store, id: &str, output: Option<OutputFormat>, json: bool) -> u8
 
 /// Everything stored of a run's output, in target order, as `run -o` prints it.
 fn show_output(
-    store: &Store,
+    reader: &OutputReader,
     exec: &ExecutionRecord,
     records: &[NodeResultRecord],
     format: OutputFormat,
@@ -168,7 +174,7 @@ fn show_output(
         .collect();
     let mut records = records.to_vec();
     records.sort_by_key(|r| order.get(r.node.as_str()).copied().unwrap_or(usize::MAX));
-    let load = |r: &NodeResultRecord| crate::app::stored_output::load(store, &exec.id, r);
+    let load = |r: &NodeResultRecord| crate::app::stored_output::load(reader, r);
     // Buffered: stdout is line-buffered, a write per line of a big run.
     let (mut out, mut err) = (io::BufWriter::new(io::stdout().lock()), io::stderr().lock());
     let printed =
@@ -185,7 +191,7 @@ fn show_output(
     }
 }
 
-pub fn metrics(args: &MetricsArgs, store: &Store) -> u8 {
+pub async fn metrics(args: &MetricsArgs, rt: &Runtime) -> u8 {
     let range =
         time_flag("--since", &args.since).and_then(|s| Ok((s, time_flag("--until", &args.until)?)));
     let (since, until) = match range {
@@ -195,7 +201,7 @@ pub fn metrics(args: &MetricsArgs, store: &Store) -> u8 {
             return exit::USAGE;
         }
     };
-    match store.metrics(since, until) {
+    match rt.engine.read_metrics(&rt.context, since, until).await {
         Ok(m) if args.json => print_json(&m),
         Ok(m) => {
             println!("executions       {}", m.total_executions);
@@ -208,7 +214,19 @@ pub fn metrics(args: &MetricsArgs, store: &Store) -> u8 {
             println!("error rate       {:.1}%", m.error_rate * 100.0);
             exit::SUCCESS
         }
-        Err(e) => store_error(e),
+        Err(e) => engine_error(e),
+    }
+}
+
+/// A failed read: the store's own words (an ambiguous run id lists its
+/// candidates), or the engine's refusal.
+pub fn engine_error(e: EngineError) -> u8 {
+    match e {
+        EngineError::Store(e) => store_error(e),
+        other => {
+            eprintln!("drover: {other}");
+            exit_code_for(&other)
+        }
     }
 }
 

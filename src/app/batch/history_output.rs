@@ -10,7 +10,7 @@ use super::lines::LineAssembler;
 use super::render::{outcome_summary, text_for, write_line};
 use crate::app::stored_output::{StoredNode, StoredStream, node_status, not_stored_notice};
 use crate::cli::OutputFormat;
-use crate::store::{NodeResultRecord, StoreError, Stream};
+use crate::engine::records::{NodeResultRecord, StoreError, Stream};
 use std::io::{self, Write};
 
 #[derive(Debug, thiserror::Error)]

@@ -8,17 +8,20 @@ use crate::cli::{InventoryArgs, InventoryCommand, InventoryFormat};
 use crate::engine::inventory::{ALL_GROUP, ansible, detect};
 use crate::engine::rbac::Capability;
 use std::io::{self, Write};
+use std::path::PathBuf;
 
-pub fn inventory(args: &InventoryArgs, rt: &Runtime) -> u8 {
+/// `paths`: the `-i` files, read again as Ansible inventories for the
+/// Ansible formats.
+pub fn inventory(args: &InventoryArgs, rt: &Runtime, paths: &[PathBuf]) -> u8 {
     match &args.command {
-        InventoryCommand::List { targets, format } => list(rt, targets.as_deref(), *format),
-        InventoryCommand::Graph => graph(rt),
+        InventoryCommand::List { targets, format } => list(rt, paths, targets.as_deref(), *format),
+        InventoryCommand::Graph => graph(rt, paths),
     }
 }
 
-fn list(rt: &Runtime, targets: Option<&str>, format: InventoryFormat) -> u8 {
+fn list(rt: &Runtime, paths: &[PathBuf], targets: Option<&str>, format: InventoryFormat) -> u8 {
     if format == InventoryFormat::AnsibleJson {
-        return match load_ansible(rt) {
+        return match load_ansible(paths) {
             Ok(inv) => print(&format!("{:#}", ansible::to_ansible_json(&inv))),
             Err(code) => code,
         };
@@ -64,9 +67,9 @@ fn list(rt: &Runtime, targets: Option<&str>, format: InventoryFormat) -> u8 {
     }
 }
 
-fn graph(rt: &Runtime) -> u8 {
-    if !detect::ansible_paths(&rt.inventory_paths).is_empty() {
-        return match load_ansible(rt) {
+fn graph(rt: &Runtime, paths: &[PathBuf]) -> u8 {
+    if !detect::ansible_paths(paths).is_empty() {
+        return match load_ansible(paths) {
             Ok(inv) => print(ansible::to_ansible_graph(&inv).trim_end()),
             Err(code) => code,
         };
@@ -82,8 +85,8 @@ fn graph(rt: &Runtime) -> u8 {
     print(out.trim_end())
 }
 
-fn load_ansible(rt: &Runtime) -> Result<ansible::AnsibleInventory, u8> {
-    let paths = detect::ansible_paths(&rt.inventory_paths);
+fn load_ansible(paths: &[PathBuf]) -> Result<ansible::AnsibleInventory, u8> {
+    let paths = detect::ansible_paths(paths);
     if paths.is_empty() {
         eprintln!("drover: --format ansible-json needs an Ansible inventory given with -i");
         return Err(exit::USAGE);

@@ -6,8 +6,8 @@ use crate::app::exit::exit_code_for;
 use crate::app::setup::Runtime;
 use crate::cli::{JournalArgs, JournalCommand};
 use crate::engine::common::ids::now_millis;
+use crate::engine::records::{EntryType, JournalEntry};
 use crate::engine::{Engine, EngineError};
-use crate::store::{EntryType, JournalEntry};
 use crate::ui::time::format_time;
 use std::io::{self, Write};
 
@@ -33,7 +33,7 @@ pub async fn journal(args: &JournalArgs, rt: &Runtime) -> u8 {
     }
     let read = rt
         .engine
-        .read_journal(&rt.context, &rt.store, node, types, Some(args.limit));
+        .read_journal(&rt.context, node, types, Some(args.limit));
     let entries = match read.await {
         Ok(e) => e,
         Err(EngineError::Store(e)) => return store_error(e),

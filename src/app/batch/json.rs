@@ -1,8 +1,8 @@
 //! The JSON schema of `drover run -o json` and `--json` listings (documented in the
 //! README). One object per line; every object has an `event` field.
 
+use crate::engine::records::Stream;
 use crate::engine::{EngineEvent, NodeError, Progress};
-use crate::store::Stream;
 use serde_json::{Value, json};
 
 pub fn output_line(node: &str, stream: Stream, line: &[u8]) -> Value {
@@ -123,7 +123,7 @@ pub fn not_stored(node: &str, stream: Stream, bytes: u64) -> Value {
 }
 
 /// How a node ended, as history recorded it.
-pub fn stored_node(r: &crate::store::NodeResultRecord) -> Value {
+pub fn stored_node(r: &crate::engine::records::NodeResultRecord) -> Value {
     let error = match (&r.error_category, &r.error) {
         (None, None) => Value::Null,
         (category, reason) => json!({"category": category, "reason": reason}),

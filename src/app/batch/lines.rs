@@ -1,7 +1,7 @@
 //! Reassembles output chunks into lines per node and stream, so line-oriented
 //! renderers never split a line or a UTF-8 sequence between two nodes' output.
 
-use crate::store::Stream;
+use crate::engine::records::Stream;
 use std::collections::HashMap;
 
 /// A line longer than this is emitted in pieces: one node printing a gigabyte with

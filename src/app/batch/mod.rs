@@ -21,13 +21,15 @@ pub mod status;
 pub mod task;
 
 use super::setup::Runtime;
-use crate::cli::Command;
+use crate::cli::{Command, GlobalArgs};
 
-pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
+/// Runs `command`; `global` gives the files named on the command line (`-i`,
+/// `-F`) that some subcommands read themselves.
+pub async fn dispatch(command: &Command, global: &GlobalArgs, rt: &Runtime) -> u8 {
     if let Err(code) = access::check(command, rt).await {
         return code;
     }
-    let failures = rt.inventory_failures();
+    let failures = rt.engine.inventory_failures();
     if !failures.is_empty() {
         // A broken inventory must not silently shrink a run: refuse to run.
         // Commands that only read go on with the sources that loaded.
@@ -46,11 +48,11 @@ pub async fn dispatch(command: &Command, rt: &Runtime) -> u8 {
     }
     match command {
         Command::Run(args) => run::run(args, rt).await,
-        Command::Inventory(args) => inventory::inventory(args, rt),
-        Command::History(args) => history::history(args, &rt.store),
+        Command::Inventory(args) => inventory::inventory(args, rt, &global.inventory),
+        Command::History(args) => history::history(args, rt).await,
         Command::Journal(args) => journal::journal(args, rt).await,
-        Command::Metrics(args) => history::metrics(args, &rt.store),
-        Command::SshConfig(args) => ssh_config::ssh_config(args, rt.ssh_config.as_deref()),
+        Command::Metrics(args) => history::metrics(args, rt).await,
+        Command::SshConfig(args) => ssh_config::ssh_config(args, global.ssh_config.as_deref()),
         Command::Task(args) => task::task(args, rt).await,
         Command::Plan(args) => plan::plan(args, rt).await,
         Command::Status(args) => status::status(args, rt).await,

@@ -4,8 +4,8 @@
 use super::grouping;
 use super::lines::LineAssembler;
 use crate::engine::inventory::nodeset;
+use crate::engine::records::Stream;
 use crate::engine::{Engine, EngineEvent, ExecutionResult, NodeStatus, StreamItem};
-use crate::store::Stream;
 use crate::ui::sanitize::{SanitizeOptions, sanitize};
 use std::io::{self, Write};
 

@@ -2,12 +2,12 @@
 //! (reading it needs `history.read`) and says what to repeat on which nodes, or
 //! why nothing runs.
 
-use super::history::store_error;
+use super::history::engine_error;
 use crate::app::exit::{self, exit_code_for};
 use crate::app::rerun::{self, Repeat, Rerun, RerunError, Scope};
 use crate::app::setup::Runtime;
+use crate::engine::EngineError;
 use crate::engine::inventory::nodeset;
-use crate::engine::rbac::Capability;
 
 /// Which front end asks: a command re-runs only commands, a task only tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,17 +29,14 @@ pub async fn load(rt: &Runtime, spec: &[String], wanted: Wanted) -> Result<Rerun
         ));
     };
     let scope = Scope::parse(scope).map_err(usage)?;
-    rt.engine
-        .authorize(&rt.context, &Capability::HistoryRead, &[])
-        .await
-        .map_err(|e| {
-            eprintln!("drover: --rerun: {e}");
-            exit_code_for(&e)
-        })?;
-    let (record, results) = match rt.store.execution(id) {
+    let (record, results) = match rt.engine.read_run(&rt.context, id.clone()).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(usage(format!("no run {id:?} in history"))),
-        Err(e) => return Err(store_error(e)),
+        Err(e @ EngineError::Store(_)) => return Err(engine_error(e)),
+        Err(e) => {
+            eprintln!("drover: --rerun: {e}");
+            return Err(exit_code_for(&e));
+        }
     };
     let planned = match rerun::plan(&record, &results, scope) {
         Ok(p) => p,

@@ -9,11 +9,11 @@ use crate::engine::ErrorCategory;
 use crate::engine::ExecutionContext;
 use crate::engine::common::ids::now_millis;
 use crate::engine::rbac::Capability;
+use crate::engine::records::{EntryType, JournalEntry};
 use crate::engine::transport::interaction::Interaction;
 use crate::engine::transport::session::{SessionIo, SessionRequest};
 use crate::engine::transport::{ExitInfo, TransportError};
 use crate::engine::{Engine, Node};
-use crate::store::{EntryType, JournalEntry};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -9,9 +9,9 @@ use super::msg::{Effect, Loaded, Msg};
 use super::state::AppState;
 use super::update::update;
 use crate::engine::inventory::service::InventoryService;
+use crate::engine::records::Stream;
 use crate::engine::transport::interaction::Answer;
 use crate::engine::{Engine, EngineEvent};
-use crate::store::{Store, Stream};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -53,7 +53,6 @@ impl Console {
     pub fn new(
         state: AppState,
         engine: Engine,
-        store: Store,
         options: crate::engine::ExecutionOptions,
         context: crate::engine::ExecutionContext,
         questions: mpsc::UnboundedReceiver<Asked>,
@@ -64,11 +63,6 @@ impl Console {
             state,
             runner: Runner {
                 engine: engine.clone(),
-                facts: Arc::new(crate::engine::facts::Facts::from_config(
-                    &Default::default(),
-                    Some(store.clone()),
-                )),
-                store,
                 options,
                 context,
                 task_path: crate::engine::orchestrator::task::TaskSettings::default().path,
@@ -101,12 +95,6 @@ impl Console {
                 )))));
             }
         });
-    }
-
-    /// Gathers facts with these providers (the config's) instead of the defaults.
-    pub fn with_facts(mut self, facts: Arc<crate::engine::facts::Facts>) -> Console {
-        self.runner.facts = facts;
-        self
     }
 
     /// Looks for `:task` tasks on this path (the config's) instead of the default.

@@ -1,17 +1,18 @@
-//! Carries out effects against the engine and the store, off the UI loop: each
-//! job runs in its own task and reports back as a message. Store reads run on
-//! the blocking pool, so a slow disk never freezes the console.
+//! Carries out effects against the engine, off the UI loop: each job runs in
+//! its own task and reports back as a message. History is read through the
+//! engine (under the console user's permissions); reads that block run on the
+//! blocking pool, so a slow disk never freezes the console.
 
 use super::history::LOAD_LIMIT;
 use super::msg::{Effect, FactRow, Loaded, Msg};
 use super::plan::{PlanDone, PlanStarted};
 use crate::engine::common::ids::now_millis;
-use crate::engine::facts::Facts;
+use crate::engine::records::{EntryType, HistoryFilter, JournalEntry};
 use crate::engine::submit::label::RerunOf;
 use crate::engine::{
-    Engine, EngineError, ExecutionContext, ExecutionId, ExecutionOptions, StoredRun, Submission,
+    Engine, EngineError, ExecutionContext, ExecutionId, ExecutionOptions, OutputReader, StoredRun,
+    Submission,
 };
-use crate::store::{EntryType, HistoryFilter, JournalEntry, Store};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -24,11 +25,9 @@ const JOURNAL_LIMIT: usize = 1_000;
 #[derive(Clone)]
 pub struct Runner {
     pub engine: Engine,
-    pub store: Store,
     pub options: ExecutionOptions,
     /// Who the console acts as (RBAC checks and audit name this user).
     pub context: ExecutionContext,
-    pub facts: Arc<Facts>,
     /// Where `:task` looks for tasks (`[tasks] path`).
     pub task_path: Vec<PathBuf>,
     /// Plans started here and still running, by plan id: what cancels them.
@@ -181,7 +180,7 @@ impl Runner {
         let nodes = [node.to_string()];
         let mut answers = self
             .engine
-            .read_facts(&self.run_context(), &self.facts, &nodes, refresh, 1)
+            .read_facts(&self.run_context(), &nodes, refresh, 1)
             .await
             .map_err(reason)?;
         // One answer per node asked.
@@ -213,11 +212,22 @@ impl Runner {
     /// writes are in: a run that just ended is read with every result.
     async fn stored_run(&self, id: String) -> Result<Box<StoredRun>, String> {
         let ctx = self.run_context();
-        match self.engine.read_run(&ctx, &self.store, id.clone()).await {
+        match self.engine.read_run(&ctx, id.clone()).await {
             Ok(Some(run)) => Ok(Box::new(run)),
             Ok(None) => Err(format!("no run {id:?} in history")),
             Err(e) => Err(reason(e)),
         }
+    }
+
+    /// A run from history and the reader of its stored output.
+    async fn stored_output(&self, id: String) -> Result<(Box<StoredRun>, OutputReader), String> {
+        let run = self.stored_run(id).await?;
+        let reader = self
+            .engine
+            .read_stored_output(&self.run_context(), &run.0.id)
+            .await
+            .map_err(reason)?;
+        Ok((run, reader))
     }
 
     fn send(&self, loaded: Loaded) {
@@ -295,25 +305,20 @@ impl Runner {
                         ..HistoryFilter::default()
                     };
                     let ctx = this.run_context();
-                    let r = this
-                        .engine
-                        .read_history(&ctx, &this.store, filter)
-                        .await
-                        .map_err(reason);
+                    let r = this.engine.read_history(&ctx, filter).await.map_err(reason);
                     this.send(Loaded::History(r));
                 });
             }
             Effect::LoadStoredRun(id) => {
                 tokio::spawn(async move {
-                    let r = match this.stored_run(id).await {
+                    let r = match this.stored_output(id).await {
                         Err(e) => Err(e),
-                        Ok(run) => {
-                            let store = this.store.clone();
+                        Ok((run, reader)) => {
                             blocking(move || {
                                 let (record, results) = *run;
                                 results
                                     .iter()
-                                    .map(|r| crate::app::stored_output::load(&store, &record.id, r))
+                                    .map(|r| crate::app::stored_output::load(&reader, r))
                                     .collect::<Result<Vec<_>, _>>()
                                     .map(|nodes| Box::new((record, nodes)))
                                     .map_err(|e| e.to_string())
@@ -329,7 +334,7 @@ impl Runner {
                     let ctx = this.run_context();
                     let entries = this
                         .engine
-                        .read_journal(&ctx, &this.store, &node, Vec::new(), Some(JOURNAL_LIMIT))
+                        .read_journal(&ctx, &node, Vec::new(), Some(JOURNAL_LIMIT))
                         .await
                         .map_err(reason);
                     this.send(Loaded::Journal { node, entries });

@@ -9,7 +9,6 @@ use super::keys::{Key, KeyError};
 use super::msg::Msg;
 use super::state::{AppState, UiOptions};
 use crate::engine::{Engine, ExecutionOptions};
-use crate::store::Store;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -24,16 +23,17 @@ pub struct Headless {
 
 impl Headless {
     /// A console over `engine`, showing the inventory the engine holds.
-    pub fn new(engine: Engine, store: Store, width: u16, height: u16) -> Headless {
+    /// History, journals and facts are read through the engine (give it its
+    /// store with `Engine::with_store`).
+    pub fn new(engine: Engine, width: u16, height: u16) -> Headless {
         let (_, questions) = mpsc::unbounded_channel();
-        Headless::with_questions(engine, store, width, height, questions)
+        Headless::with_questions(engine, width, height, questions)
     }
 
     /// Like `new`, answering the questions of a [`ConsoleInteraction`] given to
     /// the engine's transports.
     pub fn with_questions(
         engine: Engine,
-        store: Store,
         width: u16,
         height: u16,
         questions: mpsc::UnboundedReceiver<Asked>,
@@ -52,7 +52,6 @@ impl Headless {
         let mut console = Console::new(
             state,
             engine,
-            store,
             options,
             crate::engine::ExecutionContext::local(),
             questions,

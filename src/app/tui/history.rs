@@ -2,7 +2,7 @@
 //! by a fuzzy match over command, targets, user, status and time.
 
 use super::cursor::move_cursor;
-use crate::store::ExecutionRecord;
+use crate::engine::records::ExecutionRecord;
 use crate::ui::time::format_time;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};

@@ -1,7 +1,7 @@
 //! A node's journal as the console shows it, with a type filter.
 
 use super::cursor::move_cursor;
-use crate::store::{EntryType, JournalEntry};
+use crate::engine::records::{EntryType, JournalEntry};
 
 #[derive(Debug, Clone, Default)]
 pub struct JournalView {

@@ -9,8 +9,8 @@ use super::state::{AppState, Focus, View};
 use crate::app::stored_output::{StoredNode, not_stored_notice};
 use crate::engine::NodeStatus;
 use crate::engine::common::ids::short_id;
-use crate::store::NodeResultRecord;
-use crate::store::{EntryType, Stream};
+use crate::engine::records::NodeResultRecord;
+use crate::engine::records::{EntryType, Stream};
 use crate::ui::sanitize::{SanitizeOptions, sanitize};
 
 pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
@@ -181,7 +181,7 @@ mod tests {
     use super::*;
     use crate::app::tui::keymap::Keymap;
     use crate::app::tui::state::UiOptions;
-    use crate::store::{ExecutionRecord, NodeResultRecord, OutputMode};
+    use crate::engine::records::{ExecutionRecord, NodeResultRecord, OutputMode};
     use ratatui::layout::Rect;
     use std::sync::Arc;
 

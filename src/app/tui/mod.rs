@@ -132,15 +132,14 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
     let console = Console::new(
         state,
         rt.engine.clone(),
-        rt.store.clone(),
         run_options,
         rt.context.clone(),
         questions,
     );
-    let mut console = console
-        .with_facts(rt.facts.clone())
-        .with_task_path(rt.config.tasks.path.clone());
-    console.load_inventory(rt.inventory.clone());
+    let mut console = console.with_task_path(rt.config.tasks.path.clone());
+    if let Some(service) = rt.engine.inventory_service() {
+        console.load_inventory(service);
+    }
     // Inventory files and the ssh_config are watched; a change reloads them and
     // the tree follows (EngineEvent::InventoryReloaded).
     let _watch = match setup::watch_inventory(&rt) {

@@ -5,10 +5,10 @@
 use super::plan::{PlanDone, PlanStarted};
 use crate::app::rerun::Scope;
 use crate::app::stored_output::StoredNode;
+use crate::engine::records::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
 use crate::engine::submit::label::RerunOf;
 use crate::engine::transport::interaction::{Answer, Question};
 use crate::engine::{EngineEvent, ExecutionId, ExecutionSnapshot, Inventory};
-use crate::store::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
 use crossterm::event::KeyEvent;
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@ pub use super::run_output::{
     Block, MAX_LINE_CHARS, MIN_LINES_PER_NODE, NodeText, OutLine, RunOutput,
 };
 use crate::engine::NodeStatus;
-use crate::store::Stream;
+use crate::engine::records::Stream;
 use crate::ui::sanitize::SanitizeOptions;
 
 pub use crate::ui::view::output::ViewLine;

@@ -97,7 +97,7 @@ fn line_matches(line: &ViewLine, needle: &str) -> bool {
 mod tests {
     use super::*;
     use crate::app::tui::output::RunOutput;
-    use crate::store::Stream;
+    use crate::engine::records::Stream;
 
     #[test]
     fn the_counter_follows_n_and_n_comes_round() {

@@ -13,7 +13,7 @@ use super::state::{AppState, Focus, View};
 use crate::app::rerun::{self, Repeat, RerunError, Scope};
 use crate::engine::common::ids::short_id;
 use crate::engine::inventory::nodeset;
-use crate::store::{ExecutionRecord, NodeResultRecord};
+use crate::engine::records::{ExecutionRecord, NodeResultRecord};
 
 /// The run `R` and a bare `:rerun` mean: the history entry under the cursor in
 /// history, the run the progress pane shows there, else the output pane's run

@@ -4,8 +4,8 @@
 
 use crate::engine::NodeStatus;
 use crate::engine::inventory::nodeset;
+use crate::engine::records::Stream;
 use crate::engine::report::output::StreamHash;
-use crate::store::Stream;
 use crate::ui::sanitize::SanitizeOptions;
 use crate::ui::terminal_text::TerminalText;
 use std::collections::{HashMap, VecDeque};

@@ -90,6 +90,9 @@ pub enum EngineError {
     IdempotencyKey { key: String, reason: String },
     #[error("engine is shut down")]
     ShutDown,
+    /// A read of history on an engine started without a store.
+    #[error("no history: drover was started without a store")]
+    NoStore,
     #[error(transparent)]
     QueueFull(#[from] QueueFull),
     /// Inventory sources failed to load: running on the others could silently
@@ -110,7 +113,8 @@ impl EngineError {
             EngineError::Transport { .. }
             | EngineError::Store(_)
             | EngineError::IdempotencyKey { .. }
-            | EngineError::ShutDown => ErrorCategory::Plugin,
+            | EngineError::ShutDown
+            | EngineError::NoStore => ErrorCategory::Plugin,
         }
     }
 }

@@ -8,7 +8,7 @@ pub mod overlay;
 pub mod progress;
 
 use super::layout::Areas;
-use crate::store::{ExecutionRecord, JournalEntry};
+use crate::engine::records::{ExecutionRecord, JournalEntry};
 use inventory::InventoryPane;
 use output::OutputPane;
 use overlay::{HelpSection, Overlay};
