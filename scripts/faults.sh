@@ -34,6 +34,7 @@ rows=(
   "ctrl-c-local|cli|batch_cli::ctrl_c_cancels_exits_130_and_kills_the_tree"
   "ctrl-c-ssh|ssh|ssh_transport::ctrl_c_exits_130_and_ends_the_remote_processes"
   "sigterm-sighup-local|cli|batch_cli::sigterm_and_sighup_cancel_exit_128_plus_the_signal_and_kill_the_tree"
+  "sigterm-sighup-task|cli|tasks::sigterm_and_sighup_cancel_a_task_run_and_end_its_processes"
   "sigterm-sighup-ssh|ssh|ssh_faults::sigterm_and_sighup_cancel_the_run_and_end_the_remote_commands"
   "sigterm-plan|engine|plans::sigterm_cancels_a_plan_run_and_exits_143"
   "second-signal|cli|batch_cli::a_second_sigterm_during_the_grace_leaves_at_once"

@@ -660,3 +660,53 @@ fn a_private_task_runs_when_named() {
     let text = std::fs::read_to_string(written[0].path()).unwrap();
     assert!(text.starts_with("install:htop"), "{text}");
 }
+
+/// SIGTERM (as `timeout(1)`, systemd and cron send it) and SIGHUP cancel a task
+/// run as they cancel a command: exit 128 + the signal, history `cancelled`, and
+/// the task's whole process tree on the node ended.
+#[test]
+fn sigterm_and_sighup_cancel_a_task_run_and_end_its_processes() {
+    use cli_support::{KillOnDrop, Running, eventually, pid_gone, s};
+    use nix::sys::signal::{Signal, kill};
+    use std::time::Duration;
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGHUP, 129)] {
+        let f = Fleet::nodes(&["n1"]);
+        let project = f.path("proj");
+        std::fs::create_dir_all(project.join("tasks")).unwrap();
+        std::fs::write(project.join("bolt-project.yaml"), "---\nname: slow\n").unwrap();
+        let pids = f.path("pids");
+        std::fs::write(
+            project.join("tasks/wait.sh"),
+            format!(
+                "#!/bin/sh\nsleep 300 &\necho \"$$ $!\" > {0}.tmp && mv {0}.tmp {0}\nwait\n",
+                pids.display()
+            ),
+        )
+        .unwrap();
+        cli_support::bolt_modules::task_config(&f.path("config"), &[&project.join("tasks")]);
+        let mut guard = KillOnDrop::default();
+        let mut run = Running::start(f.cmd(&["task", "run", "slow::wait", "-t", "n1"]));
+        assert!(
+            eventually(Duration::from_secs(30), || pids.exists()),
+            "the task never started"
+        );
+        let text = std::fs::read_to_string(&pids).unwrap();
+        let (shell, sleeper) = text.trim().split_once(' ').expect("two pids");
+        guard.group(shell.parse().expect("task pid"));
+        let sleeper: i32 = sleeper.parse().expect("sleep pid");
+        let t = std::time::Instant::now();
+        kill(run.pid(), signal).unwrap();
+        let (status, _, err) = run.wait(Duration::from_secs(30));
+        assert_eq!(status.code(), Some(code), "{signal}: {err}");
+        assert_eq!(s(&f.only_execution(), "status"), "cancelled", "{signal}");
+        assert!(
+            eventually(Duration::from_secs(5), || pid_gone(sleeper)),
+            "{signal}: the task's sleep {sleeper} survived"
+        );
+        println!(
+            "FAULT-ROW {}-task: exit {code} in {:.2} s, history cancelled, 0 processes left",
+            signal.as_str().to_lowercase(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+}

@@ -67,6 +67,8 @@ pub async fn run_in_group(
             )
         })?;
     let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+    // Named in the log so an operator can end a group a killed drover left behind.
+    tracing::info!(node, pgid = child.id(), "local process group started");
     if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
         // Its own task: a program that reads late must not hold up the output.
         // A program that exits without reading closes the pipe: nothing to do.

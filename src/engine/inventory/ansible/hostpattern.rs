@@ -2,8 +2,13 @@
 //! `w[1:10:4]`, `host:2222`, `[::1]:22`, as ansible-core's
 //! `parse_address` and `expand_hostname_range` read them.
 //!
-//! One difference: a range that yields nothing (`web[5:1]`, a negative
-//! step) is an error here, where Ansible silently defines no host.
+//! Differences: a range that yields nothing (`web[5:1]`, a negative step) is
+//! an error here, where Ansible silently defines no host; and a pattern that
+//! expands to more than [`MAX_HOSTS`] hosts (`h[0:999999]x[0:999999]`) is
+//! refused before it is built, where Ansible would try to hold them all.
+
+/// The most hosts one pattern may define: the node-set limit of targets.
+pub const MAX_HOSTS: usize = crate::engine::inventory::nodeset::MAX_EXPANSION;
 
 /// Expands a host pattern into host names and the port it carries.
 pub fn expand(pattern: &str) -> Result<(Vec<String>, Option<u64>), String> {
@@ -14,7 +19,9 @@ pub fn expand(pattern: &str) -> Result<(Vec<String>, Option<u64>), String> {
         _ => (pattern, None),
     };
     let hosts = if host.contains('[') {
-        expand_ranges(host)?
+        let mut hosts = Vec::new();
+        expand_ranges(host, &mut hosts)?;
+        hosts
     } else {
         vec![host.to_string()]
     };
@@ -115,7 +122,8 @@ const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// ansible-core's `expand_hostname_range`: the first `[...]` is expanded,
 /// then the results are expanded again while brackets remain.
-fn expand_ranges(line: &str) -> Result<Vec<String>, String> {
+/// Appends to `hosts`, refusing to grow it past [`MAX_HOSTS`].
+fn expand_ranges(line: &str, hosts: &mut Vec<String>) -> Result<(), String> {
     let open = line.find('[').ok_or("missing '['")?;
     let close = line
         .find(']')
@@ -184,16 +192,20 @@ fn expand_ranges(line: &str) -> Result<Vec<String>, String> {
             out
         }
     };
-    let mut hosts = Vec::new();
     for v in values {
         let name = format!("{head}{v}{tail}");
         if name.contains('[') {
-            hosts.extend(expand_ranges(&name)?);
+            expand_ranges(&name, hosts)?;
         } else {
+            if hosts.len() >= MAX_HOSTS {
+                return Err(format!(
+                    "host pattern expands to more than {MAX_HOSTS} hosts, the most one pattern may define"
+                ));
+            }
             hosts.push(name);
         }
     }
-    Ok(hosts)
+    Ok(())
 }
 
 /// Python's `int()` on a string: sign, surrounding spaces, `_` separators.
@@ -241,6 +253,13 @@ mod tests {
         assert!(expand("web[1:3:0]").is_err());
         assert!(expand("web[1]").is_err());
         assert!(expand("web[1:a]").is_err());
+    }
+
+    #[test]
+    fn a_product_of_ranges_past_the_limit_is_refused_before_it_is_built() {
+        let e = expand("h[0:999999]x[0:999999]").unwrap_err();
+        assert!(e.contains("more than 1000000 hosts"), "{e}");
+        assert_eq!(names("h[1:1000]x[1:1000]").len(), 1_000_000);
     }
 
     #[test]
