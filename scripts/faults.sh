@@ -30,6 +30,7 @@ rows=(
   "drover-killed|ssh|ssh_faults::killed_drover_takes_its_remote_commands_with_it"
   "kill-9-history|cli|crash_recovery::killed_drover_leaves_an_interrupted_execution_behind"
   "network-cut|ssh|ssh_faults::network_cut_ends_the_run_at_timeout_plus_a_bounded_stop"
+  "server-alive-cut|ssh|ssh_faults::a_cut_link_with_server_alive_ends_the_run_without_a_timeout"
   "bastion-reset|ssh|ssh_faults::bastion_reset_fails_only_started_nodes_and_is_logged_once"
   "ctrl-c-local|cli|batch_cli::ctrl_c_cancels_exits_130_and_kills_the_tree"
   "ctrl-c-ssh|ssh|ssh_transport::ctrl_c_exits_130_and_ends_the_remote_processes"

@@ -672,6 +672,49 @@ fn network_cut_ends_the_run_at_timeout_plus_a_bounded_stop() {
     assert!(ended, "the remote sleep outlived the restored link");
 }
 
+/// With `ServerAliveInterval` set, a cut link ends the run when the keepalives
+/// go unanswered, without any `--timeout`: the node fails `Connection`, and
+/// the run's wait is bounded by interval × count, not by the command.
+#[test]
+fn a_cut_link_with_server_alive_ends_the_run_without_a_timeout() {
+    let Some(fleet) = fleet_or_fail(1) else {
+        return;
+    };
+    let link = CutLink::start(&fleet, 0).expect("veth link");
+    let d = Drover::new();
+    let cfg = d.edited_config(&fleet.ssh_config(), "cfg-alive", |t| {
+        t + &link.host_block("cutnode", &fleet.client_key(), &d.path("known_cut"))
+            + "  ServerAliveInterval 1\n  ServerAliveCountMax 2\n"
+    });
+    let key = key_of(&fleet, 0);
+    std::fs::write(
+        d.path("known_cut"),
+        format!("[{}]:{} {key}\n", link.addr, link.port),
+    )
+    .unwrap();
+    let m = marker();
+    let cmd = format!("echo started; sleep 60.{m}");
+    let run_cmd = d.run_cmd(&cfg, "cutnode", &["-o", "json"], &cmd);
+    let mut run = Running::start(link.inside(&run_cmd));
+    run.expect_line(Duration::from_secs(30), |l| {
+        l.contains(r#""line":"started""#)
+    });
+    let t = Instant::now();
+    link.cut();
+    let r = Report::from_running(run.wait(Duration::from_secs(40)));
+    let took = t.elapsed();
+    assert_ne!(r.status("cutnode"), "success", "{r:?}");
+    assert_eq!(r.error("cutnode").0, "Connection", "{r:?}");
+    // 2 unanswered keepalives 1 s apart, plus the stop bound: far below the
+    // command's 60 s.
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    link.restore();
+    println!(
+        "FAULT-ROW server-alive-cut: ended {:.1} s after the cut (ServerAliveInterval 1, CountMax 2, no --timeout), node Connection",
+        took.as_secs_f64()
+    );
+}
+
 #[test]
 fn bastion_reset_fails_only_started_nodes_and_is_logged_once() {
     let Some(fleet) = jump_fleet_or_fail(4) else {
