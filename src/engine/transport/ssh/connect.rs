@@ -66,8 +66,7 @@ fn client_config(dest: &Destination) -> russh::client::Config {
         channel_buffer_size: 4,
         ..Default::default()
     };
-    // Plain host keys only: host certificates are not verified yet, so they are not
-    // asked for (the server then offers its plain key).
+    // Plain host keys unless a CA could vouch for this host (see `establish`).
     config.preferred.host_key_certificates = std::borrow::Cow::Borrowed(&[]);
     config
 }
@@ -95,6 +94,13 @@ pub async fn establish(
         dest.port,
         &config.preferred.key,
     ));
+    // As ssh: certificate algorithms first only when an `@cert-authority` line
+    // applies to the host; otherwise a server holding a certificate would present
+    // it to a client that cannot trust it instead of its known plain key.
+    if !known.trusted_ca_keys(&dest.host, dest.port).is_empty() {
+        config.preferred.host_key_certificates =
+            std::borrow::Cow::Owned(config.preferred.key.to_vec());
+    }
     let rejection = Arc::new(Mutex::new(None));
     let agent = Arc::new(Mutex::new(None));
     let handler = ClientHandler {
