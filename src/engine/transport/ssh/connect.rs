@@ -29,6 +29,7 @@ pub struct Destination {
     /// expanded (never together with `via`).
     pub proxy_command: Option<String>,
     pub identity_files: Vec<PathBuf>,
+    pub certificate_files: Vec<PathBuf>,
     pub identities_only: bool,
     pub connect_timeout: Option<Duration>,
     pub keepalive_interval: Option<Duration>,
@@ -175,6 +176,7 @@ pub async fn establish(
     let plan = AuthPlan {
         user: &dest.user,
         identity_files: &dest.identity_files,
+        certificate_files: &dest.certificate_files,
         identities_only: dest.identities_only,
         interaction: dest.interaction.as_ref(),
     };

@@ -15,6 +15,7 @@ mod pool;
 mod proxy;
 mod session;
 mod transport;
+mod user_certs;
 pub(crate) mod wrapper;
 
 pub use exec::stop_bound;

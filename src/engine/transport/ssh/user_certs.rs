@@ -1,0 +1,126 @@
+//! User certificates for public key authentication, found as OpenSSH finds them:
+//! `<identity>-cert.pub` beside each IdentityFile, then each `CertificateFile`,
+//! in that order and before any plain key. A certificate is used with the private
+//! key it certifies, from the agent or an identity file.
+
+use russh::keys::agent::AgentIdentity;
+use russh::keys::signature::Signer as _;
+use russh::keys::ssh_encoding::Encode;
+use russh::keys::ssh_key::certificate::CertType;
+use russh::keys::ssh_key::private::KeypairData;
+use russh::keys::ssh_key::{Certificate, HashAlg, PrivateKey, Signature};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A certificate read from `path`.
+pub struct UserCert {
+    pub path: PathBuf,
+    pub cert: Certificate,
+}
+
+/// `<identity>-cert.pub` for each identity file, then the `CertificateFile`s,
+/// without repeats. Missing files are skipped silently (as ssh); unreadable ones
+/// are returned as `path (reason)` for the failure report.
+pub fn find(
+    identity_files: &[PathBuf],
+    certificate_files: &[PathBuf],
+) -> (Vec<UserCert>, Vec<String>) {
+    let beside = identity_files.iter().map(|p| cert_path(p));
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for p in beside.chain(certificate_files.iter().cloned()) {
+        if !paths.contains(&p) {
+            paths.push(p);
+        }
+    }
+    let mut certs = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match Certificate::from_openssh(text.trim()) {
+                Ok(cert) => certs.push(UserCert { path, cert }),
+                Err(e) => problems.push(format!("{} (not a certificate: {e})", path.display())),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => problems.push(format!("{} (cannot read: {e})", path.display())),
+        }
+    }
+    (certs, problems)
+}
+
+/// OpenSSH's name for the certificate of the identity `private`.
+fn cert_path(private: &Path) -> PathBuf {
+    let mut s = private.as_os_str().to_owned();
+    s.push("-cert.pub");
+    PathBuf::from(s)
+}
+
+/// Why a server would refuse `cert` for `user` at unix time `now`, if that can be
+/// told here: the server says only "no", so the report names the likely cause.
+pub fn diagnose(cert: &Certificate, user: &str, now: u64) -> Option<String> {
+    if cert.cert_type() != CertType::User {
+        return Some("a host certificate, not a user one".into());
+    }
+    if now >= cert.valid_before() {
+        return Some(format!(
+            "certificate expired at {}",
+            time(cert.valid_before())
+        ));
+    }
+    if now < cert.valid_after() {
+        return Some(format!(
+            "certificate not valid before {}",
+            time(cert.valid_after())
+        ));
+    }
+    let principals = cert.valid_principals();
+    if !principals.is_empty() && !principals.iter().any(|p| p == user) {
+        return Some(format!(
+            "certificate is not valid for user {user:?}: it names {}",
+            principals.join(", ")
+        ));
+    }
+    None
+}
+
+/// The current unix time (0 if the clock is before 1970).
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn time(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or_else(|| format!("{unix} (unix time)"), |t| t.to_string())
+}
+
+/// Signs a certificate authentication request with a private key held here.
+/// russh's own certificate method signs RSA with SHA-1 (`ssh-rsa-cert-v01`),
+/// which OpenSSH servers refuse since 8.8; this honours the negotiated hash.
+pub struct KeySigner(pub Arc<PrivateKey>);
+
+impl russh::Signer for KeySigner {
+    type Error = russh::AgentAuthError;
+
+    async fn auth_sign(
+        &mut self,
+        _key: &AgentIdentity,
+        hash_alg: Option<HashAlg>,
+        mut to_sign: Vec<u8>,
+    ) -> Result<Vec<u8>, Self::Error> {
+        let signature: Signature = match self.0.key_data() {
+            KeypairData::Rsa(rsa) => (rsa, hash_alg).try_sign(&to_sign),
+            _ => self.0.try_sign(&to_sign),
+        }
+        .map_err(|e| russh::keys::Error::SshKey(e.into()))?;
+        // What an agent's answer looks like: the signature blob as an SSH string.
+        let blob = signature
+            .encode_vec()
+            .map_err(|e| russh::keys::Error::SshKey(e.into()))?;
+        blob.encode(&mut to_sign)
+            .map_err(|e| russh::keys::Error::SshKey(e.into()))?;
+        Ok(to_sign)
+    }
+}
