@@ -18,6 +18,7 @@ mod login_user;
 mod proxy_bench;
 mod proxy_command;
 mod ssh_breakers;
+mod ssh_certs;
 mod ssh_faults;
 mod ssh_session;
 mod ssh_tasks;

@@ -1,0 +1,329 @@
+//! SSH certificates against real OpenSSH servers (`tests/sshd/`), CAs made with
+//! `ssh-keygen -s`: host certificates trusted through `@cert-authority` lines (and
+//! refused for a wrong principal, expiry, a revoked CA or a revoked host key), and
+//! user certificates accepted by `TrustedUserCAKeys` without any authorized_keys
+//! entry. Where it is cheap, OpenSSH's own `ssh` is run on the same files as the
+//! oracle: drover must agree with it.
+
+use crate::ssh_support::{Drover, assert_error};
+use crate::sshd::Fleet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// `ssh-keygen -t ed25519` without a passphrase; returns the private key path.
+fn keygen(dir: &Path, name: &str) -> PathBuf {
+    let key = dir.join(name);
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&key)
+        .status()
+        .expect("run ssh-keygen");
+    assert!(st.success(), "ssh-keygen {name}");
+    key
+}
+
+/// `ssh-keygen -s CA -I ID [-h] [-n PRINCIPALS] -V VALIDITY KEY.pub`; returns the
+/// certificate (`KEY-cert.pub`).
+fn sign(ca: &Path, key: &Path, host: bool, principals: &str, validity: &str) -> PathBuf {
+    let mut cmd = Command::new("ssh-keygen");
+    cmd.arg("-q")
+        .arg("-s")
+        .arg(ca)
+        .args(["-I", "drover-test", "-V", validity]);
+    if host {
+        cmd.arg("-h");
+    }
+    if !principals.is_empty() {
+        cmd.args(["-n", principals]);
+    }
+    let out = cmd
+        .arg(pub_of(key))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ssh-keygen -s");
+    assert!(out.status.success(), "ssh-keygen -s: {out:?}");
+    let mut cert = key.as_os_str().to_owned();
+    cert.push("-cert.pub");
+    PathBuf::from(cert)
+}
+
+fn pub_of(key: &Path) -> PathBuf {
+    let mut p = key.as_os_str().to_owned();
+    p.push(".pub");
+    PathBuf::from(p)
+}
+
+fn read_pub(key: &Path) -> String {
+    std::fs::read_to_string(pub_of(key))
+        .expect("read .pub")
+        .trim()
+        .to_string()
+}
+
+/// A fleet of one whose node001 presents a host certificate signed by `ca` for
+/// the principals `principals(address)` names, valid `validity`; and a copy of
+/// its ssh_config reading `known_hosts(address, node key)` instead of the
+/// fleet's known_hosts (which holds the plain key).
+struct HostCase {
+    fleet: Fleet,
+    cfg: PathBuf,
+    known_hosts: PathBuf,
+}
+
+fn host_case(
+    d: &Drover,
+    ca: &Path,
+    principals: impl Fn(&str) -> String,
+    validity: &str,
+    known_hosts: impl Fn(&str, &str) -> String,
+) -> Option<HostCase> {
+    let mut fleet = Fleet::or_skip(1)?;
+    let addr = fleet.node(0).address.to_string();
+    let cert = sign(ca, &fleet.host_key(0), true, &principals(&addr), validity);
+    fleet.add_sshd_config(0, &format!("HostCertificate {}\n", cert.display()));
+    let kh = d.path("known_hosts.certs");
+    std::fs::write(&kh, known_hosts(&addr, &read_pub(&fleet.host_key(0)))).unwrap();
+    let fleet_kh = fleet.known_hosts().display().to_string();
+    let cfg = d.edited_config(&fleet.ssh_config(), "ssh_config.certs", |t| {
+        t.replace(&fleet_kh, &kh.display().to_string())
+    });
+    Some(HostCase {
+        fleet,
+        cfg,
+        known_hosts: kh,
+    })
+}
+
+/// `@cert-authority` for every name of the fleet's (random) 127.* block.
+fn ca_line(ca: &Path) -> String {
+    format!("@cert-authority [127.*]:* {}\n", read_pub(ca))
+}
+
+/// OpenSSH's verdict on the same files: does `ssh -F cfg node001 true` log in?
+fn ssh_logs_in(cfg: &Path) -> bool {
+    Command::new("ssh")
+        .arg("-F")
+        .arg(cfg)
+        .args(["node001", "true"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ssh")
+        .status
+        .success()
+}
+
+#[test]
+fn host_certificate_from_a_trusted_ca_is_enough_without_a_key_line() {
+    let d = Drover::new();
+    let ca = keygen(d.dir.path(), "host_ca");
+    let Some(c) = host_case(&d, &ca, str::to_string, "-5m:+1h", |_, _| {
+        format!("# CAs only\n{}", ca_line(&ca))
+    }) else {
+        return;
+    };
+    let r = d.report(&c.cfg, "node001", &[], "echo certified");
+    assert_eq!(r.code(), 0, "{r:?}");
+    assert_eq!(r.lines("node001", "stdout"), ["certified"], "{r:?}");
+    assert!(ssh_logs_in(&c.cfg), "ssh refuses what drover accepted");
+}
+
+/// Runs node001 and expects it refused for its host certificate, naming each of
+/// `needles`; OpenSSH's ssh must refuse the same files.
+fn refused(d: &Drover, c: &HostCase, needles: &[&str]) {
+    let r = d.report(&c.cfg, "node001", &[], "echo ran");
+    assert_eq!(r.code(), 1, "{r:?}");
+    assert_error(&r, "node001", "Authorization", needles);
+    println!("CERT-ROW refused: {}", r.error("node001").1);
+    assert!(r.lines("node001", "stdout").is_empty(), "{r:?}");
+    assert_eq!(r.retries("node001"), 0, "a refused host is not retried");
+    assert!(!ssh_logs_in(&c.cfg), "ssh accepts what drover refused");
+}
+
+fn at(c: &HostCase, line: usize) -> String {
+    format!("{}:{line}", c.known_hosts.display())
+}
+
+#[test]
+fn host_certificate_for_another_principal_is_refused() {
+    let d = Drover::new();
+    let ca = keygen(d.dir.path(), "host_ca");
+    let Some(c) = host_case(
+        &d,
+        &ca,
+        |_| "other.example,127.0.0.1".into(),
+        "-5m:+1h",
+        |_, _| format!("# CAs only\n{}", ca_line(&ca)),
+    ) else {
+        return;
+    };
+    let addr = c.fleet.node(0).address.to_string();
+    refused(
+        &d,
+        &c,
+        &[
+            &format!("not valid for \"{addr}\""),
+            "\"other.example\"",
+            &at(&c, 2),
+            "no known_hosts entry",
+        ],
+    );
+}
+
+#[test]
+fn expired_host_certificate_is_refused() {
+    let d = Drover::new();
+    let ca = keygen(d.dir.path(), "host_ca");
+    let Some(c) = host_case(&d, &ca, str::to_string, "20200101:20200102", |_, _| {
+        ca_line(&ca)
+    }) else {
+        return;
+    };
+    refused(
+        &d,
+        &c,
+        &["host certificate expired at 2020-01-02", &at(&c, 1)],
+    );
+}
+
+#[test]
+fn host_certificate_signed_by_a_revoked_ca_is_refused() {
+    let d = Drover::new();
+    let ca = keygen(d.dir.path(), "host_ca");
+    let Some(c) = host_case(&d, &ca, str::to_string, "-5m:+1h", |_, _| {
+        format!("{}@revoked * {}\n", ca_line(&ca), read_pub(&ca))
+    }) else {
+        return;
+    };
+    refused(&d, &c, &["certificate authority", "@revoked", &at(&c, 2)]);
+}
+
+#[test]
+fn certified_host_key_that_is_revoked_is_refused() {
+    let d = Drover::new();
+    let ca = keygen(d.dir.path(), "host_ca");
+    let Some(c) = host_case(&d, &ca, str::to_string, "-5m:+1h", |addr, key| {
+        // Also a plain line for the key: revocation wins over it.
+        format!("{}@revoked * {key}\n[{addr}]:* {key}\n", ca_line(&ca))
+    }) else {
+        return;
+    };
+    refused(&d, &c, &["host key", "@revoked", &at(&c, 2)]);
+}
+
+#[test]
+fn host_certificate_from_an_unknown_ca_is_refused() {
+    let d = Drover::new();
+    let ca = keygen(d.dir.path(), "host_ca");
+    let other = keygen(d.dir.path(), "other_ca");
+    let Some(c) = host_case(&d, &ca, str::to_string, "-5m:+1h", |_, _| ca_line(&other)) else {
+        return;
+    };
+    refused(&d, &c, &["unknown certificate authority", &at(&c, 1)]);
+}
+
+/// OpenSSH checks the certified key as a plain host key when the certificate
+/// itself is not acceptable: a known_hosts line for that key still lets it in.
+#[test]
+fn unacceptable_host_certificate_falls_back_to_a_plain_key_line_as_ssh_does() {
+    let d = Drover::new();
+    let ca = keygen(d.dir.path(), "host_ca");
+    let Some(c) = host_case(
+        &d,
+        &ca,
+        |_| "other.example".into(),
+        "-5m:+1h",
+        |addr, key| format!("{}[{addr}]:* {key}\n", ca_line(&ca)),
+    ) else {
+        return;
+    };
+    let r = d.report(&c.cfg, "node001", &[], "echo ran");
+    assert_eq!(r.code(), 0, "{r:?}");
+    assert_eq!(r.lines("node001", "stdout"), ["ran"], "{r:?}");
+    assert!(ssh_logs_in(&c.cfg), "ssh refuses what drover accepted");
+}
+
+/// node001 trusts `user_ca` for user certificates; a fresh key (in no
+/// authorized_keys) is certified for root with `validity`. Returns the fleet,
+/// the ssh_config using that key, the key and its certificate.
+fn user_case(d: &Drover, validity: &str) -> Option<(Fleet, PathBuf, PathBuf, PathBuf)> {
+    let mut fleet = Fleet::or_skip(1)?;
+    let user_ca = keygen(d.dir.path(), "user_ca");
+    fleet.add_sshd_config(
+        0,
+        &format!("TrustedUserCAKeys {}\n", pub_of(&user_ca).display()),
+    );
+    let key = keygen(d.dir.path(), "id_certified");
+    let cert = sign(&user_ca, &key, false, "root", validity);
+    let client = fleet.client_key().display().to_string();
+    let cfg = d.edited_config(&fleet.ssh_config(), "ssh_config.user", |t| {
+        t.replace(&client, &key.display().to_string())
+    });
+    Some((fleet, cfg, key, cert))
+}
+
+#[test]
+fn user_certificate_logs_in_without_an_authorized_keys_entry() {
+    let d = Drover::new();
+    let Some((fleet, cfg, key, cert)) = user_case(&d, "-5m:+1h") else {
+        return;
+    };
+    // `<identity>-cert.pub` beside the key, as ssh finds it.
+    let r = d.report(&cfg, "node001", &[], "whoami");
+    assert_eq!(r.code(), 0, "{r:?}");
+    assert_eq!(r.lines("node001", "stdout"), ["root"], "{r:?}");
+    let log = std::fs::read_to_string(fleet.sshd_log(0)).unwrap();
+    assert!(
+        log.contains("Accepted publickey for root") && log.contains("ED25519-CERT"),
+        "{log}"
+    );
+    assert!(ssh_logs_in(&cfg), "ssh refuses what drover accepted");
+
+    // Elsewhere, named by CertificateFile.
+    let moved = d.path("elsewhere-cert.pub");
+    std::fs::rename(&cert, &moved).unwrap();
+    let key_s = key.display().to_string();
+    let with_file = d.edited_config(&cfg, "ssh_config.certfile", |t| {
+        t.replace(
+            &format!("IdentityFile {key_s}\n"),
+            &format!(
+                "IdentityFile {key_s}\n  CertificateFile {}\n",
+                moved.display()
+            ),
+        )
+    });
+    let r = d.report(&with_file, "node001", &[], "whoami");
+    assert_eq!(r.code(), 0, "{r:?}");
+    assert!(ssh_logs_in(&with_file), "ssh refuses what drover accepted");
+
+    // Without the certificate the key alone is refused: it was the certificate.
+    let r = d.report(&cfg, "node001", &[], "whoami");
+    assert_eq!(r.code(), 1, "{r:?}");
+    assert_error(
+        &r,
+        "node001",
+        "Authorization",
+        &[&format!("{key_s} (refused by server)")],
+    );
+}
+
+#[test]
+fn expired_user_certificate_fails_authentication_saying_so() {
+    let d = Drover::new();
+    let Some((_fleet, cfg, _key, cert)) = user_case(&d, "20200101:20200102") else {
+        return;
+    };
+    let r = d.report(&cfg, "node001", &[], "whoami");
+    assert_eq!(r.code(), 1, "{r:?}");
+    assert_error(
+        &r,
+        "node001",
+        "Authorization",
+        &[
+            "authentication as root failed",
+            &format!("certificate {}", cert.display()),
+            "refused by server: certificate expired at 2020-01-02",
+        ],
+    );
+    println!("CERT-ROW refused: {}", r.error("node001").1);
+    assert!(!ssh_logs_in(&cfg), "ssh accepts what drover refused");
+}
