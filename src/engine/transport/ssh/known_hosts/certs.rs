@@ -2,7 +2,12 @@
 //! `check_host_key` does: the signing CA must be on a `@cert-authority` line for
 //! the host and neither the CA nor the certified key may be `@revoked`; then the
 //! certificate must be a host certificate, valid now, list the host name among its
-//! principals (exactly; an empty list is refused), and carry no critical option.
+//! principals (exactly), and carry no critical option.
+//!
+//! One difference, deliberately stricter: a host certificate that lists no
+//! principals is refused. ssh 9.2 accepts it for any host name, so one such
+//! certificate, leaked with its key, would impersonate every host that trusts
+//! the CA.
 
 use super::{Entry, KnownHosts, fingerprint, host_port_name};
 use russh::keys::PublicKey;
@@ -95,7 +100,8 @@ impl KnownHosts {
         let principals = cert.valid_principals();
         if principals.is_empty() {
             return invalid(format!(
-                "host certificate lists no principals; OpenSSH refuses such host certificates {by}"
+                "host certificate lists no principals, so it would be valid for any host; \
+                 drover refuses such certificates {by}"
             ));
         }
         if !principals.iter().any(|p| p == principal) {
