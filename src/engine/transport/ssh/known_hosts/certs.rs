@@ -142,3 +142,162 @@ fn time(unix: u64) -> String {
         .and_then(|s| jiff::Timestamp::from_second(s).ok())
         .map_or_else(|| format!("{unix} (unix time)"), |t| t.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use russh::keys::PrivateKey;
+    use russh::keys::ssh_key::certificate::Builder;
+    use russh::keys::ssh_key::private::Ed25519Keypair;
+    use std::path::Path;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn key(seed: u8) -> PrivateKey {
+        PrivateKey::from(Ed25519Keypair::from_seed(&[seed; 32]))
+    }
+
+    fn openssh(k: &PrivateKey) -> String {
+        k.public_key().to_openssh().expect("encodes")
+    }
+
+    /// A host certificate of key 7 signed by `ca`, shaped by `build`.
+    fn cert(ca: &PrivateKey, after: u64, before: u64, build: impl Fn(&mut Builder)) -> Certificate {
+        typed(ca, CertType::Host, after, before, build)
+    }
+
+    fn typed(
+        ca: &PrivateKey,
+        kind: CertType,
+        after: u64,
+        before: u64,
+        build: impl Fn(&mut Builder),
+    ) -> Certificate {
+        let mut b = Builder::new(
+            [0u8; 16],
+            key(7).public_key().key_data().clone(),
+            after,
+            before,
+        )
+        .expect("validity");
+        b.cert_type(kind).expect("type");
+        build(&mut b);
+        b.sign(ca).expect("signs")
+    }
+
+    fn host_cert(ca: &PrivateKey, principal: &str) -> Certificate {
+        cert(ca, NOW - 60, NOW + 60, |b| {
+            b.valid_principal(principal).expect("principal");
+        })
+    }
+
+    fn known(text: &str) -> KnownHosts {
+        let mut k = KnownHosts::default();
+        k.add_text(Path::new("kh"), text);
+        assert!(k.warnings().is_empty(), "{:?}", k.warnings());
+        k
+    }
+
+    fn reason(v: CertVerdict) -> String {
+        match v {
+            CertVerdict::Invalid { reason } | CertVerdict::Revoked { reason } => reason,
+            CertVerdict::Trusted { .. } => panic!("trusted"),
+        }
+    }
+
+    #[test]
+    fn trusted_by_the_ca_line_of_the_host_and_port() {
+        let ca = key(1);
+        let k = known(&format!(
+            "# CAs\n@cert-authority [h.example]:2222 {}\n",
+            openssh(&ca)
+        ));
+        let c = host_cert(&ca, "h.example");
+        let v = k.verify_certificate("h.example", 2222, "h.example", &c, NOW);
+        assert_eq!(
+            v,
+            CertVerdict::Trusted {
+                file: "kh".into(),
+                line: 2
+            }
+        );
+        // A `[host]:port` line does not apply on port 22: the CA is unknown there.
+        let v = k.verify_certificate("h.example", 22, "h.example", &c, NOW);
+        assert!(reason(v).contains("unknown certificate authority"));
+    }
+
+    #[test]
+    fn a_plain_host_ca_line_also_applies_on_other_ports() {
+        let ca = key(1);
+        let k = known(&format!("@cert-authority h.example {}\n", openssh(&ca)));
+        let c = host_cert(&ca, "h.example");
+        let v = k.verify_certificate("h.example", 2222, "h.example", &c, NOW);
+        assert!(matches!(v, CertVerdict::Trusted { line: 1, .. }), "{v:?}");
+    }
+
+    #[test]
+    fn validity_is_after_inclusive_before_exclusive() {
+        let ca = key(1);
+        let k = known(&format!("@cert-authority * {}\n", openssh(&ca)));
+        let c = cert(&ca, NOW, NOW + 10, |b| {
+            b.valid_principal("h").expect("principal");
+        });
+        let at = |t| k.verify_certificate("h", 22, "h", &c, t);
+        assert!(matches!(at(NOW), CertVerdict::Trusted { .. }));
+        assert!(matches!(at(NOW + 9), CertVerdict::Trusted { .. }));
+        assert!(reason(at(NOW + 10)).contains("expired at"));
+        assert!(reason(at(NOW - 1)).contains("not valid before"));
+    }
+
+    #[test]
+    fn principals_match_exactly_and_may_not_be_empty() {
+        let ca = key(1);
+        let k = known(&format!("@cert-authority * {}\n", openssh(&ca)));
+        let c = host_cert(&ca, "H.example");
+        let why = reason(k.verify_certificate("h.example", 22, "h.example", &c, NOW));
+        assert!(
+            why.contains("not valid for \"h.example\"") && why.contains("kh:1"),
+            "{why}"
+        );
+        let any = cert(&ca, NOW - 1, NOW + 1, |b| {
+            b.all_principals_valid().expect("empty list");
+        });
+        let why = reason(k.verify_certificate("h", 22, "h", &any, NOW));
+        assert!(why.contains("no principals"), "{why}");
+    }
+
+    #[test]
+    fn user_certificates_and_critical_options_are_refused() {
+        let ca = key(1);
+        let k = known(&format!("@cert-authority * {}\n", openssh(&ca)));
+        let user = typed(&ca, CertType::User, NOW - 1, NOW + 1, |b| {
+            b.valid_principal("h").expect("principal");
+        });
+        assert!(
+            reason(k.verify_certificate("h", 22, "h", &user, NOW)).contains("user certificate")
+        );
+        let forced = cert(&ca, NOW - 1, NOW + 1, |b| {
+            b.valid_principal("h").expect("principal");
+            b.critical_option("force-command", "true").expect("option");
+        });
+        let why = reason(k.verify_certificate("h", 22, "h", &forced, NOW));
+        assert!(why.contains("critical options (force-command)"), "{why}");
+    }
+
+    #[test]
+    fn a_revoked_ca_or_key_wins_over_everything() {
+        let ca = key(1);
+        let c = host_cert(&ca, "h");
+        for revoked in [openssh(&ca), openssh(&key(7))] {
+            let k = known(&format!(
+                "@cert-authority * {}\n@revoked other.example {revoked}\n",
+                openssh(&ca)
+            ));
+            let v = k.verify_certificate("h", 22, "h", &c, NOW);
+            assert!(
+                matches!(&v, CertVerdict::Revoked { reason } if reason.contains("kh:2")),
+                "{v:?}"
+            );
+        }
+    }
+}
