@@ -5,7 +5,8 @@
 //! entry. Where it is cheap, OpenSSH's own `ssh` is run on the same files as the
 //! oracle: drover must agree with it.
 
-use crate::ssh_support::{Drover, assert_error};
+use crate::cli_support::finish;
+use crate::ssh_support::{Agent, Drover, assert_error};
 use crate::sshd::Fleet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -377,4 +378,74 @@ fn rsa_user_certificate_logs_in_with_a_sha2_signature() {
     assert_eq!(r.lines("node001", "stdout"), ["root"], "{r:?}");
     let log = std::fs::read_to_string(fleet.sshd_log(0)).unwrap();
     assert!(log.contains("RSA-CERT"), "{log}");
+}
+
+/// A report of `run node001 -- whoami` with the agent at `socket`.
+fn run_with_agent(d: &Drover, cfg: &Path, socket: &Path) -> crate::ssh_support::Report {
+    let mut cmd = d.run_cmd(cfg, "node001", &["-o", "json"], "whoami");
+    cmd.env("SSH_AUTH_SOCK", socket);
+    crate::ssh_support::Report::new(finish(cmd))
+}
+
+/// The agent's own certificate (`ssh-add` of a key with its `-cert.pub`) logs
+/// in with no key or certificate file left; and a certificate file whose key
+/// only the agent holds is signed by the agent.
+#[test]
+fn certificates_work_through_the_agent() {
+    let d = Drover::new();
+    let Some((_fleet, cfg, key, cert)) = user_case(&d, "-5m:+1h") else {
+        return;
+    };
+    let Some(agent) = Agent::start(d.dir.path(), &key) else {
+        crate::prereq::missing("ssh-agent is not available");
+        return;
+    };
+    let cfg = d.edited_config(&cfg, "ssh_config.agent", |t| {
+        t.replace("IdentitiesOnly yes", "IdentitiesOnly no")
+    });
+    // Keep the certificate aside, then remove every file of the key.
+    let aside = d.path("aside-cert.pub");
+    std::fs::copy(&cert, &aside).unwrap();
+    for f in [key.clone(), pub_of(&key), cert.clone()] {
+        std::fs::remove_file(f).unwrap();
+    }
+    let r = run_with_agent(&d, &cfg, &agent.socket);
+    assert_eq!(r.code(), 0, "{r:?}");
+    assert_eq!(r.lines("node001", "stdout"), ["root"], "{r:?}");
+
+    // An agent with the plain key only: its certificate is a CertificateFile.
+    let status = Command::new("ssh-add")
+        .arg("-D")
+        .env("SSH_AUTH_SOCK", &agent.socket)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let plain = keygen(d.dir.path(), "id_plain_only");
+    let plain_cert = sign(&d.path("user_ca"), &plain, false, "root", "-5m:+1h");
+    // Moved first: `ssh-add` would load a `-cert.pub` beside the key too.
+    let named = d.path("named-cert.pub");
+    std::fs::rename(&plain_cert, &named).unwrap();
+    let in_agent = Command::new("ssh-add")
+        .arg(&plain)
+        .env("SSH_AUTH_SOCK", &agent.socket)
+        .output()
+        .unwrap();
+    assert!(in_agent.status.success(), "{in_agent:?}");
+    std::fs::remove_file(&plain).unwrap();
+    let key_s = key.display().to_string();
+    let with_file = d.edited_config(&cfg, "ssh_config.agent-file", |t| {
+        t.replace(
+            &format!("IdentityFile {key_s}\n"),
+            &format!(
+                "IdentityFile {key_s}\n  CertificateFile {}\n",
+                named.display()
+            ),
+        )
+    });
+    let r = run_with_agent(&d, &with_file, &agent.socket);
+    assert_eq!(r.code(), 0, "{r:?}");
+    // Without the certificate, the agent's key alone is refused.
+    let r = run_with_agent(&d, &cfg, &agent.socket);
+    assert_eq!(r.code(), 1, "{r:?}");
+    assert_error(&r, "node001", "Authorization", &["agent (1 keys refused)"]);
 }

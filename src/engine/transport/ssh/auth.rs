@@ -1,12 +1,12 @@
-//! Authentication in OpenSSH's order: user certificates first (see
-//! `user_certs`), then keys held by ssh-agent (`SSH_AUTH_SOCK`), then the
+//! Authentication in OpenSSH's order: user certificates first (files, then the
+//! agent's; see `user_certs`), then keys held by ssh-agent (`SSH_AUTH_SOCK`), then the
 //! IdentityFile list in order (the default key names when none is configured).
 //! An encrypted key asks for its passphrase through the engine's interaction
 //! path, once per connection; batch mode fails naming the key. A failure names
 //! every method tried and why each was refused.
 
 use super::ClientHandler;
-use super::user_certs::{self, KeySigner, UserCert};
+use super::user_certs::{self, Agent, AgentKeySigner, KeySigner, UserCert};
 use crate::engine::transport::interaction::{Answer, Interaction, Question};
 use russh::client::{AuthResult, Handle};
 use russh::keys::agent::AgentIdentity;
@@ -25,8 +25,6 @@ pub struct AuthPlan<'a> {
     pub interaction: &'a dyn Interaction,
 }
 
-type Agent = AgentClient<Box<dyn russh::keys::agent::client::AgentStream + Send + Unpin>>;
-
 /// Tries each method in turn; the error lists what was tried.
 pub async fn authenticate(
     handle: &mut Handle<ClientHandler>,
@@ -41,22 +39,34 @@ pub async fn authenticate(
         .flatten();
     let mut keys = Keys::new(plan.interaction);
     let mut agent = AgentClient::connect_env().await.ok().map(|a| a.dynamic());
-    let agent_keys: Vec<PublicKey> = match agent.as_mut() {
-        Some(a) => a
-            .request_identities()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|id| match id {
-                AgentIdentity::PublicKey { key, .. } => Some(key),
-                AgentIdentity::Certificate { .. } => None,
-            })
-            .collect(),
+    let identities = match agent.as_mut() {
+        Some(a) => a.request_identities().await.unwrap_or_default(),
         None => Vec::new(),
     };
+    let mut agent_keys: Vec<PublicKey> = Vec::new();
+    let mut agent_certs = Vec::new();
+    for id in identities {
+        match id {
+            AgentIdentity::PublicKey { key, .. } => agent_keys.push(key),
+            AgentIdentity::Certificate { certificate, .. } => agent_certs.push(certificate),
+        }
+    }
 
-    let (certs, problems) = user_certs::find(plan.identity_files, plan.certificate_files);
+    let wanted: Vec<PublicKey> = plan
+        .identity_files
+        .iter()
+        .filter_map(|p| russh::keys::load_public_key(pub_path(p)).ok())
+        .collect();
+    let (mut certs, problems) = user_certs::find(plan.identity_files, plan.certificate_files);
     tried.extend(problems);
+    // Then the agent's own certificates (those not read from a file already);
+    // with IdentitiesOnly only those of an identity file's key, as agent keys.
+    for cert in agent_certs {
+        let listed = wanted.iter().any(|w| w.key_data() == cert.public_key());
+        if (listed || !plan.identities_only) && !certs.iter().any(|c| c.cert == cert) {
+            certs.push(UserCert { path: None, cert });
+        }
+    }
     for uc in &certs {
         match try_certificate(
             handle,
@@ -70,15 +80,10 @@ pub async fn authenticate(
         .await
         {
             Ok(()) => return Ok(()),
-            Err(why) => tried.push(format!("certificate {} ({why})", uc.path.display())),
+            Err(why) => tried.push(format!("{} ({why})", uc.name())),
         }
     }
 
-    let wanted: Vec<PublicKey> = plan
-        .identity_files
-        .iter()
-        .filter_map(|p| russh::keys::load_public_key(pub_path(p)).ok())
-        .collect();
     if let Some(agent) = agent.as_mut() {
         let mut offered = 0;
         for key in &agent_keys {
@@ -136,11 +141,23 @@ async fn try_certificate(
 ) -> Result<(), String> {
     let certified = uc.cert.public_key();
     let hash = uc.cert.algorithm().is_rsa().then_some(hash).flatten();
-    let result = match agent {
-        Some(agent) if agent_keys.iter().any(|k| k.key_data() == certified) => handle
+    let agent_key = agent_keys.iter().find(|k| k.key_data() == certified);
+    let result = match (agent, agent_key) {
+        // The agent's own certificate: it signs for it.
+        (Some(agent), _) if uc.path.is_none() => handle
             .authenticate_certificate_with(plan.user, uc.cert.clone(), hash, agent)
             .await
             .map_err(|e| e.to_string()),
+        (Some(agent), Some(key)) => {
+            let mut signer = AgentKeySigner {
+                agent,
+                key: key.clone(),
+            };
+            handle
+                .authenticate_certificate_with(plan.user, uc.cert.clone(), hash, &mut signer)
+                .await
+                .map_err(|e| e.to_string())
+        }
         _ => {
             let Some(key) = keys.matching(plan.identity_files, &uc.cert).await else {
                 return Err(format!(

@@ -1,7 +1,8 @@
 //! User certificates for public key authentication, found as OpenSSH finds them:
 //! `<identity>-cert.pub` beside each IdentityFile, then each `CertificateFile`,
-//! in that order and before any plain key. A certificate is used with the private
-//! key it certifies, from the agent or an identity file.
+//! in that order and before any plain key, then those the agent holds. A
+//! certificate is used with the private key it certifies, from the agent or an
+//! identity file.
 
 use russh::keys::agent::AgentIdentity;
 use russh::keys::signature::Signer as _;
@@ -12,10 +13,20 @@ use russh::keys::ssh_key::{Certificate, HashAlg, PrivateKey, Signature};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A certificate read from `path`.
+/// A certificate read from `path`, or held by the agent (`None`).
 pub struct UserCert {
-    pub path: PathBuf,
+    pub path: Option<PathBuf>,
     pub cert: Certificate,
+}
+
+impl UserCert {
+    /// How a failure report names it.
+    pub fn name(&self) -> String {
+        match &self.path {
+            Some(p) => format!("certificate {}", p.display()),
+            None => format!("agent certificate {:?}", self.cert.key_id()),
+        }
+    }
 }
 
 /// `<identity>-cert.pub` for each identity file, then the `CertificateFile`s,
@@ -37,7 +48,10 @@ pub fn find(
     for path in paths {
         match std::fs::read_to_string(&path) {
             Ok(text) => match Certificate::from_openssh(text.trim()) {
-                Ok(cert) => certs.push(UserCert { path, cert }),
+                Ok(cert) => certs.push(UserCert {
+                    path: Some(path),
+                    cert,
+                }),
                 Err(e) => problems.push(format!("{} (not a certificate: {e})", path.display())),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -122,5 +136,38 @@ impl russh::Signer for KeySigner {
         blob.encode(&mut to_sign)
             .map_err(|e| russh::keys::Error::SshKey(e.into()))?;
         Ok(to_sign)
+    }
+}
+
+/// Has the agent sign for a certificate with the plain key it holds: an agent
+/// that was given the key without the certificate does not know the certificate
+/// russh would name.
+pub struct AgentKeySigner<'a> {
+    pub agent: &'a mut Agent,
+    pub key: russh::keys::PublicKey,
+}
+
+/// The agent connection, whatever carries it.
+pub type Agent = russh::keys::agent::client::AgentClient<
+    Box<dyn russh::keys::agent::client::AgentStream + Send + Unpin>,
+>;
+
+impl russh::Signer for AgentKeySigner<'_> {
+    type Error = russh::AgentAuthError;
+
+    async fn auth_sign(
+        &mut self,
+        _key: &AgentIdentity,
+        hash_alg: Option<HashAlg>,
+        to_sign: Vec<u8>,
+    ) -> Result<Vec<u8>, Self::Error> {
+        let identity = AgentIdentity::PublicKey {
+            key: self.key.clone(),
+            comment: String::new(),
+        };
+        Ok(self
+            .agent
+            .sign_request(&identity, hash_alg, to_sign)
+            .await?)
     }
 }
