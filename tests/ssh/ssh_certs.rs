@@ -449,3 +449,33 @@ fn certificates_work_through_the_agent() {
     assert_eq!(r.code(), 1, "{r:?}");
     assert_error(&r, "node001", "Authorization", &["agent (1 keys refused)"]);
 }
+
+/// With `HostKeyAlias`, ssh looks known_hosts up under the alias alone and wants
+/// the alias among the certificate's principals; so does drover.
+#[test]
+fn host_key_alias_is_the_known_hosts_name_and_the_principal() {
+    let d = Drover::new();
+    let ca = keygen(d.dir.path(), "host_ca");
+    let Some(c) = host_case(
+        &d,
+        &ca,
+        |_| "alias.example".into(),
+        "-5m:+1h",
+        |_, _| format!("@cert-authority alias.example {}\n", read_pub(&ca)),
+    ) else {
+        return;
+    };
+    let aliased = d.edited_config(&c.cfg, "ssh_config.alias", |t| {
+        t.replace(
+            "Host node001\n",
+            "Host node001\n  HostKeyAlias Alias.Example\n",
+        )
+    });
+    let r = d.report(&aliased, "node001", &[], "echo aliased");
+    assert_eq!(r.code(), 0, "{r:?}");
+    assert_eq!(r.lines("node001", "stdout"), ["aliased"], "{r:?}");
+    assert!(ssh_logs_in(&aliased), "ssh refuses what drover accepted");
+    // Without the alias the CA line does not apply to `[addr]:port`, and the
+    // certificate does not name the address: refused by both.
+    refused(&d, &c, &["no known_hosts entry"]);
+}

@@ -6,6 +6,7 @@ use super::ClientHandler;
 use super::auth::{AuthPlan, authenticate};
 use super::connection::Connection;
 use super::hostkeys::HostKeyPolicy;
+use super::known_hosts;
 use super::proxy::{self, ProxyProcess};
 use crate::engine::common::error::ErrorCategory;
 use crate::engine::transport::TransportError;
@@ -29,6 +30,9 @@ pub struct Destination {
     /// expanded (never together with `via`).
     pub proxy_command: Option<String>,
     pub identity_files: Vec<PathBuf>,
+    /// `HostKeyAlias` (lowercased): the known_hosts name instead of
+    /// `host`/`[host]:port`, and the principal a host certificate must list.
+    pub host_key_alias: Option<String>,
     pub certificate_files: Vec<PathBuf>,
     pub identities_only: bool,
     pub connect_timeout: Option<Duration>,
@@ -42,6 +46,15 @@ pub struct Destination {
 }
 
 impl Destination {
+    /// The name and port known_hosts is searched for, as ssh does: the
+    /// `HostKeyAlias` alone (no port), else the host and port connected to.
+    pub fn known_hosts_name(&self) -> (&str, u16) {
+        match &self.host_key_alias {
+            Some(alias) => (alias, known_hosts::DEFAULT_PORT),
+            None => (&self.host, self.port),
+        }
+    }
+
     /// Identity of a pooled connection: who, where, and through which chain.
     pub fn key(&self) -> String {
         let mut k = format!("{}@{}:{}", self.user, self.host, self.port);
@@ -88,25 +101,26 @@ pub async fn establish(
                 format!("{key}: reading known_hosts: {e}"),
             )
         })?;
+    let (kh_host, kh_port) = dest.known_hosts_name();
     let mut config = client_config(dest);
     config.preferred.key = std::borrow::Cow::Owned(HostKeyPolicy::preferred_algorithms(
         &known,
-        &dest.host,
-        dest.port,
+        kh_host,
+        kh_port,
         &config.preferred.key,
     ));
     // As ssh: certificate algorithms first only when an `@cert-authority` line
     // applies to the host; otherwise a server holding a certificate would present
     // it to a client that cannot trust it instead of its known plain key.
-    if !known.trusted_ca_keys(&dest.host, dest.port).is_empty() {
+    if !known.trusted_ca_keys(kh_host, kh_port).is_empty() {
         config.preferred.host_key_certificates =
             std::borrow::Cow::Owned(config.preferred.key.to_vec());
     }
     let rejection = Arc::new(Mutex::new(None));
     let agent = Arc::new(Mutex::new(None));
     let handler = ClientHandler {
-        host: dest.host.clone(),
-        port: dest.port,
+        host: kh_host.to_string(),
+        port: kh_port,
         policy: dest.host_keys.clone(),
         known: Arc::new(known),
         interaction: dest.interaction.clone(),

@@ -29,6 +29,8 @@ use std::sync::{Arc, Mutex};
 /// russh's per-connection callbacks: the host key (or certificate) check, and
 /// forwarded agent channels.
 pub(crate) struct ClientHandler {
+    /// The name known_hosts is searched for (`Destination::known_hosts_name`),
+    /// also the principal a host certificate must list.
     host: String,
     port: u16,
     policy: Arc<HostKeyPolicy>,

@@ -148,6 +148,7 @@ pub(super) fn build(
         port,
         identity_files,
         certificate_files,
+        host_key_alias: st.host_key_alias.as_deref().map(str::to_ascii_lowercase),
         identities_only: st.identities_only.unwrap_or(false),
         proxy,
         connect_timeout: st.connect_timeout.map(Duration::from_secs),

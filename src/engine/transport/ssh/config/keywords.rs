@@ -26,7 +26,7 @@ pub(super) enum Keyword {
     ForwardAgent,
     /// Decides whether ssh makes its second ("final") pass.
     CanonicalizeHostname,
-    /// The `%k` token.
+    /// The `%k` token, the known_hosts name and a host certificate's principal.
     HostKeyAlias,
     /// Known to ssh, not used by drover: accepted, value not checked.
     Ignored,

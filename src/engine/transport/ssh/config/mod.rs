@@ -126,6 +126,8 @@ pub struct ResolvedHost {
     /// `CertificateFile`s, expanded like `identity_files`.
     pub certificate_files: Vec<PathBuf>,
     pub identities_only: bool,
+    /// `HostKeyAlias`, lowercased as ssh does.
+    pub host_key_alias: Option<String>,
     pub proxy: Proxy,
     pub connect_timeout: Option<Duration>,
     /// Zero: no keepalives.
