@@ -171,3 +171,82 @@ impl russh::Signer for AgentKeySigner<'_> {
             .await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use russh::keys::ssh_key::certificate::Builder;
+    use russh::keys::ssh_key::private::Ed25519Keypair;
+
+    fn cert(kind: CertType, principals: &[&str], after: u64, before: u64) -> Certificate {
+        let ca = PrivateKey::from(Ed25519Keypair::from_seed(&[1; 32]));
+        let subject = PrivateKey::from(Ed25519Keypair::from_seed(&[2; 32]));
+        let mut b = Builder::new(
+            [0u8; 16],
+            subject.public_key().key_data().clone(),
+            after,
+            before,
+        )
+        .expect("validity");
+        b.cert_type(kind).expect("type");
+        for p in principals {
+            b.valid_principal(*p).expect("principal");
+        }
+        if principals.is_empty() {
+            b.all_principals_valid().expect("any");
+        }
+        b.sign(&ca).expect("signs")
+    }
+
+    #[test]
+    fn beside_each_identity_first_then_certificate_files_without_repeats() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = cert(CertType::User, &["u"], 0, u64::MAX)
+            .to_openssh()
+            .expect("encodes");
+        let a = dir.path().join("id_a");
+        std::fs::write(dir.path().join("id_a-cert.pub"), &text).unwrap();
+        let named = dir.path().join("named.pub");
+        std::fs::write(&named, &text).unwrap();
+        let bad = dir.path().join("bad.pub");
+        std::fs::write(&bad, "ssh-ed25519 AAAA not a certificate").unwrap();
+        let missing = dir.path().join("id_missing");
+        let identities = [missing, a.clone()];
+        let files = [named.clone(), bad.clone(), dir.path().join("id_a-cert.pub")];
+        let (certs, problems) = find(&identities, &files);
+        let paths: Vec<PathBuf> = certs.into_iter().filter_map(|c| c.path).collect();
+        assert_eq!(paths, [dir.path().join("id_a-cert.pub"), named]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with(&format!("{} (not a certificate", bad.display())));
+    }
+
+    #[test]
+    fn diagnose_names_what_a_server_would_refuse() {
+        let now = 1_000;
+        let ok = cert(CertType::User, &["alice"], 900, 1_100);
+        assert_eq!(diagnose(&ok, "alice", now), None);
+        let why = diagnose(&ok, "bob", now).expect("wrong user");
+        assert!(
+            why.contains("not valid for user \"bob\": it names alice"),
+            "{why}"
+        );
+        let why = diagnose(&ok, "alice", 1_100).expect("expired");
+        assert!(
+            why.starts_with("certificate expired at 1970-01-01T00:18:20Z"),
+            "{why}"
+        );
+        assert!(
+            diagnose(&ok, "alice", 899)
+                .expect("early")
+                .contains("not valid before")
+        );
+        let any = cert(CertType::User, &[], 900, 1_100);
+        assert_eq!(diagnose(&any, "anyone", now), None);
+        let host = cert(CertType::Host, &["alice"], 900, 1_100);
+        assert!(
+            diagnose(&host, "alice", now)
+                .expect("host")
+                .contains("host certificate")
+        );
+    }
+}
