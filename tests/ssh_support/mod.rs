@@ -4,6 +4,8 @@
 //! Each test crate uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod certs;
+
 use crate::cli_support::{Out, bare, eventually, finish};
 use serde_json::Value;
 use std::hash::{BuildHasher, RandomState};
