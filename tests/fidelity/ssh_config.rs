@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use tempfile::TempDir;
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 16] = [
     "host",
     "user",
     "hostname",
@@ -28,6 +28,7 @@ const KEYS: [&str; 15] = [
     "serveralivecountmax",
     "serveraliveinterval",
     "identityfile",
+    "certificatefile",
     "globalknownhostsfile",
     "userknownhostsfile",
     "forwardagent",
@@ -347,6 +348,32 @@ fn first_value_wins_and_identity_files_accumulate() {
     assert_eq!(r.identity_files, want);
     assert!(r.identities_only);
     assert_eq!(r.connect_timeout, Some(Duration::from_secs(30)));
+}
+
+#[test]
+fn certificate_files_accumulate_and_expand_like_identity_files() {
+    let f = Fixture::new();
+    let cfg = f.write(
+        "config",
+        "Host a\n  CertificateFile ~/.ssh/one-cert.pub\n  CertificateFile %d/two_%h_%r\n\
+         Host *\n  User u\n  CertificateFile ~/.ssh/one-cert.pub\n  CertificateFile /abs/three\n",
+    );
+    f.check(&cfg, &["a", "b"]);
+    let r = SshConfigFile::load(&cfg, &f.env)
+        .and_then(|c| c.resolve("a", &Overrides::default()))
+        .expect("resolves");
+    let home = f.env.home.display().to_string();
+    let want: Vec<PathBuf> = [
+        format!("{home}/.ssh/one-cert.pub"),
+        format!("{home}/two_a_u"),
+        "/abs/three".to_owned(),
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .collect();
+    assert_eq!(r.certificate_files, want);
+    let bad = f.write("bad", "CertificateFile\n");
+    f.check(&bad, &["a"]);
 }
 
 #[test]
@@ -811,6 +838,8 @@ fn config_line() -> impl Strategy<Value = String> {
         "Port 0",
         "IdentityFile ~/.ssh/id_a",
         "IdentityFile %d/k_%h",
+        "CertificateFile ~/.ssh/id_a-cert.pub",
+        "CertificateFile %d/c_%h_%r",
         "IdentitiesOnly yes",
         "IdentitiesOnly maybe",
         "ProxyJump u@j1:22,j2",
@@ -879,6 +908,7 @@ fn keyword() -> impl Strategy<Value = String> {
         "User ",
         "Port=",
         "IdentityFile ",
+        "CertificateFile ",
         "IdentitiesOnly ",
         "ProxyJump ",
         "proxycommand ",

@@ -10,10 +10,9 @@ use crate::sshd;
 
 use cli_support::{Running, finish};
 use serde_json::Value;
-use ssh_support::Drover;
+use ssh_support::{Agent, Drover};
 use sshd::{Fleet, JumpFleet};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 fn journal(d: &Drover, cfg: &Path, node: &str) -> Vec<Value> {
@@ -130,49 +129,6 @@ fn a_session_whose_server_is_killed_ends_with_an_error_naming_the_node() {
             .any(|e| e["status"] == "error" && e["details"]["error"].as_str().is_some()),
         "{entries:#?}"
     );
-}
-
-/// An ssh-agent holding the fleet's client key, ended on drop.
-struct Agent {
-    socket: std::path::PathBuf,
-    pid: i32,
-}
-
-impl Agent {
-    fn start(dir: &Path, key: &Path) -> Option<Agent> {
-        let socket = dir.join("agent.sock");
-        let out = Command::new("ssh-agent")
-            .arg("-a")
-            .arg(&socket)
-            .arg("-s")
-            .output()
-            .ok()?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let pid = text
-            .split("SSH_AGENT_PID=")
-            .nth(1)?
-            .split(';')
-            .next()?
-            .parse()
-            .ok()?;
-        let agent = Agent { socket, pid };
-        let added = Command::new("ssh-add")
-            .arg(key)
-            .env("SSH_AUTH_SOCK", &agent.socket)
-            .output()
-            .ok()?;
-        assert!(added.status.success(), "ssh-add: {added:?}");
-        Some(agent)
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.pid),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-    }
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! Each test crate uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod certs;
+
 use crate::cli_support::{Out, bare, eventually, finish};
 use serde_json::Value;
 use std::hash::{BuildHasher, RandomState};
@@ -223,5 +225,49 @@ pub fn assert_error(r: &Report, node: &str, category: &str, needles: &[&str]) {
     assert_eq!(cat, category, "{node}: {reason}: {r:?}");
     for n in needles {
         assert!(reason.contains(n), "{node}: reason lacks {n:?}: {reason}");
+    }
+}
+
+/// An ssh-agent at `dir/agent.sock` holding `key` (and its `-cert.pub`, if any,
+/// as `ssh-add` adds it), ended on drop.
+pub struct Agent {
+    pub socket: std::path::PathBuf,
+    pid: i32,
+}
+
+impl Agent {
+    pub fn start(dir: &Path, key: &Path) -> Option<Agent> {
+        let socket = dir.join("agent.sock");
+        let out = Command::new("ssh-agent")
+            .arg("-a")
+            .arg(&socket)
+            .arg("-s")
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let pid = text
+            .split("SSH_AGENT_PID=")
+            .nth(1)?
+            .split(';')
+            .next()?
+            .parse()
+            .ok()?;
+        let agent = Agent { socket, pid };
+        let added = Command::new("ssh-add")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &agent.socket)
+            .output()
+            .ok()?;
+        assert!(added.status.success(), "ssh-add: {added:?}");
+        Some(agent)
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.pid),
+            nix::sys::signal::Signal::SIGTERM,
+        );
     }
 }

@@ -24,7 +24,8 @@
 //! root and [`USER`]), `known_hosts` (`[addr]:port ssh-ed25519 …`, each node's real
 //! host key), `ssh_config` (aliases `node001…` log in as root, `user-node001…` as
 //! [`USER`]; `bastion`, `int001…`, `user-int001…` with `ProxyJump bastion`) and per
-//! node `nodes/<alias>/{sshd_config,ssh_host_ed25519_key,sshd.pid,sshd.log}`.
+//! node `nodes/<alias>/{sshd_config,ssh_host_ed25519_key,sshd.pid,sshd.log}`;
+//! [`SshdSet::add_sshd_config`] adds lines to a node's config (certificates).
 //!
 //! Each sshd runs in its own mount + UTS namespace: its host name is its alias and
 //! `/root` and [`USER`]'s home are per-node dirs (`nodes/<alias>/{root,home}`,
@@ -342,6 +343,27 @@ impl SshdSet {
             .iter()
             .filter_map(|d| d.child.as_ref().map(|(c, _)| c.id()))
             .collect()
+    }
+
+    /// Node `i`'s host key (private; the `.pub` is beside it), e.g. to certify it.
+    pub fn host_key(&self, i: usize) -> PathBuf {
+        self.nodes[i].host_key()
+    }
+
+    /// Appends `lines` to node `i`'s sshd_config (`HostCertificate`,
+    /// `TrustedUserCAKeys`, ...) and restarts it so they apply; returns once it
+    /// sends its banner again. sshd takes a keyword's first value, so only
+    /// keywords the harness does not set take effect.
+    pub fn add_sshd_config(&mut self, i: usize, lines: &str) {
+        let cfg = self.nodes[i].cfg();
+        let mut text = fs::read_to_string(&cfg).expect("read sshd_config");
+        text.push_str(lines);
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        fs::write(&cfg, text).expect("write sshd_config");
+        self.stop_node(i);
+        self.start_node(i);
     }
 
     /// Kills node `i` like a host going down: its listening sshd and every

@@ -6,6 +6,7 @@ use super::ClientHandler;
 use super::auth::{AuthPlan, authenticate};
 use super::connection::Connection;
 use super::hostkeys::HostKeyPolicy;
+use super::known_hosts;
 use super::proxy::{self, ProxyProcess};
 use crate::engine::common::error::ErrorCategory;
 use crate::engine::transport::TransportError;
@@ -29,6 +30,10 @@ pub struct Destination {
     /// expanded (never together with `via`).
     pub proxy_command: Option<String>,
     pub identity_files: Vec<PathBuf>,
+    /// `HostKeyAlias` (lowercased): the known_hosts name instead of
+    /// `host`/`[host]:port`, and the principal a host certificate must list.
+    pub host_key_alias: Option<String>,
+    pub certificate_files: Vec<PathBuf>,
     pub identities_only: bool,
     pub connect_timeout: Option<Duration>,
     pub keepalive_interval: Option<Duration>,
@@ -41,6 +46,15 @@ pub struct Destination {
 }
 
 impl Destination {
+    /// The name and port known_hosts is searched for, as ssh does: the
+    /// `HostKeyAlias` alone (no port), else the host and port connected to.
+    pub fn known_hosts_name(&self) -> (&str, u16) {
+        match &self.host_key_alias {
+            Some(alias) => (alias, known_hosts::DEFAULT_PORT),
+            None => (&self.host, self.port),
+        }
+    }
+
     /// Identity of a pooled connection: who, where, and through which chain.
     pub fn key(&self) -> String {
         let mut k = format!("{}@{}:{}", self.user, self.host, self.port);
@@ -66,8 +80,7 @@ fn client_config(dest: &Destination) -> russh::client::Config {
         channel_buffer_size: 4,
         ..Default::default()
     };
-    // Plain host keys only: host certificates are not verified yet, so they are not
-    // asked for (the server then offers its plain key).
+    // Plain host keys unless a CA could vouch for this host (see `establish`).
     config.preferred.host_key_certificates = std::borrow::Cow::Borrowed(&[]);
     config
 }
@@ -88,18 +101,26 @@ pub async fn establish(
                 format!("{key}: reading known_hosts: {e}"),
             )
         })?;
+    let (kh_host, kh_port) = dest.known_hosts_name();
     let mut config = client_config(dest);
     config.preferred.key = std::borrow::Cow::Owned(HostKeyPolicy::preferred_algorithms(
         &known,
-        &dest.host,
-        dest.port,
+        kh_host,
+        kh_port,
         &config.preferred.key,
     ));
+    // As ssh: certificate algorithms first only when an `@cert-authority` line
+    // applies to the host; otherwise a server holding a certificate would present
+    // it to a client that cannot trust it instead of its known plain key.
+    if !known.trusted_ca_keys(kh_host, kh_port).is_empty() {
+        config.preferred.host_key_certificates =
+            std::borrow::Cow::Owned(config.preferred.key.to_vec());
+    }
     let rejection = Arc::new(Mutex::new(None));
     let agent = Arc::new(Mutex::new(None));
     let handler = ClientHandler {
-        host: dest.host.clone(),
-        port: dest.port,
+        host: kh_host.to_string(),
+        port: kh_port,
         policy: dest.host_keys.clone(),
         known: Arc::new(known),
         interaction: dest.interaction.clone(),
@@ -169,6 +190,7 @@ pub async fn establish(
     let plan = AuthPlan {
         user: &dest.user,
         identity_files: &dest.identity_files,
+        certificate_files: &dest.certificate_files,
         identities_only: dest.identities_only,
         interaction: dest.interaction.as_ref(),
     };

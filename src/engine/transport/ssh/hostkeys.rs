@@ -3,8 +3,9 @@
 //! a question with the SHA256 fingerprint. A changed or revoked key is never
 //! accepted, whatever the policy or the answer.
 
-use super::known_hosts::{self, Decision, KnownHosts, StrictHostKeyChecking};
+use super::known_hosts::{self, CertVerdict, Decision, KnownHosts, StrictHostKeyChecking};
 use crate::engine::transport::interaction::{Answer, Interaction, Question};
+use russh::keys::ssh_key::Certificate;
 use russh::keys::{Algorithm, PublicKey};
 use std::path::PathBuf;
 
@@ -66,6 +67,45 @@ impl HostKeyPolicy {
                 }
             }
             Decision::Reject(reason) => Err(reason),
+        }
+    }
+
+    /// A host certificate: trusted through an `@cert-authority` line, or — as
+    /// OpenSSH does when the certificate itself is not acceptable — its key
+    /// checked as a plain host key, the certificate's fault named in any refusal.
+    /// A revoked CA or key is refused outright.
+    pub async fn check_certificate(
+        &self,
+        known: &KnownHosts,
+        host: &str,
+        port: u16,
+        cert: &Certificate,
+        interaction: &dyn Interaction,
+    ) -> Result<(), String> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let principal = host.to_ascii_lowercase();
+        match known.verify_certificate(host, port, &principal, cert, now) {
+            CertVerdict::Trusted { file, line } => {
+                tracing::debug!(
+                    "host certificate of {} trusted by {}:{line}",
+                    known_hosts::host_port_name(host, port),
+                    file.display()
+                );
+                Ok(())
+            }
+            CertVerdict::Revoked { reason } => Err(reason),
+            CertVerdict::Invalid { reason } => {
+                tracing::warn!(
+                    "{}: {reason}; checking its key as a plain host key",
+                    known_hosts::host_port_name(host, port)
+                );
+                let key = PublicKey::from(cert.public_key().clone());
+                self.check(known, host, port, &key, interaction)
+                    .await
+                    .map_err(|plain| format!("{reason}; and as a plain host key: {plain}"))
+            }
         }
     }
 

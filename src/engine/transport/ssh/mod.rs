@@ -15,6 +15,7 @@ mod pool;
 mod proxy;
 mod session;
 mod transport;
+mod user_certs;
 pub(crate) mod wrapper;
 
 pub use exec::stop_bound;
@@ -25,8 +26,11 @@ use hostkeys::HostKeyPolicy;
 use russh::keys::PublicKey;
 use std::sync::{Arc, Mutex};
 
-/// russh's per-connection callbacks: only the host key check matters to us.
+/// russh's per-connection callbacks: the host key (or certificate) check, and
+/// forwarded agent channels.
 pub(crate) struct ClientHandler {
+    /// The name known_hosts is searched for (`Destination::known_hosts_name`),
+    /// also the principal a host certificate must list.
     host: String,
     port: u16,
     policy: Arc<HostKeyPolicy>,
@@ -41,7 +45,7 @@ pub(crate) struct ClientHandler {
 
 impl ClientHandler {
     async fn verify(&self, key: &PublicKey) -> bool {
-        match self
+        let checked = self
             .policy
             .check(
                 &self.known,
@@ -50,8 +54,13 @@ impl ClientHandler {
                 key,
                 self.interaction.as_ref(),
             )
-            .await
-        {
+            .await;
+        self.settle(checked)
+    }
+
+    /// Keeps the reason of a refusal for the error the connect attempt reports.
+    fn settle(&self, checked: Result<(), String>) -> bool {
+        match checked {
             Ok(()) => true,
             Err(reason) => {
                 *self.rejection.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
@@ -72,10 +81,18 @@ impl russh::client::Handler for ClientHandler {
             russh::keys::PublicKeyOrCertificate::PublicKey { key, .. } => {
                 Ok(self.verify(key).await)
             }
-            russh::keys::PublicKeyOrCertificate::Certificate(_) => {
-                *self.rejection.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some("host certificates are not verified by drover yet".into());
-                Ok(false)
+            russh::keys::PublicKeyOrCertificate::Certificate(cert) => {
+                let checked = self
+                    .policy
+                    .check_certificate(
+                        &self.known,
+                        &self.host,
+                        self.port,
+                        cert,
+                        self.interaction.as_ref(),
+                    )
+                    .await;
+                Ok(self.settle(checked))
             }
         }
     }

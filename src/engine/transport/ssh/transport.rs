@@ -180,6 +180,8 @@ impl SshTransport {
             via,
             proxy_command,
             identity_files: r.identity_files.clone(),
+            certificate_files: r.certificate_files.clone(),
+            host_key_alias: r.host_key_alias.clone(),
             identities_only: r.identities_only,
             connect_timeout: r.connect_timeout,
             keepalive_interval: (!r.server_alive_interval.is_zero())

@@ -93,6 +93,11 @@ pub(super) fn build(
         identity_files.push(path(spec, "IdentityFile")?);
     }
 
+    let mut certificate_files = Vec::new();
+    for spec in &st.certificate_files {
+        certificate_files.push(path(spec, "CertificateFile")?);
+    }
+
     let user_known = st
         .user_known_hosts
         .unwrap_or_else(|| builtin(&DEFAULT_USER_KNOWN_HOSTS));
@@ -142,6 +147,8 @@ pub(super) fn build(
         user,
         port,
         identity_files,
+        certificate_files,
+        host_key_alias: st.host_key_alias.as_deref().map(str::to_ascii_lowercase),
         identities_only: st.identities_only.unwrap_or(false),
         proxy,
         connect_timeout: st.connect_timeout.map(Duration::from_secs),
@@ -155,6 +162,7 @@ pub(super) fn build(
         proxy_command,
         shown: Shown {
             identity_files: identity_specs.into_iter().map(|s| s.value).collect(),
+            certificate_files: st.certificate_files.into_iter().map(|s| s.value).collect(),
             global_known_hosts_files: global_shown,
             proxy_jump,
         },

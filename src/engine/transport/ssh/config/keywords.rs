@@ -12,6 +12,8 @@ pub(super) enum Keyword {
     User,
     Port,
     IdentityFile,
+    /// Collects like `IdentityFile`.
+    CertificateFile,
     IdentitiesOnly,
     ProxyJump,
     ProxyCommand,
@@ -24,7 +26,7 @@ pub(super) enum Keyword {
     ForwardAgent,
     /// Decides whether ssh makes its second ("final") pass.
     CanonicalizeHostname,
-    /// The `%k` token.
+    /// The `%k` token, the known_hosts name and a host certificate's principal.
     HostKeyAlias,
     /// Known to ssh, not used by drover: accepted, value not checked.
     Ignored,
@@ -41,6 +43,7 @@ const USED: &[(&str, Keyword)] = &[
     ("port", Keyword::Port),
     ("identityfile", Keyword::IdentityFile),
     ("identityfile2", Keyword::IdentityFile),
+    ("certificatefile", Keyword::CertificateFile),
     ("identitiesonly", Keyword::IdentitiesOnly),
     ("proxyjump", Keyword::ProxyJump),
     ("proxycommand", Keyword::ProxyCommand),
@@ -72,7 +75,6 @@ const IGNORED: &[&str] = &[
     "canonicalizemaxdots",
     "canonicalizepermittedcnames",
     "casignaturealgorithms",
-    "certificatefile",
     "challengeresponseauthentication",
     "checkhostip",
     "cipher",

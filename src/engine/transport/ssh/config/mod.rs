@@ -123,7 +123,11 @@ pub struct ResolvedHost {
     pub port: u16,
     /// `~` and tokens expanded; `none` entries dropped.
     pub identity_files: Vec<PathBuf>,
+    /// `CertificateFile`s, expanded like `identity_files`.
+    pub certificate_files: Vec<PathBuf>,
     pub identities_only: bool,
+    /// `HostKeyAlias`, lowercased as ssh does.
+    pub host_key_alias: Option<String>,
     pub proxy: Proxy,
     pub connect_timeout: Option<Duration>,
     /// Zero: no keepalives.
@@ -148,6 +152,7 @@ pub struct ResolvedHost {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Shown {
     identity_files: Vec<String>,
+    certificate_files: Vec<String>,
     global_known_hosts_files: Vec<String>,
     proxy_jump: Option<String>,
 }

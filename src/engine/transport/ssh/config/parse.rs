@@ -48,6 +48,7 @@ pub(super) enum Setting {
     User(String),
     Port(u16),
     IdentityFile(String),
+    CertificateFile(String),
     IdentitiesOnly(bool),
     ProxyJump(JumpValue),
     /// The rest of the line, verbatim.
@@ -227,6 +228,7 @@ impl<'e> Loader<'e> {
             Keyword::User => Setting::User(args.required()?),
             Keyword::HostKeyAlias => Setting::HostKeyAlias(args.required()?),
             Keyword::IdentityFile => Setting::IdentityFile(args.required()?),
+            Keyword::CertificateFile => Setting::CertificateFile(args.required()?),
             Keyword::Port => {
                 let v = args.required()?;
                 Setting::Port(values::port(&v).ok_or_else(|| bad(kw, &v, "bad port"))?)

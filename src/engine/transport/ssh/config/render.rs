@@ -42,6 +42,9 @@ pub(super) fn render_g(r: &ResolvedHost) -> String {
     for f in &r.shown.identity_files {
         line("identityfile", f);
     }
+    for f in &r.shown.certificate_files {
+        line("certificatefile", f);
+    }
     let global = &r.shown.global_known_hosts_files;
     line(
         "globalknownhostsfile",

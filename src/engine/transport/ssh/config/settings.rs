@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 /// OpenSSH's `SSH_MAX_IDENTITY_FILES`.
 const MAX_IDENTITY_FILES: usize = 100;
+/// OpenSSH's `SSH_MAX_CERTIFICATE_FILES`.
+const MAX_CERTIFICATE_FILES: usize = 100;
 /// OpenSSH's `SSH_MAX_HOSTS_FILES`.
 const MAX_HOSTS_FILES: usize = 32;
 
@@ -37,6 +39,7 @@ pub(super) struct Settings {
     pub user: Option<String>,
     pub port: Option<u16>,
     pub identity_files: Vec<Sourced>,
+    pub certificate_files: Vec<Sourced>,
     pub identities_only: Option<bool>,
     pub jump: Option<JumpValue>,
     pub proxy_command: Option<Sourced>,
@@ -77,6 +80,14 @@ impl Settings {
                 }
                 if !st.identity_files.iter().any(|f| f.value == *v) {
                     st.identity_files.push(src(v));
+                }
+            }
+            Setting::CertificateFile(v) => {
+                if st.certificate_files.len() >= MAX_CERTIFICATE_FILES {
+                    return Err(ErrorKind::TooMany("certificate files (at most 100)"));
+                }
+                if !st.certificate_files.iter().any(|f| f.value == *v) {
+                    st.certificate_files.push(src(v));
                 }
             }
             Setting::IdentitiesOnly(b) => {

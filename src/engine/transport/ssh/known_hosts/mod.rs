@@ -29,22 +29,22 @@
 //!   in [`KnownHosts::warnings`]); every line is checked, not only the matching
 //!   ones as ssh does. Missing files are silently empty; unreadable ones warn.
 //!
-//! Certificates: russh 0.65 advertises `*-cert-v01@openssh.com` host key
-//! algorithms only if `Preferred::host_key_certificates` lists them, and then
-//! hands `check_server_key` a `PublicKeyOrCertificate::Certificate` after
-//! checking the key exchange signature — nothing else. The caller must check
-//! `cert_type()` is host, the host name is in `valid_principals()` (OpenSSH
-//! refuses an empty list for host certificates), no unknown critical options,
-//! then `cert.validate(fingerprints of trusted_ca_keys(..))` (signature, validity
-//! period, CA), and finally that neither the signing CA nor the certified key is
-//! revoked ([`KnownHosts::revoked`]).
+//! Certificates ([`KnownHosts::verify_certificate`], see `certs`): russh 0.65
+//! advertises `*-cert-v01@openssh.com` host key algorithms only if
+//! `Preferred::host_key_certificates` lists them (the caller does so only when a
+//! `@cert-authority` line applies to the host, as ssh prefers certificates then),
+//! and hands `check_server_key` a `PublicKeyOrCertificate::Certificate` after
+//! checking the key exchange signature — nothing else; `verify_certificate` does
+//! the rest.
 
 mod append;
+mod certs;
 mod hashed;
 mod parse;
 mod policy;
 
 pub use append::{append, append_hashed};
+pub use certs::CertVerdict;
 pub use policy::{Decision, StrictHostKeyChecking, decide};
 
 use russh::keys::ssh_key::public::KeyData;
