@@ -3,7 +3,7 @@
 //! the snapshots after a deliberate change, then review the diff.
 
 use drover::app::tui::headless::buffer_text;
-use drover::app::tui::inventory::Badge;
+use drover::ui::sign::NodeSign;
 use drover::app::tui::keymap::Keymap;
 use drover::app::tui::output::RunOutput;
 use drover::app::tui::overlay::Overlay;
@@ -79,8 +79,8 @@ fn inventory_pane_marks_selection_badges_and_cursor() {
         s.inventory.move_by(1, 10);
     }
     s.inventory.toggle_select();
-    s.inventory.set_badge("web01", Badge::Failed);
-    s.inventory.set_badge("web03", Badge::Ok);
+    s.inventory.set_sign("web01", NodeSign::Failed);
+    s.inventory.set_sign("web03", NodeSign::Ok);
     s.focus = Focus::Inventory;
     let buf = render(&s);
     let (x, y) = row_of(&buf, "[x] web02");
@@ -144,7 +144,7 @@ fn status_line_shows_errors_emphasised() {
 #[test]
 fn no_color_draws_without_colours() {
     let mut s = state(80, 24, true);
-    s.inventory.set_badge("web01", Badge::Failed);
+    s.inventory.set_sign("web01", NodeSign::Failed);
     s.status = Some((Level::Error, "bad".into()));
     s.overlays.push(Overlay::Help { top: 0 });
     let buf = render(&s);

@@ -1,7 +1,7 @@
-//! Engine events folded into view state: runs, per-node progress, badges,
+//! Engine events folded into view state: runs, per-node progress, signs,
 //! and the catch-up after missed events.
 
-use super::inventory::Badge;
+use crate::ui::sign::NodeSign;
 use super::msg::Effect;
 use super::output::RunOutput;
 use super::plan_actions;
@@ -21,7 +21,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             correlation_id,
         } => {
             for n in &nodes {
-                state.inventory.set_badge(n, Badge::None);
+                state.inventory.set_sign(n, NodeSign::None);
             }
             let plan_step =
                 state.progress.plan_correlation.as_deref() == Some(correlation_id.as_str());
@@ -63,7 +63,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             node,
             attempt,
         } => {
-            state.inventory.set_badge(&node, Badge::Running);
+            state.inventory.set_sign(&node, NodeSign::Running);
             state
                 .output
                 .set_status(&execution.0, &node, NodeStatus::Running, None);
@@ -95,9 +95,9 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             error,
             progress: _,
         } => {
-            state.inventory.set_badge(
+            state.inventory.set_sign(
                 &node,
-                Badge::from_status(status, error.as_ref().map(|e| e.category)),
+                NodeSign::from_status(status, error.as_ref().map(|e| e.category)),
             );
             state
                 .output
@@ -193,7 +193,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
     Vec::new()
 }
 
-/// After missed events: statuses, counts and badges from the engine's snapshots
+/// After missed events: statuses, counts and signs from the engine's snapshots
 /// (output is unaffected: it is read from the rings, not carried by events).
 pub fn resync(state: &mut AppState, snapshots: Vec<crate::engine::ExecutionSnapshot>) {
     for snap in snapshots {
@@ -230,8 +230,8 @@ pub fn resync(state: &mut AppState, snapshots: Vec<crate::engine::ExecutionSnaps
                     row.duration = n.duration;
                 }
             }
-            let badge = Badge::from_status(n.status, n.error.as_ref().map(|e| e.category));
-            state.inventory.set_badge(&n.name, badge);
+            let sign = NodeSign::from_status(n.status, n.error.as_ref().map(|e| e.category));
+            state.inventory.set_sign(&n.name, sign);
         }
     }
 }
