@@ -2,8 +2,8 @@
 //! each node's last-run sign. Only the rows on screen are drawn.
 
 use super::ellipsize;
-use super::theme::Theme;
 use super::sign::NodeSign;
+use super::theme::Theme;
 use super::view::inventory::{InventoryPane, TreeRow};
 use ratatui::Frame;
 use ratatui::layout::Rect;

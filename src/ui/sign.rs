@@ -30,9 +30,7 @@ impl NodeSign {
             NodeStatus::Pending => NodeSign::None,
             NodeStatus::Running => NodeSign::Running,
             NodeStatus::Success => NodeSign::Ok,
-            NodeStatus::Failed if error == Some(ErrorCategory::Connection) => {
-                NodeSign::Unreachable
-            }
+            NodeStatus::Failed if error == Some(ErrorCategory::Connection) => NodeSign::Unreachable,
             NodeStatus::Failed => NodeSign::Failed,
             NodeStatus::Timeout => NodeSign::TimedOut,
             NodeStatus::Cancelled => NodeSign::Cancelled,

@@ -3,13 +3,13 @@
 //! the snapshots after a deliberate change, then review the diff.
 
 use drover::app::tui::headless::buffer_text;
-use drover::ui::sign::NodeSign;
 use drover::app::tui::keymap::Keymap;
 use drover::app::tui::output::RunOutput;
 use drover::app::tui::overlay::Overlay;
 use drover::app::tui::state::{AppState, Focus, Level, UiOptions};
 use drover::engine::{Inventory, Node};
 use drover::store::Stream;
+use drover::ui::sign::NodeSign;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -203,7 +203,8 @@ fn plan_state() -> AppState {
     use std::time::Duration;
     let mut s = state(120, 20, false);
     let id = ExecutionId("0000000000aplan".into());
-    let plan = s.progress.plan_mut(&id);
+    let now = s.clock.now;
+    let plan = s.progress.plan_mut(&id, now);
     plan.describe(&PlanStarted {
         id: id.clone(),
         name: "deploy".into(),
@@ -225,7 +226,13 @@ fn plan_state() -> AppState {
         ("test", StepState::Failed, Some("018f00000003cccc3")),
         ("ship", StepState::Cancelled, None),
     ] {
-        plan.step_changed(step, state, exec.map(|e| ExecutionId(e.into())), progress);
+        plan.step_changed(
+            step,
+            state,
+            exec.map(|e| ExecutionId(e.into())),
+            progress,
+            now,
+        );
     }
     for (i, ms) in [(0, 1_200), (1, 3_400), (2, 500)] {
         plan.steps[i].duration = Some(Duration::from_millis(ms));

@@ -1,7 +1,6 @@
 //! Engine events folded into view state: runs, per-node progress, signs,
 //! and the catch-up after missed events.
 
-use crate::ui::sign::NodeSign;
 use super::msg::Effect;
 use super::output::RunOutput;
 use super::plan_actions;
@@ -9,7 +8,7 @@ use super::progress::RunProgress;
 use super::state::{AppState, Focus, View};
 use crate::engine::common::ids::short_id;
 use crate::engine::{EngineEvent, ExecutionStatus, NodeStatus, Progress};
-use std::time::Instant;
+use crate::ui::sign::NodeSign;
 
 pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect> {
     match event {
@@ -44,7 +43,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                     state.focus = Focus::Main;
                 }
             }
-            let mut run = RunProgress::new(execution, action, user, &nodes);
+            let mut run = RunProgress::new(execution, action, user, &nodes, state.clock.now);
             run.plan_step = plan_step;
             state.progress.add(run);
             if !matches!(state.view, View::Output | View::Progress)
@@ -71,7 +70,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 && let Some(row) = run.node_mut(&node)
             {
                 row.status = NodeStatus::Running;
-                row.started.get_or_insert_with(Instant::now);
+                row.started.get_or_insert(state.clock.now);
                 row.attempts = attempt;
             }
         }
@@ -211,6 +210,7 @@ pub fn resync(state: &mut AppState, snapshots: Vec<crate::engine::ExecutionSnaps
                 snap.action.clone(),
                 snap.user.clone(),
                 &names,
+                state.clock.now,
             ));
         }
         let Some(run) = state.progress.run_mut(&snap.id) else {

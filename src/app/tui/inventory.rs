@@ -3,10 +3,10 @@
 //! visible rows are kept flat, so a 10,000-node tree costs what the screen shows.
 
 use super::cursor::move_cursor;
+use crate::engine::Inventory;
 use crate::engine::inventory::nodeset;
 use crate::engine::inventory::targets::Grammar;
 use crate::engine::resilience::breaker::BreakerState;
-use crate::engine::Inventory;
 use crate::ui::sign::NodeSign;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -29,7 +29,7 @@ pub fn plan_command(state: &mut AppState, rest: &str) -> Vec<Effect> {
                 return Vec::new();
             }
             let targets = state.inventory.targets().map(|(t, _)| t);
-            let correlation_id = ExecutionId::new().0;
+            let correlation_id = state.clock.fresh_id().0;
             state.progress.plan_correlation = Some(correlation_id.clone());
             state.info(format!("loading plan {file}"));
             vec![Effect::RunPlan {
@@ -71,7 +71,8 @@ pub fn cancel_plan(state: &mut AppState) -> Vec<Effect> {
 pub fn on_started(state: &mut AppState, started: Result<PlanStarted, String>) {
     match started {
         Ok(s) => {
-            state.progress.plan_mut(&s.id).describe(&s);
+            let now = state.clock.now;
+            state.progress.plan_mut(&s.id, now).describe(&s);
             state.progress.plan_shown = true;
             state.view = View::Progress;
             state.focus = Focus::Main;
@@ -93,10 +94,11 @@ pub fn on_step_changed(
     execution: Option<ExecutionId>,
     progress: PlanProgress,
 ) {
+    let now = state.clock.now;
     state
         .progress
-        .plan_mut(plan)
-        .step_changed(step, step_state, execution, progress);
+        .plan_mut(plan, now)
+        .step_changed(step, step_state, execution, progress, now);
 }
 
 pub fn on_finished(
@@ -106,16 +108,18 @@ pub fn on_finished(
     plan_state: StepState,
     progress: PlanProgress,
 ) {
+    let now = state.clock.now;
     state
         .progress
-        .plan_mut(plan)
-        .finished(name, plan_state, progress);
+        .plan_mut(plan, now)
+        .finished(name, plan_state, progress, now);
 }
 
 /// The plan's result: final states, reasons, and one line on the status line.
 pub fn on_done(state: &mut AppState, done: PlanDone) {
-    let p = state.progress.plan_mut(&done.id);
-    p.done(&done);
+    let now = state.clock.now;
+    let p = state.progress.plan_mut(&done.id, now);
+    p.done(&done, now);
     let text = format!(
         "plan {}: {} — {} completed, {} failed, {} cancelled of {} in {}",
         crate::ui::safe(&p.name),
@@ -124,7 +128,7 @@ pub fn on_done(state: &mut AppState, done: PlanDone) {
         p.progress.failed,
         p.progress.cancelled,
         p.progress.total,
-        crate::ui::progress::duration(p.elapsed())
+        crate::ui::progress::duration(p.elapsed(now))
     );
     match (p.state, p.first_problem()) {
         (StepState::Completed, _) => state.info(text),

@@ -2,6 +2,7 @@
 //! I/O here: anything slow or outside (engine, store) is an `Effect` that the
 //! runner carries out, and its result comes back as a message.
 
+use super::clock::Stamp;
 use super::commands::{self, cancel_newest, node_view, show};
 use super::engine_events::{on_engine, resync};
 use super::input::{BarKind, BarOutcome};
@@ -17,7 +18,9 @@ use super::pane_actions::{
 };
 use super::state::{AppState, Focus, View};
 use crossterm::event::KeyEvent;
-pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+/// `at`: when the message came (see `clock`); the only time `update` knows.
+pub fn update(state: &mut AppState, msg: Msg, at: Stamp) -> Vec<Effect> {
+    state.clock = at;
     match msg {
         Msg::Key(key) => on_key(state, key),
         Msg::Paste(text) => {

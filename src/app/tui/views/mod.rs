@@ -40,7 +40,7 @@ pub fn build(state: &AppState, size: ratatui::layout::Rect) -> ConsoleView<'_> {
             state.focus == super::state::Focus::Inventory,
             inside(areas.inventory),
         ),
-        strip: progress::strip(&state.progress),
+        strip: progress::strip(&state.progress, state.clock.now),
         title: main_title(state),
         main: main_pane(state, inside(areas.main)),
         bar: bar(state),
@@ -96,9 +96,11 @@ fn main_title(state: &AppState) -> MainTitle {
 fn main_pane(state: &AppState, height: usize) -> MainPane<'_> {
     match state.view {
         View::Output => MainPane::Output(output::pane(&state.output, height)),
-        View::Progress => {
-            MainPane::Progress(progress::pane(&state.progress, height.saturating_sub(1)))
-        }
+        View::Progress => MainPane::Progress(progress::pane(
+            &state.progress,
+            height.saturating_sub(1),
+            state.clock.now,
+        )),
         View::History => {
             let h = &state.history;
             MainPane::History(HistoryPane {
