@@ -1,9 +1,8 @@
 //! Plans in the console: `:plan FILE` and `:plan cancel`, the plan's events and
-//! results folded into the progress pane, and what keys mean on its step list.
+//! results folded into the progress pane (its keys are `panes::progress`'s).
 
 use super::msg::Effect;
 use super::output::RunOutput;
-use super::pane::page;
 use super::plan::{PlanDone, PlanStarted};
 use super::state::{AppState, Focus, View};
 use crate::engine::common::ids::short_id;
@@ -156,45 +155,6 @@ pub fn on_execution(state: &mut AppState, snap: ExecutionSnapshot) {
         short_id(&snap.id.0),
         crate::ui::safe(&snap.action)
     ));
-}
-
-/// Keys on the plan's step list; `None` when the key is not about the plan.
-pub fn plan_action(state: &mut AppState, action: super::action::Action) -> Option<Vec<Effect>> {
-    use super::action::Action::*;
-    let page = page(state);
-    let plan = state
-        .progress
-        .plan
-        .as_mut()
-        .filter(|_| state.progress.plan_shown)?;
-    if let Some(d) = super::cursor::delta(action, page) {
-        plan.move_by(d, page);
-        return Some(Vec::new());
-    }
-    match action {
-        Open => {
-            let Some(step) = plan.selected() else {
-                return Some(Vec::new());
-            };
-            return Some(match step.execution.clone() {
-                Some(id) => vec![Effect::ShowExecution(id)],
-                None => {
-                    let text = format!("step {} has not run ({})", step.name, step.state.as_str());
-                    state.error(text);
-                    Vec::new()
-                }
-            });
-        }
-        CancelExecution => return Some(cancel_plan(state)),
-        TogglePlan => state.progress.plan_shown = false,
-        // `]` / `[` leave the plan for the runs, which they switch between.
-        NextNode | PrevNode => {
-            state.progress.plan_shown = false;
-            return None;
-        }
-        _ => return None,
-    }
-    Some(Vec::new())
 }
 
 #[cfg(test)]
