@@ -1,13 +1,10 @@
 //! Keys reach panes, prompts and popups through the keymap alone.
 
-use super::super::clock::Stamp;
 use super::super::keymap::{Keymap, Mode};
 use super::super::keys::Key;
-use super::super::msg::Msg;
 use super::super::overlay::Overlay;
 use super::super::state::{AppState, UiOptions};
-use super::super::update::update;
-use super::{PANES, active};
+use super::{PANES, active, on_key};
 use ratatui::layout::Rect;
 use std::sync::Arc;
 
@@ -22,7 +19,7 @@ fn state(keymap: Keymap) -> AppState {
 
 fn keys(state: &mut AppState, text: &str) {
     for k in Key::sequence(text).unwrap() {
-        update(state, Msg::Key(k.to_event()), Stamp::read());
+        on_key(state, k.to_event());
     }
 }
 
