@@ -65,7 +65,7 @@ fn help(state: &AppState) -> Vec<HelpSection> {
         .map(|(mode, actions)| HelpSection {
             title: match mode {
                 Mode::Global => "Everywhere".to_string(),
-                m => format!("In {}", m.name()),
+                m => format!("In {}", m.name().replace('_', " ")),
             },
             actions: actions
                 .into_iter()
