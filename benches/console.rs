@@ -11,7 +11,10 @@
 //!    ≤ 64 KB/s at the capped frame rate), bytes written while idle (target:
 //!    none) and the process's peak RSS.
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+#[path = "support/key_to_screen.rs"]
+mod key_to_screen;
+
+use crossterm::event::{KeyCode, KeyModifiers};
 use drover::app::tui::console::Console;
 use drover::app::tui::headless::Headless;
 use drover::app::tui::interaction::ConsoleInteraction;
@@ -22,12 +25,11 @@ use drover::engine::transport::TransportRegistry;
 use drover::engine::transport::local::{LocalConfig, LocalTransport};
 use drover::engine::{Engine, EngineConfig, ExecutionOptions, Inventory, Node};
 use drover::store::{Store, Stream};
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use key_to_screen::{Looped, summary};
 use ratatui::layout::Rect;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 fn engine(nodes: usize, groups: usize, store: &Store) -> Engine {
@@ -106,38 +108,6 @@ fn folded(store: &Store) {
     });
 }
 
-/// Counts bytes written to the "terminal" and notes when a marker appears.
-#[derive(Clone, Default)]
-struct Counting {
-    bytes: Arc<AtomicU64>,
-    tail: Arc<Mutex<Vec<u8>>>,
-    seen: Arc<Mutex<Option<Instant>>>,
-}
-
-const MARKER: &[u8] = "Help \u{b7} j/k".as_bytes();
-
-impl Write for Counting {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-        let mut tail = self.tail.lock().unwrap();
-        tail.extend_from_slice(buf);
-        if tail.windows(MARKER.len()).any(|w| w == MARKER) {
-            self.seen.lock().unwrap().get_or_insert_with(Instant::now);
-            tail.clear();
-        }
-        let keep = tail.len().saturating_sub(MARKER.len());
-        tail.drain(..keep);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn key(c: KeyCode) -> std::io::Result<Event> {
-    Ok(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)))
-}
-
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -172,44 +142,17 @@ async fn streaming(store: &Store) {
         questions,
     );
     console.show_engine_inventory();
-    let out = Counting::default();
-    let mut terminal = Terminal::new(CrosstermBackend::new(out.clone())).unwrap();
-    terminal.resize(Rect::new(0, 0, 160, 48)).unwrap();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let input =
-        futures_util::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|ev| (ev, rx)) },
-        );
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let looped = tokio::spawn(async move {
-        let quit = async {
-            let _ = stop_rx.await;
-        };
-        drover::app::tui::drive(
-            &mut terminal,
-            &mut console,
-            Box::pin(input),
-            quit,
-            |_| Ok(()),
-            async |_, _| Ok(Err("no shells in the benchmark".to_string())),
-        )
-        .await
-    });
-    let send_text = |text: &str| {
-        for c in text.chars() {
-            tx.send(key(KeyCode::Char(c))).unwrap();
-        }
-    };
+    let looped = Looped::start(console, Rect::new(0, 0, 160, 48));
+    let out = looped.out.clone();
     // Select everything (cursor on the source row) and start the printers.
-    send_text(" ");
+    looped.text(" ");
     // Every node follows one feed file (no process per line: a thousand shells
     // forking `sleep` would measure the machine, not the console).
     let feed = tempfile::NamedTempFile::new().unwrap();
     let feed_path = feed.path().display().to_string();
-    send_text(&format!(":run exec tail -n0 -f {feed_path}"));
-    tx.send(key(KeyCode::Enter)).unwrap();
-    tx.send(key(KeyCode::Char('y'))).unwrap();
+    looped.text(&format!(":run exec tail -n0 -f {feed_path}"));
+    looped.key(KeyCode::Enter, KeyModifiers::NONE);
+    looped.text("y");
     let writer = {
         let mut file = std::fs::OpenOptions::new()
             .append(true)
@@ -231,32 +174,10 @@ async fn streaming(store: &Store) {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rate = (out.bytes.load(Ordering::Relaxed) - before) as f64 / window.elapsed().as_secs_f64();
 
-    let mut latencies = Vec::new();
-    for _ in 0..20 {
-        *out.seen.lock().unwrap() = None;
-        let sent = Instant::now();
-        tx.send(key(KeyCode::Char('?'))).unwrap();
-        loop {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            if let Some(t) = *out.seen.lock().unwrap() {
-                latencies.push(t - sent);
-                break;
-            }
-            if sent.elapsed() > Duration::from_secs(5) {
-                println!("a key was not shown within 5 s");
-                break;
-            }
-        }
-        tx.send(key(KeyCode::Esc)).unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    latencies.sort();
-    let p = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
+    let latencies = looped.keys_to_screen(20, Duration::from_secs(5)).await;
     println!(
-        "key to screen with {NODES} nodes printing: median {:.1} ms, p95 {:.1} ms, max {:.1} ms (target < 50 ms)",
-        p(0.5),
-        p(0.95),
-        p(1.0)
+        "key to screen with {NODES} nodes printing: {} (target < 50 ms)",
+        summary(latencies)
     );
     println!(
         "bytes to the terminal while streaming: {:.1} KB/s (target <= 64 KB/s)",
@@ -277,11 +198,7 @@ async fn streaming(store: &Store) {
 
     writer.abort();
     // Cancel, let it settle, then measure idle.
-    tx.send(Ok(Event::Key(KeyEvent::new(
-        KeyCode::Char('x'),
-        KeyModifiers::CONTROL,
-    ))))
-    .unwrap();
+    looped.key(KeyCode::Char('x'), KeyModifiers::CONTROL);
     for _ in 0..600 {
         if engine.executions().iter().all(|e| {
             !matches!(
@@ -299,8 +216,7 @@ async fn streaming(store: &Store) {
     let idle = out.bytes.load(Ordering::Relaxed) - before;
     println!("bytes to the terminal in 3 s idle: {idle} (target 0)");
     println!("peak RSS: {} MiB", rss_kib() / 1024);
-    let _ = stop_tx.send(());
-    let _ = looped.await;
+    looped.stop().await;
 }
 
 fn main() {

@@ -11,12 +11,14 @@
 //! first write of the frame that shows the help popup is measured. Prints
 //! median, p95 and max (target: p95 < 50 ms).
 
+#[path = "support/key_to_screen.rs"]
+mod key_to_screen;
 #[path = "../tests/prereq/mod.rs"]
 mod prereq;
 #[path = "../tests/sshd/mod.rs"]
 mod sshd;
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyModifiers};
 use drover::app::tui::console::Console;
 use drover::app::tui::interaction::ConsoleInteraction;
 use drover::app::tui::keymap::Keymap;
@@ -30,17 +32,16 @@ use drover::engine::{
     NodeStatus,
 };
 use drover::store::Store;
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use key_to_screen::{Looped, summary};
 use ratatui::layout::Rect;
-use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const NODES: usize = 200;
 const SAMPLES: usize = 50;
+/// A key not shown within this fails the benchmark.
+const LIMIT: Duration = Duration::from_secs(30);
 /// Twenty thousand lines per node, in bursts of a hundred.
 const STREAM: &str = "h=$(hostname); i=0; while [ $i -lt 20000 ]; do i=$((i+1)); \
     echo \"line $i of the stream from $h\"; case $i in *00) sleep 0.5;; esac; done";
@@ -69,42 +70,6 @@ fn engine(ssh_config: &Path, aliases: &[String], store: &Store) -> Engine {
         Some(store.writer()),
     )
     .with_store(store.clone())
-}
-
-/// Counts bytes written to the "terminal" and notes when the help popup's
-/// title is first written.
-#[derive(Clone, Default)]
-struct Counting {
-    bytes: Arc<AtomicU64>,
-    /// Frames drawn: ratatui flushes once per frame.
-    frames: Arc<AtomicU64>,
-    tail: Arc<Mutex<Vec<u8>>>,
-    seen: Arc<Mutex<Option<Instant>>>,
-}
-
-const MARKER: &[u8] = "Help \u{b7} j/k".as_bytes();
-
-impl Write for Counting {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-        let mut tail = self.tail.lock().unwrap();
-        tail.extend_from_slice(buf);
-        if tail.windows(MARKER.len()).any(|w| w == MARKER) {
-            self.seen.lock().unwrap().get_or_insert_with(Instant::now);
-            tail.clear();
-        }
-        let keep = tail.len().saturating_sub(MARKER.len());
-        tail.drain(..keep);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.frames.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-fn key(c: KeyCode) -> std::io::Result<Event> {
-    Ok(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)))
 }
 
 /// Nodes of the newest execution in `status`.
@@ -137,42 +102,14 @@ async fn measure(engine: Engine) {
         questions,
     );
     console.show_engine_inventory();
-    let out = Counting::default();
-    let mut terminal = Terminal::new(CrosstermBackend::new(out.clone())).unwrap();
-    terminal.resize(size).unwrap();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let input =
-        futures_util::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|ev| (ev, rx)) },
-        );
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let looped = tokio::spawn(async move {
-        let quit = async {
-            let _ = stop_rx.await;
-        };
-        drover::app::tui::drive(
-            &mut terminal,
-            &mut console,
-            Box::pin(input),
-            quit,
-            |_| Ok(()),
-            async |_, _| Ok(Err("no shells in the benchmark".to_string())),
-        )
-        .await
-    });
-    let send_text = |text: &str| {
-        for c in text.chars() {
-            tx.send(key(KeyCode::Char(c))).unwrap();
-        }
-    };
-    let idle = keys_to_screen(&tx, &out, 10).await;
+    let looped = Looped::start(console, size);
+    let idle = looped.keys_to_screen(10, LIMIT).await;
     println!("key to screen, idle: {}", summary(idle));
     // Select everything (the cursor starts on the source row), run, confirm.
-    send_text(" ");
-    send_text(&format!(":run {STREAM}"));
-    tx.send(key(KeyCode::Enter)).unwrap();
-    tx.send(key(KeyCode::Char('y'))).unwrap();
+    looped.text(" ");
+    looped.text(&format!(":run {STREAM}"));
+    looped.key(KeyCode::Enter, KeyModifiers::NONE);
+    looped.text("y");
     let started = Instant::now();
     while nodes_in(&engine, NodeStatus::Running) < NODES {
         if started.elapsed() > Duration::from_secs(120) {
@@ -196,7 +133,7 @@ async fn measure(engine: Engine) {
     };
     let (bytes_before, window) = (printed(&engine), Instant::now());
 
-    let latencies = keys_to_screen(&tx, &out, SAMPLES).await;
+    let latencies = looped.keys_to_screen(SAMPLES, LIMIT).await;
     let rate = (printed(&engine) - bytes_before) as f64 / window.elapsed().as_secs_f64();
     let running = nodes_in(&engine, NodeStatus::Running);
     println!(
@@ -206,11 +143,7 @@ async fn measure(engine: Engine) {
         summary(latencies)
     );
 
-    tx.send(Ok(Event::Key(KeyEvent::new(
-        KeyCode::Char('x'),
-        KeyModifiers::CONTROL,
-    ))))
-    .unwrap();
+    looped.key(KeyCode::Char('x'), KeyModifiers::CONTROL);
     let ending = Instant::now();
     while engine
         .executions()
@@ -220,60 +153,7 @@ async fn measure(engine: Engine) {
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = stop_tx.send(());
-    let _ = looped.await;
-}
-
-type Input = tokio::sync::mpsc::UnboundedSender<std::io::Result<Event>>;
-
-/// Presses `?` `count` times: from sending it to the first write of the help
-/// popup's title; then `esc`, and the popup is seen gone.
-async fn keys_to_screen(tx: &Input, out: &Counting, count: usize) -> Vec<Duration> {
-    let mut latencies = Vec::new();
-    for _ in 0..count {
-        *out.seen.lock().unwrap() = None;
-        let sent = Instant::now();
-        let before = out.bytes.load(Ordering::Relaxed);
-        tx.send(key(KeyCode::Char('?'))).unwrap();
-        loop {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            if let Some(t) = *out.seen.lock().unwrap() {
-                latencies.push(t - sent);
-                break;
-            }
-            assert!(
-                sent.elapsed() < Duration::from_secs(30),
-                "a key was not shown within 30 s ({} bytes written to the terminal since)",
-                out.bytes.load(Ordering::Relaxed) - before
-            );
-        }
-        // The popup must be off the screen before the next `?`, or that one
-        // draws nothing new: the second frame after `esc` shows it closed (the
-        // first may have begun before `esc` was read). Idle, only one comes.
-        let closing = out.frames.load(Ordering::Relaxed);
-        tx.send(key(KeyCode::Esc)).unwrap();
-        let since = Instant::now();
-        while out.frames.load(Ordering::Relaxed) < closing + 2
-            && since.elapsed() < Duration::from_secs(1)
-        {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    latencies
-}
-
-/// `median 3.1 ms, p95 9.0 ms, max 12.4 ms over 50 keys`
-fn summary(mut latencies: Vec<Duration>) -> String {
-    latencies.sort();
-    let p = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
-    format!(
-        "median {:.1} ms, p95 {:.1} ms, max {:.1} ms over {} keys",
-        p(0.5),
-        p(0.95),
-        p(1.0),
-        latencies.len()
-    )
+    looped.stop().await;
 }
 
 fn main() {

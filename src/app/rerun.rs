@@ -197,24 +197,12 @@ mod tests {
 
     fn record(kind: &str, status: &str) -> ExecutionRecord {
         ExecutionRecord {
-            id: "run1".into(),
             kind: kind.into(),
-            action: "uptime".into(),
             target_expr: "n[1-5]".into(),
             nodes: ["n1", "n2", "n3", "n4", "n5"].map(String::from).to_vec(),
-            user: "ops".into(),
-            correlation_id: String::new(),
             status: status.into(),
-            started_at: 0,
-            finished_at: None,
-            duration_ms: None,
-            success_count: 0,
-            failed_count: 0,
             options: serde_json::json!({}),
-            error: None,
-            owner_pid: 0,
-            owner_start_time: 0,
-            rerun_of: None,
+            ..ExecutionRecord::sample("run1")
         }
     }
 

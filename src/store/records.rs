@@ -187,3 +187,32 @@ impl Stream {
         }
     }
 }
+
+#[cfg(test)]
+impl ExecutionRecord {
+    /// A queued command run with every other field empty, for unit tests that
+    /// set what they need: `ExecutionRecord { status: "failed".into(),
+    /// ..ExecutionRecord::sample("r1") }`.
+    pub(crate) fn sample(id: &str) -> ExecutionRecord {
+        ExecutionRecord {
+            id: id.into(),
+            kind: "command".into(),
+            action: "uptime".into(),
+            target_expr: String::new(),
+            nodes: Vec::new(),
+            user: "ops".into(),
+            correlation_id: String::new(),
+            status: "queued".into(),
+            started_at: 0,
+            finished_at: None,
+            duration_ms: None,
+            success_count: 0,
+            failed_count: 0,
+            options: serde_json::Value::Null,
+            error: None,
+            owner_pid: 0,
+            owner_start_time: 0,
+            rerun_of: None,
+        }
+    }
+}

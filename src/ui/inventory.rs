@@ -1,39 +1,15 @@
 //! The inventory tree: sources, groups and nodes, with selection marks and
-//! each node's last-run badge. Only the rows on screen are drawn.
+//! each node's last-run sign. Only the rows on screen are drawn.
 
 use super::ellipsize;
+use super::sign::NodeSign;
 use super::theme::Theme;
-use super::view::inventory::{InventoryPane, NodeSign, TreeRow};
-use crate::engine::resilience::breaker::BreakerState;
+use super::view::inventory::{InventoryPane, TreeRow};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
-
-pub fn sign(sign: NodeSign, theme: &Theme) -> Span<'static> {
-    let (sym, color) = match sign {
-        NodeSign::Breaker(b) => return breaker_badge(b, theme),
-        NodeSign::None => (" ", theme.dim),
-        NodeSign::Running => ("●", theme.running),
-        NodeSign::Ok => ("✓", theme.ok),
-        NodeSign::Failed => ("✗", theme.failed),
-        NodeSign::Unreachable => ("⊘", theme.unreachable),
-        NodeSign::TimedOut => ("⏱", theme.timeout),
-        NodeSign::Cancelled => ("-", theme.dim),
-    };
-    Span::styled(sym, theme.fg(color))
-}
-
-/// `⊗` open (work is refused at once), `◐` half-open (probing).
-pub fn breaker_badge(b: BreakerState, theme: &Theme) -> Span<'static> {
-    let sym = if b == BreakerState::HalfOpen {
-        "◐"
-    } else {
-        "⊗"
-    };
-    Span::styled(sym, theme.fg(theme.breaker).add_modifier(Modifier::BOLD))
-}
 
 pub fn draw(frame: &mut Frame, area: Rect, inv: &InventoryPane, theme: &Theme) {
     let focused = inv.focused;
@@ -129,14 +105,14 @@ fn row_line(row: &TreeRow, width: usize, theme: &Theme) -> Line<'static> {
                 Style::default()
             };
             let room = width.saturating_sub(indent.len() + 6);
-            // An open breaker outranks the last run's badge: work is refused.
+            // An open breaker outranks the last run's sign: work is refused.
             let style = match node_sign {
                 NodeSign::Breaker(_) => style.fg(theme.breaker).add_modifier(Modifier::CROSSED_OUT),
                 _ => style,
             };
             Line::from(vec![
                 Span::raw(indent),
-                sign(*node_sign, theme),
+                node_sign.span(theme),
                 Span::raw(" "),
                 Span::styled(format!("{mark}{}", ellipsize(name, room)), style),
             ])

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod progress;
 pub mod sanitize;
 pub mod sgr;
+pub mod sign;
 pub mod status;
 pub mod terminal_text;
 pub mod theme;

@@ -2,6 +2,7 @@
 //! runtimes, and helpers that await events instead of sleeping.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod records;
 pub mod scripted;
 
 use drover::engine::EngineConfig;

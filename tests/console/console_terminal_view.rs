@@ -4,6 +4,7 @@
 //! search counter, the bottom bar's keys per pane, tabs below 80 columns, the
 //! status message in full, `:messages` and scrolling message boxes.
 
+use drover::app::tui::clock::Stamp;
 use drover::app::tui::headless::buffer_text;
 use drover::app::tui::keymap::Keymap;
 use drover::app::tui::keys::Key;
@@ -64,7 +65,7 @@ fn screen(s: &AppState) -> String {
 
 fn keys(s: &mut AppState, keys: &str) {
     for k in Key::sequence(keys).unwrap() {
-        update(s, Msg::Key(k.to_event()));
+        update(s, Msg::Key(k.to_event()), Stamp::read());
         s.settle();
     }
 }

@@ -3,13 +3,13 @@
 //! the snapshots after a deliberate change, then review the diff.
 
 use drover::app::tui::headless::buffer_text;
-use drover::app::tui::inventory::Badge;
 use drover::app::tui::keymap::Keymap;
 use drover::app::tui::output::RunOutput;
 use drover::app::tui::overlay::Overlay;
 use drover::app::tui::state::{AppState, Focus, Level, UiOptions};
 use drover::engine::{Inventory, Node};
 use drover::store::Stream;
+use drover::ui::sign::NodeSign;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -79,8 +79,8 @@ fn inventory_pane_marks_selection_badges_and_cursor() {
         s.inventory.move_by(1, 10);
     }
     s.inventory.toggle_select();
-    s.inventory.set_badge("web01", Badge::Failed);
-    s.inventory.set_badge("web03", Badge::Ok);
+    s.inventory.set_sign("web01", NodeSign::Failed);
+    s.inventory.set_sign("web03", NodeSign::Ok);
     s.focus = Focus::Inventory;
     let buf = render(&s);
     let (x, y) = row_of(&buf, "[x] web02");
@@ -144,7 +144,7 @@ fn status_line_shows_errors_emphasised() {
 #[test]
 fn no_color_draws_without_colours() {
     let mut s = state(80, 24, true);
-    s.inventory.set_badge("web01", Badge::Failed);
+    s.inventory.set_sign("web01", NodeSign::Failed);
     s.status = Some((Level::Error, "bad".into()));
     s.overlays.push(Overlay::Help { top: 0 });
     let buf = render(&s);
@@ -203,7 +203,8 @@ fn plan_state() -> AppState {
     use std::time::Duration;
     let mut s = state(120, 20, false);
     let id = ExecutionId("0000000000aplan".into());
-    let plan = s.progress.plan_mut(&id);
+    let now = s.clock.now;
+    let plan = s.progress.plan_mut(&id, now);
     plan.describe(&PlanStarted {
         id: id.clone(),
         name: "deploy".into(),
@@ -225,7 +226,13 @@ fn plan_state() -> AppState {
         ("test", StepState::Failed, Some("018f00000003cccc3")),
         ("ship", StepState::Cancelled, None),
     ] {
-        plan.step_changed(step, state, exec.map(|e| ExecutionId(e.into())), progress);
+        plan.step_changed(
+            step,
+            state,
+            exec.map(|e| ExecutionId(e.into())),
+            progress,
+            now,
+        );
     }
     for (i, ms) in [(0, 1_200), (1, 3_400), (2, 500)] {
         plan.steps[i].duration = Some(Duration::from_millis(ms));

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::common::records;
 use drover::store::*;
 use proptest::prelude::*;
 use serde_json::json;
@@ -22,26 +23,12 @@ fn execution(
     started_at: Millis,
     nodes: &[&str],
 ) -> ExecutionRecord {
-    ExecutionRecord {
-        id: id.to_string(),
-        kind: "command".to_string(),
-        action: "uptime".to_string(),
-        target_expr: "all".to_string(),
-        nodes: nodes.iter().map(|n| n.to_string()).collect(),
-        user: user.to_string(),
-        correlation_id: format!("corr-{id}"),
-        status: status.to_string(),
-        started_at,
-        finished_at: None,
-        duration_ms: None,
-        success_count: 0,
-        failed_count: 0,
-        options: json!({ "timeout": 30, "debug": false }),
-        error: None,
-        owner_pid: 1,
-        owner_start_time: 1,
-        rerun_of: None,
-    }
+    records::execution(id)
+        .user(user)
+        .status(status)
+        .started_at(started_at)
+        .nodes(nodes)
+        .build()
 }
 
 fn node_result(execution_id: &str, node: &str, status: &str) -> NodeResultRecord {

@@ -2,30 +2,20 @@
 //! the column on open, its runs read back with no `rerun_of`, and a re-run's
 //! link is stored and read back.
 
+use crate::common::records;
 use drover::store::*;
-use serde_json::json;
 
 fn execution(id: &str, rerun_of: Option<&str>) -> ExecutionRecord {
-    ExecutionRecord {
-        id: id.to_string(),
-        kind: "command".to_string(),
-        action: "uptime".to_string(),
-        target_expr: "n1".to_string(),
-        nodes: vec!["n1".to_string()],
-        user: "ops".to_string(),
-        correlation_id: format!("corr-{id}"),
-        status: "failed".to_string(),
-        started_at: 10,
-        finished_at: Some(20),
-        duration_ms: Some(10),
-        success_count: 0,
-        failed_count: 1,
-        options: json!({}),
-        error: None,
-        owner_pid: 1,
-        owner_start_time: 1,
-        rerun_of: rerun_of.map(String::from),
-    }
+    records::execution(id)
+        .user("ops")
+        .status("failed")
+        .target("n1")
+        .nodes(&["n1"])
+        .started_at(10)
+        .took(10)
+        .counts(0, 1)
+        .rerun_of(rerun_of)
+        .build()
 }
 
 fn write(store: &Store, record: ExecutionRecord) {

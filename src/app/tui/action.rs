@@ -1,6 +1,7 @@
 //! What a key can mean. Keys map to actions through the keymap (data, in
-//! `assets/keymap.toml`); panes only ever see actions, so bindings can change
-//! without touching them.
+//! `assets/keymap.toml`); panes, prompts and popups only ever see actions
+//! (and, for text fields, the keys no action is bound to), so bindings can
+//! change without touching them.
 
 use serde::Deserialize;
 
@@ -66,6 +67,20 @@ pub enum Action {
     ShowMessage,
     /// Every notice and error of the session (`:messages`).
     Messages,
+    /// Prompts: run or accept what was typed.
+    Submit,
+    /// The note editor: keep the note.
+    Save,
+    /// Confirmations: go ahead.
+    Yes,
+    /// Confirmations: do not.
+    No,
+    /// An unknown host key: trust it for this connection only.
+    AcceptOnce,
+    /// An unknown host key: trust it and add it to known_hosts.
+    AcceptAndSave,
+    /// An unknown host key: refuse the connection.
+    Reject,
 }
 
 impl Action {
@@ -122,6 +137,13 @@ impl Action {
             ToggleWrap => "wrap long lines / scroll sideways (h, l)",
             ShowMessage => "open the status line's message in full",
             Messages => "this session's notices and errors, with times",
+            Submit => "run or accept what was typed",
+            Save => "save the note",
+            Yes => "yes, go ahead",
+            No => "no, leave it",
+            AcceptOnce => "trust the host key for this connection only",
+            AcceptAndSave => "trust the host key and save it to known_hosts",
+            Reject => "refuse the host key (no connection)",
         }
     }
 
@@ -173,6 +195,13 @@ impl Action {
             ToggleWrap => "wrap",
             ShowMessage => "message",
             Messages => "messages",
+            Submit => "submit",
+            Save => "save",
+            Yes => "yes",
+            No => "no",
+            AcceptOnce => "once",
+            AcceptAndSave => "save",
+            Reject => "reject",
         }
     }
 }

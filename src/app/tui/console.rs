@@ -262,7 +262,7 @@ impl Console {
     /// Runs `update` and carries out its effects.
     pub fn apply(&mut self, msg: Msg) -> Control {
         let mut control = Control::Continue;
-        for effect in update(&mut self.state, msg) {
+        for effect in update(&mut self.state, msg, super::clock::Stamp::read()) {
             match effect {
                 Effect::Quit => control = Control::Quit,
                 Effect::Suspend => control = Control::Suspend,

@@ -1,7 +1,6 @@
-//! Engine events folded into view state: runs, per-node progress, badges,
+//! Engine events folded into view state: runs, per-node progress, signs,
 //! and the catch-up after missed events.
 
-use super::inventory::Badge;
 use super::msg::Effect;
 use super::output::RunOutput;
 use super::plan_actions;
@@ -9,7 +8,7 @@ use super::progress::RunProgress;
 use super::state::{AppState, Focus, View};
 use crate::engine::common::ids::short_id;
 use crate::engine::{EngineEvent, ExecutionStatus, NodeStatus, Progress};
-use std::time::Instant;
+use crate::ui::sign::NodeSign;
 
 pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect> {
     match event {
@@ -21,7 +20,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             correlation_id,
         } => {
             for n in &nodes {
-                state.inventory.set_badge(n, Badge::None);
+                state.inventory.set_sign(n, NodeSign::None);
             }
             let plan_step =
                 state.progress.plan_correlation.as_deref() == Some(correlation_id.as_str());
@@ -44,7 +43,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                     state.focus = Focus::Main;
                 }
             }
-            let mut run = RunProgress::new(execution, action, user, &nodes);
+            let mut run = RunProgress::new(execution, action, user, &nodes, state.clock.now);
             run.plan_step = plan_step;
             state.progress.add(run);
             if !matches!(state.view, View::Output | View::Progress)
@@ -63,7 +62,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             node,
             attempt,
         } => {
-            state.inventory.set_badge(&node, Badge::Running);
+            state.inventory.set_sign(&node, NodeSign::Running);
             state
                 .output
                 .set_status(&execution.0, &node, NodeStatus::Running, None);
@@ -71,7 +70,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
                 && let Some(row) = run.node_mut(&node)
             {
                 row.status = NodeStatus::Running;
-                row.started.get_or_insert_with(Instant::now);
+                row.started.get_or_insert(state.clock.now);
                 row.attempts = attempt;
             }
         }
@@ -95,9 +94,9 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
             error,
             progress: _,
         } => {
-            state.inventory.set_badge(
+            state.inventory.set_sign(
                 &node,
-                Badge::from_status(status, error.as_ref().map(|e| e.category)),
+                NodeSign::from_status(status, error.as_ref().map(|e| e.category)),
             );
             state
                 .output
@@ -193,7 +192,7 @@ pub(super) fn on_engine(state: &mut AppState, event: EngineEvent) -> Vec<Effect>
     Vec::new()
 }
 
-/// After missed events: statuses, counts and badges from the engine's snapshots
+/// After missed events: statuses, counts and signs from the engine's snapshots
 /// (output is unaffected: it is read from the rings, not carried by events).
 pub fn resync(state: &mut AppState, snapshots: Vec<crate::engine::ExecutionSnapshot>) {
     for snap in snapshots {
@@ -211,6 +210,7 @@ pub fn resync(state: &mut AppState, snapshots: Vec<crate::engine::ExecutionSnaps
                 snap.action.clone(),
                 snap.user.clone(),
                 &names,
+                state.clock.now,
             ));
         }
         let Some(run) = state.progress.run_mut(&snap.id) else {
@@ -230,8 +230,8 @@ pub fn resync(state: &mut AppState, snapshots: Vec<crate::engine::ExecutionSnaps
                     row.duration = n.duration;
                 }
             }
-            let badge = Badge::from_status(n.status, n.error.as_ref().map(|e| e.category));
-            state.inventory.set_badge(&n.name, badge);
+            let sign = NodeSign::from_status(n.status, n.error.as_ref().map(|e| e.category));
+            state.inventory.set_sign(&n.name, sign);
         }
     }
 }

@@ -92,24 +92,11 @@ mod tests {
 
     fn record(id: &str, action: &str, status: &str) -> ExecutionRecord {
         ExecutionRecord {
-            id: id.into(),
-            kind: "command".into(),
             action: action.into(),
             target_expr: "web[01-03]".into(),
-            nodes: vec![],
-            user: "ops".into(),
             correlation_id: id.into(),
             status: status.into(),
-            started_at: 0,
-            finished_at: None,
-            duration_ms: None,
-            success_count: 0,
-            failed_count: 0,
-            options: serde_json::Value::Null,
-            error: None,
-            owner_pid: 0,
-            owner_start_time: 0,
-            rerun_of: None,
+            ..ExecutionRecord::sample(id)
         }
     }
 

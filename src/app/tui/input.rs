@@ -1,8 +1,9 @@
 //! The one-line input at the bottom: command mode (`:`), an ad hoc command (`!`),
 //! the inventory filter, output search and history search. Text editing is the
-//! textarea's; this adds what each kind means and recall with up/down.
+//! textarea's; this adds the kinds and recall with up/down (the keys are
+//! `panes::prompt`'s).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,16 +37,6 @@ pub struct Bar {
     recall_at: Option<usize>,
 }
 
-/// What a key did to the bar.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BarOutcome {
-    Editing,
-    /// Text changed (live filters follow it).
-    Changed,
-    Submit(String),
-    Cancel,
-}
-
 impl Bar {
     pub fn new(kind: BarKind, initial: &str) -> Bar {
         let mut area = TextArea::new(vec![initial.to_string()]);
@@ -66,29 +57,27 @@ impl Bar {
         self.area.move_cursor(ratatui_textarea::CursorMove::End);
     }
 
-    /// `recall`: earlier entries, oldest first.
-    pub fn key(&mut self, key: KeyEvent, recall: &[String]) -> BarOutcome {
-        match key.code {
-            KeyCode::Enter => return BarOutcome::Submit(self.text().to_string()),
-            KeyCode::Esc => return BarOutcome::Cancel,
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                return BarOutcome::Cancel;
-            }
-            KeyCode::Up | KeyCode::Down if !recall.is_empty() => {
-                let next = match (key.code, self.recall_at) {
-                    (KeyCode::Up, None) => Some(recall.len() - 1),
-                    (KeyCode::Up, Some(i)) => Some(i.saturating_sub(1)),
-                    (KeyCode::Down, Some(i)) if i + 1 < recall.len() => Some(i + 1),
-                    _ => None,
-                };
-                self.recall_at = next;
-                let text = next.map(|i| recall[i].as_str()).unwrap_or("");
-                self.set_text(text);
-                return BarOutcome::Changed;
-            }
-            KeyCode::Up | KeyCode::Down => return BarOutcome::Editing,
-            _ => {}
+    /// Up (`older`) or down the recall list (`recall`: earlier entries,
+    /// oldest first); past the newest, the text is empty again. False when
+    /// there is nothing to recall.
+    pub fn recall(&mut self, older: bool, recall: &[String]) -> bool {
+        if recall.is_empty() {
+            return false;
         }
+        let next = match (older, self.recall_at) {
+            (true, None) => Some(recall.len() - 1),
+            (true, Some(i)) => Some(i.saturating_sub(1)),
+            (false, Some(i)) if i + 1 < recall.len() => Some(i + 1),
+            _ => None,
+        };
+        self.recall_at = next;
+        let text = next.map(|i| recall[i].as_str()).unwrap_or("");
+        self.set_text(text);
+        true
+    }
+
+    /// A key as text; true when the text changed (live filters follow it).
+    pub fn input(&mut self, key: KeyEvent) -> bool {
         let before = self.text().to_string();
         self.area.input(key);
         // One line only: the textarea would split on ctrl-m / ctrl-j.
@@ -96,11 +85,7 @@ impl Bar {
             let joined = self.area.lines().join(" ");
             self.set_text(&joined);
         }
-        if self.text() != before {
-            BarOutcome::Changed
-        } else {
-            BarOutcome::Editing
-        }
+        self.text() != before
     }
 
     pub fn paste(&mut self, text: &str) {
@@ -111,29 +96,28 @@ impl Bar {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
 
     #[test]
-    fn typing_recall_and_submit() {
+    fn typing_recall_and_paste() {
         let mut bar = Bar::new(BarKind::Run, "");
         for c in "uptime".chars() {
-            assert_eq!(bar.key(key(KeyCode::Char(c)), &[]), BarOutcome::Changed);
+            assert!(bar.input(key(KeyCode::Char(c))));
         }
         let recall = vec!["first".to_string(), "second".to_string()];
-        bar.key(key(KeyCode::Up), &recall);
+        assert!(!bar.recall(true, &[]));
+        bar.recall(true, &recall);
         assert_eq!(bar.text(), "second");
-        bar.key(key(KeyCode::Up), &recall);
+        bar.recall(true, &recall);
         assert_eq!(bar.text(), "first");
-        bar.key(key(KeyCode::Down), &recall);
-        bar.key(key(KeyCode::Down), &recall);
+        bar.recall(false, &recall);
+        bar.recall(false, &recall);
         assert_eq!(bar.text(), "");
         bar.paste("a\nb");
-        assert_eq!(
-            bar.key(key(KeyCode::Enter), &recall),
-            BarOutcome::Submit("a b".into())
-        );
+        assert_eq!(bar.text(), "a b");
     }
 }

@@ -1,12 +1,13 @@
 //! The inventory tree's view state: sources → groups → nodes, which rows are
-//! open, what is selected, the filter, and each node's last-run badge. Only the
+//! open, what is selected, the filter, and each node's last-run sign. Only the
 //! visible rows are kept flat, so a 10,000-node tree costs what the screen shows.
 
 use super::cursor::move_cursor;
+use crate::engine::Inventory;
 use crate::engine::inventory::nodeset;
 use crate::engine::inventory::targets::Grammar;
 use crate::engine::resilience::breaker::BreakerState;
-use crate::engine::{ErrorCategory, Inventory, NodeStatus};
+use crate::ui::sign::NodeSign;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Inventories up to this size open every group when first shown.
@@ -14,33 +15,6 @@ const OPEN_ALL_UP_TO: usize = 200;
 
 /// Group shown for nodes that belong to no group but `all`.
 pub const UNGROUPED: &str = "(ungrouped)";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Badge {
-    #[default]
-    None,
-    Running,
-    Ok,
-    Failed,
-    Unreachable,
-    TimedOut,
-    Cancelled,
-}
-
-impl Badge {
-    /// A failure to connect is told apart from a command that failed.
-    pub fn from_status(status: NodeStatus, error: Option<ErrorCategory>) -> Badge {
-        match status {
-            NodeStatus::Pending => Badge::None,
-            NodeStatus::Running => Badge::Running,
-            NodeStatus::Success => Badge::Ok,
-            NodeStatus::Failed if error == Some(ErrorCategory::Connection) => Badge::Unreachable,
-            NodeStatus::Failed => Badge::Failed,
-            NodeStatus::Timeout => Badge::TimedOut,
-            NodeStatus::Cancelled => Badge::Cancelled,
-        }
-    }
-}
 
 /// Where a run's targets come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +68,7 @@ pub struct InventoryView {
     pub top: usize,
     pub selected: Vec<bool>,
     pub selected_count: usize,
-    pub badges: Vec<Badge>,
+    pub signs: Vec<NodeSign>,
     /// The filter expression and the nodes it matched.
     pub filter: Option<(String, Vec<bool>)>,
     /// Nodes whose circuit breaker is not closed, by name (kept across reloads).
@@ -108,12 +82,12 @@ pub struct InventoryView {
 }
 
 impl InventoryView {
-    /// Rebuilds the tree for a new inventory, keeping selection, badges and open
+    /// Rebuilds the tree for a new inventory, keeping selection, signs and open
     /// groups of nodes that still exist.
     pub fn load(&mut self, inventory: &Inventory) {
         let old_names = std::mem::take(&mut self.names);
         let old_selected = std::mem::take(&mut self.selected);
-        let old_badges = std::mem::take(&mut self.badges);
+        let old_signs = std::mem::take(&mut self.signs);
         let old_open: BTreeSet<(String, Option<String>)> = self
             .sources
             .iter()
@@ -137,7 +111,7 @@ impl InventoryView {
             .map(|(i, n)| (n.clone(), i as u32))
             .collect();
         self.selected = vec![false; self.names.len()];
-        self.badges = vec![Badge::None; self.names.len()];
+        self.signs = vec![NodeSign::None; self.names.len()];
         self.grammar = inventory.grammar();
         self.implicit_localhost = inventory
             .implicit_localhost()
@@ -145,7 +119,7 @@ impl InventoryView {
         for (i, name) in old_names.iter().enumerate() {
             if let Some(&j) = self.index.get(name) {
                 self.selected[j as usize] = old_selected.get(i).copied().unwrap_or(false);
-                self.badges[j as usize] = old_badges.get(i).copied().unwrap_or_default();
+                self.signs[j as usize] = old_signs.get(i).copied().unwrap_or_default();
             }
         }
         self.selected_count = self.selected.iter().filter(|s| **s).count();
@@ -419,9 +393,9 @@ impl InventoryView {
         Ok(matched.len())
     }
 
-    pub fn set_badge(&mut self, node: &str, badge: Badge) {
+    pub fn set_sign(&mut self, node: &str, sign: NodeSign) {
         if let Some(&i) = self.index.get(node) {
-            self.badges[i as usize] = badge;
+            self.signs[i as usize] = sign;
         }
     }
 
@@ -438,10 +412,10 @@ impl InventoryView {
         self.breakers.get(node).copied()
     }
 
-    pub fn badge_of(&self, node: &str) -> Badge {
+    pub fn sign_of(&self, node: &str) -> NodeSign {
         self.index
             .get(node)
-            .map(|i| self.badges[*i as usize])
+            .map(|i| self.signs[*i as usize])
             .unwrap_or_default()
     }
 }

@@ -9,7 +9,8 @@ use std::path::Path;
 
 pub const DEFAULT_KEYMAP: &str = include_str!("../../../assets/keymap.toml");
 
-/// Where a set of bindings applies: the focused pane's mode, then `Global`.
+/// Where a set of bindings applies: the focused pane's mode, then `Global`;
+/// a prompt's or popup's mode alone (its keys are its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Mode {
     Global,
@@ -19,10 +20,19 @@ pub enum Mode {
     History,
     Journal,
     Facts,
+    /// The input bar: command line, run, filter, search, history search, write.
+    Prompt,
+    /// Help, messages and the diff: scrolled text.
+    Pager,
+    Confirm,
+    ConfirmQuit,
+    HostKey,
+    Passphrase,
+    Editor,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 7] = [
+    pub const ALL: [Mode; 14] = [
         Mode::Global,
         Mode::Inventory,
         Mode::Output,
@@ -30,6 +40,13 @@ impl Mode {
         Mode::History,
         Mode::Journal,
         Mode::Facts,
+        Mode::Prompt,
+        Mode::Pager,
+        Mode::Confirm,
+        Mode::ConfirmQuit,
+        Mode::HostKey,
+        Mode::Passphrase,
+        Mode::Editor,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +58,13 @@ impl Mode {
             Mode::History => "history",
             Mode::Journal => "journal",
             Mode::Facts => "facts",
+            Mode::Prompt => "prompt",
+            Mode::Pager => "pager",
+            Mode::Confirm => "confirm",
+            Mode::ConfirmQuit => "confirm_quit",
+            Mode::HostKey => "host_key",
+            Mode::Passphrase => "passphrase",
+            Mode::Editor => "editor",
         }
     }
 
@@ -135,6 +159,11 @@ impl Keymap {
             .get(&(mode, key))
             .or_else(|| self.bindings.get(&(Mode::Global, key)))
             .copied()
+    }
+
+    /// The mode's own binding only (prompts and popups: no global keys).
+    pub fn lookup_own(&self, mode: Mode, key: Key) -> Option<Action> {
+        self.bindings.get(&(mode, key)).copied()
     }
 
     /// Keys bound per mode and action (in the order actions are declared), for

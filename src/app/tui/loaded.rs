@@ -187,24 +187,11 @@ mod tests {
 
     fn record(status: &str, nodes: &[&str]) -> ExecutionRecord {
         ExecutionRecord {
-            id: "1a2b3c4d5e6f7a8b".into(),
-            kind: "command".into(),
             action: "echo same".into(),
             target_expr: "web[1-3]".into(),
             nodes: nodes.iter().map(|n| n.to_string()).collect(),
-            user: "ops".into(),
-            correlation_id: String::new(),
             status: status.into(),
-            started_at: 0,
-            finished_at: None,
-            duration_ms: None,
-            success_count: 0,
-            failed_count: 0,
-            options: serde_json::Value::Null,
-            error: None,
-            owner_pid: 0,
-            owner_start_time: 0,
-            rerun_of: None,
+            ..ExecutionRecord::sample("1a2b3c4d5e6f7a8b")
         }
     }
 

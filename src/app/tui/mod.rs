@@ -8,6 +8,7 @@
 //! and `ui::draw` paints them.
 
 pub mod action;
+pub mod clock;
 pub mod commands;
 pub mod console;
 pub mod cursor;
@@ -29,9 +30,8 @@ pub mod msg;
 pub mod output;
 pub mod output_search;
 pub mod overlay;
-pub mod overlay_keys;
 mod pane;
-pub mod pane_actions;
+pub mod panes;
 pub mod plan;
 pub mod plan_actions;
 pub mod progress;
@@ -42,6 +42,8 @@ pub mod state;
 pub mod tabs;
 pub mod target_preview;
 pub mod update;
+#[cfg(test)]
+mod update_determinism;
 pub mod views;
 pub mod write_output;
 
@@ -238,7 +240,7 @@ where
             _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => Control::Continue,
             _ = tick.tick(), if running => {
                 dirty = true;
-                Control::Continue
+                console.apply(Msg::Tick)
             }
         };
         match control {

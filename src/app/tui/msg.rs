@@ -17,7 +17,8 @@ pub enum Msg {
     Key(KeyEvent),
     Paste(String),
     Resize,
-    /// Once a second while something runs: elapsed times move.
+    /// Once a second while something runs: elapsed times move (to the
+    /// message's stamp).
     Tick,
     Engine(EngineEvent),
     /// The event channel overflowed: what was missed is rebuilt from these.

@@ -31,8 +31,9 @@ impl StepRow {
     }
 
     /// Time spent running: final once the step ended, growing while it runs.
-    pub fn elapsed(&self) -> Option<Duration> {
-        self.duration.or_else(|| self.started.map(|s| s.elapsed()))
+    pub fn elapsed(&self, now: Instant) -> Option<Duration> {
+        self.duration
+            .or_else(|| self.started.map(|s| now.saturating_duration_since(s)))
     }
 }
 
@@ -107,14 +108,14 @@ pub struct PlanRun {
 impl PlanRun {
     /// A plan known by its id only (its events may come before the runner's
     /// report of the start): steps are added as they are announced.
-    pub fn new(id: ExecutionId) -> PlanRun {
+    pub fn new(id: ExecutionId, now: Instant) -> PlanRun {
         PlanRun {
             id,
             name: String::new(),
             file: String::new(),
             state: StepState::Running,
             progress: PlanProgress::default(),
-            started: Instant::now(),
+            started: now,
             duration: None,
             steps: Vec::new(),
             cursor: 0,
@@ -127,8 +128,9 @@ impl PlanRun {
         !self.state.is_terminal()
     }
 
-    pub fn elapsed(&self) -> Duration {
-        self.duration.unwrap_or_else(|| self.started.elapsed())
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        self.duration
+            .unwrap_or_else(|| now.saturating_duration_since(self.started))
     }
 
     fn row_mut(&mut self, name: &str) -> &mut StepRow {
@@ -166,6 +168,7 @@ impl PlanRun {
         state: StepState,
         execution: Option<ExecutionId>,
         progress: PlanProgress,
+        now: Instant,
     ) {
         if self.settled {
             return;
@@ -177,17 +180,17 @@ impl PlanRun {
         }
         match state {
             StepState::Running => {
-                row.started.get_or_insert_with(Instant::now);
+                row.started.get_or_insert(now);
             }
             s if s.is_terminal() => {
-                row.duration = row.started.map(|t| t.elapsed());
+                row.duration = row.started.map(|t| now.saturating_duration_since(t));
             }
             _ => {}
         }
         row.state = state;
     }
 
-    pub fn finished(&mut self, name: &str, state: StepState, progress: PlanProgress) {
+    pub fn finished(&mut self, name: &str, state: StepState, progress: PlanProgress, now: Instant) {
         if self.name.is_empty() {
             self.name = name.to_string();
         }
@@ -196,12 +199,13 @@ impl PlanRun {
         }
         self.state = state;
         self.progress = progress;
-        self.duration.get_or_insert_with(|| self.started.elapsed());
+        self.duration
+            .get_or_insert_with(|| now.saturating_duration_since(self.started));
     }
 
     /// The engine's final word: states and reasons of every step (events
     /// missed on the way, or still queued behind it, are made good here).
-    pub fn done(&mut self, done: &PlanDone) {
+    pub fn done(&mut self, done: &PlanDone, now: Instant) {
         if self.name.is_empty() {
             self.name = done.name.clone();
         }
@@ -215,10 +219,11 @@ impl PlanRun {
             row.duration = end
                 .duration
                 .or(row.duration)
-                .or_else(|| row.started.map(|t| t.elapsed()));
+                .or_else(|| row.started.map(|t| now.saturating_duration_since(t)));
         }
         self.state = done.state;
-        self.duration.get_or_insert_with(|| self.started.elapsed());
+        self.duration
+            .get_or_insert_with(|| now.saturating_duration_since(self.started));
         let count = |s: StepState| self.steps.iter().filter(|r| r.state == s).count();
         self.progress = PlanProgress {
             total: self.steps.len(),
@@ -268,9 +273,15 @@ mod tests {
 
     #[test]
     fn events_before_the_start_report_keep_their_state_and_file_order_wins() {
-        let mut p = PlanRun::new(ExecutionId("p".into()));
+        let mut p = PlanRun::new(ExecutionId("p".into()), Instant::now());
         let e = ExecutionId("e".into());
-        p.step_changed("b", StepState::Running, Some(e.clone()), progress(3, 0));
+        p.step_changed(
+            "b",
+            StepState::Running,
+            Some(e.clone()),
+            progress(3, 0),
+            Instant::now(),
+        );
         p.describe(&PlanStarted {
             id: p.id.clone(),
             name: "demo".into(),
@@ -282,10 +293,16 @@ mod tests {
         assert_eq!(p.steps[1].state, StepState::Running);
         assert_eq!(p.steps[1].execution, Some(e));
         assert_eq!(p.steps[0].state, StepState::Queued);
-        p.step_changed("b", StepState::Completed, None, progress(3, 1));
+        p.step_changed(
+            "b",
+            StepState::Completed,
+            None,
+            progress(3, 1),
+            Instant::now(),
+        );
         assert!(p.steps[1].duration.is_some());
         assert!(p.running());
-        p.finished("demo", StepState::Completed, progress(3, 3));
+        p.finished("demo", StepState::Completed, progress(3, 3), Instant::now());
         assert!(!p.running());
     }
 
@@ -301,24 +318,33 @@ mod tests {
 
     #[test]
     fn the_result_names_the_first_failure() {
-        let mut p = PlanRun::new(ExecutionId("p".into()));
-        p.done(&PlanDone {
-            id: p.id.clone(),
-            name: "demo".into(),
-            state: StepState::Failed,
-            steps: vec![
-                end("a", StepState::Completed, None),
-                end("c", StepState::Cancelled, Some("not run: step b failed")),
-                end("b", StepState::Failed, Some("execution failed")),
-            ],
-        });
+        let mut p = PlanRun::new(ExecutionId("p".into()), Instant::now());
+        p.done(
+            &PlanDone {
+                id: p.id.clone(),
+                name: "demo".into(),
+                state: StepState::Failed,
+                steps: vec![
+                    end("a", StepState::Completed, None),
+                    end("c", StepState::Cancelled, Some("not run: step b failed")),
+                    end("b", StepState::Failed, Some("execution failed")),
+                ],
+            },
+            Instant::now(),
+        );
         assert_eq!(p.first_problem().unwrap(), "step b: execution failed");
         assert_eq!(p.state, StepState::Failed);
         assert_eq!((p.progress.completed, p.progress.failed), (1, 1));
         assert_eq!(p.progress.cancelled, 1);
         assert_eq!(p.steps[0].duration, Some(Duration::from_millis(1500)));
         // An event queued behind the result changes nothing.
-        p.step_changed("b", StepState::Running, None, PlanProgress::default());
+        p.step_changed(
+            "b",
+            StepState::Running,
+            None,
+            PlanProgress::default(),
+            Instant::now(),
+        );
         assert_eq!(p.steps[2].state, StepState::Failed);
         assert_eq!(p.progress.failed, 1);
     }

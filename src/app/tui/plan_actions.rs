@@ -1,9 +1,8 @@
 //! Plans in the console: `:plan FILE` and `:plan cancel`, the plan's events and
-//! results folded into the progress pane, and what keys mean on its step list.
+//! results folded into the progress pane (its keys are `panes::progress`'s).
 
 use super::msg::Effect;
 use super::output::RunOutput;
-use super::pane::page;
 use super::plan::{PlanDone, PlanStarted};
 use super::state::{AppState, Focus, View};
 use crate::engine::common::ids::short_id;
@@ -29,7 +28,7 @@ pub fn plan_command(state: &mut AppState, rest: &str) -> Vec<Effect> {
                 return Vec::new();
             }
             let targets = state.inventory.targets().map(|(t, _)| t);
-            let correlation_id = ExecutionId::new().0;
+            let correlation_id = state.clock.fresh_id().0;
             state.progress.plan_correlation = Some(correlation_id.clone());
             state.info(format!("loading plan {file}"));
             vec![Effect::RunPlan {
@@ -71,7 +70,8 @@ pub fn cancel_plan(state: &mut AppState) -> Vec<Effect> {
 pub fn on_started(state: &mut AppState, started: Result<PlanStarted, String>) {
     match started {
         Ok(s) => {
-            state.progress.plan_mut(&s.id).describe(&s);
+            let now = state.clock.now;
+            state.progress.plan_mut(&s.id, now).describe(&s);
             state.progress.plan_shown = true;
             state.view = View::Progress;
             state.focus = Focus::Main;
@@ -93,10 +93,11 @@ pub fn on_step_changed(
     execution: Option<ExecutionId>,
     progress: PlanProgress,
 ) {
+    let now = state.clock.now;
     state
         .progress
-        .plan_mut(plan)
-        .step_changed(step, step_state, execution, progress);
+        .plan_mut(plan, now)
+        .step_changed(step, step_state, execution, progress, now);
 }
 
 pub fn on_finished(
@@ -106,16 +107,18 @@ pub fn on_finished(
     plan_state: StepState,
     progress: PlanProgress,
 ) {
+    let now = state.clock.now;
     state
         .progress
-        .plan_mut(plan)
-        .finished(name, plan_state, progress);
+        .plan_mut(plan, now)
+        .finished(name, plan_state, progress, now);
 }
 
 /// The plan's result: final states, reasons, and one line on the status line.
 pub fn on_done(state: &mut AppState, done: PlanDone) {
-    let p = state.progress.plan_mut(&done.id);
-    p.done(&done);
+    let now = state.clock.now;
+    let p = state.progress.plan_mut(&done.id, now);
+    p.done(&done, now);
     let text = format!(
         "plan {}: {} — {} completed, {} failed, {} cancelled of {} in {}",
         crate::ui::safe(&p.name),
@@ -124,7 +127,7 @@ pub fn on_done(state: &mut AppState, done: PlanDone) {
         p.progress.failed,
         p.progress.cancelled,
         p.progress.total,
-        crate::ui::progress::duration(p.elapsed())
+        crate::ui::progress::duration(p.elapsed(now))
     );
     match (p.state, p.first_problem()) {
         (StepState::Completed, _) => state.info(text),
@@ -152,45 +155,6 @@ pub fn on_execution(state: &mut AppState, snap: ExecutionSnapshot) {
         short_id(&snap.id.0),
         crate::ui::safe(&snap.action)
     ));
-}
-
-/// Keys on the plan's step list; `None` when the key is not about the plan.
-pub fn plan_action(state: &mut AppState, action: super::action::Action) -> Option<Vec<Effect>> {
-    use super::action::Action::*;
-    let page = page(state);
-    let plan = state
-        .progress
-        .plan
-        .as_mut()
-        .filter(|_| state.progress.plan_shown)?;
-    if let Some(d) = super::cursor::delta(action, page) {
-        plan.move_by(d, page);
-        return Some(Vec::new());
-    }
-    match action {
-        Open => {
-            let Some(step) = plan.selected() else {
-                return Some(Vec::new());
-            };
-            return Some(match step.execution.clone() {
-                Some(id) => vec![Effect::ShowExecution(id)],
-                None => {
-                    let text = format!("step {} has not run ({})", step.name, step.state.as_str());
-                    state.error(text);
-                    Vec::new()
-                }
-            });
-        }
-        CancelExecution => return Some(cancel_plan(state)),
-        TogglePlan => state.progress.plan_shown = false,
-        // `]` / `[` leave the plan for the runs, which they switch between.
-        NextNode | PrevNode => {
-            state.progress.plan_shown = false;
-            return None;
-        }
-        _ => return None,
-    }
-    Some(Vec::new())
 }
 
 #[cfg(test)]

@@ -40,14 +40,20 @@ pub struct RunProgress {
 }
 
 impl RunProgress {
-    pub fn new(id: ExecutionId, command: String, user: String, nodes: &[String]) -> RunProgress {
+    pub fn new(
+        id: ExecutionId,
+        command: String,
+        user: String,
+        nodes: &[String],
+        started: Instant,
+    ) -> RunProgress {
         RunProgress {
             id,
             command,
             targets: nodeset::fold(nodes.iter().map(String::as_str)),
             user,
             status: ExecutionStatus::Queued,
-            started: Instant::now(),
+            started,
             duration: None,
             plan_step: false,
             index: nodes
@@ -86,8 +92,9 @@ impl RunProgress {
         )
     }
 
-    pub fn elapsed(&self) -> Duration {
-        self.duration.unwrap_or_else(|| self.started.elapsed())
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        self.duration
+            .unwrap_or_else(|| now.saturating_duration_since(self.started))
     }
 
     /// The gauge's counts, from the rows the list shows, so the two always agree:
@@ -120,9 +127,9 @@ pub struct ProgressView {
 
 impl ProgressView {
     /// The plan with this id; a new one replaces the last.
-    pub fn plan_mut(&mut self, id: &ExecutionId) -> &mut PlanRun {
+    pub fn plan_mut(&mut self, id: &ExecutionId, now: Instant) -> &mut PlanRun {
         if self.plan.as_ref().is_none_or(|p| &p.id != id) {
-            self.plan = Some(PlanRun::new(id.clone()));
+            self.plan = Some(PlanRun::new(id.clone(), now));
             self.plan_shown = true;
         }
         self.plan.as_mut().expect("set above")
@@ -239,6 +246,7 @@ mod tests {
             "c".into(),
             "u".into(),
             &["n1".to_string()],
+            Instant::now(),
         )
     }
 

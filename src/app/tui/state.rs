@@ -2,6 +2,7 @@
 //! focus, the input bar, the overlay stack and the status line. `update.rs`
 //! changes it; `views` turns it into what `ui` draws.
 
+use super::clock::Stamp;
 use super::facts::FactsView;
 use super::history::HistoryView;
 use super::input::Bar;
@@ -13,7 +14,6 @@ use super::output::OutputView;
 use super::overlay::Overlay;
 use super::progress::ProgressView;
 use crate::engine::Inventory;
-use crate::engine::common::ids::now_millis;
 use crate::ui::sanitize::SanitizeOptions;
 use ratatui::layout::Rect;
 use std::collections::VecDeque;
@@ -135,6 +135,9 @@ pub struct AppState {
     pub messages: VecDeque<Message>,
     pub user: String,
     pub quit: bool,
+    /// When the message being handled (or the last one) came: the only time
+    /// `update` and the views know.
+    pub clock: Stamp,
 }
 
 impl AppState {
@@ -161,6 +164,7 @@ impl AppState {
             messages: VecDeque::new(),
             user,
             quit: false,
+            clock: Stamp::read(),
         }
     }
 
@@ -194,7 +198,7 @@ impl AppState {
             self.messages.pop_front();
         }
         self.messages.push_back(Message {
-            at_ms: now_millis(),
+            at_ms: self.clock.wall_ms,
             level,
             text: text.clone(),
         });

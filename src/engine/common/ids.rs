@@ -24,8 +24,15 @@ impl ExecutionId {
             h.finish()
         });
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let low = (seed.wrapping_add(n.wrapping_mul(0x9E37_79B9))) & 0xF_FFFF;
-        let ms = now_millis() as u64 & 0xFFF_FFFF_FFFF;
+        ExecutionId::at(now_millis(), seed.wrapping_add(n.wrapping_mul(0x9E37_79B9)))
+    }
+
+    /// The id for a run started at `ms` (milliseconds since the epoch), its
+    /// low bits from `salt`: for callers that read the clock and the salt
+    /// elsewhere, so that making the id reads neither.
+    pub fn at(ms: i64, salt: u64) -> ExecutionId {
+        let low = salt & 0xF_FFFF;
+        let ms = ms as u64 & 0xFFF_FFFF_FFFF;
         ExecutionId(format!("{ms:011x}{low:05x}"))
     }
 

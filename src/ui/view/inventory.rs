@@ -1,7 +1,7 @@
 //! The inventory pane: counts for its title and the tree rows on screen,
 //! each node with its own last-run sign.
 
-use crate::engine::resilience::breaker::BreakerState;
+pub use crate::ui::sign::NodeSign;
 
 pub struct InventoryPane<'a> {
     pub focused: bool,
@@ -43,18 +43,4 @@ pub enum TreeRow<'a> {
         selected: bool,
         sign: NodeSign,
     },
-}
-
-/// What the sign before a node says: its last run, or an open breaker (which
-/// outranks it: work is refused).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeSign {
-    None,
-    Running,
-    Ok,
-    Failed,
-    Unreachable,
-    TimedOut,
-    Cancelled,
-    Breaker(BreakerState),
 }

@@ -1,7 +1,7 @@
 //! The inventory tree as drawn: only the rows on screen, each node with its
 //! own sign (last run or breaker).
 
-use crate::app::tui::inventory::{Badge, InventoryView, Row, UNGROUPED};
+use crate::app::tui::inventory::{InventoryView, Row, UNGROUPED};
 use crate::ui::view::inventory::{Filter, InventoryPane, NodeSign, TreeRow};
 use crate::ui::visible_top;
 
@@ -64,7 +64,7 @@ fn tree_row(inv: &InventoryView, row: Row) -> TreeRow<'_> {
             let name = &inv.names[n as usize];
             let sign = match inv.breaker_of(name) {
                 Some(b) => NodeSign::Breaker(b),
-                None => badge_sign(inv.badges[n as usize]),
+                None => inv.signs[n as usize],
             };
             TreeRow::Node {
                 name,
@@ -72,17 +72,5 @@ fn tree_row(inv: &InventoryView, row: Row) -> TreeRow<'_> {
                 sign,
             }
         }
-    }
-}
-
-fn badge_sign(badge: Badge) -> NodeSign {
-    match badge {
-        Badge::None => NodeSign::None,
-        Badge::Running => NodeSign::Running,
-        Badge::Ok => NodeSign::Ok,
-        Badge::Failed => NodeSign::Failed,
-        Badge::Unreachable => NodeSign::Unreachable,
-        Badge::TimedOut => NodeSign::TimedOut,
-        Badge::Cancelled => NodeSign::Cancelled,
     }
 }

@@ -7,8 +7,7 @@ mod progress;
 
 use super::action::Action;
 use super::input::BarKind;
-use super::keymap::{Keymap, Mode};
-use super::keys::Key;
+use super::keymap::Mode;
 use super::state::{AppState, Level, View};
 use super::tabs;
 use super::target_preview::preview;
@@ -40,7 +39,7 @@ pub fn build(state: &AppState, size: ratatui::layout::Rect) -> ConsoleView<'_> {
             state.focus == super::state::Focus::Inventory,
             inside(areas.inventory),
         ),
-        strip: progress::strip(&state.progress),
+        strip: progress::strip(&state.progress, state.clock.now),
         title: main_title(state),
         main: main_pane(state, inside(areas.main)),
         bar: bar(state),
@@ -66,7 +65,7 @@ fn help(state: &AppState) -> Vec<HelpSection> {
         .map(|(mode, actions)| HelpSection {
             title: match mode {
                 Mode::Global => "Everywhere".to_string(),
-                m => format!("In {}", m.name()),
+                m => format!("In {}", m.name().replace('_', " ")),
             },
             actions: actions
                 .into_iter()
@@ -96,9 +95,11 @@ fn main_title(state: &AppState) -> MainTitle {
 fn main_pane(state: &AppState, height: usize) -> MainPane<'_> {
     match state.view {
         View::Output => MainPane::Output(output::pane(&state.output, height)),
-        View::Progress => {
-            MainPane::Progress(progress::pane(&state.progress, height.saturating_sub(1)))
-        }
+        View::Progress => MainPane::Progress(progress::pane(
+            &state.progress,
+            height.saturating_sub(1),
+            state.clock.now,
+        )),
         View::History => {
             let h = &state.history;
             MainPane::History(HistoryPane {
@@ -144,17 +145,6 @@ fn main_pane(state: &AppState, height: usize) -> MainPane<'_> {
     }
 }
 
-/// Global actions the idle bar advertises around the focused pane's own keys
-/// (help and run come first, so they show however narrow the bar).
-const GLOBAL_HINTS: [Action; 6] = [
-    Action::Help,
-    Action::RunPrompt,
-    Action::CommandMode,
-    Action::FocusNext,
-    Action::ShowMessage,
-    Action::Quit,
-];
-
 fn bar(state: &AppState) -> BarView<'_> {
     if let Some(bar) = &state.bar {
         return BarView::Input {
@@ -170,7 +160,7 @@ fn bar(state: &AppState) -> BarView<'_> {
         .map(|k| (k, Action::CancelExecution));
     let hints = cancel
         .into_iter()
-        .chain(hints(&state.keymap, state.mode()))
+        .chain(super::panes::focused_hints(state))
         .map(|(key, action)| {
             let label = if action == Action::CancelExecution {
                 "cancel"
@@ -181,29 +171,6 @@ fn bar(state: &AppState) -> BarView<'_> {
         })
         .collect();
     BarView::Hints(hints)
-}
-
-/// Help and run, the keys of the focused pane's mode (one per action, in the order
-/// actions are declared), then a few global ones, each only where the key really does
-/// that in this mode.
-pub fn hints(keymap: &Keymap, mode: Mode) -> Vec<(Key, Action)> {
-    let described = keymap.described();
-    let mut own: Vec<(Key, Action)> = described
-        .get(&mode)
-        .into_iter()
-        .flatten()
-        .filter(|(a, _)| mode != Mode::Global && !GLOBAL_HINTS.contains(a))
-        .filter_map(|(a, keys)| Some((*keys.first()?, *a)))
-        .collect();
-    // What the pane does first; switching to another view last.
-    own.sort_by_key(|(_, a)| matches!(a, Action::ShowJournal | Action::ShowFacts));
-    let global = GLOBAL_HINTS.into_iter().filter_map(|action| {
-        let key = keymap.key_for(mode, action)?;
-        (keymap.lookup(mode, key) == Some(action)).then_some((key, action))
-    });
-    let (first, rest): (Vec<_>, Vec<_>) =
-        global.partition(|(_, a)| matches!(a, Action::Help | Action::RunPrompt));
-    first.into_iter().chain(own).chain(rest).collect()
 }
 
 fn status(state: &AppState) -> StatusView<'_> {

@@ -8,13 +8,15 @@ use crate::ui::view::progress::{
     NodeLine, PlanName, PlanStrip, ProgressPane, RunNodes, RunStrip, StepLine, StripView,
 };
 use crate::ui::visible_top;
+use std::time::Instant;
 
-pub fn strip(pv: &ProgressView) -> StripView<'_> {
+/// `now`: the time of the last message (elapsed times move with it).
+pub fn strip(pv: &ProgressView, now: Instant) -> StripView<'_> {
     if let Some(plan) = pv.shown_plan() {
         return StripView::Plan(PlanStrip {
             plan: plan_name(plan),
             state: plan.state,
-            elapsed: plan.elapsed(),
+            elapsed: plan.elapsed(now),
             progress: plan.progress,
             steps: plan.steps.len(),
         });
@@ -32,7 +34,7 @@ pub fn strip(pv: &ProgressView) -> StripView<'_> {
         command: &run.command,
         targets: &run.targets,
         status: run.status.as_str(),
-        elapsed: run.elapsed(),
+        elapsed: run.elapsed(now),
         progress: run.progress(),
     })
 }
@@ -45,7 +47,7 @@ fn plan_name(plan: &PlanRun) -> PlanName<'_> {
 }
 
 /// `rows`: list rows the pane has room for (under its column titles).
-pub fn pane(pv: &ProgressView, rows: usize) -> ProgressPane<'_> {
+pub fn pane(pv: &ProgressView, rows: usize, now: Instant) -> ProgressPane<'_> {
     if let Some(plan) = pv.shown_plan() {
         let steps = plan
             .steps
@@ -54,7 +56,7 @@ pub fn pane(pv: &ProgressView, rows: usize) -> ProgressPane<'_> {
                 name: &s.name,
                 state: s.state,
                 execution: s.execution.as_ref().map(|e| e.0.as_str()),
-                took: s.elapsed(),
+                took: s.elapsed(now),
                 reason: s.reason.as_deref(),
             })
             .collect();
@@ -79,7 +81,9 @@ pub fn pane(pv: &ProgressView, rows: usize) -> ProgressPane<'_> {
             status: n.status,
             exit_code: n.exit_code,
             attempts: n.attempts,
-            took: n.duration.or_else(|| n.started.map(|s| s.elapsed())),
+            took: n
+                .duration
+                .or_else(|| n.started.map(|s| now.saturating_duration_since(s))),
             error: n.error.as_ref(),
         })
         .collect();
@@ -111,13 +115,14 @@ mod tests {
             "uptime".into(),
             "ops".into(),
             &names,
+            Instant::now(),
         );
         run.node_mut("n49").unwrap().status = NodeStatus::Failed;
         run.node_mut("n50").unwrap().status = NodeStatus::Success;
         let mut pv = ProgressView::default();
         pv.add(run);
         pv.cursor = 50;
-        let ProgressPane::Run(shown) = pane(&pv, 10) else {
+        let ProgressPane::Run(shown) = pane(&pv, 10, Instant::now()) else {
             panic!("a run is shown");
         };
         let names: Vec<&str> = shown.nodes.iter().map(|n| n.name).collect();
