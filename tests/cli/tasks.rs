@@ -685,7 +685,7 @@ fn sigterm_and_sighup_cancel_a_task_run_and_end_its_processes() {
         .unwrap();
         cli_support::bolt_modules::task_config(&f.path("config"), &[&project.join("tasks")]);
         let mut guard = KillOnDrop::default();
-        let mut run = Running::start(f.cmd(&["task", "run", "slow::wait", "-t", "n1"]));
+        let run = Running::start(f.cmd(&["task", "run", "slow::wait", "-t", "n1"]));
         assert!(
             eventually(Duration::from_secs(30), || pids.exists()),
             "the task never started"
