@@ -982,3 +982,27 @@ proptest! {
         }
     }
 }
+
+/// ssh reads lines in order and stops at the first bad one, even when an
+/// `IgnoreUnknown` made an unknown keyword's fate depend on the host: a bad
+/// value after an unknown keyword is not reported before it.
+#[test]
+fn the_first_bad_line_in_reading_order_is_the_one_named() {
+    let f = Fixture::new();
+    let inc = f.dir.path().join("inc");
+    f.write("inc/a.conf", "IgnoreUnknown bar*\n");
+    f.write("inc/b.conf", "FooBar 1\n");
+    let cfg = f.write(
+        "config",
+        &format!("Include {}/*.conf\nConnectTimeout 5ms\n", inc.display()),
+    );
+    f.check(&cfg, &["h"]);
+    let e = f.ours(&cfg, "h", &Overrides::default()).unwrap_err();
+    assert!(e.to_string().contains("b.conf:1"), "{e}");
+    // Ignored by the IgnoreUnknown in effect, the unknown keyword lets the
+    // later bad value be the error.
+    f.write("inc/b.conf", "Barfly 1\n");
+    f.check(&cfg, &["h"]);
+    let e = f.ours(&cfg, "h", &Overrides::default()).unwrap_err();
+    assert!(e.to_string().contains("config:2"), "{e}");
+}

@@ -38,6 +38,10 @@ pub(super) enum Kind {
     /// An unknown keyword after an `IgnoreUnknown` line: an error unless the
     /// `IgnoreUnknown` in effect when resolving lists it.
     Unknown(String),
+    /// A bad line after such an unknown keyword: an error in any case, but one
+    /// that must come after the unknown keyword's (if that is one), as ssh reads
+    /// lines in order and stops at the first bad one.
+    Invalid(ErrorKind),
     Set(Setting),
 }
 
@@ -74,6 +78,8 @@ pub(super) struct Loader<'e> {
     /// An `IgnoreUnknown` line has been read: later unknown keywords are
     /// decided per host.
     seen_ignore_unknown: bool,
+    /// An unknown keyword was kept for resolution: later errors wait too.
+    deferred_unknown: bool,
 }
 
 impl<'e> Loader<'e> {
@@ -82,6 +88,7 @@ impl<'e> Loader<'e> {
             env,
             files: 0,
             seen_ignore_unknown: false,
+            deferred_unknown: false,
         }
     }
 
@@ -136,10 +143,13 @@ impl<'e> Loader<'e> {
                 line,
                 kind,
             };
-            if let Some(kind) = self.parse_line(raw, depth).map_err(|e| match e {
-                LineError::Kind(k) => at(k),
-                LineError::Nested(e) => e,
-            })? {
+            let parsed = match self.parse_line(raw, depth) {
+                Ok(kind) => kind,
+                Err(LineError::Kind(k)) if self.deferred_unknown => Some(Kind::Invalid(k)),
+                Err(LineError::Kind(k)) => return Err(at(k)),
+                Err(LineError::Nested(e)) => return Err(e),
+            };
+            if let Some(kind) = parsed {
                 directives.push(Directive { line, kind });
             }
         }
@@ -161,6 +171,7 @@ impl<'e> Loader<'e> {
                 return Err(ErrorKind::UnknownKeyword(kw.to_owned()).into());
             }
             lexer::argv_split(line.rest).ok_or(ErrorKind::InvalidQuotes)?;
+            self.deferred_unknown = true;
             return Ok(Some(Kind::Unknown(kw.to_owned())));
         };
         let args = lexer::argv_split(line.rest).ok_or(ErrorKind::InvalidQuotes)?;

@@ -106,6 +106,7 @@ impl Pass<'_> {
                         return Err(at(ErrorKind::UnknownKeyword(keyword.clone())));
                     }
                 }
+                Kind::Invalid(kind) => return Err(at(kind.clone())),
                 Kind::Set(s) => {
                     if *active {
                         let src = |value: &str| Sourced {
