@@ -13,6 +13,7 @@ use serde_json::Value;
 use ssh_support::Drover;
 use sshd::JumpFleet;
 use std::path::Path;
+use std::time::Duration;
 use tmux_support::{DroverPane, Tmux};
 
 /// The console on the fleet's ssh_config in a 100x30 tmux pane.
@@ -237,8 +238,14 @@ fn drover_ssh_in_a_terminal_gets_a_pty_and_restores_the_terminal() {
         .start(&tmux);
     tmux.wait_for("the prompt", |s| s.contains("root@node001"));
     // Raw passthrough: Ctrl-C reaches the remote shell, not drover.
-    tmux.text("sleep 100");
+    // The key goes in once the remote `sleep` runs: a Ctrl-C that lands while the
+    // remote bash is still starting it is bash's race, not drover's.
+    tmux.text("sleep 100.25");
     tmux.keys(&["Enter"]);
+    assert!(
+        cli_support::eventually(Duration::from_secs(30), running_sleep_100_25),
+        "the remote sleep never started"
+    );
     tmux.keys(&["C-c"]);
     tmux.wait_for("a new prompt", |s| {
         s.matches("root@node001:~#").count() >= 2
@@ -337,4 +344,15 @@ fn sigterm_during_drover_ssh_restores_the_terminal() {
         "{screen}"
     );
     assert_cooked(&tmux);
+}
+
+/// A `sleep 100.25` is running on this machine (the loopback node's processes are
+/// ours to see).
+fn running_sleep_100_25() -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries
+        .flatten()
+        .any(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == b"sleep\x00100.25\x00"))
 }
