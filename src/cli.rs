@@ -93,6 +93,14 @@ pub enum Command {
     Journal(JournalArgs),
     /// Execution counts, success and error rates.
     Metrics(MetricsArgs),
+    /// The engine's events as JSON lines, from every drover process on this state dir
+    /// (console, batch, cron); `--follow` keeps tailing.
+    ///
+    /// One object per line, schema version 1 ("v": 1): seq, ts, type, pid, user,
+    /// execution, node, then the type's own fields (README, "Event tail"). Without
+    /// --since or --after, --follow starts with the next event and a plain listing
+    /// with the oldest kept. Ctrl-C, SIGTERM or a closed pipe end --follow with 0.
+    Events(EventsArgs),
     /// How the SSH config resolves for a host, printed like `ssh -G`.
     SshConfig(SshConfigArgs),
     /// Bolt tasks on the task path: list, show, run.
@@ -412,6 +420,35 @@ pub enum JournalCommand {
         #[arg(short = 'm', long = "message")]
         message: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Keep printing events as they are recorded (until Ctrl-C, SIGTERM or a closed pipe).
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Only events recorded at or after this time (RFC 3339, or a duration ago: 10m).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events after this sequence number (the `seq` of the last line seen): resume
+    /// where a reader stopped, without a gap or a repeat.
+    #[arg(long, value_name = "SEQ")]
+    pub after: Option<i64>,
+    /// Only these event types (comma list or repeated): execution_queued,
+    /// execution_started, node_started, node_output, retry_attempt, node_finished,
+    /// execution_finished, journal_appended, breaker_opened, breaker_half_open,
+    /// breaker_closed, plan_step_changed, plan_finished, inventory_reloaded.
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Only events about these nodes, and events of runs that target one of them.
+    #[arg(short = 't', long = "targets", value_name = "TARGETS")]
+    pub targets: Option<String>,
+    /// At most this many events (a plain listing; --follow ignores it).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// JSON lines (the only format; accepted for scripts that say so).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -63,7 +63,7 @@ async fn run(cli: Cli) -> u8 {
     let Some(command) = &cli.command else {
         if cli.global.batch {
             eprintln!(
-                "drover: --batch needs a subcommand (run, task, plan, history, journal, metrics, ssh-config, status)"
+                "drover: --batch needs a subcommand (run, task, plan, history, journal, metrics, events, ssh-config, status)"
             );
             return exit::USAGE;
         }

@@ -191,6 +191,13 @@ fn start_with(
         let pruned = store.prune(cutoff)?;
         tracing::info!(?pruned, "history and journal retention applied");
     }
+    let trimmed = store.trim_events(crate::store::EVENT_LOG_KEEP)?;
+    if trimmed > 0 {
+        tracing::info!(
+            trimmed,
+            "oldest events beyond the event log's bound removed"
+        );
+    }
     let mut transports = TransportRegistry::default();
     let local = LocalTransport::new(LocalConfig {
         kill_grace: config.kill_grace(),

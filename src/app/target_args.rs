@@ -55,6 +55,7 @@ fn expand_with(
             InventoryCommand::List { targets, .. } => (targets, false),
             _ => return Ok(()),
         },
+        Command::Events(e) => (&mut e.targets, false),
         Command::Facts(f) => {
             f.targets = expand_one(&f.targets, stdin)?;
             return Ok(());

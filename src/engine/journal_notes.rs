@@ -20,14 +20,18 @@ impl Engine {
         }
         let node = entry.node.clone();
         let entry_type = entry.entry_type;
+        let user = entry.user.clone();
         if let Some(store) = &self.inner.store {
             store.send(WriteOp::Journal(entry)).await?;
         }
-        let _ = self.inner.events.send(EngineEvent::JournalAppended {
-            node,
-            entry_type,
-            execution: None,
-        });
+        self.inner.events.send_as(
+            EngineEvent::JournalAppended {
+                node,
+                entry_type,
+                execution: None,
+            },
+            Some(&user),
+        );
         Ok(())
     }
 }

@@ -55,7 +55,7 @@ impl Engine {
             .write()
             .unwrap_or_else(|p| p.into_inner()) = loaded.inventory.clone();
         self.set_inventory_failures(loaded.failures.clone());
-        let _ = self.inner.events.send(EngineEvent::InventoryReloaded {
+        self.inner.events.send(EngineEvent::InventoryReloaded {
             nodes: loaded.inventory.len(),
             failed_sources: loaded.failures.clone(),
         });

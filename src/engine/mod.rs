@@ -40,7 +40,7 @@ pub use config::{EngineConfig, MIN_RING};
 pub use executor::journal::{JournalLevel, JournalRule};
 pub use executor::state::{ExecutionSnapshot, NodeSnapshot};
 pub use inventory::{Inventory, Node};
-pub use reads::{OutputReader, StoredRun};
+pub use reads::{EventReader, OutputReader, StoredRun};
 pub use report::event::{EngineEvent, StreamItem};
 pub use report::health::HealthReport;
 pub use report::result::{ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress};
@@ -55,7 +55,6 @@ use resilience::breaker;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use submit::idempotency;
-use tokio::sync::broadcast;
 use transport::TransportRegistry;
 
 /// Cheap handle to the running engine.
@@ -71,7 +70,7 @@ pub(crate) struct EngineInner {
     inventory_failures: RwLock<Vec<inventory::service::SourceFailure>>,
     transports: TransportRegistry,
     authorizer: Arc<dyn Authorizer>,
-    events: broadcast::Sender<EngineEvent>,
+    events: report::event_bus::EventBus,
     executions: Mutex<HashMap<ExecutionId, Arc<ExecutionState>>>,
     slots: Arc<queue::SlotQueue>,
     store: Option<StoreWriter>,
@@ -95,7 +94,7 @@ impl Engine {
         transports: TransportRegistry,
         store: Option<StoreWriter>,
     ) -> Engine {
-        let (events, _) = broadcast::channel(config.event_capacity.max(16));
+        let events = report::event_bus::EventBus::new(config.event_capacity, store.clone());
         Engine {
             inner: Arc::new(EngineInner {
                 slots: queue::SlotQueue::new(
@@ -172,7 +171,7 @@ impl Engine {
         self.inner.authorizer.roles_of(user)
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<EngineEvent> {
         self.inner.events.subscribe()
     }
 

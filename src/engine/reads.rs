@@ -1,5 +1,5 @@
 //! Reading what drover recorded, under the reader's permissions: history, one
-//! run, metrics and a run's stored output (`history.read`), a node's journal
+//! run, metrics, a run's stored output and the event log (`history.read`), a node's journal
 //! (`journal.read` on it) and facts (`facts.read`, and `facts.refresh` to ask
 //! the nodes again). Each read checks the capability first (a refusal is
 //! audited as any other, see [`Engine::authorize`]), then reads the engine's
@@ -12,8 +12,8 @@ use super::common::request::ExecutionContext;
 use super::facts::{FactSet, Facts};
 use super::rbac::Capability;
 use crate::store::{
-    EntryType, ExecutionRecord, HistoryFilter, JournalEntry, Metrics, Millis, NodeResultRecord,
-    Store, StoreError, Stream,
+    EntryType, EventFilter, EventRecord, ExecutionRecord, HistoryFilter, JournalEntry, Metrics,
+    Millis, NodeResultRecord, Store, StoreError, Stream,
 };
 use std::sync::Arc;
 
@@ -42,7 +42,42 @@ impl OutputReader {
     }
 }
 
+/// The event log of every drover process on this store, handed out once
+/// `history.read` was checked ([`Engine::read_events`]): a follower polls it
+/// for hours, so the permission is checked once, not at every poll. Each read
+/// runs on the blocking pool.
+#[derive(Clone)]
+pub struct EventReader {
+    store: Store,
+}
+
+impl EventReader {
+    /// The events `filter` selects, oldest first.
+    pub async fn read(&self, filter: EventFilter) -> Result<Vec<EventRecord>, EngineError> {
+        let store = self.store.clone();
+        blocking(move || store.events(&filter)).await
+    }
+
+    /// The newest event's `seq` (0 when the log is empty).
+    pub async fn last_seq(&self) -> Result<i64, EngineError> {
+        let store = self.store.clone();
+        blocking(move || store.last_event_seq()).await
+    }
+}
+
 impl Engine {
+    /// A reader of the event log ([`EventReader`]), once `history.read` is
+    /// checked: the log says who ran what where, as history does.
+    pub async fn read_events(
+        &self,
+        context: &ExecutionContext,
+    ) -> Result<EventReader, EngineError> {
+        let store = self
+            .readable(context, &Capability::HistoryRead, &[])
+            .await?;
+        Ok(EventReader { store })
+    }
+
     /// The runs `filter` selects, newest first.
     pub async fn read_history(
         &self,

@@ -3,6 +3,6 @@
 //! open the store themselves.
 
 pub use crate::store::{
-    EntryType, ExecutionRecord, HistoryFilter, IdCandidate, JournalEntry, Metrics, Millis,
-    NodeResultRecord, OutputMode, StoreError, Stream,
+    EntryType, EventFilter, EventRecord, ExecutionRecord, HistoryFilter, IdCandidate, JournalEntry,
+    Metrics, Millis, NodeResultRecord, OutputMode, StoreError, Stream,
 };

@@ -6,8 +6,9 @@ use super::{Engine, EngineError};
 use std::sync::Arc;
 
 impl Engine {
-    /// Waits until every record sent so far is committed.
+    /// Waits until every record sent so far (events included) is committed.
     pub async fn flush(&self) -> Result<(), EngineError> {
+        self.inner.events.flush().await;
         if let Some(store) = &self.inner.store {
             store.flush().await?;
         }

@@ -7,6 +7,7 @@
 mod blocking;
 mod connection;
 mod error;
+mod events;
 mod facts;
 mod health;
 mod idempotency;
@@ -29,6 +30,7 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 
 pub use error::StoreError;
+pub use events::EVENT_LOG_KEEP;
 pub use facts::CachedFacts;
 pub use health::StoreHealth;
 pub use idempotency::KeyClaim;

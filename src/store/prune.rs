@@ -1,4 +1,4 @@
-//! Retention: dropping old history and journal entries.
+//! Retention: dropping old history, journal entries and events.
 
 use rusqlite::TransactionBehavior;
 
@@ -12,11 +12,13 @@ use super::records::Millis;
 pub struct PruneReport {
     pub executions: usize,
     pub journal_entries: usize,
+    pub events: usize,
 }
 
 impl Store {
     /// Deletes executions that started before `older_than` (with their node results,
-    /// targets and output chunks, by cascade) and journal entries stamped before it.
+    /// targets and output chunks, by cascade), and journal entries and events
+    /// stamped before it.
     ///
     /// Executions still `queued` or `running` are kept whatever their age: deleting
     /// them would make the live engine's next writes for them fail.
@@ -33,10 +35,12 @@ impl Store {
             [older_than],
         )?;
         let journal_entries = tx.execute("DELETE FROM journal WHERE ts < ?1", [older_than])?;
+        let events = super::events::prune(&tx, older_than)?;
         tx.commit()?;
         Ok(PruneReport {
             executions,
             journal_entries,
+            events,
         })
     }
 }

@@ -163,6 +163,39 @@ pub struct Metrics {
     pub error_rate: f64,
 }
 
+/// One entry of the event log (`drover events`): what happened, when, in which
+/// process and for whom. `body` holds the fields of its `kind` (see the engine's
+/// `report::event_record` for the schema).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Assigned by the store, increasing across every process; 0 before it is written.
+    pub seq: i64,
+    pub ts: Millis,
+    /// `node_finished`, `journal_appended`, ...
+    pub kind: String,
+    pub execution: Option<String>,
+    pub node: Option<String>,
+    pub user: Option<String>,
+    /// The drover process that recorded it.
+    pub pid: i64,
+    pub body: serde_json::Value,
+}
+
+/// Which events to read; every set field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventFilter {
+    /// Only events numbered after this one.
+    pub after_seq: Option<i64>,
+    /// Only events stamped at or after this time.
+    pub since: Option<Millis>,
+    /// Only events of these kinds (all when empty).
+    pub types: Vec<String>,
+    /// Only events about these nodes, and events of runs that target one of them.
+    pub nodes: Option<Vec<String>>,
+    /// At most this many, oldest first.
+    pub limit: usize,
+}
+
 /// Which output stream a debug-mode chunk came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -129,8 +129,28 @@ const V4: &str = "
 ALTER TABLE executions ADD COLUMN rerun_of TEXT;
 ";
 
+/// Version 5: the event log that `drover events` tails, written by every drover
+/// process on this store. `seq` is AUTOINCREMENT so a number is never handed out
+/// twice, even after old rows were trimmed: a follower resuming after `seq` N
+/// never skips or repeats an event. `type` and `node` are columns (not only in
+/// `body`) so the filters run in SQL; `ts` has an index for `--since` and
+/// retention. The JSON `body` holds the type's own fields.
+const V5: &str = "
+CREATE TABLE events (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts        INTEGER NOT NULL,
+    type      TEXT NOT NULL,
+    execution TEXT,
+    node      TEXT,
+    user      TEXT,
+    pid       INTEGER NOT NULL,
+    body      TEXT NOT NULL
+);
+CREATE INDEX events_by_ts ON events (ts);
+";
+
 /// All migrations, oldest first. Append only; never edit a released step.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

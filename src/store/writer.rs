@@ -18,8 +18,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::blocking::block_on;
 use super::error::StoreError;
+use super::events;
 use super::journal_bulk;
-use super::records::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
+use super::records::{EventRecord, ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
 use super::reserve::Reserve;
 use super::rows;
 
@@ -46,6 +47,8 @@ pub enum WriteOp {
     },
     /// Insert or replace a node's cached facts.
     PutFacts(super::facts::CachedFacts),
+    /// Append to the event log; the database assigns the `seq`.
+    Event(EventRecord),
     /// Answered once everything sent before it is committed, with any write failure
     /// since the previous flush.
     Flush(oneshot::Sender<Result<(), StoreError>>),
@@ -182,24 +185,25 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, reserve: Option<Re
 }
 
 /// What the writer knows of the disk: the reserve not yet used, and whether the disk
-/// has been found full (from then on, debug output chunks are dropped so the space
-/// left goes to outcomes).
+/// has been found full (from then on, debug output chunks and events are dropped so
+/// the space left goes to outcomes).
 struct DiskState {
     reserve: Option<Reserve>,
     full: bool,
 }
 
 impl DiskState {
-    /// Drops the output chunks of `ops` once the disk was full, counting them lost.
+    /// Drops the output chunks and events of `ops` once the disk was full, counting
+    /// them lost.
     fn shed(&self, ops: &mut Vec<WriteOp>, unreported: &mut Option<Failure>) {
         if !self.full {
             return;
         }
         let before = ops.len();
-        ops.retain(|op| !matches!(op, WriteOp::OutputChunk { .. }));
+        ops.retain(|op| !matches!(op, WriteOp::OutputChunk { .. } | WriteOp::Event(_)));
         let dropped = before - ops.len();
         if dropped > 0 {
-            let reason = "disk full: debug output chunks not stored".to_string();
+            let reason = "disk full: debug output chunks and events not stored".to_string();
             Failure::add(unreported, dropped, reason);
         }
     }
@@ -374,6 +378,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
             data,
         } => rows::insert_chunk(conn, execution_id, node, *stream, data),
         WriteOp::PutFacts(f) => super::facts::put(conn, f),
+        WriteOp::Event(e) => events::insert(conn, e),
         WriteOp::Flush(_) => Ok(()),
     }
 }
@@ -410,6 +415,7 @@ fn describe(op: &WriteOp) -> String {
             format!("output chunk of node {node} in execution {execution_id}")
         }
         WriteOp::PutFacts(f) => format!("cached facts of node {}", f.node),
+        WriteOp::Event(e) => format!("{} event", e.kind),
         WriteOp::Flush(_) => "flush".to_string(),
     }
 }

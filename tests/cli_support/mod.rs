@@ -333,6 +333,13 @@ impl Running {
         }
     }
 
+    /// The next stdout line within `timeout`, `None` if none came (or stdout closed).
+    pub fn next_line(&mut self, timeout: Duration) -> Option<String> {
+        let line = self.lines.recv_timeout(timeout).ok()?;
+        self.seen.push(line.clone());
+        Some(line)
+    }
+
     /// Waits for exit; returns the status, every stdout line and stderr.
     pub fn wait(mut self, timeout: Duration) -> (ExitStatus, Vec<String>, String) {
         let status = wait_deadline(&mut self.child, timeout);

@@ -1,5 +1,5 @@
 //! RBAC checks of the read and write subcommands, before they touch anything:
-//! `history` and `metrics` need `history.read`; `journal NODE` needs
+//! `history`, `metrics` and `events` need `history.read`; `journal NODE` needs
 //! `journal.read` on the node, `journal add NODE` `journal.write`; `inventory`
 //! and `ssh-config` need `inventory.read`; `facts` needs `facts.read` on its nodes
 //! (and `facts.refresh` with `--refresh`); `ssh NODE` needs `command.run` on the
@@ -27,7 +27,9 @@ pub async fn check(command: &Command, rt: &Runtime) -> Result<(), u8> {
         | Command::Man => {
             return Ok(());
         }
-        Command::History(_) | Command::Metrics(_) => (Capability::HistoryRead, Vec::new()),
+        Command::History(_) | Command::Metrics(_) | Command::Events(_) => {
+            (Capability::HistoryRead, Vec::new())
+        }
         Command::Journal(args) => match (&args.add, &args.node) {
             (Some(JournalCommand::Add { node, .. }), _) => {
                 (Capability::JournalWrite, vec![node.clone()])

@@ -2,6 +2,7 @@
 //! documented code. Never prompts.
 
 pub mod access;
+pub mod events;
 pub mod facts;
 pub mod grouping;
 pub mod history;
@@ -52,6 +53,7 @@ pub async fn dispatch(command: &Command, global: &GlobalArgs, rt: &Runtime) -> u
         Command::History(args) => history::history(args, rt).await,
         Command::Journal(args) => journal::journal(args, rt).await,
         Command::Metrics(args) => history::metrics(args, rt).await,
+        Command::Events(args) => events::events(args, rt).await,
         Command::SshConfig(args) => ssh_config::ssh_config(args, global.ssh_config.as_deref()),
         Command::Task(args) => task::task(args, rt).await,
         Command::Plan(args) => plan::plan(args, rt).await,

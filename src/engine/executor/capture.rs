@@ -9,12 +9,12 @@ use crate::engine::common::error::{ErrorCategory, NodeError};
 use crate::engine::common::ids::ExecutionId;
 use crate::engine::common::priority::Priority;
 use crate::engine::inventory::Node;
+use crate::engine::report::event_bus::EventBus;
 use crate::engine::report::output::{OutputSink, SharedOutput};
 use crate::engine::transport::{ExitInfo, NodeJob};
 use crate::store::Stream;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 /// Most bytes kept per stream; beyond it the start is dropped and
@@ -68,13 +68,14 @@ impl Engine {
         let slots = &self.inner.slots;
         let _slot = slots.acquire(slots.place(Priority::HIGH)).await;
         let output = SharedOutput::new(CAPTURE_LIMIT);
-        // Nobody listens: a capture announces nothing on the engine's bus.
-        let (events, _) = broadcast::channel(1);
+        // Nobody listens: a capture announces nothing on the engine's bus, nor logs.
+        let events = EventBus::new(1, None);
         let sink = OutputSink {
             execution: ExecutionId::new(),
             node: node.name.clone(),
             output: output.clone(),
             events,
+            user: String::new(),
             tap: None,
             store: None,
             secrets: Default::default(),

@@ -138,6 +138,7 @@ async fn attempt_once(
         node: node.name.clone(),
         output,
         events: inner.events.clone(),
+        user: state.context.user.clone(),
         tap: state.tap.clone(),
         store: opts.debug.then(|| inner.store.clone()).flatten(),
         secrets: state.secrets.clone(),

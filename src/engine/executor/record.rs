@@ -9,6 +9,7 @@ use crate::engine::common::ids::now_millis;
 use crate::engine::executor::journal;
 use crate::engine::executor::state::ExecutionState;
 use crate::engine::report::event::EngineEvent;
+use crate::engine::report::event_record::OutputCounts;
 use crate::engine::report::result::{NodeResult, NodeStatus};
 use crate::engine::report::task_value::{Stdout, task_value};
 use crate::engine::resilience::breaker::{BreakerChange, BreakerScope};
@@ -137,6 +138,13 @@ pub(super) async fn finish_node(
             .await;
     }
     state.set_result(idx, result);
+    // The last word on its output, when it printed any, before it is finished.
+    let counts = state.slots[idx].output.lock().counts();
+    if counts != OutputCounts::default() {
+        inner
+            .events
+            .log_output(&state.id.0, node, &state.context.user, counts, true);
+    }
     let progress = state.progress();
     state
         .emit(

@@ -6,6 +6,7 @@ use crate::engine::common::ids::ExecutionId;
 use crate::engine::common::request::{ExecutionContext, ExecutionRequest};
 use crate::engine::inventory::Node;
 use crate::engine::report::event::{EngineEvent, StreamItem};
+use crate::engine::report::event_bus::EventBus;
 use crate::engine::report::output::SharedOutput;
 use crate::engine::report::result::{
     ExecutionResult, ExecutionStatus, NodeResult, NodeStatus, Progress,
@@ -16,7 +17,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// What is known of one node right now.
@@ -215,8 +216,8 @@ impl ExecutionState {
     }
 
     /// Sends an event to every subscriber and, losslessly, to this execution's tap.
-    pub async fn emit(&self, events: &broadcast::Sender<EngineEvent>, event: EngineEvent) {
-        let _ = events.send(event.clone());
+    pub async fn emit(&self, events: &EventBus, event: EngineEvent) {
+        events.send_as(event.clone(), Some(&self.context.user));
         if let Some(tap) = &self.tap {
             let _ = tap.send(StreamItem::Event(event)).await;
         }

@@ -3,11 +3,18 @@
 //! them. Memory per node is bounded whatever the node prints.
 
 use crate::engine::report::event::{EngineEvent, StreamItem};
+use crate::engine::report::event_bus::EventBus;
+use crate::engine::report::event_record::OutputCounts;
 use crate::engine::secrets::{Secrets, StreamRedactor};
 use crate::store::{StoreWriter, Stream, WriteOp};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::{broadcast, mpsc};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// The event log hears of a node's output at most this often (plus once as the
+/// node ends), however much it prints: a noisy run cannot flood the log.
+pub const OUTPUT_SUMMARY_EVERY: Duration = Duration::from_secs(1);
 
 /// Bytes kept of the start of a stream for the head of a summary.
 const HEAD_CAPTURE_BYTES: usize = 4096;
@@ -143,6 +150,8 @@ pub struct StreamBuf {
     pub ring: Ring,
     head: Vec<u8>,
     pub hash: StreamHash,
+    /// Newlines ever pushed (for the event log's output summaries).
+    lines: u64,
 }
 
 impl StreamBuf {
@@ -151,6 +160,7 @@ impl StreamBuf {
             ring: Ring::new(capacity),
             head: Vec::new(),
             hash: StreamHash::default(),
+            lines: 0,
         }
     }
 
@@ -160,7 +170,13 @@ impl StreamBuf {
             self.head.extend_from_slice(&data[..data.len().min(room)]);
         }
         self.hash.update(data);
+        self.lines += data.iter().filter(|&&b| b == b'\n').count() as u64;
         self.ring.push(data);
+    }
+
+    /// Newlines ever pushed.
+    pub fn lines(&self) -> u64 {
+        self.lines
     }
 
     /// The whole stream when it is short, else its first and last `lines` lines
@@ -207,6 +223,8 @@ pub struct NodeOutput {
     pub stdout: StreamBuf,
     pub stderr: StreamBuf,
     dirty: bool,
+    /// When the event log last heard of this output.
+    summarised: Option<Instant>,
 }
 
 impl NodeOutput {
@@ -215,6 +233,7 @@ impl NodeOutput {
             stdout: StreamBuf::new(capacity),
             stderr: StreamBuf::new(capacity),
             dirty: false,
+            summarised: None,
         }
     }
 
@@ -230,6 +249,29 @@ impl NodeOutput {
             Stream::Stdout => &mut self.stdout,
             Stream::Stderr => &mut self.stderr,
         }
+    }
+
+    /// Bytes and lines of both streams so far.
+    pub fn counts(&self) -> OutputCounts {
+        OutputCounts {
+            stdout_bytes: self.stdout.ring.total(),
+            stderr_bytes: self.stderr.ring.total(),
+            stdout_lines: self.stdout.lines,
+            stderr_lines: self.stderr.lines,
+        }
+    }
+
+    /// The counts, when the event log has not heard of this output for
+    /// [`OUTPUT_SUMMARY_EVERY`] (or ever); the log hears of them now.
+    fn summary_due(&mut self, now: Instant) -> Option<OutputCounts> {
+        let due = self
+            .summarised
+            .is_none_or(|at| now.duration_since(at) >= OUTPUT_SUMMARY_EVERY);
+        if !due {
+            return None;
+        }
+        self.summarised = Some(now);
+        Some(self.counts())
     }
 
     /// Readers call this when they have looked, re-arming the notification.
@@ -265,7 +307,9 @@ pub struct OutputSink {
     pub(crate) execution: crate::engine::ExecutionId,
     pub(crate) node: String,
     pub(crate) output: SharedOutput,
-    pub(crate) events: broadcast::Sender<EngineEvent>,
+    pub(crate) events: EventBus,
+    /// Who started the run, for the event log.
+    pub(crate) user: String,
     pub(crate) tap: Option<mpsc::Sender<StreamItem>>,
     pub(crate) store: Option<StoreWriter>,
     /// Secret values are replaced before any consumer sees the bytes.
@@ -304,17 +348,23 @@ impl OutputSink {
         if data.is_empty() {
             return;
         }
-        let notify = {
+        let logs = self.events.logs();
+        let (notify, summary) = {
             let mut out = self.output.lock();
             out.stream_mut(stream).push(data);
-            !std::mem::replace(&mut out.dirty, true)
+            let summary = logs.then(|| out.summary_due(Instant::now())).flatten();
+            (!std::mem::replace(&mut out.dirty, true), summary)
         };
         if notify {
-            let _ = self.events.send(EngineEvent::NodeOutput {
+            self.events.send(EngineEvent::NodeOutput {
                 execution: self.execution.clone(),
                 node: self.node.clone(),
                 stream,
             });
+        }
+        if let Some(counts) = summary {
+            self.events
+                .log_output(&self.execution.0, &self.node, &self.user, counts, false);
         }
         if let Some(tap) = &self.tap {
             let _ = tap

@@ -133,11 +133,14 @@ pub(crate) async fn check(
             }),
         };
         inner.record(WriteOp::Journal(entry)).await;
-        let _ = inner.events.send(EngineEvent::JournalAppended {
-            node: node.to_string(),
-            entry_type: EntryType::Event,
-            execution: None,
-        });
+        inner.events.send_as(
+            EngineEvent::JournalAppended {
+                node: node.to_string(),
+                entry_type: EntryType::Event,
+                execution: None,
+            },
+            Some(&context.user),
+        );
     }
     // Committed before the caller reports the refusal and perhaps exits.
     if let Some(store) = &inner.store

@@ -102,7 +102,10 @@ impl Runner {
             execution: o.execution.clone(),
             progress: self.progress(),
         };
-        let _ = self.engine.inner.events.send(event);
+        self.engine
+            .inner
+            .events
+            .send_as(event, Some(&self.context.user));
     }
 
     /// A finished step releases its dependents, or cancels them when it failed
@@ -260,12 +263,15 @@ impl Runner {
         } else {
             StepState::Failed
         };
-        let _ = self.engine.inner.events.send(EngineEvent::PlanFinished {
-            plan: self.id.clone(),
-            name: self.plan.name.clone(),
-            state,
-            progress: self.progress(),
-        });
+        self.engine.inner.events.send_as(
+            EngineEvent::PlanFinished {
+                plan: self.id.clone(),
+                name: self.plan.name.clone(),
+                state,
+                progress: self.progress(),
+            },
+            Some(&self.context.user),
+        );
         PlanResult {
             id: self.id,
             name: self.plan.name,
