@@ -4,5 +4,5 @@
 
 pub use crate::store::{
     EntryType, ExecutionRecord, HistoryFilter, IdCandidate, JournalEntry, Metrics, Millis,
-    NodeResultRecord, OutputMode, StoreError, Stream,
+    NodeResultRecord, OutputMode, StoreError, Stream, TranscriptRecord,
 };

@@ -12,11 +12,13 @@ use super::records::Millis;
 pub struct PruneReport {
     pub executions: usize,
     pub journal_entries: usize,
+    pub transcripts: usize,
 }
 
 impl Store {
     /// Deletes executions that started before `older_than` (with their node results,
-    /// targets and output chunks, by cascade) and journal entries stamped before it.
+    /// targets and output chunks, by cascade), journal entries stamped before it, and
+    /// session transcripts started before it (with their chunks).
     ///
     /// Executions still `queued` or `running` are kept whatever their age: deleting
     /// them would make the live engine's next writes for them fail.
@@ -33,10 +35,16 @@ impl Store {
             [older_than],
         )?;
         let journal_entries = tx.execute("DELETE FROM journal WHERE ts < ?1", [older_than])?;
+        // A transcript goes with the journal entries that link to it.
+        let transcripts = tx.execute(
+            "DELETE FROM transcripts WHERE started_at < ?1",
+            [older_than],
+        )?;
         tx.commit()?;
         Ok(PruneReport {
             executions,
             journal_entries,
+            transcripts,
         })
     }
 }

@@ -46,6 +46,17 @@ pub enum WriteOp {
     },
     /// Insert or replace a node's cached facts.
     PutFacts(super::facts::CachedFacts),
+    /// A session's transcript begins (before its chunks).
+    TranscriptStart(super::transcripts::TranscriptRecord),
+    /// Chunk `seq` of a transcript's frames; `seq` counts from 0 per transcript.
+    TranscriptChunk { id: String, seq: u32, data: Vec<u8> },
+    /// The session ended: how much was recorded, and where it was cut if it was.
+    TranscriptEnd {
+        id: String,
+        ended_at: super::records::Millis,
+        bytes: u64,
+        cut_at: Option<u64>,
+    },
     /// Answered once everything sent before it is committed, with any write failure
     /// since the previous flush.
     Flush(oneshot::Sender<Result<(), StoreError>>),
@@ -196,10 +207,15 @@ impl DiskState {
             return;
         }
         let before = ops.len();
-        ops.retain(|op| !matches!(op, WriteOp::OutputChunk { .. }));
+        ops.retain(|op| {
+            !matches!(
+                op,
+                WriteOp::OutputChunk { .. } | WriteOp::TranscriptChunk { .. }
+            )
+        });
         let dropped = before - ops.len();
         if dropped > 0 {
-            let reason = "disk full: debug output chunks not stored".to_string();
+            let reason = "disk full: debug output and transcript chunks not stored".to_string();
             Failure::add(unreported, dropped, reason);
         }
     }
@@ -374,6 +390,16 @@ fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
             data,
         } => rows::insert_chunk(conn, execution_id, node, *stream, data),
         WriteOp::PutFacts(f) => super::facts::put(conn, f),
+        WriteOp::TranscriptStart(t) => super::transcripts::insert(conn, t),
+        WriteOp::TranscriptChunk { id, seq, data } => {
+            super::transcripts::insert_chunk(conn, id, *seq, data)
+        }
+        WriteOp::TranscriptEnd {
+            id,
+            ended_at,
+            bytes,
+            cut_at,
+        } => super::transcripts::end(conn, id, *ended_at, *bytes, *cut_at),
         WriteOp::Flush(_) => Ok(()),
     }
 }
@@ -410,6 +436,9 @@ fn describe(op: &WriteOp) -> String {
             format!("output chunk of node {node} in execution {execution_id}")
         }
         WriteOp::PutFacts(f) => format!("cached facts of node {}", f.node),
+        WriteOp::TranscriptStart(t) => format!("transcript {} of node {}", t.id, t.node),
+        WriteOp::TranscriptChunk { id, seq, .. } => format!("chunk {seq} of transcript {id}"),
+        WriteOp::TranscriptEnd { id, .. } => format!("end of transcript {id}"),
         WriteOp::Flush(_) => "flush".to_string(),
     }
 }

@@ -896,7 +896,8 @@ fn prune_removes_old_executions_with_their_rows_and_old_journal_entries() {
         report,
         PruneReport {
             executions: 1,
-            journal_entries: 2
+            journal_entries: 2,
+            transcripts: 0,
         }
     );
 
