@@ -112,6 +112,29 @@ fn a_recorded_session_is_linked_from_its_journal_entries_and_replayed_as_printed
         .expect(4)
         .err_has("0123456789abcdef");
     finish(d.cmd(&cfg, &["journal", "replay", &id, "--speed", "0"])).expect(2);
+
+    // Replaying needs journal.read on the session's node.
+    let me = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .expect("id -un")
+            .stdout,
+    )
+    .unwrap();
+    let rbac = d.path("rbac.toml");
+    std::fs::write(
+        &rbac,
+        format!(
+            "[rbac.roles.runner]\ncapabilities = [\"command.run\"]\n\n[rbac.users]\n{} = [\"runner\"]\n",
+            me.trim()
+        ),
+    )
+    .unwrap();
+    let rbac = rbac.display().to_string();
+    let refused = finish(d.cmd(&cfg, &["--config", &rbac, "journal", "replay", &id]));
+    refused.expect(3).err_has("journal.read").err_has("node001");
+    assert_eq!(refused.out(), "", "{refused:?}");
 }
 
 #[test]
