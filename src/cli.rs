@@ -89,7 +89,7 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Past executions.
     History(HistoryArgs),
-    /// A node's journal, or add a note to it.
+    /// A node's journal, add a note to it, or replay a recorded session.
     Journal(JournalArgs),
     /// Execution counts, success and error rates.
     Metrics(MetricsArgs),

@@ -1,8 +1,9 @@
 //! Cutting a session's output into stored chunks as it comes, so that a long
 //! session is never held whole: a chunk is closed once it holds
 //! [`CHUNK_BYTES`], or when a frame comes a second or more after the chunk's
-//! first one (so an idle session's last screen reaches the store soon after it
-//! was printed). The session's byte limit is kept here too: the output past it
+//! first one, or when a second has passed since then without one
+//! ([`Chunker::close_if_older`]), so an idle session's last screen reaches the
+//! store soon after it was printed. The session's byte limit is kept here too: the output past it
 //! is dropped and the transcript is cut.
 
 use super::frames;
@@ -71,6 +72,16 @@ impl Chunker {
         closed
     }
 
+    /// The open chunk, once its first frame is a second or more old at
+    /// `now_ms` (a session gone quiet: what it printed last is stored without
+    /// waiting for more).
+    pub fn close_if_older(&mut self, now_ms: u64) -> Option<Vec<u8>> {
+        let start = self.chunk_start?;
+        (now_ms.saturating_sub(start) >= CHUNK_SPAN_MS)
+            .then(|| self.close())
+            .flatten()
+    }
+
     /// The open chunk, if it holds anything (at the session's end).
     pub fn close(&mut self) -> Option<Vec<u8>> {
         self.chunk_start = None;
@@ -115,6 +126,18 @@ mod tests {
         assert_eq!(frames[1].stream, Stream::Stderr);
         assert_eq!(c.recorded(), 3);
         assert!(!c.is_cut());
+    }
+
+    #[test]
+    fn a_quiet_session_closes_its_chunk_after_a_second() {
+        let mut c = Chunker::new(1 << 20);
+        assert!(c.push(100, Stream::Stdout, b"prompt$ ").is_empty());
+        assert_eq!(c.close_if_older(1099), None);
+        let chunk = c.close_if_older(1100).expect("a second old");
+        assert_eq!(decode(&chunk).unwrap()[0].data, b"prompt$ ");
+        assert_eq!(c.close_if_older(5000), None, "nothing left open");
+        assert!(c.push(5000, Stream::Stdout, b"x").is_empty());
+        assert_eq!(c.close().map(|ch| decode(&ch).unwrap().len()), Some(1));
     }
 
     #[test]

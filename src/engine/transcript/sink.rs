@@ -1,14 +1,15 @@
 //! Recording a session's output through the engine: frames are cut into chunks
-//! by a [`Chunker`] as they are printed, and the chunks go to the store, in
-//! order, from a task of their own, so that printing never waits on the disk.
-//! What is queued is bounded by the session's byte limit.
+//! by a [`Chunker`] as they are printed (and a quiet second closes the open
+//! one), and the chunks go to the store, in order, from a task of their own,
+//! so that printing never waits on the disk. What is queued is bounded by the
+//! session's byte limit.
 
-use super::chunker::Chunker;
+use super::chunker::{CHUNK_SPAN_MS, Chunker};
 use crate::engine::common::ids::{ExecutionId, now_millis};
 use crate::engine::{Engine, EngineError};
 use crate::store::{StoreWriter, Stream, TranscriptRecord, WriteOp};
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// How a recorded session's transcript ended.
@@ -34,6 +35,12 @@ struct Open {
 
 /// A transcript being recorded; shared by the session's output streams.
 pub struct TranscriptSink {
+    shared: Arc<Shared>,
+    /// Stores the open chunk once a quiet second has passed.
+    ticker: tokio::task::JoinHandle<()>,
+}
+
+struct Shared {
     id: String,
     started: Instant,
     limit: u64,
@@ -59,7 +66,7 @@ impl Engine {
         store.send(WriteOp::TranscriptStart(record)).await?;
         let (pump, queued) = mpsc::unbounded_channel();
         tokio::spawn(pump_to_store(store, queued));
-        Ok(TranscriptSink {
+        let shared = Arc::new(Shared {
             id,
             started: Instant::now(),
             limit,
@@ -68,52 +75,68 @@ impl Engine {
                 next_seq: 0,
             }),
             pump,
-        })
+        });
+        let ticker = tokio::spawn(close_quiet_chunks(Arc::downgrade(&shared)));
+        Ok(TranscriptSink { shared, ticker })
     }
 }
 
 impl TranscriptSink {
     pub fn id(&self) -> &str {
-        &self.id
+        &self.shared.id
     }
 
     /// Records bytes the session printed just now.
     pub fn record(&self, stream: Stream, data: &[u8]) {
-        let offset_ms = self.started.elapsed().as_millis() as u64;
-        let mut open = self.lock();
-        let closed = open.chunker.push(offset_ms, stream, data);
+        let s = &self.shared;
+        let mut open = s.lock();
+        let closed = open.chunker.push(s.now_ms(), stream, data);
         for chunk in closed {
-            self.send_chunk(&mut open, chunk);
+            s.send_chunk(&mut open, chunk);
         }
     }
 
     /// Stores what is left and the transcript's end; resolves once all of it
     /// was handed to the store.
     pub async fn finish(&self) -> TranscriptSummary {
+        self.ticker.abort();
+        let s = &self.shared;
         let summary = {
-            let mut open = self.lock();
+            let mut open = s.lock();
             if let Some(chunk) = open.chunker.close() {
-                self.send_chunk(&mut open, chunk);
+                s.send_chunk(&mut open, chunk);
             }
-            let cut_at = open.chunker.is_cut().then_some(self.limit);
+            let cut_at = open.chunker.is_cut().then_some(s.limit);
             let bytes = open.chunker.recorded();
-            let _ = self.pump.send(Pumped::Op(Box::new(WriteOp::TranscriptEnd {
-                id: self.id.clone(),
+            let _ = s.pump.send(Pumped::Op(Box::new(WriteOp::TranscriptEnd {
+                id: s.id.clone(),
                 ended_at: now_millis(),
                 bytes,
                 cut_at,
             })));
             TranscriptSummary {
-                id: self.id.clone(),
+                id: s.id.clone(),
                 bytes,
                 cut_at,
             }
         };
         let (done, sent) = oneshot::channel();
-        if self.pump.send(Pumped::Done(done)).is_ok() {
+        if s.pump.send(Pumped::Done(done)).is_ok() {
             let _ = sent.await;
         }
         summary
+    }
+}
+
+impl Drop for TranscriptSink {
+    fn drop(&mut self) {
+        self.ticker.abort();
+    }
+}
+
+impl Shared {
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
     }
 
     fn send_chunk(&self, open: &mut Open, data: Vec<u8>) {
@@ -131,6 +154,23 @@ impl TranscriptSink {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
         self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Every [`CHUNK_SPAN_MS`], stores the open chunk if it is that old, until
+/// the transcript is finished or dropped.
+async fn close_quiet_chunks(shared: Weak<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(CHUNK_SPAN_MS));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(s) = shared.upgrade() else {
+            return;
+        };
+        let mut open = s.lock();
+        if let Some(chunk) = open.chunker.close_if_older(s.now_ms()) {
+            s.send_chunk(&mut open, chunk);
+        }
     }
 }
 
