@@ -89,7 +89,7 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Past executions.
     History(HistoryArgs),
-    /// A node's journal, or add a note to it.
+    /// A node's journal, add a note to it, or replay a recorded session.
     Journal(JournalArgs),
     /// Execution counts, success and error rates.
     Metrics(MetricsArgs),
@@ -116,7 +116,9 @@ pub enum Command {
     ///
     /// The node's ssh_config resolution, jump chain, host key rules and agent
     /// forwarding (ForwardAgent) apply, as for `run`; a pty when standard input is a
-    /// terminal. The session's start and end are journaled on the node.
+    /// terminal. The session's start and end are journaled on the node; with
+    /// --record (or `[sessions] record = true`) what it prints is kept as a
+    /// transcript (`drover journal replay`).
     ///
     /// Exit status: the remote one (128+N for signal N); 4 unknown node; 255 the
     /// session could not open or broke off.
@@ -164,6 +166,13 @@ pub struct SshArgs {
     /// Log in as USER, over the inventory and the ssh_config (as `ssh -l`).
     #[arg(short = 'l', long = "user", value_name = "USER")]
     pub login_user: Option<String>,
+    /// Record what the session prints as a transcript (`drover journal replay`),
+    /// whatever `[sessions] record` says.
+    #[arg(long, conflicts_with = "no_record")]
+    pub record: bool,
+    /// Do not record this session, whatever `[sessions] record` says.
+    #[arg(long)]
+    pub no_record: bool,
     /// A command to run instead of the login shell, after `--`.
     #[arg(last = true, allow_hyphen_values = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -420,6 +429,24 @@ pub enum JournalCommand {
         #[arg(short = 'm', long = "message")]
         message: String,
     },
+    /// Play a session's transcript on standard output, with its timing.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The transcript: its id, or the id of a journal entry of the session
+    /// (`drover journal NODE --json` shows both).
+    pub entry: String,
+    /// Play this many times as fast (2: twice as fast).
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub speed: f64,
+    /// Never wait longer than this between two outputs (e.g. 2s).
+    #[arg(long, value_name = "DURATION")]
+    pub max_wait: Option<String>,
+    /// Everything at once, without the timing (and without the header line).
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]

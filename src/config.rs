@@ -6,12 +6,14 @@ mod journal;
 mod logging;
 mod rbac;
 mod secrets;
+mod sessions;
 mod ui;
 
 pub use journal::{JournalConfig, TransportJournal};
 pub use logging::LoggingConfig;
 pub use rbac::{RbacConfig, RoleConfig};
 pub use secrets::SecretsConfig;
+pub use sessions::SessionsConfig;
 pub use ui::UiConfig;
 
 use crate::engine::common::duration::parse_duration;
@@ -42,6 +44,7 @@ pub struct Config {
     pub logging: LoggingConfig,
     pub journal: JournalConfig,
     pub secrets: SecretsConfig,
+    pub sessions: SessionsConfig,
     pub ui: UiConfig,
     /// `None` when the file has no `[rbac]` section: the local user is admin.
     pub rbac: Option<RbacConfig>,
@@ -204,6 +207,7 @@ impl Config {
         self.logging.validate()?;
         self.journal.validate()?;
         self.secrets.validate()?;
+        self.sessions.validate()?;
         self.ui.validate(path)?;
         if let Some(rbac) = &self.rbac {
             rbac.validate()?;

@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod docs;
 pub mod login_user;
+pub mod replay;
 pub mod rerun;
 pub mod run_id;
 pub mod session;

@@ -6,8 +6,9 @@
 //! The handle is here with its construction; what it does is split by concern:
 //! `runs` (submit, wait, cancel, snapshots, output), `live_inventory`,
 //! `journal_notes`, `reads` (history, runs, metrics, stored output, journals and
-//! facts, with `records` their types), `shutdown` (flush, shutdown, closing the
-//! store). The engine owns the store: front ends read it only through `reads`,
+//! facts, with `records` their types), `transcript` (recording and reading
+//! session transcripts), `shutdown` (flush, shutdown, closing the store). The
+//! engine owns the store: front ends read it only through `reads`,
 //! under the reader's permissions. The folders follow a run: `common` types, `submit` (the way in),
 //! `executor` (queue, fan-out, live state), `report` (events, results, output),
 //! with `resilience`, `rbac`, `secrets`, `inventory`, `transport`, `facts` and
@@ -30,6 +31,7 @@ mod runs;
 pub mod secrets;
 mod shutdown;
 pub mod submit;
+pub mod transcript;
 pub mod transport;
 
 pub use common::error::{EngineError, ErrorCategory, FieldError, NodeError};

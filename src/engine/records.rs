@@ -4,5 +4,5 @@
 
 pub use crate::store::{
     EntryType, EventFilter, EventRecord, ExecutionRecord, HistoryFilter, IdCandidate, JournalEntry,
-    Metrics, Millis, NodeResultRecord, OutputMode, StoreError, Stream,
+    Metrics, Millis, NodeResultRecord, OutputMode, StoreError, Stream, TranscriptRecord,
 };

@@ -21,6 +21,7 @@ mod reserve;
 mod rows;
 mod schema;
 mod spill;
+mod transcripts;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ pub use prune::PruneReport;
 pub use records::*;
 pub use recovery::{process_is_alive, process_start_time};
 pub use schema::SCHEMA_VERSION;
+pub use transcripts::TranscriptRecord;
 pub use writer::{StoreWriter, WriteOp};
 
 /// Handle to an open store. Cloning is cheap and every clone shares the same writer

@@ -13,12 +13,13 @@ pub struct PruneReport {
     pub executions: usize,
     pub journal_entries: usize,
     pub events: usize,
+    pub transcripts: usize,
 }
 
 impl Store {
     /// Deletes executions that started before `older_than` (with their node results,
-    /// targets and output chunks, by cascade), and journal entries and events
-    /// stamped before it.
+    /// targets and output chunks, by cascade), journal entries and events stamped
+    /// before it, and session transcripts started before it (with their chunks).
     ///
     /// Executions still `queued` or `running` are kept whatever their age: deleting
     /// them would make the live engine's next writes for them fail.
@@ -36,11 +37,17 @@ impl Store {
         )?;
         let journal_entries = tx.execute("DELETE FROM journal WHERE ts < ?1", [older_than])?;
         let events = super::events::prune(&tx, older_than)?;
+        // A transcript goes with the journal entries that link to it.
+        let transcripts = tx.execute(
+            "DELETE FROM transcripts WHERE started_at < ?1",
+            [older_than],
+        )?;
         tx.commit()?;
         Ok(PruneReport {
             executions,
             journal_entries,
             events,
+            transcripts,
         })
     }
 }

@@ -149,8 +149,36 @@ CREATE TABLE events (
 CREATE INDEX events_by_ts ON events (ts);
 ";
 
+/// Version 6: session transcripts (`drover ssh --record`, `[sessions] record`).
+/// A transcript row is written when the session starts and completed when it
+/// ends (`ended_at` stays NULL when drover died during it); its output is in
+/// chunks of timed frames, numbered from 0, deleted with it.
+const V6: &str = "
+CREATE TABLE transcripts (
+    id         TEXT PRIMARY KEY NOT NULL,
+    node       TEXT NOT NULL,
+    user       TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    width      INTEGER,
+    height     INTEGER,
+    term       TEXT,
+    ended_at   INTEGER,
+    bytes      INTEGER NOT NULL,
+    cut_at     INTEGER
+);
+CREATE INDEX transcripts_by_time ON transcripts (started_at);
+
+CREATE TABLE transcript_chunks (
+    transcript_id TEXT NOT NULL REFERENCES transcripts (id) ON DELETE CASCADE,
+    seq           INTEGER NOT NULL,
+    data          BLOB NOT NULL,
+    PRIMARY KEY (transcript_id, seq)
+);
+";
+
 /// All migrations, oldest first. Append only; never edit a released step.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

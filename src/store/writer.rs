@@ -49,6 +49,17 @@ pub enum WriteOp {
     PutFacts(super::facts::CachedFacts),
     /// Append to the event log; the database assigns the `seq`.
     Event(EventRecord),
+    /// A session's transcript begins (before its chunks).
+    TranscriptStart(super::transcripts::TranscriptRecord),
+    /// Chunk `seq` of a transcript's frames; `seq` counts from 0 per transcript.
+    TranscriptChunk { id: String, seq: u32, data: Vec<u8> },
+    /// The session ended: how much was recorded, and where it was cut if it was.
+    TranscriptEnd {
+        id: String,
+        ended_at: super::records::Millis,
+        bytes: u64,
+        cut_at: Option<u64>,
+    },
     /// Answered once everything sent before it is committed, with any write failure
     /// since the previous flush.
     Flush(oneshot::Sender<Result<(), StoreError>>),
@@ -200,10 +211,16 @@ impl DiskState {
             return;
         }
         let before = ops.len();
-        ops.retain(|op| !matches!(op, WriteOp::OutputChunk { .. } | WriteOp::Event(_)));
+        ops.retain(|op| {
+            !matches!(
+                op,
+                WriteOp::OutputChunk { .. } | WriteOp::TranscriptChunk { .. } | WriteOp::Event(_)
+            )
+        });
         let dropped = before - ops.len();
         if dropped > 0 {
-            let reason = "disk full: debug output chunks and events not stored".to_string();
+            let reason =
+                "disk full: debug output, transcript chunks and events not stored".to_string();
             Failure::add(unreported, dropped, reason);
         }
     }
@@ -379,6 +396,16 @@ fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
         } => rows::insert_chunk(conn, execution_id, node, *stream, data),
         WriteOp::PutFacts(f) => super::facts::put(conn, f),
         WriteOp::Event(e) => events::insert(conn, e),
+        WriteOp::TranscriptStart(t) => super::transcripts::insert(conn, t),
+        WriteOp::TranscriptChunk { id, seq, data } => {
+            super::transcripts::insert_chunk(conn, id, *seq, data)
+        }
+        WriteOp::TranscriptEnd {
+            id,
+            ended_at,
+            bytes,
+            cut_at,
+        } => super::transcripts::end(conn, id, *ended_at, *bytes, *cut_at),
         WriteOp::Flush(_) => Ok(()),
     }
 }
@@ -416,6 +443,9 @@ fn describe(op: &WriteOp) -> String {
         }
         WriteOp::PutFacts(f) => format!("cached facts of node {}", f.node),
         WriteOp::Event(e) => format!("{} event", e.kind),
+        WriteOp::TranscriptStart(t) => format!("transcript {} of node {}", t.id, t.node),
+        WriteOp::TranscriptChunk { id, seq, .. } => format!("chunk {seq} of transcript {id}"),
+        WriteOp::TranscriptEnd { id, .. } => format!("end of transcript {id}"),
         WriteOp::Flush(_) => "flush".to_string(),
     }
 }

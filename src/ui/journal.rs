@@ -83,6 +83,16 @@ pub fn draw(frame: &mut Frame, area: Rect, title: &MainTitle, j: &JournalPane, t
         if let Some(id) = &e.execution_id {
             text.push_str(&format!("\n\nexecution {id}"));
         }
+        if let Some(id) = e
+            .details
+            .get(crate::engine::transcript::DETAIL_KEY)
+            .and_then(|t| t.as_str())
+        {
+            text.push_str(&format!("\n\ntranscript {id} (enter plays it)"));
+            if let Some(cut) = e.details.get("transcript_cut").and_then(|c| c.as_str()) {
+                text.push_str(&format!("; {cut}"));
+            }
+        }
         let block = Block::default()
             .borders(Borders::TOP)
             .border_style(theme.border(false))

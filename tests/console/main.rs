@@ -25,6 +25,7 @@ mod console_shell;
 mod console_terminal_view;
 mod console_tmux;
 mod console_tmux_narrow;
+mod console_transcripts;
 mod console_widgets;
 mod console_write;
 mod console_write_view;

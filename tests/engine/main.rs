@@ -31,3 +31,4 @@ mod properties_store;
 mod sanitize;
 mod store;
 mod store_rerun_of;
+mod transcripts;

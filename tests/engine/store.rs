@@ -897,7 +897,8 @@ fn prune_removes_old_executions_with_their_rows_and_old_journal_entries() {
         PruneReport {
             executions: 1,
             journal_entries: 2,
-            events: 0
+            events: 0,
+            transcripts: 0,
         }
     );
 

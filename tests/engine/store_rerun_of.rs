@@ -30,14 +30,15 @@ fn write(store: &Store, record: ExecutionRecord) {
 fn a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("drover.db");
-    // A version 3 database: today's schema without the column and the event log,
-    // with one run.
+    // A version 3 database: today's schema without the column, the event log and
+    // the transcripts, with one run.
     let store = Store::open(&path).unwrap();
     store.close().unwrap();
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
             "ALTER TABLE executions DROP COLUMN rerun_of; DROP TABLE events;
+             DROP TABLE transcript_chunks; DROP TABLE transcripts;
              PRAGMA user_version = 3;
              INSERT INTO executions (id, kind, action, target_expr, nodes, user,
                  correlation_id, status, started_at, success_count, failed_count,
@@ -53,7 +54,7 @@ fn a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 6);
     let (old, _) = store.execution("old1").unwrap().unwrap();
     assert_eq!(old.rerun_of, None);
 

@@ -26,6 +26,7 @@ fn readme_example_is_valid_and_documents_the_defaults() {
     assert_eq!(config.output, defaults.output);
     assert_eq!(config.logging, defaults.logging);
     assert_eq!(config.secrets, defaults.secrets);
+    assert_eq!(config.sessions, defaults.sessions);
     assert_eq!(config.ui, defaults.ui);
     assert_eq!(config.journal.retention, defaults.journal.retention);
     assert_eq!(config.journal.types, defaults.journal.types);

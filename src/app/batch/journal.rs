@@ -1,4 +1,5 @@
-//! `drover journal NODE` and `drover journal add NODE -m TEXT`.
+//! `drover journal NODE` and `drover journal add NODE -m TEXT` (and `journal
+//! replay`, in `replay`).
 
 use super::history::store_error;
 use crate::app::exit;
@@ -12,8 +13,12 @@ use crate::ui::time::format_time;
 use std::io::{self, Write};
 
 pub async fn journal(args: &JournalArgs, rt: &Runtime) -> u8 {
-    if let Some(JournalCommand::Add { node, message }) = &args.add {
-        return add(&rt.engine, &rt.context.user, node, message).await;
+    match &args.add {
+        Some(JournalCommand::Add { node, message }) => {
+            return add(&rt.engine, &rt.context.user, node, message).await;
+        }
+        Some(JournalCommand::Replay(replay)) => return super::replay::replay(replay, rt).await,
+        None => {}
     }
     let Some(node) = &args.node else {
         eprintln!("drover: journal: name a node (drover journal NODE) or use `journal add`");
@@ -51,9 +56,16 @@ pub async fn journal(args: &JournalArgs, rt: &Runtime) -> u8 {
     for e in &entries {
         let status = e.status.as_deref().unwrap_or("-");
         let exec = e.execution_id.as_deref().unwrap_or("");
+        // A recorded session names its transcript, for `journal replay`.
+        let transcript = e
+            .details
+            .get(crate::engine::transcript::DETAIL_KEY)
+            .and_then(|t| t.as_str())
+            .map(|t| format!("  [transcript {t}]"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{}  {:<12} {:<10} {:<10} {}  {}",
+            "{}  {:<12} {:<10} {:<10} {}  {}{transcript}",
             format_time(e.timestamp),
             e.entry_type.as_str(),
             status,

@@ -14,6 +14,7 @@ pub mod lines;
 pub mod once;
 pub mod plan;
 pub mod render;
+pub mod replay;
 pub mod rerun;
 pub mod run;
 pub mod ssh;

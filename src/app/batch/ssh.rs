@@ -14,11 +14,15 @@ pub const SESSION_FAILED: u8 = 255;
 
 pub async fn ssh(args: &SshArgs, rt: &Runtime) -> u8 {
     let command = (!args.command.is_empty()).then(|| args.command.join(" "));
+    let sessions = &rt.config.sessions;
+    let record = (args.record || sessions.record && !args.no_record)
+        .then_some(sessions.max_transcript_bytes);
     let open = Open {
         node: &args.node,
         command,
         interaction: None,
         context: rt.context.clone(),
+        record,
     };
     let result = session::run(&rt.engine, open).await;
     // The journal entries are committed before drover exits.

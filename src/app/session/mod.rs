@@ -1,21 +1,27 @@
 //! Interactive sessions for both front ends (`drover ssh` and the console's
 //! shell key): the node's transport runs the session, this module owns the
-//! local terminal during it and journals its start and end on the node.
+//! local terminal during it and journals its start and end on the node. When
+//! asked, what the session prints is recorded as a transcript (`recording`).
 
 mod local;
+mod recording;
 mod terminal;
 
 use crate::engine::ErrorCategory;
 use crate::engine::ExecutionContext;
 use crate::engine::common::ids::now_millis;
 use crate::engine::rbac::Capability;
-use crate::engine::records::{EntryType, JournalEntry};
+use crate::engine::records::{EntryType, JournalEntry, Stream, TranscriptRecord};
+use crate::engine::transcript::{self, TranscriptSink, TranscriptSummary};
 use crate::engine::transport::interaction::Interaction;
-use crate::engine::transport::session::{SessionIo, SessionRequest};
+use crate::engine::transport::session::{PtyRequest, SessionIo, SessionRequest};
 use crate::engine::transport::{ExitInfo, TransportError};
 use crate::engine::{Engine, Node};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A session's output stream on its way to the terminal.
+type Output = Box<dyn tokio::io::AsyncWrite + Send + Unpin>;
 
 /// What RBAC's command limits see for a login shell.
 const SHELL_COMMAND: &str = "$SHELL -l";
@@ -94,6 +100,9 @@ pub struct Open<'a> {
     pub interaction: Option<Arc<dyn Interaction>>,
     /// Who opens it: checked for `command.run` on the node, named in the journal.
     pub context: ExecutionContext,
+    /// Record what the session prints, at most this many bytes (`None`: not
+    /// recorded).
+    pub record: Option<u64>,
 }
 
 /// Runs a session on the node with this process's terminal: a pty shaped like it
@@ -122,22 +131,29 @@ pub async fn run(engine: &Engine, open: Open<'_>) -> Result<Outcome, SessionErro
         Some(c) => format!("session: {c}"),
         None => "session: shell".to_string(),
     };
-    journal(
-        engine,
-        &user,
-        &node.name,
-        &what,
-        "started",
-        serde_json::json!({}),
-    )
-    .await;
+    let local = node.transport == "local";
+    let pty = if local { None } else { terminal::local_pty() };
+    let sink = match open.record {
+        Some(limit) => start_recording(engine, &node, &user, &what, pty.as_ref(), limit).await,
+        None => None,
+    };
+    let linked = match &sink {
+        Some(s) => serde_json::json!({ transcript::DETAIL_KEY: s.id() }),
+        None => serde_json::json!({}),
+    };
+    journal(engine, &user, &node.name, &what, "started", linked).await;
     let started = Instant::now();
-    let result = match node.transport.as_str() {
-        "local" => local::run(open.command.as_deref()).await,
-        _ => remote(engine, &node, open).await,
+    let result = if local {
+        local::run(open.command.as_deref()).await
+    } else {
+        remote(engine, &node, open, pty, sink.clone()).await
     };
     let duration = started.elapsed();
-    let (status, details) = match &result {
+    let recorded = match &sink {
+        Some(s) => Some(s.finish().await),
+        None => None,
+    };
+    let (status, mut details) = match &result {
         Ok(exit) => (
             if exit.code == Some(0) {
                 "success"
@@ -158,6 +174,9 @@ pub async fn run(engine: &Engine, open: Open<'_>) -> Result<Outcome, SessionErro
             }),
         ),
     };
+    if let Some(summary) = &recorded {
+        link_transcript(&mut details, summary);
+    }
     let ended = format!("{what} ended");
     journal(engine, &user, &node.name, &ended, status, details).await;
     result
@@ -168,7 +187,65 @@ pub async fn run(engine: &Engine, open: Open<'_>) -> Result<Outcome, SessionErro
         })
 }
 
-async fn remote(engine: &Engine, node: &Arc<Node>, open: Open<'_>) -> Result<ExitInfo, String> {
+/// A transcript for the session, when the engine can record one; a session
+/// is never refused for want of a transcript (the reason is logged and shown).
+async fn start_recording(
+    engine: &Engine,
+    node: &Node,
+    user: &str,
+    what: &str,
+    pty: Option<&PtyRequest>,
+    limit: u64,
+) -> Option<Arc<TranscriptSink>> {
+    if node.transport == "local" {
+        eprintln!(
+            "drover: {}: a local node's session is not recorded (it runs on this terminal as it is)",
+            node.name
+        );
+        return None;
+    }
+    let record = TranscriptRecord {
+        id: String::new(),
+        node: node.name.clone(),
+        user: user.to_string(),
+        action: what.to_string(),
+        started_at: 0,
+        width: pty.map(|p| p.cols),
+        height: pty.map(|p| p.rows),
+        term: pty.map(|p| p.term.clone()),
+        ended_at: None,
+        bytes: 0,
+        cut_at: None,
+    };
+    match engine.start_transcript(record, limit).await {
+        Ok(sink) => Some(Arc::new(sink)),
+        Err(e) => {
+            tracing::warn!(node = %node.name, "session not recorded: {e}");
+            eprintln!("drover: {}: the session is not recorded: {e}", node.name);
+            None
+        }
+    }
+}
+
+/// The `… ended` entry's details name the transcript, its size, and where it
+/// was cut if it was.
+fn link_transcript(details: &mut serde_json::Value, summary: &TranscriptSummary) {
+    if let Some(map) = details.as_object_mut() {
+        map.insert(transcript::DETAIL_KEY.into(), summary.id.clone().into());
+        map.insert("transcript_bytes".into(), summary.bytes.into());
+        if let Some(cut) = summary.cut_at {
+            map.insert("transcript_cut".into(), transcript::cut_note(cut).into());
+        }
+    }
+}
+
+async fn remote(
+    engine: &Engine,
+    node: &Arc<Node>,
+    open: Open<'_>,
+    pty: Option<PtyRequest>,
+    sink: Option<Arc<TranscriptSink>>,
+) -> Result<ExitInfo, String> {
     let transport = engine
         .transports()
         .get(&node.transport)
@@ -176,7 +253,6 @@ async fn remote(engine: &Engine, node: &Arc<Node>, open: Open<'_>) -> Result<Exi
         .ok_or_else(|| format!("unknown transport {:?}", node.transport))?;
     // A transport that could not start (a bad ssh_config) says why here.
     transport.check_node(node).map_err(|e| e.reason)?;
-    let pty = terminal::local_pty();
     let (pump, input) = terminal::Pump::start(pty.is_some())
         .map_err(|e| format!("cannot read the local terminal: {e}"))?;
     let request = SessionRequest {
@@ -184,10 +260,24 @@ async fn remote(engine: &Engine, node: &Arc<Node>, open: Open<'_>) -> Result<Exi
         pty: pty.clone(),
         interaction: open.interaction,
     };
-    let io = SessionIo {
-        input,
-        stdout: Box::new(tokio::io::stdout()),
-        stderr: Box::new(tokio::io::stderr()),
+    let (stdout, stderr): (Output, Output) =
+        (Box::new(tokio::io::stdout()), Box::new(tokio::io::stderr()));
+    // Only the output side is recorded: `input` goes to the node unseen.
+    let io = match sink {
+        Some(sink) => SessionIo {
+            input,
+            stdout: Box::new(recording::Recorded::new(
+                stdout,
+                sink.clone(),
+                Stream::Stdout,
+            )),
+            stderr: Box::new(recording::Recorded::new(stderr, sink, Stream::Stderr)),
+        },
+        None => SessionIo {
+            input,
+            stdout,
+            stderr,
+        },
     };
     let result = {
         let _raw = match pty {

@@ -26,7 +26,17 @@ pub enum Control {
     Continue,
     Quit,
     Suspend,
+    /// The terminal goes to something else for a while, then comes back.
+    Handoff(Handoff),
+}
+
+/// What the console steps aside for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handoff {
+    /// An interactive session on this node.
     Shell(String),
+    /// Playing this session transcript.
+    Replay(String),
 }
 
 /// Something arrived from inside drover (not from the terminal).
@@ -266,7 +276,8 @@ impl Console {
             match effect {
                 Effect::Quit => control = Control::Quit,
                 Effect::Suspend => control = Control::Suspend,
-                Effect::Shell(node) => control = Control::Shell(node),
+                Effect::Shell(node) => control = Control::Handoff(Handoff::Shell(node)),
+                Effect::Replay(id) => control = Control::Handoff(Handoff::Replay(id)),
                 Effect::ShowExecution(id) => self.show_execution(id),
                 Effect::Answer { id, answer } => {
                     if let Some(reply) = self.pending.remove(&id) {

@@ -396,6 +396,7 @@ impl Runner {
             Effect::Answer { .. }
             | Effect::ShowExecution(_)
             | Effect::Shell(_)
+            | Effect::Replay(_)
             | Effect::Suspend
             | Effect::Quit => {}
         }

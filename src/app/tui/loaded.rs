@@ -145,6 +145,10 @@ pub(super) fn on_loaded(state: &mut AppState, loaded: Loaded) -> Vec<Effect> {
             Ok(text) => state.info(format!("{node}: {text}")),
             Err(e) => state.error(format!("{node}: {e}")),
         },
+        Loaded::ReplayEnded(result) => match result {
+            Ok(text) => state.info(text),
+            Err(e) => state.error(e),
+        },
         Loaded::PlanStarted(started) => plan_actions::on_started(state, started),
         Loaded::PlanDone(done) => plan_actions::on_done(state, done),
         Loaded::Execution(snapshot) => plan_actions::on_execution(state, *snapshot),

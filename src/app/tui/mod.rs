@@ -35,6 +35,7 @@ pub mod panes;
 pub mod plan;
 pub mod plan_actions;
 pub mod progress;
+mod replay;
 pub mod rerun_actions;
 pub mod run_output;
 pub mod run_request;
@@ -51,6 +52,7 @@ use crate::app::stop_signals::{StopSignal, StopSignals};
 use crate::app::{exit, setup};
 use crate::cli::GlobalArgs;
 use crate::config::Config;
+pub use console::Handoff;
 use console::{Console, Control};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::Stream;
@@ -163,8 +165,13 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
     };
     let engine = rt.engine.clone();
     let context = rt.context.clone();
-    let shell = async |terminal: &mut DefaultTerminal, node: &str| {
-        shell_session(terminal, &engine, &context, node).await
+    let sessions = rt.config.sessions.clone();
+    let handoff = async |terminal: &mut DefaultTerminal, to: &Handoff| match to {
+        Handoff::Shell(node) => {
+            let record = sessions.record.then_some(sessions.max_transcript_bytes);
+            shell_session(terminal, &engine, &context, node, record).await
+        }
+        Handoff::Replay(id) => replay::replay_transcript(terminal, &engine, &context, id).await,
     };
     let result = drive(
         &mut terminal,
@@ -172,7 +179,7 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         EventStream::new(),
         quit,
         suspend,
-        shell,
+        handoff,
     )
     .await;
     console.decline_pending();
@@ -200,7 +207,7 @@ pub async fn drive<B, I>(
     mut input: I,
     quit: impl Future<Output = ()>,
     mut suspend: impl FnMut(&mut Terminal<B>) -> std::io::Result<()>,
-    mut shell: impl AsyncFnMut(&mut Terminal<B>, &str) -> std::io::Result<Result<String, String>>,
+    mut handoff: impl AsyncFnMut(&mut Terminal<B>, &Handoff) -> std::io::Result<Result<String, String>>,
 ) -> std::io::Result<()>
 where
     B: Backend,
@@ -250,14 +257,19 @@ where
                 suspend(terminal)?;
                 dirty = true;
             }
-            Control::Shell(node) => {
-                // The loop waits here: nothing reads the terminal but the session.
-                let result = shell(terminal, &node).await?;
+            Control::Handoff(to) => {
+                // The loop waits here: nothing reads the terminal but the session
+                // (or the replay).
+                let result = handoff(terminal, &to).await?;
                 if let Ok(size) = terminal.size() {
                     console.state.size = Rect::new(0, 0, size.width, size.height);
                     console.apply(Msg::Resize);
                 }
-                console.apply(Msg::Loaded(msg::Loaded::ShellEnded { node, result }));
+                let ended = match to {
+                    Handoff::Shell(node) => msg::Loaded::ShellEnded { node, result },
+                    Handoff::Replay(_) => msg::Loaded::ReplayEnded(result),
+                };
+                console.apply(Msg::Loaded(ended));
                 console.state.settle();
                 dirty = true;
             }
@@ -299,6 +311,7 @@ async fn shell_session(
     engine: &crate::engine::Engine,
     context: &crate::engine::ExecutionContext,
     node: &str,
+    record: Option<u64>,
 ) -> std::io::Result<Result<String, String>> {
     // Keys that arrived together with `s` (a paste, fast typing) were meant for
     // neither side for sure; run as console keys after the session they could
@@ -318,6 +331,7 @@ async fn shell_session(
             crate::engine::transport::interaction::NoInteraction,
         )),
         context: context.clone(),
+        record,
     };
     let outcome = crate::app::session::run(engine, open).await;
     crossterm::terminal::enable_raw_mode()?;

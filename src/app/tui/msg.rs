@@ -68,6 +68,8 @@ pub enum Loaded {
         node: String,
         result: Result<String, String>,
     },
+    /// A transcript was played: what to say of it, or why it could not be.
+    ReplayEnded(Result<String, String>),
     /// `:plan FILE` started the plan, or why nothing runs (file:line problems).
     PlanStarted(Result<PlanStarted, String>),
     /// The plan ended; every step's final state and reason.
@@ -146,6 +148,8 @@ pub enum Effect {
     },
     LoadStatus,
     Shell(String),
+    /// Play a session transcript on the terminal (by its id).
+    Replay(String),
     /// `:write`: the output view, already rendered; refused when the file
     /// exists unless `overwrite`.
     WriteFile {

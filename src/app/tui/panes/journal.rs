@@ -1,4 +1,5 @@
-//! The journal pane: the entry type filter, a new note, opening a linked run.
+//! The journal pane: the entry type filter, a new note, opening a linked run
+//! or playing a recorded session's transcript.
 
 use super::super::action::Action;
 use super::super::cursor::delta;
@@ -36,15 +37,28 @@ impl Pane for Journal {
                     return Handled::Consumed(vec![Effect::LoadJournal(node)]);
                 }
             }
-            // An entry linked to a run: enter replays that run from history.
+            // An entry linked to a run: enter replays that run from history; a
+            // recorded session's entry: enter plays its transcript.
             Open => {
-                let linked = j.shown().nth(j.cursor).map(|e| e.execution_id.clone());
+                let linked = j.shown().nth(j.cursor).map(|e| {
+                    let transcript = e
+                        .details
+                        .get(crate::engine::transcript::DETAIL_KEY)
+                        .and_then(|t| t.as_str())
+                        .map(str::to_string);
+                    (e.execution_id.clone(), transcript)
+                });
                 match linked {
-                    Some(Some(id)) => {
+                    Some((Some(id), _)) => {
                         state.info(format!("loading {id}"));
                         return Handled::Consumed(vec![Effect::LoadStoredRun(id)]);
                     }
-                    Some(None) => state.info("this entry is not linked to a run"),
+                    Some((None, Some(transcript))) => {
+                        return Handled::Consumed(vec![Effect::Replay(transcript)]);
+                    }
+                    Some((None, None)) => {
+                        state.info("this entry is not linked to a run or a transcript")
+                    }
                     None => {}
                 }
             }

@@ -60,3 +60,39 @@ fn a_prompt_submits_on_its_own_key_and_types_the_rest() {
     assert!(s.bar.is_none());
     assert!(s.quit, "`:q` with nothing running quits");
 }
+
+#[test]
+fn enter_on_a_recorded_session_entry_plays_its_transcript() {
+    use super::super::msg::Effect;
+    use super::super::state::{Focus, View};
+    use crate::engine::records::{EntryType, JournalEntry};
+    let entry = |id, details: serde_json::Value| JournalEntry {
+        id,
+        node: "web01".into(),
+        entry_type: EntryType::Event,
+        timestamp: 1,
+        user: "ops".into(),
+        action: "session: shell ended".into(),
+        status: Some("success".into()),
+        execution_id: None,
+        details,
+    };
+    let mut s = state(Keymap::defaults());
+    s.focus = Focus::Main;
+    s.view = View::Journal;
+    s.journal.node = Some("web01".into());
+    s.journal.entries = vec![
+        entry(2, serde_json::json!({ "transcript": "0190aabbccddeeff" })),
+        entry(1, serde_json::json!({})),
+    ];
+    assert_eq!(active(&s), Mode::Journal);
+    let effects = on_key(&mut s, Key::sequence("<enter>").unwrap()[0].to_event());
+    assert!(
+        matches!(effects.as_slice(), [Effect::Replay(id)] if id == "0190aabbccddeeff"),
+        "{effects:?}"
+    );
+    // An entry with neither a run nor a transcript says so and does nothing.
+    keys(&mut s, "j");
+    let effects = on_key(&mut s, Key::sequence("<enter>").unwrap()[0].to_event());
+    assert!(effects.is_empty(), "{effects:?}");
+}
