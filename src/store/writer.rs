@@ -204,23 +204,30 @@ struct DiskState {
 }
 
 impl DiskState {
-    /// Drops the output chunks and events of `ops` once the disk was full, counting
-    /// them lost.
+    /// Drops the output chunks, transcript chunks and events of `ops` once the disk
+    /// was full. Lost output is counted as a lost write (the run's record is
+    /// incomplete); lost events are only logged: the event log is a live feed derived
+    /// from history, and history itself (outcomes, journal) still gets the space.
     fn shed(&self, ops: &mut Vec<WriteOp>, unreported: &mut Option<Failure>) {
         if !self.full {
             return;
         }
         let before = ops.len();
+        ops.retain(|op| !matches!(op, WriteOp::Event(_)));
+        let events = before - ops.len();
+        if events > 0 {
+            tracing::warn!(events, "disk full: events not added to the event log");
+        }
+        let before = ops.len();
         ops.retain(|op| {
             !matches!(
                 op,
-                WriteOp::OutputChunk { .. } | WriteOp::TranscriptChunk { .. } | WriteOp::Event(_)
+                WriteOp::OutputChunk { .. } | WriteOp::TranscriptChunk { .. }
             )
         });
         let dropped = before - ops.len();
         if dropped > 0 {
-            let reason =
-                "disk full: debug output, transcript chunks and events not stored".to_string();
+            let reason = "disk full: debug output and transcript chunks not stored".to_string();
             Failure::add(unreported, dropped, reason);
         }
     }

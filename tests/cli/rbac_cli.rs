@@ -99,6 +99,9 @@ fn denied_command_pattern_and_missing_capability_exit_3() {
     with_config(&f, &cfg, &["history"])
         .expect(3)
         .err_has("history.read");
+    with_config(&f, &cfg, &["events"])
+        .expect(3)
+        .err_has("history.read");
     with_config(&f, &cfg, &["journal", "web1"])
         .expect(3)
         .err_has("journal.read");
@@ -107,8 +110,12 @@ fn denied_command_pattern_and_missing_capability_exit_3() {
         .err_has("journal.write");
     // Refusals of actions on no node are journaled on the pseudo node `drover`.
     let audit = events(&f, "drover");
-    assert_eq!(audit.len(), 1, "{audit:#?}");
-    assert!(s(&audit[0], "action").contains("history.read"));
+    assert_eq!(audit.len(), 2, "history and events: {audit:#?}");
+    assert!(
+        audit
+            .iter()
+            .all(|e| s(e, "action").contains("history.read"))
+    );
     assert_eq!(
         events(&f, "web1").len(),
         3,
