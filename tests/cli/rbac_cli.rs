@@ -4,7 +4,7 @@
 
 use crate::cli_support;
 
-use cli_support::{Fleet, Out, s};
+use cli_support::{Fleet, Out, files_containing, s};
 use serde_json::Value;
 
 /// The account RBAC identifies the caller by (not `$USER`).
@@ -175,33 +175,6 @@ fn without_rbac_section_the_local_user_is_admin() {
     )
     .expect(0);
     assert_eq!(s(&f.latest(), "user"), "someone");
-}
-
-/// Every byte of every file under `dir` (the SQLite database, its WAL and shared
-/// memory files, the logs), searched for `needle`.
-fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    let mut seen = 0;
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            seen += 1;
-            let bytes = std::fs::read(&path).expect("read file");
-            if bytes.windows(needle.len()).any(|w| w == needle) {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    assert!(
-        seen >= 2,
-        "expected the database and a log file under {dir:?}"
-    );
-    found
 }
 
 #[test]

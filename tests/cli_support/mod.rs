@@ -476,6 +476,34 @@ pub fn read_pid(path: &Path) -> i32 {
         .unwrap_or_else(|e| panic!("pid file {}: {text:?}: {e}", path.display()))
 }
 
+/// Every file under `dir` (the SQLite database, its WAL and shared memory files, the
+/// logs) whose bytes contain `needle`; fails when fewer than two files were read, so
+/// an empty or missing dir cannot pass for a clean one.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    let mut seen = 0;
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            seen += 1;
+            let bytes = std::fs::read(&path).expect("read file");
+            if contains_bytes(&bytes, needle) {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        seen >= 2,
+        "expected the database and a log file under {dir:?}"
+    );
+    found
+}
+
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -8,8 +8,6 @@ use crate::ssh_support;
 use crate::sshd;
 use crate::tmux_support;
 
-use cli_support::finish;
-use serde_json::Value;
 use ssh_support::Drover;
 use sshd::JumpFleet;
 use std::path::Path;
@@ -40,16 +38,6 @@ fn select_node(tmux: &Tmux, node: &str) {
     tmux.text(node);
     tmux.keys(&["Enter"]);
     tmux.keys(&["G"]);
-}
-
-fn journal(d: &Drover, cfg: &Path, node: &str) -> Vec<Value> {
-    let out = finish(d.cmd(cfg, &["journal", node, "--json"]));
-    out.expect(0);
-    serde_json::from_slice::<Value>(&out.stdout)
-        .expect("journal --json")
-        .as_array()
-        .expect("array")
-        .clone()
 }
 
 #[test]
@@ -115,7 +103,7 @@ fn shell_through_the_bastion_and_back_to_the_console() {
     assert!(!tmux.alternate_screen_on(), "{after}");
     assert_cooked(&tmux);
 
-    let entries = journal(&d, &cfg, "int001");
+    let entries = d.journal(&cfg, "int001");
     let ended = entries
         .iter()
         .find(|e| e["action"] == "session: shell ended")

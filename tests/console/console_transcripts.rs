@@ -9,43 +9,12 @@ use crate::ssh_support;
 use crate::sshd;
 use crate::tmux_support;
 
-use cli_support::finish;
-use serde_json::Value;
+use cli_support::{files_containing, finish};
 use ssh_support::Drover;
 use sshd::Fleet;
-use std::path::Path;
 use tmux_support::{DroverPane, Tmux};
 
 const SECRET: &str = "hunter2-Zq8-SECRET-value";
-
-/// Every file under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read state dir").flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path)
-                && bytes.windows(needle.len()).any(|w| w == needle)
-            {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    found
-}
-
-fn journal(d: &Drover, cfg: &Path, node: &str) -> Vec<Value> {
-    let out = finish(d.cmd(cfg, &["journal", node, "--json"]));
-    out.expect(0);
-    serde_json::from_slice::<Value>(&out.stdout)
-        .expect("journal --json")
-        .as_array()
-        .expect("array")
-        .clone()
-}
 
 #[test]
 fn a_secret_typed_at_a_no_echo_prompt_is_in_no_file_of_the_state_dir() {
@@ -88,7 +57,7 @@ fn a_secret_typed_at_a_no_echo_prompt_is_in_no_file_of_the_state_dir() {
     assert!(after.contains("EXITED:0"), "{after}");
 
     // The transcript holds what the session printed...
-    let entries = journal(&d, &cfg, "node001");
+    let entries = d.journal(&cfg, "node001");
     let ended = entries
         .iter()
         .find(|e| e["action"] == "session: shell ended")

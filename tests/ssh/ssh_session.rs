@@ -12,18 +12,7 @@ use cli_support::{Running, finish};
 use serde_json::Value;
 use ssh_support::{Agent, Drover};
 use sshd::{Fleet, JumpFleet};
-use std::path::Path;
 use std::time::Duration;
-
-fn journal(d: &Drover, cfg: &Path, node: &str) -> Vec<Value> {
-    let out = finish(d.cmd(cfg, &["journal", node, "--json"]));
-    out.expect(0);
-    serde_json::from_slice::<Value>(&out.stdout)
-        .expect("journal --json")
-        .as_array()
-        .expect("array")
-        .clone()
-}
 
 #[test]
 fn ssh_runs_a_command_and_returns_its_exit_status() {
@@ -48,7 +37,7 @@ fn ssh_runs_a_command_and_returns_its_exit_status() {
     assert_eq!(out.err(), "oops\n", "{out:?}");
 
     // Start and end of each session are journaled as events on the node.
-    let entries = journal(&d, &cfg, "node001");
+    let entries = d.journal(&cfg, "node001");
     let events: Vec<&Value> = entries
         .iter()
         .filter(|e| e["entry_type"] == "event")
@@ -122,7 +111,7 @@ fn a_session_whose_server_is_killed_ends_with_an_error_naming_the_node() {
     assert_eq!(status.code(), Some(255), "{err}");
     assert!(err.contains("node001"), "{err}");
     assert!(err.contains("connection was lost"), "{err}");
-    let entries = journal(&d, &cfg, "node001");
+    let entries = d.journal(&cfg, "node001");
     assert!(
         entries
             .iter()

@@ -14,18 +14,7 @@ use cli_support::finish;
 use serde_json::Value;
 use ssh_support::Drover;
 use sshd::Fleet;
-use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn journal(d: &Drover, cfg: &Path, node: &str) -> Vec<Value> {
-    let out = finish(d.cmd(cfg, &["journal", node, "--json"]));
-    out.expect(0);
-    serde_json::from_slice::<Value>(&out.stdout)
-        .expect("journal --json")
-        .as_array()
-        .expect("array")
-        .clone()
-}
 
 fn entry<'a>(entries: &'a [Value], action: &str) -> &'a Value {
     entries
@@ -51,7 +40,7 @@ fn a_recorded_session_is_linked_from_its_journal_entries_and_replayed_as_printed
     assert_eq!(out.out(), "one\ntwo\n", "{out:?}");
     assert_eq!(out.err(), "err\n", "{out:?}");
 
-    let entries = journal(&d, &cfg, "node001");
+    let entries = d.journal(&cfg, "node001");
     let ended = entry(&entries, &format!("session: {SCRIPT} ended"));
     let started = entry(&entries, &format!("session: {SCRIPT}"));
     let id = ended["details"]["transcript"]
@@ -101,7 +90,7 @@ fn a_recorded_session_is_linked_from_its_journal_entries_and_replayed_as_printed
 
     // Sessions without --record have no transcript; unknown ids are refused.
     finish(d.cmd(&cfg, &["ssh", "node001", "--", "echo plain"])).expect(0);
-    let entries = journal(&d, &cfg, "node001");
+    let entries = d.journal(&cfg, "node001");
     let plain = entry(&entries, "session: echo plain ended");
     assert!(plain["details"].get("transcript").is_none(), "{plain}");
     let plain_id = plain["id"].as_i64().unwrap().to_string();
@@ -156,7 +145,7 @@ fn the_config_turns_recording_on_and_a_long_session_is_cut_at_its_limit() {
     out.expect(0);
     assert_eq!(out.stdout.len(), 5000, "the session itself is never cut");
 
-    let entries = journal(&d, &cfg, "node001");
+    let entries = d.journal(&cfg, "node001");
     let ended = entry(&entries, &format!("session: {long} ended"));
     assert_eq!(ended["details"]["transcript_bytes"], 1000, "{ended}");
     assert_eq!(
@@ -183,7 +172,7 @@ fn the_config_turns_recording_on_and_a_long_session_is_cut_at_its_limit() {
         ],
     ));
     out.expect(0);
-    let entries = journal(&d, &cfg, "node001");
+    let entries = d.journal(&cfg, "node001");
     let ended = entry(&entries, "session: echo off ended");
     assert!(ended["details"].get("transcript").is_none(), "{ended}");
 }

@@ -43,6 +43,17 @@ impl Drover {
         cmd
     }
 
+    /// `drover journal NODE --json` on this home: the node's entries, newest first.
+    pub fn journal(&self, cfg: &Path, node: &str) -> Vec<Value> {
+        let out = finish(self.cmd(cfg, &["journal", node, "--json"]));
+        out.expect(0);
+        serde_json::from_slice::<Value>(&out.stdout)
+            .expect("journal --json")
+            .as_array()
+            .expect("array")
+            .clone()
+    }
+
     /// `drover … run -t TARGETS FLAGS... -- COMMAND`, not started.
     pub fn run_cmd(&self, cfg: &Path, targets: &str, flags: &[&str], command: &str) -> Command {
         let mut cmd = self.cmd(cfg, &["run", "-t", targets]);
