@@ -5,6 +5,7 @@
 //! two proceed side by side.
 
 mod blocking;
+mod chunk_codec;
 mod connection;
 mod error;
 mod events;

@@ -69,7 +69,7 @@ impl Store {
     ) -> Result<Vec<(Stream, Vec<u8>)>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT stream, data FROM output_chunks
+            "SELECT stream, data, encoding, seq FROM output_chunks
              WHERE execution_id = ?1 AND node = ?2 ORDER BY seq",
         )?;
         let chunks = stmt.query_and_then(params![execution_id, node], |row| {
@@ -77,7 +77,15 @@ impl Store {
             let stream = rows::parse_stream(&text, || {
                 format!("stream of an output chunk of node {node} in execution {execution_id}")
             })?;
-            Ok::<_, StoreError>((stream, row.get(1)?))
+            let encoding: String = row.get(2)?;
+            let seq: i64 = row.get(3)?;
+            let data = super::chunk_codec::decode(&encoding, row.get(1)?).map_err(|reason| {
+                StoreError::Corrupt {
+                    what: format!("output chunk {seq} of node {node} in execution {execution_id}"),
+                    reason,
+                }
+            })?;
+            Ok::<_, StoreError>((stream, data))
         })?;
         chunks.collect()
     }

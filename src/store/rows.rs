@@ -121,7 +121,8 @@ pub(crate) fn insert_journal(conn: &Connection, j: &JournalEntry) -> rusqlite::R
     Ok(conn.last_insert_rowid())
 }
 
-/// Appends a debug-mode output chunk with the next sequence number for its node.
+/// Appends a debug-mode output chunk with the next sequence number for its node,
+/// compressed when that saves room (see `chunk_codec`).
 pub(crate) fn insert_chunk(
     conn: &Connection,
     execution_id: &str,
@@ -129,14 +130,21 @@ pub(crate) fn insert_chunk(
     stream: Stream,
     data: &[u8],
 ) -> rusqlite::Result<()> {
+    let stored = super::chunk_codec::encode(data);
     conn.prepare_cached(
-        "INSERT INTO output_chunks (execution_id, node, seq, stream, data)
+        "INSERT INTO output_chunks (execution_id, node, seq, stream, data, encoding)
          VALUES (?1, ?2,
              (SELECT COALESCE(MAX(seq) + 1, 0) FROM output_chunks
               WHERE execution_id = ?1 AND node = ?2),
-             ?3, ?4)",
+             ?3, ?4, ?5)",
     )?
-    .execute(params![execution_id, node, stream.as_str(), data])?;
+    .execute(params![
+        execution_id,
+        node,
+        stream.as_str(),
+        stored.data,
+        stored.encoding
+    ])?;
     Ok(())
 }
 

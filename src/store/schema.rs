@@ -177,8 +177,14 @@ CREATE TABLE transcript_chunks (
 );
 ";
 
+/// Version 7: debug-mode output chunks may be stored compressed; `encoding` says
+/// how (`raw` or `lz4`). Rows written before it are raw.
+const V7: &str = "
+ALTER TABLE output_chunks ADD COLUMN encoding TEXT NOT NULL DEFAULT 'raw';
+";
+
 /// All migrations, oldest first. Append only; never edit a released step.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, TransactionBehavior};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::blocking::block_on;
 use super::error::StoreError;
@@ -28,6 +29,21 @@ use super::rows;
 const CHANNEL_CAPACITY: usize = 4096;
 /// Upper bound on ops per transaction, so one commit never holds the lock for long.
 const MAX_BATCH: usize = 4096;
+/// Bytes of output and transcript chunks that may wait for the writer in all
+/// (queued, or in the batch being committed). Counting messages alone let a run
+/// printing at full speed park 4,096 chunks of 32 KiB here (`--debug` with 50 nodes
+/// each printing 27 MB peaked at 336 MiB); past this the sender waits, and so does
+/// the node, as for any slow consumer.
+const CHUNK_BYTES_IN_FLIGHT: usize = 8 << 20;
+
+/// The share of [`CHUNK_BYTES_IN_FLIGHT`] an op holds while it waits.
+fn chunk_permits(op: &WriteOp) -> u32 {
+    let len = match op {
+        WriteOp::OutputChunk { data, .. } | WriteOp::TranscriptChunk { data, .. } => data.len(),
+        _ => 0,
+    };
+    len.min(CHUNK_BYTES_IN_FLIGHT) as u32
+}
 
 /// One write for the writer thread.
 #[derive(Debug)]
@@ -79,11 +95,22 @@ pub(crate) enum Message {
 #[derive(Clone)]
 pub struct StoreWriter {
     tx: mpsc::Sender<Message>,
+    /// Permits are chunk bytes: taken by `send`, given back once committed.
+    chunk_bytes: Arc<Semaphore>,
 }
 
 impl StoreWriter {
     /// Queues `op`; waits while the queue is full. Fails only once the store is closed.
     pub async fn send(&self, op: WriteOp) -> Result<(), StoreError> {
+        let permits = chunk_permits(&op);
+        if permits > 0 {
+            // Closed only when the writer is gone: then so is the channel.
+            self.chunk_bytes
+                .acquire_many(permits)
+                .await
+                .map_err(|_| StoreError::Closed)?
+                .forget();
+        }
         self.tx
             .send(Message::Op(op))
             .await
@@ -129,11 +156,13 @@ pub(crate) fn spawn(
     reserve: Option<Reserve>,
 ) -> Result<(StoreWriter, JoinHandle<()>), StoreError> {
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let chunk_bytes = Arc::new(Semaphore::new(CHUNK_BYTES_IN_FLIGHT));
+    let budget = chunk_bytes.clone();
     let handle = std::thread::Builder::new()
         .name("drover-store-writer".into())
-        .spawn(move || run(conn, rx, reserve))
+        .spawn(move || run(conn, rx, reserve, &budget))
         .map_err(StoreError::WriterSpawn)?;
-    Ok((StoreWriter { tx }, handle))
+    Ok((StoreWriter { tx, chunk_bytes }, handle))
 }
 
 /// A failure not yet reported to a flush.
@@ -153,7 +182,12 @@ impl Failure {
 
 /// The thread body: ends when every sender is gone, or after `Close` once the queue
 /// has drained.
-fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, reserve: Option<Reserve>) {
+fn run(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Message>,
+    reserve: Option<Reserve>,
+    chunk_bytes: &Semaphore,
+) {
     let mut unreported: Option<Failure> = None;
     let mut disk = DiskState {
         reserve,
@@ -174,8 +208,10 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, reserve: Option<Re
             }
         }
         if !ops.is_empty() {
+            let held: usize = ops.iter().map(|op| chunk_permits(op) as usize).sum();
             commit_with_retry(&mut conn, &mut ops, &mut unreported, &mut disk);
             ops.clear();
+            chunk_bytes.add_permits(held);
         }
         if !flushes.is_empty() {
             // Every flush waiting in this batch hears about the failure; then it is told.
@@ -193,6 +229,8 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, reserve: Option<Re
             }
         }
     }
+    // Senders waiting for room must not wait for a writer that is gone.
+    chunk_bytes.close();
 }
 
 /// What the writer knows of the disk: the reserve not yet used, and whether the disk

@@ -755,6 +755,45 @@ fn output_chunks_keep_order_per_node() {
 }
 
 #[test]
+fn compressible_chunks_are_stored_small_and_a_damaged_one_is_named() {
+    let (dir, store) = open_temp();
+    let text = "a log line that repeats\n".repeat(4000).into_bytes();
+    send_all(
+        &store,
+        [
+            WriteOp::UpsertExecution(execution("e", "alice", "running", 1, &["a"])),
+            WriteOp::OutputChunk {
+                execution_id: "e".to_string(),
+                node: "a".to_string(),
+                stream: Stream::Stdout,
+                data: text.clone(),
+            },
+        ],
+    );
+    assert_eq!(
+        store.full_output("e", "a").unwrap(),
+        [(Stream::Stdout, text.clone())]
+    );
+    let conn = rusqlite::Connection::open(dir.path().join("drover.db")).unwrap();
+    let (encoding, stored): (String, i64) = conn
+        .query_row(
+            "SELECT encoding, length(data) FROM output_chunks WHERE node = 'a'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(encoding, "lz4");
+    assert!(stored < text.len() as i64 / 10, "{stored} bytes stored");
+    conn.execute("UPDATE output_chunks SET data = X'ffffff7f0102'", [])
+        .unwrap();
+    let err = store.full_output("e", "a").unwrap_err().to_string();
+    assert!(
+        err.contains("output chunk 0 of node a in execution e"),
+        "{err}"
+    );
+}
+
+#[test]
 fn close_commits_then_refuses_writes_and_keeps_reads() {
     let (_dir, store) = open_temp();
     let writer = store.writer();

@@ -30,8 +30,8 @@ fn write(store: &Store, record: ExecutionRecord) {
 fn a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("drover.db");
-    // A version 3 database: today's schema without the column, the event log and
-    // the transcripts, with one run.
+    // A version 3 database: today's schema without the column, the event log,
+    // the transcripts and the chunks' encoding, with one run and one raw chunk.
     let store = Store::open(&path).unwrap();
     store.close().unwrap();
     {
@@ -39,12 +39,15 @@ fn a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
         conn.execute_batch(
             "ALTER TABLE executions DROP COLUMN rerun_of; DROP TABLE events;
              DROP TABLE transcript_chunks; DROP TABLE transcripts;
+             ALTER TABLE output_chunks DROP COLUMN encoding;
              PRAGMA user_version = 3;
              INSERT INTO executions (id, kind, action, target_expr, nodes, user,
                  correlation_id, status, started_at, success_count, failed_count,
                  options, owner_pid, owner_start_time)
              VALUES ('old1', 'command', 'uptime', 'n1', '[\"n1\"]', 'ops', 'c',
-                 'failed', 5, 0, 1, '{}', 1, 1);",
+                 'failed', 5, 0, 1, '{}', 1, 1);
+             INSERT INTO output_chunks (execution_id, node, seq, stream, data)
+             VALUES ('old1', 'n1', 0, 'stdout', X'6f6c640a');",
         )
         .unwrap();
     }
@@ -54,9 +57,14 @@ fn a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(SCHEMA_VERSION, 7);
     let (old, _) = store.execution("old1").unwrap().unwrap();
     assert_eq!(old.rerun_of, None);
+    // Chunks written before step 7 read back as they were stored (raw).
+    assert_eq!(
+        store.full_output("old1", "n1").unwrap(),
+        vec![(Stream::Stdout, b"old\n".to_vec())]
+    );
 
     write(&store, execution("new1", Some("old1")));
     let (new, _) = store.execution("new1").unwrap().unwrap();

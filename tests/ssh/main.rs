@@ -17,6 +17,7 @@ mod facts_ssh;
 mod login_user;
 mod proxy_bench;
 mod proxy_command;
+mod scale;
 mod ssh_breakers;
 mod ssh_faults;
 mod ssh_host_certs;

@@ -10,7 +10,15 @@ pub const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Default)]
 pub struct LineAssembler {
-    pending: HashMap<(String, Stream), Vec<u8>>,
+    /// Per node, the unfinished line of stdout and of stderr.
+    pending: HashMap<String, [Vec<u8>; 2]>,
+}
+
+fn index(stream: Stream) -> usize {
+    match stream {
+        Stream::Stdout => 0,
+        Stream::Stderr => 1,
+    }
 }
 
 impl LineAssembler {
@@ -22,9 +30,14 @@ impl LineAssembler {
         data: &[u8],
         mut emit: impl FnMut(&str, Stream, &[u8]),
     ) {
-        let buf = self.pending.entry((node.to_string(), stream)).or_default();
+        // Looked up by `&str`: a chunk arrives every few microseconds and
+        // allocating its key each time showed in profiles.
+        if !self.pending.contains_key(node) {
+            self.pending.insert(node.to_string(), Default::default());
+        }
+        let buf = &mut self.pending.get_mut(node).expect("inserted above")[index(stream)];
         let mut rest = data;
-        while let Some(pos) = rest.iter().position(|b| *b == b'\n') {
+        while let Some(pos) = memchr::memchr(b'\n', rest) {
             if buf.is_empty() {
                 emit(node, stream, &rest[..pos]);
             } else {
@@ -44,11 +57,13 @@ impl LineAssembler {
 
     /// Emits what is left of a node's unterminated lines (at its end).
     pub fn finish_node(&mut self, node: &str, mut emit: impl FnMut(&str, Stream, &[u8])) {
+        let Some(bufs) = self.pending.remove(node) else {
+            return;
+        };
         for stream in [Stream::Stdout, Stream::Stderr] {
-            if let Some(buf) = self.pending.remove(&(node.to_string(), stream))
-                && !buf.is_empty()
-            {
-                emit(node, stream, &buf);
+            let buf = &bufs[index(stream)];
+            if !buf.is_empty() {
+                emit(node, stream, buf);
             }
         }
     }

@@ -7,6 +7,7 @@ use crate::engine::inventory::nodeset;
 use crate::engine::records::Stream;
 use crate::engine::{Engine, EngineEvent, ExecutionResult, NodeStatus, StreamItem};
 use crate::ui::sanitize::{SanitizeOptions, sanitize};
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 pub trait Renderer {
@@ -22,11 +23,12 @@ pub struct TextPolicy {
     pub stderr_tty: bool,
 }
 
-pub fn text_for(bytes: &[u8], tty: bool) -> Vec<u8> {
+pub fn text_for(bytes: &[u8], tty: bool) -> Cow<'_, [u8]> {
     if tty {
-        sanitize(bytes, &SanitizeOptions::default()).into_bytes()
+        Cow::Owned(sanitize(bytes, &SanitizeOptions::default()).into_bytes())
     } else {
-        bytes.to_vec()
+        // Borrowed: a pipe takes millions of lines a second, no copy each.
+        Cow::Borrowed(bytes)
     }
 }
 
@@ -250,28 +252,29 @@ impl<O: Write> JsonRenderer<O> {
 
 impl<O: Write> Renderer for JsonRenderer<O> {
     fn item(&mut self, item: &StreamItem) -> io::Result<()> {
-        let mut objects = Vec::new();
+        let out = &mut self.out;
+        let mut result = Ok(());
+        let mut write = |n: &str, s: Stream, l: &[u8]| {
+            if result.is_ok() {
+                result = super::json::write_output_line(out, n, s, l);
+            }
+        };
         match item {
             StreamItem::Output { node, stream, data } => {
-                self.lines.push(node, *stream, data, |n, s, l| {
-                    objects.push(super::json::output_line(n, s, l))
-                });
+                self.lines.push(node, *stream, data, &mut write);
             }
             StreamItem::Event(ev) => {
                 if let EngineEvent::NodeFinished { node, .. } = ev {
-                    self.lines.finish_node(node, |n, s, l| {
-                        objects.push(super::json::output_line(n, s, l))
-                    });
+                    self.lines.finish_node(node, &mut write);
                 }
+                std::mem::replace(&mut result, Ok(()))?;
                 if let Some(v) = super::json::event(ev) {
-                    objects.push(v);
+                    serde_json::to_writer(&mut self.out, &v)?;
+                    self.out.write_all(b"\n")?;
                 }
             }
         }
-        for v in objects {
-            serde_json::to_writer(&mut self.out, &v)?;
-            self.out.write_all(b"\n")?;
-        }
+        result?;
         self.out.flush()
     }
 

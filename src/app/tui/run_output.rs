@@ -53,7 +53,7 @@ impl NodeText {
             missed: 0,
             screens: [None, None],
             partial: [None, None],
-            hash: [StreamHash::default(); 2],
+            hash: Default::default(),
             offsets: [0, 0],
             stderr_lines: 0,
             status: NodeStatus::Pending,
@@ -78,7 +78,7 @@ impl NodeText {
     /// bytes differed (`10%\r20%\r30%` and `30%`).
     fn fold_key(&self) -> FoldKey {
         let stream = |s: usize| {
-            let mut h = self.hash[s];
+            let mut h = self.hash[s].clone();
             if let Some(p) = &self.partial[s] {
                 h.update(b"\0partial\0");
                 h.update(p.as_bytes());

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use xxhash_rust::xxh3::Xxh3Default;
 
 /// The event log hears of a node's output at most this often (plus once as the
 /// node ends), however much it prints: a noisy run cannot flood the log.
@@ -120,28 +121,43 @@ impl Ring {
     }
 }
 
-/// FNV-1a over a byte stream; independent of how the stream was chunked, so two
-/// nodes that printed the same bytes in different reads hash the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StreamHash(u64);
+/// A 64-bit hash of a byte stream, independent of how the stream was chunked, so
+/// two nodes that printed the same bytes in different reads hash the same.
+/// XXH3 in its streaming form: it runs at memory speed, where the byte-at-a-time
+/// FNV-1a it replaced cost a third of drover's CPU when 50 nodes each printed
+/// 27 MB. Only ever compared within one process (never stored).
+#[derive(Clone, Default)]
+pub struct StreamHash(Xxh3Default);
 
-impl Default for StreamHash {
-    fn default() -> Self {
-        StreamHash(0xcbf2_9ce4_8422_2325)
+impl std::fmt::Debug for StreamHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StreamHash({:016x})", self.value())
     }
 }
 
 impl StreamHash {
     pub fn update(&mut self, data: &[u8]) {
-        for b in data {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
+        self.0.update(data);
     }
 
-    pub fn value(self) -> u64 {
-        self.0
+    pub fn value(&self) -> u64 {
+        self.0.digest()
     }
+}
+
+/// Newlines in `data`. Counted in byte-sized lanes over blocks of 255 (a lane
+/// cannot overflow), which the compiler turns into wide vector compares; a plain
+/// `filter().count()` widened every byte to 64 bits and cost a tenth of drover's
+/// CPU on a node printing at full speed.
+fn count_newlines(data: &[u8]) -> u64 {
+    data.chunks(255)
+        .map(|block| {
+            let in_block = block
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n')));
+            u64::from(in_block)
+        })
+        .sum()
 }
 
 /// One stream of one node.
@@ -170,7 +186,7 @@ impl StreamBuf {
             self.head.extend_from_slice(&data[..data.len().min(room)]);
         }
         self.hash.update(data);
-        self.lines += data.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.lines += count_newlines(data);
         self.ring.push(data);
     }
 
@@ -386,5 +402,38 @@ impl OutputSink {
                 tracing::error!(node = %self.node, "debug output not stored: {e}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newlines_are_counted_across_block_edges() {
+        for len in [0, 1, 254, 255, 256, 510, 511, 1000] {
+            assert_eq!(count_newlines(&vec![b'\n'; len]), len as u64);
+            let mixed: Vec<u8> = (0..len)
+                .map(|i| if i % 3 == 0 { b'\n' } else { b'x' })
+                .collect();
+            assert_eq!(count_newlines(&mixed), len.div_ceil(3) as u64);
+        }
+    }
+
+    #[test]
+    fn a_stream_hash_does_not_depend_on_how_the_stream_was_cut() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut whole = StreamHash::default();
+        whole.update(&data);
+        for cut in [1, 63, 64, 255, 256, 1000, 4999] {
+            let mut pieces = StreamHash::default();
+            for piece in data.chunks(cut) {
+                pieces.update(piece);
+            }
+            assert_eq!(pieces.value(), whole.value(), "cut every {cut}");
+        }
+        let mut other = StreamHash::default();
+        other.update(&data[1..]);
+        assert_ne!(other.value(), whole.value());
     }
 }

@@ -82,7 +82,43 @@ fn client_config(dest: &Destination) -> russh::client::Config {
     };
     // Plain host keys unless a CA could vouch for this host (see `establish`).
     config.preferred.host_key_certificates = std::borrow::Cow::Borrowed(&[]);
+    if hardware_aes() {
+        config.preferred.cipher = std::borrow::Cow::Borrowed(AES_FIRST);
+    }
     config
+}
+
+/// The ciphers offered where the CPU has AES instructions: AES-GCM first, then
+/// the default order. The server takes the client's first choice it supports,
+/// and with AES-NI (both in ring and in sshd's libcrypto) AES-GCM costs each end
+/// a fraction of what ChaCha20-Poly1305 costs per byte: when 50 nodes each print
+/// 27 MB, the cipher was a fifth of drover's CPU. Without AES instructions the
+/// default order (ChaCha20-Poly1305 first, as ssh's) stays: software AES is the
+/// slower one there.
+const AES_FIRST: &[russh::cipher::Name] = &[
+    russh::cipher::AES_128_GCM,
+    russh::cipher::AES_256_GCM,
+    russh::cipher::CHACHA20_POLY1305,
+    russh::cipher::AES_256_CTR,
+    russh::cipher::AES_192_CTR,
+    russh::cipher::AES_128_CTR,
+];
+
+fn hardware_aes() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("aes")
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        std::arch::is_aarch64_feature_detected!("aes")
+            && std::arch::is_aarch64_feature_detected!("pmull")
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
 }
 
 pub async fn establish(
