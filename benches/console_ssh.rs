@@ -77,7 +77,7 @@ use drover::store::Store;
 use fleet_cpu::CpuSample;
 use key_to_screen::Looped;
 use ratatui::layout::Rect;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -100,6 +100,8 @@ const STREAM: &str = "exec 3<> <(:); h=$(hostname); i=0; next=${EPOCHREALTIME/./
 /// The older load: twenty thousand lines per node, in bursts of a hundred.
 const BURSTS: &str = "h=$(hostname); i=0; while [ $i -lt 20000 ]; do i=$((i+1)); \
     echo \"line $i of the stream from $h\"; case $i in *00) sleep 0.5;; esac; done";
+/// Connecting the whole fleet at once may take this long.
+const CONNECT_LIMIT: Duration = Duration::from_secs(120);
 /// What each run of the leak check does.
 const ECHO: &str = "echo leak check on $HOSTNAME";
 const LEAK_RUNS: usize = 100;
@@ -121,6 +123,23 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// The fleet's ssh_config with a longer ConnectTimeout in front (the first
+/// value obtained wins): a thousand handshakes at once against a fleet held to
+/// one core take longer than the harness's 10 s.
+fn patient_config(fleet: &sshd::Fleet, dir: &Path) -> PathBuf {
+    let path = dir.join("ssh_config");
+    let fleet_config = std::fs::read_to_string(fleet.ssh_config()).expect("fleet ssh_config");
+    std::fs::write(
+        &path,
+        format!(
+            "Host *\n  ConnectTimeout {}\n\n{fleet_config}",
+            CONNECT_LIMIT.as_secs()
+        ),
+    )
+    .expect("write ssh_config");
+    path
+}
+
 fn engine(ssh_config: &Path, aliases: &[String], store: &Store) -> Engine {
     let transport = SshTransport::new(SshSettings {
         config_file: Some(ssh_config.to_path_buf()),
@@ -138,13 +157,13 @@ fn engine(ssh_config: &Path, aliases: &[String], store: &Store) -> Engine {
     }
     let mut transports = TransportRegistry::default();
     transports.register(Arc::new(transport));
-    Engine::new(
-        EngineConfig::default(),
-        inventory,
-        transports,
-        Some(store.writer()),
-    )
-    .with_store(store.clone())
+    // Every node streams until cancelled: all of them run at once (the
+    // default admits 512).
+    let config = EngineConfig {
+        max_concurrency: aliases.len().max(EngineConfig::default().max_concurrency),
+        ..EngineConfig::default()
+    };
+    Engine::new(config, inventory, transports, Some(store.writer())).with_store(store.clone())
 }
 
 /// Nodes of the newest execution in `status`.
@@ -229,13 +248,36 @@ impl Bench {
         println!("  memory, {phase}: {}", resources::memory());
     }
 
+    /// How many nodes of the newest run are in each state, and why the first
+    /// that failed did.
+    fn statuses(&self) {
+        let Some(run) = self.engine.executions().pop() else {
+            return;
+        };
+        let mut counts: Vec<(NodeStatus, usize)> = Vec::new();
+        for n in &run.nodes {
+            match counts.iter_mut().find(|(s, _)| *s == n.status) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((n.status, 1)),
+            }
+        }
+        let first_error = run.nodes.iter().find_map(|n| n.error.as_ref());
+        println!(
+            "  nodes at the end of the window: {counts:?}{}",
+            first_error.map_or(String::new(), |e| format!(
+                "; first error: {} {}",
+                e.node, e.reason
+            ))
+        );
+    }
+
     /// Presses `?` `count` times and prints key to screen.
     async fn keys(&self, phase: &str, count: usize) {
         let (latencies, missed) = self.looped.keys_shown(count, LIMIT).await;
         println!(
             "  key to screen, {phase}: {} (target p95 < 50 ms){}",
             key_to_screen::summary(latencies),
-            missed.map_or(String::new(), |m| format!("; then {m}"))
+            missed.map_or(String::new(), |m| format!("; keys missed: {m}"))
         );
     }
 
@@ -268,14 +310,14 @@ impl Bench {
             .unwrap_or_else(|_| panic!("`:run {command}` started nothing within {LIMIT:?}"))
     }
 
-    /// Runs `ECHO` on every node and waits for it through the engine; how long
+    /// Runs `command` on every node and waits for it through the engine; how long
     /// it took.
-    async fn echo(&self, k: usize) -> Duration {
+    async fn echo(&self, k: usize, command: &str) -> Duration {
         let sent = Instant::now();
-        let id = self.run(ECHO).await;
-        let result = tokio::time::timeout(Duration::from_secs(120), self.engine.wait(&id))
+        let id = self.run(command).await;
+        let result = tokio::time::timeout(CONNECT_LIMIT * 2, self.engine.wait(&id))
             .await
-            .unwrap_or_else(|_| panic!("run {k} did not finish within 120 s"))
+            .unwrap_or_else(|_| panic!("run {k} did not finish within {:?}", CONNECT_LIMIT * 2))
             .expect("run result");
         let failed: Vec<_> = result
             .nodes
@@ -318,8 +360,18 @@ impl Bench {
 
     async fn streaming(&self, load: &str, window: Duration) {
         println!("streaming ({load}):");
-        // Select everything (the cursor starts on the source row), run, confirm.
+        // Select everything (the cursor starts on the source row), then connect
+        // the whole fleet first (one pooled connection a node), so that the
+        // stream starts on connections and not in a storm of handshakes.
         self.looped.text(" ");
+        let connecting = Instant::now();
+        let took = self.echo(0, "true").await;
+        println!(
+            "  {} nodes connected (`:run true`) in {:.1} s; {}",
+            self.nodes,
+            took.as_secs_f64(),
+            resources::memory()
+        );
         let started = Instant::now();
         let id = self
             .run(if load == "bursts" { BURSTS } else { STREAM })
@@ -335,29 +387,38 @@ impl Bench {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         println!(
-            "  {} SSH sessions running after {:.1} s",
+            "  {} SSH sessions running after {:.1} s ({:.1} s with connecting)",
             self.nodes,
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            connecting.elapsed().as_secs_f64()
         );
         tokio::time::sleep(Duration::from_secs(3)).await;
         let start = self.mark();
         self.keys("streaming", 50).await;
         tokio::time::sleep_until((start.at + window).into()).await;
-        let running = nodes_in(&self.engine, NodeStatus::Running);
-        println!("  {running} of {} nodes still streaming", self.nodes);
+        self.statuses();
         self.report("streaming", &start, true);
 
         let cancelled = Instant::now();
+        // Any popup left open would take the key.
+        self.looped.key(KeyCode::Esc, KeyModifiers::NONE);
         self.looped.key(KeyCode::Char('x'), KeyModifiers::CONTROL);
-        let end = tokio::time::timeout(Duration::from_secs(60), self.engine.wait(&id)).await;
-        match end {
-            Ok(Ok(r)) => println!(
-                "  cancelled: {:?} after {:.1} s",
-                r.status,
-                cancelled.elapsed().as_secs_f64()
-            ),
-            other => panic!("the stream did not end within 60 s of ctrl-x: {other:?}"),
-        }
+        let by_key = tokio::time::timeout(Duration::from_secs(60), self.engine.wait(&id)).await;
+        let how = if by_key.is_ok() {
+            "ctrl-x"
+        } else {
+            // The console did not get to the key: the engine is told directly.
+            self.engine.cancel(&id).expect("cancel");
+            tokio::time::timeout(Duration::from_secs(120), self.engine.wait(&id))
+                .await
+                .expect("the stream ends within 120 s of Engine::cancel")
+                .expect("run result");
+            "Engine::cancel, ctrl-x had not ended it within 60 s"
+        };
+        println!(
+            "  cancelled by {how}, ended after {:.1} s",
+            cancelled.elapsed().as_secs_f64()
+        );
     }
 
     async fn leak_check(&self) {
@@ -369,7 +430,7 @@ impl Bench {
         let mut at_ten = 0;
         let mut times: Vec<Duration> = Vec::new();
         for k in 1..=LEAK_RUNS {
-            times.push(self.echo(k).await);
+            times.push(self.echo(k, ECHO).await);
             if LEAK_MARKS.contains(&k) {
                 if k == 10 {
                     at_ten = resources::status_kib("VmRSS");
@@ -392,7 +453,7 @@ impl Bench {
         // reuse their memory rather than grow.
         tokio::time::sleep(ENGINE_FORGETS).await;
         for k in LEAK_RUNS + 1..=LEAK_RUNS + AFTER_FORGETTING {
-            self.echo(k).await;
+            self.echo(k, ECHO).await;
         }
         let after = resources::status_kib("VmRSS") as i64;
         println!(
@@ -460,7 +521,11 @@ fn main() {
         .unwrap();
     let engine = {
         let _guard = rt.enter();
-        engine(&fleet.ssh_config(), &fleet.aliases(), &store)
+        engine(
+            &patient_config(&fleet, dir.path()),
+            &fleet.aliases(),
+            &store,
+        )
     };
     let pids: Vec<i32> = fleet
         .nodes()

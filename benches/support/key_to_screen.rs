@@ -125,8 +125,9 @@ impl Looped {
         latencies
     }
 
-    /// As [`Looped::keys_to_screen`], but a key not shown within `limit` ends
-    /// the measurement: the latencies so far, and what was missed.
+    /// As [`Looped::keys_to_screen`], but a key not shown within `limit` is
+    /// counted (the popup is closed with `esc`) and the measurement goes on: the
+    /// latencies of the keys shown, and what was missed.
     pub async fn keys_shown(
         &self,
         count: usize,
@@ -134,7 +135,9 @@ impl Looped {
     ) -> (Vec<Duration>, Option<String>) {
         let out = &self.out;
         let mut latencies = Vec::new();
-        for _ in 0..count {
+        let mut missed: Option<String> = None;
+        let mut misses = 0;
+        'keys: for _ in 0..count {
             *out.seen.lock().unwrap() = None;
             let sent = Instant::now();
             let before = out.bytes.load(Ordering::Relaxed);
@@ -146,12 +149,15 @@ impl Looped {
                     break;
                 }
                 if sent.elapsed() >= limit {
-                    let missed = format!(
-                        "a key was not shown within {limit:?} ({} bytes written to the terminal \
-                         since)",
+                    misses += 1;
+                    missed = Some(format!(
+                        "{misses} not shown within {limit:?} (the last: {} bytes written to the \
+                         terminal meanwhile)",
                         out.bytes.load(Ordering::Relaxed) - before
-                    );
-                    return (latencies, Some(missed));
+                    ));
+                    self.key(KeyCode::Esc, KeyModifiers::NONE);
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue 'keys;
                 }
             }
             // The popup must be off the screen before the next `?`, or that one
@@ -168,7 +174,7 @@ impl Looped {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        (latencies, None)
+        (latencies, missed)
     }
 
     /// Ends the loop and waits for it.
