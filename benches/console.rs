@@ -11,6 +11,8 @@
 //!    ≤ 64 KB/s at the capped frame rate), bytes written while idle (target:
 //!    none) and the process's peak RSS.
 
+#[path = "support/frame_clock.rs"]
+mod frame_clock;
 #[path = "support/key_to_screen.rs"]
 mod key_to_screen;
 
