@@ -158,7 +158,7 @@ pub async fn establish(
         host: kh_host.to_string(),
         port: kh_port,
         policy: dest.host_keys.clone(),
-        known: Arc::new(known),
+        known,
         interaction: dest.interaction.clone(),
         rejection: rejection.clone(),
         agent: agent.clone(),

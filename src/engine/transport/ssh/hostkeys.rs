@@ -4,22 +4,30 @@
 //! accepted, whatever the policy or the answer.
 
 use super::known_hosts::{self, CertVerdict, Decision, KnownHosts, StrictHostKeyChecking};
+use super::known_hosts_cache::KnownHostsCache;
 use crate::engine::transport::interaction::{Answer, Interaction, Question};
 use russh::keys::ssh_key::Certificate;
 use russh::keys::{Algorithm, PublicKey};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub struct HostKeyPolicy {
     pub user_files: Vec<PathBuf>,
     pub global_files: Vec<PathBuf>,
     pub strict: StrictHostKeyChecking,
+    /// The transport's parsed files, shared by all its connections.
+    pub cache: Arc<KnownHostsCache>,
 }
 
 impl HostKeyPolicy {
-    /// Reads the known_hosts files once for a connection (blocking file I/O);
-    /// skipped lines are logged with their file and line.
-    pub fn load(&self) -> KnownHosts {
-        let known = KnownHosts::load(self.files());
+    /// The known_hosts files as they are now (blocking: it checks whether they
+    /// changed, and reads them when they did); skipped lines are logged with
+    /// their file and line each time the files are read.
+    pub fn load(&self) -> Arc<KnownHosts> {
+        let (known, fresh) = self.cache.load(&self.files());
+        if !fresh {
+            return known;
+        }
         for w in known.warnings() {
             tracing::warn!(
                 "known_hosts: {}:{:?}: {}",

@@ -10,6 +10,7 @@ mod connection;
 mod exec;
 mod hostkeys;
 pub mod known_hosts;
+mod known_hosts_cache;
 pub mod pattern;
 mod pool;
 mod proxy;

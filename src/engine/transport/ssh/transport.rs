@@ -5,6 +5,7 @@ use super::config::{self, Overrides, Proxy, ResolvedHost, SshConfigFile};
 use super::connect::Destination;
 use super::exec;
 use super::hostkeys::HostKeyPolicy;
+use super::known_hosts_cache::KnownHostsCache;
 use super::pool::{Connection, Pool, RECONNECTS, reconnect_pause};
 use super::session;
 use crate::engine::common::error::ErrorCategory;
@@ -41,6 +42,7 @@ pub struct SshTransport {
     config: SshConfigFile,
     settings: SshSettings,
     pool: Arc<Pool>,
+    known_hosts: Arc<KnownHostsCache>,
 }
 
 impl SshTransport {
@@ -70,6 +72,7 @@ impl SshTransport {
             config,
             settings,
             pool,
+            known_hosts: Arc::default(),
         })
     }
 
@@ -193,6 +196,7 @@ impl SshTransport {
                 // drover never accepts a changed key, whatever the config says: `no`
                 // only accepts unknown keys without recording them.
                 strict: r.strict_host_key_checking,
+                cache: self.known_hosts.clone(),
             }),
             interaction: self.settings.interaction.clone(),
             forward_agent: agent_socket(r),
