@@ -375,7 +375,8 @@ fn fleet() {
     }
     table.print(
         &format!(
-            "cold `true` on {nodes} nodes with {} down (refused), every tool exits non-zero:",
+            "cold `true` on {nodes} nodes with {} down (refused); a tool whose runs are not \
+             marked as exiting non-zero told its caller nothing failed:",
             down.len()
         ),
         "drover",
