@@ -58,6 +58,8 @@ mod key_to_screen;
 mod prereq;
 #[path = "support/resources.rs"]
 mod resources;
+#[path = "support/ssh_engine.rs"]
+mod ssh_engine;
 #[path = "../tests/sshd/mod.rs"]
 mod sshd;
 
@@ -67,13 +69,9 @@ use drover::app::tui::interaction::ConsoleInteraction;
 use drover::app::tui::keymap::Keymap;
 use drover::app::tui::state::{AppState, UiOptions};
 use drover::engine::report::event::EngineEvent;
-use drover::engine::transport::TransportRegistry;
-use drover::engine::transport::interaction::NoInteraction;
-use drover::engine::transport::ssh::config::Environment;
-use drover::engine::transport::ssh::{SshSettings, SshTransport};
 use drover::engine::{
     Engine, EngineConfig, ExecutionContext, ExecutionId, ExecutionOptions, ExecutionStatus,
-    Inventory, Node, NodeStatus,
+    NodeStatus,
 };
 use drover::store::Store;
 use fleet_cpu::CpuSample;
@@ -143,22 +141,7 @@ fn patient_config(fleet: &sshd::Fleet, dir: &Path) -> PathBuf {
 }
 
 fn engine(ssh_config: &Path, aliases: &[String], store: &Store) -> Engine {
-    let transport = SshTransport::new(SshSettings {
-        config_file: Some(ssh_config.to_path_buf()),
-        environment: Environment::new("/root", "root"),
-        kill_grace: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(600),
-        interaction: Arc::new(NoInteraction),
-    })
-    .expect("ssh transport");
-    let mut inventory = Inventory::default();
-    for alias in aliases {
-        let mut node = Node::local(alias, "bench");
-        node.transport = "ssh".into();
-        inventory.add(node);
-    }
-    let mut transports = TransportRegistry::default();
-    transports.register(Arc::new(transport));
+    let (inventory, transports) = ssh_engine::ssh_parts(ssh_config, Some(aliases));
     // Every node streams until cancelled: all of them run at once (the
     // default admits 512).
     let config = EngineConfig {

@@ -28,21 +28,16 @@ mod measured;
 mod peers;
 #[path = "../tests/prereq/mod.rs"]
 mod prereq;
+#[path = "support/ssh_engine.rs"]
+mod ssh_engine;
 #[path = "../tests/sshd/mod.rs"]
 mod sshd;
 
-use drover::engine::transport::TransportRegistry;
-use drover::engine::transport::interaction::NoInteraction;
-use drover::engine::transport::ssh::config::Environment;
-use drover::engine::transport::ssh::{SshSettings, SshTransport};
-use drover::engine::{
-    Engine, EngineConfig, ExecutionOptions, ExecutionStatus, Inventory, Node, Submission,
-};
+use drover::engine::{Engine, EngineConfig, ExecutionOptions, ExecutionStatus, Submission};
 use measured::{CpuAccount, Measured, median, ms};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const BIG: &str = "head -c 20000000 /dev/zero | base64";
@@ -398,22 +393,8 @@ fn missing_peers(peers: &peers::Fleet) {
 /// The same engine twice: the second run goes through the pooled connections
 /// (what the console does for every run after the first).
 fn warm(bench: &Bench, nodes: usize) {
-    let transport = SshTransport::new(SshSettings {
-        config_file: Some(bench.fleet.ssh_config()),
-        environment: Environment::new("/root", "root"),
-        kill_grace: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(600),
-        interaction: Arc::new(NoInteraction),
-    })
-    .expect("ssh transport");
-    let mut inventory = Inventory::default();
-    for alias in bench.aliases() {
-        let mut node = Node::local(&alias, "bench");
-        node.transport = "ssh".into();
-        inventory.add(node);
-    }
-    let mut transports = TransportRegistry::default();
-    transports.register(Arc::new(transport));
+    let (inventory, transports) =
+        ssh_engine::ssh_parts(&bench.fleet.ssh_config(), Some(&bench.aliases()));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let engine = {
         let _guard = rt.enter();

@@ -8,40 +8,20 @@
 
 #[path = "../tests/prereq/mod.rs"]
 mod prereq;
+#[path = "support/ssh_engine.rs"]
+mod ssh_engine;
 #[path = "../tests/sshd/mod.rs"]
 mod sshd;
 
-use drover::engine::transport::TransportRegistry;
-use drover::engine::transport::interaction::NoInteraction;
-use drover::engine::transport::ssh::config::Environment;
-use drover::engine::transport::ssh::{SshSettings, SshTransport};
-use drover::engine::{
-    Engine, EngineConfig, ExecutionOptions, ExecutionStatus, Inventory, Node, Submission,
-};
+use drover::engine::{Engine, EngineConfig, ExecutionOptions, ExecutionStatus, Submission};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
 
 fn engine(ssh_config: &Path) -> Engine {
-    let transport = SshTransport::new(SshSettings {
-        config_file: Some(ssh_config.to_path_buf()),
-        environment: Environment::new("/root", "root"),
-        kill_grace: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(600),
-        interaction: Arc::new(NoInteraction),
-    })
-    .expect("ssh transport");
-    let mut inventory = Inventory::default();
-    for alias in transport.config().concrete_hosts() {
-        let mut node = Node::local(&alias, "bench");
-        node.transport = "ssh".into();
-        inventory.add(node);
-    }
-    let mut transports = TransportRegistry::default();
-    transports.register(Arc::new(transport));
+    let (inventory, transports) = ssh_engine::ssh_parts(ssh_config, None);
     Engine::new(EngineConfig::default(), inventory, transports, None)
 }
 
