@@ -4,44 +4,33 @@
 //! are blocking methods on [`Store`] using a separate read connection. WAL mode lets the
 //! two proceed side by side.
 
+mod answers;
+mod backend;
 mod blocking;
 mod chunk_codec;
-mod connection;
 mod error;
-mod events;
-mod facts;
-mod health;
-mod idempotency;
-mod journal_bulk;
-mod metrics;
-mod prune;
-mod queries;
+mod owner;
 pub mod records;
-mod recovery;
-mod reserve;
-mod rows;
-mod schema;
-mod spill;
-mod transcripts;
+mod sqlite;
 mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use rusqlite::Connection;
-
+pub use answers::{KeyClaim, PruneReport, StoreHealth};
+pub use backend::StoredExecution;
 pub use error::StoreError;
-pub use events::EVENT_LOG_KEEP;
-pub use facts::CachedFacts;
-pub use health::StoreHealth;
-pub use idempotency::KeyClaim;
-pub use prune::PruneReport;
+pub use owner::{process_is_alive, process_start_time};
 pub use records::*;
-pub use recovery::{process_is_alive, process_start_time};
-pub use schema::SCHEMA_VERSION;
-pub use transcripts::TranscriptRecord;
+pub use sqlite::schema::SCHEMA_VERSION;
 pub use writer::{StoreWriter, WriteOp};
+
+use backend::Backend;
+
+/// How many events the log keeps at most (the newest), whatever the retention:
+/// about 200 MB at the typical 200 bytes an entry. Trimmed at each start.
+pub const EVENT_LOG_KEEP: u64 = 1_000_000;
 
 /// Handle to an open store. Cloning is cheap and every clone shares the same writer
 /// thread and read connection.
@@ -51,9 +40,10 @@ pub struct Store {
 }
 
 struct Inner {
+    /// Where the store is: the SQLite file (for messages and tests).
     path: PathBuf,
     writer: StoreWriter,
-    reader: Mutex<Connection>,
+    backend: Box<dyn Backend>,
     /// Taken by the first `close`, so closing twice is harmless.
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -70,34 +60,23 @@ impl Store {
     /// Opens or creates the database at `path` (its directory must exist), migrates it,
     /// and starts the writer thread.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Store::open_with(path, None)
+        Store::open_with(path, false)
     }
 
     /// [`Store::open`], holding disk space back beside the database (`drover.reserve`,
     /// 4 MiB) so a run's outcome is still recorded when the disk fills up mid-run.
     pub fn open_reserving(path: &Path) -> Result<Store, StoreError> {
-        Store::open_with(path, Some(reserve::Reserve::hold(path)))
+        Store::open_with(path, true)
     }
 
-    fn open_with(path: &Path, reserve: Option<reserve::Reserve>) -> Result<Store, StoreError> {
-        let mut write_conn = connection::open(path)?;
-        schema::migrate(&mut write_conn, path)?;
-        // Before anything reads or recovers: outcomes a full disk had no room for.
-        spill::replay(path, &mut write_conn);
-        let reader = connection::open(path)?;
-        // The read connection never writes; make SQLite enforce that.
-        reader
-            .pragma_update(None, "query_only", true)
-            .map_err(|source| StoreError::Open {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        let (writer, thread) = writer::spawn(write_conn, reserve)?;
+    fn open_with(path: &Path, reserve: bool) -> Result<Store, StoreError> {
+        let (backend, sink) = sqlite::open(path, reserve)?;
+        let (writer, thread) = writer::spawn(sink)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer,
-                reader: Mutex::new(reader),
+                backend: Box::new(backend),
                 thread: Mutex::new(Some(thread)),
             }),
         })
@@ -135,5 +114,129 @@ impl Store {
         let closed = self.inner.writer.blocking_message(writer::Message::Close);
         let joined = thread.join().map_err(|_| StoreError::WriterPanicked);
         flushed.and(closed).and(joined)
+    }
+
+    /// The backend every read goes to.
+    fn backend(&self) -> &dyn Backend {
+        self.inner.backend.as_ref()
+    }
+
+    /// Runs matching `filter`, newest first. Every read blocks the calling thread;
+    /// async callers use `spawn_blocking`.
+    pub fn history(&self, filter: &HistoryFilter) -> Result<Vec<ExecutionRecord>, StoreError> {
+        self.backend().history(filter)
+    }
+
+    /// A run and its node results by id or unique id prefix (`Ambiguous` when the
+    /// prefix matches more than one run).
+    pub fn execution(&self, id_or_prefix: &str) -> Result<Option<StoredExecution>, StoreError> {
+        self.backend().execution(id_or_prefix)
+    }
+
+    /// A debug-mode run's output of `node`, chunk by chunk in order.
+    pub fn full_output(
+        &self,
+        execution_id: &str,
+        node: &str,
+    ) -> Result<Vec<(Stream, Vec<u8>)>, StoreError> {
+        self.backend().full_output(execution_id, node)
+    }
+
+    /// A node's journal, newest first, of the given types (every type when empty).
+    pub fn journal(
+        &self,
+        node: &str,
+        types: &[EntryType],
+        limit: Option<usize>,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        self.backend().journal(node, types, limit)
+    }
+
+    /// One journal entry by id.
+    pub fn journal_entry(&self, id: i64) -> Result<Option<JournalEntry>, StoreError> {
+        self.backend().journal_entry(id)
+    }
+
+    /// The event log's entries matching `filter`, in `seq` order.
+    pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
+        self.backend().events(filter)
+    }
+
+    /// The highest event number handed out so far (0 for none): where a follower
+    /// that wants only new events starts.
+    pub fn last_event_seq(&self) -> Result<i64, StoreError> {
+        self.backend().last_event_seq()
+    }
+
+    /// Keeps the newest `keep` events; returns how many were deleted.
+    pub fn trim_events(&self, keep: u64) -> Result<usize, StoreError> {
+        self.backend().trim_events(keep)
+    }
+
+    /// A node's cached facts, however old; freshness is the caller's decision.
+    pub fn cached_facts(&self, node: &str) -> Result<Option<CachedFacts>, StoreError> {
+        self.backend().cached_facts(node)
+    }
+
+    /// Run counts and durations between `since` and `until`.
+    pub fn metrics(
+        &self,
+        since: Option<Millis>,
+        until: Option<Millis>,
+    ) -> Result<Metrics, StoreError> {
+        self.backend().metrics(since, until)
+    }
+
+    /// A session transcript's header.
+    pub fn transcript(&self, id: &str) -> Result<Option<TranscriptRecord>, StoreError> {
+        self.backend().transcript(id)
+    }
+
+    /// Chunk `seq` of a transcript's frames.
+    pub fn transcript_chunk(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        self.backend().transcript_chunk(id, seq)
+    }
+
+    /// Checks the database (time grows with its size) and reads its sizes.
+    pub fn health(&self) -> Result<StoreHealth, StoreError> {
+        self.backend().health()
+    }
+
+    /// Claims idempotency key `key` for every drover process on this store: `New`
+    /// when it was free (or its run finished more than `window_ms` ago).
+    pub fn claim_key(
+        &self,
+        key: &str,
+        now: Millis,
+        window_ms: i64,
+    ) -> Result<KeyClaim, StoreError> {
+        self.backend().claim_key(key, now, window_ms)
+    }
+
+    /// Ties a claimed key to the run it started.
+    pub fn bind_key(&self, key: &str, execution_id: &str) -> Result<(), StoreError> {
+        self.backend().bind_key(key, execution_id)
+    }
+
+    /// Gives back a key claimed for a run that never started.
+    pub fn release_key(&self, key: &str) -> Result<(), StoreError> {
+        self.backend().release_key(key)
+    }
+
+    /// Deletes finished runs that started before `older_than` (with their results,
+    /// output and targets), older journal entries, events and transcripts.
+    pub fn prune(&self, older_than: Millis) -> Result<PruneReport, StoreError> {
+        self.backend().prune(older_than)
+    }
+
+    /// Marks runs left `queued` or `running` by a drover process of this host that
+    /// is gone (`is_alive(pid, start_time)` false) `interrupted`; returns their ids.
+    /// Writes queued before the call are committed first, so they are seen.
+    pub fn recover_interrupted(
+        &self,
+        is_alive: impl Fn(i64, i64) -> bool,
+    ) -> Result<Vec<String>, StoreError> {
+        self.writer().blocking_flush()?;
+        self.backend().recover_interrupted(&is_alive)
     }
 }

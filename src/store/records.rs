@@ -249,3 +249,38 @@ impl ExecutionRecord {
         }
     }
 }
+
+/// One node's cached facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedFacts {
+    pub node: String,
+    /// The provider set that gathered them (names and priorities).
+    pub providers: String,
+    /// Milliseconds since the epoch.
+    pub collected_at: i64,
+    /// The merged facts, as JSON.
+    pub facts: String,
+}
+
+/// A session's transcript, as asciicast v2's header has it (width, height,
+/// TERM, start time), with its node, who opened it and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptRecord {
+    /// 16 hex digits, starting with the start time (as run ids).
+    pub id: String,
+    pub node: String,
+    pub user: String,
+    /// `session: shell`, `session: COMMAND`.
+    pub action: String,
+    pub started_at: Millis,
+    /// The pty's size at the start; `None` for a session without a pty.
+    pub width: Option<u16>,
+    pub height: Option<u16>,
+    pub term: Option<String>,
+    /// `None` while the session runs (or when drover died during it).
+    pub ended_at: Option<Millis>,
+    /// Output bytes recorded.
+    pub bytes: u64,
+    /// The byte limit at which recording stopped, when it did.
+    pub cut_at: Option<u64>,
+}

@@ -5,40 +5,15 @@
 //! reused by an unrelated process, which must not be mistaken for the owner.
 
 use std::collections::BTreeSet;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::Store;
+use super::SqliteBackend;
 use super::connection;
-use super::error::StoreError;
-use super::records::{EntryType, JournalEntry, Millis, NodeResultRecord, OutputMode};
 use super::rows;
-
-/// Start time of process `pid` in clock ticks since boot (field 22 of `/proc/<pid>/stat`),
-/// or `None` if there is no such process (or no procfs).
-pub fn process_start_time(pid: i64) -> Option<i64> {
-    if pid <= 0 {
-        return None;
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 2 (the command name) is in parentheses and may itself contain spaces and
-    // parentheses, so count fields from the last ')'. The field after it is field 3.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(22 - 3)?.parse().ok()
-}
-
-/// True if `pid` exists and started at `start_time`, i.e. it is the same process.
-pub fn process_is_alive(pid: i64, start_time: i64) -> bool {
-    process_start_time(pid) == Some(start_time)
-}
-
-/// The current time in milliseconds since the Unix epoch.
-pub(crate) fn now_millis() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+use crate::store::error::StoreError;
+use crate::store::owner::now_millis;
+use crate::store::records::{EntryType, JournalEntry, Millis, NodeResultRecord, OutputMode};
 
 /// Why a recovered node has no real result; kept in its result and journal entry.
 const REASON: &str = "drover exited before this node finished";
@@ -53,7 +28,7 @@ struct Unfinished {
     owner_start_time: i64,
 }
 
-impl Store {
+impl SqliteBackend {
     /// Marks crash leftovers `interrupted` and returns their ids.
     ///
     /// For each `queued`/`running` execution whose owner is not alive (`is_alive(pid,
@@ -65,12 +40,11 @@ impl Store {
     /// Runs on a short-lived connection on the caller's thread rather than through the
     /// writer thread: `is_alive` need not be `Send + 'static`, recovery is a one-off at
     /// start-up, and an IMMEDIATE transaction serialises it with the writer anyway. The
-    /// writer is flushed first so writes queued before the call are seen.
+    /// store flushes the writer first so writes queued before the call are seen.
     pub fn recover_interrupted(
         &self,
-        is_alive: impl Fn(i64, i64) -> bool,
+        is_alive: &dyn Fn(i64, i64) -> bool,
     ) -> Result<Vec<String>, StoreError> {
-        self.writer().blocking_flush()?;
         let mut conn = connection::open(self.path())?;
         recover(&mut conn, is_alive)
     }
@@ -78,7 +52,7 @@ impl Store {
 
 fn recover(
     conn: &mut Connection,
-    is_alive: impl Fn(i64, i64) -> bool,
+    is_alive: &dyn Fn(i64, i64) -> bool,
 ) -> Result<Vec<String>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let candidates = unfinished(&tx)?;

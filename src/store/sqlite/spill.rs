@@ -13,7 +13,7 @@
 //! replaceable and may be large. If the spill itself fails, the records are
 //! lost as before and recovery says `interrupted`.
 
-use super::records::{ExecutionRecord, JournalEntry, NodeResultRecord};
+use crate::store::records::{ExecutionRecord, JournalEntry, NodeResultRecord};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};

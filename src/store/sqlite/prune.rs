@@ -2,21 +2,13 @@
 
 use rusqlite::TransactionBehavior;
 
-use super::Store;
+use super::SqliteBackend;
 use super::connection;
-use super::error::StoreError;
-use super::records::Millis;
+use crate::store::answers::PruneReport;
+use crate::store::error::StoreError;
+use crate::store::records::Millis;
 
-/// What a prune removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PruneReport {
-    pub executions: usize,
-    pub journal_entries: usize,
-    pub events: usize,
-    pub transcripts: usize,
-}
-
-impl Store {
+impl SqliteBackend {
     /// Deletes executions that started before `older_than` (with their node results,
     /// targets and output chunks, by cascade), journal entries and events stamped
     /// before it, and session transcripts started before it (with their chunks).

@@ -5,23 +5,12 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::records::Millis;
-use super::{Store, StoreError, connection};
+use super::{SqliteBackend, connection};
+use crate::store::answers::KeyClaim;
+use crate::store::error::StoreError;
+use crate::store::records::Millis;
 
-/// What a claim found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyClaim {
-    /// The key is ours: run, then `bind_key` the execution to it.
-    New,
-    /// The key answers for an execution that is queued or running, finished
-    /// within the window, or (empty id) is being started by another process.
-    Taken {
-        execution_id: String,
-        status: Option<String>,
-    },
-}
-
-impl Store {
+impl SqliteBackend {
     /// Claims `key` unless an execution claimed it and is still queued or
     /// running, or finished less than `window_ms` before `now`; a claim never
     /// bound to an execution (its process died first) answers for `window_ms`.

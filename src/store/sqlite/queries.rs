@@ -2,22 +2,20 @@
 //! mutex) and never wait for the writer: WAL lets readers see the last commit while a
 //! write is in progress. Async callers should wrap them in `spawn_blocking`.
 
-use std::sync::MutexGuard;
-
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::Store;
-use super::error::StoreError;
-use super::records::{
+use super::SqliteBackend;
+use super::rows::{self, EXECUTION_COLUMNS, JOURNAL_COLUMNS, NODE_RESULT_COLUMNS};
+use crate::store::error::StoreError;
+use crate::store::records::{
     EntryType, ExecutionRecord, HistoryFilter, IdCandidate, JournalEntry, NodeResultRecord, Stream,
 };
-use super::rows::{self, EXECUTION_COLUMNS, JOURNAL_COLUMNS, NODE_RESULT_COLUMNS};
 
 /// How many matching ids an ambiguous-prefix error lists.
 const MAX_CANDIDATES: usize = 10;
 
-impl Store {
+impl SqliteBackend {
     /// Executions matching every set field of `filter`, newest first (ties by id,
     /// descending). `since`/`until` bound `started_at` inclusively.
     pub fn history(&self, filter: &HistoryFilter) -> Result<Vec<ExecutionRecord>, StoreError> {
@@ -79,12 +77,15 @@ impl Store {
             })?;
             let encoding: String = row.get(2)?;
             let seq: i64 = row.get(3)?;
-            let data = super::chunk_codec::decode(&encoding, row.get(1)?).map_err(|reason| {
-                StoreError::Corrupt {
-                    what: format!("output chunk {seq} of node {node} in execution {execution_id}"),
-                    reason,
-                }
-            })?;
+            let data =
+                crate::store::chunk_codec::decode(&encoding, row.get(1)?).map_err(|reason| {
+                    StoreError::Corrupt {
+                        what: format!(
+                            "output chunk {seq} of node {node} in execution {execution_id}"
+                        ),
+                        reason,
+                    }
+                })?;
             Ok::<_, StoreError>((stream, data))
         })?;
         chunks.collect()
@@ -110,15 +111,6 @@ impl Store {
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_and_then(params_from_iter(args), rows::journal_from_row)?;
         rows.collect()
-    }
-
-    /// The read connection. A panic while it was held cannot leave it half-written
-    /// (it only reads), so a poisoned lock is simply taken over.
-    pub(crate) fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.inner
-            .reader
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

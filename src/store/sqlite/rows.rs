@@ -6,8 +6,8 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::error::StoreError;
-use super::records::{
+use crate::store::error::StoreError;
+use crate::store::records::{
     EntryType, ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode, Stream,
 };
 
@@ -130,7 +130,7 @@ pub(crate) fn insert_chunk(
     stream: Stream,
     data: &[u8],
 ) -> rusqlite::Result<()> {
-    let stored = super::chunk_codec::encode(data);
+    let stored = crate::store::chunk_codec::encode(data);
     conn.prepare_cached(
         "INSERT INTO output_chunks (execution_id, node, seq, stream, data, encoding)
          VALUES (?1, ?2,

@@ -4,35 +4,12 @@
 //! engine's; the store keeps the chunks as they come.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
-use super::Store;
-use super::error::StoreError;
-use super::records::{JournalEntry, Millis};
+use super::SqliteBackend;
 use super::rows;
-
-/// A session's transcript, as asciicast v2's header has it (width, height,
-/// TERM, start time), with its node, who opened it and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TranscriptRecord {
-    /// 16 hex digits, starting with the start time (as run ids).
-    pub id: String,
-    pub node: String,
-    pub user: String,
-    /// `session: shell`, `session: COMMAND`.
-    pub action: String,
-    pub started_at: Millis,
-    /// The pty's size at the start; `None` for a session without a pty.
-    pub width: Option<u16>,
-    pub height: Option<u16>,
-    pub term: Option<String>,
-    /// `None` while the session runs (or when drover died during it).
-    pub ended_at: Option<Millis>,
-    /// Output bytes recorded.
-    pub bytes: u64,
-    /// The byte limit at which recording stopped, when it did.
-    pub cut_at: Option<u64>,
-}
+use crate::store::error::StoreError;
+use crate::store::records::TranscriptRecord;
+use crate::store::records::{JournalEntry, Millis};
 
 pub(crate) fn insert(conn: &Connection, t: &TranscriptRecord) -> rusqlite::Result<()> {
     conn.prepare_cached(
@@ -88,7 +65,7 @@ pub(crate) fn end(
     .map(drop)
 }
 
-impl Store {
+impl SqliteBackend {
     /// A transcript by its id.
     pub fn transcript(&self, id: &str) -> Result<Option<TranscriptRecord>, StoreError> {
         let conn = self.reader();

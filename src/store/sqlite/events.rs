@@ -8,15 +8,11 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
-use super::Store;
-use super::error::StoreError;
-use super::records::{EventFilter, EventRecord, Millis};
+use super::SqliteBackend;
+use crate::store::error::StoreError;
+use crate::store::records::{EventFilter, EventRecord, Millis};
 
 const EVENT_COLUMNS: &str = "seq, ts, type, execution, node, user, pid, body";
-
-/// How many events the log keeps at most (the newest), whatever the retention:
-/// about 200 MB at the typical 200 bytes an entry. Trimmed at each start.
-pub const EVENT_LOG_KEEP: u64 = 1_000_000;
 
 /// Appends an event; the record's own `seq` is ignored, the database assigns one.
 pub(crate) fn insert(conn: &Connection, e: &EventRecord) -> rusqlite::Result<()> {
@@ -94,7 +90,7 @@ fn json_list(items: &[String]) -> String {
     serde_json::Value::from(items.to_vec()).to_string()
 }
 
-impl Store {
+impl SqliteBackend {
     /// Events matching `filter`, oldest first (by `seq`), at most `filter.limit`.
     pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
         let (sql, args) = select_sql(filter);
@@ -146,6 +142,7 @@ pub(crate) fn prune(conn: &Connection, older_than: Millis) -> rusqlite::Result<u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use crate::store::WriteOp;
     use crate::store::records::ExecutionRecord;
 

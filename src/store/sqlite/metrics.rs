@@ -2,11 +2,11 @@
 
 use rusqlite::params;
 
-use super::Store;
-use super::error::StoreError;
-use super::records::{Metrics, Millis};
+use super::SqliteBackend;
+use crate::store::error::StoreError;
+use crate::store::records::{Metrics, Millis};
 
-impl Store {
+impl SqliteBackend {
     /// Aggregates over executions whose `started_at` lies in `since..=until` (either
     /// bound optional). Precisely:
     /// - *finished* means any status other than `queued` or `running`;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::error::StoreError;
+use crate::store::error::StoreError;
 
 /// How long a connection waits for another one's write lock before giving up.
 /// Long enough to ride out a large batch commit or a prune on another connection.

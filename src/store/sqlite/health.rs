@@ -1,25 +1,11 @@
 //! The store's own health: can it read, is the database intact, how large are the
 //! database and its write-ahead log.
 
-use super::Store;
-use super::error::StoreError;
-use serde::Serialize;
+use super::SqliteBackend;
+use crate::store::answers::StoreHealth;
+use crate::store::error::StoreError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StoreHealth {
-    pub path: String,
-    /// `PRAGMA quick_check` said "ok".
-    pub intact: bool,
-    /// "ok", or the first problems quick_check found.
-    pub integrity: String,
-    pub schema_version: i64,
-    pub db_bytes: u64,
-    pub wal_bytes: u64,
-    pub executions: i64,
-    pub journal_entries: i64,
-}
-
-impl Store {
+impl SqliteBackend {
     /// Runs `PRAGMA quick_check` (time grows with the database) and reads sizes.
     /// Blocks; async callers use `spawn_blocking`.
     pub fn health(&self) -> Result<StoreHealth, StoreError> {

@@ -3,20 +3,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::Store;
-use super::error::StoreError;
-
-/// One node's cached facts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CachedFacts {
-    pub node: String,
-    /// The provider set that gathered them (names and priorities).
-    pub providers: String,
-    /// Milliseconds since the epoch.
-    pub collected_at: i64,
-    /// The merged facts, as JSON.
-    pub facts: String,
-}
+use super::SqliteBackend;
+use crate::store::error::StoreError;
+use crate::store::records::CachedFacts;
 
 pub(crate) fn put(conn: &Connection, f: &CachedFacts) -> rusqlite::Result<()> {
     conn.prepare_cached(
@@ -27,7 +16,7 @@ pub(crate) fn put(conn: &Connection, f: &CachedFacts) -> rusqlite::Result<()> {
     .map(drop)
 }
 
-impl Store {
+impl SqliteBackend {
     /// The node's cached facts, if any were stored.
     pub fn cached_facts(&self, node: &str) -> Result<Option<CachedFacts>, StoreError> {
         let conn = self.reader();

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::error::StoreError;
+use crate::store::error::StoreError;
 
 /// Version 1: the initial schema.
 ///

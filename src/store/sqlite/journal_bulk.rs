@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use rusqlite::{CachedStatement, Connection};
 
-use super::records::JournalEntry;
+use crate::store::records::JournalEntry;
 
 /// Journal entries per multi-row INSERT in [`JournalBulk`].
 pub(crate) const JOURNAL_BULK: usize = 64;

@@ -1,0 +1,40 @@
+//! What the store's reads answer besides records: a key claim, a prune's count,
+//! the store's health. The same for every backend.
+
+use serde::Serialize;
+
+/// What a claim found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyClaim {
+    /// The key is ours: run, then `bind_key` the execution to it.
+    New,
+    /// The key answers for an execution that is queued or running, finished
+    /// within the window, or (empty id) is being started by another process.
+    Taken {
+        execution_id: String,
+        status: Option<String>,
+    },
+}
+
+/// What a prune removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    pub executions: usize,
+    pub journal_entries: usize,
+    pub events: usize,
+    pub transcripts: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreHealth {
+    pub path: String,
+    /// `PRAGMA quick_check` said "ok".
+    pub intact: bool,
+    /// "ok", or the first problems quick_check found.
+    pub integrity: String,
+    pub schema_version: i64,
+    pub db_bytes: u64,
+    pub wal_bytes: u64,
+    pub executions: i64,
+    pub journal_entries: i64,
+}
