@@ -134,6 +134,34 @@ pub enum Command {
     },
     /// The manual page (roff) on stdout: `drover man | man -l -`.
     Man,
+    /// The store itself: copy a history into a team's PostgreSQL database.
+    Store(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(subcommand)]
+    pub command: StoreCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copies every run (with its node results and stored output) and journal entry
+    /// of one store into another: an operator's own history into the team's
+    /// PostgreSQL database.
+    ///
+    /// Idempotent and resumable: runs the target already has are skipped, journal
+    /// entries resume after the last page copied from this source. Prints the
+    /// counts; exit 0 when everything is in the target, 1 when a store failed.
+    Copy {
+        /// The store to read: `sqlite:PATH` (default: this state directory's drover.db).
+        #[arg(long, value_name = "STORE")]
+        from: Option<String>,
+        /// The store to write: `postgres://USER@HOST/DB` (default: `[store] url` or
+        /// `$DROVER_STORE_URL`).
+        #[arg(long, value_name = "STORE")]
+        to: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

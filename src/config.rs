@@ -7,6 +7,7 @@ mod logging;
 mod rbac;
 mod secrets;
 mod sessions;
+mod store;
 mod ui;
 
 pub use journal::{JournalConfig, TransportJournal};
@@ -14,6 +15,7 @@ pub use logging::LoggingConfig;
 pub use rbac::{RbacConfig, RoleConfig};
 pub use secrets::SecretsConfig;
 pub use sessions::SessionsConfig;
+pub use store::{STORE_URL_ENV, StoreConfig};
 pub use ui::UiConfig;
 
 use crate::engine::common::duration::parse_duration;
@@ -45,6 +47,7 @@ pub struct Config {
     pub journal: JournalConfig,
     pub secrets: SecretsConfig,
     pub sessions: SessionsConfig,
+    pub store: StoreConfig,
     pub ui: UiConfig,
     /// `None` when the file has no `[rbac]` section: the local user is admin.
     pub rbac: Option<RbacConfig>,

@@ -69,6 +69,9 @@ async fn run(cli: Cli) -> u8 {
         }
         return app::tui::launch(&cli.global, config, state_dir).await;
     };
+    if let drover::cli::Command::Store(args) = command {
+        return app::store_admin::store(args, &config, &state_dir);
+    }
     let mut rt = match setup::start(&cli.global, config, state_dir) {
         Ok(rt) => rt,
         Err(e) => {

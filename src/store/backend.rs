@@ -7,6 +7,7 @@
 
 use super::answers::{KeyClaim, PruneReport, StoreHealth};
 use super::error::StoreError;
+use super::transfer::{ExportSource, ImportTarget};
 use super::records::{
     CachedFacts, EventFilter, EventRecord, ExecutionRecord, HistoryFilter, JournalEntry, Metrics,
     Millis, NodeResultRecord, Stream, TranscriptRecord,
@@ -57,4 +58,12 @@ pub(crate) trait Backend: Send + Sync {
         &self,
         is_alive: &dyn Fn(i64, i64) -> bool,
     ) -> Result<Vec<String>, StoreError>;
+    /// This backend as the source of `drover store copy`, when it can be one.
+    fn as_export(&self) -> Option<&dyn ExportSource> {
+        None
+    }
+    /// This backend as the target of `drover store copy`, when it can be one.
+    fn as_import(&self) -> Option<&dyn ImportTarget> {
+        None
+    }
 }

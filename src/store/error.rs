@@ -71,4 +71,8 @@ pub enum StoreError {
     /// A stored value could not be decoded (bad JSON, unknown enum name).
     #[error("corrupt {what} in store: {reason}")]
     Corrupt { what: String, reason: String },
+
+    /// `drover store copy` between backends that cannot take that side.
+    #[error("store {location} cannot be the {which} of a copy (a copy goes from a SQLite file into a PostgreSQL database)")]
+    CopyUnsupported { which: String, location: String },
 }

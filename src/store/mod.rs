@@ -12,6 +12,7 @@ mod error;
 mod owner;
 pub mod records;
 mod sqlite;
+pub mod transfer;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -238,5 +239,35 @@ impl Store {
     ) -> Result<Vec<String>, StoreError> {
         self.writer().blocking_flush()?;
         self.backend().recover_interrupted(&is_alive)
+    }
+
+    /// Copies every run and journal entry of this store into `target`
+    /// (`drover store copy`): idempotent and resumable, see [`transfer`].
+    /// `progress` hears the counts after each page.
+    pub fn copy_into(
+        &self,
+        target: &Store,
+        progress: impl FnMut(&transfer::CopyReport),
+    ) -> Result<transfer::CopyReport, StoreError> {
+        let unsupported = |which: &str, store: &Store| StoreError::CopyUnsupported {
+            which: which.to_string(),
+            location: store.location(),
+        };
+        let from = self
+            .backend()
+            .as_export()
+            .ok_or_else(|| unsupported("source", self))?;
+        let to = target
+            .backend()
+            .as_import()
+            .ok_or_else(|| unsupported("target", target))?;
+        // Whatever this process queued is part of what is copied.
+        self.writer().blocking_flush()?;
+        transfer::copy(from, to, &self.location(), progress)
+    }
+
+    /// Where the store is, fit to show (a database URL without its password).
+    pub fn location(&self) -> String {
+        self.inner.path.display().to_string()
     }
 }

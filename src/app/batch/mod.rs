@@ -65,6 +65,11 @@ pub async fn dispatch(command: &Command, global: &GlobalArgs, rt: &Runtime) -> u
         Command::Completions { .. } | Command::Man => {
             super::docs::print_command(command).unwrap_or(super::exit::USAGE)
         }
+        // Handled by main before any engine starts (`store_admin`).
+        Command::Store(_) => {
+            eprintln!("drover: `drover store` runs without an engine");
+            super::exit::USAGE
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 mod commit;
 mod connection;
 mod events;
+mod export;
 mod facts;
 mod health;
 mod idempotency;
@@ -157,5 +158,8 @@ impl Backend for SqliteBackend {
         is_alive: &dyn Fn(i64, i64) -> bool,
     ) -> Result<Vec<String>, StoreError> {
         SqliteBackend::recover_interrupted(self, is_alive)
+    }
+    fn as_export(&self) -> Option<&dyn crate::store::transfer::ExportSource> {
+        Some(self)
     }
 }
