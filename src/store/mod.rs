@@ -14,6 +14,8 @@ mod health;
 mod idempotency;
 mod journal_bulk;
 mod metrics;
+#[allow(dead_code)] // not yet wired to the store
+pub(crate) mod postgres;
 mod prune;
 mod queries;
 pub mod records;
