@@ -11,6 +11,7 @@ pub mod run_id;
 pub mod session;
 pub mod setup;
 pub mod stop_signals;
+pub mod store_admin;
 pub mod stored_output;
 pub mod target_args;
 pub mod tui;

@@ -7,11 +7,11 @@
 
 use super::answers::{KeyClaim, PruneReport, StoreHealth};
 use super::error::StoreError;
-use super::transfer::{ExportSource, ImportTarget};
 use super::records::{
     CachedFacts, EventFilter, EventRecord, ExecutionRecord, HistoryFilter, JournalEntry, Metrics,
     Millis, NodeResultRecord, Stream, TranscriptRecord,
 };
+use super::transfer::{ExportSource, ImportTarget};
 
 /// A run and its node results, as [`Backend::execution`] finds them.
 pub type StoredExecution = (ExecutionRecord, Vec<NodeResultRecord>);

@@ -72,7 +72,65 @@ pub enum StoreError {
     #[error("corrupt {what} in store: {reason}")]
     Corrupt { what: String, reason: String },
 
+    /// A PostgreSQL schema migration failed; the whole migration was rolled back.
+    /// `location` is redacted (no password).
+    #[error(
+        "cannot migrate store database {location} to schema version {version}: {}",
+        pg_reason(.source)
+    )]
+    PgMigration {
+        location: String,
+        version: i64,
+        #[source]
+        source: ::postgres::Error,
+    },
+
+    /// The PostgreSQL database was written by a newer drover; refusing to touch it.
+    #[error(
+        "store database {location} has schema version {found}, newer than the {supported} this drover understands"
+    )]
+    PgTooNew {
+        location: String,
+        found: i64,
+        supported: i64,
+    },
+
+    /// Any other PostgreSQL failure.
+    #[error("store database error: {}", pg_reason(.0))]
+    Postgres(#[from] ::postgres::Error),
+
+    /// A PostgreSQL store location could not be understood (`location` is redacted).
+    #[error("invalid PostgreSQL store location {location}: {reason}")]
+    PgLocation { location: String, reason: String },
+
+    /// A PostgreSQL server could not be reached or refused the connection
+    /// (`location` is redacted).
+    #[error("cannot connect to store database {location}: {reason}")]
+    PgConnect { location: String, reason: String },
+
+    /// A store location that is neither `sqlite:PATH` nor `postgres://...`.
+    #[error("invalid store location {location}: {reason}")]
+    BadLocation { location: String, reason: String },
+
     /// `drover store copy` between backends that cannot take that side.
-    #[error("store {location} cannot be the {which} of a copy (a copy goes from a SQLite file into a PostgreSQL database)")]
+    #[error(
+        "store {location} cannot be the {which} of a copy (a copy goes from a SQLite file into a PostgreSQL database)"
+    )]
     CopyUnsupported { which: String, location: String },
+}
+
+/// A PostgreSQL error with its causes: the `postgres` crate's own message names only
+/// the kind ("db error", "error connecting to server") and keeps the why in its source.
+pub(crate) fn pg_reason(error: &::postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let line = inner.to_string();
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = inner.source();
+    }
+    text
 }

@@ -9,19 +9,23 @@ mod backend;
 mod blocking;
 mod chunk_codec;
 mod error;
+mod location;
 mod owner;
+#[allow(dead_code)] // wired to Store::open_location by the next change
+pub(crate) mod postgres;
 pub mod records;
 mod sqlite;
 pub mod transfer;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 pub use answers::{KeyClaim, PruneReport, StoreHealth};
 pub use backend::StoredExecution;
 pub use error::StoreError;
+pub use location::StoreLocation;
 pub use owner::{process_is_alive, process_start_time};
 pub use records::*;
 pub use sqlite::schema::SCHEMA_VERSION;
@@ -41,8 +45,7 @@ pub struct Store {
 }
 
 struct Inner {
-    /// Where the store is: the SQLite file (for messages and tests).
-    path: PathBuf,
+    location: StoreLocation,
     writer: StoreWriter,
     backend: Box<dyn Backend>,
     /// Taken by the first `close`, so closing twice is harmless.
@@ -52,7 +55,7 @@ struct Inner {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("path", &self.inner.path)
+            .field("location", &self.inner.location)
             .finish()
     }
 }
@@ -70,12 +73,24 @@ impl Store {
         Store::open_with(path, true)
     }
 
+    /// Opens the store at `location` (see [`Store::open`] and
+    /// [`Store::open_reserving`] for SQLite; `reserve` is SQLite's).
+    pub fn open_location(location: &StoreLocation, reserve: bool) -> Result<Store, StoreError> {
+        match location {
+            StoreLocation::Sqlite(path) => Store::open_with(path, reserve),
+            StoreLocation::Postgres(_) => Err(StoreError::CopyUnsupported {
+                which: "store".into(),
+                location: location.to_string(),
+            }),
+        }
+    }
+
     fn open_with(path: &Path, reserve: bool) -> Result<Store, StoreError> {
         let (backend, sink) = sqlite::open(path, reserve)?;
         let (writer, thread) = writer::spawn(sink)?;
         Ok(Store {
             inner: Arc::new(Inner {
-                path: path.to_path_buf(),
+                location: StoreLocation::Sqlite(path.to_path_buf()),
                 writer,
                 backend: Box::new(backend),
                 thread: Mutex::new(Some(thread)),
@@ -88,9 +103,12 @@ impl Store {
         self.inner.writer.clone()
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.inner.path
+    /// The database file, for a SQLite store.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &self.inner.location {
+            StoreLocation::Sqlite(path) => Some(path),
+            StoreLocation::Postgres(_) => None,
+        }
     }
 
     /// Commits everything queued, stops the writer thread and waits for it. Later
@@ -268,6 +286,6 @@ impl Store {
 
     /// Where the store is, fit to show (a database URL without its password).
     pub fn location(&self) -> String {
-        self.inner.path.display().to_string()
+        self.inner.location.to_string()
     }
 }

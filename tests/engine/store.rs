@@ -76,7 +76,7 @@ fn send_all(store: &Store, ops: impl IntoIterator<Item = WriteOp>) {
 }
 
 fn raw(store: &Store) -> rusqlite::Connection {
-    rusqlite::Connection::open(store.path()).unwrap()
+    rusqlite::Connection::open(store.sqlite_path().unwrap()).unwrap()
 }
 
 fn count(store: &Store, table: &str) -> i64 {

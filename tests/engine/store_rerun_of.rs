@@ -31,7 +31,8 @@ fn a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("drover.db");
     // A version 3 database: today's schema without the column, the event log,
-    // the transcripts and the chunks' encoding, with one run and one raw chunk.
+    // the transcripts, the chunks' encoding and the owner's host, with one run and one
+    // raw chunk.
     let store = Store::open(&path).unwrap();
     store.close().unwrap();
     {
@@ -40,6 +41,7 @@ fn a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
             "ALTER TABLE executions DROP COLUMN rerun_of; DROP TABLE events;
              DROP TABLE transcript_chunks; DROP TABLE transcripts;
              ALTER TABLE output_chunks DROP COLUMN encoding;
+             ALTER TABLE executions DROP COLUMN owner_host;
              PRAGMA user_version = 3;
              INSERT INTO executions (id, kind, action, target_expr, nodes, user,
                  correlation_id, status, started_at, success_count, failed_count,
@@ -57,7 +59,7 @@ fn a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 8);
     let (old, _) = store.execution("old1").unwrap().unwrap();
     assert_eq!(old.rerun_of, None);
     // Chunks written before step 7 read back as they were stored (raw).

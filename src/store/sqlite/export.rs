@@ -24,10 +24,7 @@ impl ExportSource for SqliteBackend {
         );
         let executions = conn
             .prepare_cached(&sql)?
-            .query_and_then(
-                params![started, id, limit as i64],
-                rows::execution_from_row,
-            )?
+            .query_and_then(params![started, id, limit as i64], rows::execution_from_row)?
             .collect::<Result<Vec<_>, _>>()?;
         let results_sql = format!(
             "SELECT {NODE_RESULT_COLUMNS} FROM node_results WHERE execution_id = ?1 ORDER BY node"
@@ -50,7 +47,8 @@ impl ExportSource for SqliteBackend {
 
     fn export_journal(&self, after_id: i64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
         let conn = self.reader();
-        let sql = format!("SELECT {JOURNAL_COLUMNS} FROM journal WHERE id > ?1 ORDER BY id LIMIT ?2");
+        let sql =
+            format!("SELECT {JOURNAL_COLUMNS} FROM journal WHERE id > ?1 ORDER BY id LIMIT ?2");
         let entries = conn
             .prepare_cached(&sql)?
             .query_and_then(params![after_id, limit as i64], rows::journal_from_row)?
@@ -60,7 +58,10 @@ impl ExportSource for SqliteBackend {
 }
 
 /// A run's debug-mode output chunks, decoded, by node and number.
-fn chunks_of(conn: &rusqlite::Connection, execution_id: &str) -> Result<Vec<ChunkExport>, StoreError> {
+fn chunks_of(
+    conn: &rusqlite::Connection,
+    execution_id: &str,
+) -> Result<Vec<ChunkExport>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT node, seq, stream, encoding, data FROM output_chunks
          WHERE execution_id = ?1 ORDER BY node, seq",
@@ -71,8 +72,12 @@ fn chunks_of(conn: &rusqlite::Connection, execution_id: &str) -> Result<Vec<Chun
         let what = || format!("output chunk {seq} of node {node} in execution {execution_id}");
         let stream = rows::parse_stream(&row.get::<_, String>(2)?, what)?;
         let encoding: String = row.get(3)?;
-        let data = crate::store::chunk_codec::decode(&encoding, row.get(4)?)
-            .map_err(|reason| StoreError::Corrupt { what: what(), reason })?;
+        let data = crate::store::chunk_codec::decode(&encoding, row.get(4)?).map_err(|reason| {
+            StoreError::Corrupt {
+                what: what(),
+                reason,
+            }
+        })?;
         Ok::<_, StoreError>(ChunkExport {
             node: node.clone(),
             seq,

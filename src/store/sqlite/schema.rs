@@ -183,8 +183,16 @@ const V7: &str = "
 ALTER TABLE output_chunks ADD COLUMN encoding TEXT NOT NULL DEFAULT 'raw';
 ";
 
-/// All migrations, oldest first. Append only; never edit a released step.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+/// Version 8: the host of the process that owns a run (empty for runs recorded
+/// before). A shared database holds runs from many machines, and crash recovery
+/// judges only the runs whose owner is on its own host: a pid means nothing elsewhere.
+const V8: &str = "
+ALTER TABLE executions ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';
+";
+
+/// All migrations, oldest first. Append only; never edit a released step. The
+/// PostgreSQL backend has a step of the same number and meaning for each.
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

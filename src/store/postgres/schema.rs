@@ -1,0 +1,581 @@
+//! Schema migrations for a PostgreSQL store, kept in step with the SQLite ones.
+//!
+//! `MIGRATIONS[i]` takes the schema from version `i` to `i + 1` and means what SQLite's
+//! step of the same number means: same tables, same column names, so a query reads the
+//! same on both backends. The version lives in the one-row table `drover_schema`.
+//!
+//! How the SQLite types translate:
+//! - every `INTEGER` is `BIGINT`, so each integer column reads back as an `i64` as it
+//!   does from SQLite (the `postgres` crate will not read an `INT4` into an `i64`);
+//! - `BLOB` is `BYTEA`; `INTEGER PRIMARY KEY AUTOINCREMENT` is
+//!   `BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY` (a sequence never hands a number
+//!   out twice); `WITHOUT ROWID` has no counterpart and is dropped;
+//! - `user` is a reserved word in PostgreSQL: the column keeps its name but is written
+//!   `"user"`, quoted, in every PostgreSQL statement;
+//! - text that is a key, indexed, or compared by range (`id > ?` for id prefixes,
+//!   `ORDER BY node`) is `COLLATE "C"`: SQLite compares text byte by byte, and so does
+//!   the "C" collation, whatever the database's default locale (which may, for one,
+//!   ignore punctuation and so break prefix ranges over ids).
+//!
+//! A SQLite rowid rides along in every index of its table; a PostgreSQL index holds only
+//! the columns it names, so where an order relies on the rowid (`journal`'s `id`,
+//! `events`' `seq`), the index here names it.
+
+use ::postgres::{Client, IsolationLevel, Transaction};
+
+use crate::store::error::StoreError;
+
+/// Version 1: the initial schema (see SQLite's step 1 for the choices behind the
+/// indexes). `journal_by_node` names `id` because the `(node, ts DESC, id DESC)` order
+/// must be read off it here too.
+const V1: &str = r#"
+CREATE TABLE executions (
+    id               TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    kind             TEXT NOT NULL,
+    action           TEXT NOT NULL,
+    target_expr      TEXT NOT NULL,
+    nodes            TEXT NOT NULL,
+    "user"           TEXT COLLATE "C" NOT NULL,
+    correlation_id   TEXT NOT NULL,
+    status           TEXT COLLATE "C" NOT NULL,
+    started_at       BIGINT NOT NULL,
+    finished_at      BIGINT,
+    duration_ms      BIGINT,
+    success_count    BIGINT NOT NULL,
+    failed_count     BIGINT NOT NULL,
+    options          TEXT NOT NULL,
+    error            TEXT,
+    owner_pid        BIGINT NOT NULL,
+    owner_start_time BIGINT NOT NULL
+);
+CREATE INDEX executions_by_time        ON executions (started_at, id);
+CREATE INDEX executions_by_user        ON executions ("user", started_at, id);
+CREATE INDEX executions_by_status      ON executions (status, started_at, id);
+CREATE INDEX executions_by_user_status ON executions ("user", status, started_at, id);
+
+CREATE TABLE execution_targets (
+    execution_id TEXT COLLATE "C" NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    node         TEXT COLLATE "C" NOT NULL,
+    started_at   BIGINT NOT NULL,
+    PRIMARY KEY (execution_id, node)
+);
+CREATE INDEX execution_targets_by_node ON execution_targets (node, started_at, execution_id);
+
+CREATE TABLE node_results (
+    execution_id   TEXT COLLATE "C" NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    node           TEXT COLLATE "C" NOT NULL,
+    status         TEXT NOT NULL,
+    exit_code      BIGINT,
+    signal         BIGINT,
+    started_at     BIGINT NOT NULL,
+    finished_at    BIGINT NOT NULL,
+    duration_ms    BIGINT NOT NULL,
+    attempts       BIGINT NOT NULL,
+    error_category TEXT,
+    error          TEXT,
+    output_mode    TEXT NOT NULL,
+    stdout         TEXT NOT NULL,
+    stderr         TEXT NOT NULL,
+    stdout_bytes   BIGINT NOT NULL,
+    stderr_bytes   BIGINT NOT NULL,
+    data           TEXT,
+    PRIMARY KEY (execution_id, node)
+);
+
+CREATE TABLE output_chunks (
+    execution_id TEXT COLLATE "C" NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    node         TEXT COLLATE "C" NOT NULL,
+    seq          BIGINT NOT NULL,
+    stream       TEXT NOT NULL,
+    data         BYTEA NOT NULL,
+    PRIMARY KEY (execution_id, node, seq)
+);
+
+CREATE TABLE journal (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    node         TEXT COLLATE "C" NOT NULL,
+    entry_type   TEXT NOT NULL,
+    ts           BIGINT NOT NULL,
+    "user"       TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    status       TEXT,
+    execution_id TEXT,
+    details      TEXT NOT NULL
+);
+CREATE INDEX journal_by_node ON journal (node, ts, id);
+"#;
+
+/// Version 2: the fact cache, one row per node.
+const V2: &str = r#"
+CREATE TABLE fact_cache (
+    node         TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    providers    TEXT NOT NULL,
+    collected_at BIGINT NOT NULL,
+    facts        TEXT NOT NULL
+);
+"#;
+
+/// Version 3: idempotency keys shared by every drover process on this store.
+const V3: &str = r#"
+CREATE TABLE idempotency_keys (
+    key          TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    execution_id TEXT NOT NULL,
+    claimed_at   BIGINT NOT NULL
+);
+"#;
+
+/// Version 4: which run a run repeated.
+const V4: &str = "
+ALTER TABLE executions ADD COLUMN rerun_of TEXT;
+";
+
+/// Version 5: the event log. SQLite's promise is that a follower resuming after `seq` N
+/// never skips an event. A sequence alone does not keep it here: two writers may take
+/// 5 and 6 and commit 6 first, and a follower reading then would pass over 5 for good.
+/// So a statement-level trigger takes a transaction-long lock (key "drover" in ASCII,
+/// then 2) before any row of the statement draws its number: numbers are then drawn and committed in one order.
+/// Writers of events wait for each other's commits; a write batch is short.
+/// `events_by_ts` names `seq`, which rides along in SQLite's index for free.
+const V5: &str = r#"
+CREATE TABLE events (
+    seq       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ts        BIGINT NOT NULL,
+    type      TEXT COLLATE "C" NOT NULL,
+    execution TEXT,
+    node      TEXT COLLATE "C",
+    "user"    TEXT,
+    pid       BIGINT NOT NULL,
+    body      TEXT NOT NULL
+);
+CREATE INDEX events_by_ts ON events (ts, seq);
+
+CREATE FUNCTION drover_events_in_commit_order() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(7237970105436602370);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER events_in_commit_order BEFORE INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION drover_events_in_commit_order();
+"#;
+
+/// Version 6: session transcripts and their chunks of timed frames.
+const V6: &str = r#"
+CREATE TABLE transcripts (
+    id         TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    node       TEXT COLLATE "C" NOT NULL,
+    "user"     TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    started_at BIGINT NOT NULL,
+    width      BIGINT,
+    height     BIGINT,
+    term       TEXT,
+    ended_at   BIGINT,
+    bytes      BIGINT NOT NULL,
+    cut_at     BIGINT
+);
+CREATE INDEX transcripts_by_time ON transcripts (started_at);
+
+CREATE TABLE transcript_chunks (
+    transcript_id TEXT COLLATE "C" NOT NULL REFERENCES transcripts (id) ON DELETE CASCADE,
+    seq           BIGINT NOT NULL,
+    data          BYTEA NOT NULL,
+    PRIMARY KEY (transcript_id, seq)
+);
+"#;
+
+/// Version 7: how a debug-mode output chunk is encoded (`raw` or `lz4`).
+const V7: &str = "
+ALTER TABLE output_chunks ADD COLUMN encoding TEXT NOT NULL DEFAULT 'raw';
+";
+
+/// Version 8: the host of a run's owning process (as in SQLite's step 8), and, for this
+/// backend only, notifications so other drover processes learn of new records at once
+/// (`LISTEN drover_events` / `drover_journal` / `drover_runs`; the payload is the new
+/// record's `seq`, `id` or execution id, delivered when its transaction commits).
+const V8: &str = "
+ALTER TABLE executions ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';
+
+CREATE FUNCTION drover_notify_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('drover_events', NEW.seq::text);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER events_notify AFTER INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION drover_notify_event();
+
+CREATE FUNCTION drover_notify_journal() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('drover_journal', NEW.id::text);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER journal_notify AFTER INSERT ON journal
+    FOR EACH ROW EXECUTE FUNCTION drover_notify_journal();
+
+CREATE FUNCTION drover_notify_run() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('drover_runs', NEW.id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER executions_notify AFTER INSERT OR UPDATE ON executions
+    FOR EACH ROW EXECUTE FUNCTION drover_notify_run();
+";
+
+/// All migrations, oldest first. Append only; never edit a released step.
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+
+/// The schema version this build writes to PostgreSQL; always SQLite's
+/// [`SCHEMA_VERSION`](crate::store::SCHEMA_VERSION), step for step.
+pub const PG_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Key of the transaction-level advisory lock that migrations hold, so two drover
+/// processes starting at once on an old database migrate it once, one after the other
+/// ("drover" in ASCII, then 1).
+const MIGRATION_LOCK: i64 = 0x6472_6f76_6572_0001;
+
+/// Holds the version. The unique index on a constant lets it have one row at most.
+const VERSION_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS drover_schema (version BIGINT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS drover_schema_one_row ON drover_schema ((true));
+INSERT INTO drover_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM drover_schema);
+";
+
+/// Brings the database up to [`PG_SCHEMA_VERSION`]; a no-op when it already is.
+/// All pending steps and the version bump commit together or not at all.
+/// `location` names the database in errors and must already be redacted.
+pub(crate) fn migrate(client: &mut Client, location: &str) -> Result<(), StoreError> {
+    let fail = |version, source| StoreError::PgMigration {
+        location: location.to_string(),
+        version,
+        source,
+    };
+    // Cheap check first so an up-to-date start never waits for the lock.
+    let current = stored_version(client).map_err(|e| fail(PG_SCHEMA_VERSION, e))?;
+    check_not_newer(current, location)?;
+    if current == PG_SCHEMA_VERSION {
+        return Ok(());
+    }
+
+    // READ COMMITTED whatever the database's default: each statement after the lock
+    // must see what the process that held it before us committed.
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()
+        .map_err(|e| fail(PG_SCHEMA_VERSION, e))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(|e| fail(PG_SCHEMA_VERSION, e))?;
+    tx.batch_execute(VERSION_TABLE)
+        .map_err(|e| fail(PG_SCHEMA_VERSION, e))?;
+    // Re-read under the lock: another process may have migrated meanwhile.
+    let current = locked_version(&mut tx).map_err(|e| fail(PG_SCHEMA_VERSION, e))?;
+    check_not_newer(current, location)?;
+    for (step, sql) in MIGRATIONS.iter().enumerate().skip(version_index(current)) {
+        let target = step as i64 + 1;
+        tx.batch_execute(sql).map_err(|e| fail(target, e))?;
+    }
+    tx.execute(
+        "UPDATE drover_schema SET version = $1",
+        &[&PG_SCHEMA_VERSION],
+    )
+    .map_err(|e| fail(PG_SCHEMA_VERSION, e))?;
+    tx.commit().map_err(|e| fail(PG_SCHEMA_VERSION, e))?;
+    if current != PG_SCHEMA_VERSION {
+        tracing::info!(%location, from = current, to = PG_SCHEMA_VERSION, "migrated store schema");
+    }
+    Ok(())
+}
+
+/// The stored version, 0 when the database has no `drover_schema` table yet.
+pub(crate) fn stored_version(client: &mut Client) -> Result<i64, ::postgres::Error> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('drover_schema') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    let row = client.query_opt("SELECT version FROM drover_schema", &[])?;
+    Ok(row.map_or(0, |r| r.get(0)))
+}
+
+fn locked_version(tx: &mut Transaction<'_>) -> Result<i64, ::postgres::Error> {
+    Ok(tx
+        .query_one("SELECT version FROM drover_schema", &[])?
+        .get(0))
+}
+
+fn check_not_newer(found: i64, location: &str) -> Result<(), StoreError> {
+    if found > PG_SCHEMA_VERSION {
+        return Err(StoreError::PgTooNew {
+            location: location.to_string(),
+            found,
+            supported: PG_SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// A negative version (never written by us) is treated as a fresh database.
+fn version_index(version: i64) -> usize {
+    usize::try_from(version).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use ::postgres::fallible_iterator::FallibleIterator;
+
+    use super::*;
+    use crate::store::postgres::connect::PgLocation;
+
+    #[test]
+    fn both_backends_have_the_same_steps() {
+        assert_eq!(PG_SCHEMA_VERSION, crate::store::SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn every_user_column_is_quoted() {
+        for (step, sql) in MIGRATIONS.iter().enumerate() {
+            let bare = sql
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"'))
+                .any(|word| word == "user");
+            assert!(!bare, "step {} names the column user unquoted", step + 1);
+        }
+    }
+
+    /// A schema of its own on the server named by `DROVER_TEST_PG_URL`, dropped at the
+    /// end, so tests neither see nor disturb each other's tables.
+    struct Scratch {
+        location: PgLocation,
+        schema: String,
+    }
+
+    impl Scratch {
+        fn new(name: &str) -> Option<Scratch> {
+            let url = std::env::var("DROVER_TEST_PG_URL").ok()?;
+            let location: PgLocation = url.parse().expect("DROVER_TEST_PG_URL");
+            let schema = format!("drover_test_{name}_{}", std::process::id());
+            let mut client = location.connect().expect("connect to the test server");
+            client
+                .batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                ))
+                .unwrap();
+            Some(Scratch { location, schema })
+        }
+
+        fn client(&self) -> Client {
+            let mut client = self.location.connect().unwrap();
+            client
+                .batch_execute(&format!("SET search_path TO {}", self.schema))
+                .unwrap();
+            client
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            if let Ok(mut client) = self.location.connect() {
+                let _ = client.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.schema));
+            }
+        }
+    }
+
+    fn tables(client: &mut Client) -> Vec<String> {
+        client
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+
+    #[test]
+    fn migrating_twice_is_a_no_op_and_records_read_back() {
+        let Some(scratch) = Scratch::new("twice") else {
+            return;
+        };
+        let mut client = scratch.client();
+        migrate(&mut client, "test").unwrap();
+        assert_eq!(stored_version(&mut client).unwrap(), PG_SCHEMA_VERSION);
+        let before = tables(&mut client);
+        assert!(before.contains(&"events".to_string()), "{before:?}");
+        migrate(&mut client, "test").unwrap();
+        assert_eq!(stored_version(&mut client).unwrap(), PG_SCHEMA_VERSION);
+        assert_eq!(tables(&mut client), before);
+        let rows: i64 = client
+            .query_one("SELECT count(*) FROM drover_schema", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(rows, 1);
+
+        // Queries read as they do on SQLite, with "user" quoted.
+        client
+            .batch_execute(
+                r#"INSERT INTO executions (id, kind, action, target_expr, nodes, "user",
+                       correlation_id, status, started_at, success_count, failed_count,
+                       options, owner_pid, owner_start_time)
+                   VALUES ('e1', 'command', 'uptime', 'n1', '["n1"]', 'ops', 'c',
+                       'running', 5, 0, 0, '{}', 1, 1);
+                   INSERT INTO journal (node, entry_type, ts, "user", action, details)
+                   VALUES ('n1', 'run', 5, 'ops', 'uptime', '{}'), ('n1', 'run', 6, 'ops', 'uptime', '{}');
+                   INSERT INTO events (ts, type, pid, body) VALUES (5, 'run', 1, '{}');"#,
+            )
+            .unwrap();
+        let row = client
+            .query_one(
+                r#"SELECT "user", owner_host, rerun_of FROM executions WHERE id = 'e1'"#,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(row.get::<_, String>(0), "ops");
+        assert_eq!(row.get::<_, String>(1), "");
+        assert_eq!(row.get::<_, Option<String>>(2), None);
+        let ids: Vec<i64> = client
+            .query(
+                "SELECT id FROM journal WHERE node = 'n1' ORDER BY ts DESC, id DESC",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(ids, [2, 1]);
+    }
+
+    #[test]
+    fn new_records_are_announced_at_commit() {
+        let Some(scratch) = Scratch::new("notify") else {
+            return;
+        };
+        let mut writer = scratch.client();
+        migrate(&mut writer, "test").unwrap();
+        let mut listener = scratch.client();
+        listener
+            .batch_execute("LISTEN drover_events; LISTEN drover_journal; LISTEN drover_runs")
+            .unwrap();
+        let writer_pid: i32 = writer
+            .query_one("SELECT pg_backend_pid()", &[])
+            .unwrap()
+            .get(0);
+        writer
+            .batch_execute(
+                r#"INSERT INTO events (ts, type, pid, body) VALUES (5, 'run', 1, '{}');
+                   INSERT INTO journal (node, entry_type, ts, "user", action, details)
+                   VALUES ('n1', 'run', 5, 'ops', 'uptime', '{}');
+                   INSERT INTO executions (id, kind, action, target_expr, nodes, "user",
+                       correlation_id, status, started_at, success_count, failed_count,
+                       options, owner_pid, owner_start_time)
+                   VALUES ('e1', 'command', 'uptime', 'n1', '["n1"]', 'ops', 'c',
+                       'running', 5, 0, 0, '{}', 1, 1);"#,
+            )
+            .unwrap();
+        // A second transaction: PostgreSQL folds equal notifications within one.
+        writer
+            .batch_execute("UPDATE executions SET status = 'success' WHERE id = 'e1'")
+            .unwrap();
+        // The channels are the database's, shared with other tests' schemas: keep only
+        // the writer's. One session's notifications arrive in commit order; the bound
+        // only keeps a broken trigger from hanging the test.
+        let mut notes = listener.notifications();
+        let mut arriving = notes.timeout_iter(std::time::Duration::from_secs(30));
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            let note = arriving.next().unwrap().expect("a notification");
+            if note.process_id() == writer_pid {
+                got.push((note.channel().to_string(), note.payload().to_string()));
+            }
+        }
+        let want = [
+            ("drover_events", "1"),
+            ("drover_journal", "1"),
+            ("drover_runs", "e1"),
+            ("drover_runs", "e1"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(c, p)| (c.to_string(), p.to_string()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn processes_migrating_at_once_all_succeed() {
+        let Some(scratch) = Scratch::new("race") else {
+            return;
+        };
+        let scratch = &scratch;
+        std::thread::scope(|s| {
+            let racers: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| migrate(&mut scratch.client(), "test")))
+                .collect();
+            for racer in racers {
+                racer.join().unwrap().unwrap();
+            }
+        });
+        let mut client = scratch.client();
+        assert_eq!(stored_version(&mut client).unwrap(), PG_SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_version_7_database_gains_step_8_only() {
+        let Some(scratch) = Scratch::new("step8") else {
+            return;
+        };
+        let mut client = scratch.client();
+        migrate(&mut client, "test").unwrap();
+        client
+            .batch_execute(
+                "ALTER TABLE executions DROP COLUMN owner_host;
+                 DROP FUNCTION drover_notify_event, drover_notify_journal, drover_notify_run
+                     CASCADE;
+                 UPDATE drover_schema SET version = 7;",
+            )
+            .unwrap();
+        migrate(&mut client, "test").unwrap();
+        assert_eq!(stored_version(&mut client).unwrap(), PG_SCHEMA_VERSION);
+        let columns: i64 = client
+            .query_one(
+                "SELECT count(*) FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = 'executions'
+                   AND column_name = 'owner_host'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(columns, 1);
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_drover() {
+        let Some(scratch) = Scratch::new("newer") else {
+            return;
+        };
+        let mut client = scratch.client();
+        migrate(&mut client, "test").unwrap();
+        client
+            .execute(
+                "UPDATE drover_schema SET version = $1",
+                &[&(PG_SCHEMA_VERSION + 1)],
+            )
+            .unwrap();
+        match migrate(&mut client, "postgres://db/x") {
+            Err(StoreError::PgTooNew {
+                location,
+                found,
+                supported,
+            }) => {
+                assert_eq!(location, "postgres://db/x");
+                assert_eq!(found, PG_SCHEMA_VERSION + 1);
+                assert_eq!(supported, PG_SCHEMA_VERSION);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
