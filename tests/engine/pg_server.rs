@@ -40,6 +40,25 @@ fn pg_server_serves_select_1_with_its_password() {
     assert_eq!(user, pg_support::USER);
 }
 
+/// Async tests (the store's own) create their databases from inside a runtime,
+/// where the blocking client alone would panic.
+#[tokio::test]
+async fn pg_server_fresh_database_from_an_async_test() {
+    let Some(url) = pg_support::fresh_database() else {
+        return;
+    };
+    let rows = tokio::task::spawn_blocking(move || {
+        let mut client = Client::connect(&url, NoTls).expect("connect");
+        query_one_i64(
+            &mut client,
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+        )
+    })
+    .await
+    .expect("blocking client");
+    assert_eq!(rows, 0, "a fresh database is empty");
+}
+
 #[test]
 fn pg_server_runs_unprivileged_when_the_tests_run_as_root() {
     let Some(server) = pg_support::shared() else {
