@@ -95,11 +95,22 @@ impl Postmaster {
             cmd.uid(account.uid).gid(account.gid);
         }
         let parent = std::process::id();
-        // SAFETY: only async-signal-safe calls (prctl, getppid), no allocation.
+        // SAFETY: only async-signal-safe calls (prctl, close_range, getppid), no
+        // allocation.
         // Runs after the uid change, which would otherwise clear the setting.
         unsafe {
             cmd.pre_exec(move || {
                 nix::sys::prctl::set_pdeathsig(Signal::SIGQUIT)?;
+                // Descriptors the test binary inherited without close-on-exec
+                // (a CI runner's output pipe, a jobserver) must not be held
+                // open by the server: mark every one above stderr to close at
+                // exec (an older kernel without close_range keeps them).
+                nix::libc::syscall(
+                    nix::libc::SYS_close_range,
+                    3u32,
+                    u32::MAX,
+                    nix::libc::CLOSE_RANGE_CLOEXEC,
+                );
                 if nix::unistd::getppid().as_raw() as u32 != parent {
                     // The test binary died before the signal was armed.
                     return Err(io::Error::from_raw_os_error(nix::libc::ESRCH));
