@@ -11,6 +11,11 @@ command -v ssh >/dev/null || missing+=(openssh-client)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v nodeset >/dev/null || missing+=(clustershell)
 command -v socat >/dev/null || missing+=(socat)
+# PostgreSQL for the store's PostgreSQL tests (tests/pg_support starts its own servers).
+# Debian's package puts initdb and postgres in /usr/lib/postgresql/<version>/bin, off PATH.
+if ! command -v initdb >/dev/null && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  missing+=(postgresql)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test.sh: installing ${missing[*]}"
@@ -20,6 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: missing ${missing[*]}: install them (or run as root to let this script do it)" >&2
     exit 1
   fi
+fi
+# initdb and postgres refuse to run as root: the test servers run as this system user,
+# which owns nothing but their throwaway data dirs (see tests/pg_support/machine.rs).
+if [ "$(id -u)" = 0 ] && ! getent passwd drover-pg >/dev/null; then
+  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin drover-pg
 fi
 # ansible-core and ClusterShell, the oracles the target and inventory tests compare
 # against (PyPI, in a venv; `nodeset` also comes from Debian's clustershell above).
@@ -32,7 +43,7 @@ if ! command -v ansible-inventory >/dev/null && [ -z "${DROVER_ANSIBLE_INVENTORY
   export DROVER_ANSIBLE_INVENTORY="$venv/bin/ansible-inventory"
 fi
 # Every test that cannot run its prerequisite (root, sshd, tmux, network namespaces,
-# ansible-core, nodeset, ssh-agent) fails instead of skipping (tests/prereq).
+# ansible-core, nodeset, ssh-agent, PostgreSQL) fails instead of skipping (tests/prereq).
 export DROVER_REQUIRE_FLEET=1
 # One build, no incremental caches: they double the target directory and a CI runner
 # builds once (set CARGO_INCREMENTAL=1 to keep them between local runs).

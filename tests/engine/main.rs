@@ -1,4 +1,4 @@
-//! The engine, the store and the orchestrator in process: properties over local and scripted nodes, the SQLite store, facts, plans, the sanitiser and the module graph.
+//! The engine, the store and the orchestrator in process: properties over local and scripted nodes, the SQLite store, a real PostgreSQL server, facts, plans, the sanitiser and the module graph.
 //!
 //! One test binary per suite (tests/<suite>/main.rs): each former test file is a
 //! module here, so the suite links once. Support modules are shared by path.
@@ -7,6 +7,8 @@
 mod cli_support;
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../pg_support/mod.rs"]
+mod pg_support;
 #[path = "../prereq/mod.rs"]
 mod prereq;
 
@@ -15,6 +17,7 @@ mod engine_reads;
 mod exec_transport;
 mod facts;
 mod module_cycles;
+mod pg_server;
 mod plans;
 mod properties_engine;
 mod properties_facts;
