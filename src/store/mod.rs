@@ -9,6 +9,7 @@ mod backend;
 mod blocking;
 mod chunk_codec;
 mod error;
+mod interrupted;
 mod location;
 mod owner;
 #[allow(dead_code)] // wired to Store::open_location by the next change

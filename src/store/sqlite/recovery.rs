@@ -12,21 +12,8 @@ use super::SqliteBackend;
 use super::connection;
 use super::rows;
 use crate::store::error::StoreError;
+use crate::store::interrupted::{Unfinished, interrupted_entry, interrupted_result};
 use crate::store::owner::now_millis;
-use crate::store::records::{EntryType, JournalEntry, Millis, NodeResultRecord, OutputMode};
-
-/// Why a recovered node has no real result; kept in its result and journal entry.
-const REASON: &str = "drover exited before this node finished";
-
-/// A leftover candidate read from `executions`.
-struct Unfinished {
-    id: String,
-    action: String,
-    user: String,
-    nodes: Vec<String>,
-    owner_pid: i64,
-    owner_start_time: i64,
-}
 
 impl SqliteBackend {
     /// Marks crash leftovers `interrupted` and returns their ids.
@@ -113,44 +100,4 @@ fn unfinished(conn: &Connection) -> Result<Vec<Unfinished>, StoreError> {
         })
     })?;
     runs.collect()
-}
-
-fn interrupted_result(execution_id: &str, node: &str, now: Millis) -> NodeResultRecord {
-    NodeResultRecord {
-        execution_id: execution_id.to_string(),
-        node: node.to_string(),
-        status: "interrupted".to_string(),
-        exit_code: None,
-        signal: None,
-        started_at: now,
-        finished_at: now,
-        duration_ms: 0,
-        attempts: 0,
-        error_category: None,
-        error: Some(REASON.to_string()),
-        output_mode: OutputMode::Summary,
-        stdout: String::new(),
-        stderr: String::new(),
-        stdout_bytes: 0,
-        stderr_bytes: 0,
-        data: None,
-    }
-}
-
-fn interrupted_entry(run: &Unfinished, node: &str, now: Millis) -> JournalEntry {
-    JournalEntry {
-        id: 0,
-        node: node.to_string(),
-        entry_type: EntryType::Execution,
-        timestamp: now,
-        user: run.user.clone(),
-        action: run.action.clone(),
-        status: Some("interrupted".to_string()),
-        execution_id: Some(run.id.clone()),
-        details: serde_json::json!({
-            "reason": REASON,
-            "owner_pid": run.owner_pid,
-            "owner_start_time": run.owner_start_time,
-        }),
-    }
 }

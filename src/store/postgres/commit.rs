@@ -1,0 +1,349 @@
+//! Committing a writer batch to PostgreSQL, the twin of the SQLite writer's `commit`.
+//!
+//! Round trips are the cost, so a batch is cut into units: runs of node results and of
+//! output chunks become one multi-row statement each, and all the batch's journal
+//! entries and events go in one statement each, after everything else. Moving those
+//! two is safe: nothing refers to them and nothing they need is written in a batch
+//! (they have no foreign keys), and their own order, hence their ids, is kept.
+//!
+//! A failed statement aborts a PostgreSQL transaction. The first attempt runs the
+//! units without savepoints (fast: no extra round trips); if an op is rejected on its
+//! own (a constraint or a value the server refuses) it is rolled back and run again
+//! with a savepoint around each unit, and around each op of a unit that fails, so the
+//! rejected ops are left out and listed, and the rest commits, as with SQLite.
+//!
+//! Event numbers must rise in commit order, or a follower that read up to `seq` N
+//! would miss an event numbered below N committed after: a transaction-scoped
+//! advisory lock, taken just before the events are inserted (last, so its holder
+//! never waits for anything else), serialises the batches that hold events.
+
+use std::collections::HashSet;
+
+use postgres::{Client, GenericClient, Transaction};
+
+use super::bulk::{self, Chunk};
+use super::statements::Statements;
+use super::{facts, rows, transcripts};
+use crate::store::error::pg_reason;
+use crate::store::records::{EventRecord, JournalEntry, NodeResultRecord};
+use crate::store::writer::{WriteOp, describe};
+
+/// Bytes of row data per multi-row statement, so one statement never nears the
+/// protocol's 1 GiB message limit (a full-mode node result may hold megabytes).
+const BULK_MAX_BYTES: usize = 16 << 20;
+
+/// Key of the advisory lock that orders event numbers ("drover events" in ASCII).
+const EVENTS_LOCK: i64 = 0x6472_6f76_6576_7473;
+
+/// One attempt at committing `ops`: the descriptions of the ops the server rejected
+/// on their own (left out; the rest is committed), or the error that failed the batch
+/// (connection lost, server shutting down, ...: nothing is committed).
+pub(crate) fn commit(client: &mut Client, ops: &[WriteOp]) -> Result<Vec<String>, postgres::Error> {
+    let units = plan(ops);
+    let mut statements = Statements::default();
+    {
+        let mut tx = client.transaction()?;
+        match run_fast(&mut tx, &mut statements, &units) {
+            Ok(()) => {
+                tx.commit()?;
+                return Ok(Vec::new());
+            }
+            Err(e) if is_about_the_op(&e) => {
+                // Dropping `tx` rolls it back; go again, op by op where needed.
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut tx = client.transaction()?;
+    let mut rejected = Vec::new();
+    let mut events_locked = false;
+    for unit in &units {
+        if matches!(unit, Unit::Events(_)) && !events_locked {
+            lock_events(&mut tx)?;
+            events_locked = true;
+        }
+        run_isolated(&mut tx, &mut statements, unit, &mut rejected)?;
+    }
+    tx.commit()?;
+    Ok(rejected)
+}
+
+/// Applies one op in a savepoint of its own: if the server rejects it, nothing of it
+/// stays and `tx` is still usable.
+pub(crate) fn apply(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(), postgres::Error> {
+    let mut statements = Statements::default();
+    apply_with(tx, &mut statements, op)
+}
+
+fn apply_with(
+    tx: &mut Transaction<'_>,
+    statements: &mut Statements,
+    op: &WriteOp,
+) -> Result<(), postgres::Error> {
+    if matches!(op, WriteOp::Flush(_)) {
+        return Ok(());
+    }
+    let mut savepoint = tx.transaction()?;
+    apply_bare(&mut savepoint, statements, op)?;
+    savepoint.commit()
+}
+
+/// Errors an op earns on its own: data exceptions (class 22: a NUL in text, a value
+/// out of range), integrity constraints (class 23: an unknown execution, a duplicate
+/// key) and program limits (class 54: a key too large for its index). Anything else
+/// (no server error at all, a lost connection, a shutdown, a serialisation failure)
+/// fails the batch so the writer retries it.
+pub(crate) fn is_about_the_op(e: &postgres::Error) -> bool {
+    e.code()
+        .is_some_and(|state| matches!(state.code().get(..2), Some("22" | "23" | "54")))
+}
+
+/// What one statement (or, for an execution, one upsert) writes.
+enum Unit<'a> {
+    One(&'a WriteOp),
+    NodeResults(Vec<&'a WriteOp>),
+    Chunks(Vec<&'a WriteOp>),
+    Journal(Vec<&'a WriteOp>),
+    Events(Vec<&'a WriteOp>),
+}
+
+impl<'a> Unit<'a> {
+    fn ops(&self) -> &[&'a WriteOp] {
+        match self {
+            Unit::One(op) => std::slice::from_ref(op),
+            Unit::NodeResults(ops) | Unit::Chunks(ops) | Unit::Journal(ops) | Unit::Events(ops) => {
+                ops
+            }
+        }
+    }
+}
+
+/// Cuts `ops` into units, in the order they are applied.
+fn plan(ops: &[WriteOp]) -> Vec<Unit<'_>> {
+    let mut units = Vec::new();
+    let mut journal = Vec::new();
+    let mut events = Vec::new();
+    // Keys and bytes of the node-result or chunk unit being filled (the last one).
+    let mut keys: HashSet<(&str, &str)> = HashSet::new();
+    let mut bytes = 0;
+    for op in ops {
+        match op {
+            WriteOp::Flush(_) => {}
+            WriteOp::Journal(_) => journal.push(op),
+            WriteOp::Event(_) => events.push(op),
+            WriteOp::NodeResult(r) => {
+                let size = op_bytes(op);
+                let key = (r.execution_id.as_str(), r.node.as_str());
+                // One statement may not touch a key twice: a second result of the
+                // same node starts a new unit (and replaces the first, in order).
+                let fits = matches!(units.last(), Some(Unit::NodeResults(_)))
+                    && !keys.contains(&key)
+                    && bytes + size <= BULK_MAX_BYTES;
+                if !fits {
+                    units.push(Unit::NodeResults(Vec::new()));
+                    keys.clear();
+                    bytes = 0;
+                }
+                if let Some(Unit::NodeResults(run)) = units.last_mut() {
+                    run.push(op);
+                }
+                keys.insert(key);
+                bytes += size;
+            }
+            WriteOp::OutputChunk { .. } => {
+                let size = op_bytes(op);
+                let fits =
+                    matches!(units.last(), Some(Unit::Chunks(_))) && bytes + size <= BULK_MAX_BYTES;
+                if !fits {
+                    units.push(Unit::Chunks(Vec::new()));
+                    bytes = 0;
+                }
+                if let Some(Unit::Chunks(run)) = units.last_mut() {
+                    run.push(op);
+                }
+                bytes += size;
+            }
+            _ => units.push(Unit::One(op)),
+        }
+    }
+    units.extend(by_size(journal).into_iter().map(Unit::Journal));
+    units.extend(by_size(events).into_iter().map(Unit::Events));
+    units
+}
+
+/// Splits `ops` into runs of at most [`BULK_MAX_BYTES`] (a larger op alone).
+fn by_size(ops: Vec<&WriteOp>) -> Vec<Vec<&WriteOp>> {
+    let mut runs: Vec<Vec<&WriteOp>> = Vec::new();
+    let mut bytes = 0;
+    for op in ops {
+        let size = op_bytes(op);
+        match runs.last_mut() {
+            Some(run) if bytes + size <= BULK_MAX_BYTES => run.push(op),
+            _ => {
+                runs.push(vec![op]);
+                bytes = 0;
+            }
+        }
+        bytes += size;
+    }
+    runs
+}
+
+/// Roughly the bytes an op sends: its text and blobs.
+fn op_bytes(op: &WriteOp) -> usize {
+    match op {
+        WriteOp::NodeResult(r) => {
+            r.stdout.len() + r.stderr.len() + r.error.as_ref().map_or(0, String::len) + 256
+        }
+        WriteOp::OutputChunk { data, .. } => data.len() + 64,
+        WriteOp::Journal(j) => j.action.len() + j.node.len() + 256,
+        _ => 256,
+    }
+}
+
+fn run_fast(
+    tx: &mut Transaction<'_>,
+    statements: &mut Statements,
+    units: &[Unit<'_>],
+) -> Result<(), postgres::Error> {
+    let mut events_locked = false;
+    for unit in units {
+        if matches!(unit, Unit::Events(_)) && !events_locked {
+            lock_events(tx)?;
+            events_locked = true;
+        }
+        run_unit(tx, statements, unit)?;
+    }
+    Ok(())
+}
+
+/// Runs `unit` in a savepoint; if the server rejects it, runs its ops one by one,
+/// each in a savepoint, and lists those rejected.
+fn run_isolated(
+    tx: &mut Transaction<'_>,
+    statements: &mut Statements,
+    unit: &Unit<'_>,
+    rejected: &mut Vec<String>,
+) -> Result<(), postgres::Error> {
+    if unit.ops().len() > 1 {
+        let mut savepoint = tx.transaction()?;
+        match run_unit(&mut savepoint, statements, unit) {
+            Ok(()) => return savepoint.commit(),
+            Err(e) if is_about_the_op(&e) => drop(savepoint),
+            Err(e) => return Err(e),
+        }
+    }
+    for op in unit.ops() {
+        match apply_with(tx, statements, op) {
+            Ok(()) => {}
+            Err(e) if is_about_the_op(&e) => {
+                let reason = pg_reason(&e);
+                tracing::error!(op = describe(op), error = %reason, "store write rejected");
+                rejected.push(format!("{}: {reason}", describe(op)));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn run_unit(
+    client: &mut impl GenericClient,
+    statements: &mut Statements,
+    unit: &Unit<'_>,
+) -> Result<(), postgres::Error> {
+    match unit {
+        Unit::One(op) => apply_bare(client, statements, op),
+        Unit::NodeResults(ops) => {
+            let results: Vec<&NodeResultRecord> = ops
+                .iter()
+                .filter_map(|op| match op {
+                    WriteOp::NodeResult(r) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            bulk::node_results(client, statements, &results)
+        }
+        Unit::Chunks(ops) => {
+            let chunks: Vec<Chunk<'_>> = ops.iter().filter_map(|op| chunk(op)).collect();
+            bulk::chunks(client, statements, &chunks)
+        }
+        Unit::Journal(ops) => {
+            let entries: Vec<&JournalEntry> = ops
+                .iter()
+                .filter_map(|op| match op {
+                    WriteOp::Journal(j) => Some(j),
+                    _ => None,
+                })
+                .collect();
+            bulk::journal(client, statements, &entries)
+        }
+        Unit::Events(ops) => {
+            let events: Vec<&EventRecord> = ops
+                .iter()
+                .filter_map(|op| match op {
+                    WriteOp::Event(e) => Some(e),
+                    _ => None,
+                })
+                .collect();
+            bulk::events(client, statements, &events)
+        }
+    }
+}
+
+fn chunk(op: &WriteOp) -> Option<Chunk<'_>> {
+    match op {
+        WriteOp::OutputChunk {
+            execution_id,
+            node,
+            stream,
+            data,
+        } => Some(Chunk {
+            execution_id,
+            node,
+            stream: *stream,
+            data,
+        }),
+        _ => None,
+    }
+}
+
+/// One op, without a savepoint of its own.
+fn apply_bare(
+    client: &mut impl GenericClient,
+    statements: &mut Statements,
+    op: &WriteOp,
+) -> Result<(), postgres::Error> {
+    match op {
+        WriteOp::UpsertExecution(e) => rows::upsert_execution(client, statements, e),
+        WriteOp::NodeResult(r) => bulk::node_results(client, statements, &[r]),
+        WriteOp::Journal(j) => bulk::journal(client, statements, &[j]),
+        WriteOp::OutputChunk { .. } => {
+            let chunks: Vec<Chunk<'_>> = chunk(op).into_iter().collect();
+            bulk::chunks(client, statements, &chunks)
+        }
+        WriteOp::PutFacts(f) => facts::put(client, statements, f),
+        WriteOp::Event(e) => bulk::events(client, statements, &[e]),
+        WriteOp::TranscriptStart(t) => transcripts::insert(client, statements, t),
+        WriteOp::TranscriptChunk { id, seq, data } => {
+            transcripts::insert_chunk(client, statements, id, *seq, data)
+        }
+        WriteOp::TranscriptEnd {
+            id,
+            ended_at,
+            bytes,
+            cut_at,
+        } => transcripts::end(client, statements, id, *ended_at, *bytes, *cut_at),
+        WriteOp::Flush(_) => Ok(()),
+    }
+}
+
+/// Held until the transaction ends; see the module documentation.
+fn lock_events(client: &mut impl GenericClient) -> Result<(), postgres::Error> {
+    client.execute("SELECT pg_advisory_xact_lock($1)", &[&EVENTS_LOCK])?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "commit_tests.rs"]
+mod tests;

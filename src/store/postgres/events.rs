@@ -1,0 +1,98 @@
+//! The event log in PostgreSQL: reads in `seq` order, trimming and retention. Rows
+//! are written in bulk by `commit`.
+
+use postgres::types::ToSql;
+use postgres::{GenericClient, Row};
+
+use crate::store::error::StoreError;
+use crate::store::records::{EventFilter, EventRecord, Millis};
+
+const EVENT_COLUMNS: &str = "seq, ts, type, execution, node, \"user\", pid, body";
+
+fn from_row(row: &Row) -> Result<EventRecord, StoreError> {
+    let seq: i64 = row.try_get(0)?;
+    let body: String = row.try_get(7)?;
+    let body = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+        what: format!("events.body of seq {seq}"),
+        reason: e.to_string(),
+    })?;
+    Ok(EventRecord {
+        seq,
+        ts: row.try_get(1)?,
+        kind: row.try_get(2)?,
+        execution: row.try_get(3)?,
+        node: row.try_get(4)?,
+        user: row.try_get(5)?,
+        pid: row.try_get(6)?,
+        body,
+    })
+}
+
+/// Events matching `filter`, oldest first (by `seq`), at most `filter.limit`.
+///
+/// The node filter keeps events about a listed node, and events of an execution (no
+/// node of their own) whose targets include a listed node, as in SQLite.
+pub(crate) fn events(
+    client: &mut impl GenericClient,
+    filter: &EventFilter,
+) -> Result<Vec<EventRecord>, StoreError> {
+    let after = filter.after_seq.unwrap_or(0);
+    let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+    let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1");
+    let mut args: Vec<&(dyn ToSql + Sync)> = vec![&after];
+    if let Some(since) = &filter.since {
+        args.push(since);
+        sql.push_str(&format!(" AND ts >= ${}", args.len()));
+    }
+    if !filter.types.is_empty() {
+        args.push(&filter.types);
+        sql.push_str(&format!(" AND type = ANY (${}::text[])", args.len()));
+    }
+    if let Some(nodes) = &filter.nodes {
+        args.push(nodes);
+        let n = args.len();
+        sql.push_str(&format!(
+            " AND (node = ANY (${n}::text[])
+                   OR (node IS NULL AND execution IS NOT NULL AND EXISTS (
+                       SELECT 1 FROM execution_targets t
+                       WHERE t.execution_id = events.execution
+                         AND t.node = ANY (${n}::text[]))))"
+        ));
+    }
+    args.push(&limit);
+    sql.push_str(&format!(" ORDER BY seq LIMIT ${}", args.len()));
+    let rows = client.query(&sql, &args)?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The newest event's `seq` (0 for an empty log).
+pub(crate) fn last_event_seq(client: &mut impl GenericClient) -> Result<i64, StoreError> {
+    let row = client.query_one("SELECT MAX(seq) FROM events", &[])?;
+    Ok(row.try_get::<_, Option<i64>>(0)?.unwrap_or(0))
+}
+
+/// Keeps only the newest `keep` events (by `seq`, as SQLite: the numbers, not the row
+/// count, decide). A look at both ends of the key first, so nothing is locked when
+/// there is nothing to trim.
+pub(crate) fn trim_events(client: &mut impl GenericClient, keep: u64) -> Result<usize, StoreError> {
+    let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+    let row = client.query_one("SELECT MIN(seq), MAX(seq) FROM events", &[])?;
+    let (first, last): (Option<i64>, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+    let crowded = matches!((first, last), (Some(first), Some(last)) if last - first >= keep);
+    if !crowded {
+        return Ok(0);
+    }
+    let removed = client.execute(
+        "DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - $1",
+        &[&keep],
+    )?;
+    Ok(removed as usize)
+}
+
+/// Deletes events stamped before `older_than` (retention, with history).
+pub(crate) fn prune(
+    client: &mut impl GenericClient,
+    older_than: Millis,
+) -> Result<u64, postgres::Error> {
+    client.execute("DELETE FROM events WHERE ts < $1", &[&older_than])
+}

@@ -1,0 +1,42 @@
+//! The PostgreSQL store's health: does the server answer, which server, how large is
+//! the database.
+
+use postgres::GenericClient;
+
+use crate::store::answers::StoreHealth;
+use crate::store::error::StoreError;
+
+/// Fills [`StoreHealth`] for a PostgreSQL store. `label` names the database for the
+/// reader (its URL without the password); `schema_version` is the version the
+/// migrations left. PostgreSQL has no `quick_check`: answering a query is "ok",
+/// and `path` says which server answered. The write-ahead log belongs to the whole
+/// server, so `wal_bytes` is 0.
+pub(crate) fn health(
+    client: &mut impl GenericClient,
+    label: &str,
+    schema_version: i64,
+) -> Result<StoreHealth, StoreError> {
+    let row = client.query_one(
+        "SELECT 1, current_setting('server_version'), pg_database_size(current_database()),
+             (SELECT COUNT(*) FROM executions), (SELECT COUNT(*) FROM journal)",
+        &[],
+    )?;
+    let answered: i32 = row.try_get(0)?;
+    let version: String = row.try_get(1)?;
+    let db_bytes: i64 = row.try_get(2)?;
+    let integrity = if answered == 1 {
+        "ok"
+    } else {
+        "unexpected answer to SELECT 1"
+    };
+    Ok(StoreHealth {
+        path: format!("{label} (PostgreSQL {version})"),
+        intact: integrity == "ok",
+        integrity: integrity.to_string(),
+        schema_version,
+        db_bytes: db_bytes.max(0) as u64,
+        wal_bytes: 0,
+        executions: row.try_get(3)?,
+        journal_entries: row.try_get(4)?,
+    })
+}
