@@ -96,3 +96,102 @@ pub(crate) fn prune(
 ) -> Result<u64, postgres::Error> {
     client.execute("DELETE FROM events WHERE ts < $1", &[&older_than])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_db::{TestDb, commit};
+    use super::*;
+    use crate::store::records::ExecutionRecord;
+    use crate::store::writer::WriteOp;
+
+    fn event(kind: &str, execution: Option<&str>, node: Option<&str>) -> WriteOp {
+        WriteOp::Event(EventRecord {
+            seq: 0,
+            ts: 1_000,
+            kind: kind.into(),
+            execution: execution.map(Into::into),
+            node: node.map(Into::into),
+            user: Some("ops".into()),
+            pid: 42,
+            body: serde_json::json!({"attempt": 1}),
+        })
+    }
+
+    fn all(limit: usize) -> EventFilter {
+        EventFilter {
+            limit,
+            ..EventFilter::default()
+        }
+    }
+
+    #[test]
+    fn events_come_back_in_seq_order_and_filter_as_in_sqlite() {
+        let Some(mut db) = TestDb::open() else { return };
+        let mut run = ExecutionRecord::sample("e1");
+        run.nodes = vec!["web1".into(), "web2".into()];
+        commit(
+            &mut db,
+            vec![
+                WriteOp::UpsertExecution(run),
+                event("execution_started", Some("e1"), None),
+                event("node_started", Some("e1"), Some("web2")),
+                event("execution_started", Some("e2"), None),
+                event("inventory_reloaded", None, None),
+            ],
+        );
+        let c = &mut db.client;
+        let got = events(c, &all(10)).unwrap();
+        assert_eq!(got.len(), 4);
+        assert!(got.windows(2).all(|w| w[0].seq < w[1].seq));
+        assert_eq!(last_event_seq(c).unwrap(), got[3].seq);
+        let after = EventFilter {
+            after_seq: Some(got[1].seq),
+            ..all(1)
+        };
+        assert_eq!(events(c, &after).unwrap()[0].seq, got[2].seq);
+        let mut only = |nodes: &[&str]| {
+            let filter = EventFilter {
+                nodes: Some(nodes.iter().map(|n| n.to_string()).collect()),
+                ..all(10)
+            };
+            events(c, &filter)
+                .unwrap()
+                .into_iter()
+                .map(|e| format!("{} {}", e.kind, e.node.unwrap_or_default()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(only(&["web1"]), ["execution_started "]);
+        assert_eq!(only(&["web2"]), ["execution_started ", "node_started web2"]);
+        assert!(only(&["db1"]).is_empty());
+        assert!(only(&[]).is_empty());
+        let types = EventFilter {
+            types: vec!["inventory_reloaded".into(), "node_started".into()],
+            ..all(10)
+        };
+        assert_eq!(events(c, &types).unwrap().len(), 2);
+        let since = EventFilter {
+            since: Some(1_001),
+            ..all(10)
+        };
+        assert!(events(c, &since).unwrap().is_empty());
+    }
+
+    #[test]
+    fn trimming_keeps_the_newest_and_never_reuses_a_seq() {
+        let Some(mut db) = TestDb::open() else { return };
+        commit(
+            &mut db,
+            (0..5).map(|_| event("node_started", None, None)).collect(),
+        );
+        let c = &mut db.client;
+        assert_eq!(last_event_seq(c).unwrap(), 5);
+        assert_eq!(trim_events(c, 2).unwrap(), 3);
+        assert_eq!(trim_events(c, 2).unwrap(), 0);
+        let seqs: Vec<i64> = events(c, &all(10)).unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [4, 5]);
+        trim_events(c, 0).unwrap();
+        assert_eq!(last_event_seq(c).unwrap(), 0);
+        commit(&mut db, vec![event("node_started", None, None)]);
+        assert_eq!(last_event_seq(&mut db.client).unwrap(), 6);
+    }
+}

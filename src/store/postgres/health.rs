@@ -40,3 +40,26 @@ pub(crate) fn health(
         journal_entries: row.try_get(4)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_db::{TestDb, commit, entry};
+    use super::*;
+    use crate::store::writer::WriteOp;
+
+    #[test]
+    fn health_reports_the_server_and_the_sizes() {
+        let Some(mut db) = TestDb::open() else { return };
+        commit(&mut db, vec![WriteOp::Journal(entry("web1", 1, "x"))]);
+        let h = health(&mut db.client, "postgres://drover@db/drover", 8).unwrap();
+        assert!(h.intact);
+        assert_eq!(h.integrity, "ok");
+        assert!(
+            h.path
+                .starts_with("postgres://drover@db/drover (PostgreSQL ")
+        );
+        assert_eq!(h.schema_version, 8);
+        assert!(h.db_bytes > 0);
+        assert_eq!((h.executions, h.journal_entries), (0, 1));
+    }
+}

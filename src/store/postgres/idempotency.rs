@@ -88,3 +88,134 @@ pub(crate) fn release_key(client: &mut impl GenericClient, key: &str) -> Result<
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Barrier};
+
+    use super::super::test_db::{TestDb, commit};
+    use super::*;
+    use crate::store::records::ExecutionRecord;
+    use crate::store::writer::WriteOp;
+
+    const WINDOW: i64 = 1_000;
+
+    fn taken(claim: KeyClaim) -> String {
+        match claim {
+            KeyClaim::Taken { execution_id, .. } => execution_id,
+            KeyClaim::New => panic!("expected the key to be taken"),
+        }
+    }
+
+    #[test]
+    fn a_key_answers_for_its_run_then_for_the_window() {
+        let Some(mut db) = TestDb::open() else { return };
+        let c = &mut db.client;
+        assert_eq!(claim_key(c, "k", 100, WINDOW).unwrap(), KeyClaim::New);
+        // Claimed, not bound: taken for the window, free after it.
+        assert_eq!(taken(claim_key(c, "k", 200, WINDOW).unwrap()), "");
+        bind_key(c, "k", "e1").unwrap();
+        commit(
+            &mut db,
+            vec![WriteOp::UpsertExecution(ExecutionRecord {
+                status: "running".into(),
+                ..ExecutionRecord::sample("e1")
+            })],
+        );
+        let c = &mut db.client;
+        // Running: taken whatever the time.
+        assert_eq!(
+            claim_key(c, "k", 1_000_000, WINDOW).unwrap(),
+            KeyClaim::Taken {
+                execution_id: "e1".into(),
+                status: Some("running".into())
+            }
+        );
+        commit(
+            &mut db,
+            vec![WriteOp::UpsertExecution(ExecutionRecord {
+                status: "success".into(),
+                finished_at: Some(5_000),
+                ..ExecutionRecord::sample("e1")
+            })],
+        );
+        let c = &mut db.client;
+        assert_eq!(taken(claim_key(c, "k", 5_999, WINDOW).unwrap()), "e1");
+        assert_eq!(claim_key(c, "k", 6_000, WINDOW).unwrap(), KeyClaim::New);
+        // A fresh claim nothing was started under can be given back.
+        release_key(c, "k").unwrap();
+        assert_eq!(claim_key(c, "k", 6_001, WINDOW).unwrap(), KeyClaim::New);
+        // A bound one cannot.
+        bind_key(c, "k", "e1").unwrap();
+        release_key(c, "k").unwrap();
+        let bound: String = c
+            .query_one(
+                "SELECT execution_id FROM idempotency_keys WHERE key = 'k'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(bound, "e1");
+    }
+
+    /// Several processes claim one key at once, fresh and then expired: one wins each
+    /// time.
+    #[test]
+    fn of_many_simultaneous_claims_exactly_one_wins() {
+        let Some(db) = TestDb::open() else { return };
+        for now in [100, 100 + 10 * WINDOW] {
+            let claimants = 6;
+            let barrier = Arc::new(Barrier::new(claimants));
+            let threads: Vec<_> = (0..claimants)
+                .map(|_| {
+                    let mut client = db.connect();
+                    let barrier = barrier.clone();
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        claim_key(&mut client, "k", now, WINDOW).unwrap()
+                    })
+                })
+                .collect();
+            let won = threads
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .filter(|claim| *claim == KeyClaim::New)
+                .count();
+            assert_eq!(won, 1, "claims at {now}");
+        }
+    }
+
+    /// The race pinned down: the second claim is made while the first's insert is
+    /// not yet committed, so it must wait for it and then lose.
+    #[test]
+    fn a_claim_waits_for_an_uncommitted_one_and_loses() {
+        let Some(mut db) = TestDb::open() else { return };
+        let mut other = db.connect();
+        let other_pid: i32 = other
+            .query_one("SELECT pg_backend_pid()", &[])
+            .unwrap()
+            .get(0);
+        let mut first = db.connect();
+        let mut tx = first.transaction().unwrap();
+        assert_eq!(claim_key(&mut tx, "k", 100, WINDOW).unwrap(), KeyClaim::New);
+        let second = std::thread::spawn(move || claim_key(&mut other, "k", 100, WINDOW).unwrap());
+        // Until the server shows the second claim blocked on the first's lock.
+        loop {
+            let waiting: i64 = db
+                .client
+                .query_one(
+                    "SELECT COUNT(*) FROM pg_stat_activity
+                     WHERE pid = $1 AND wait_event_type = 'Lock'",
+                    &[&other_pid],
+                )
+                .unwrap()
+                .get(0);
+            if waiting == 1 {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        tx.commit().unwrap();
+        assert_eq!(taken(second.join().unwrap()), "");
+    }
+}

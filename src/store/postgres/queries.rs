@@ -211,3 +211,7 @@ pub(crate) fn journal_entry(
         .map(|row| rows::journal_from_row(&row))
         .transpose()
 }
+
+#[cfg(test)]
+#[path = "queries_tests.rs"]
+mod tests;

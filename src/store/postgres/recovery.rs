@@ -92,3 +92,72 @@ fn unfinished(client: &mut impl GenericClient, host: &str) -> Result<Vec<Unfinis
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_db::{TestDb, commit, result};
+    use super::*;
+    use crate::store::records::{EntryType, ExecutionRecord};
+    use crate::store::writer::WriteOp;
+
+    fn running(id: &str, pid: i64) -> WriteOp {
+        WriteOp::UpsertExecution(ExecutionRecord {
+            status: "running".into(),
+            nodes: vec!["web1".into(), "web2".into(), "web1".into()],
+            owner_pid: pid,
+            owner_start_time: 7,
+            ..ExecutionRecord::sample(id)
+        })
+    }
+
+    #[test]
+    fn only_this_hosts_dead_runs_are_marked_interrupted() {
+        let Some(mut db) = TestDb::open() else { return };
+        super::super::owner::set_owner_host(&mut db.client, "here").unwrap();
+        commit(
+            &mut db,
+            vec![
+                running("dead", 1),
+                running("alive", 2),
+                WriteOp::NodeResult(result("dead", "web1", "success")),
+            ],
+        );
+        super::super::owner::set_owner_host(&mut db.client, "there").unwrap();
+        commit(&mut db, vec![running("elsewhere", 1)]);
+
+        let c = &mut db.client;
+        let alive = |pid: i64, start: i64| pid == 2 && start == 7;
+        assert_eq!(recover_interrupted(c, "here", alive).unwrap(), ["dead"]);
+        assert!(recover_interrupted(c, "here", alive).unwrap().is_empty());
+
+        let (run, results) = super::super::queries::execution(c, "dead")
+            .unwrap()
+            .unwrap();
+        assert_eq!(run.status, "interrupted");
+        assert!(run.finished_at.is_some());
+        assert_eq!(run.duration_ms, None);
+        assert_eq!((run.success_count, run.failed_count), (1, 1));
+        let statuses: Vec<&str> = results.iter().map(|r| r.status.as_str()).collect();
+        assert_eq!(statuses, ["success", "interrupted"]);
+        let journal =
+            super::super::queries::journal(c, "web2", &[EntryType::Execution], None).unwrap();
+        assert_eq!(journal.len(), 1);
+        assert_eq!(journal[0].execution_id.as_deref(), Some("dead"));
+        assert!(
+            super::super::queries::journal(c, "web1", &[], None)
+                .unwrap()
+                .is_empty()
+        );
+
+        let status = |c: &mut postgres::Client, id: &str| {
+            super::super::queries::execution(c, id)
+                .unwrap()
+                .unwrap()
+                .0
+                .status
+        };
+        assert_eq!(status(c, "alive"), "running");
+        // Another host's pid says nothing here.
+        assert_eq!(status(c, "elsewhere"), "running");
+    }
+}
