@@ -10,7 +10,114 @@ use postgres::GenericClient;
 use super::rows::output_mode_str;
 use super::statements::Statements;
 use crate::store::chunk_codec;
-use crate::store::records::{EventRecord, JournalEntry, NodeResultRecord, Stream};
+use crate::store::records::{EventRecord, ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
+
+/// Inserts or updates executions by id and brings their target rows in line with
+/// their node lists, in one statement. An upsert, never a delete and insert: deleting
+/// would cascade to the node results and output chunks. Targets of nodes no longer
+/// listed go; listed ones are inserted or get the new `started_at` (SQLite deletes all
+/// and inserts again; the rows end up the same). The node lists travel as the JSON
+/// stored in `executions.nodes` (arrays of arrays must be rectangular in PostgreSQL).
+/// A statement may not touch one key twice: the ids of one call are distinct.
+const EXECUTIONS: &str = "
+WITH u AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+        $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[],
+        $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::bigint[],
+        $17::bigint[], $18::text[])
+    AS u (id, kind, action, target_expr, nodes, \"user\", correlation_id, status,
+        started_at, finished_at, duration_ms, success_count, failed_count, options, error,
+        owner_pid, owner_start_time, rerun_of)
+), upserted AS (
+    INSERT INTO executions (id, kind, action, target_expr, nodes, \"user\", correlation_id,
+        status, started_at, finished_at, duration_ms, success_count, failed_count,
+        options, error, owner_pid, owner_start_time, rerun_of, owner_host)
+    SELECT id, kind, action, target_expr, nodes, \"user\", correlation_id, status,
+        started_at, finished_at, duration_ms, success_count, failed_count, options, error,
+        owner_pid, owner_start_time, rerun_of,
+        COALESCE(current_setting('drover.owner_host', true), '')
+    FROM u
+    ON CONFLICT (id) DO UPDATE SET
+        kind = excluded.kind, action = excluded.action,
+        target_expr = excluded.target_expr, nodes = excluded.nodes,
+        \"user\" = excluded.\"user\", correlation_id = excluded.correlation_id,
+        status = excluded.status, started_at = excluded.started_at,
+        finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
+        success_count = excluded.success_count, failed_count = excluded.failed_count,
+        options = excluded.options, error = excluded.error,
+        owner_pid = excluded.owner_pid, owner_start_time = excluded.owner_start_time,
+        rerun_of = excluded.rerun_of, owner_host = excluded.owner_host
+    RETURNING id
+), listed AS (
+    SELECT DISTINCT u.id AS execution_id, n.node, u.started_at
+    FROM u CROSS JOIN LATERAL json_array_elements_text(u.nodes::json) AS n (node)
+), dropped AS (
+    DELETE FROM execution_targets t
+    WHERE t.execution_id = ANY ($1::text[]) AND NOT EXISTS (
+        SELECT 1 FROM listed l WHERE l.execution_id = t.execution_id AND l.node = t.node)
+)
+INSERT INTO execution_targets (execution_id, node, started_at)
+SELECT execution_id, node, started_at FROM listed
+ON CONFLICT (execution_id, node) DO UPDATE SET started_at = excluded.started_at";
+
+pub(crate) fn executions(
+    client: &mut impl GenericClient,
+    statements: &mut Statements,
+    runs: &[&ExecutionRecord],
+) -> Result<(), postgres::Error> {
+    let stmt = statements.get(client, EXECUTIONS)?;
+    let text =
+        |f: fn(&ExecutionRecord) -> &str| -> Vec<&str> { runs.iter().map(|e| f(e)).collect() };
+    let int = |f: fn(&ExecutionRecord) -> i64| -> Vec<i64> { runs.iter().map(|e| f(e)).collect() };
+    let maybe_int = |f: fn(&ExecutionRecord) -> Option<i64>| -> Vec<Option<i64>> {
+        runs.iter().map(|e| f(e)).collect()
+    };
+    let id = text(|e| &e.id);
+    let kind = text(|e| &e.kind);
+    let action = text(|e| &e.action);
+    let target_expr = text(|e| &e.target_expr);
+    let nodes: Vec<String> = runs
+        .iter()
+        .map(|e| serde_json::Value::from(e.nodes.clone()).to_string())
+        .collect();
+    let user = text(|e| &e.user);
+    let correlation_id = text(|e| &e.correlation_id);
+    let status = text(|e| &e.status);
+    let started_at = int(|e| e.started_at);
+    let finished_at = maybe_int(|e| e.finished_at);
+    let duration_ms = maybe_int(|e| e.duration_ms);
+    let success_count = int(|e| e.success_count);
+    let failed_count = int(|e| e.failed_count);
+    let options: Vec<String> = runs.iter().map(|e| e.options.to_string()).collect();
+    let error: Vec<Option<&str>> = runs.iter().map(|e| e.error.as_deref()).collect();
+    let owner_pid = int(|e| e.owner_pid);
+    let owner_start_time = int(|e| e.owner_start_time);
+    let rerun_of: Vec<Option<&str>> = runs.iter().map(|e| e.rerun_of.as_deref()).collect();
+    client.execute(
+        &stmt,
+        &[
+            &id,
+            &kind,
+            &action,
+            &target_expr,
+            &nodes,
+            &user,
+            &correlation_id,
+            &status,
+            &started_at,
+            &finished_at,
+            &duration_ms,
+            &success_count,
+            &failed_count,
+            &options,
+            &error,
+            &owner_pid,
+            &owner_start_time,
+            &rerun_of,
+        ],
+    )?;
+    Ok(())
+}
 
 /// Rows keep their order (`WITH ORDINALITY`), so ids rise in the order of the ops.
 const JOURNAL: &str = "

@@ -1,31 +1,36 @@
 //! Committing a writer batch to PostgreSQL, the twin of the SQLite writer's `commit`.
 //!
-//! Round trips are the cost, so a batch is cut into units: runs of node results and of
-//! output chunks become one multi-row statement each, and all the batch's journal
-//! entries and events go in one statement each, after everything else. Moving those
-//! two is safe: nothing refers to them and nothing they need is written in a batch
-//! (they have no foreign keys), and their own order, hence their ids, is kept.
+//! Round trips are the cost, so a batch is cut into units of one statement each.
+//! The first attempt collapses it: each execution's last upsert (the final state of
+//! its row and targets) and each node's last result, then all executions in one
+//! statement, all node results in one, all output chunks in one, then the other ops
+//! in order, then all journal entries and all events. That lands the same rows as
+//! applying the ops in order: results and chunks only need their execution to exist,
+//! journal entries and events refer to nothing, and their own order (hence their
+//! ids) is kept. A batch where a result or chunk comes before its execution's first
+//! upsert is not collapsed (SQLite would reject it; so does the ordered plan).
 //!
-//! A failed statement aborts a PostgreSQL transaction. The first attempt runs the
-//! units without savepoints (fast: no extra round trips); if an op is rejected on its
-//! own (a constraint or a value the server refuses) it is rolled back and run again
-//! with a savepoint around each unit, and around each op of a unit that fails, so the
-//! rejected ops are left out and listed, and the rest commits, as with SQLite.
+//! A failed statement aborts a PostgreSQL transaction. The first attempt runs without
+//! savepoints (no extra round trips); if an op is rejected on its own (a constraint
+//! or a value the server refuses) it is rolled back and the batch runs again in the
+//! order of its ops (consecutive node results or chunks still one statement), with a
+//! savepoint around each unit, and around each op of a unit that fails, so the
+//! rejected ops are left out and listed and the rest commits, exactly as with SQLite.
 //!
 //! Event numbers must rise in commit order, or a follower that read up to `seq` N
 //! would miss an event numbered below N committed after: a transaction-scoped
 //! advisory lock, taken just before the events are inserted (last, so its holder
 //! never waits for anything else), serialises the batches that hold events.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use postgres::{Client, GenericClient, Transaction};
 
 use super::bulk::{self, Chunk};
 use super::statements::Statements;
-use super::{facts, rows, transcripts};
+use super::{facts, transcripts};
 use crate::store::error::pg_reason;
-use crate::store::records::{EventRecord, JournalEntry, NodeResultRecord};
+use crate::store::records::{EventRecord, ExecutionRecord, JournalEntry, NodeResultRecord};
 use crate::store::writer::{WriteOp, describe};
 
 /// Bytes of row data per multi-row statement, so one statement never nears the
@@ -39,11 +44,20 @@ const EVENTS_LOCK: i64 = 0x6472_6f76_6576_7473;
 /// on their own (left out; the rest is committed), or the error that failed the batch
 /// (connection lost, server shutting down, ...: nothing is committed).
 pub(crate) fn commit(client: &mut Client, ops: &[WriteOp]) -> Result<Vec<String>, postgres::Error> {
-    let units = plan(ops);
-    let mut statements = Statements::default();
+    commit_with(client, &mut Statements::default(), ops)
+}
+
+/// [`commit`] with statements kept from earlier commits on the same connection (they
+/// are the connection's: start afresh with a new one).
+pub(crate) fn commit_with(
+    client: &mut Client,
+    statements: &mut Statements,
+    ops: &[WriteOp],
+) -> Result<Vec<String>, postgres::Error> {
     {
+        let units = collapsed(ops).unwrap_or_else(|| in_order(ops));
         let mut tx = client.transaction()?;
-        match run_fast(&mut tx, &mut statements, &units) {
+        match run_fast(&mut tx, statements, &units) {
             Ok(()) => {
                 tx.commit()?;
                 return Ok(Vec::new());
@@ -57,12 +71,12 @@ pub(crate) fn commit(client: &mut Client, ops: &[WriteOp]) -> Result<Vec<String>
     let mut tx = client.transaction()?;
     let mut rejected = Vec::new();
     let mut events_locked = false;
-    for unit in &units {
+    for unit in &in_order(ops) {
         if matches!(unit, Unit::Events(_)) && !events_locked {
             lock_events(&mut tx)?;
             events_locked = true;
         }
-        run_isolated(&mut tx, &mut statements, unit, &mut rejected)?;
+        run_isolated(&mut tx, statements, unit, &mut rejected)?;
     }
     tx.commit()?;
     Ok(rejected)
@@ -101,6 +115,7 @@ pub(crate) fn is_about_the_op(e: &postgres::Error) -> bool {
 /// What one statement (or, for an execution, one upsert) writes.
 enum Unit<'a> {
     One(&'a WriteOp),
+    Executions(Vec<&'a WriteOp>),
     NodeResults(Vec<&'a WriteOp>),
     Chunks(Vec<&'a WriteOp>),
     Journal(Vec<&'a WriteOp>),
@@ -111,15 +126,82 @@ impl<'a> Unit<'a> {
     fn ops(&self) -> &[&'a WriteOp] {
         match self {
             Unit::One(op) => std::slice::from_ref(op),
-            Unit::NodeResults(ops) | Unit::Chunks(ops) | Unit::Journal(ops) | Unit::Events(ops) => {
-                ops
-            }
+            Unit::Executions(ops)
+            | Unit::NodeResults(ops)
+            | Unit::Chunks(ops)
+            | Unit::Journal(ops)
+            | Unit::Events(ops) => ops,
         }
     }
 }
 
-/// Cuts `ops` into units, in the order they are applied.
-fn plan(ops: &[WriteOp]) -> Vec<Unit<'_>> {
+/// The collapsed plan (see the module documentation), or `None` when a node result
+/// or chunk comes before its execution's first upsert in the batch.
+fn collapsed(ops: &[WriteOp]) -> Option<Vec<Unit<'_>>> {
+    let mut last_upsert: HashMap<&str, usize> = HashMap::new();
+    let mut last_result: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut upserted: HashSet<&str> = HashSet::new();
+    // Executions with a result or chunk before (or without) an upsert in the batch.
+    let mut later: HashSet<&str> = HashSet::new();
+    for (at, op) in ops.iter().enumerate() {
+        match op {
+            WriteOp::UpsertExecution(e) => {
+                last_upsert.insert(&e.id, at);
+                upserted.insert(&e.id);
+            }
+            WriteOp::NodeResult(r) => {
+                last_result.insert((&r.execution_id, &r.node), at);
+                if !upserted.contains(r.execution_id.as_str()) {
+                    later.insert(&r.execution_id);
+                }
+            }
+            WriteOp::OutputChunk { execution_id, .. }
+                if !upserted.contains(execution_id.as_str()) =>
+            {
+                later.insert(execution_id);
+            }
+            _ => {}
+        }
+    }
+    if later.iter().any(|id| upserted.contains(id)) {
+        return None;
+    }
+    let mut executions = Vec::new();
+    let mut results = Vec::new();
+    let mut chunks = Vec::new();
+    let mut others = Vec::new();
+    let mut journal = Vec::new();
+    let mut events = Vec::new();
+    for (at, op) in ops.iter().enumerate() {
+        match op {
+            WriteOp::UpsertExecution(e) if last_upsert[e.id.as_str()] == at => executions.push(op),
+            WriteOp::NodeResult(r)
+                if last_result[&(r.execution_id.as_str(), r.node.as_str())] == at =>
+            {
+                results.push(op)
+            }
+            WriteOp::UpsertExecution(_) | WriteOp::NodeResult(_) | WriteOp::Flush(_) => {}
+            WriteOp::OutputChunk { .. } => chunks.push(op),
+            WriteOp::Journal(_) => journal.push(op),
+            WriteOp::Event(_) => events.push(op),
+            _ => others.push(Unit::One(op)),
+        }
+    }
+    let mut units: Vec<Unit<'_>> = by_size(executions)
+        .into_iter()
+        .map(Unit::Executions)
+        .collect();
+    units.extend(by_size(results).into_iter().map(Unit::NodeResults));
+    units.extend(by_size(chunks).into_iter().map(Unit::Chunks));
+    units.extend(others);
+    units.extend(by_size(journal).into_iter().map(Unit::Journal));
+    units.extend(by_size(events).into_iter().map(Unit::Events));
+    Some(units)
+}
+
+/// The ordered plan: units in the order of the ops, consecutive node results (of
+/// distinct nodes) and consecutive chunks as one; journal entries and events last.
+fn in_order(ops: &[WriteOp]) -> Vec<Unit<'_>> {
     let mut units = Vec::new();
     let mut journal = Vec::new();
     let mut events = Vec::new();
@@ -254,6 +336,16 @@ fn run_unit(
 ) -> Result<(), postgres::Error> {
     match unit {
         Unit::One(op) => apply_bare(client, statements, op),
+        Unit::Executions(ops) => {
+            let runs: Vec<&ExecutionRecord> = ops
+                .iter()
+                .filter_map(|op| match op {
+                    WriteOp::UpsertExecution(e) => Some(e),
+                    _ => None,
+                })
+                .collect();
+            bulk::executions(client, statements, &runs)
+        }
         Unit::NodeResults(ops) => {
             let results: Vec<&NodeResultRecord> = ops
                 .iter()
@@ -315,7 +407,7 @@ fn apply_bare(
     op: &WriteOp,
 ) -> Result<(), postgres::Error> {
     match op {
-        WriteOp::UpsertExecution(e) => rows::upsert_execution(client, statements, e),
+        WriteOp::UpsertExecution(e) => bulk::executions(client, statements, &[e]),
         WriteOp::NodeResult(r) => bulk::node_results(client, statements, &[r]),
         WriteOp::Journal(j) => bulk::journal(client, statements, &[j]),
         WriteOp::OutputChunk { .. } => {

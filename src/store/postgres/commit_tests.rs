@@ -323,3 +323,65 @@ fn apply_leaves_the_transaction_usable_after_a_rejection() {
     tx.commit().unwrap();
     assert!(queries::execution(&mut db.client, "e1").unwrap().is_some());
 }
+
+#[test]
+fn a_result_before_its_executions_first_upsert_is_rejected_as_in_sqlite() {
+    let Some(mut db) = TestDb::open() else { return };
+    let rejected = commit(
+        &mut db,
+        vec![
+            WriteOp::NodeResult(result("e1", "web1", "success")),
+            WriteOp::UpsertExecution(run("e1", &["web1"])),
+            WriteOp::NodeResult(result("e1", "web2", "success")),
+        ],
+    );
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(rejected[0].starts_with("result of node web1 in execution e1"));
+    let (_, results) = queries::execution(&mut db.client, "e1").unwrap().unwrap();
+    assert_eq!(results, [result("e1", "web2", "success")]);
+}
+
+#[test]
+fn several_upserts_of_a_run_in_one_batch_leave_its_last_state() {
+    let Some(mut db) = TestDb::open() else { return };
+    let mut done = run("e1", &["web2", "web3", "web3"]);
+    done.status = "success".into();
+    let rejected = commit(
+        &mut db,
+        vec![
+            WriteOp::UpsertExecution(run("e1", &["web1", "web2"])),
+            WriteOp::NodeResult(result("e1", "web1", "success")),
+            WriteOp::UpsertExecution(run("e2", &["web1"])),
+            chunk("e1", "web1", Stream::Stdout, b"one"),
+            WriteOp::UpsertExecution(done.clone()),
+            chunk("e1", "web1", Stream::Stdout, b"two"),
+        ],
+    );
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let c = &mut db.client;
+    let (record, results) = queries::execution(c, "e1").unwrap().unwrap();
+    assert_eq!(record, done);
+    assert_eq!(results.len(), 1);
+    let targets: Vec<(String, String)> = c
+        .query(
+            "SELECT execution_id, node FROM execution_targets ORDER BY 1, 2",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let pairs: Vec<(&str, &str)> = targets
+        .iter()
+        .map(|(e, n)| (e.as_str(), n.as_str()))
+        .collect();
+    assert_eq!(pairs, [("e1", "web2"), ("e1", "web3"), ("e2", "web1")]);
+    let output = queries::full_output(c, "e1", "web1").unwrap();
+    assert_eq!(
+        output,
+        [
+            (Stream::Stdout, b"one".to_vec()),
+            (Stream::Stdout, b"two".to_vec())
+        ]
+    );
+}

@@ -1,12 +1,11 @@
-//! Mapping between records and PostgreSQL rows: the execution upsert, and decoding of
-//! executions, node results and journal entries, each table in one place.
+//! Decoding PostgreSQL rows of executions, node results and journal entries into
+//! records, each table in one place (writes are in `bulk`).
 //!
 //! JSON is stored as text, as in SQLite; integers are BIGINT. Decoding never panics: a
 //! value this build cannot read becomes [`StoreError::Corrupt`].
 
-use postgres::{GenericClient, Row};
+use postgres::Row;
 
-use super::statements::Statements;
 use crate::store::error::StoreError;
 use crate::store::records::{
     EntryType, ExecutionRecord, JournalEntry, NodeResultRecord, OutputMode,
@@ -17,73 +16,6 @@ pub(crate) const EXECUTION_COLUMNS: &str = "e.id, e.kind, e.action, e.target_exp
      e.\"user\", e.correlation_id, e.status, e.started_at, e.finished_at, e.duration_ms, \
      e.success_count, e.failed_count, e.options, e.error, e.owner_pid, e.owner_start_time, \
      e.rerun_of";
-
-/// Inserts or updates the execution and brings its target rows in line with its node
-/// list, in one statement (one round trip, atomic by itself). An upsert, never a
-/// delete and insert: deleting would cascade to the node results and output chunks.
-/// Targets: rows of nodes no longer listed go, listed ones are inserted or get the new
-/// `started_at` (SQLite deletes all and inserts again; the rows end up the same).
-const UPSERT_EXECUTION: &str = "
-WITH upserted AS (
-    INSERT INTO executions (id, kind, action, target_expr, nodes, \"user\", correlation_id,
-        status, started_at, finished_at, duration_ms, success_count, failed_count,
-        options, error, owner_pid, owner_start_time, rerun_of, owner_host)
-    VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,
-        $8::text, $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint,
-        $14::text, $15::text, $16::bigint, $17::bigint, $18::text,
-        COALESCE(current_setting('drover.owner_host', true), ''))
-    ON CONFLICT (id) DO UPDATE SET
-        kind = excluded.kind, action = excluded.action,
-        target_expr = excluded.target_expr, nodes = excluded.nodes,
-        \"user\" = excluded.\"user\", correlation_id = excluded.correlation_id,
-        status = excluded.status, started_at = excluded.started_at,
-        finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
-        success_count = excluded.success_count, failed_count = excluded.failed_count,
-        options = excluded.options, error = excluded.error,
-        owner_pid = excluded.owner_pid, owner_start_time = excluded.owner_start_time,
-        rerun_of = excluded.rerun_of, owner_host = excluded.owner_host
-    RETURNING id
-), dropped AS (
-    DELETE FROM execution_targets
-    WHERE execution_id = $1::text AND node <> ALL ($19::text[])
-)
-INSERT INTO execution_targets (execution_id, node, started_at)
-SELECT DISTINCT $1::text, node, $9::bigint FROM unnest($19::text[]) AS node
-ON CONFLICT (execution_id, node) DO UPDATE SET started_at = excluded.started_at";
-
-pub(crate) fn upsert_execution(
-    client: &mut impl GenericClient,
-    statements: &mut Statements,
-    e: &ExecutionRecord,
-) -> Result<(), postgres::Error> {
-    let stmt = statements.get(client, UPSERT_EXECUTION)?;
-    let nodes = serde_json::Value::from(e.nodes.clone()).to_string();
-    client.execute(
-        &stmt,
-        &[
-            &e.id,
-            &e.kind,
-            &e.action,
-            &e.target_expr,
-            &nodes,
-            &e.user,
-            &e.correlation_id,
-            &e.status,
-            &e.started_at,
-            &e.finished_at,
-            &e.duration_ms,
-            &e.success_count,
-            &e.failed_count,
-            &e.options.to_string(),
-            &e.error,
-            &e.owner_pid,
-            &e.owner_start_time,
-            &e.rerun_of,
-            &e.nodes,
-        ],
-    )?;
-    Ok(())
-}
 
 /// Reads a row selected with [`EXECUTION_COLUMNS`].
 pub(crate) fn execution_from_row(row: &Row) -> Result<ExecutionRecord, StoreError> {

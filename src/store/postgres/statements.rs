@@ -1,5 +1,7 @@
-//! Prepared statements kept for one commit: each is parsed and planned once by the
-//! server, then only bound and executed, however many ops use it.
+//! Prepared statements of one connection: each is parsed and planned once by the
+//! server, then only bound and executed, however many ops and commits use it. Keep
+//! one `Statements` per connection (a new connection needs a new one); dropping it
+//! closes its statements on the server.
 
 use std::collections::HashMap;
 
