@@ -166,6 +166,18 @@ fn collapsed(ops: &[WriteOp]) -> Option<Vec<Unit<'_>>> {
     if later.iter().any(|id| upserted.contains(id)) {
         return None;
     }
+    // A superseded op is not sent, so the server could not reject it: keep the
+    // ordered plan when one would be (a NUL in its text), so it is reported.
+    let superseded = ops.iter().enumerate().any(|(at, op)| match op {
+        WriteOp::UpsertExecution(e) => last_upsert[e.id.as_str()] != at && refusable(op),
+        WriteOp::NodeResult(r) => {
+            last_result[&(r.execution_id.as_str(), r.node.as_str())] != at && refusable(op)
+        }
+        _ => false,
+    });
+    if superseded {
+        return None;
+    }
     let mut executions = Vec::new();
     let mut results = Vec::new();
     let mut chunks = Vec::new();
@@ -197,6 +209,33 @@ fn collapsed(ops: &[WriteOp]) -> Option<Vec<Unit<'_>>> {
     units.extend(by_size(journal).into_iter().map(Unit::Journal));
     units.extend(by_size(events).into_iter().map(Unit::Events));
     Some(units)
+}
+
+/// Whether the server would refuse an execution or node result for its content: a
+/// NUL in text it stores as is (output text has its NULs replaced; JSON escapes them,
+/// except in the node list, which is read back as text).
+fn refusable(op: &WriteOp) -> bool {
+    let nul = |s: &str| s.contains('\0');
+    let maybe = |s: &Option<String>| s.as_deref().is_some_and(nul);
+    match op {
+        WriteOp::UpsertExecution(e) => {
+            [&e.id, &e.kind, &e.action, &e.target_expr, &e.user]
+                .into_iter()
+                .chain([&e.correlation_id, &e.status])
+                .chain(&e.nodes)
+                .any(|s| nul(s))
+                || maybe(&e.error)
+                || maybe(&e.rerun_of)
+        }
+        WriteOp::NodeResult(r) => {
+            [&r.execution_id, &r.node, &r.status]
+                .into_iter()
+                .any(|s| nul(s))
+                || maybe(&r.error_category)
+                || maybe(&r.error)
+        }
+        _ => false,
+    }
 }
 
 /// The ordered plan: units in the order of the ops, consecutive node results (of

@@ -385,3 +385,22 @@ fn several_upserts_of_a_run_in_one_batch_leave_its_last_state() {
         ]
     );
 }
+
+#[test]
+fn a_superseded_upsert_the_server_refuses_is_still_reported() {
+    let Some(mut db) = TestDb::open() else { return };
+    let mut bad = run("e1", &["web1"]);
+    bad.action = "bad\0action".into();
+    let rejected = commit(
+        &mut db,
+        vec![
+            WriteOp::UpsertExecution(run("e1", &["web1"])),
+            WriteOp::UpsertExecution(bad),
+            WriteOp::UpsertExecution(run("e1", &["web1"])),
+        ],
+    );
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(rejected[0].starts_with("execution e1: ERROR"));
+    let (record, _) = queries::execution(&mut db.client, "e1").unwrap().unwrap();
+    assert_eq!(record, run("e1", &["web1"]));
+}
