@@ -37,7 +37,7 @@ use crate::store::writer::{WriteOp, describe};
 /// protocol's 1 GiB message limit (a full-mode node result may hold megabytes).
 const BULK_MAX_BYTES: usize = 16 << 20;
 
-/// Key of the advisory lock that orders event numbers ("drover events" in ASCII).
+/// Key of the advisory lock that orders event numbers (`drovevts` in ASCII).
 const EVENTS_LOCK: i64 = 0x6472_6f76_6576_7473;
 
 /// One attempt at committing `ops`: the descriptions of the ops the server rejected
