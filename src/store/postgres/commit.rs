@@ -17,10 +17,9 @@
 //! savepoint around each unit, and around each op of a unit that fails, so the
 //! rejected ops are left out and listed and the rest commits, exactly as with SQLite.
 //!
-//! Event numbers must rise in commit order, or a follower that read up to `seq` N
-//! would miss an event numbered below N committed after: a transaction-scoped
-//! advisory lock, taken just before the events are inserted (last, so its holder
-//! never waits for anything else), serialises the batches that hold events.
+//! Events go last for a reason: inserting them takes the schema's lock that keeps
+//! event numbers in commit order (see `schema`, step 5), held until commit, so the
+//! batch holding it never waits for anything else meanwhile.
 
 use std::collections::{HashMap, HashSet};
 
@@ -36,9 +35,6 @@ use crate::store::writer::{WriteOp, describe};
 /// Bytes of row data per multi-row statement, so one statement never nears the
 /// protocol's 1 GiB message limit (a full-mode node result may hold megabytes).
 const BULK_MAX_BYTES: usize = 16 << 20;
-
-/// Key of the advisory lock that orders event numbers (`drovevts` in ASCII).
-const EVENTS_LOCK: i64 = 0x6472_6f76_6576_7473;
 
 /// One attempt at committing `ops`: the descriptions of the ops the server rejected
 /// on their own (left out; the rest is committed), or the error that failed the batch
@@ -70,12 +66,7 @@ pub(crate) fn commit_with(
     }
     let mut tx = client.transaction()?;
     let mut rejected = Vec::new();
-    let mut events_locked = false;
     for unit in &in_order(ops) {
-        if matches!(unit, Unit::Events(_)) && !events_locked {
-            lock_events(&mut tx)?;
-            events_locked = true;
-        }
         run_isolated(&mut tx, statements, unit, &mut rejected)?;
     }
     tx.commit()?;
@@ -327,12 +318,7 @@ fn run_fast(
     statements: &mut Statements,
     units: &[Unit<'_>],
 ) -> Result<(), postgres::Error> {
-    let mut events_locked = false;
     for unit in units {
-        if matches!(unit, Unit::Events(_)) && !events_locked {
-            lock_events(tx)?;
-            events_locked = true;
-        }
         run_unit(tx, statements, unit)?;
     }
     Ok(())
@@ -467,12 +453,6 @@ fn apply_bare(
         } => transcripts::end(client, statements, id, *ended_at, *bytes, *cut_at),
         WriteOp::Flush(_) => Ok(()),
     }
-}
-
-/// Held until the transaction ends; see the module documentation.
-fn lock_events(client: &mut impl GenericClient) -> Result<(), postgres::Error> {
-    client.execute("SELECT pg_advisory_xact_lock($1)", &[&EVENTS_LOCK])?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -236,7 +236,7 @@ fn a_rejected_op_is_left_out_alone_and_the_batch_commits() {
         ],
     );
     assert_eq!(rejected.len(), 4, "{rejected:#?}");
-    assert!(rejected[0].starts_with("result of node web1 in execution ghost: ERROR"));
+    assert!(rejected[0].starts_with("result of node web1 in execution ghost: db error: ERROR"));
     assert!(
         rejected
             .iter()
@@ -400,7 +400,7 @@ fn a_superseded_upsert_the_server_refuses_is_still_reported() {
         ],
     );
     assert_eq!(rejected.len(), 1, "{rejected:?}");
-    assert!(rejected[0].starts_with("execution e1: ERROR"));
+    assert!(rejected[0].starts_with("execution e1: db error: ERROR"));
     let (record, _) = queries::execution(&mut db.client, "e1").unwrap().unwrap();
     assert_eq!(record, run("e1", &["web1"]));
 }

@@ -9,7 +9,7 @@
 //! - `executions.owner_host` is written from the connection's `drover.owner_host`
 //!   setting (see [`owner::set_owner_host`]), so records need no new field;
 //! - event numbers may have gaps (a rolled-back batch burns its numbers) but never go
-//!   back: batches holding events are serialised (see `commit`).
+//!   back: batches holding events are serialised (see `schema`, step 5).
 
 pub(crate) mod bulk;
 pub(crate) mod commit;
