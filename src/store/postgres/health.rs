@@ -7,18 +7,18 @@ use crate::store::answers::StoreHealth;
 use crate::store::error::StoreError;
 
 /// Fills [`StoreHealth`] for a PostgreSQL store. `label` names the database for the
-/// reader (its URL without the password); `schema_version` is the version the
-/// migrations left. PostgreSQL has no `quick_check`: answering a query is "ok",
+/// reader (its URL without the password); the schema version is the one the
+/// migrations recorded. PostgreSQL has no `quick_check`: answering a query is "ok",
 /// and `path` says which server answered. The write-ahead log belongs to the whole
 /// server, so `wal_bytes` is 0.
 pub(crate) fn health(
     client: &mut impl GenericClient,
     label: &str,
-    schema_version: i64,
 ) -> Result<StoreHealth, StoreError> {
     let row = client.query_one(
         "SELECT 1, current_setting('server_version'), pg_database_size(current_database()),
-             (SELECT COUNT(*) FROM executions), (SELECT COUNT(*) FROM journal)",
+             (SELECT COUNT(*) FROM executions), (SELECT COUNT(*) FROM journal),
+             (SELECT version FROM drover_schema)",
         &[],
     )?;
     let answered: i32 = row.try_get(0)?;
@@ -33,7 +33,7 @@ pub(crate) fn health(
         path: format!("{label} (PostgreSQL {version})"),
         intact: integrity == "ok",
         integrity: integrity.to_string(),
-        schema_version,
+        schema_version: row.try_get(5)?,
         db_bytes: db_bytes.max(0) as u64,
         wal_bytes: 0,
         executions: row.try_get(3)?,
@@ -51,14 +51,14 @@ mod tests {
     fn health_reports_the_server_and_the_sizes() {
         let Some(mut db) = TestDb::open() else { return };
         commit(&mut db, vec![WriteOp::Journal(entry("web1", 1, "x"))]);
-        let h = health(&mut db.client, "postgres://drover@db/drover", 8).unwrap();
+        let h = health(&mut db.client, "postgres://drover@db/drover").unwrap();
         assert!(h.intact);
         assert_eq!(h.integrity, "ok");
         assert!(
             h.path
                 .starts_with("postgres://drover@db/drover (PostgreSQL ")
         );
-        assert_eq!(h.schema_version, 8);
+        assert_eq!(h.schema_version, super::super::schema::PG_SCHEMA_VERSION);
         assert!(h.db_bytes > 0);
         assert_eq!((h.executions, h.journal_entries), (0, 1));
     }
