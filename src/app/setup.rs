@@ -17,7 +17,7 @@ use crate::engine::transport::ssh::config_source::SshConfigSource;
 use crate::engine::transport::ssh::{SshSettings, SshTransport};
 use crate::engine::transport::{TransportRegistry, Unavailable};
 use crate::engine::{Engine, EngineConfig, EngineError, Inventory};
-use crate::store::{Store, process_is_alive};
+use crate::store::{Store, StoreLocation, process_is_alive};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -178,7 +178,8 @@ fn start_with(
     if load_inventory {
         inventory.refresh();
     }
-    let store = Store::open_reserving(&state_dir.join("drover.db"))?;
+    let location = StoreLocation::configured(config.store.url().as_deref(), &state_dir)?;
+    let store = Store::open_location(&location, true)?;
     let recovered = store.recover_interrupted(process_is_alive)?;
     if !recovered.is_empty() {
         tracing::warn!(

@@ -37,4 +37,7 @@ pub struct StoreHealth {
     pub wal_bytes: u64,
     pub executions: i64,
     pub journal_entries: i64,
+    /// Set while the writer cannot reach the database: since when, why, and how
+    /// many writes it holds.
+    pub outage: Option<String>,
 }

@@ -56,7 +56,7 @@ pub(crate) trait Backend: Send + Sync {
     /// Marks runs whose owner process on this host is gone `interrupted`.
     fn recover_interrupted(
         &self,
-        is_alive: &dyn Fn(i64, i64) -> bool,
+        is_alive: &(dyn Fn(i64, i64) -> bool + Sync),
     ) -> Result<Vec<String>, StoreError>;
     /// This backend as the source of `drover store copy`, when it can be one.
     fn as_export(&self) -> Option<&dyn ExportSource> {

@@ -117,6 +117,14 @@ pub enum StoreError {
         "store {location} cannot be the {which} of a copy (a copy goes from a SQLite file into a PostgreSQL database)"
     )]
     CopyUnsupported { which: String, location: String },
+
+    /// The database cannot be reached; the writer holds what it must write.
+    #[error("store database {location} is unreachable: {outage}")]
+    Unreachable { location: String, outage: String },
+
+    /// Another `drover store copy` from the same source is writing to this database.
+    #[error("another copy from {from} into this store is running; try again when it ends")]
+    CopyBusy { from: String },
 }
 
 /// A PostgreSQL error with its causes: the `postgres` crate's own message names only

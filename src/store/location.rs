@@ -14,7 +14,7 @@ pub enum StoreLocation {
     /// The file (`sqlite:PATH`, or the state directory's `drover.db`).
     Sqlite(PathBuf),
     /// `postgres://` or `postgresql://`.
-    Postgres(PgLocation),
+    Postgres(Box<PgLocation>),
 }
 
 impl StoreLocation {
@@ -41,7 +41,7 @@ impl StoreLocation {
             return Ok(StoreLocation::Sqlite(PathBuf::from(path)));
         }
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            return PgLocation::parse(text).map(StoreLocation::Postgres);
+            return PgLocation::parse(text).map(|pg| StoreLocation::Postgres(Box::new(pg)));
         }
         // Never echo what might be a password-bearing string we failed to parse.
         let scheme = text.split_once(':').map_or("", |(s, _)| s);

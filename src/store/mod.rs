@@ -11,8 +11,8 @@ mod chunk_codec;
 mod error;
 mod interrupted;
 mod location;
-mod owner;
-#[allow(dead_code)] // wired to Store::open_location by the next change
+mod outage;
+pub(crate) mod owner;
 pub(crate) mod postgres;
 pub mod records;
 mod sqlite;
@@ -27,6 +27,7 @@ pub use answers::{KeyClaim, PruneReport, StoreHealth};
 pub use backend::StoredExecution;
 pub use error::StoreError;
 pub use location::StoreLocation;
+pub use outage::Outage;
 pub use owner::{process_is_alive, process_start_time};
 pub use records::*;
 pub use sqlite::schema::SCHEMA_VERSION;
@@ -49,6 +50,9 @@ struct Inner {
     location: StoreLocation,
     writer: StoreWriter,
     backend: Box<dyn Backend>,
+    /// What the writer knows of the database being out of reach (a server's
+    /// store only: a file does not go away).
+    outage: Option<Arc<outage::OutageState>>,
     /// Taken by the first `close`, so closing twice is harmless.
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -79,10 +83,20 @@ impl Store {
     pub fn open_location(location: &StoreLocation, reserve: bool) -> Result<Store, StoreError> {
         match location {
             StoreLocation::Sqlite(path) => Store::open_with(path, reserve),
-            StoreLocation::Postgres(_) => Err(StoreError::CopyUnsupported {
-                which: "store".into(),
-                location: location.to_string(),
-            }),
+            StoreLocation::Postgres(pg) => {
+                let (backend, sink) = postgres::open(pg)?;
+                let outage = backend.outage.clone();
+                let (writer, thread) = writer::spawn(sink)?;
+                Ok(Store {
+                    inner: Arc::new(Inner {
+                        location: location.clone(),
+                        writer,
+                        backend: Box::new(backend),
+                        outage: Some(outage),
+                        thread: Mutex::new(Some(thread)),
+                    }),
+                })
+            }
         }
     }
 
@@ -94,6 +108,7 @@ impl Store {
                 location: StoreLocation::Sqlite(path.to_path_buf()),
                 writer,
                 backend: Box::new(backend),
+                outage: None,
                 thread: Mutex::new(Some(thread)),
             }),
         })
@@ -218,8 +233,29 @@ impl Store {
     }
 
     /// Checks the database (time grows with its size) and reads its sizes.
+    /// While the writer holds writes for an unreachable database, the health says
+    /// so (and since when), or the error does when the database cannot be read either.
     pub fn health(&self) -> Result<StoreHealth, StoreError> {
-        self.backend().health()
+        let outage = self.outage();
+        match self.backend().health() {
+            Ok(mut health) => {
+                health.outage = outage.map(|o| o.to_string());
+                health.intact &= health.outage.is_none();
+                Ok(health)
+            }
+            Err(e) => match outage {
+                Some(o) => Err(StoreError::Unreachable {
+                    location: self.location(),
+                    outage: o.to_string(),
+                }),
+                None => Err(e),
+            },
+        }
+    }
+
+    /// The outage the writer is riding out, if any.
+    pub fn outage(&self) -> Option<outage::Outage> {
+        self.inner.outage.as_ref().and_then(|o| o.current())
     }
 
     /// Claims idempotency key `key` for every drover process on this store: `New`
@@ -254,7 +290,7 @@ impl Store {
     /// Writes queued before the call are committed first, so they are seen.
     pub fn recover_interrupted(
         &self,
-        is_alive: impl Fn(i64, i64) -> bool,
+        is_alive: impl Fn(i64, i64) -> bool + Sync,
     ) -> Result<Vec<String>, StoreError> {
         self.writer().blocking_flush()?;
         self.backend().recover_interrupted(&is_alive)

@@ -58,7 +58,7 @@ pub(crate) trait ExportSource {
 pub(crate) trait ImportTarget {
     /// Writes each run not yet present (with its results and output) in one
     /// transaction; returns how many were new.
-    fn import_runs(&self, runs: &[RunExport]) -> Result<usize, StoreError>;
+    fn import_runs(&self, source: &str, runs: &[RunExport]) -> Result<usize, StoreError>;
     /// The highest source journal id copied from `source` so far (0 for none).
     fn journal_checkpoint(&self, source: &str) -> Result<i64, StoreError>;
     /// Appends `entries` (ids above the checkpoint) and moves `source`'s
@@ -81,7 +81,7 @@ pub(crate) fn copy(
         let runs = from.export_runs(cursor.as_ref(), PAGE)?;
         let Some(last) = runs.last() else { break };
         cursor = Some((last.execution.started_at, last.execution.id.clone()));
-        let copied = to.import_runs(&runs)?;
+        let copied = to.import_runs(source, &runs)?;
         report.runs_copied += copied;
         report.runs_present += runs.len() - copied;
         progress(&report);

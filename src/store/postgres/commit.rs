@@ -39,20 +39,29 @@ const BULK_MAX_BYTES: usize = 16 << 20;
 /// One attempt at committing `ops`: the descriptions of the ops the server rejected
 /// on their own (left out; the rest is committed), or the error that failed the batch
 /// (connection lost, server shutting down, ...: nothing is committed).
+#[cfg(test)]
 pub(crate) fn commit(client: &mut Client, ops: &[WriteOp]) -> Result<Vec<String>, postgres::Error> {
-    commit_with(client, &mut Statements::default(), ops)
+    commit_with(client, &mut Statements::default(), None, ops)
 }
 
 /// [`commit`] with statements kept from earlier commits on the same connection (they
 /// are the connection's: start afresh with a new one).
+///
+/// With a `batch` id, the id is committed with the batch (`writer_batches`), and a
+/// batch whose id is already there was committed before (its answer was lost with a
+/// connection): nothing is written again.
 pub(crate) fn commit_with(
     client: &mut Client,
     statements: &mut Statements,
+    batch: Option<&str>,
     ops: &[WriteOp],
 ) -> Result<Vec<String>, postgres::Error> {
     {
         let units = collapsed(ops).unwrap_or_else(|| in_order(ops));
         let mut tx = client.transaction()?;
+        if !first_commit_of(&mut tx, batch)? {
+            return Ok(Vec::new());
+        }
         match run_fast(&mut tx, statements, &units) {
             Ok(()) => {
                 tx.commit()?;
@@ -65,6 +74,9 @@ pub(crate) fn commit_with(
         }
     }
     let mut tx = client.transaction()?;
+    if !first_commit_of(&mut tx, batch)? {
+        return Ok(Vec::new());
+    }
     let mut rejected = Vec::new();
     for unit in &in_order(ops) {
         run_isolated(&mut tx, statements, unit, &mut rejected)?;
@@ -73,8 +85,20 @@ pub(crate) fn commit_with(
     Ok(rejected)
 }
 
+/// Records `batch` as committed by this transaction; false when an earlier
+/// transaction already did (the batch is in the database).
+fn first_commit_of(tx: &mut Transaction<'_>, batch: Option<&str>) -> Result<bool, postgres::Error> {
+    let Some(id) = batch else { return Ok(true) };
+    let inserted = tx.execute(
+        "INSERT INTO writer_batches (id, committed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        &[&id, &crate::store::owner::now_millis()],
+    )?;
+    Ok(inserted == 1)
+}
+
 /// Applies one op in a savepoint of its own: if the server rejects it, nothing of it
 /// stays and `tx` is still usable.
+#[cfg(test)]
 pub(crate) fn apply(tx: &mut Transaction<'_>, op: &WriteOp) -> Result<(), postgres::Error> {
     let mut statements = Statements::default();
     apply_with(tx, &mut statements, op)

@@ -38,6 +38,7 @@ pub(crate) fn health(
         wal_bytes: 0,
         executions: row.try_get(3)?,
         journal_entries: row.try_get(4)?,
+        outage: None,
     })
 }
 

@@ -11,6 +11,7 @@
 //! - event numbers may have gaps (a rolled-back batch burns its numbers) but never go
 //!   back: batches holding events are serialised (see `schema`, step 5).
 
+pub(crate) mod backend;
 pub(crate) mod bulk;
 pub(crate) mod commit;
 pub(crate) mod connect;
@@ -18,6 +19,7 @@ pub(crate) mod events;
 pub(crate) mod facts;
 pub(crate) mod health;
 pub(crate) mod idempotency;
+pub(crate) mod import;
 pub(crate) mod metrics;
 pub(crate) mod owner;
 pub(crate) mod prune;
@@ -25,8 +27,25 @@ pub(crate) mod queries;
 pub(crate) mod recovery;
 pub(crate) mod rows;
 pub(crate) mod schema;
+pub(crate) mod sink;
 pub(crate) mod statements;
 pub(crate) mod transcripts;
 
 #[cfg(test)]
 pub(crate) mod test_db;
+
+/// Connects to the database at `location`, brings its schema up to date, and
+/// returns the read side and the writer thread's sink, which share what the
+/// writer knows of an outage.
+pub(crate) fn open(
+    location: &connect::PgLocation,
+) -> Result<(backend::PgBackend, sink::PgSink), crate::store::StoreError> {
+    backend::off_runtime(|| {
+        let mut client = location.connect()?;
+        schema::migrate(&mut client, &location.to_string())?;
+        let outage = std::sync::Arc::new(crate::store::outage::OutageState::default());
+        let host = sink::host_name();
+        let reads = backend::PgBackend::new(location.clone(), client, host.clone(), outage.clone());
+        Ok((reads, sink::PgSink::new(location.clone(), host, outage)))
+    })
+}

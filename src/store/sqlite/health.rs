@@ -35,6 +35,7 @@ impl SqliteBackend {
             wal_bytes: size("-wal"),
             executions,
             journal_entries,
+            outage: None,
         })
     }
 }

@@ -155,7 +155,7 @@ impl Backend for SqliteBackend {
     }
     fn recover_interrupted(
         &self,
-        is_alive: &dyn Fn(i64, i64) -> bool,
+        is_alive: &(dyn Fn(i64, i64) -> bool + Sync),
     ) -> Result<Vec<String>, StoreError> {
         SqliteBackend::recover_interrupted(self, is_alive)
     }

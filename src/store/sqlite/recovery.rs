@@ -30,7 +30,7 @@ impl SqliteBackend {
     /// store flushes the writer first so writes queued before the call are seen.
     pub fn recover_interrupted(
         &self,
-        is_alive: &dyn Fn(i64, i64) -> bool,
+        is_alive: &(dyn Fn(i64, i64) -> bool + Sync),
     ) -> Result<Vec<String>, StoreError> {
         let mut conn = connection::open(self.path())?;
         recover(&mut conn, is_alive)
@@ -39,7 +39,7 @@ impl SqliteBackend {
 
 fn recover(
     conn: &mut Connection,
-    is_alive: &dyn Fn(i64, i64) -> bool,
+    is_alive: &(dyn Fn(i64, i64) -> bool + Sync),
 ) -> Result<Vec<String>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let candidates = unfinished(&tx)?;

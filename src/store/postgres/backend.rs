@@ -1,0 +1,171 @@
+//! PostgreSQL's side of an open store: the read connection, and the routing of
+//! each read to its twin of the SQLite one.
+//!
+//! The blocking `postgres` client runs its own small runtime, which tokio
+//! forbids inside a runtime thread; every call therefore goes through
+//! [`off_runtime`]. A read that finds its connection broken (a restart) fails
+//! with the reason and the next read connects again.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use postgres::Client;
+
+use super::connect::PgLocation;
+use super::{events, facts, health, idempotency, metrics, prune, queries, recovery, transcripts};
+use crate::store::answers::{KeyClaim, PruneReport, StoreHealth};
+use crate::store::backend::{Backend, StoredExecution};
+use crate::store::error::StoreError;
+use crate::store::outage::OutageState;
+use crate::store::records::{
+    CachedFacts, EntryType, EventFilter, EventRecord, ExecutionRecord, HistoryFilter, JournalEntry,
+    Metrics, Millis, Stream, TranscriptRecord,
+};
+
+pub(crate) struct PgBackend {
+    location: PgLocation,
+    reader: Mutex<Option<Client>>,
+    /// This machine's name: recovery judges only its own runs.
+    host: String,
+    pub(crate) outage: Arc<OutageState>,
+}
+
+/// Runs `f` where the blocking client may block: on this thread when it is not
+/// a tokio runtime's, else on a short-lived thread of its own.
+pub(crate) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+impl PgBackend {
+    pub(crate) fn new(
+        location: PgLocation,
+        reader: Client,
+        host: String,
+        outage: Arc<OutageState>,
+    ) -> PgBackend {
+        PgBackend {
+            location,
+            reader: Mutex::new(Some(reader)),
+            host,
+            outage,
+        }
+    }
+
+    /// Runs `f` on the read connection, connecting first when there is none or it
+    /// broke.
+    pub(crate) fn with_client<T: Send>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        off_runtime(|| {
+            let mut slot = self.lock();
+            if slot.as_ref().is_none_or(Client::is_closed) {
+                *slot = Some(self.location.connect()?);
+            }
+            let client = slot.as_mut().expect("connected above");
+            let result = f(client);
+            if client.is_closed() {
+                *slot = None;
+            }
+            result
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Client>> {
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Each read is written once, in the file of its concept; this only routes.
+impl Backend for PgBackend {
+    fn history(&self, filter: &HistoryFilter) -> Result<Vec<ExecutionRecord>, StoreError> {
+        self.with_client(|c| queries::history(c, filter))
+    }
+    fn execution(&self, id_or_prefix: &str) -> Result<Option<StoredExecution>, StoreError> {
+        self.with_client(|c| queries::execution(c, id_or_prefix))
+    }
+    fn full_output(
+        &self,
+        execution_id: &str,
+        node: &str,
+    ) -> Result<Vec<(Stream, Vec<u8>)>, StoreError> {
+        self.with_client(|c| queries::full_output(c, execution_id, node))
+    }
+    fn journal(
+        &self,
+        node: &str,
+        types: &[EntryType],
+        limit: Option<usize>,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        self.with_client(|c| queries::journal(c, node, types, limit))
+    }
+    fn journal_entry(&self, id: i64) -> Result<Option<JournalEntry>, StoreError> {
+        self.with_client(|c| queries::journal_entry(c, id))
+    }
+    fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
+        self.with_client(|c| events::events(c, filter))
+    }
+    fn last_event_seq(&self) -> Result<i64, StoreError> {
+        self.with_client(events::last_event_seq)
+    }
+    fn trim_events(&self, keep: u64) -> Result<usize, StoreError> {
+        self.with_client(|c| events::trim_events(c, keep))
+    }
+    fn cached_facts(&self, node: &str) -> Result<Option<CachedFacts>, StoreError> {
+        self.with_client(|c| facts::cached_facts(c, node))
+    }
+    fn metrics(&self, since: Option<Millis>, until: Option<Millis>) -> Result<Metrics, StoreError> {
+        self.with_client(|c| metrics::metrics(c, since, until))
+    }
+    fn transcript(&self, id: &str) -> Result<Option<TranscriptRecord>, StoreError> {
+        self.with_client(|c| transcripts::transcript(c, id))
+    }
+    fn transcript_chunk(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with_client(|c| transcripts::transcript_chunk(c, id, seq))
+    }
+    fn health(&self) -> Result<StoreHealth, StoreError> {
+        let label = self.location.to_string();
+        self.with_client(|c| health::health(c, &label))
+    }
+    fn claim_key(&self, key: &str, now: Millis, window_ms: i64) -> Result<KeyClaim, StoreError> {
+        self.with_client(|c| idempotency::claim_key(c, key, now, window_ms))
+    }
+    fn bind_key(&self, key: &str, execution_id: &str) -> Result<(), StoreError> {
+        self.with_client(|c| idempotency::bind_key(c, key, execution_id))
+    }
+    fn release_key(&self, key: &str) -> Result<(), StoreError> {
+        self.with_client(|c| idempotency::release_key(c, key))
+    }
+    fn prune(&self, older_than: Millis) -> Result<PruneReport, StoreError> {
+        self.with_client(|c| prune::prune(c, older_than))
+    }
+    fn recover_interrupted(
+        &self,
+        is_alive: &(dyn Fn(i64, i64) -> bool + Sync),
+    ) -> Result<Vec<String>, StoreError> {
+        self.with_client(|c| recovery::recover_interrupted(c, &self.host, is_alive))
+    }
+    fn as_import(&self) -> Option<&dyn crate::store::transfer::ImportTarget> {
+        Some(self)
+    }
+}
+
+/// Closing the blocking client runs its runtime once more, which must not happen
+/// on a runtime thread (the store is often dropped on one).
+impl Drop for PgBackend {
+    fn drop(&mut self) {
+        let client = self
+            .reader
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(client) = client {
+            off_runtime(move || drop(client));
+        }
+    }
+}
