@@ -538,8 +538,8 @@ mod tests {
         client
             .batch_execute(
                 "ALTER TABLE executions DROP COLUMN owner_host;
-                 DROP FUNCTION drover_notify_event, drover_notify_journal, drover_notify_run
-                     CASCADE;
+                 DROP FUNCTION drover_notify CASCADE;
+                 DROP TABLE writer_batches, store_copies;
                  UPDATE drover_schema SET version = 7;",
             )
             .unwrap();
