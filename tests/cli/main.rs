@@ -5,6 +5,8 @@
 
 #[path = "../cli_support/mod.rs"]
 mod cli_support;
+#[path = "../pg_support/mod.rs"]
+mod pg_support;
 #[path = "../prereq/mod.rs"]
 mod prereq;
 #[path = "../ssh_support/mod.rs"]
@@ -22,4 +24,5 @@ mod exec_nodes;
 mod history_output;
 mod output_golden;
 mod rbac_cli;
+mod store_copy;
 mod tasks;

@@ -27,6 +27,7 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 pub fn bare(config_home: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_remove("DROVER_STATE_DIR")
+        .env_remove("DROVER_STORE_URL")
         .env_remove("DROVER_LOG")
         .env("XDG_CONFIG_HOME", config_home)
         .env("XDG_STATE_HOME", config_home.join("state"));
