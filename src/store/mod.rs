@@ -15,6 +15,7 @@ mod outage;
 pub(crate) mod owner;
 pub(crate) mod postgres;
 pub mod records;
+mod spill;
 mod sqlite;
 pub mod transfer;
 mod writer;

@@ -21,7 +21,9 @@ pub struct Outage {
 
 /// Shared between the writer thread and the store's readers.
 #[derive(Debug, Default)]
-pub(crate) struct OutageState(Mutex<Option<Outage>>);
+pub(crate) struct OutageState {
+    outage: Mutex<Option<Outage>>,
+}
 
 impl OutageState {
     pub(crate) fn current(&self) -> Option<Outage> {
@@ -54,7 +56,7 @@ impl OutageState {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Outage>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.outage.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

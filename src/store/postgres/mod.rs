@@ -43,9 +43,38 @@ pub(crate) fn open(
     backend::off_runtime(|| {
         let mut client = location.connect()?;
         schema::migrate(&mut client, &location.to_string())?;
-        let outage = std::sync::Arc::new(crate::store::outage::OutageState::default());
         let host = sink::host_name();
+        // Kept runs are this host's: stamp them so.
+        owner::set_owner_host(&mut client, &host)?;
+        replay_kept(location, &mut client);
+        let outage = std::sync::Arc::new(crate::store::outage::OutageState::default());
         let reads = backend::PgBackend::new(location.clone(), client, host.clone(), outage.clone());
         Ok((reads, sink::PgSink::new(location.clone(), host, outage)))
     })
+}
+
+/// Writes the run outcomes an earlier drover kept outside this database when it
+/// could not reach it at exit (see `store::spill`), then removes the file; a
+/// failure leaves the file for the next start.
+fn replay_kept(location: &connect::PgLocation, client: &mut postgres::Client) {
+    let key = std::path::PathBuf::from(location.to_string());
+    let Some((file, records)) = crate::store::spill::read(&key) else {
+        return;
+    };
+    let count = records.len();
+    let ops: Vec<_> = records
+        .into_iter()
+        .map(crate::store::spill::Kept::into_op)
+        .collect();
+    let mut statements = statements::Statements::default();
+    match commit::commit_with(client, &mut statements, None, &ops) {
+        Ok(rejected) if rejected.is_empty() => crate::store::spill::done(&file, count),
+        Ok(rejected) => {
+            tracing::error!(file = %file.display(), ?rejected, "some kept records were refused");
+            crate::store::spill::done(&file, count - rejected.len());
+        }
+        Err(e) => {
+            tracing::error!(file = %file.display(), error = %crate::store::error::pg_reason(&e), "kept records not written yet; kept for the next start")
+        }
+    }
 }

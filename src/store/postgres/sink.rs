@@ -28,6 +28,12 @@ use crate::store::writer::{BatchSink, Failures, WriteOp};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long the writer holds a batch for an unreachable database. Past it, the
+/// run outcomes it holds are kept outside the store (see `store::spill`) and
+/// written at the next start, and the rest is reported lost, so a flush (a batch
+/// run ending, drover exiting) waits at most this long plus one backoff; each
+/// later batch tries the database once before doing the same.
+const HOLD_AT_MOST: Duration = Duration::from_secs(30);
 
 /// How long a committed batch's id is kept: far longer than any reconnect.
 const BATCH_IDS_KEPT_MS: i64 = 24 * 3600 * 1000;
@@ -58,8 +64,9 @@ impl PgSink {
         }
     }
 
-    /// Connects, with backoff, until the database answers.
-    fn connected(&mut self, held: usize) {
+    /// Connects, with backoff, until the database answers; false once it has
+    /// been away for [`HOLD_AT_MOST`].
+    fn connected(&mut self, held: usize) -> bool {
         let mut backoff = FIRST_BACKOFF;
         while self.client.as_ref().is_none_or(Client::is_closed) {
             match self.location.connect().and_then(|c| self.prepare(c)) {
@@ -69,12 +76,35 @@ impl PgSink {
                 }
                 Err(e) => {
                     self.outage.failed(now_millis(), e.to_string(), held);
+                    let away = self.outage.current().map_or(0, |o| now_millis() - o.since);
+                    if away >= HOLD_AT_MOST.as_millis() as i64 {
+                        return false;
+                    }
                     tracing::warn!(store = %self.location, error = %e, ?backoff, "store unreachable; holding writes");
+                    // The backoff between attempts (nothing else to wait on).
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
         }
+        true
+    }
+
+    /// The database stayed away too long: the run outcomes of `ops` are kept
+    /// outside the store for the next start; the rest is reported lost.
+    fn give_up(&mut self, ops: &[WriteOp], failures: &mut Failures) {
+        let reason = self
+            .outage
+            .current()
+            .map_or_else(|| "store unreachable".to_string(), |o| o.to_string());
+        let key = std::path::PathBuf::from(self.location.to_string());
+        let kept = crate::store::spill::keep_outcomes(&key, ops);
+        let reason = match kept {
+            Some(kept) => format!("{reason}; {kept}"),
+            None => reason,
+        };
+        tracing::error!(store = %self.location, ops = ops.len(), %reason, "store unreachable for too long; run outcomes kept outside it");
+        failures.add(ops.len(), reason);
     }
 
     /// A new connection's session: the host stamped on runs, and old batch ids
@@ -96,7 +126,10 @@ impl BatchSink for PgSink {
         let mut refused = 0;
         loop {
             let held = ops.len();
-            self.connected(held);
+            if !self.connected(held) {
+                self.give_up(ops, failures);
+                return;
+            }
             let client = self.client.as_mut().expect("connected");
             match commit_with(client, &mut self.statements, Some(&batch_id), ops) {
                 Ok(rejected) => {

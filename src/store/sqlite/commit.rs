@@ -110,33 +110,10 @@ fn commit_with_retry(
 }
 
 /// Keeps the outcome records of a batch the full disk refused outside the state
-/// dir (see `spill`); says where, for the failure's reason.
+/// dir (see `store::spill`); says where, for the failure's reason.
 fn keep_outcomes(conn: &Connection, ops: &[WriteOp]) -> Option<String> {
-    use super::spill::Kept;
     let db = PathBuf::from(conn.path()?);
-    let outcomes: Vec<Kept> = ops
-        .iter()
-        .filter_map(|op| match op {
-            WriteOp::UpsertExecution(e) => Some(Kept::Execution(e.clone())),
-            WriteOp::NodeResult(r) => Some(Kept::NodeResult(r.clone())),
-            WriteOp::Journal(j) => Some(Kept::Journal(j.clone())),
-            _ => None,
-        })
-        .collect();
-    if outcomes.is_empty() {
-        return None;
-    }
-    match super::spill::keep(&db, &outcomes) {
-        Ok(file) => Some(format!(
-            "{} outcome record(s) kept in {} and written at the next start",
-            outcomes.len(),
-            file.display()
-        )),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot keep the lost outcome records outside the state dir");
-            None
-        }
-    }
+    crate::store::spill::keep_outcomes(&db, ops)
 }
 
 /// Errors a single op earns on its own (a constraint, a value SQLite refuses).

@@ -19,7 +19,6 @@ mod recovery;
 mod reserve;
 mod rows;
 pub(crate) mod schema;
-mod spill;
 mod transcripts;
 
 use std::path::{Path, PathBuf};
@@ -54,7 +53,7 @@ pub(crate) fn open(
     let mut write_conn = connection::open(path)?;
     schema::migrate(&mut write_conn, path)?;
     // Before anything reads or recovers: outcomes a full disk had no room for.
-    spill::replay(path, &mut write_conn);
+    replay_kept(path, &mut write_conn);
     let reader = connection::open(path)?;
     // The read connection never writes; make SQLite enforce that.
     reader
@@ -75,6 +74,33 @@ pub(crate) fn open(
         reader: Mutex::new(reader),
     };
     Ok((backend, sink))
+}
+
+/// Writes what the spill file of `path` holds (see `store::spill`), then removes
+/// it; a failed commit leaves it for the next open.
+fn replay_kept(path: &Path, conn: &mut Connection) {
+    use crate::store::spill::{self, Kept};
+    let Some((file, records)) = spill::read(path) else {
+        return;
+    };
+    let applied = (|| -> rusqlite::Result<usize> {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for r in &records {
+            match r {
+                Kept::Execution(e) => rows::upsert_execution(&tx, e)?,
+                Kept::NodeResult(n) => rows::put_node_result(&tx, n)?,
+                Kept::Journal(j) => rows::insert_journal(&tx, j).map(drop)?,
+            }
+        }
+        tx.commit()?;
+        Ok(records.len())
+    })();
+    match applied {
+        Ok(n) => spill::done(&file, n),
+        Err(e) => {
+            tracing::error!(file = %file.display(), error = %e, "spilled records not written yet; kept for the next start")
+        }
+    }
 }
 
 impl SqliteBackend {

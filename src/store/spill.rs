@@ -1,20 +1,21 @@
-//! Outcomes a full disk had no room for, kept outside the state dir until the
-//! store is opened again.
+//! Outcomes the store could not take, kept outside it until the store is opened
+//! again: a SQLite file whose disk is full, a PostgreSQL database still
+//! unreachable when drover has to exit.
 //!
-//! Why: when the state dir's disk is full and the reserve ([`super::reserve`])
-//! is gone, a run's final records (its status, node results, journal entries)
+//! Why: when the state dir's disk is full and the reserve (`sqlite::reserve`)
+//! is gone, or the database server stays away past the writer's grace at exit,
+//! a run's final records (its status, node results, journal entries)
 //! cannot be committed. Without them the next start's recovery finds a run
 //! whose process is gone and calls it `interrupted`, which is false for a run
 //! that ended. So the writer appends those records, as JSON lines, to a file
 //! in the user's runtime dir (`$XDG_RUNTIME_DIR/drover`, else
 //! `/tmp/drover-UID`, mode 0700: another file system in practice), and the next
-//! [`Store::open`](super::Store::open) of the same database writes them before
-//! recovery runs. Debug output chunks and facts are not kept: they are
+//! [`Store::open_location`](super::Store::open_location) of the same store
+//! writes them before recovery runs. Debug output chunks and facts are not kept: they are
 //! replaceable and may be large. If the spill itself fails, the records are
 //! lost as before and recovery says `interrupted`.
 
 use crate::store::records::{ExecutionRecord, JournalEntry, NodeResultRecord};
-use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 use std::io::{BufRead, Write};
@@ -30,7 +31,8 @@ pub enum Kept {
     Journal(JournalEntry),
 }
 
-/// The spill file of the database at `db` (one per database path).
+/// The spill file of the store at `db` (one per database path, or per
+/// PostgreSQL location without its password).
 pub fn path_for(db: &Path) -> PathBuf {
     let uid = nix::unistd::getuid().as_raw();
     let dir = match std::env::var_os("XDG_RUNTIME_DIR") {
@@ -73,15 +75,13 @@ pub fn keep(db: &Path, records: &[Kept]) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
-/// Writes what a spill file holds for `db` into it, in the order kept, then
-/// removes the file. A line that cannot be read is skipped with a warning (a
-/// half-written last line after a crash); a failed commit leaves the file for
-/// the next open.
-pub fn replay(db: &Path, conn: &mut Connection) -> usize {
+/// What the spill file of `db` holds, in the order kept, and the file. A line
+/// that cannot be read is skipped with a warning (a half-written last line after
+/// a crash). The caller writes them, then removes the file with [`done`]; a
+/// failed write leaves the file for the next open.
+pub fn read(db: &Path) -> Option<(PathBuf, Vec<Kept>)> {
     let path = path_for(db);
-    let Ok(file) = std::fs::File::open(&path) else {
-        return 0;
-    };
+    let file = std::fs::File::open(&path).ok()?;
     let mut records = Vec::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = match line {
@@ -95,27 +95,56 @@ pub fn replay(db: &Path, conn: &mut Connection) -> usize {
             }
         }
     }
-    let applied = (|| -> rusqlite::Result<usize> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for r in &records {
-            match r {
-                Kept::Execution(e) => super::rows::upsert_execution(&tx, e)?,
-                Kept::NodeResult(n) => super::rows::put_node_result(&tx, n)?,
-                Kept::Journal(j) => super::rows::insert_journal(&tx, j).map(drop)?,
-            }
-        }
-        tx.commit()?;
-        Ok(records.len())
-    })();
-    match applied {
-        Ok(n) => {
-            let _ = std::fs::remove_file(&path);
-            tracing::warn!(file = %path.display(), records = n, "records a full disk had no room for written at last");
-            n
-        }
+    Some((path, records))
+}
+
+/// The kept records of `file` are in the store: the file goes.
+pub fn done(file: &Path, written: usize) {
+    let _ = std::fs::remove_file(file);
+    tracing::warn!(file = %file.display(), records = written, "records the store could not take written at last");
+}
+
+/// Keeps the outcome records among `ops` in the spill file of `db`; says where,
+/// for the failure's reason (`None` when there were none, or keeping failed too).
+pub(crate) fn keep_outcomes(db: &Path, ops: &[super::WriteOp]) -> Option<String> {
+    let outcomes = Kept::of(ops);
+    if outcomes.is_empty() {
+        return None;
+    }
+    match keep(db, &outcomes) {
+        Ok(file) => Some(format!(
+            "{} outcome record(s) kept in {} and written at the next start",
+            outcomes.len(),
+            file.display()
+        )),
         Err(e) => {
-            tracing::error!(file = %path.display(), error = %e, "spilled records not written yet; kept for the next start");
-            0
+            tracing::error!(error = %e, "cannot keep the lost outcome records outside the store");
+            None
+        }
+    }
+}
+
+impl Kept {
+    /// The outcome records among `ops`, for keeping.
+    pub(crate) fn of(ops: &[super::WriteOp]) -> Vec<Kept> {
+        use super::WriteOp;
+        ops.iter()
+            .filter_map(|op| match op {
+                WriteOp::UpsertExecution(e) => Some(Kept::Execution(e.clone())),
+                WriteOp::NodeResult(r) => Some(Kept::NodeResult(r.clone())),
+                WriteOp::Journal(j) => Some(Kept::Journal(j.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Back into the write it was.
+    pub(crate) fn into_op(self) -> super::WriteOp {
+        use super::WriteOp;
+        match self {
+            Kept::Execution(e) => WriteOp::UpsertExecution(e),
+            Kept::NodeResult(r) => WriteOp::NodeResult(r),
+            Kept::Journal(j) => WriteOp::Journal(j),
         }
     }
 }
