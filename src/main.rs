@@ -72,7 +72,11 @@ async fn run(cli: Cli) -> u8 {
     if let drover::cli::Command::Store(args) = command {
         return app::store_admin::store(args, &config, &state_dir);
     }
-    let mut rt = match setup::start(&cli.global, config, state_dir) {
+    let started = match command {
+        drover::cli::Command::Status(_) => setup::start_for_status(&cli.global, config, state_dir),
+        _ => setup::start(&cli.global, config, state_dir),
+    };
+    let mut rt = match started {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("start-up failed: {e:#}");

@@ -17,7 +17,7 @@ use crate::engine::transport::ssh::config_source::SshConfigSource;
 use crate::engine::transport::ssh::{SshSettings, SshTransport};
 use crate::engine::transport::{TransportRegistry, Unavailable};
 use crate::engine::{Engine, EngineConfig, EngineError, Inventory};
-use crate::store::{Store, StoreLocation, process_is_alive};
+use crate::store::{Store, StoreError, StoreLocation, process_is_alive};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -133,7 +133,32 @@ pub fn inventory_service(global: &GlobalArgs, config: &Config) -> Result<Arc<Inv
 /// engine with the transports drover has and the inventory loaded. Nothing can
 /// be asked of a person (batch).
 pub fn start(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> Result<Runtime> {
-    start_with(global, config, state_dir, Arc::new(NoInteraction), true)
+    start_with(
+        global,
+        config,
+        state_dir,
+        Arc::new(NoInteraction),
+        true,
+        false,
+    )
+}
+
+/// For `drover status`, which matters most when the store is down: as
+/// [`start`], but a PostgreSQL server that cannot be reached does not end
+/// start-up; the health report names the store as failing, with the reason.
+pub fn start_for_status(
+    global: &GlobalArgs,
+    config: Config,
+    state_dir: PathBuf,
+) -> Result<Runtime> {
+    start_with(
+        global,
+        config,
+        state_dir,
+        Arc::new(NoInteraction),
+        true,
+        true,
+    )
 }
 
 /// For the console: starts with an empty inventory (the console loads it in the
@@ -145,7 +170,7 @@ pub fn start_console(
     state_dir: PathBuf,
     interaction: Arc<dyn Interaction>,
 ) -> Result<Runtime> {
-    start_with(global, config, state_dir, interaction, false)
+    start_with(global, config, state_dir, interaction, false, false)
 }
 
 /// The user's keymap: `keymap.toml` beside the config file.
@@ -173,32 +198,23 @@ fn start_with(
     state_dir: PathBuf,
     interaction: Arc<dyn Interaction>,
     load_inventory: bool,
+    store_may_be_down: bool,
 ) -> Result<Runtime> {
     let inventory = inventory_service(global, &config)?;
     if load_inventory {
         inventory.refresh();
     }
-    let location = StoreLocation::configured(config.store.url().as_deref(), &state_dir)?;
-    let store = Store::open_location(&location, true)?;
-    let recovered = store.recover_interrupted(process_is_alive)?;
-    if !recovered.is_empty() {
-        tracing::warn!(
-            ?recovered,
-            "executions left running by a crash marked interrupted"
-        );
-    }
-    if let Some(keep) = config.journal.retention() {
-        let cutoff = crate::engine::common::ids::now_millis() - keep.as_millis() as i64;
-        let pruned = store.prune(cutoff)?;
-        tracing::info!(?pruned, "history and journal retention applied");
-    }
-    let trimmed = store.trim_events(crate::store::EVENT_LOG_KEEP)?;
-    if trimmed > 0 {
-        tracing::info!(
-            trimmed,
-            "oldest events beyond the event log's bound removed"
-        );
-    }
+    let store = match open_store(&config, &state_dir) {
+        Ok(store) => Ok(store),
+        Err(e)
+            if store_may_be_down
+                && matches!(e.downcast_ref(), Some(StoreError::PgConnect { .. })) =>
+        {
+            tracing::warn!(error = %e, "store unreachable; started without it");
+            Err(e.to_string())
+        }
+        Err(e) => return Err(e),
+    };
     let mut transports = TransportRegistry::default();
     let local = LocalTransport::new(LocalConfig {
         kill_grace: config.kill_grace(),
@@ -252,12 +268,16 @@ fn start_with(
     } else {
         Inventory::default()
     };
-    let facts = Arc::new(Facts::from_config(&config.facts, Some(store.clone())));
-    let engine = Engine::new(engine_config, nodes, transports, Some(store.writer()))
+    let facts = Arc::new(Facts::from_config(&config.facts, store.clone().ok()));
+    let writer = store.as_ref().ok().map(Store::writer);
+    let engine = Engine::new(engine_config, nodes, transports, writer)
         .with_authorizer(authorizer)
-        .with_store(store)
         .with_facts(facts)
         .with_inventory_service(inventory.clone());
+    let engine = match store {
+        Ok(store) => engine.with_store(store),
+        Err(reason) => engine.with_store_unreachable(reason),
+    };
     if load_inventory {
         engine.set_inventory_failures(inventory.failures());
     }
@@ -271,6 +291,33 @@ fn start_with(
         engine,
         context,
     })
+}
+
+/// Opens the configured store and tidies it: runs a crash left behind marked
+/// interrupted, retention applied, the event log bounded.
+fn open_store(config: &Config, state_dir: &Path) -> Result<Store> {
+    let location = StoreLocation::configured(config.store.url().as_deref(), state_dir)?;
+    let store = Store::open_location(&location, true)?;
+    let recovered = store.recover_interrupted(process_is_alive)?;
+    if !recovered.is_empty() {
+        tracing::warn!(
+            ?recovered,
+            "executions left running by a crash marked interrupted"
+        );
+    }
+    if let Some(keep) = config.journal.retention() {
+        let cutoff = crate::engine::common::ids::now_millis() - keep.as_millis() as i64;
+        let pruned = store.prune(cutoff)?;
+        tracing::info!(?pruned, "history and journal retention applied");
+    }
+    let trimmed = store.trim_events(crate::store::EVENT_LOG_KEEP)?;
+    if trimmed > 0 {
+        tracing::info!(
+            trimmed,
+            "oldest events beyond the event log's bound removed"
+        );
+    }
+    Ok(store)
 }
 
 /// Applies `--as USER`: only an admin may act as someone else; the refusal is

@@ -81,6 +81,9 @@ pub(crate) struct EngineInner {
     /// The store itself, when given one: health checks, idempotency keys,
     /// every read of history and journals, and closing at the end.
     store_reader: Option<crate::store::Store>,
+    /// Why there is no store, when one was configured but could not be
+    /// reached at start (`drover status` then reports it as failing).
+    store_unreachable: Option<String>,
     /// Fact providers and their cache (see `Engine::facts`).
     facts: OnceLock<Arc<facts::Facts>>,
     /// The inventory's sources, when the engine was started from them: what
@@ -115,6 +118,7 @@ impl Engine {
                 executions: Mutex::new(HashMap::new()),
                 store,
                 store_reader: None,
+                store_unreachable: None,
                 facts: OnceLock::new(),
                 inventory_service: None,
                 started: std::time::Instant::now(),
@@ -137,6 +141,16 @@ impl Engine {
     pub fn with_store(mut self, store: crate::store::Store) -> Engine {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.store_reader = Some(store);
+        }
+        self
+    }
+
+    /// Records that the configured store could not be reached, and why
+    /// (before the handle is shared): `health` reports the store as failing
+    /// with that reason instead of leaving it out.
+    pub fn with_store_unreachable(mut self, reason: String) -> Engine {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.store_unreachable = Some(reason);
         }
         self
     }

@@ -5,6 +5,8 @@
 
 #[path = "../cli_support/mod.rs"]
 mod cli_support;
+#[path = "../pg_support/mod.rs"]
+mod pg_support;
 #[path = "../prereq/mod.rs"]
 mod prereq;
 #[path = "../ssh_support/mod.rs"]
@@ -27,3 +29,4 @@ mod ssh_transcripts;
 mod ssh_transport;
 mod ssh_user_certs;
 mod sshd_harness;
+mod team_store;

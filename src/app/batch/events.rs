@@ -8,9 +8,10 @@ use crate::app::exit;
 use crate::app::setup::Runtime;
 use crate::app::stop_signals::StopSignals;
 use crate::cli::EventsArgs;
-use crate::engine::EventReader;
 use crate::engine::records::{EventFilter, EventRecord};
 use crate::engine::report::event_record::{EVENT_TYPES, json_line};
+use crate::engine::{EngineError, EventReader};
+use crate::store::StoreError;
 use crate::ui::time::parse_time;
 use std::io::{self, Write};
 use std::time::Duration;
@@ -122,11 +123,27 @@ async fn list(reader: &EventReader, mut filter: EventFilter, limit: Option<usize
 }
 
 /// Prints new events as they are recorded until a stop signal or a closed pipe.
+/// A PostgreSQL store that cannot be reached (a restart, a failover) is said once
+/// on stderr and polled on: the tail resumes after the last event printed, with
+/// no gap and no repeat.
 async fn follow(reader: &EventReader, mut filter: EventFilter) -> u8 {
     let mut signals = StopSignals::listen();
+    let mut unreachable = false;
     loop {
         let page = match reader.read(filter.clone()).await {
-            Ok(p) => p,
+            Ok(p) => {
+                if std::mem::take(&mut unreachable) {
+                    eprintln!("drover: events: store reachable again");
+                }
+                p
+            }
+            Err(EngineError::Store(e @ StoreError::PgConnect { .. })) => {
+                if !unreachable {
+                    eprintln!("drover: events: {e}; following on when it answers");
+                    unreachable = true;
+                }
+                Vec::new()
+            }
             Err(e) => return failed(e),
         };
         match print(&page) {

@@ -86,7 +86,7 @@ impl Engine {
             rbac_enforced: self.inner.authorizer.enforced(),
         };
         let store = match self.inner.store_reader.clone() {
-            None => None,
+            None => self.inner.store_unreachable.clone().map(Component::Error),
             Some(s) => Some(
                 match tokio::task::spawn_blocking(move || s.health()).await {
                     Ok(Ok(h)) => Component::Ok(h),

@@ -3,8 +3,11 @@
 //!
 //! The blocking `postgres` client runs its own small runtime, which tokio
 //! forbids inside a runtime thread; every call therefore goes through
-//! [`off_runtime`]. A read that finds its connection broken (a restart) fails
-//! with the reason and the next read connects again.
+//! [`off_runtime`]. A read that finds its connection broken (a restart since the
+//! last read) is tried once more on a new connection, so a follower of the event
+//! log or an open console does not fail on the first read after a restart; a write
+//! is not (its answer may have been lost after it committed) and fails with the
+//! reason, the next call connecting again.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -57,23 +60,50 @@ impl PgBackend {
     }
 
     /// Runs `f` on the read connection, connecting first when there is none or it
-    /// broke.
+    /// broke. For writes (`claim_key`, `prune`, ...): tried once.
     pub(crate) fn with_client<T: Send>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send,
+        mut f: impl FnMut(&mut Client) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        off_runtime(|| self.on_connection(&mut self.lock(), &mut f))
+    }
+
+    /// As [`with_client`](Self::with_client), for a read: when the connection it
+    /// used turns out to have broken (the server restarted since the last read),
+    /// once more on a new one. A read changes nothing, so running it twice is safe.
+    pub(crate) fn read<T: Send>(
+        &self,
+        mut f: impl FnMut(&mut Client) -> Result<T, StoreError> + Send,
     ) -> Result<T, StoreError> {
         off_runtime(|| {
             let mut slot = self.lock();
-            if slot.as_ref().is_none_or(Client::is_closed) {
-                *slot = Some(self.location.connect()?);
+            let had_connection = slot.as_ref().is_some_and(|c| !c.is_closed());
+            match self.on_connection(&mut slot, &mut f) {
+                Err(e) if had_connection && slot.is_none() => {
+                    tracing::info!(store = %self.location, error = %e, "store connection lost; reading again on a new one");
+                    self.on_connection(&mut slot, &mut f)
+                }
+                result => result,
             }
-            let client = slot.as_mut().expect("connected above");
-            let result = f(client);
-            if client.is_closed() {
-                *slot = None;
-            }
-            result
         })
+    }
+
+    /// `f` on the connection in `slot`, made first if there is none or it broke;
+    /// a connection that broke during `f` is dropped from `slot`.
+    fn on_connection<T>(
+        &self,
+        slot: &mut Option<Client>,
+        f: &mut impl FnMut(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if slot.as_ref().is_none_or(Client::is_closed) {
+            *slot = Some(self.location.connect()?);
+        }
+        let client = slot.as_mut().expect("connected above");
+        let result = f(client);
+        if client.is_closed() {
+            *slot = None;
+        }
+        result
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Client>> {
@@ -84,17 +114,17 @@ impl PgBackend {
 /// Each read is written once, in the file of its concept; this only routes.
 impl Backend for PgBackend {
     fn history(&self, filter: &HistoryFilter) -> Result<Vec<ExecutionRecord>, StoreError> {
-        self.with_client(|c| queries::history(c, filter))
+        self.read(|c| queries::history(c, filter))
     }
     fn execution(&self, id_or_prefix: &str) -> Result<Option<StoredExecution>, StoreError> {
-        self.with_client(|c| queries::execution(c, id_or_prefix))
+        self.read(|c| queries::execution(c, id_or_prefix))
     }
     fn full_output(
         &self,
         execution_id: &str,
         node: &str,
     ) -> Result<Vec<(Stream, Vec<u8>)>, StoreError> {
-        self.with_client(|c| queries::full_output(c, execution_id, node))
+        self.read(|c| queries::full_output(c, execution_id, node))
     }
     fn journal(
         &self,
@@ -102,35 +132,35 @@ impl Backend for PgBackend {
         types: &[EntryType],
         limit: Option<usize>,
     ) -> Result<Vec<JournalEntry>, StoreError> {
-        self.with_client(|c| queries::journal(c, node, types, limit))
+        self.read(|c| queries::journal(c, node, types, limit))
     }
     fn journal_entry(&self, id: i64) -> Result<Option<JournalEntry>, StoreError> {
-        self.with_client(|c| queries::journal_entry(c, id))
+        self.read(|c| queries::journal_entry(c, id))
     }
     fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
-        self.with_client(|c| events::events(c, filter))
+        self.read(|c| events::events(c, filter))
     }
     fn last_event_seq(&self) -> Result<i64, StoreError> {
-        self.with_client(events::last_event_seq)
+        self.read(events::last_event_seq)
     }
     fn trim_events(&self, keep: u64) -> Result<usize, StoreError> {
         self.with_client(|c| events::trim_events(c, keep))
     }
     fn cached_facts(&self, node: &str) -> Result<Option<CachedFacts>, StoreError> {
-        self.with_client(|c| facts::cached_facts(c, node))
+        self.read(|c| facts::cached_facts(c, node))
     }
     fn metrics(&self, since: Option<Millis>, until: Option<Millis>) -> Result<Metrics, StoreError> {
-        self.with_client(|c| metrics::metrics(c, since, until))
+        self.read(|c| metrics::metrics(c, since, until))
     }
     fn transcript(&self, id: &str) -> Result<Option<TranscriptRecord>, StoreError> {
-        self.with_client(|c| transcripts::transcript(c, id))
+        self.read(|c| transcripts::transcript(c, id))
     }
     fn transcript_chunk(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
-        self.with_client(|c| transcripts::transcript_chunk(c, id, seq))
+        self.read(|c| transcripts::transcript_chunk(c, id, seq))
     }
     fn health(&self) -> Result<StoreHealth, StoreError> {
         let label = self.location.to_string();
-        self.with_client(|c| health::health(c, &label))
+        self.read(|c| health::health(c, &label))
     }
     fn claim_key(&self, key: &str, now: Millis, window_ms: i64) -> Result<KeyClaim, StoreError> {
         self.with_client(|c| idempotency::claim_key(c, key, now, window_ms))
