@@ -7,10 +7,12 @@
 //! with the reason and the next read connects again.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use postgres::Client;
 
 use super::connect::PgLocation;
+use super::listen::Listener;
 use super::{events, facts, health, idempotency, metrics, prune, queries, recovery, transcripts};
 use crate::store::answers::{KeyClaim, PruneReport, StoreHealth};
 use crate::store::backend::{Backend, StoredExecution};
@@ -24,6 +26,8 @@ use crate::store::records::{
 pub(crate) struct PgBackend {
     location: PgLocation,
     reader: Mutex<Option<Client>>,
+    /// Hears other connections' commits ([`Backend::wait_for_change`]).
+    listener: Listener,
     /// This machine's name: recovery judges only its own runs.
     host: String,
     pub(crate) outage: Arc<OutageState>,
@@ -49,6 +53,7 @@ impl PgBackend {
         outage: Arc<OutageState>,
     ) -> PgBackend {
         PgBackend {
+            listener: Listener::new(location.clone()),
             location,
             reader: Mutex::new(Some(reader)),
             host,
@@ -149,6 +154,9 @@ impl Backend for PgBackend {
         is_alive: &(dyn Fn(i64, i64) -> bool + Sync),
     ) -> Result<Vec<String>, StoreError> {
         self.with_client(|c| recovery::recover_interrupted(c, &self.host, is_alive))
+    }
+    fn wait_for_change(&self, timeout: Duration) -> Result<bool, StoreError> {
+        self.listener.wait(timeout)
     }
     fn as_import(&self) -> Option<&dyn crate::store::transfer::ImportTarget> {
         Some(self)
