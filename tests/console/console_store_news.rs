@@ -73,6 +73,8 @@ async fn another_drovers_note_and_run_appear_in_the_open_journal_and_history() {
         &["run", "-t", "localhost", "--", "echo from alice"],
     )
     .await;
+    // Her process has committed and exited: printed for the record, never asserted.
+    let exited = Instant::now();
     h.until(DEADLINE, |s| {
         s.history
             .records
@@ -82,6 +84,10 @@ async fn another_drovers_note_and_run_appear_in_the_open_journal_and_history() {
     })
     .await
     .unwrap();
+    eprintln!(
+        "the run shown in history {} ms after the other drover exited",
+        exited.elapsed().as_millis()
+    );
     let screen = h.screen();
     assert!(screen.contains("echo from alice"), "{screen}");
 }

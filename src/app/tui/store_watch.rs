@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 /// The longest the watcher goes without reading when no news came (a lost
 /// notification costs at most this), and how long quitting may wait for a
 /// wait in progress.
-const READ_AT_LEAST_EVERY: Duration = Duration::from_millis(250);
+const READ_AT_LEAST_EVERY: Duration = Duration::from_millis(150);
 
 /// Log entries read at once; more waiting are read at once after.
 const PAGE: usize = 500;
