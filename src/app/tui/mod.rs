@@ -27,6 +27,7 @@ pub use crate::ui::layout;
 pub mod loaded;
 pub mod messages;
 pub mod msg;
+pub mod news_update;
 pub mod output;
 pub mod output_search;
 pub mod overlay;

@@ -1,10 +1,8 @@
 //! What other drover processes on the same store recorded, as the console
 //! hears of it ([`super::store_watch`]): a run started, a run ended, a journal
-//! entry written. The history pane and the open journal are read again when
-//! they are concerned, and the status line names who ran what.
+//! entry written; and what the status line says of it. What the view does with
+//! it is [`super::news_update`]'s.
 
-use super::msg::Effect;
-use super::state::{AppState, View};
 use crate::engine::records::EventRecord;
 use crate::ui::sanitize::sanitize;
 
@@ -62,7 +60,7 @@ impl News {
     }
 
     /// The status-line notice, for news a person wants to hear of.
-    fn notice(&self) -> Option<String> {
+    pub fn notice(&self) -> Option<String> {
         let clean = |text: &str| sanitize(text.as_bytes(), &Default::default());
         match self {
             News::Ran {
@@ -86,39 +84,9 @@ impl News {
     }
 }
 
-/// Folds news into the view: notices on the status line (and in `:messages`),
-/// and reads again of the history pane and of a journal they concern.
-pub fn on_news(state: &mut AppState, news: Vec<News>) -> Vec<Effect> {
-    let mut effects = Vec::new();
-    for n in &news {
-        if let Some(text) = n.notice() {
-            state.info(text);
-        }
-    }
-    let runs = news
-        .iter()
-        .any(|n| matches!(n, News::Ran { .. } | News::Finished));
-    if runs && state.view == View::History {
-        effects.push(Effect::LoadHistory);
-    }
-    if state.view == View::Journal
-        && let Some(open) = state.journal.node.clone()
-        && news
-            .iter()
-            .any(|n| matches!(n, News::Journal { node, .. } if *node == open))
-    {
-        effects.push(Effect::LoadJournal(open));
-    }
-    effects
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::tui::keymap::Keymap;
-    use crate::app::tui::state::UiOptions;
-    use ratatui::layout::Rect;
-    use std::sync::Arc;
 
     fn event(kind: &str, node: Option<&str>, body: serde_json::Value) -> EventRecord {
         EventRecord {
@@ -133,69 +101,42 @@ mod tests {
         }
     }
 
-    fn state() -> AppState {
-        AppState::new(
-            Arc::new(Keymap::defaults()),
-            UiOptions::default(),
-            Rect::new(0, 0, 80, 24),
-            "bob".into(),
-        )
-    }
-
-    fn status(state: &AppState) -> &str {
-        state.status.as_ref().map_or("", |(_, text)| text.as_str())
+    fn notice(kind: &str, node: Option<&str>, body: serde_json::Value) -> Option<String> {
+        News::of(&event(kind, node, body)).and_then(|n| n.notice())
     }
 
     #[test]
-    fn a_run_elsewhere_names_its_operator_and_refreshes_an_open_history() {
-        let queued = event(
-            "execution_queued",
-            None,
-            serde_json::json!({"action": "uptime", "nodes": ["web01", "web02"]}),
-        );
-        let news = News::of(&queued).unwrap();
-        let mut s = state();
-        assert_eq!(on_news(&mut s, vec![news.clone()]), []);
-        assert_eq!(status(&s), "alice ran `uptime` on 2 nodes");
-        s.view = View::History;
-        assert_eq!(on_news(&mut s, vec![news]), [Effect::LoadHistory]);
-        let finished = event("execution_finished", None, serde_json::json!({}));
+    fn runs_name_their_operator_and_nodes() {
+        let many = serde_json::json!({"action": "uptime", "nodes": ["web01", "web02"]});
         assert_eq!(
-            on_news(&mut s, vec![News::of(&finished).unwrap()]),
-            [Effect::LoadHistory]
+            notice("execution_queued", None, many).as_deref(),
+            Some("alice ran `uptime` on 2 nodes")
         );
-    }
-
-    #[test]
-    fn a_journal_entry_elsewhere_refreshes_that_nodes_open_journal_only() {
-        let note = event(
-            "journal_appended",
-            Some("web01"),
-            serde_json::json!({"entry_type": "manual"}),
-        );
-        let news = News::of(&note).unwrap();
-        let mut s = state();
-        s.view = View::Journal;
-        s.journal.open("web02");
-        assert_eq!(on_news(&mut s, vec![news.clone()]), []);
-        assert_eq!(status(&s), "alice wrote a note on web01");
-        s.journal.open("web01");
+        let one = serde_json::json!({"action": "uptime", "nodes": ["db1"]});
         assert_eq!(
-            on_news(&mut s, vec![news]),
-            [Effect::LoadJournal("web01".into())]
+            notice("execution_queued", None, one).as_deref(),
+            Some("alice ran `uptime` on db1")
         );
+        let finished = serde_json::json!({"status": "success"});
+        assert_eq!(notice("execution_finished", None, finished), None);
     }
 
     #[test]
-    fn one_node_is_named_and_control_bytes_are_not_shown() {
-        let queued = event(
-            "execution_queued",
-            None,
-            serde_json::json!({"action": "echo \u{1b}[2Jhi", "nodes": ["db1"]}),
+    fn notes_are_told_and_run_results_are_not() {
+        let note = serde_json::json!({"entry_type": "manual"});
+        assert_eq!(
+            notice("journal_appended", Some("web01"), note).as_deref(),
+            Some("alice wrote a note on web01")
         );
-        let mut s = state();
-        on_news(&mut s, vec![News::of(&queued).unwrap()]);
-        assert!(!status(&s).contains('\u{1b}'), "{:?}", status(&s));
-        assert!(status(&s).ends_with("on db1"), "{:?}", status(&s));
+        let result = serde_json::json!({"entry_type": "execution"});
+        assert_eq!(notice("journal_appended", Some("web01"), result), None);
+        assert!(News::of(&event("node_started", Some("web01"), serde_json::json!({}))).is_none());
+    }
+
+    #[test]
+    fn control_bytes_are_not_shown() {
+        let body = serde_json::json!({"action": "echo \u{1b}[2Jhi", "nodes": ["db1"]});
+        let text = notice("execution_queued", None, body).unwrap();
+        assert!(!text.contains('\u{1b}'), "{text:?}");
     }
 }

@@ -156,14 +156,14 @@ impl Backend for PgBackend {
         self.with_client(|c| recovery::recover_interrupted(c, &self.host, is_alive))
     }
     fn wait_for_change(&self, timeout: Duration) -> Result<bool, StoreError> {
-        self.listener.wait(timeout)
+        off_runtime(|| self.listener.wait(timeout))
     }
     fn as_import(&self) -> Option<&dyn crate::store::transfer::ImportTarget> {
         Some(self)
     }
 }
 
-/// Closing the blocking client runs its runtime once more, which must not happen
+/// Closing the blocking clients runs their runtime once more, which must not happen
 /// on a runtime thread (the store is often dropped on one).
 impl Drop for PgBackend {
     fn drop(&mut self) {
@@ -172,8 +172,9 @@ impl Drop for PgBackend {
             .get_mut()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        if let Some(client) = client {
-            off_runtime(move || drop(client));
+        let listener = self.listener.take();
+        if client.is_some() || listener.is_some() {
+            off_runtime(move || drop((client, listener)));
         }
     }
 }

@@ -2,7 +2,8 @@
 //! the channels schema step 8 notifies once per statement (`drover_events`,
 //! `drover_journal`, `drover_runs`, empty payload). It is opened at the first
 //! wait and kept, so whatever commits between two waits is queued on it and
-//! heard by the next one.
+//! heard by the next one. Like every use of the blocking client, waiting and
+//! closing must happen off a tokio runtime thread: the backend sees to it.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -10,7 +11,6 @@ use std::time::Duration;
 use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator;
 
-use super::backend::off_runtime;
 use super::connect::PgLocation;
 use crate::store::error::StoreError;
 
@@ -35,22 +35,20 @@ impl Listener {
     /// committed before it listened was announced to nobody. A broken
     /// connection is an error, and the next wait connects again.
     pub(crate) fn wait(&self, timeout: Duration) -> Result<bool, StoreError> {
-        off_runtime(|| {
-            let mut slot = self.lock();
-            if slot.as_ref().is_none_or(Client::is_closed) {
-                *slot = None;
-                let mut client = self.location.connect()?;
-                client.batch_execute(LISTEN)?;
-                *slot = Some(client);
-                return Ok(true);
-            }
-            let client = slot.as_mut().expect("connected above");
-            let heard = Self::heard(client, timeout);
-            if heard.is_err() || client.is_closed() {
-                *slot = None;
-            }
-            heard
-        })
+        let mut slot = self.lock();
+        if slot.as_ref().is_none_or(Client::is_closed) {
+            *slot = None;
+            let mut client = self.location.connect()?;
+            client.batch_execute(LISTEN)?;
+            *slot = Some(client);
+            return Ok(true);
+        }
+        let client = slot.as_mut().expect("connected above");
+        let heard = Self::heard(client, timeout);
+        if heard.is_err() || client.is_closed() {
+            *slot = None;
+        }
+        heard
     }
 
     /// Whether a notification comes within `timeout`; the ones queued behind it
@@ -68,19 +66,13 @@ impl Listener {
     fn lock(&self) -> MutexGuard<'_, Option<Client>> {
         self.client.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
 
-/// Closing the blocking client must not happen on a runtime thread.
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let client = self
-            .client
+    /// The connection, for closing where the blocking client may run.
+    pub(crate) fn take(&mut self) -> Option<Client> {
+        self.client
             .get_mut()
             .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(client) = client {
-            off_runtime(move || drop(client));
-        }
+            .take()
     }
 }
 
