@@ -16,6 +16,7 @@ use crate::store::{
     Millis, NodeResultRecord, Store, StoreError, Stream,
 };
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A run read back from history with its node results.
 pub type StoredRun = (ExecutionRecord, Vec<NodeResultRecord>);
@@ -43,9 +44,10 @@ impl OutputReader {
 }
 
 /// The event log of every drover process on this store, handed out once
-/// `history.read` was checked ([`Engine::read_events`]): a follower polls it
-/// for hours, so the permission is checked once, not at every poll. Each read
-/// runs on the blocking pool.
+/// `history.read` was checked ([`Engine::read_events`]): a follower reads it
+/// for hours, so the permission is checked once, not at every read. Between
+/// reads it waits for news of other processes' commits
+/// ([`EventReader::wait_for_news`]). Each read and wait runs on the blocking pool.
 #[derive(Clone)]
 pub struct EventReader {
     store: Store,
@@ -56,6 +58,25 @@ impl EventReader {
     pub async fn read(&self, filter: EventFilter) -> Result<Vec<EventRecord>, EngineError> {
         let store = self.store.clone();
         blocking(move || store.events(&filter)).await
+    }
+
+    /// Waits until another commit may have added events, `at_most` long: at
+    /// once on PostgreSQL's notification, within
+    /// [`CHANGE_POLL`](crate::store::CHANGE_POLL) on SQLite.
+    /// `true` when something came. A store that cannot be asked is waited out
+    /// (`at_most`) and answers `true`: the next read says what is wrong.
+    /// The caller reads after any answer, so a notification lost (a
+    /// reconnecting listener) costs at most `at_most`.
+    pub async fn wait_for_news(&self, at_most: Duration) -> bool {
+        let store = self.store.clone();
+        match blocking(move || store.wait_for_change(at_most)).await {
+            Ok(heard) => heard,
+            Err(e) => {
+                tracing::debug!("waiting for store news: {e}");
+                tokio::time::sleep(at_most).await;
+                true
+            }
+        }
     }
 
     /// The newest event's `seq` (0 when the log is empty).

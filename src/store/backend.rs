@@ -12,6 +12,11 @@ use super::records::{
     Millis, NodeResultRecord, Stream, TranscriptRecord,
 };
 use super::transfer::{ExportSource, ImportTarget};
+use std::time::Duration;
+
+/// How often a store that cannot announce commits (SQLite) is looked at while
+/// someone waits for news: what `drover events --follow` always polled at.
+pub const CHANGE_POLL: Duration = Duration::from_millis(150);
 
 /// A run and its node results, as [`Backend::execution`] finds them.
 pub type StoredExecution = (ExecutionRecord, Vec<NodeResultRecord>);
@@ -58,6 +63,11 @@ pub(crate) trait Backend: Send + Sync {
         &self,
         is_alive: &(dyn Fn(i64, i64) -> bool + Sync),
     ) -> Result<Vec<String>, StoreError>;
+    /// Waits up to `timeout` for a commit to this store by any connection (another
+    /// process's among them); `true` when one came, or may have. PostgreSQL hears
+    /// its notifications; SQLite, which has none, looks at its file's version
+    /// every [`CHANGE_POLL`]. A reader re-reads after it either way.
+    fn wait_for_change(&self, timeout: Duration) -> Result<bool, StoreError>;
     /// This backend as the source of `drover store copy`, when it can be one.
     fn as_export(&self) -> Option<&dyn ExportSource> {
         None

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 pub use answers::{KeyClaim, PruneReport, StoreHealth};
-pub use backend::StoredExecution;
+pub use backend::{CHANGE_POLL, StoredExecution};
 pub use error::StoreError;
 pub use location::StoreLocation;
 pub use outage::Outage;
@@ -202,6 +202,13 @@ impl Store {
     /// that wants only new events starts.
     pub fn last_event_seq(&self) -> Result<i64, StoreError> {
         self.backend().last_event_seq()
+    }
+
+    /// Waits up to `timeout` for a commit to this store by any drover process
+    /// (this one's writer too); `true` when one came or may have, `false` when
+    /// the time ran out. Then read what is new. Blocks the calling thread.
+    pub fn wait_for_change(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        self.backend().wait_for_change(timeout)
     }
 
     /// Keeps the newest `keep` events; returns how many were deleted.

@@ -1,4 +1,4 @@
-//! The batch command line end to end: runs, tasks, history, the event tail, access control and crash recovery with the real binary.
+//! The batch command line end to end: runs, tasks, history, the event tail (also across two drovers on one PostgreSQL), access control and crash recovery with the real binary.
 //!
 //! One test binary per suite (tests/<suite>/main.rs): each former test file is a
 //! module here, so the suite links once. Support modules are shared by path.
@@ -19,6 +19,7 @@ mod batch_rerun;
 mod batch_task_rerun;
 mod cli_habits;
 mod crash_recovery;
+mod events_live;
 mod events_tail;
 mod exec_nodes;
 mod history_output;

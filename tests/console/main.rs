@@ -1,4 +1,4 @@
-//! The console: widgets on a TestBackend, the headless driver, and end to end in tmux against real sshd nodes.
+//! The console: widgets on a TestBackend, the headless driver (hearing other drovers on one PostgreSQL), and end to end in tmux against real sshd nodes.
 //!
 //! One test binary per suite (tests/<suite>/main.rs): each former test file is a
 //! module here, so the suite links once. Support modules are shared by path.
@@ -7,6 +7,8 @@
 mod cli_support;
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../pg_support/mod.rs"]
+mod pg_support;
 #[path = "../prereq/mod.rs"]
 mod prereq;
 #[path = "../ssh_support/mod.rs"]
@@ -22,6 +24,7 @@ mod console_plans;
 mod console_rerun;
 mod console_rerun_keys;
 mod console_shell;
+mod console_store_news;
 mod console_terminal_view;
 mod console_tmux;
 mod console_tmux_narrow;

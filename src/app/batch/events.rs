@@ -1,7 +1,9 @@
 //! `drover events`: the event log of every drover process on this state dir,
 //! as JSON lines (schema in `engine::report::event_record`), read through the
-//! engine, which checks `history.read` once. `--follow` polls the log by `seq`,
-//! so it sees what other processes record as soon as their batch commits.
+//! engine, which checks `history.read` once. `--follow` reads the log by `seq`
+//! each time the store has news (PostgreSQL announces every commit; SQLite is
+//! looked at every 150 ms), so it prints what other processes record as soon as
+//! their batch commits.
 
 use super::run::exit_code_for;
 use crate::app::exit;
@@ -16,9 +18,10 @@ use crate::ui::time::parse_time;
 use std::io::{self, Write};
 use std::time::Duration;
 
-/// How often `--follow` looks for new events: well under what a person notices,
-/// and one indexed query each time, so an idle follower costs next to nothing.
-const POLL_EVERY: Duration = Duration::from_millis(150);
+/// The longest `--follow` goes without reading when no news came: a missed
+/// notification costs at most this, well under what a person notices, and one
+/// indexed query each time, so an idle follower costs next to nothing.
+const READ_AT_LEAST_EVERY: Duration = Duration::from_millis(150);
 
 /// Events read per query: a long backlog is printed in pages, never held whole.
 const PAGE: usize = 1000;
@@ -160,7 +163,7 @@ async fn follow(reader: &EventReader, mut filter: EventFilter) -> u8 {
         }
         tokio::select! {
             _ = signals.recv() => return exit::SUCCESS,
-            () = tokio::time::sleep(POLL_EVERY) => {}
+            _ = reader.wait_for_news(READ_AT_LEAST_EVERY) => {}
         }
     }
 }

@@ -107,6 +107,16 @@ impl Console {
         });
     }
 
+    /// Hears of the runs and journal entries other drover processes record in
+    /// the engine's store ([`super::store_watch`]) until the console goes.
+    pub fn watch_store(&self) {
+        super::store_watch::spawn(
+            self.engine.clone(),
+            self.runner.context.clone(),
+            self.runner.tx.clone(),
+        );
+    }
+
     /// Looks for `:task` tasks on this path (the config's) instead of the default.
     pub fn with_task_path(mut self, path: Vec<std::path::PathBuf>) -> Console {
         self.runner.task_path = path;

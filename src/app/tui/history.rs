@@ -25,12 +25,24 @@ pub struct HistoryView {
 }
 
 impl HistoryView {
+    /// Shows `records`. The run under the cursor stays under it, on the same
+    /// row of the pane, when it is still there: a reload (another drover's run
+    /// came in) does not move what the reader is looking at.
     pub fn set_records(&mut self, records: Vec<ExecutionRecord>) {
+        let kept = self
+            .selected()
+            .map(|r| (r.id.clone(), self.cursor, self.top));
         self.haystacks = records.iter().map(haystack).collect();
         self.records = records;
         self.loading = false;
         self.error = None;
         self.refilter();
+        if let Some((id, cursor, top)) = kept
+            && let Some(now) = self.matches.iter().position(|i| self.records[*i].id == id)
+        {
+            self.cursor = now;
+            self.top = (top + now).saturating_sub(cursor);
+        }
     }
 
     pub fn set_query(&mut self, query: &str) {
@@ -98,6 +110,24 @@ mod tests {
             status: status.into(),
             ..ExecutionRecord::sample(id)
         }
+    }
+
+    #[test]
+    fn a_reload_keeps_the_run_under_the_cursor() {
+        let mut h = HistoryView::default();
+        h.set_records(vec![
+            record("2", "b", "success"),
+            record("1", "a", "success"),
+        ]);
+        h.move_by(1, 10);
+        assert_eq!(h.selected().map(|r| r.id.as_str()), Some("1"));
+        h.set_records(vec![
+            record("3", "c", "success"),
+            record("2", "b", "success"),
+            record("1", "a", "success"),
+        ]);
+        assert_eq!(h.selected().map(|r| r.id.as_str()), Some("1"));
+        assert_eq!((h.cursor, h.top), (2, 1));
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub use crate::ui::layout;
 pub mod loaded;
 pub mod messages;
 pub mod msg;
+pub mod news_update;
 pub mod output;
 pub mod output_search;
 pub mod overlay;
@@ -40,6 +41,8 @@ pub mod rerun_actions;
 pub mod run_output;
 pub mod run_request;
 pub mod state;
+pub mod store_news;
+pub mod store_watch;
 pub mod tabs;
 pub mod target_preview;
 pub mod update;
@@ -144,6 +147,8 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
     if let Some(service) = rt.engine.inventory_service() {
         console.load_inventory(service);
     }
+    // Runs and notes of other drover processes on the same store.
+    console.watch_store();
     // Inventory files and the ssh_config are watched; a change reloads them and
     // the tree follows (EngineEvent::InventoryReloaded).
     let _watch = match setup::watch_inventory(&rt) {

@@ -3,6 +3,7 @@
 //! messages; effects are carried out by the effect runner, never by `update`.
 
 use super::plan::{PlanDone, PlanStarted};
+use super::store_news::News;
 use crate::app::rerun::Scope;
 use crate::app::stored_output::StoredNode;
 use crate::engine::records::{ExecutionRecord, JournalEntry, NodeResultRecord, Stream};
@@ -33,6 +34,8 @@ pub enum Msg {
         missed: u64,
     },
     Loaded(Loaded),
+    /// Runs and journal entries another drover process recorded in the store.
+    StoreNews(Vec<News>),
     /// The engine needs an answer (host key, passphrase).
     Question {
         id: u64,

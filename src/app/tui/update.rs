@@ -41,6 +41,7 @@ pub fn update(state: &mut AppState, msg: Msg, at: Stamp) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Loaded(loaded) => on_loaded(state, loaded),
+        Msg::StoreNews(news) => super::news_update::on_news(state, news),
         Msg::Question { id, question } => {
             state.overlays.push(Overlay::question(id, question));
             Vec::new()

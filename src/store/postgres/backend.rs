@@ -10,10 +10,12 @@
 //! reason, the next call connecting again.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use postgres::Client;
 
 use super::connect::PgLocation;
+use super::listen::Listener;
 use super::{events, facts, health, idempotency, metrics, prune, queries, recovery, transcripts};
 use crate::store::answers::{KeyClaim, PruneReport, StoreHealth};
 use crate::store::backend::{Backend, StoredExecution};
@@ -27,6 +29,8 @@ use crate::store::records::{
 pub(crate) struct PgBackend {
     location: PgLocation,
     reader: Mutex<Option<Client>>,
+    /// Hears other connections' commits ([`Backend::wait_for_change`]).
+    listener: Listener,
     /// This machine's name: recovery judges only its own runs.
     host: String,
     pub(crate) outage: Arc<OutageState>,
@@ -52,6 +56,7 @@ impl PgBackend {
         outage: Arc<OutageState>,
     ) -> PgBackend {
         PgBackend {
+            listener: Listener::new(location.clone()),
             location,
             reader: Mutex::new(Some(reader)),
             host,
@@ -180,12 +185,15 @@ impl Backend for PgBackend {
     ) -> Result<Vec<String>, StoreError> {
         self.with_client(|c| recovery::recover_interrupted(c, &self.host, is_alive))
     }
+    fn wait_for_change(&self, timeout: Duration) -> Result<bool, StoreError> {
+        off_runtime(|| self.listener.wait(timeout))
+    }
     fn as_import(&self) -> Option<&dyn crate::store::transfer::ImportTarget> {
         Some(self)
     }
 }
 
-/// Closing the blocking client runs its runtime once more, which must not happen
+/// Closing the blocking clients runs their runtime once more, which must not happen
 /// on a runtime thread (the store is often dropped on one).
 impl Drop for PgBackend {
     fn drop(&mut self) {
@@ -194,8 +202,9 @@ impl Drop for PgBackend {
             .get_mut()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        if let Some(client) = client {
-            off_runtime(move || drop(client));
+        let listener = self.listener.take();
+        if client.is_some() || listener.is_some() {
+            off_runtime(move || drop((client, listener)));
         }
     }
 }

@@ -20,6 +20,7 @@ pub(crate) mod facts;
 pub(crate) mod health;
 pub(crate) mod idempotency;
 pub(crate) mod import;
+pub(crate) mod listen;
 pub(crate) mod metrics;
 pub(crate) mod owner;
 pub(crate) mod prune;

@@ -4,6 +4,7 @@
 //! claims, prune, crash recovery) opens a short-lived connection of its own and
 //! takes SQLite's write lock.
 
+mod change;
 mod commit;
 mod connection;
 mod events;
@@ -39,6 +40,8 @@ use super::writer::BatchSink;
 pub(crate) struct SqliteBackend {
     path: PathBuf,
     reader: Mutex<Connection>,
+    /// What the last wait for news saw of the file ([`change`]).
+    seen: change::SeenVersion,
 }
 
 /// Opens (creating) the database at `path`, migrates it, writes back outcomes a full
@@ -72,6 +75,7 @@ pub(crate) fn open(
     let backend = SqliteBackend {
         path: path.to_path_buf(),
         reader: Mutex::new(reader),
+        seen: change::SeenVersion::default(),
     };
     Ok((backend, sink))
 }
@@ -184,6 +188,9 @@ impl Backend for SqliteBackend {
         is_alive: &(dyn Fn(i64, i64) -> bool + Sync),
     ) -> Result<Vec<String>, StoreError> {
         SqliteBackend::recover_interrupted(self, is_alive)
+    }
+    fn wait_for_change(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        SqliteBackend::wait_for_change(self, timeout)
     }
     fn as_export(&self) -> Option<&dyn crate::store::transfer::ExportSource> {
         Some(self)
