@@ -201,6 +201,8 @@ ALTER TABLE output_chunks ADD COLUMN encoding TEXT NOT NULL DEFAULT 'raw';
 ///   answer came, the writer reconnects, finds its batch there, and does not write it
 ///   twice. Ids older than a day are deleted as writers connect;
 /// - `store_copies`: how far `drover store copy` has come with each source's journal.
+///
+/// And, as in SQLite's step 8, `breakers`: each circuit breaker's last change.
 const V8: &str = "
 ALTER TABLE executions ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';
 
@@ -226,6 +228,16 @@ CREATE TABLE store_copies (
     source     TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,
     journal_id BIGINT NOT NULL
 );
+
+CREATE TABLE breakers (
+    scope      TEXT COLLATE \"C\" NOT NULL,
+    name       TEXT COLLATE \"C\" NOT NULL,
+    state      TEXT NOT NULL,
+    failures   BIGINT NOT NULL,
+    changed_at BIGINT NOT NULL,
+    PRIMARY KEY (scope, name)
+);
+CREATE INDEX breakers_by_change ON breakers (changed_at);
 ";
 
 /// All migrations, oldest first. Append only; never edit a released step.
