@@ -20,14 +20,20 @@ use crate::store::WriteOp;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Breaker state changes become events, log lines and, for nodes, journal
-/// entries of type `event` linked to the execution that caused them.
+/// Breaker changes become rows of the shared breaker table (every drover process
+/// on the store adopts them); state changes also become events, log lines and,
+/// for nodes, journal entries of type `event` linked to the execution that
+/// caused them.
 pub(super) async fn announce_breakers(
     inner: &EngineInner,
     state: &Arc<ExecutionState>,
     changes: Vec<BreakerChange>,
 ) {
     for c in changes {
+        inner.record(WriteOp::PutBreaker(c.record())).await;
+        if !c.state_changed {
+            continue;
+        }
         tracing::warn!(
             execution = %state.id, scope = c.scope.as_str(), name = %c.name,
             failures = c.failures, "circuit breaker {}", c.state.as_str()
