@@ -203,9 +203,9 @@ pub struct BreakerSnapshot {
     pub retry_in: Option<Duration>,
 }
 
-/// One change: of state (for events, journal and logs) or, when
-/// `state_changed` is false, of a closed breaker's failure count (for the store
-/// only, so other processes count on from it).
+/// One state change, for events, journal, logs and the store; or, among
+/// [`Recorded::counts`], a closed breaker's new failure count, for the store only
+/// (other processes count on from it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BreakerChange {
     pub scope: BreakerScope,
@@ -214,7 +214,15 @@ pub struct BreakerChange {
     pub failures: u32,
     /// Wall-clock time of the change.
     pub changed_at: Millis,
-    pub state_changed: bool,
+}
+
+/// What a node run's end did to its breakers.
+#[derive(Debug, Default, PartialEq)]
+pub struct Recorded {
+    /// State changes.
+    pub changes: Vec<BreakerChange>,
+    /// Closed breakers whose failure count changed.
+    pub counts: Vec<BreakerChange>,
 }
 
 impl BreakerChange {
@@ -358,8 +366,9 @@ impl Breakers {
         }
     }
 
-    fn settle(&self, keys: &[(Key, bool)], verdict: Verdict) -> Vec<BreakerChange> {
+    fn settle(&self, keys: &[(Key, bool)], verdict: Verdict) -> Recorded {
         let mut changes = Vec::new();
+        let mut counts = Vec::new();
         let mut map = self.lock();
         for (key, probe) in keys {
             let Some(b) = map.get_mut(key) else { continue };
@@ -384,7 +393,7 @@ impl Breakers {
                 (Verdict::Success, BreakerState::Closed) if b.failures > 0 => {
                     b.failures = 0;
                     b.touch();
-                    changes.push(count(key, b));
+                    counts.push(change(key, b));
                 }
                 (Verdict::Success, _) => b.failures = 0,
                 (Verdict::Failure, BreakerState::Closed) => {
@@ -395,7 +404,7 @@ impl Breakers {
                         changes.push(change(key, b));
                     } else {
                         b.touch();
-                        changes.push(count(key, b));
+                        counts.push(change(key, b));
                     }
                 }
                 (Verdict::Failure, BreakerState::HalfOpen) => {
@@ -407,7 +416,7 @@ impl Breakers {
                 (Verdict::Failure, BreakerState::Open) => b.failures += 1,
             }
         }
-        changes
+        Recorded { changes, counts }
     }
 
     /// Takes the changes other processes recorded (`records`, read at wall-clock
@@ -497,21 +506,18 @@ fn change(key: &Key, b: &Breaker) -> BreakerChange {
         state: b.state,
         failures: b.failures,
         changed_at: b.changed_at,
-        state_changed: true,
-    }
-}
-
-/// A closed breaker's new failure count, for the store only.
-fn count(key: &Key, b: &Breaker) -> BreakerChange {
-    BreakerChange {
-        state_changed: false,
-        ..change(key, b)
     }
 }
 
 impl Admission {
     /// Records how the run ended; returns the state changes it caused.
-    pub fn record(mut self, verdict: Verdict) -> Vec<BreakerChange> {
+    pub fn record(self, verdict: Verdict) -> Vec<BreakerChange> {
+        self.record_counted(verdict).changes
+    }
+
+    /// Records how the run ended; returns the state changes and the new failure
+    /// counts it caused.
+    pub fn record_counted(mut self, verdict: Verdict) -> Recorded {
         self.recorded = true;
         self.breakers.settle(&self.keys, verdict)
     }
@@ -654,13 +660,27 @@ mod tests {
     #[test]
     fn counts_are_published_but_are_no_state_change() {
         let b = breakers(2, 30_000);
-        let failed = b.admit("n", "ssh").0.unwrap().record(Verdict::Failure);
-        assert_eq!((failed[0].failures, failed[0].state_changed), (1, false));
-        let reset = b.admit("n", "ssh").0.unwrap().record(Verdict::Success);
-        assert_eq!((reset[0].failures, reset[0].state_changed), (0, false));
-        let quiet = b.admit("n", "ssh").0.unwrap().record(Verdict::Success);
-        assert!(
-            quiet.is_empty(),
+        let failed = b
+            .admit("n", "ssh")
+            .0
+            .unwrap()
+            .record_counted(Verdict::Failure);
+        assert!(failed.changes.is_empty());
+        assert_eq!(failed.counts[0].failures, 1);
+        let reset = b
+            .admit("n", "ssh")
+            .0
+            .unwrap()
+            .record_counted(Verdict::Success);
+        assert_eq!(reset.counts[0].failures, 0);
+        let quiet = b
+            .admit("n", "ssh")
+            .0
+            .unwrap()
+            .record_counted(Verdict::Success);
+        assert_eq!(
+            quiet,
+            Recorded::default(),
             "a success after a success is not published"
         );
     }
