@@ -8,8 +8,8 @@
 use super::answers::{KeyClaim, PruneReport, StoreHealth};
 use super::error::StoreError;
 use super::records::{
-    CachedFacts, EventFilter, EventRecord, ExecutionRecord, HistoryFilter, JournalEntry, Metrics,
-    Millis, NodeResultRecord, Stream, TranscriptRecord,
+    BreakerRecord, CachedFacts, EventFilter, EventRecord, ExecutionRecord, HistoryFilter,
+    JournalEntry, Metrics, Millis, NodeResultRecord, Stream, TranscriptRecord,
 };
 use super::transfer::{ExportSource, ImportTarget};
 use std::time::Duration;
@@ -49,6 +49,8 @@ pub(crate) trait Backend: Send + Sync {
     /// Keeps the newest `keep` events; returns how many were deleted.
     fn trim_events(&self, keep: u64) -> Result<usize, StoreError>;
     fn cached_facts(&self, node: &str) -> Result<Option<CachedFacts>, StoreError>;
+    /// Circuit breakers whose last change is at or after `since`.
+    fn breakers_changed_since(&self, since: Millis) -> Result<Vec<BreakerRecord>, StoreError>;
     fn metrics(&self, since: Option<Millis>, until: Option<Millis>) -> Result<Metrics, StoreError>;
     fn transcript(&self, id: &str) -> Result<Option<TranscriptRecord>, StoreError>;
     fn transcript_chunk(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError>;

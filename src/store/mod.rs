@@ -221,6 +221,12 @@ impl Store {
         self.backend().cached_facts(node)
     }
 
+    /// Circuit breakers whose last change is at or after `since`, written by any
+    /// drover process on this store.
+    pub fn breakers_changed_since(&self, since: Millis) -> Result<Vec<BreakerRecord>, StoreError> {
+        self.backend().breakers_changed_since(since)
+    }
+
     /// Run counts and durations between `since` and `until`.
     pub fn metrics(
         &self,

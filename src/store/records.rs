@@ -262,6 +262,20 @@ pub struct CachedFacts {
     pub facts: String,
 }
 
+/// A circuit breaker's last change, shared by every drover process on the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakerRecord {
+    /// `node` or `transport`.
+    pub scope: String,
+    pub name: String,
+    /// `closed`, `open` or `half_open`.
+    pub state: String,
+    /// Consecutive failures counted when it changed.
+    pub failures: i64,
+    /// When it changed (wall clock of the process that changed it).
+    pub changed_at: Millis,
+}
+
 /// A session's transcript, as asciicast v2's header has it (width, height,
 /// TERM, start time), with its node, who opened it and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

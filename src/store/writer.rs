@@ -57,6 +57,9 @@ pub enum WriteOp {
     },
     /// Insert or replace a node's cached facts.
     PutFacts(super::records::CachedFacts),
+    /// A circuit breaker changed: replaces its row by `(scope, name)` unless the
+    /// row holds a newer change (a late writer must not undo it).
+    PutBreaker(super::records::BreakerRecord),
     /// Append to the event log; the database assigns the `seq`.
     Event(EventRecord),
     /// A session's transcript begins (before its chunks).
@@ -244,6 +247,7 @@ pub(crate) fn describe(op: &WriteOp) -> String {
             format!("output chunk of node {node} in execution {execution_id}")
         }
         WriteOp::PutFacts(f) => format!("cached facts of node {}", f.node),
+        WriteOp::PutBreaker(b) => format!("breaker of {} {}", b.scope, b.name),
         WriteOp::Event(e) => format!("{} event", e.kind),
         WriteOp::TranscriptStart(t) => format!("transcript {} of node {}", t.id, t.node),
         WriteOp::TranscriptChunk { id, seq, .. } => format!("chunk {seq} of transcript {id}"),

@@ -25,6 +25,7 @@ mod ssh_faults;
 mod ssh_host_certs;
 mod ssh_session;
 mod ssh_tasks;
+mod ssh_team_breakers;
 mod ssh_transcripts;
 mod ssh_transport;
 mod ssh_user_certs;

@@ -198,6 +198,7 @@ async fn run_execution(
         };
         if admission.take().is_some() {
             mark_running(&inner, &state).await;
+            adopt_shared_breakers(&inner, &state).await;
         }
         let (inner2, state2) = (inner.clone(), state.clone());
         let handle = tasks.spawn(async move {
@@ -226,6 +227,33 @@ async fn run_execution(
         }
     }
     finish_execution(&inner, &state).await;
+}
+
+/// Before the run's first node is admitted: breakers other drover processes on
+/// the store opened or closed lately hold here too. Announced as events and log
+/// lines only: the process that changed them journaled and stored the change.
+async fn adopt_shared_breakers(inner: &EngineInner, state: &ExecutionState) {
+    let Some(store) = &inner.store_reader else {
+        return;
+    };
+    let changes = crate::engine::resilience::shared::adopt_from_store(&inner.breakers, store).await;
+    for c in changes {
+        tracing::warn!(
+            execution = %state.id, scope = c.scope.as_str(), name = %c.name,
+            failures = c.failures, "circuit breaker {} (changed by another drover process)",
+            c.state.as_str()
+        );
+        state
+            .emit(
+                &inner.events,
+                EngineEvent::BreakerChanged {
+                    scope: c.scope,
+                    name: c.name,
+                    state: c.state,
+                },
+            )
+            .await;
+    }
 }
 
 async fn mark_running(inner: &EngineInner, state: &ExecutionState) {

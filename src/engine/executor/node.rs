@@ -4,7 +4,7 @@
 //! against the execution's cancel and the request's timeout.
 
 use super::outcome::{Outcome, classify};
-use super::record::{announce_breakers, finish_node};
+use super::record::{announce_breakers, finish_node, store_breaker_counts};
 use super::stop::{StopReason, bounded_stop, poll_once};
 use crate::engine::EngineInner;
 use crate::engine::common::error::{ErrorCategory, NodeError};
@@ -40,8 +40,9 @@ pub(super) async fn run_node(inner: &Arc<EngineInner>, state: &Arc<ExecutionStat
             .breakers
             .verdict(outcome.error.as_ref().map(|(c, _)| *c))
     };
-    let changes = admission.record(verdict);
-    announce_breakers(inner, state, changes).await;
+    let recorded = admission.record_counted(verdict);
+    store_breaker_counts(inner, recorded.counts).await;
+    announce_breakers(inner, state, recorded.changes).await;
     finish_node(inner, state, idx, outcome).await;
 }
 

@@ -20,7 +20,8 @@ use crate::store::WriteOp;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Breaker state changes become events, log lines and, for nodes, journal
+/// Breaker state changes become rows of the shared breaker table (every drover
+/// process on the store adopts them), events, log lines and, for nodes, journal
 /// entries of type `event` linked to the execution that caused them.
 pub(super) async fn announce_breakers(
     inner: &EngineInner,
@@ -28,6 +29,7 @@ pub(super) async fn announce_breakers(
     changes: Vec<BreakerChange>,
 ) {
     for c in changes {
+        inner.record(WriteOp::PutBreaker(c.record())).await;
         tracing::warn!(
             execution = %state.id, scope = c.scope.as_str(), name = %c.name,
             failures = c.failures, "circuit breaker {}", c.state.as_str()
@@ -76,6 +78,14 @@ pub(super) async fn announce_breakers(
                 },
             )
             .await;
+    }
+}
+
+/// New failure counts of closed breakers only go to the shared breaker table:
+/// other processes count on from them.
+pub(super) async fn store_breaker_counts(inner: &EngineInner, counts: Vec<BreakerChange>) {
+    for c in counts {
+        inner.record(WriteOp::PutBreaker(c.record())).await;
     }
 }
 

@@ -95,6 +95,10 @@ impl Engine {
                 },
             ),
         };
+        // Breakers other drover processes on the store changed are shown too.
+        if let Some(store) = &self.inner.store_reader {
+            crate::engine::resilience::shared::adopt_from_store(&self.inner.breakers, store).await;
+        }
         let mut transports = Vec::new();
         for t in self.inner.transports.all() {
             let (healthy, detail) = match tokio::time::timeout(TRANSPORT_CHECK, t.health()).await {

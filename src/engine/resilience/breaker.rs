@@ -6,9 +6,18 @@
 //! A node run counts as a failure only when it ends in a category of `trip_on`
 //! (Connection by default): a command that exits non-zero proves the node and the
 //! transport work. Runs cancelled before they started do not count at all.
+//!
+//! Each change is stamped with the wall clock, so breakers can be shared through
+//! the store: [`Breakers::adopt`] takes the changes other drover processes made,
+//! where they are newer than this process's own. The changes include the count
+//! of consecutive failures of a closed breaker (not only state changes), so a
+//! node failing once in each of several short-lived processes (cron jobs, batch
+//! runs) opens its breaker as if one process had seen every failure.
 
 use crate::engine::common::duration::parse_duration;
 use crate::engine::common::error::ErrorCategory;
+use crate::engine::common::ids::now_millis;
+use crate::store::{BreakerRecord, Millis};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,7 +47,26 @@ impl BreakerScope {
     }
 }
 
+impl BreakerScope {
+    pub fn parse(s: &str) -> Option<BreakerScope> {
+        match s {
+            "node" => Some(BreakerScope::Node),
+            "transport" => Some(BreakerScope::Transport),
+            _ => None,
+        }
+    }
+}
+
 impl BreakerState {
+    pub fn parse(s: &str) -> Option<BreakerState> {
+        match s {
+            "closed" => Some(BreakerState::Closed),
+            "open" => Some(BreakerState::Open),
+            "half_open" => Some(BreakerState::HalfOpen),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             BreakerState::Closed => "closed",
@@ -133,6 +161,9 @@ struct Breaker {
     opened_at: Option<Instant>,
     probes_in_flight: u32,
     probe_successes: u32,
+    /// Wall-clock time of the last state change (0: never changed), whether made
+    /// here or adopted: the newer change wins between processes.
+    changed_at: Millis,
 }
 
 impl Breaker {
@@ -143,7 +174,20 @@ impl Breaker {
             opened_at: None,
             probes_in_flight: 0,
             probe_successes: 0,
+            changed_at: 0,
         }
+    }
+
+    /// Moves to `state` now (wall clock kept for the other processes).
+    fn turn(&mut self, state: BreakerState) {
+        self.state = state;
+        self.touch();
+    }
+
+    /// Marks a change now: later than any change made or adopted before, even
+    /// when another process's clock runs ahead of ours.
+    fn touch(&mut self) {
+        self.changed_at = now_millis().max(self.changed_at + 1);
     }
 }
 
@@ -159,13 +203,39 @@ pub struct BreakerSnapshot {
     pub retry_in: Option<Duration>,
 }
 
-/// One state change, for events, journal and logs.
+/// One state change, for events, journal, logs and the store; or, among
+/// [`Recorded::counts`], a closed breaker's new failure count, for the store only
+/// (other processes count on from it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BreakerChange {
     pub scope: BreakerScope,
     pub name: String,
     pub state: BreakerState,
     pub failures: u32,
+    /// Wall-clock time of the change.
+    pub changed_at: Millis,
+}
+
+/// What a node run's end did to its breakers.
+#[derive(Debug, Default, PartialEq)]
+pub struct Recorded {
+    /// State changes.
+    pub changes: Vec<BreakerChange>,
+    /// Closed breakers whose failure count changed.
+    pub counts: Vec<BreakerChange>,
+}
+
+impl BreakerChange {
+    /// The change as the store keeps it for every drover process.
+    pub fn record(&self) -> BreakerRecord {
+        BreakerRecord {
+            scope: self.scope.as_str().to_string(),
+            name: self.name.clone(),
+            state: self.state.as_str().to_string(),
+            failures: i64::from(self.failures),
+            changed_at: self.changed_at,
+        }
+    }
 }
 
 /// How a node run ended, as far as breakers care.
@@ -240,7 +310,7 @@ impl Breakers {
                 && b.opened_at
                     .is_some_and(|t| now >= t + self.config.reset_timeout)
             {
-                b.state = BreakerState::HalfOpen;
+                b.turn(BreakerState::HalfOpen);
                 b.probes_in_flight = 0;
                 b.probe_successes = 0;
                 changes.push(change(&key, b));
@@ -296,8 +366,9 @@ impl Breakers {
         }
     }
 
-    fn settle(&self, keys: &[(Key, bool)], verdict: Verdict) -> Vec<BreakerChange> {
+    fn settle(&self, keys: &[(Key, bool)], verdict: Verdict) -> Recorded {
         let mut changes = Vec::new();
+        let mut counts = Vec::new();
         let mut map = self.lock();
         for (key, probe) in keys {
             let Some(b) = map.get_mut(key) else { continue };
@@ -313,28 +384,92 @@ impl Breakers {
                 (Verdict::Success, BreakerState::HalfOpen) if *probe => {
                     b.probe_successes += 1;
                     if b.probe_successes >= self.config.half_open_probes {
-                        b.state = BreakerState::Closed;
+                        b.turn(BreakerState::Closed);
                         b.failures = 0;
                         b.opened_at = None;
                         changes.push(change(key, b));
                     }
                 }
+                (Verdict::Success, BreakerState::Closed) if b.failures > 0 => {
+                    b.failures = 0;
+                    b.touch();
+                    counts.push(change(key, b));
+                }
                 (Verdict::Success, _) => b.failures = 0,
                 (Verdict::Failure, BreakerState::Closed) => {
                     b.failures += 1;
                     if b.failures >= threshold {
-                        b.state = BreakerState::Open;
+                        b.turn(BreakerState::Open);
                         b.opened_at = Some(Instant::now());
                         changes.push(change(key, b));
+                    } else {
+                        b.touch();
+                        counts.push(change(key, b));
                     }
                 }
                 (Verdict::Failure, BreakerState::HalfOpen) => {
                     b.failures += 1;
-                    b.state = BreakerState::Open;
+                    b.turn(BreakerState::Open);
                     b.opened_at = Some(Instant::now());
                     changes.push(change(key, b));
                 }
                 (Verdict::Failure, BreakerState::Open) => b.failures += 1,
+            }
+        }
+        Recorded { changes, counts }
+    }
+
+    /// Takes the changes other processes recorded (`records`, read at wall-clock
+    /// `now`) where they are newer than this process's own: a breaker opened
+    /// elsewhere is open here, with what is left of its reset timeout counted from
+    /// when it opened; one closed elsewhere after our last change is closed here.
+    /// A breaker half-open elsewhere (another process is probing) is open here
+    /// from then on, so the probe's answer comes before this process probes too.
+    /// Returns the state changes it made. Records of unknown scopes or states,
+    /// and transport breakers while those are disabled, are ignored.
+    pub fn adopt(&self, records: &[BreakerRecord], now: Millis) -> Vec<BreakerChange> {
+        let mut changes = Vec::new();
+        if !self.config.enabled {
+            return changes;
+        }
+        let mut map = self.lock();
+        for r in records {
+            let (Some(scope), Some(state)) =
+                (BreakerScope::parse(&r.scope), BreakerState::parse(&r.state))
+            else {
+                continue;
+            };
+            if scope == BreakerScope::Transport && self.config.transport_failure_threshold == 0 {
+                continue;
+            }
+            let key = (scope, r.name.clone());
+            let known = map.get(&key);
+            if known.is_some_and(|b| b.changed_at >= r.changed_at) {
+                continue;
+            }
+            // Nothing to close or count that this process never counted.
+            if known.is_none() && state == BreakerState::Closed && r.failures <= 0 {
+                continue;
+            }
+            let b = map.entry(key.clone()).or_insert_with(Breaker::new);
+            let before = b.state;
+            b.changed_at = r.changed_at;
+            b.failures = u32::try_from(r.failures).unwrap_or(u32::MAX);
+            b.probe_successes = 0;
+            match state {
+                BreakerState::Closed => {
+                    b.state = BreakerState::Closed;
+                    b.opened_at = None;
+                }
+                BreakerState::Open | BreakerState::HalfOpen => {
+                    let age = Duration::from_millis(u64::try_from(now - r.changed_at).unwrap_or(0));
+                    b.state = BreakerState::Open;
+                    b.opened_at =
+                        Some(Instant::now().checked_sub(age).unwrap_or_else(Instant::now));
+                }
+            }
+            if b.state != before {
+                changes.push(change(&key, b));
             }
         }
         changes
@@ -370,12 +505,19 @@ fn change(key: &Key, b: &Breaker) -> BreakerChange {
         name: key.1.clone(),
         state: b.state,
         failures: b.failures,
+        changed_at: b.changed_at,
     }
 }
 
 impl Admission {
     /// Records how the run ended; returns the state changes it caused.
-    pub fn record(mut self, verdict: Verdict) -> Vec<BreakerChange> {
+    pub fn record(self, verdict: Verdict) -> Vec<BreakerChange> {
+        self.record_counted(verdict).changes
+    }
+
+    /// Records how the run ended; returns the state changes and the new failure
+    /// counts it caused.
+    pub fn record_counted(mut self, verdict: Verdict) -> Recorded {
         self.recorded = true;
         self.breakers.settle(&self.keys, verdict)
     }
@@ -434,5 +576,201 @@ mod tests {
             b.admit("n", "ssh").0.is_ok(),
             "lost probe blocks the breaker"
         );
+    }
+
+    fn record(name: &str, state: BreakerState, changed_at: Millis) -> BreakerRecord {
+        BreakerRecord {
+            scope: "node".into(),
+            name: name.into(),
+            state: state.as_str().into(),
+            failures: if state == BreakerState::Closed { 0 } else { 3 },
+            changed_at,
+        }
+    }
+
+    #[test]
+    fn a_breaker_opened_elsewhere_refuses_for_what_is_left_of_its_timeout() {
+        let b = breakers(5, 30_000);
+        let now = now_millis();
+        let changes = b.adopt(&[record("n", BreakerState::Open, now - 10_000)], now);
+        assert_eq!(changes[0].state, BreakerState::Open);
+        let reason = b.admit("n", "ssh").0.err().expect("refused");
+        assert!(
+            reason.contains("circuit open for node n after 3 consecutive failures"),
+            "{reason}"
+        );
+        let left = b.snapshot()[0].retry_in.expect("open");
+        assert!(left <= Duration::from_secs(20), "{left:?}");
+        assert!(left > Duration::from_secs(10), "{left:?}");
+    }
+
+    #[test]
+    fn a_breaker_opened_elsewhere_long_ago_lets_a_probe_through() {
+        let b = breakers(5, 1_000);
+        let now = now_millis();
+        b.adopt(&[record("n", BreakerState::Open, now - 1_001)], now);
+        let (probe, changes) = b.admit("n", "ssh");
+        assert_eq!(changes[0].state, BreakerState::HalfOpen);
+        assert!(b.admit("n", "ssh").0.is_err(), "one probe at a time");
+        probe.unwrap().record(Verdict::Success);
+        assert!(b.admit("n", "ssh").0.is_ok());
+    }
+
+    #[test]
+    fn a_close_elsewhere_after_our_open_closes_and_an_older_one_does_not() {
+        let b = breakers(1, 30_000);
+        b.admit("n", "ssh").0.unwrap().record(Verdict::Failure);
+        let opened = b.lock()[&(BreakerScope::Node, "n".to_string())].changed_at;
+        let older = b.adopt(&[record("n", BreakerState::Closed, opened - 1)], opened);
+        assert!(older.is_empty());
+        assert!(b.admit("n", "ssh").0.is_err(), "our newer open holds");
+        let newer = b.adopt(&[record("n", BreakerState::Closed, opened + 1)], opened + 1);
+        assert_eq!(newer[0].state, BreakerState::Closed);
+        assert!(b.admit("n", "ssh").0.is_ok());
+    }
+
+    #[test]
+    fn a_close_of_a_breaker_never_seen_here_adds_nothing() {
+        let b = breakers(1, 30_000);
+        let now = now_millis();
+        assert!(
+            b.adopt(&[record("n", BreakerState::Closed, now)], now)
+                .is_empty()
+        );
+        assert!(b.snapshot().is_empty());
+    }
+
+    #[test]
+    fn failures_counted_elsewhere_add_up_here() {
+        let b = breakers(2, 30_000);
+        let now = now_millis();
+        let one = BreakerRecord {
+            failures: 1,
+            ..record("n", BreakerState::Closed, now)
+        };
+        assert!(
+            b.adopt(&[one], now).is_empty(),
+            "a count is no state change"
+        );
+        let changes = b.admit("n", "ssh").0.unwrap().record(Verdict::Failure);
+        assert_eq!(changes[0].state, BreakerState::Open);
+        assert_eq!(changes[0].failures, 2);
+    }
+
+    #[test]
+    fn counts_are_published_but_are_no_state_change() {
+        let b = breakers(2, 30_000);
+        let failed = b
+            .admit("n", "ssh")
+            .0
+            .unwrap()
+            .record_counted(Verdict::Failure);
+        assert!(failed.changes.is_empty());
+        assert_eq!(failed.counts[0].failures, 1);
+        let reset = b
+            .admit("n", "ssh")
+            .0
+            .unwrap()
+            .record_counted(Verdict::Success);
+        assert_eq!(reset.counts[0].failures, 0);
+        let quiet = b
+            .admit("n", "ssh")
+            .0
+            .unwrap()
+            .record_counted(Verdict::Success);
+        assert_eq!(
+            quiet,
+            Recorded::default(),
+            "a success after a success is not published"
+        );
+    }
+
+    #[test]
+    fn our_change_after_an_adopted_one_is_newer_whatever_the_clocks_say() {
+        let b = breakers(2, 30_000);
+        b.admit("n", "ssh").0.unwrap().record(Verdict::Failure);
+        let now = now_millis();
+        // Another process, whose clock runs a minute ahead, saw it succeed.
+        b.adopt(&[record("n", BreakerState::Closed, now + 60_000)], now);
+        b.admit("n", "ssh").0.unwrap().record(Verdict::Failure);
+        let opened = b.admit("n", "ssh").0.unwrap().record(Verdict::Failure);
+        assert_eq!(opened[0].state, BreakerState::Open);
+        assert!(opened[0].changed_at > now + 60_000);
+    }
+
+    mod adopting {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn state() -> impl Strategy<Value = BreakerState> {
+            prop_oneof![
+                Just(BreakerState::Closed),
+                Just(BreakerState::Open),
+                Just(BreakerState::HalfOpen),
+            ]
+        }
+
+        proptest! {
+            /// Whatever this process saw and whatever the store holds: a record
+            /// replaces the local state only when it is newer, a half-open one
+            /// elsewhere reads as open here, and adopting the same rows again
+            /// changes nothing.
+            #[test]
+            fn newer_wins_and_adopting_twice_changes_nothing(
+                local_failures in proptest::collection::vec(0u32..3, 4),
+                remote in proptest::collection::vec(
+                    proptest::option::of((state(), -5_000i64..5_000, 0i64..3)), 4),
+            ) {
+                let b = breakers(2, 30_000);
+                for (i, failures) in local_failures.iter().enumerate() {
+                    for _ in 0..*failures {
+                        let node = format!("n{i}");
+                        if let Ok(a) = b.admit(&node, "ssh").0 {
+                            a.record(Verdict::Failure);
+                        }
+                    }
+                }
+                let before: HashMap<Key, (BreakerState, Millis)> = b
+                    .lock()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), (v.state, v.changed_at)))
+                    .collect();
+                let now = now_millis();
+                let records: Vec<BreakerRecord> = remote
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| {
+                        r.map(|(s, off, failures)| BreakerRecord {
+                            failures,
+                            ..record(&format!("n{i}"), s, now + off)
+                        })
+                    })
+                    .collect();
+                b.adopt(&records, now);
+                for r in &records {
+                    let key = (BreakerScope::Node, r.name.clone());
+                    let remote_state = BreakerState::parse(&r.state).unwrap();
+                    let after = b.lock().get(&key).map(|v| (v.state, v.changed_at));
+                    match before.get(&key) {
+                        Some(&(state, at)) if at >= r.changed_at => {
+                            prop_assert_eq!(after, Some((state, at)));
+                        }
+                        None if remote_state == BreakerState::Closed && r.failures == 0 => {
+                            prop_assert_eq!(after, None);
+                        }
+                        _ => {
+                            let expected = match remote_state {
+                                BreakerState::Closed => BreakerState::Closed,
+                                _ => BreakerState::Open,
+                            };
+                            prop_assert_eq!(after, Some((expected, r.changed_at)));
+                            let failures = b.lock()[&key].failures;
+                            prop_assert_eq!(i64::from(failures), r.failures);
+                        }
+                    }
+                }
+                prop_assert!(b.adopt(&records, now).is_empty());
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Retry timing and which failures are worth another attempt; circuit breakers
-//! (`breaker`) stop attempts against what keeps failing.
+//! (`breaker`) stop attempts against what keeps failing, team-wide through the
+//! store (`shared`).
 
 pub mod breaker;
+pub(crate) mod shared;
 
 use crate::engine::common::error::ErrorCategory;
 use crate::engine::common::request::Backoff;

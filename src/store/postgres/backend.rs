@@ -16,14 +16,16 @@ use postgres::Client;
 
 use super::connect::PgLocation;
 use super::listen::Listener;
-use super::{events, facts, health, idempotency, metrics, prune, queries, recovery, transcripts};
+use super::{
+    breakers, events, facts, health, idempotency, metrics, prune, queries, recovery, transcripts,
+};
 use crate::store::answers::{KeyClaim, PruneReport, StoreHealth};
 use crate::store::backend::{Backend, StoredExecution};
 use crate::store::error::StoreError;
 use crate::store::outage::OutageState;
 use crate::store::records::{
-    CachedFacts, EntryType, EventFilter, EventRecord, ExecutionRecord, HistoryFilter, JournalEntry,
-    Metrics, Millis, Stream, TranscriptRecord,
+    BreakerRecord, CachedFacts, EntryType, EventFilter, EventRecord, ExecutionRecord,
+    HistoryFilter, JournalEntry, Metrics, Millis, Stream, TranscriptRecord,
 };
 
 pub(crate) struct PgBackend {
@@ -153,6 +155,9 @@ impl Backend for PgBackend {
     }
     fn cached_facts(&self, node: &str) -> Result<Option<CachedFacts>, StoreError> {
         self.read(|c| facts::cached_facts(c, node))
+    }
+    fn breakers_changed_since(&self, since: Millis) -> Result<Vec<BreakerRecord>, StoreError> {
+        self.with_client(|c| breakers::changed_since(c, since))
     }
     fn metrics(&self, since: Option<Millis>, until: Option<Millis>) -> Result<Metrics, StoreError> {
         self.read(|c| metrics::metrics(c, since, until))

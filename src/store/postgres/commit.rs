@@ -27,7 +27,7 @@ use postgres::{Client, GenericClient, Transaction};
 
 use super::bulk::{self, Chunk};
 use super::statements::Statements;
-use super::{facts, transcripts};
+use super::{breakers, facts, transcripts};
 use crate::store::error::pg_reason;
 use crate::store::records::{EventRecord, ExecutionRecord, JournalEntry, NodeResultRecord};
 use crate::store::writer::{WriteOp, describe};
@@ -464,6 +464,7 @@ fn apply_bare(
             bulk::chunks(client, statements, &chunks)
         }
         WriteOp::PutFacts(f) => facts::put(client, statements, f),
+        WriteOp::PutBreaker(b) => breakers::put(client, statements, b),
         WriteOp::Event(e) => bulk::events(client, statements, &[e]),
         WriteOp::TranscriptStart(t) => transcripts::insert(client, statements, t),
         WriteOp::TranscriptChunk { id, seq, data } => {

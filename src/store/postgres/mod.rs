@@ -12,6 +12,7 @@
 //!   back: batches holding events are serialised (see `schema`, step 5).
 
 pub(crate) mod backend;
+pub(crate) mod breakers;
 pub(crate) mod bulk;
 pub(crate) mod commit;
 pub(crate) mod connect;

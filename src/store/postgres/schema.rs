@@ -201,6 +201,10 @@ ALTER TABLE output_chunks ADD COLUMN encoding TEXT NOT NULL DEFAULT 'raw';
 ///   answer came, the writer reconnects, finds its batch there, and does not write it
 ///   twice. Ids older than a day are deleted as writers connect;
 /// - `store_copies`: how far `drover store copy` has come with each source's journal.
+///
+/// And, as in SQLite's step 8, `breakers`: each circuit breaker's last change.
+/// `IF NOT EXISTS`: the table joined this step after the step's first version, and
+/// a database set back to an older version by hand keeps it.
 const V8: &str = "
 ALTER TABLE executions ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';
 
@@ -226,6 +230,16 @@ CREATE TABLE store_copies (
     source     TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,
     journal_id BIGINT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS breakers (
+    scope      TEXT COLLATE \"C\" NOT NULL,
+    name       TEXT COLLATE \"C\" NOT NULL,
+    state      TEXT NOT NULL,
+    failures   BIGINT NOT NULL,
+    changed_at BIGINT NOT NULL,
+    PRIMARY KEY (scope, name)
+);
+CREATE INDEX IF NOT EXISTS breakers_by_change ON breakers (changed_at);
 ";
 
 /// All migrations, oldest first. Append only; never edit a released step.
@@ -539,7 +553,7 @@ mod tests {
             .batch_execute(
                 "ALTER TABLE executions DROP COLUMN owner_host;
                  DROP FUNCTION drover_notify CASCADE;
-                 DROP TABLE writer_batches, store_copies;
+                 DROP TABLE writer_batches, store_copies, breakers;
                  UPDATE drover_schema SET version = 7;",
             )
             .unwrap();
@@ -555,6 +569,9 @@ mod tests {
             .unwrap()
             .get(0);
         assert_eq!(columns, 1);
+        let step8 = ["breakers", "store_copies", "writer_batches"].map(String::from);
+        let tables = tables(&mut client);
+        assert!(step8.iter().all(|t| tables.contains(t)), "{tables:?}");
     }
 
     #[test]

@@ -210,6 +210,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
             data,
         } => rows::insert_chunk(conn, execution_id, node, *stream, data),
         WriteOp::PutFacts(f) => super::facts::put(conn, f),
+        WriteOp::PutBreaker(b) => super::breakers::put(conn, b),
         WriteOp::Event(e) => events::insert(conn, e),
         WriteOp::TranscriptStart(t) => super::transcripts::insert(conn, t),
         WriteOp::TranscriptChunk { id, seq, data } => {

@@ -4,6 +4,7 @@
 //! claims, prune, crash recovery) opens a short-lived connection of its own and
 //! takes SQLite's write lock.
 
+mod breakers;
 mod change;
 mod commit;
 mod connection;
@@ -31,8 +32,8 @@ use super::answers::{KeyClaim, PruneReport, StoreHealth};
 use super::backend::{Backend, StoredExecution};
 use super::error::StoreError;
 use super::records::{
-    CachedFacts, EntryType, EventFilter, EventRecord, ExecutionRecord, HistoryFilter, JournalEntry,
-    Metrics, Millis, Stream, TranscriptRecord,
+    BreakerRecord, CachedFacts, EntryType, EventFilter, EventRecord, ExecutionRecord,
+    HistoryFilter, JournalEntry, Metrics, Millis, Stream, TranscriptRecord,
 };
 use super::writer::BatchSink;
 
@@ -158,6 +159,9 @@ impl Backend for SqliteBackend {
     }
     fn cached_facts(&self, node: &str) -> Result<Option<CachedFacts>, StoreError> {
         SqliteBackend::cached_facts(self, node)
+    }
+    fn breakers_changed_since(&self, since: Millis) -> Result<Vec<BreakerRecord>, StoreError> {
+        SqliteBackend::breakers_changed_since(self, since)
     }
     fn metrics(&self, since: Option<Millis>, until: Option<Millis>) -> Result<Metrics, StoreError> {
         SqliteBackend::metrics(self, since, until)

@@ -186,8 +186,23 @@ ALTER TABLE output_chunks ADD COLUMN encoding TEXT NOT NULL DEFAULT 'raw';
 /// Version 8: the host of the process that owns a run (empty for runs recorded
 /// before). A shared database holds runs from many machines, and crash recovery
 /// judges only the runs whose owner is on its own host: a pid means nothing elsewhere.
+/// And `breakers`: each circuit breaker's last change, so every drover process on
+/// the store refuses a node another one found dead (`changed_at` in wall-clock
+/// milliseconds of the process that changed it).
+/// `IF NOT EXISTS`: the table joined this step after the step's first version, and
+/// a database set back to an older version by hand keeps it.
 const V8: &str = "
 ALTER TABLE executions ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE IF NOT EXISTS breakers (
+    scope      TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    failures   INTEGER NOT NULL,
+    changed_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, name)
+);
+CREATE INDEX IF NOT EXISTS breakers_by_change ON breakers (changed_at);
 ";
 
 /// All migrations, oldest first. Append only; never edit a released step. The
