@@ -31,6 +31,7 @@ on_both_backends! {
         recover_interrupted_marks_only_runs_of_dead_owners,
         corrupt_rows_give_typed_errors_and_do_not_block_recovery,
         an_idempotency_claim_answers_until_its_window_ends,
+        events_facts_and_transcripts_round_trip,
     ],
     properties: [
         property_32_execution_history_persistence,
@@ -1134,4 +1135,118 @@ fn an_idempotency_claim_answers_until_its_window_ends(place: StorePlace) {
     assert_eq!(store.claim_key("k", 1_101, 100).unwrap(), KeyClaim::New);
     store.release_key("k").unwrap();
     assert_eq!(store.claim_key("k", 1_102, 100).unwrap(), KeyClaim::New);
+}
+
+fn events_facts_and_transcripts_round_trip(place: StorePlace) {
+    let store = place.open();
+    assert_eq!(store.last_event_seq().unwrap(), 0);
+    let event = |kind: &str, node: Option<&str>| EventRecord {
+        seq: 0,
+        ts: 7,
+        kind: kind.to_string(),
+        execution: Some("e1".to_string()),
+        node: node.map(str::to_string),
+        user: Some("ops".to_string()),
+        pid: 42,
+        body: json!({ "kind": kind }),
+    };
+    let facts = CachedFacts {
+        node: "web1".to_string(),
+        providers: "builtin:10".to_string(),
+        collected_at: 99,
+        facts: r#"{"os":"linux"}"#.to_string(),
+    };
+    let transcript = TranscriptRecord {
+        id: "00000000000000aa".to_string(),
+        node: "web1".to_string(),
+        user: "ops".to_string(),
+        action: "session: shell".to_string(),
+        started_at: 5,
+        width: Some(80),
+        height: Some(24),
+        term: Some("xterm".to_string()),
+        ended_at: None,
+        bytes: 0,
+        cut_at: None,
+    };
+    send_all(
+        &store,
+        [
+            WriteOp::UpsertExecution(execution("e1", "ops", "running", 1, &["web1", "web2"])),
+            WriteOp::Event(event("execution_started", None)),
+            WriteOp::Event(event("node_started", Some("web2"))),
+            WriteOp::Event(event("node_finished", Some("web2"))),
+            WriteOp::Journal(entry("web1", EntryType::Manual, 3)),
+            WriteOp::PutFacts(facts.clone()),
+            WriteOp::TranscriptStart(transcript.clone()),
+            WriteOp::TranscriptChunk {
+                id: transcript.id.clone(),
+                seq: 0,
+                data: b"\x00frames".to_vec(),
+            },
+            WriteOp::TranscriptEnd {
+                id: transcript.id.clone(),
+                ended_at: 9,
+                bytes: 7,
+                cut_at: Some(7),
+            },
+        ],
+    );
+
+    let all = EventFilter {
+        limit: 10,
+        ..EventFilter::default()
+    };
+    let got = store.events(&all).unwrap();
+    let seqs: Vec<i64> = got.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    let mut want = event("node_started", Some("web2"));
+    want.seq = 2;
+    assert_eq!(got[1], want);
+    assert_eq!(store.last_event_seq().unwrap(), 3);
+    let after = EventFilter {
+        after_seq: Some(1),
+        nodes: Some(vec!["web1".to_string()]),
+        ..all.clone()
+    };
+    assert!(
+        store.events(&after).unwrap().is_empty(),
+        "web1 has no events after 1"
+    );
+    assert_eq!(store.trim_events(1).unwrap(), 2);
+    assert_eq!(store.events(&all).unwrap().len(), 1);
+    assert_eq!(
+        store.last_event_seq().unwrap(),
+        3,
+        "numbers are never reused"
+    );
+
+    let journal = store.journal("web1", &[], None).unwrap();
+    assert_eq!(
+        store.journal_entry(journal[0].id).unwrap().as_ref(),
+        Some(&journal[0])
+    );
+    assert_eq!(store.journal_entry(journal[0].id + 100).unwrap(), None);
+
+    assert_eq!(store.cached_facts("web1").unwrap(), Some(facts));
+    assert_eq!(store.cached_facts("web2").unwrap(), None);
+
+    let stored = store
+        .transcript(&transcript.id)
+        .unwrap()
+        .expect("transcript");
+    assert_eq!(
+        (stored.ended_at, stored.bytes, stored.cut_at),
+        (Some(9), 7, Some(7))
+    );
+    assert_eq!(stored.width, Some(80));
+    assert_eq!(
+        store
+            .transcript_chunk(&transcript.id, 0)
+            .unwrap()
+            .as_deref(),
+        Some(&b"\x00frames"[..])
+    );
+    assert_eq!(store.transcript_chunk(&transcript.id, 1).unwrap(), None);
+    assert_eq!(store.transcript("nope").unwrap(), None);
 }
