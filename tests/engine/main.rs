@@ -1,4 +1,4 @@
-//! The engine, the store and the orchestrator in process: properties over local and scripted nodes, the SQLite store, a real PostgreSQL server, facts, plans, the sanitiser and the module graph.
+//! The engine, the store and the orchestrator in process: properties over local and scripted nodes, the store on SQLite and on a real PostgreSQL server, facts, plans, the sanitiser and the module graph.
 //!
 //! One test binary per suite (tests/<suite>/main.rs): each former test file is a
 //! module here, so the suite links once. Support modules are shared by path.
@@ -11,6 +11,9 @@ mod common;
 mod pg_support;
 #[path = "../prereq/mod.rs"]
 mod prereq;
+// Before the modules that use its macro.
+#[macro_use]
+mod store_backends;
 
 mod engine_door;
 mod engine_reads;

@@ -1,13 +1,12 @@
-//! Seeds properties of persistence, against a real store file: 30 (a complete
-//! history row and one journal entry per node), 32 (executions are queryable
-//! afterwards) and 34 (metrics add up).
+//! Seeds properties of persistence, through an engine writing to a real store on
+//! each backend (see `store_backends`): 30 (a complete history row and one journal
+//! entry per node), 32 (executions are queryable afterwards) and 34 (metrics add up).
 
 use crate::common;
+use crate::store_backends::{Backend, CasePlaces};
 
 use common::scripted::{ScriptedTransport, Step};
-use common::{
-    cases, ctx, names, request, runtime, scripted_engine, target_order, temp_store, within,
-};
+use common::{cases, ctx, names, request, runtime, scripted_engine, target_order, within};
 use drover::engine::{
     EngineConfig, ExecutionOptions, ExecutionResult, ExecutionStatus, NodeStatus,
 };
@@ -18,6 +17,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const NODES: usize = 6;
+
+on_both_backends! {
+    places: [],
+    properties: [
+        property_30_history_row_and_journal_are_complete,
+        property_32_finished_executions_are_queryable,
+        property_34_metrics_match_the_executions,
+    ],
+}
 
 /// Node `n<i>`: 0 succeeds, 1 exits 1, 2 is unreachable.
 fn transport(kinds: &[u8]) -> Arc<ScriptedTransport> {
@@ -68,17 +76,16 @@ fn run_all(
     })
 }
 
-proptest! {
-    #![proptest_config(cases(16))]
-
-    #[test]
-    fn property_30_history_row_and_journal_are_complete(
+fn property_30_history_row_and_journal_are_complete(backend: Backend) {
+    let places = CasePlaces::new(backend);
+    proptest!(cases(16), |(
         kinds in prop::collection::vec(0u8..3, NODES),
         user in 0usize..3,
         targets in target_order(names("n", NODES)),
         command in "[a-z][a-z0-9 ]{0,20}",
-    ) {
-        let (_dir, store) = temp_store();
+    )| {
+        let Some(place) = places.next() else { return Ok(()) };
+        let store = place.open();
         let transport = transport(&kinds);
         let engine = scripted_engine(&transport, &names("n", NODES), EngineConfig::default(),
             Some(store.writer()));
@@ -117,14 +124,17 @@ proptest! {
             prop_assert!(store.journal(name, &[], None).expect("journal").is_empty());
         }
         store.close().expect("close");
-    }
+    });
+}
 
-    #[test]
-    fn property_32_finished_executions_are_queryable(
+fn property_32_finished_executions_are_queryable(backend: Backend) {
+    let places = CasePlaces::new(backend);
+    proptest!(cases(16), |(
         kinds in prop::collection::vec(0u8..3, NODES),
         plan in runs(),
-    ) {
-        let (_dir, store) = temp_store();
+    )| {
+        let Some(place) = places.next() else { return Ok(()) };
+        let store = place.open();
         let transport = transport(&kinds);
         let engine = scripted_engine(&transport, &names("n", NODES), EngineConfig::default(),
             Some(store.writer()));
@@ -168,14 +178,17 @@ proptest! {
             prop_assert_eq!(ids(&store.history(&f).expect("history")), want);
         }
         store.close().expect("close");
-    }
+    });
+}
 
-    #[test]
-    fn property_34_metrics_match_the_executions(
+fn property_34_metrics_match_the_executions(backend: Backend) {
+    let places = CasePlaces::new(backend);
+    proptest!(cases(16), |(
         kinds in prop::collection::vec(0u8..3, NODES),
         plan in runs(),
-    ) {
-        let (_dir, store) = temp_store();
+    )| {
+        let Some(place) = places.next() else { return Ok(()) };
+        let store = place.open();
         let transport = transport(&kinds);
         let engine = scripted_engine(&transport, &names("n", NODES), EngineConfig::default(),
             Some(store.writer()));
@@ -200,5 +213,5 @@ proptest! {
         let none = store.metrics(Some(latest + 1), None).expect("metrics");
         prop_assert_eq!(none.total_executions, 0);
         store.close().expect("close");
-    }
+    });
 }

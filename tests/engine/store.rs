@@ -1,20 +1,46 @@
-//! Store tests against real SQLite files in temporary directories.
+//! Store tests through `Store`, each case against both backends (see
+//! `store_backends`): a SQLite file in a temp dir and a real PostgreSQL server. The
+//! `sqlite_` tests are about SQLite's file itself.
 
 use std::collections::BTreeMap;
 
 use crate::common::records;
+use crate::store_backends::{Backend, CasePlaces, StorePlace};
 use drover::store::*;
 use proptest::prelude::*;
 use serde_json::json;
-use tempfile::TempDir;
+
+on_both_backends! {
+    places: [
+        reopening_migrates_once_and_keeps_data,
+        refuses_a_database_from_a_newer_drover,
+        history_target_filter_follows_rewritten_node_list,
+        metrics_of_an_empty_store_are_zero,
+        journal_filters_by_type_limits_and_orders_newest_first,
+        manual_entries_and_links_to_executions_round_trip,
+        bursts_of_journal_entries_keep_every_field,
+        backpressure_never_drops_a_record,
+        rejected_write_is_reported_to_the_next_flush_and_the_rest_lands,
+        blocking_calls_work_inside_a_runtime,
+        output_chunks_keep_order_per_node,
+        compressible_chunks_are_stored_small_and_a_damaged_one_is_named,
+        close_commits_then_refuses_writes_and_keeps_reads,
+        execution_by_exact_id_or_unique_prefix,
+        an_ambiguous_prefix_lists_the_first_ten_and_says_there_are_more,
+        prune_removes_old_executions_with_their_rows_and_old_journal_entries,
+        recover_interrupted_marks_only_runs_of_dead_owners,
+        corrupt_rows_give_typed_errors_and_do_not_block_recovery,
+        an_idempotency_claim_answers_until_its_window_ends,
+        events_facts_and_transcripts_round_trip,
+    ],
+    properties: [
+        property_32_execution_history_persistence,
+        property_34_performance_metrics_collection,
+        property_35_history_query_filtering,
+    ],
+}
 
 // ---------------------------------------------------------------- helpers
-
-fn open_temp() -> (TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("drover.db")).unwrap();
-    (dir, store)
-}
 
 fn execution(
     id: &str,
@@ -75,16 +101,6 @@ fn send_all(store: &Store, ops: impl IntoIterator<Item = WriteOp>) {
     writer.blocking_flush().unwrap();
 }
 
-fn raw(store: &Store) -> rusqlite::Connection {
-    rusqlite::Connection::open(store.sqlite_path().unwrap()).unwrap()
-}
-
-fn count(store: &Store, table: &str) -> i64 {
-    raw(store)
-        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-        .unwrap()
-}
-
 fn all_history(store: &Store) -> Vec<ExecutionRecord> {
     store.history(&HistoryFilter::default()).unwrap()
 }
@@ -98,11 +114,8 @@ fn handles_can_be_shared_across_threads() {
     assert_send_sync::<StoreWriter>();
 }
 
-#[test]
-fn reopening_migrates_once_and_keeps_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("drover.db");
-    let store = Store::open(&path).unwrap();
+fn reopening_migrates_once_and_keeps_data(place: StorePlace) {
+    let store = place.open();
     send_all(
         &store,
         [WriteOp::UpsertExecution(execution(
@@ -115,41 +128,41 @@ fn reopening_migrates_once_and_keeps_data() {
     );
     store.close().unwrap();
 
-    let version = |p: &std::path::Path| -> i64 {
-        rusqlite::Connection::open(p)
-            .unwrap()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap()
-    };
-    assert_eq!(version(&path), SCHEMA_VERSION);
+    assert_eq!(place.schema_version(), SCHEMA_VERSION);
     const { assert!(SCHEMA_VERSION >= 1) };
 
     // A second open (and a concurrent third) must neither fail on existing tables nor
     // lose rows.
-    let again = Store::open(&path).unwrap();
-    let third = Store::open(&path).unwrap();
-    assert_eq!(version(&path), SCHEMA_VERSION);
+    let again = place.open();
+    let third = place.open();
+    assert_eq!(place.schema_version(), SCHEMA_VERSION);
     let ids: Vec<_> = all_history(&again).into_iter().map(|e| e.id).collect();
     assert_eq!(ids, ["a1"]);
     assert_eq!(all_history(&third).len(), 1);
-    let mode: String = raw(&again)
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(mode, "wal");
 }
 
 #[test]
-fn refuses_a_database_from_a_newer_drover() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("drover.db");
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
-        .unwrap();
-    match Store::open(&path) {
-        Err(StoreError::TooNew {
-            found, supported, ..
-        }) => {
+fn sqlite_file_is_in_wal_mode() {
+    let place = StorePlace::new(Backend::Sqlite).unwrap();
+    let _store = place.open();
+    assert_eq!(
+        place.query_text("PRAGMA journal_mode").as_deref(),
+        Some("wal")
+    );
+}
+
+fn refuses_a_database_from_a_newer_drover(place: StorePlace) {
+    place.open().close().unwrap();
+    place.set_schema_version(SCHEMA_VERSION + 1);
+    match place.try_open() {
+        Err(
+            StoreError::TooNew {
+                found, supported, ..
+            }
+            | StoreError::PgTooNew {
+                found, supported, ..
+            },
+        ) => {
             assert_eq!(found, SCHEMA_VERSION + 1);
             assert_eq!(supported, SCHEMA_VERSION);
         }
@@ -159,7 +172,7 @@ fn refuses_a_database_from_a_newer_drover() {
 }
 
 #[test]
-fn open_error_names_the_file() {
+fn sqlite_open_error_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("missing-dir").join("drover.db");
     let err = Store::open(&path).expect_err("no directory, no database");
@@ -250,19 +263,18 @@ fn brute_force_history(records: &[ExecutionRecord], f: &HistoryFilter) -> Vec<Ex
     hits
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
-
-    #[test]
-    fn property_35_history_query_filtering(
+fn property_35_history_query_filtering(backend: Backend) {
+    let places = CasePlaces::new(backend);
+    proptest!(ProptestConfig::with_cases(64), |(
         salt in any::<u16>(),
         shapes in prop::collection::vec(shape(), 0..40),
         // Earlier versions of some executions, overwritten by the final upsert: the
         // query must only see the final user, status, time and node list.
         stale in prop::collection::vec((any::<prop::sample::Index>(), shape()), 0..10),
         filters in prop::collection::vec(filter(), 1..6),
-    ) {
-        let (_dir, store) = open_temp();
+    )| {
+        let Some(place) = places.next() else { return Ok(()) };
+        let store = place.open();
         let records: Vec<_> = shapes.iter().enumerate().map(|(i, s)| from_shape(i, salt, s)).collect();
         let mut ops = Vec::new();
         for (index, s) in &stale {
@@ -282,12 +294,11 @@ proptest! {
             prop_assert_eq!(got_ids, want_ids, "filter {:?}", f);
             prop_assert_eq!(got, want);
         }
-    }
+    });
 }
 
-#[test]
-fn history_target_filter_follows_rewritten_node_list() {
-    let (_dir, store) = open_temp();
+fn history_target_filter_follows_rewritten_node_list(place: StorePlace) {
+    let store = place.open();
     send_all(
         &store,
         [
@@ -351,11 +362,9 @@ fn from_result_shape(execution_id: &str, node: &str, s: &ResultShape) -> NodeRes
     r
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
-
-    #[test]
-    fn property_32_execution_history_persistence(
+fn property_32_execution_history_persistence(backend: Backend) {
+    let places = CasePlaces::new(backend);
+    proptest!(ProptestConfig::with_cases(32), |(
         salt in any::<u16>(),
         shapes in prop::collection::vec(shape(), 1..12),
         action in "\\PC{0,30}",
@@ -363,10 +372,9 @@ proptest! {
         results in prop::collection::vec(result_shape(), 5),
         journal in prop::collection::vec((0..NODES.len(), 0..EntryType::ALL.len(), 0i64..20, "\\PC{0,20}"), 0..30),
         chunks in prop::collection::vec((0..NODES.len(), any::<bool>(), prop::collection::vec(any::<u8>(), 0..64)), 0..20),
-    ) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("drover.db");
-        let store = Store::open(&path).unwrap();
+    )| {
+        let Some(place) = places.next() else { return Ok(()) };
+        let store = place.open();
 
         let mut records: Vec<_> = shapes.iter().enumerate().map(|(i, s)| from_shape(i, salt, s)).collect();
         for (i, e) in records.iter_mut().enumerate() {
@@ -408,7 +416,7 @@ proptest! {
         store.close().unwrap();
         drop(store);
 
-        let store = Store::open(&path).unwrap();
+        let store = place.open();
         for e in &records {
             let (got, got_results) = store.execution(&e.id).unwrap().expect("execution persisted");
             prop_assert_eq!(&got, e);
@@ -432,7 +440,7 @@ proptest! {
             let want_chunks = expected_chunks.get(node).cloned().unwrap_or_default();
             prop_assert_eq!(store.full_output(&first, node).unwrap(), want_chunks);
         }
-    }
+    });
 }
 
 // ---------------------------------------------------------------- metrics
@@ -470,17 +478,16 @@ fn close_enough(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
-
-    #[test]
-    fn property_34_performance_metrics_collection(
+fn property_34_performance_metrics_collection(backend: Backend) {
+    let places = CasePlaces::new(backend);
+    proptest!(ProptestConfig::with_cases(64), |(
         salt in any::<u16>(),
         shapes in prop::collection::vec(shape(), 0..40),
         since in prop::option::of(0i64..50),
         until in prop::option::of(0i64..50),
-    ) {
-        let (_dir, store) = open_temp();
+    )| {
+        let Some(place) = places.next() else { return Ok(()) };
+        let store = place.open();
         let records: Vec<_> = shapes.iter().enumerate().map(|(i, s)| from_shape(i, salt, s)).collect();
         send_all(&store, records.iter().cloned().map(WriteOp::UpsertExecution));
         for (since, until) in [(since, until), (None, None)] {
@@ -493,12 +500,11 @@ proptest! {
             prop_assert!(close_enough(got.error_rate, want.error_rate), "{:?} vs {:?}", got, want);
             prop_assert!((0.0..=1.0).contains(&got.success_rate) && (0.0..=1.0).contains(&got.error_rate));
         }
-    }
+    });
 }
 
-#[test]
-fn metrics_of_an_empty_store_are_zero() {
-    let (_dir, store) = open_temp();
+fn metrics_of_an_empty_store_are_zero(place: StorePlace) {
+    let store = place.open();
     assert_eq!(store.metrics(None, None).unwrap(), Metrics::default());
     send_all(
         &store,
@@ -516,9 +522,8 @@ fn metrics_of_an_empty_store_are_zero() {
 
 // ---------------------------------------------------------------- journal
 
-#[test]
-fn journal_filters_by_type_limits_and_orders_newest_first() {
-    let (_dir, store) = open_temp();
+fn journal_filters_by_type_limits_and_orders_newest_first(place: StorePlace) {
+    let store = place.open();
     send_all(
         &store,
         [
@@ -562,9 +567,8 @@ fn journal_filters_by_type_limits_and_orders_newest_first() {
     assert!(store.journal("nobody", &[], None).unwrap().is_empty());
 }
 
-#[test]
-fn manual_entries_and_links_to_executions_round_trip() {
-    let (_dir, store) = open_temp();
+fn manual_entries_and_links_to_executions_round_trip(place: StorePlace) {
+    let store = place.open();
     let mut note = entry("web1", EntryType::Manual, 50);
     note.action = "replaced disk /dev/sdb".to_string();
     note.status = None;
@@ -589,11 +593,10 @@ fn manual_entries_and_links_to_executions_round_trip() {
     assert_eq!(e.id, "exec-1");
 }
 
-#[test]
-fn bursts_of_journal_entries_keep_every_field() {
+fn bursts_of_journal_entries_keep_every_field(place: StorePlace) {
     // Enough entries, sent back to back, that the writer stores most of them with its
     // multi-row insert; every field and the send order must survive it.
-    let (_dir, store) = open_temp();
+    let store = place.open();
     let mut expected: Vec<JournalEntry> = (0..1000i64)
         .map(|i| JournalEntry {
             id: i + 1,
@@ -611,13 +614,12 @@ fn bursts_of_journal_entries_keep_every_field() {
     expected[500].details = json!({ "blob": "x".repeat(100_000) });
     // Hold the write lock while queuing, so the writer (stuck on its first entry) finds
     // the rest queued and takes them as one batch, which makes the grouping certain.
-    let lock = raw(&store);
-    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let lock = place.hold_journal_lock();
     let writer = store.writer();
     for j in &expected {
         writer.blocking_send(WriteOp::Journal(j.clone())).unwrap();
     }
-    lock.execute_batch("COMMIT").unwrap();
+    lock.release();
     writer.blocking_flush().unwrap();
     expected.sort_by_key(|j| std::cmp::Reverse((j.timestamp, j.id)));
     for n in 0..7 {
@@ -635,11 +637,19 @@ fn bursts_of_journal_entries_keep_every_field() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backpressure_never_drops_a_record() {
+fn backpressure_never_drops_a_record(place: StorePlace) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(backpressure_never_drops_a_record_in(place));
+}
+
+async fn backpressure_never_drops_a_record_in(place: StorePlace) {
     const TASKS: usize = 8;
     const PER_TASK: usize = 12_500;
-    let (_dir, store) = open_temp();
+    let store = place.open();
     let mut tasks = Vec::new();
     for t in 0..TASKS {
         let writer = store.writer();
@@ -654,7 +664,7 @@ async fn backpressure_never_drops_a_record() {
         task.await.unwrap();
     }
     store.writer().flush().await.unwrap();
-    assert_eq!(count(&store, "journal"), (TASKS * PER_TASK) as i64);
+    assert_eq!(place.count("journal"), (TASKS * PER_TASK) as i64);
     let check = store.clone();
     tokio::task::spawn_blocking(move || {
         for t in 0..TASKS {
@@ -673,9 +683,8 @@ async fn backpressure_never_drops_a_record() {
 
 // ---------------------------------------------------------------- writer
 
-#[test]
-fn rejected_write_is_reported_to_the_next_flush_and_the_rest_lands() {
-    let (_dir, store) = open_temp();
+fn rejected_write_is_reported_to_the_next_flush_and_the_rest_lands(place: StorePlace) {
+    let store = place.open();
     let writer = store.writer();
     writer
         .blocking_send(WriteOp::Journal(entry("n1", EntryType::Event, 1)))
@@ -697,18 +706,25 @@ fn rejected_write_is_reported_to_the_next_flush_and_the_rest_lands() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(count(&store, "journal"), 2);
-    assert_eq!(count(&store, "node_results"), 0);
+    assert_eq!(place.count("journal"), 2);
+    assert_eq!(place.count("node_results"), 0);
     writer
         .blocking_flush()
         .expect("the failure is reported once");
 }
 
-#[tokio::test]
-async fn blocking_calls_work_inside_a_runtime() {
+fn blocking_calls_work_inside_a_runtime(place: StorePlace) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(blocking_calls_work_inside_a_runtime_in(place));
+}
+
+async fn blocking_calls_work_inside_a_runtime_in(place: StorePlace) {
     // More than the channel holds, from a runtime thread: the sync calls must wait for
     // room instead of panicking or spinning.
-    let (_dir, store) = open_temp();
+    let store = place.open();
     let writer = store.writer();
     for ts in 0..10_000 {
         writer
@@ -716,13 +732,12 @@ async fn blocking_calls_work_inside_a_runtime() {
             .unwrap();
     }
     writer.blocking_flush().unwrap();
-    assert_eq!(count(&store, "journal"), 10_000);
+    assert_eq!(place.count("journal"), 10_000);
     store.close().unwrap();
 }
 
-#[test]
-fn output_chunks_keep_order_per_node() {
-    let (_dir, store) = open_temp();
+fn output_chunks_keep_order_per_node(place: StorePlace) {
+    let store = place.open();
     let chunk = |node: &str, stream, data: &[u8]| WriteOp::OutputChunk {
         execution_id: "e".to_string(),
         node: node.to_string(),
@@ -754,9 +769,8 @@ fn output_chunks_keep_order_per_node() {
     assert!(store.full_output("e", "c").unwrap().is_empty());
 }
 
-#[test]
-fn compressible_chunks_are_stored_small_and_a_damaged_one_is_named() {
-    let (dir, store) = open_temp();
+fn compressible_chunks_are_stored_small_and_a_damaged_one_is_named(place: StorePlace) {
+    let store = place.open();
     let text = "a log line that repeats\n".repeat(4000).into_bytes();
     send_all(
         &store,
@@ -774,18 +788,18 @@ fn compressible_chunks_are_stored_small_and_a_damaged_one_is_named() {
         store.full_output("e", "a").unwrap(),
         [(Stream::Stdout, text.clone())]
     );
-    let conn = rusqlite::Connection::open(dir.path().join("drover.db")).unwrap();
-    let (encoding, stored): (String, i64) = conn
-        .query_row(
-            "SELECT encoding, length(data) FROM output_chunks WHERE node = 'a'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+    let encoding = place.query_text("SELECT encoding FROM output_chunks WHERE node = 'a'");
+    assert_eq!(encoding.as_deref(), Some("lz4"));
+    let stored: i64 = place
+        .query_text("SELECT CAST(length(data) AS TEXT) FROM output_chunks WHERE node = 'a'")
+        .and_then(|n| n.parse().ok())
         .unwrap();
-    assert_eq!(encoding, "lz4");
     assert!(stored < text.len() as i64 / 10, "{stored} bytes stored");
-    conn.execute("UPDATE output_chunks SET data = X'ffffff7f0102'", [])
-        .unwrap();
+    let damaged = match place.backend() {
+        Backend::Sqlite => "X'ffffff7f0102'",
+        Backend::Postgres => "'\\xffffff7f0102'::bytea",
+    };
+    place.execute(&format!("UPDATE output_chunks SET data = {damaged}"));
     let err = store.full_output("e", "a").unwrap_err().to_string();
     assert!(
         err.contains("output chunk 0 of node a in execution e"),
@@ -793,9 +807,8 @@ fn compressible_chunks_are_stored_small_and_a_damaged_one_is_named() {
     );
 }
 
-#[test]
-fn close_commits_then_refuses_writes_and_keeps_reads() {
-    let (_dir, store) = open_temp();
+fn close_commits_then_refuses_writes_and_keeps_reads(place: StorePlace) {
+    let store = place.open();
     let writer = store.writer();
     for ts in 0..100 {
         writer
@@ -812,9 +825,8 @@ fn close_commits_then_refuses_writes_and_keeps_reads() {
 
 // ---------------------------------------------------------------- lookup by prefix
 
-#[test]
-fn execution_by_exact_id_or_unique_prefix() {
-    let (_dir, store) = open_temp();
+fn execution_by_exact_id_or_unique_prefix(place: StorePlace) {
+    let store = place.open();
     send_all(
         &store,
         [
@@ -869,9 +881,8 @@ fn execution_by_exact_id_or_unique_prefix() {
     );
 }
 
-#[test]
-fn an_ambiguous_prefix_lists_the_first_ten_and_says_there_are_more() {
-    let (_dir, store) = open_temp();
+fn an_ambiguous_prefix_lists_the_first_ten_and_says_there_are_more(place: StorePlace) {
+    let store = place.open();
     send_all(
         &store,
         (0..12).map(|i| {
@@ -905,9 +916,8 @@ fn an_ambiguous_prefix_lists_the_first_ten_and_says_there_are_more() {
 
 // ---------------------------------------------------------------- prune
 
-#[test]
-fn prune_removes_old_executions_with_their_rows_and_old_journal_entries() {
-    let (_dir, store) = open_temp();
+fn prune_removes_old_executions_with_their_rows_and_old_journal_entries(place: StorePlace) {
+    let store = place.open();
     let chunk = |id: &str| WriteOp::OutputChunk {
         execution_id: id.to_string(),
         node: "n1".to_string(),
@@ -947,9 +957,9 @@ fn prune_removes_old_executions_with_their_rows_and_old_journal_entries() {
     assert!(store.execution("old").unwrap().is_none());
     assert!(store.full_output("old", "n1").unwrap().is_empty());
     assert_eq!(store.full_output("new", "n1").unwrap().len(), 1);
-    assert_eq!(count(&store, "node_results"), 1);
-    assert_eq!(count(&store, "output_chunks"), 1);
-    assert_eq!(count(&store, "execution_targets"), 3);
+    assert_eq!(place.count("node_results"), 1);
+    assert_eq!(place.count("output_chunks"), 1);
+    assert_eq!(place.count("execution_targets"), 3);
     let left: Vec<_> = store
         .journal("n1", &[], None)
         .unwrap()
@@ -990,9 +1000,8 @@ fn process_identity_needs_pid_and_start_time() {
     assert!(!process_is_alive(pid, start));
 }
 
-#[test]
-fn recover_interrupted_marks_only_runs_of_dead_owners() {
-    let (_dir, store) = open_temp();
+fn recover_interrupted_marks_only_runs_of_dead_owners(place: StorePlace) {
+    let store = place.open();
     let (dead_pid, dead_start) = dead_process();
     let me = i64::from(std::process::id());
     let my_start = process_start_time(me).unwrap();
@@ -1077,14 +1086,13 @@ fn recover_interrupted_marks_only_runs_of_dead_owners() {
             .is_empty(),
         "idempotent"
     );
-    assert_eq!(count(&store, "journal"), 3);
+    assert_eq!(place.count("journal"), 3);
 }
 
 // ---------------------------------------------------------------- bad data
 
-#[test]
-fn corrupt_rows_give_typed_errors_and_do_not_block_recovery() {
-    let (_dir, store) = open_temp();
+fn corrupt_rows_give_typed_errors_and_do_not_block_recovery(place: StorePlace) {
+    let store = place.open();
     send_all(
         &store,
         [
@@ -1092,12 +1100,10 @@ fn corrupt_rows_give_typed_errors_and_do_not_block_recovery() {
             WriteOp::Journal(entry("n1", EntryType::Event, 1)),
         ],
     );
-    let db = raw(&store);
-    db.execute_batch(
+    place.execute(
         "UPDATE executions SET options = '{not json', nodes = 'nope';
          UPDATE journal SET entry_type = 'gossip';",
-    )
-    .unwrap();
+    );
 
     match store.history(&HistoryFilter::default()) {
         Err(StoreError::Corrupt { what, reason }) => {
@@ -1111,17 +1117,12 @@ fn corrupt_rows_give_typed_errors_and_do_not_block_recovery() {
         other => panic!("expected a corrupt-row error, got {other:?}"),
     }
     assert_eq!(store.recover_interrupted(|_, _| false).unwrap(), ["bad"]);
-    let status: String = db
-        .query_row("SELECT status FROM executions WHERE id = 'bad'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(status, "interrupted");
+    let status = place.query_text("SELECT status FROM executions WHERE id = 'bad'");
+    assert_eq!(status.as_deref(), Some("interrupted"));
 }
 
-#[test]
-fn an_idempotency_claim_answers_until_its_window_ends() {
-    let (_dir, store) = open_temp();
+fn an_idempotency_claim_answers_until_its_window_ends(place: StorePlace) {
+    let store = place.open();
     assert_eq!(store.claim_key("k", 1_000, 100).unwrap(), KeyClaim::New);
     // Claimed, not yet tied to an execution: another process is starting it.
     let taken = KeyClaim::Taken {
@@ -1134,4 +1135,118 @@ fn an_idempotency_claim_answers_until_its_window_ends() {
     assert_eq!(store.claim_key("k", 1_101, 100).unwrap(), KeyClaim::New);
     store.release_key("k").unwrap();
     assert_eq!(store.claim_key("k", 1_102, 100).unwrap(), KeyClaim::New);
+}
+
+fn events_facts_and_transcripts_round_trip(place: StorePlace) {
+    let store = place.open();
+    assert_eq!(store.last_event_seq().unwrap(), 0);
+    let event = |kind: &str, node: Option<&str>| EventRecord {
+        seq: 0,
+        ts: 7,
+        kind: kind.to_string(),
+        execution: Some("e1".to_string()),
+        node: node.map(str::to_string),
+        user: Some("ops".to_string()),
+        pid: 42,
+        body: json!({ "kind": kind }),
+    };
+    let facts = CachedFacts {
+        node: "web1".to_string(),
+        providers: "builtin:10".to_string(),
+        collected_at: 99,
+        facts: r#"{"os":"linux"}"#.to_string(),
+    };
+    let transcript = TranscriptRecord {
+        id: "00000000000000aa".to_string(),
+        node: "web1".to_string(),
+        user: "ops".to_string(),
+        action: "session: shell".to_string(),
+        started_at: 5,
+        width: Some(80),
+        height: Some(24),
+        term: Some("xterm".to_string()),
+        ended_at: None,
+        bytes: 0,
+        cut_at: None,
+    };
+    send_all(
+        &store,
+        [
+            WriteOp::UpsertExecution(execution("e1", "ops", "running", 1, &["web1", "web2"])),
+            WriteOp::Event(event("execution_started", None)),
+            WriteOp::Event(event("node_started", Some("web2"))),
+            WriteOp::Event(event("node_finished", Some("web2"))),
+            WriteOp::Journal(entry("web1", EntryType::Manual, 3)),
+            WriteOp::PutFacts(facts.clone()),
+            WriteOp::TranscriptStart(transcript.clone()),
+            WriteOp::TranscriptChunk {
+                id: transcript.id.clone(),
+                seq: 0,
+                data: b"\x00frames".to_vec(),
+            },
+            WriteOp::TranscriptEnd {
+                id: transcript.id.clone(),
+                ended_at: 9,
+                bytes: 7,
+                cut_at: Some(7),
+            },
+        ],
+    );
+
+    let all = EventFilter {
+        limit: 10,
+        ..EventFilter::default()
+    };
+    let got = store.events(&all).unwrap();
+    let seqs: Vec<i64> = got.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    let mut want = event("node_started", Some("web2"));
+    want.seq = 2;
+    assert_eq!(got[1], want);
+    assert_eq!(store.last_event_seq().unwrap(), 3);
+    let after = EventFilter {
+        after_seq: Some(1),
+        nodes: Some(vec!["web1".to_string()]),
+        ..all.clone()
+    };
+    assert!(
+        store.events(&after).unwrap().is_empty(),
+        "web1 has no events after 1"
+    );
+    assert_eq!(store.trim_events(1).unwrap(), 2);
+    assert_eq!(store.events(&all).unwrap().len(), 1);
+    assert_eq!(
+        store.last_event_seq().unwrap(),
+        3,
+        "numbers are never reused"
+    );
+
+    let journal = store.journal("web1", &[], None).unwrap();
+    assert_eq!(
+        store.journal_entry(journal[0].id).unwrap().as_ref(),
+        Some(&journal[0])
+    );
+    assert_eq!(store.journal_entry(journal[0].id + 100).unwrap(), None);
+
+    assert_eq!(store.cached_facts("web1").unwrap(), Some(facts));
+    assert_eq!(store.cached_facts("web2").unwrap(), None);
+
+    let stored = store
+        .transcript(&transcript.id)
+        .unwrap()
+        .expect("transcript");
+    assert_eq!(
+        (stored.ended_at, stored.bytes, stored.cut_at),
+        (Some(9), 7, Some(7))
+    );
+    assert_eq!(stored.width, Some(80));
+    assert_eq!(
+        store
+            .transcript_chunk(&transcript.id, 0)
+            .unwrap()
+            .as_deref(),
+        Some(&b"\x00frames"[..])
+    );
+    assert_eq!(store.transcript_chunk(&transcript.id, 1).unwrap(), None);
+    assert_eq!(store.transcript("nope").unwrap(), None);
 }

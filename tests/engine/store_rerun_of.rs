@@ -1,9 +1,15 @@
-//! Schema version 4: `executions.rerun_of`. A database written before it gains
-//! the column on open, its runs read back with no `rerun_of`, and a re-run's
-//! link is stored and read back.
+//! Schema version 4: `executions.rerun_of`. A re-run's link is stored and read back
+//! (on both backends, see `store_backends`); a SQLite file written before the step
+//! gains the column on open and its runs read back with no `rerun_of`.
 
 use crate::common::records;
+use crate::store_backends::StorePlace;
 use drover::store::*;
+
+on_both_backends! {
+    places: [a_rerun_link_is_stored_and_read_back],
+    properties: [],
+}
 
 fn execution(id: &str, rerun_of: Option<&str>) -> ExecutionRecord {
     records::execution(id)
@@ -26,8 +32,32 @@ fn write(store: &Store, record: ExecutionRecord) {
     writer.blocking_flush().unwrap();
 }
 
+fn a_rerun_link_is_stored_and_read_back(place: StorePlace) {
+    let store = place.open();
+    write(&store, execution("old1", None));
+    write(&store, execution("new1", Some("old1")));
+    let (new, _) = store.execution("new1").unwrap().unwrap();
+    assert_eq!(new.rerun_of.as_deref(), Some("old1"));
+    let (old, _) = store.execution("old1").unwrap().unwrap();
+    assert_eq!(old.rerun_of, None);
+    let mut listed: Vec<_> = store
+        .history(&HistoryFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.rerun_of))
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            ("new1".to_string(), Some("old1".to_string())),
+            ("old1".to_string(), None)
+        ]
+    );
+}
+
 #[test]
-fn a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
+fn sqlite_a_version_3_database_gains_rerun_of_and_keeps_its_runs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("drover.db");
     // A version 3 database: today's schema without the column, the event log,

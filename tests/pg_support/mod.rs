@@ -27,7 +27,9 @@
 pub mod machine;
 mod postmaster;
 
-use crate::prereq;
+// A sibling module wherever this one is included (a test binary's root, or the
+// library's PostgreSQL test helpers).
+use super::prereq;
 use machine::Account;
 use postmaster::{Launch, LaunchError, Postmaster};
 use std::fs;

@@ -1,5 +1,5 @@
 //! Round trips of every write op through `commit` and the reads, and the isolation
-//! of rejected ops. Skipped without `DROVER_TEST_PG_URL`.
+//! of rejected ops. On a real server (see `test_db`).
 
 use super::super::test_db::{TestDb, commit, entry, result};
 use super::super::{facts, queries, transcripts};

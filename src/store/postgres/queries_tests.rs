@@ -1,5 +1,5 @@
 //! History reads against a real server: filters, order, prefixes, the journal.
-//! Skipped without `DROVER_TEST_PG_URL`.
+//! On a real server (see `test_db`).
 
 use super::super::test_db::{TestDb, commit, entry, result};
 use crate::store::error::StoreError;

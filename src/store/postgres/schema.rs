@@ -363,8 +363,8 @@ mod tests {
         }
     }
 
-    /// A schema of its own on the server named by `DROVER_TEST_PG_URL`, dropped at the
-    /// end, so tests neither see nor disturb each other's tables.
+    /// A schema of its own on the test server (see `test_db`), dropped at the end, so
+    /// tests neither see nor disturb each other's tables.
     struct Scratch {
         location: PgLocation,
         schema: String,
@@ -372,8 +372,8 @@ mod tests {
 
     impl Scratch {
         fn new(name: &str) -> Option<Scratch> {
-            let url = std::env::var("DROVER_TEST_PG_URL").ok()?;
-            let location: PgLocation = url.parse().expect("DROVER_TEST_PG_URL");
+            let url = crate::store::postgres::test_db::server_url()?;
+            let location: PgLocation = url.parse().expect("the test server's url");
             let schema = format!("drover_test_{name}_{}", std::process::id());
             let mut client = location.connect().expect("connect to the test server");
             client

@@ -1,6 +1,10 @@
-//! A throwaway PostgreSQL schema for the tests of this backend, on the server named
-//! by `DROVER_TEST_PG_URL` (tests skip when it is unset). Each test gets a schema of
-//! its own, so tests run in parallel, and the schema is dropped afterwards.
+//! A throwaway PostgreSQL schema for the tests of this backend. The server is the one
+//! named by `DROVER_TEST_PG_URL` when it is set; otherwise a real one that this test
+//! binary starts itself (`tests/pg_support`, shared with the integration tests: initdb
+//! as an unprivileged user, readiness, cleanup at exit), one database per test. Without
+//! PostgreSQL installed a test prints a loud SKIPPED line, and fails under
+//! `DROVER_REQUIRE_FLEET=1` (`tests/prereq`). Each test gets a schema of its own, so
+//! tests run in parallel, and the schema is dropped afterwards.
 //!
 //! The tables are made by the backend's own migrations.
 
@@ -10,6 +14,22 @@ use postgres::{Client, NoTls};
 
 pub(crate) const URL_VAR: &str = "DROVER_TEST_PG_URL";
 
+#[path = "../../../tests/prereq/mod.rs"]
+mod prereq;
+
+#[path = "../../../tests/pg_support/mod.rs"]
+mod pg_support;
+
+/// The url of a database for one test: `DROVER_TEST_PG_URL`'s, or a fresh database on
+/// the server this test binary started; `None` (after a SKIPPED line, or a panic under
+/// `DROVER_REQUIRE_FLEET=1`) when PostgreSQL is not installed.
+pub(crate) fn server_url() -> Option<String> {
+    match std::env::var(URL_VAR) {
+        Ok(url) => Some(url),
+        Err(_) => pg_support::fresh_database(),
+    }
+}
+
 /// A schema of one test's own; dropped with it.
 pub(crate) struct TestDb {
     url: String,
@@ -18,12 +38,9 @@ pub(crate) struct TestDb {
 }
 
 impl TestDb {
-    /// A fresh schema with the tables, or `None` (the test skips) without a server.
+    /// A fresh schema with the tables, or `None` as [`server_url`] gives.
     pub(crate) fn open() -> Option<TestDb> {
-        let Ok(url) = std::env::var(URL_VAR) else {
-            eprintln!("{URL_VAR} is not set: skipping a PostgreSQL test");
-            return None;
-        };
+        let url = server_url()?;
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let schema = format!(
             "drover_test_{}_{}",
