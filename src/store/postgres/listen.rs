@@ -79,7 +79,7 @@ impl Listener {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::postgres::test_db::{TestDb, URL_VAR, commit, entry};
+    use crate::store::postgres::test_db::{TestDb, commit, entry};
     use crate::store::writer::WriteOp;
 
     /// A failure guard: the notification comes at the commit.
@@ -90,8 +90,7 @@ mod tests {
         let Some(mut db) = TestDb::open() else {
             return;
         };
-        let url = std::env::var(URL_VAR).expect("set when a TestDb opens");
-        let listener = Listener::new(PgLocation::parse(&url).unwrap());
+        let listener = Listener::new(PgLocation::parse(db.url()).unwrap());
         assert!(
             listener.wait(Duration::ZERO).unwrap(),
             "a new listener cannot know what came before it"

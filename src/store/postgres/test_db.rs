@@ -62,6 +62,11 @@ impl TestDb {
         })
     }
 
+    /// The test server's database url (the schema is this test's own).
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Another connection to the same schema, as a second drover process would have.
     pub(crate) fn connect(&self) -> Client {
         let mut client = Client::connect(&self.url, NoTls).expect("connect to the test server");
