@@ -115,6 +115,7 @@ fn backend(
 ) -> Figures {
     // Creates the schema; the fill then writes straight into it.
     let store = Store::open_location(location, false).expect("open store");
+    println!("{name}: load average {}", load());
     let began = Instant::now();
     fill(knobs.executions, knobs.targets);
     let filled = began.elapsed();
@@ -137,12 +138,20 @@ fn backend(
     println!("{name}: 1 writer: {one_writer:.0} runs/s");
     let four_writers = throughput::runs_per_second(location, 4, knobs.measure);
     println!("{name}: 4 writers: {four_writers:.0} runs/s");
+    println!("{name}: load average {}", load());
     Figures {
         fill: filled,
         history,
         one_writer,
         four_writers,
     }
+}
+
+/// The machine's load average: the cores are shared, and the figures move with it.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn ms(d: Duration) -> String {
