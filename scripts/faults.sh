@@ -48,6 +48,8 @@ rows=(
   "corrupt-state-dir|cli|batch_cli::a_corrupt_database_exits_2_naming_it_runs_nothing_and_keeps_the_file"
   "two-writers|cli|batch_cli::two_drovers_on_one_state_dir_both_record_everything"
   "secret-redaction|cli|rbac_cli::secrets_never_reach_the_state_dir_logs_or_json_output"
+  "pg-restart|ssh|team_store::a_postgres_restart_mid_run_loses_nothing_and_is_logged"
+  "pg-down-status|ssh|team_store::status_names_an_unreachable_store_and_a_run_holds_its_writes_through_it"
 )
 
 selected=()

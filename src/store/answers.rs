@@ -16,6 +16,23 @@ pub enum KeyClaim {
     },
 }
 
+/// Whether a key's earlier claim still answers for it at `now`: its run is queued
+/// or running, finished within the window, or (not started yet, or pruned) was
+/// claimed within the window. Both backends judge a claim by this.
+pub(crate) fn claim_is_live(
+    status: Option<&str>,
+    finished_at: Option<super::records::Millis>,
+    claimed_at: super::records::Millis,
+    now: super::records::Millis,
+    window_ms: i64,
+) -> bool {
+    match (status, finished_at) {
+        (Some("queued" | "running"), _) => true,
+        (Some(_), Some(end)) => end > now - window_ms,
+        _ => claimed_at > now - window_ms,
+    }
+}
+
 /// What a prune removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PruneReport {

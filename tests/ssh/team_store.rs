@@ -410,6 +410,13 @@ fn a_postgres_restart_mid_run_loses_nothing_and_is_logged() {
     assert!(!report.out.err().contains(server.password()));
     assert!(files_containing(watcher.dir.path(), server.password()).is_empty());
     assert!(!err.contains(server.password()));
+    println!(
+        "FAULT-ROW pg-restart: PostgreSQL restarted under a {FLEET}-node run: exit 0, \
+         {} node results, {FLEET} journal entries, {} events followed across it, \
+         0 lost, 0 twice, password in 0 files",
+        rows.len(),
+        followed.len()
+    );
 }
 
 #[test]
@@ -526,4 +533,8 @@ fn status_names_an_unreachable_store_and_a_run_holds_its_writes_through_it() {
     }
     let leaked = files_containing(d.dir.path(), password);
     assert!(leaked.is_empty(), "password in {leaked:?}");
+    println!(
+        "FAULT-ROW pg-down-status: status exit 1 naming the store while it is down, \
+         exit 0 when back; the run holding its writes recorded in full; password in 0 files"
+    );
 }

@@ -46,13 +46,13 @@ pub(crate) fn claim_key(
         Some(r) => (Some(r.try_get(0)?), r.try_get(1)?),
         None => (None, None),
     };
-    let live = match (status.as_deref(), finished_at) {
-        (Some("queued" | "running"), _) => true,
-        (Some(_), Some(end)) => end > now - window_ms,
-        // Not started yet, or its record is gone (pruned): the claim's age.
-        _ => claimed_at > now - window_ms,
-    };
-    if live {
+    if crate::store::answers::claim_is_live(
+        status.as_deref(),
+        finished_at,
+        claimed_at,
+        now,
+        window_ms,
+    ) {
         // Nothing written; the transaction ends with the lock.
         return Ok(KeyClaim::Taken {
             execution_id,

@@ -32,13 +32,13 @@ impl SqliteBackend {
             )
             .optional()?;
         if let Some((execution_id, claimed_at, status, finished_at)) = found {
-            let live = match (status.as_deref(), finished_at) {
-                (Some("queued" | "running"), _) => true,
-                (Some(_), Some(end)) => end > now - window_ms,
-                // Not started yet, or its record is gone (pruned): the claim's age.
-                _ => claimed_at > now - window_ms,
-            };
-            if live {
+            if crate::store::answers::claim_is_live(
+                status.as_deref(),
+                finished_at,
+                claimed_at,
+                now,
+                window_ms,
+            ) {
                 return Ok(KeyClaim::Taken {
                     execution_id,
                     status,
