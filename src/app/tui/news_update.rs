@@ -12,8 +12,10 @@ use super::store_news::News;
 pub fn on_news(state: &mut AppState, news: Vec<News>) -> Vec<Effect> {
     let mut effects = Vec::new();
     for n in &news {
-        if let Some(text) = n.notice() {
-            state.info(text);
+        match (n, n.notice()) {
+            (News::Unreachable(_), Some(text)) => state.error(text),
+            (_, Some(text)) => state.info(text),
+            (_, None) => {}
         }
     }
     let runs = news
@@ -89,5 +91,27 @@ mod tests {
             on_news(&mut s, vec![note]),
             [Effect::LoadJournal("web01".into())]
         );
+    }
+
+    #[test]
+    fn an_unreachable_store_is_an_error_until_it_answers_again() {
+        use crate::app::tui::state::Level;
+        let mut s = state();
+        s.view = View::History;
+        let down =
+            News::Unreachable("cannot connect to store database postgres://u:***@db/x".into());
+        assert_eq!(on_news(&mut s, vec![down]), []);
+        assert!(
+            matches!(s.status, Some((Level::Error, _))),
+            "{:?}",
+            s.status
+        );
+        assert_eq!(
+            status(&s),
+            "history store unreachable, writes held (:status): \
+             cannot connect to store database postgres://u:***@db/x"
+        );
+        assert_eq!(on_news(&mut s, vec![News::Reachable]), []);
+        assert_eq!(status(&s), "history store reachable again");
     }
 }

@@ -26,6 +26,11 @@ pub enum News {
         node: String,
         note: bool,
     },
+    /// The store could not be read (a team database away): what the read said.
+    /// This process's writes are held meanwhile (`:status` says how many).
+    Unreachable(String),
+    /// The store answers again after [`News::Unreachable`].
+    Reachable,
 }
 
 impl News {
@@ -63,6 +68,11 @@ impl News {
     pub fn notice(&self) -> Option<String> {
         let clean = |text: &str| sanitize(text.as_bytes(), &Default::default());
         match self {
+            News::Unreachable(reason) => Some(format!(
+                "history store unreachable, writes held (:status): {}",
+                clean(reason)
+            )),
+            News::Reachable => Some("history store reachable again".to_string()),
             News::Ran {
                 user,
                 action,

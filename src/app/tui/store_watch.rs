@@ -46,6 +46,8 @@ async fn watch(reader: EventReader, tx: UnboundedSender<Msg>) {
         }
     };
     let mut full_page = false;
+    // Said once when reads start failing, and once when they work again.
+    let mut unreachable = false;
     while !tx.is_closed() {
         if !full_page {
             reader.wait_for_news(READ_AT_LEAST_EVERY).await;
@@ -61,9 +63,24 @@ async fn watch(reader: EventReader, tx: UnboundedSender<Msg>) {
             Err(e) => {
                 tracing::debug!("reading store news: {e}");
                 full_page = false;
+                if !unreachable {
+                    unreachable = true;
+                    if tx
+                        .send(Msg::StoreNews(vec![News::Unreachable(e.to_string())]))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
                 continue;
             }
         };
+        if unreachable {
+            unreachable = false;
+            if tx.send(Msg::StoreNews(vec![News::Reachable])).is_err() {
+                return;
+            }
+        }
         full_page = page.len() == PAGE;
         let Some(last) = page.last() else { continue };
         after = last.seq;

@@ -31,19 +31,19 @@ impl SqliteBackend {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        if let Some((execution_id, claimed_at, status, finished_at)) = found {
-            if crate::store::answers::claim_is_live(
+        if let Some((execution_id, claimed_at, status, finished_at)) = found
+            && crate::store::answers::claim_is_live(
                 status.as_deref(),
                 finished_at,
                 claimed_at,
                 now,
                 window_ms,
-            ) {
-                return Ok(KeyClaim::Taken {
-                    execution_id,
-                    status,
-                });
-            }
+            )
+        {
+            return Ok(KeyClaim::Taken {
+                execution_id,
+                status,
+            });
         }
         tx.execute(
             "INSERT OR REPLACE INTO idempotency_keys (key, execution_id, claimed_at)
