@@ -33,6 +33,32 @@ pub(crate) fn claim_is_live(
     }
 }
 
+/// How many runs an ambiguous id prefix lists at most.
+pub(crate) const MAX_CANDIDATES: usize = 10;
+
+/// The one run `matches` (the runs whose ids start with `prefix`, by id, at
+/// most [`MAX_CANDIDATES`] + 1 of them) name, `None` for none, or `Ambiguous`
+/// with the first [`MAX_CANDIDATES`] and whether there were more. Both
+/// backends resolve id prefixes by this.
+pub(crate) fn only_match(
+    prefix: &str,
+    mut matches: Vec<super::records::IdCandidate>,
+) -> Result<Option<String>, super::error::StoreError> {
+    match matches.len() {
+        0 => Ok(None),
+        1 => Ok(matches.pop().map(|c| c.id)),
+        _ => {
+            let more = matches.len() > MAX_CANDIDATES;
+            matches.truncate(MAX_CANDIDATES);
+            Err(super::error::StoreError::Ambiguous {
+                prefix: prefix.to_string(),
+                candidates: matches,
+                more,
+            })
+        }
+    }
+}
+
 /// What a prune removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PruneReport {

@@ -163,6 +163,35 @@ pub struct Metrics {
     pub error_rate: f64,
 }
 
+impl Metrics {
+    /// The figures from the aggregates both backends compute in SQL (see
+    /// `Store::metrics`): every ratio is 0 when its denominator is 0, and the
+    /// error rate is capped at 1 (nodes still pending in a running run).
+    pub(crate) fn from_counts(
+        total: i64,
+        finished: i64,
+        succeeded: i64,
+        average_duration_ms: Option<f64>,
+        targets: i64,
+        failed: i64,
+    ) -> Metrics {
+        let ratio = |part: i64, whole: i64| {
+            if whole <= 0 {
+                0.0
+            } else {
+                part as f64 / whole as f64
+            }
+        };
+        Metrics {
+            total_executions: total,
+            success_rate: ratio(succeeded, finished),
+            average_duration_ms: average_duration_ms.unwrap_or(0.0),
+            target_count: targets,
+            error_rate: ratio(failed, targets).min(1.0),
+        }
+    }
+}
+
 /// One entry of the event log (`drover events`): what happened, when, in which
 /// process and for whom. `body` holds the fields of its `kind` (see the engine's
 /// `report::event_record` for the schema).
@@ -179,6 +208,17 @@ pub struct EventRecord {
     /// The drover process that recorded it.
     pub pid: i64,
     pub body: serde_json::Value,
+}
+
+impl EventRecord {
+    /// The stored JSON text of event `seq`'s `body`; text that is not JSON is
+    /// `Corrupt`, naming the event.
+    pub(crate) fn parse_body(seq: i64, text: &str) -> Result<serde_json::Value, super::StoreError> {
+        serde_json::from_str(text).map_err(|e| super::StoreError::Corrupt {
+            what: format!("events.body of seq {seq}"),
+            reason: e.to_string(),
+        })
+    }
 }
 
 /// Which events to read; every set field narrows the result.

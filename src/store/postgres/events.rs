@@ -11,11 +11,7 @@ const EVENT_COLUMNS: &str = "seq, ts, type, execution, node, \"user\", pid, body
 
 fn from_row(row: &Row) -> Result<EventRecord, StoreError> {
     let seq: i64 = row.try_get(0)?;
-    let body: String = row.try_get(7)?;
-    let body = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-        what: format!("events.body of seq {seq}"),
-        reason: e.to_string(),
-    })?;
+    let body = EventRecord::parse_body(seq, &row.try_get::<_, String>(7)?)?;
     Ok(EventRecord {
         seq,
         ts: row.try_get(1)?,

@@ -30,21 +30,9 @@ pub(crate) fn metrics(
     let average: Option<f64> = row.try_get(3)?;
     let targets: i64 = row.try_get(4)?;
     let failed: i64 = row.try_get(5)?;
-    Ok(Metrics {
-        total_executions: total,
-        success_rate: ratio(succeeded, finished),
-        average_duration_ms: average.unwrap_or(0.0),
-        target_count: targets,
-        error_rate: ratio(failed, targets).min(1.0),
-    })
-}
-
-fn ratio(part: i64, whole: i64) -> f64 {
-    if whole <= 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
+    Ok(Metrics::from_counts(
+        total, finished, succeeded, average, targets, failed,
+    ))
 }
 
 #[cfg(test)]

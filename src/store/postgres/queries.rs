@@ -9,14 +9,12 @@ use postgres::GenericClient;
 use postgres::types::ToSql;
 
 use super::rows::{self, EXECUTION_COLUMNS, JOURNAL_COLUMNS, NODE_RESULT_COLUMNS};
+use crate::store::answers::{MAX_CANDIDATES, only_match};
 use crate::store::chunk_codec;
 use crate::store::error::StoreError;
 use crate::store::records::{
     EntryType, ExecutionRecord, HistoryFilter, IdCandidate, JournalEntry, NodeResultRecord, Stream,
 };
-
-/// How many matching ids an ambiguous-prefix error lists.
-const MAX_CANDIDATES: usize = 10;
 
 /// Executions matching every set field of `filter`, newest first (ties by id,
 /// descending). `since`/`until` bound `started_at` inclusively.
@@ -123,7 +121,7 @@ fn resolve_id(
          ORDER BY id COLLATE \"C\" LIMIT $2",
         &[&id_or_prefix, &limit],
     )?;
-    let mut matches = rows
+    let matches = rows
         .iter()
         .map(|row| {
             Ok(IdCandidate {
@@ -134,19 +132,7 @@ fn resolve_id(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    match matches.len() {
-        0 => Ok(None),
-        1 => Ok(matches.pop().map(|c| c.id)),
-        _ => {
-            let more = matches.len() > MAX_CANDIDATES;
-            matches.truncate(MAX_CANDIDATES);
-            Err(StoreError::Ambiguous {
-                prefix: id_or_prefix.to_string(),
-                candidates: matches,
-                more,
-            })
-        }
-    }
+    only_match(id_or_prefix, matches)
 }
 
 /// Debug-mode output of one node, chunk by chunk in the order it was written.

@@ -34,11 +34,7 @@ pub(crate) fn insert(conn: &Connection, e: &EventRecord) -> rusqlite::Result<()>
 
 fn from_row(row: &Row<'_>) -> Result<EventRecord, StoreError> {
     let seq: i64 = row.get(0)?;
-    let body: String = row.get(7)?;
-    let body = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-        what: format!("events.body of seq {seq}"),
-        reason: e.to_string(),
-    })?;
+    let body = EventRecord::parse_body(seq, &row.get::<_, String>(7)?)?;
     Ok(EventRecord {
         seq,
         ts: row.get(1)?,

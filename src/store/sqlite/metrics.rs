@@ -45,20 +45,8 @@ impl SqliteBackend {
                     row.get::<_, i64>(5)?,
                 ))
             })?;
-        Ok(Metrics {
-            total_executions: total,
-            success_rate: ratio(succeeded, finished),
-            average_duration_ms: average.unwrap_or(0.0),
-            target_count: targets,
-            error_rate: ratio(failed, targets).min(1.0),
-        })
-    }
-}
-
-fn ratio(part: i64, whole: i64) -> f64 {
-    if whole <= 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
+        Ok(Metrics::from_counts(
+            total, finished, succeeded, average, targets, failed,
+        ))
     }
 }

@@ -7,13 +7,11 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::SqliteBackend;
 use super::rows::{self, EXECUTION_COLUMNS, JOURNAL_COLUMNS, NODE_RESULT_COLUMNS};
+use crate::store::answers::{MAX_CANDIDATES, only_match};
 use crate::store::error::StoreError;
 use crate::store::records::{
     EntryType, ExecutionRecord, HistoryFilter, IdCandidate, JournalEntry, NodeResultRecord, Stream,
 };
-
-/// How many matching ids an ambiguous-prefix error lists.
-const MAX_CANDIDATES: usize = 10;
 
 impl SqliteBackend {
     /// Executions matching every set field of `filter`, newest first (ties by id,
@@ -194,17 +192,5 @@ fn resolve_id(conn: &Connection, id_or_prefix: &str) -> Result<Option<String>, S
         }
         matches.push(candidate);
     }
-    match matches.len() {
-        0 => Ok(None),
-        1 => Ok(matches.pop().map(|c| c.id)),
-        _ => {
-            let more = matches.len() > MAX_CANDIDATES;
-            matches.truncate(MAX_CANDIDATES);
-            Err(StoreError::Ambiguous {
-                prefix: id_or_prefix.to_string(),
-                candidates: matches,
-                more,
-            })
-        }
-    }
+    only_match(id_or_prefix, matches)
 }
