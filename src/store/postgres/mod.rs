@@ -59,8 +59,7 @@ pub(crate) fn open(
 /// could not reach it at exit (see `store::spill`), then removes the file; a
 /// failure leaves the file for the next start.
 fn replay_kept(location: &connect::PgLocation, client: &mut postgres::Client) {
-    let key = std::path::PathBuf::from(location.to_string());
-    let Some((file, records)) = crate::store::spill::read(&key) else {
+    let Some((file, records)) = crate::store::spill::read(&spill_key(location)) else {
         return;
     };
     let count = records.len();
@@ -79,4 +78,11 @@ fn replay_kept(location: &connect::PgLocation, client: &mut postgres::Client) {
             tracing::error!(file = %file.display(), error = %crate::store::error::pg_reason(&e), "kept records not written yet; kept for the next start")
         }
     }
+}
+
+/// What the spill file of `location` is keyed by: the location as shown (no
+/// password), so the drover that gives up on a database and the one that next
+/// opens it find the same file.
+fn spill_key(location: &connect::PgLocation) -> std::path::PathBuf {
+    std::path::PathBuf::from(location.to_string())
 }

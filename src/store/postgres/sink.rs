@@ -24,6 +24,7 @@ use super::commit::commit_with;
 use super::connect::PgLocation;
 use super::owner::set_owner_host;
 use super::statements::Statements;
+use crate::store::error::pg_reason;
 use crate::store::outage::OutageState;
 use crate::store::owner::now_millis;
 use crate::store::writer::{BatchSink, Failures, WriteOp};
@@ -94,13 +95,12 @@ impl PgSink {
 
     /// The database stayed away too long: the run outcomes of `ops` are kept
     /// outside the store for the next start; the rest is reported lost.
-    fn give_up(&mut self, ops: &[WriteOp], failures: &mut Failures) {
+    fn give_up(&self, ops: &[WriteOp], failures: &mut Failures) {
         let reason = self
             .outage
             .current()
             .map_or_else(|| "store unreachable".to_string(), |o| o.to_string());
-        let key = std::path::PathBuf::from(self.location.to_string());
-        let kept = crate::store::spill::keep_outcomes(&key, ops);
+        let kept = crate::store::spill::keep_outcomes(&super::spill_key(&self.location), ops);
         let reason = match kept {
             Some(kept) => format!("{reason}; {kept}"),
             None => reason,
@@ -144,7 +144,7 @@ impl BatchSink for PgSink {
                     return;
                 }
                 Err(e) if is_connection_lost(&e, client) => {
-                    self.outage.failed(now_millis(), e.to_string(), held);
+                    self.outage.failed(now_millis(), pg_reason(&e), held);
                     tracing::warn!(store = %self.location, error = %e, "store connection lost mid-batch; reconnecting");
                     self.client = None;
                 }
@@ -153,7 +153,7 @@ impl BatchSink for PgSink {
                     tracing::warn!(attempt = refused, ops = held, error = %e, "store batch commit failed");
                     if refused >= 2 {
                         tracing::error!(ops = held, error = %e, "store batch lost after retry");
-                        failures.add(held, e.to_string());
+                        failures.add(held, pg_reason(&e));
                         return;
                     }
                 }
