@@ -127,6 +127,32 @@ pub enum StoreError {
     CopyBusy { from: String },
 }
 
+impl StoreError {
+    /// Whether this failure is the database being out of reach (not started,
+    /// restarting, failing over, the connection cut) rather than a refusal of
+    /// what was asked: a reader may wait and ask again.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StoreError::PgConnect { .. } | StoreError::Unreachable { .. } => true,
+            StoreError::Postgres(e) => connection_lost(e),
+            _ => false,
+        }
+    }
+}
+
+/// A PostgreSQL error that ended the connection: it closed, or the server said so
+/// (SQLSTATE class 08 "connection exception", 57P "operator intervention": a
+/// shutdown, a crash restart, a server still starting). The client may not have
+/// seen the socket close yet when the server's FATAL arrives, so the code counts.
+pub(crate) fn connection_lost(error: &::postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    error
+        .code()
+        .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
+}
+
 /// A PostgreSQL error with its causes: the `postgres` crate's own message names only
 /// the kind ("db error", "error connecting to server") and keeps the why in its source.
 pub(crate) fn pg_reason(error: &::postgres::Error) -> String {

@@ -36,5 +36,6 @@ mod properties_secrets;
 mod properties_store;
 mod sanitize;
 mod store;
+mod store_reconnect;
 mod store_rerun_of;
 mod transcripts;

@@ -140,7 +140,7 @@ async fn follow(reader: &EventReader, mut filter: EventFilter) -> u8 {
                 }
                 p
             }
-            Err(EngineError::Store(e @ StoreError::PgConnect { .. })) => {
+            Err(EngineError::Store(e)) if e.is_unreachable() => {
                 if !unreachable {
                     eprintln!("drover: events: {e}; following on when it answers");
                     unreachable = true;

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::store::answers::{KeyClaim, PruneReport, StoreHealth};
 use crate::store::backend::{Backend, StoredExecution};
-use crate::store::error::StoreError;
+use crate::store::error::{StoreError, connection_lost};
 use crate::store::outage::OutageState;
 use crate::store::records::{
     BreakerRecord, CachedFacts, EntryType, EventFilter, EventRecord, ExecutionRecord,
@@ -107,7 +107,11 @@ impl PgBackend {
         }
         let client = slot.as_mut().expect("connected above");
         let result = f(client);
-        if client.is_closed() {
+        let lost = match &result {
+            Err(StoreError::Postgres(e)) => connection_lost(e),
+            _ => false,
+        };
+        if lost || client.is_closed() {
             *slot = None;
         }
         result
