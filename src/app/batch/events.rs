@@ -13,7 +13,6 @@ use crate::cli::EventsArgs;
 use crate::engine::records::{EventFilter, EventRecord};
 use crate::engine::report::event_record::{EVENT_TYPES, json_line};
 use crate::engine::{EngineError, EventReader};
-use crate::store::StoreError;
 use crate::ui::time::parse_time;
 use std::io::{self, Write};
 use std::time::Duration;
