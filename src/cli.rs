@@ -79,6 +79,18 @@ pub struct GlobalArgs {
     /// Act as this user (RBAC roles and history); admins only.
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
+    /// Use the engine of `drover serve` instead of one of this process's own: the
+    /// console attaches to it (starting it when none answers), so its runs outlive
+    /// the terminal [config `[engine] detach`].
+    #[arg(long, global = true, conflicts_with = "no_attach")]
+    pub attach: bool,
+    /// Run the engine in this process even when `[engine] detach` is set.
+    #[arg(long, global = true)]
+    pub no_attach: bool,
+    /// The service's socket [default: `[engine] socket`, else
+    /// $XDG_RUNTIME_DIR/drover/drover.sock].
+    #[arg(long, global = true, env = "DROVER_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +148,26 @@ pub enum Command {
     Man,
     /// The store itself: copy a history into a team's PostgreSQL database.
     Store(StoreArgs),
+    /// The engine as a service on a Unix socket: runs outlive the console that
+    /// started them, and consoles attach to it (README, "Running the engine as a
+    /// service").
+    ///
+    /// Without flags, starts it in the background and returns once it answers.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Stay in the foreground (for systemd, `Type=simple`); logs go to the state
+    /// dir's log file as always.
+    #[arg(long, conflicts_with = "stop")]
+    pub foreground: bool,
+    /// Stop the service once its runs have ended.
+    #[arg(long)]
+    pub stop: bool,
+    /// With --stop: cancel the runs first (each is recorded as cancelled).
+    #[arg(long, requires = "stop")]
+    pub now: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod journal;
 mod logging;
 mod rbac;
 mod secrets;
+mod service;
 mod sessions;
 mod store;
 mod ui;
@@ -14,6 +15,7 @@ pub use journal::{JournalConfig, TransportJournal};
 pub use logging::LoggingConfig;
 pub use rbac::{RbacConfig, RoleConfig};
 pub use secrets::SecretsConfig;
+pub use service::{SOCKET_ENV, ServiceConfig};
 pub use sessions::SessionsConfig;
 pub use store::{STORE_URL_ENV, StoreConfig};
 pub use ui::UiConfig;
@@ -48,6 +50,7 @@ pub struct Config {
     pub secrets: SecretsConfig,
     pub sessions: SessionsConfig,
     pub store: StoreConfig,
+    pub engine: ServiceConfig,
     pub ui: UiConfig,
     /// `None` when the file has no `[rbac]` section: the local user is admin.
     pub rbac: Option<RbacConfig>,

@@ -67,8 +67,15 @@ async fn run(cli: Cli) -> u8 {
             );
             return exit::USAGE;
         }
+        let attach = cli.global.attach || (config.engine.detach && !cli.global.no_attach);
+        if attach {
+            return app::attach::console::attach(&cli.global, &config, &state_dir).await;
+        }
         return app::tui::launch(&cli.global, config, state_dir).await;
     };
+    if let drover::cli::Command::Serve(args) = command {
+        return app::service::server::serve(args, &cli.global, config, state_dir).await;
+    }
     if let drover::cli::Command::Store(args) = command {
         return app::store_admin::store(args, &config, &state_dir);
     }

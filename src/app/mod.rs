@@ -2,12 +2,14 @@
 //! set-up they share. Both talk to the engine only through its handle, events and
 //! snapshots.
 
+pub mod attach;
 pub mod batch;
 pub mod docs;
 pub mod login_user;
 pub mod replay;
 pub mod rerun;
 pub mod run_id;
+pub mod service;
 pub mod session;
 pub mod setup;
 pub mod stop_signals;

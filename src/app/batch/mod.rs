@@ -70,6 +70,10 @@ pub async fn dispatch(command: &Command, global: &GlobalArgs, rt: &Runtime) -> u
             eprintln!("drover: `drover store` runs without an engine");
             super::exit::USAGE
         }
+        Command::Serve(_) => {
+            eprintln!("drover: `drover serve` starts its own engine");
+            super::exit::USAGE
+        }
     }
 }
 

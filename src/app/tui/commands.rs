@@ -53,6 +53,14 @@ pub fn execute(state: &mut AppState, line: &str) -> Vec<Effect> {
             Vec::new()
         }
         "cancel" => cancel_newest(state),
+        "detach" if state.options.hosted => vec![Effect::Suspend],
+        "detach" => {
+            state.error(
+                "this console is not attached to a service: runs end with it \
+                 (`[engine] detach = true` or `drover --attach` starts consoles in `drover serve`)",
+            );
+            Vec::new()
+        }
         "status" => vec![Effect::LoadStatus],
         "messages" => {
             super::messages::open_messages(state);
@@ -183,7 +191,8 @@ pub fn cancel_newest(state: &mut AppState) -> Vec<Effect> {
 pub fn quit_or_ask(state: &mut AppState) -> Vec<Effect> {
     let runs = state.running_count();
     let plan = state.progress.running_plan().is_some();
-    if runs == 0 && !plan {
+    // Hosted by the service, runs go on without this console: nothing to ask.
+    if (runs == 0 && !plan) || state.options.hosted {
         state.quit = true;
         return vec![Effect::Quit];
     }

@@ -237,6 +237,18 @@ impl Console {
         msgs
     }
 
+    /// Shows what the engine holds now, as after missed events: runs already
+    /// going when this console opened (another console's, a batch's) with
+    /// their statuses and what their rings hold.
+    pub fn catch_up(&mut self) {
+        let snapshots = self.engine.executions();
+        if !snapshots.is_empty() {
+            self.apply(Msg::EngineLagged(snapshots));
+            self.catch_up_output();
+            self.state.settle();
+        }
+    }
+
     /// Reads every node's ring of the live run: output notices may have been
     /// among the missed events, and a notice is not repeated until it is read.
     fn catch_up_output(&mut self) {

@@ -237,6 +237,13 @@ where
         let control = tokio::select! {
             biased;
             ev = input.next() => match ev {
+                // The screen was lost (a terminal attached to a hosted session):
+                // everything is painted again, not only what changed.
+                Some(Ok(Event::FocusGained)) => {
+                    terminal.clear().map_err(Into::into)?;
+                    dirty = true;
+                    Control::Continue
+                }
                 Some(Ok(ev)) => {
                     dirty = true;
                     terminal_event(console, ev)

@@ -74,6 +74,9 @@ pub struct UiOptions {
     pub danger: Vec<String>,
     pub sanitize: SanitizeOptions,
     pub no_color: bool,
+    /// Hosted by `drover serve`: runs outlive the console, so quitting leaves
+    /// them going and `:detach` lets the terminal go.
+    pub hosted: bool,
 }
 
 impl Default for UiOptions {
@@ -91,6 +94,7 @@ impl Default for UiOptions {
                 cursor_controls: true,
             },
             no_color: false,
+            hosted: false,
         }
     }
 }

@@ -1,0 +1,171 @@
+//! HTTP/1.1 over the service's Unix socket (hyper's client connection): the
+//! hello, JSON requests, and the upgrade an attached console rides on.
+
+use std::path::{Path, PathBuf};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::net::UnixStream;
+
+use crate::app::service::protocol::{ErrorBody, Hello, PROTOCOL, PROTOCOL_HEADER};
+
+/// Why a request to the service failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Nothing listens there (no socket, or a dead service's).
+    #[error("no drover service answers on {}: {reason}", path.display())]
+    NotRunning { path: PathBuf, reason: String },
+    #[error("drover service on {}: {reason}", path.display())]
+    Failed { path: PathBuf, reason: String },
+    /// The service answered with an error of its own (its words).
+    #[error("drover service: {message}")]
+    Refused { status: StatusCode, message: String },
+}
+
+/// A connection to the service at `path`.
+pub struct Client {
+    path: PathBuf,
+}
+
+impl Client {
+    pub fn new(path: &Path) -> Client {
+        Client {
+            path: path.to_path_buf(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn failed(&self, reason: impl ToString) -> ClientError {
+        ClientError::Failed {
+            path: self.path.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// A fresh HTTP/1.1 connection, its driver spawned (with upgrades).
+    async fn connect(
+        &self,
+    ) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, ClientError> {
+        let stream =
+            UnixStream::connect(&self.path)
+                .await
+                .map_err(|e| ClientError::NotRunning {
+                    path: self.path.clone(),
+                    reason: e.to_string(),
+                })?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| self.failed(e))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.with_upgrades().await {
+                tracing::debug!("service connection: {e}");
+            }
+        });
+        Ok(sender)
+    }
+
+    fn request(method: Method, uri: &str, body: Vec<u8>) -> Request<Full<Bytes>> {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(hyper::header::HOST, "drover")
+            .header(PROTOCOL_HEADER, PROTOCOL.to_string());
+        if !body.is_empty() {
+            builder = builder.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
+        builder
+            .body(Full::new(Bytes::from(body)))
+            .expect("a valid request")
+    }
+
+    /// `method uri` with `body` as JSON; the answer decoded from JSON.
+    pub async fn json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, ClientError> {
+        let body = match body {
+            Some(b) => serde_json::to_vec(b).map_err(|e| self.failed(e))?,
+            None => Vec::new(),
+        };
+        let mut sender = self.connect().await?;
+        let response = sender
+            .send_request(Self::request(method, uri, body))
+            .await
+            .map_err(|e| self.failed(e))?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| self.failed(e))?
+            .to_bytes();
+        if !status.is_success() {
+            let message = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| b.error)
+                .unwrap_or_else(|_| format!("{status}: {}", String::from_utf8_lossy(&bytes)));
+            return Err(ClientError::Refused { status, message });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| self.failed(format!("unreadable answer: {e}")))
+    }
+
+    /// Who answers, checked to speak this protocol.
+    pub async fn hello(&self) -> Result<Hello, ClientError> {
+        let hello: Hello = self.json(Method::GET, "/v1/hello", None::<&()>).await?;
+        if hello.protocol != PROTOCOL {
+            return Err(self.failed(format!(
+                "the service (drover {}) speaks protocol {}, this drover {PROTOCOL}",
+                hello.version, hello.protocol
+            )));
+        }
+        Ok(hello)
+    }
+
+    /// `uri` upgraded to `protocol`: the raw connection after the `101`.
+    pub async fn upgrade(
+        &self,
+        uri: &str,
+        protocol: &str,
+    ) -> Result<TokioIo<hyper::upgrade::Upgraded>, ClientError> {
+        let mut sender = self.connect().await?;
+        let mut request = Self::request(Method::GET, uri, Vec::new());
+        let headers = request.headers_mut();
+        headers.insert(
+            hyper::header::CONNECTION,
+            "upgrade".parse().expect("a header value"),
+        );
+        headers.insert(
+            hyper::header::UPGRADE,
+            protocol.parse().map_err(|e| self.failed(e))?,
+        );
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| self.failed(e))?;
+        let status = response.status();
+        if status != StatusCode::SWITCHING_PROTOCOLS {
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let message = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| b.error)
+                .unwrap_or_else(|_| format!("{status}"));
+            return Err(ClientError::Refused { status, message });
+        }
+        let upgraded = hyper::upgrade::on(response)
+            .await
+            .map_err(|e| self.failed(e))?;
+        Ok(TokioIo::new(upgraded))
+    }
+}

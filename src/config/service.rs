@@ -1,0 +1,46 @@
+//! `[engine]`: where the engine runs. Embedded in each drover by default for
+//! `--batch`; with `detach`, the console attaches to `drover serve` (started in
+//! the background when none answers), so runs outlive the terminal.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The environment variable naming the service socket (as `--socket` does).
+pub const SOCKET_ENV: &str = "DROVER_SOCKET";
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceConfig {
+    /// The console attaches to the service (starting it when none answers).
+    pub detach: bool,
+    /// The service's socket [default: `$XDG_RUNTIME_DIR/drover/drover.sock`].
+    pub socket: Option<PathBuf>,
+    /// The socket's mode, octal: "0600" (its owner only) or "0660" (a team
+    /// service's group; the directory is then made 0750).
+    pub socket_mode: String,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            detach: false,
+            socket: None,
+            socket_mode: "0600".into(),
+        }
+    }
+}
+
+impl ServiceConfig {
+    /// The socket mode's bits, or why it is not one drover allows.
+    pub fn mode(&self) -> Result<u32, String> {
+        let bits = u32::from_str_radix(self.socket_mode.trim_start_matches("0o"), 8)
+            .map_err(|_| format!("socket_mode {:?} is not an octal mode", self.socket_mode))?;
+        match bits {
+            0o600 | 0o660 => Ok(bits),
+            _ => Err(format!(
+                "socket_mode {:?}: only \"0600\" (owner) or \"0660\" (owner and group) are allowed",
+                self.socket_mode
+            )),
+        }
+    }
+}
