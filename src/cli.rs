@@ -168,6 +168,10 @@ pub struct ServeArgs {
     /// With --stop: cancel the runs first (each is recorded as cancelled).
     #[arg(long, requires = "stop")]
     pub now: bool,
+    /// End once no console session and no run is left (how a console starts the
+    /// service it attaches to).
+    #[arg(long, conflicts_with = "stop")]
+    pub exit_when_idle: bool,
 }
 
 #[derive(Debug, Args)]

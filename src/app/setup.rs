@@ -173,6 +173,17 @@ pub fn start_console(
     start_with(global, config, state_dir, interaction, false, false)
 }
 
+/// For `drover serve`: the inventory loaded now (consoles attach to it later),
+/// and questions put through `interaction` to an attached console.
+pub fn start_service(
+    global: &GlobalArgs,
+    config: Config,
+    state_dir: PathBuf,
+    interaction: Arc<dyn Interaction>,
+) -> Result<Runtime> {
+    start_with(global, config, state_dir, interaction, true, false)
+}
+
 /// The user's keymap: `keymap.toml` beside the config file.
 pub fn keymap_path(global: &GlobalArgs) -> Option<PathBuf> {
     match &global.config {

@@ -1,6 +1,7 @@
-//! `[engine]`: where the engine runs. Embedded in each drover by default for
-//! `--batch`; with `detach`, the console attaches to `drover serve` (started in
-//! the background when none answers), so runs outlive the terminal.
+//! `[engine]`: where the engine runs. The console attaches to `drover serve`
+//! (`detach`, on by default; the service is started in the background when none
+//! answers, and ends when its last console and run have), so runs outlive the
+//! terminal. `--batch` keeps an engine of its own unless `--attach` is given.
 
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -23,7 +24,7 @@ pub struct ServiceConfig {
 impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
-            detach: false,
+            detach: true,
             socket: None,
             socket_mode: "0600".into(),
         }

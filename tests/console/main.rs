@@ -33,3 +33,4 @@ mod console_widgets;
 mod console_write;
 mod console_write_view;
 mod rbac_console;
+mod service_console;

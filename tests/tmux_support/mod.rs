@@ -112,15 +112,31 @@ pub struct DroverPane {
 }
 
 impl DroverPane {
-    /// `drover --state-dir STATE`, its config and home under `dir`, 100x30.
+    /// `drover --no-attach --state-dir STATE`, its config and home under `dir`,
+    /// 100x30: the console with an engine of its own (see [`attach`](Self::attach)).
     pub fn new(dir: &std::path::Path, state: &std::path::Path) -> DroverPane {
         DroverPane {
             dir: dir.to_path_buf(),
-            args: vec!["--state-dir".into(), state.display().to_string()],
+            args: vec![
+                "--no-attach".into(),
+                "--state-dir".into(),
+                state.display().to_string(),
+            ],
             first: None,
             env: Vec::new(),
             size: (100, 30),
         }
+    }
+
+    /// The console attached to the `drover serve` on `socket` instead.
+    pub fn attach(mut self, socket: &std::path::Path) -> DroverPane {
+        self.args.retain(|a| a != "--no-attach");
+        self.args.extend([
+            "--attach".to_string(),
+            "--socket".to_string(),
+            socket.display().to_string(),
+        ]);
+        self
     }
 
     /// More arguments (`-i INV`, `-F CFG`, a subcommand...).

@@ -28,7 +28,7 @@ pub async fn reach(
     let hello = match client.hello().await {
         Ok(h) => h,
         Err(ClientError::NotRunning { .. }) if start => {
-            start_background(global, state_dir, &path).await?;
+            start_background(global, state_dir, &path, true).await?;
             client.hello().await.map_err(|e| e.to_string())?
         }
         Err(e) => return Err(e.to_string()),

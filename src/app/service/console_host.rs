@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::protocol::{Handoff, ServerFrame};
 use super::screen::{Link, RemoteScreen};
 use crate::app::tui::console::{Console, Handoff as ConsoleHandoff};
+use crate::app::tui::interaction::Asked;
 use crate::app::tui::keymap::Keymap;
 use crate::app::tui::state::{AppState, UiOptions};
 use crate::engine::{Engine, ExecutionContext, ExecutionOptions};
@@ -30,6 +31,9 @@ use crate::engine::{Engine, ExecutionContext, ExecutionOptions};
 /// settings of the service's config.
 pub struct HostSettings {
     pub engine: Engine,
+    /// The service's own account: only its consoles are asked the engine's
+    /// questions (a team service's runs are never answered for by a visitor).
+    pub owner: String,
     pub keymap: Arc<Keymap>,
     pub ui: UiOptions,
     pub run_options: ExecutionOptions,
@@ -43,6 +47,10 @@ pub struct Session {
     pub user: String,
     input: mpsc::UnboundedSender<Event>,
     pub(super) link: Arc<Link>,
+    /// The engine's questions (an unknown host key) put to this console.
+    questions: mpsc::UnboundedSender<Asked>,
+    /// When a terminal last attached: questions go to the latest.
+    attached_at: Mutex<std::time::Instant>,
     /// The answer a hand-off (a shell on the client's terminal) waits for.
     handoff: Mutex<Option<oneshot::Sender<Result<String, String>>>>,
 }
@@ -83,6 +91,8 @@ pub struct ConsoleHost {
     settings: HostSettings,
     sessions: Mutex<Vec<Arc<Session>>>,
     next_id: AtomicU64,
+    /// Told each time a session ends.
+    pub ended: tokio::sync::Notify,
 }
 
 /// What `attach` gives a connection: its session, its id, and what to send it.
@@ -100,6 +110,7 @@ impl ConsoleHost {
             settings,
             sessions: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            ended: tokio::sync::Notify::new(),
         })
     }
 
@@ -113,6 +124,40 @@ impl ConsoleHost {
             .iter()
             .map(|s| (s.id, s.user.clone(), s.link.is_attached()))
             .collect()
+    }
+
+    /// Puts the engine's questions to the owner's most recently attached
+    /// console; with none attached, a question is declined at once (the
+    /// connection then fails with the reason, as in batch).
+    pub fn route_questions(self: &Arc<Self>, mut asked: mpsc::UnboundedReceiver<Asked>) {
+        let host = Arc::clone(self);
+        tokio::spawn(async move {
+            while let Some((question, reply)) = asked.recv().await {
+                let target = host
+                    .lock()
+                    .iter()
+                    .filter(|s| s.user == host.settings.owner && s.link.is_attached())
+                    .max_by_key(|s| *s.attached_at.lock().unwrap_or_else(|p| p.into_inner()))
+                    .cloned();
+                match target {
+                    Some(session) => {
+                        if let Err(mpsc::error::SendError((_, reply))) =
+                            session.questions.send((question, reply))
+                        {
+                            let _ = reply.send(None);
+                        }
+                    }
+                    None => {
+                        let _ = reply.send(None);
+                    }
+                }
+            }
+        });
+    }
+
+    /// Whether no console session is left (for a service that ends when idle).
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
     }
 
     /// Every attached terminal is let go, told `why` (the service is stopping).
@@ -147,6 +192,10 @@ impl ConsoleHost {
             None => (self.start(context, size, no_color), false),
         };
         session.link.attach(connection, tx, size);
+        *session
+            .attached_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
         // The new terminal is blank: its size first, then everything repainted.
         session.input(Event::Resize(size.width, size.height));
         let _ = session.input.send(Event::FocusGained);
@@ -166,11 +215,14 @@ impl ConsoleHost {
     ) -> Arc<Session> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (input, input_rx) = mpsc::unbounded_channel();
+        let (questions, questions_rx) = mpsc::unbounded_channel();
         let session = Arc::new(Session {
             id,
             user: context.user.clone(),
             input,
             link: Arc::new(Link::default()),
+            questions,
+            attached_at: Mutex::new(std::time::Instant::now()),
             handoff: Mutex::new(None),
         });
         session.link.set_size(size);
@@ -184,9 +236,11 @@ impl ConsoleHost {
         let spawned = std::thread::Builder::new()
             .name(format!("console-{id}"))
             .spawn(move || {
-                runtime.block_on(host.run(&running, context, size, no_color, input_rx));
+                let asked = questions_rx;
+                runtime.block_on(host.run(&running, context, size, no_color, input_rx, asked));
                 running.link.send(ServerFrame::Ended);
                 host.lock().retain(|s| s.id != running.id);
+                host.ended.notify_waiters();
                 tracing::info!(session = running.id, user = %running.user, "console session ended");
             });
         if let Err(e) = spawned {
@@ -208,6 +262,7 @@ impl ConsoleHost {
         size: Size,
         no_color: bool,
         mut input: mpsc::UnboundedReceiver<Event>,
+        questions: mpsc::UnboundedReceiver<Asked>,
     ) {
         let s = &self.settings;
         let mut ui = s.ui.clone();
@@ -220,9 +275,6 @@ impl ConsoleHost {
             context.user.clone(),
         );
         state.settle();
-        // Questions (an unknown host key) cannot reach a terminal that may be gone:
-        // the service's transports fail such connections with the reason.
-        let (_no_questions, questions) = mpsc::unbounded_channel();
         let console = Console::new(
             state,
             s.engine.clone(),

@@ -58,9 +58,9 @@ pub async fn serve(
         return stop(&path, args.now).await;
     }
     if args.foreground {
-        return foreground(global, config, state_dir, &path).await;
+        return foreground(args, global, config, state_dir, &path).await;
     }
-    match start_background(global, &state_dir, &path).await {
+    match start_background(global, &state_dir, &path, false).await {
         Ok(pid) => {
             eprintln!("drover: service started (pid {pid}) on {}", path.display());
             exit::SUCCESS
@@ -112,6 +112,7 @@ pub async fn start_background(
     global: &GlobalArgs,
     state_dir: &Path,
     path: &Path,
+    exit_when_idle: bool,
 ) -> Result<u32, String> {
     use std::os::unix::process::CommandExt;
     let exe =
@@ -127,6 +128,9 @@ pub async fn start_background(
         .arg(state_dir)
         .arg("--socket")
         .arg(path);
+    if exit_when_idle {
+        command.arg("--exit-when-idle");
+    }
     if let Some(c) = &global.config {
         command.arg("--config").arg(c);
     }
@@ -175,9 +179,46 @@ pub async fn start_background(
     }
 }
 
+/// A service a console started for itself ends once no console session and no
+/// run is left, as tmux's server does: looked at each time a session or a run ends.
+fn end_when_idle(service: &Arc<Service>) {
+    let service = Arc::clone(service);
+    let mut events = service.engine.subscribe();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = service.host.ended.notified() => {}
+                event = events.recv() => match event {
+                    Ok(crate::engine::EngineEvent::ExecutionFinished { .. })
+                    | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+                _ = service.stop.cancelled() => return,
+            }
+            let running = service
+                .engine
+                .executions()
+                .iter()
+                .any(|r| !r.status.is_terminal());
+            if service.host.is_empty() && !running {
+                tracing::info!("no console session and no run left: the service ends");
+                service.stop.cancel();
+                return;
+            }
+        }
+    });
+}
+
 /// The service itself, until `--stop` or SIGTERM/SIGINT (which cancel the runs,
 /// as systemd's stop expects). SIGHUP is ignored: a service has no terminal.
-async fn foreground(global: &GlobalArgs, config: Config, state_dir: PathBuf, path: &Path) -> u8 {
+async fn foreground(
+    args: &ServeArgs,
+    global: &GlobalArgs,
+    config: Config,
+    state_dir: PathBuf,
+    path: &Path,
+) -> u8 {
     let mode = match config.engine.mode() {
         Ok(m) => m,
         Err(e) => {
@@ -192,7 +233,8 @@ async fn foreground(global: &GlobalArgs, config: Config, state_dir: PathBuf, pat
             return exit::USAGE;
         }
     };
-    let rt = match setup::start(global, config, state_dir.clone()) {
+    let (interaction, questions) = crate::app::tui::interaction::ConsoleInteraction::new();
+    let rt = match setup::start_service(global, config, state_dir.clone(), Arc::new(interaction)) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("drover: {e:#}");
@@ -216,8 +258,10 @@ async fn foreground(global: &GlobalArgs, config: Config, state_dir: PathBuf, pat
             return exit::USAGE;
         }
     };
+    let uid = nix::unistd::getuid().as_raw();
     let host = ConsoleHost::new(HostSettings {
         engine: rt.engine.clone(),
+        owner: user_name(uid),
         keymap,
         ui: UiOptions {
             no_color: rt.config.ui.theme == "no-color",
@@ -228,7 +272,7 @@ async fn foreground(global: &GlobalArgs, config: Config, state_dir: PathBuf, pat
         run_options: setup::run_defaults(&rt.config),
         task_path: rt.config.tasks.path.clone(),
     });
-    let uid = nix::unistd::getuid().as_raw();
+    host.route_questions(questions);
     let service = Arc::new(Service {
         engine: rt.engine.clone(),
         owner_uid: uid,
@@ -237,6 +281,9 @@ async fn foreground(global: &GlobalArgs, config: Config, state_dir: PathBuf, pat
         host: Arc::clone(&host),
         stop: tokio_util::sync::CancellationToken::new(),
     });
+    if args.exit_when_idle {
+        end_when_idle(&service);
+    }
     let stop = service.stop.clone();
     let engine = rt.engine.clone();
     let signalled = async move {
