@@ -74,7 +74,10 @@ async fn run(cli: Cli) -> u8 {
         return app::tui::launch(&cli.global, config, state_dir).await;
     };
     if let drover::cli::Command::Serve(args) = command {
-        return app::service::server::serve(args, &cli.global, config, state_dir).await;
+        if args.foreground {
+            return app::service::server::serve(args, &cli.global, config, state_dir).await;
+        }
+        return app::attach::start::serve(args, &cli.global, &config, &state_dir).await;
     }
     if let drover::cli::Command::Store(args) = command {
         return app::store_admin::store(args, &config, &state_dir);

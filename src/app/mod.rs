@@ -17,6 +17,7 @@ pub mod store_admin;
 pub mod stored_output;
 pub mod target_args;
 pub mod tui;
+pub mod wire;
 
 /// Exit codes, documented in the README and `drover --help`.
 pub mod exit {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
 
-use crate::app::service::protocol::{ErrorBody, Hello, PROTOCOL, PROTOCOL_HEADER};
+use crate::app::wire::protocol::{ErrorBody, Hello, PROTOCOL, PROTOCOL_HEADER};
 
 /// Why a request to the service failed.
 #[derive(Debug, thiserror::Error)]

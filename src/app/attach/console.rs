@@ -15,8 +15,8 @@ use futures_util::StreamExt;
 
 use super::reach;
 use crate::app::exit;
-use crate::app::service::protocol::{CONSOLE_UPGRADE, ClientFrame, Handoff, ServerFrame};
 use crate::app::stop_signals::{StopSignal, StopSignals};
+use crate::app::wire::protocol::{CONSOLE_UPGRADE, ClientFrame, Handoff, ServerFrame};
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 

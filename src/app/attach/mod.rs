@@ -4,14 +4,16 @@
 
 pub mod client;
 pub mod console;
+pub mod start;
 
 use std::path::Path;
 
-use crate::app::service::protocol::Hello;
-use crate::app::service::server::{inputs, socket_path, start_background};
+use crate::app::wire::place::{inputs, socket_path};
+use crate::app::wire::protocol::{Hello, Inputs};
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 use client::{Client, ClientError};
+use start::start_background;
 
 /// The service this drover should use: the one answering on the socket, or one
 /// started now (`start`). A service of this user that was started with other
@@ -48,7 +50,7 @@ pub async fn reach(
     Ok((client, hello))
 }
 
-fn describe(i: &crate::app::service::protocol::Inputs) -> String {
+fn describe(i: &Inputs) -> String {
     let mut parts = vec![format!("state dir {}", i.state_dir)];
     if let Some(c) = &i.config {
         parts.push(format!("config {c}"));

@@ -19,12 +19,12 @@ use ratatui::Terminal;
 use ratatui::layout::{Rect, Size};
 use tokio::sync::{mpsc, oneshot};
 
-use super::protocol::{Handoff, ServerFrame};
 use super::screen::{Link, RemoteScreen};
 use crate::app::tui::console::{Console, Handoff as ConsoleHandoff};
 use crate::app::tui::interaction::Asked;
 use crate::app::tui::keymap::Keymap;
 use crate::app::tui::state::{AppState, UiOptions};
+use crate::app::wire::protocol::{Handoff, ServerFrame};
 use crate::engine::{Engine, ExecutionContext, ExecutionOptions};
 
 /// What every session is made from: the service's engine and the console

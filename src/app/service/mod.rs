@@ -4,7 +4,7 @@
 //! One engine (the same one `--batch` embeds) sits behind an HTTP server (axum) on
 //! the socket. A console that attaches gets a console session hosted here: the
 //! console's whole state machine runs in the service against the engine's one door,
-//! the client only carries keys in and screen bytes out ([`protocol`]). Losing the
+//! the client only carries keys in and screen bytes out ([`crate::app::wire`]). Losing the
 //! terminal therefore loses nothing: the session goes on consuming the engine's
 //! events, and the next `drover` re-attaches to it and repaints. Tools speak
 //! HTTP/JSON to the same socket.
@@ -14,7 +14,6 @@
 
 pub mod console_host;
 pub mod peer;
-pub mod protocol;
 mod routes;
 mod screen;
 pub mod server;

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::console_host::ConsoleHost;
 use super::peer::Peer;
-use super::protocol::{
+use crate::app::wire::protocol::{
     CONSOLE_UPGRADE, ClientFrame, ErrorBody, Hello, Inputs, PROTOCOL, PROTOCOL_HEADER, ServerFrame,
     StopAnswer, StopRequest,
 };

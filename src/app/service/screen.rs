@@ -11,7 +11,7 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use tokio::sync::mpsc;
 
-use super::protocol::ServerFrame;
+use crate::app::wire::protocol::ServerFrame;
 
 /// The attached terminal, if any, and its size: shared by the session's screen
 /// and the connection that feeds it.

@@ -12,16 +12,6 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
 
-/// The socket a client uses: `--socket`/`$DROVER_SOCKET`, else the config's
-/// `[service] socket`, else `$XDG_RUNTIME_DIR/drover/drover.sock`, else
-/// `/tmp/drover-UID/drover.sock` (as tmux does without a runtime dir).
-pub fn default_path() -> PathBuf {
-    match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => PathBuf::from(dir).join("drover").join("drover.sock"),
-        None => PathBuf::from(format!("/tmp/drover-{}", nix::unistd::getuid())).join("drover.sock"),
-    }
-}
-
 /// Why the service cannot listen.
 #[derive(Debug, thiserror::Error)]
 pub enum SocketError {
