@@ -259,7 +259,8 @@ fn stop_waits_for_the_runs_and_now_cancels_them() {
     let f = crate::cli_support::Fleet::nodes(&["a", "b"]);
     let inventory = f.inventory.display().to_string();
     for now in [false, true] {
-        let mut service = Service::start(&f.dir.path().join("config"), &f.state, &["-i", &inventory]);
+        let mut service =
+            Service::start(&f.dir.path().join("config"), &f.state, &["-i", &inventory]);
         let tmux = Tmux::new();
         DroverPane::new(f.dir.path(), &f.state)
             .args(&["-i", &inventory])
@@ -274,19 +275,27 @@ fn stop_waits_for_the_runs_and_now_cancels_them() {
         tmux.keys(&["Enter"]);
         tmux.wait_for("the run", |s| s.contains("running"));
         let mut stop = bare(&f.dir.path().join("config"));
-        stop.arg("serve").arg("--stop").arg("--socket").arg(&service.socket);
+        stop.arg("serve")
+            .arg("--stop")
+            .arg("--socket")
+            .arg(&service.socket);
         if now {
             stop.arg("--now");
         }
         let out = finish(stop);
         out.expect(0);
         let said = String::from_utf8_lossy(&out.stderr);
-        let verb = if now { "cancelled 1 run" } else { "waited for 1 run" };
+        let verb = if now {
+            "cancelled 1 run"
+        } else {
+            "waited for 1 run"
+        };
         assert!(said.contains(verb), "{said}");
         assert!(service.wait().success(), "the service ends 0");
         let history = finish(f.cmd(&["--batch", "history", "--json", "--limit", "1"]));
         history.expect(0);
-        let runs: serde_json::Value = serde_json::from_slice(&history.stdout).expect("history json");
+        let runs: serde_json::Value =
+            serde_json::from_slice(&history.stdout).expect("history json");
         let status = if now { "cancelled" } else { "success" };
         assert_eq!(runs[0]["status"], status, "{runs}");
         // The attached console was told, and its client ended.
