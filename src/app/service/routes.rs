@@ -14,14 +14,16 @@ use hyper_util::rt::TokioIo;
 use ratatui::layout::Size;
 use serde::Deserialize;
 
+use super::api_error::error;
 use super::console_host::ConsoleHost;
 use super::peer::Peer;
 use super::protocol::{
-    CONSOLE_UPGRADE, ClientFrame, ErrorBody, Hello, Inputs, PROTOCOL, PROTOCOL_HEADER, ServerFrame,
+    CONSOLE_UPGRADE, ClientFrame, Hello, Inputs, PROTOCOL, PROTOCOL_HEADER, ServerFrame,
     StopAnswer, StopRequest,
 };
+use super::{events_api, run_stream, runs_api};
 use crate::engine::rbac::Capability;
-use crate::engine::{Engine, ExecutionContext};
+use crate::engine::{Engine, ExecutionContext, ExecutionOptions};
 
 /// What the routes share.
 pub struct Service {
@@ -30,6 +32,8 @@ pub struct Service {
     pub owner: String,
     pub inputs: Inputs,
     pub host: Arc<ConsoleHost>,
+    /// Options of a run a client leaves unset (the service's `[execution]`).
+    pub run_options: ExecutionOptions,
     /// Cancelled to stop the service.
     pub stop: tokio_util::sync::CancellationToken,
 }
@@ -51,19 +55,14 @@ pub fn router(service: Arc<Service>) -> axum::Router {
         .route("/v1/hello", get(hello))
         .route("/v1/stop", post(stop))
         .route("/v1/console", get(console))
+        .route("/v1/runs", post(runs_api::start).get(runs_api::list))
+        .route("/v1/runs/{id}", get(runs_api::one))
+        .route("/v1/runs/{id}/cancel", post(runs_api::cancel))
+        .route("/v1/runs/{id}/stream", get(run_stream::follow))
+        .route("/v1/events", get(events_api::events))
         .fallback(unknown)
         .layer(axum::middleware::from_fn(check_protocol))
         .with_state(service)
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(ErrorBody {
-            error: message.into(),
-        }),
-    )
-        .into_response()
 }
 
 /// A client of another protocol version is told so, in words, before any route

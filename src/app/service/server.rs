@@ -235,6 +235,7 @@ async fn foreground(global: &GlobalArgs, config: Config, state_dir: PathBuf, pat
         owner: user_name(uid),
         inputs: inputs(global, &state_dir),
         host: Arc::clone(&host),
+        run_options: setup::run_defaults(&rt.config),
         stop: tokio_util::sync::CancellationToken::new(),
     });
     let stop = service.stop.clone();
