@@ -83,12 +83,12 @@ impl RunRequest {
         let mut options = defaults.clone();
         let o = self.options;
         if let Some(t) = o.timeout_s {
-            if t.is_finite() && t > 0.0 {
+            if t.is_finite() && t >= 0.0 {
                 options.timeout = Some(Duration::from_secs_f64(t));
             } else {
                 errors.push(FieldError {
                     field: "options.timeout_s".into(),
-                    reason: format!("{t} is not a positive number of seconds"),
+                    reason: format!("{t} is not a number of seconds (0 or more)"),
                 });
             }
         }
