@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::api_error::{error, refusal};
+use super::api_error::{error, refusal, status_of};
 use super::peer::Peer;
 use super::routes::Service;
 use super::run_request::{Created, Duplicate, RunRequest};
@@ -60,7 +60,9 @@ pub async fn start(
         submission = submission.stream(STREAM_BUFFER);
     }
     match s.engine.submit(submission).await {
-        Err(e) => refusal("starting the run", &e),
+        // The engine's words as they are (they name the targets, the user and
+        // the capability): what the embedded `drover run` prints.
+        Err(e) => error(status_of(&e), e.to_string()),
         Ok(Submitted {
             id,
             earlier: Some(earlier),
