@@ -232,3 +232,45 @@ async fn pump<IO>(
     sending.abort();
     tracing::info!(session = attached.session.id, %user, "terminal detached");
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// `(METHOD, path)` of every `.route(..)` in [`super::router`], read from
+    /// this file's source.
+    fn routed() -> BTreeSet<(String, String)> {
+        let source = include_str!("routes.rs");
+        let body = &source[source.find("pub fn router").expect("router")..];
+        let body = &body[..body.find("\n}\n").expect("end of router")];
+        let mut routes = BTreeSet::new();
+        for call in body.split(".route(\"").skip(1) {
+            let (path, rest) = call.split_once('"').expect("a quoted path");
+            let handlers = &rest[..rest.find("))").map_or(rest.len(), |i| i + 1)];
+            for method in ["get", "post", "put", "delete", "patch"] {
+                if handlers.contains(&format!("{method}(")) {
+                    routes.insert((method.to_uppercase(), path.to_string()));
+                }
+            }
+        }
+        routes
+    }
+
+    #[test]
+    fn every_route_is_in_the_openapi_description_and_nothing_else() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/openapi.json")).expect("JSON");
+        let mut described = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("path item").keys() {
+                described.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+        let routed = routed();
+        assert!(
+            routed.len() >= 8,
+            "the router's routes were not found: {routed:?}"
+        );
+        assert_eq!(routed, described, "docs/openapi.json and the router differ");
+    }
+}
