@@ -762,3 +762,52 @@ capabilities = ["history.read"]
     ]);
     assert_eq!(history, json!([]), "history after the refusal");
 }
+
+#[test]
+fn service_api_a_caller_reads_their_own_runs_without_history_read() {
+    let fleet = Fleet::nodes(&["a"]);
+    let config = fleet.path("service.toml");
+    let owner = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .expect("passwd")
+        .expect("me")
+        .name;
+    std::fs::write(
+        &config,
+        format!(
+            "[rbac]\ndefault_roles = []\n\n[rbac.roles.runner]\ncapabilities = [\"command.run\"]\n\n[rbac.users]\n{owner} = [\"runner\"]\n"
+        ),
+    )
+    .expect("config");
+    let config = config.to_str().expect("utf-8").to_string();
+    let served = Served::start(&fleet, &["--config", &config]);
+    let socket = served.socket.display().to_string();
+    let out = finish(fleet.cmd(&[
+        "--config",
+        &config,
+        "--batch",
+        "--attach",
+        "--socket",
+        &socket,
+        "run",
+        "-t",
+        "a",
+        "--",
+        "echo mine",
+    ]));
+    out.expect(0);
+    assert_eq!(out.out(), "a: mine\n");
+    let (status, runs) = served.request("GET", "/v1/runs", None);
+    assert_eq!(status, 200);
+    assert_eq!(runs.as_array().expect("runs").len(), 1, "{runs}");
+    let (status, body) = served
+        .try_request("GET", "/v1/events", None, &[])
+        .expect("GET /v1/events");
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .expect("error")
+            .contains("history.read"),
+        "{body}"
+    );
+}

@@ -1,7 +1,8 @@
 //! `/v1/runs`: start a run, list the runs the engine holds, look at one, cancel
 //! one. Starting goes through the engine's one door as the caller (RBAC
-//! decides); reading needs `history.read`; cancelling is for the run's own user
-//! and admins.
+//! decides); reading other users' runs needs `history.read` (a caller's own
+//! runs are always theirs to see); cancelling is for the run's own user and
+//! admins.
 
 use std::sync::Arc;
 
@@ -98,12 +99,24 @@ pub async fn start(
     }
 }
 
-/// Reads of the runs need `history.read`.
-async fn may_read(s: &Service, peer: &Peer) -> Result<(), Response> {
+/// Reads of other users' runs need `history.read`.
+pub async fn may_read(s: &Service, peer: &Peer) -> Result<(), Response> {
     s.engine
         .authorize(&s.context(peer), &Capability::HistoryRead, &[])
         .await
         .map_err(|e| refusal("reading runs", &e))
+}
+
+/// A caller may always read a run they started; another's needs `history.read`.
+pub async fn may_read_run(
+    s: &Service,
+    peer: &Peer,
+    run: &ExecutionSnapshot,
+) -> Result<(), Response> {
+    if run.user == peer.user {
+        return Ok(());
+    }
+    may_read(s, peer).await
 }
 
 async fn view(s: &Service, snapshot: &ExecutionSnapshot) -> RunView {
@@ -116,13 +129,14 @@ async fn view(s: &Service, snapshot: &ExecutionSnapshot) -> RunView {
 }
 
 /// `GET /v1/runs`: every run the engine holds (running and recently ended),
-/// oldest first.
+/// oldest first; without `history.read`, the caller's own.
 pub async fn list(State(s): State<Arc<Service>>, ConnectInfo(peer): ConnectInfo<Peer>) -> Response {
-    if let Err(r) = may_read(&s, &peer).await {
-        return r;
-    }
+    let everyone = may_read(&s, &peer).await.is_ok();
     let mut runs = Vec::new();
     for snapshot in s.engine.executions() {
+        if !everyone && snapshot.user != peer.user {
+            continue;
+        }
         runs.push(view(&s, &snapshot).await);
     }
     Json(runs).into_response()
@@ -143,13 +157,13 @@ pub async fn one(
     ConnectInfo(peer): ConnectInfo<Peer>,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = may_read(&s, &peer).await {
+    let Some(snapshot) = s.engine.snapshot(&ExecutionId(id.clone())) else {
+        return unknown_run(&id);
+    };
+    if let Err(r) = may_read_run(&s, &peer, &snapshot).await {
         return r;
     }
-    match s.engine.snapshot(&ExecutionId(id.clone())) {
-        Some(snapshot) => Json(view(&s, &snapshot).await).into_response(),
-        None => unknown_run(&id),
-    }
+    Json(view(&s, &snapshot).await).into_response()
 }
 
 /// `POST /v1/runs/{id}/cancel`: `202 {"id"}`; the run ends as cancelled (its
