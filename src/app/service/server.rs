@@ -261,6 +261,8 @@ async fn foreground(global: &GlobalArgs, config: Config, state_dir: PathBuf, pat
         for run in engine.executions() {
             let _ = engine.cancel(&run.id);
         }
+        // Ends the event streams, which would otherwise hold the shutdown open.
+        stop.cancel();
     };
     eprintln!(
         "drover: serving on {} (pid {})",
