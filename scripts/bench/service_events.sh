@@ -78,15 +78,20 @@ for t in threads:
 
 messages = finished = lagged = 0
 first = last = None
+# A lagged reader may have lost some execution_finished: it stops after 5 quiet seconds.
+events.settimeout(5)
 while finished < runs:
-    more = events.recv(1 << 20)
+    try:
+        more = events.recv(1 << 20)
+    except socket.timeout:
+        break
     if not more:
         break
     now = time.monotonic()
     buf += more
-    # Count whole messages only (chunk framing lines are not `data:` lines).
-    while b"\n\n" in buf:
-        message, buf = buf.split(b"\n\n", 1)
+    # Whole messages only; the last piece may be one still arriving.
+    *whole, buf = buf.split(b"\n\n")
+    for message in whole:
         if b"data:" not in message:
             continue
         messages += 1
@@ -94,7 +99,7 @@ while finished < runs:
         last = now
         if b"event: lagged" in message:
             lagged += 1
-        if b"event: execution_finished" in message:
+        elif b"event: execution_finished" in message:
             finished += 1
 for t in threads:
     t.join()
