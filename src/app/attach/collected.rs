@@ -173,3 +173,43 @@ impl RunOutput for Collected {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(node: &str, data: &[u8]) -> StreamItem {
+        StreamItem::Output {
+            node: node.into(),
+            stream: Stream::Stdout,
+            data: data.to_vec(),
+        }
+    }
+
+    #[test]
+    fn keeps_the_latest_bytes_as_a_ring_of_the_same_size_would() {
+        let mut c = Collected::new(4);
+        let id = ExecutionId("x".into());
+        for piece in [b"abc".as_slice(), b"defgh", b"ij"] {
+            c.item(&chunk("a", piece));
+        }
+        let read = c.read_output(&id, "a", Stream::Stdout, 0).expect("node a");
+        assert_eq!(read.data, b"ghij");
+        assert_eq!((read.missed, read.next), (6, 10));
+        let read = c.read_output(&id, "a", Stream::Stdout, 8).expect("node a");
+        assert_eq!((read.data.as_slice(), read.missed), (b"ij".as_slice(), 0));
+    }
+
+    #[test]
+    fn nodes_with_the_same_output_hash_alike_however_it_was_chunked() {
+        let mut c = Collected::new(1 << 10);
+        c.item(&chunk("a", b"hello\n"));
+        c.item(&chunk("b", b"hel"));
+        c.item(&chunk("b", b"lo\n"));
+        c.item(&chunk("c", b"other\n"));
+        let snap = c.snapshot(&ExecutionId("x".into())).expect("snapshot");
+        let hash = |i: usize| snap.nodes[i].stdout_hash;
+        assert_eq!(hash(0), hash(1));
+        assert_ne!(hash(0), hash(2));
+    }
+}
