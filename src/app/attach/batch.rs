@@ -33,6 +33,12 @@ pub async fn dispatch(
 ) -> u8 {
     match command {
         Command::Run(args) => run(args, global, config, state_dir).await,
+        Command::Events(_) => {
+            eprintln!(
+                "drover: not available with --attach yet: `drover events` (without --attach it reads the event log the service writes to, `--follow` included; tools can read GET /v1/events)"
+            );
+            exit::USAGE
+        }
         other => {
             let name = other_name(other);
             eprintln!(
