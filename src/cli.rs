@@ -80,8 +80,9 @@ pub struct GlobalArgs {
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
     /// Use the engine of `drover serve` instead of one of this process's own: the
-    /// console attaches to it (starting it when none answers), so its runs outlive
-    /// the terminal [config `[engine] detach`].
+    /// console attaches to it (starting it when none answers), `--batch run`
+    /// submits to it (it must be running), so runs outlive the terminal [config
+    /// `[engine] detach`, for the console].
     #[arg(long, global = true, conflicts_with = "no_attach")]
     pub attach: bool,
     /// Run the engine in this process even when `[engine] detach` is set.

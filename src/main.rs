@@ -79,6 +79,10 @@ async fn run(cli: Cli) -> u8 {
         }
         return app::attach::start::serve(args, &cli.global, &config, &state_dir).await;
     }
+    if cli.global.attach {
+        // The service's engine runs it: none starts here.
+        return app::attach::batch::dispatch(command, &cli.global, &config, &state_dir).await;
+    }
     if let drover::cli::Command::Store(args) = command {
         return app::store_admin::store(args, &config, &state_dir);
     }

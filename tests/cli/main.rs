@@ -25,5 +25,6 @@ mod exec_nodes;
 mod history_output;
 mod output_golden;
 mod rbac_cli;
+mod service_api;
 mod store_copy;
 mod tasks;

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
 
 use crate::app::wire::protocol::{ErrorBody, Hello, PROTOCOL, PROTOCOL_HEADER};
+use crate::app::wire::run_request::Duplicate;
 
 /// Why a request to the service failed.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,65 @@ pub enum ClientError {
     /// The service answered with an error of its own (its words).
     #[error("drover service: {message}")]
     Refused { status: StatusCode, message: String },
+    /// `POST /v1/runs` under an idempotency key that names an earlier run.
+    #[error("drover service: {}", .0.error)]
+    Duplicate(Duplicate),
+}
+
+/// One server-sent event: its `event:` name and its `data:` lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseMessage {
+    pub event: String,
+    pub data: String,
+}
+
+/// The messages of a `text/event-stream` answer, as they arrive.
+pub struct EventStream {
+    body: hyper::body::Incoming,
+    buf: Vec<u8>,
+    event: String,
+    data: Vec<String>,
+}
+
+impl EventStream {
+    /// The next message; `None` when the service ended the stream.
+    pub async fn next(&mut self) -> Result<Option<SseMessage>, String> {
+        loop {
+            while let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=pos).collect();
+                let line = String::from_utf8_lossy(&line[..pos]);
+                let line = line.strip_suffix('\r').unwrap_or(&line);
+                if line.is_empty() {
+                    if self.data.is_empty() && self.event.is_empty() {
+                        continue;
+                    }
+                    return Ok(Some(SseMessage {
+                        event: std::mem::take(&mut self.event),
+                        data: std::mem::take(&mut self.data).join("\n"),
+                    }));
+                }
+                if line.starts_with(':') {
+                    continue; // a comment: the keep-alive
+                }
+                let (field, value) = line.split_once(':').unwrap_or((line, ""));
+                let value = value.strip_prefix(' ').unwrap_or(value);
+                match field {
+                    "event" => self.event = value.to_string(),
+                    "data" => self.data.push(value.to_string()),
+                    _ => {}
+                }
+            }
+            match self.body.frame().await {
+                None => return Ok(None),
+                Some(Err(e)) => return Err(format!("the event stream broke: {e}")),
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buf.extend_from_slice(&data);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A connection to the service at `path`.
@@ -115,6 +175,48 @@ impl Client {
             return Err(ClientError::Refused { status, message });
         }
         serde_json::from_slice(&bytes).map_err(|e| self.failed(format!("unreadable answer: {e}")))
+    }
+
+    /// `method uri` with `body` as JSON, answered with server-sent events.
+    pub async fn events(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<EventStream, ClientError> {
+        let body = match body {
+            Some(b) => serde_json::to_vec(b).map_err(|e| self.failed(e))?,
+            None => Vec::new(),
+        };
+        let mut sender = self.connect().await?;
+        let response = sender
+            .send_request(Self::request(method, uri, body))
+            .await
+            .map_err(|e| self.failed(e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            if status == StatusCode::CONFLICT
+                && let Ok(d) = serde_json::from_slice::<Duplicate>(&bytes)
+            {
+                return Err(ClientError::Duplicate(d));
+            }
+            let message = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| b.error)
+                .unwrap_or_else(|_| format!("{status}: {}", String::from_utf8_lossy(&bytes)));
+            return Err(ClientError::Refused { status, message });
+        }
+        Ok(EventStream {
+            body: response.into_body(),
+            buf: Vec::new(),
+            event: String::new(),
+            data: Vec::new(),
+        })
     }
 
     /// Who answers, checked to speak this protocol.

@@ -2,7 +2,9 @@
 //! service ([`client`]), and the console's terminal when it is attached
 //! ([`console`]).
 
+pub mod batch;
 pub mod client;
+mod collected;
 pub mod console;
 pub mod start;
 

@@ -5,15 +5,47 @@ use super::grouping;
 use super::lines::LineAssembler;
 use crate::engine::inventory::nodeset;
 use crate::engine::records::Stream;
-use crate::engine::{Engine, EngineEvent, ExecutionResult, NodeStatus, StreamItem};
+use crate::engine::report::output::RingRead;
+use crate::engine::{
+    Engine, EngineEvent, ExecutionId, ExecutionResult, ExecutionSnapshot, NodeStatus, StreamItem,
+};
 use crate::ui::sanitize::{SanitizeOptions, sanitize};
 use std::borrow::Cow;
 use std::io::{self, Write};
 
 pub trait Renderer {
     fn item(&mut self, item: &StreamItem) -> io::Result<()>;
-    /// Called once with the final result; `engine` gives access to the node rings.
-    fn finish(&mut self, result: &ExecutionResult, engine: &Engine) -> io::Result<()>;
+    /// Called once with the final result; `output` gives access to the node rings.
+    fn finish(&mut self, result: &ExecutionResult, output: &dyn RunOutput) -> io::Result<()>;
+}
+
+/// Where a finished run's nodes and their kept output are read: the engine's
+/// rings, or what a client of the service collected from the run's stream.
+pub trait RunOutput {
+    fn snapshot(&self, id: &ExecutionId) -> Option<ExecutionSnapshot>;
+    fn read_output(
+        &self,
+        id: &ExecutionId,
+        node: &str,
+        stream: Stream,
+        since: u64,
+    ) -> Option<RingRead>;
+}
+
+impl RunOutput for Engine {
+    fn snapshot(&self, id: &ExecutionId) -> Option<ExecutionSnapshot> {
+        Engine::snapshot(self, id)
+    }
+
+    fn read_output(
+        &self,
+        id: &ExecutionId,
+        node: &str,
+        stream: Stream,
+        since: u64,
+    ) -> Option<RingRead> {
+        Engine::read_output(self, id, node, stream, since)
+    }
 }
 
 /// Terminal-bound text is sanitised (remote output is hostile); a pipe gets the
@@ -124,7 +156,7 @@ impl<O: Write, E: Write> Renderer for LinesRenderer<O, E> {
         self.err.flush()
     }
 
-    fn finish(&mut self, result: &ExecutionResult, _engine: &Engine) -> io::Result<()> {
+    fn finish(&mut self, result: &ExecutionResult, _output: &dyn RunOutput) -> io::Result<()> {
         summary_line(&mut self.err, result)
     }
 }
@@ -193,7 +225,7 @@ impl<O: Write, E: Write> Renderer for GroupedRenderer<O, E> {
         Ok(())
     }
 
-    fn finish(&mut self, result: &ExecutionResult, engine: &Engine) -> io::Result<()> {
+    fn finish(&mut self, result: &ExecutionResult, engine: &dyn RunOutput) -> io::Result<()> {
         let Some(snap) = engine.snapshot(&result.id) else {
             // No output to show, but the outcome is still told.
             return summary_line(&mut self.err, result);
@@ -278,7 +310,7 @@ impl<O: Write> Renderer for JsonRenderer<O> {
         self.out.flush()
     }
 
-    fn finish(&mut self, _result: &ExecutionResult, _engine: &Engine) -> io::Result<()> {
+    fn finish(&mut self, _result: &ExecutionResult, _output: &dyn RunOutput) -> io::Result<()> {
         Ok(())
     }
 }

@@ -156,28 +156,7 @@ pub async fn follow(
     max_exit: bool,
 ) -> (u8, Option<std::sync::Arc<ExecutionResult>>) {
     let engine = &rt.engine;
-    let policy = || TextPolicy {
-        stdout_tty: io::stdout().is_terminal(),
-        stderr_tty: io::stderr().is_terminal(),
-    };
-    let mut renderer: Box<dyn Renderer> = match output {
-        // Buffered: one write per chunk of output, not one per line (renderers flush
-        // after every item, so output still appears as it arrives).
-        OutputFormat::Lines => Box::new(LinesRenderer::new(
-            BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock()),
-            BufWriter::with_capacity(OUT_BUFFER, io::stderr()),
-            policy(),
-        )),
-        OutputFormat::Grouped => Box::new(GroupedRenderer {
-            out: BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock()),
-            err: io::stderr(),
-            policy: policy(),
-        }),
-        OutputFormat::Json => Box::new(JsonRenderer::new(BufWriter::with_capacity(
-            OUT_BUFFER,
-            io::stdout().lock(),
-        ))),
-    };
+    let mut renderer = renderer(output);
     let mut output_open = true;
     let mut stop = RunStop::listen(&rt.config);
     let grace = stop.grace();
@@ -255,11 +234,44 @@ pub async fn follow(
             result.status.as_str()
         );
     }
-    let code = match result.status {
-        ExecutionStatus::Cancelled => stop.first().map_or(exit::CANCELLED, StopSignal::exit_code),
+    let code = exit_code(&result, stop.first(), max_exit);
+    (code, Some(result))
+}
+
+/// The exit code of a run that ended: 130 (or the signal's code) when
+/// cancelled, the highest remote exit code with `--max-exit`, else 0 for
+/// success and 1 for anything else.
+pub fn exit_code(result: &ExecutionResult, stopped_by: Option<StopSignal>, max_exit: bool) -> u8 {
+    match result.status {
+        ExecutionStatus::Cancelled => stopped_by.map_or(exit::CANCELLED, StopSignal::exit_code),
         _ if max_exit => result.max_exit_code().clamp(0, 255) as u8,
         ExecutionStatus::Success => exit::SUCCESS,
         _ => exit::FAILED,
+    }
+}
+
+/// The renderer of `-o FORMAT`, writing to stdout and stderr.
+pub fn renderer(output: OutputFormat) -> Box<dyn Renderer> {
+    let policy = || TextPolicy {
+        stdout_tty: io::stdout().is_terminal(),
+        stderr_tty: io::stderr().is_terminal(),
     };
-    (code, Some(result))
+    match output {
+        // Buffered: one write per chunk of output, not one per line (renderers flush
+        // after every item, so output still appears as it arrives).
+        OutputFormat::Lines => Box::new(LinesRenderer::new(
+            BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock()),
+            BufWriter::with_capacity(OUT_BUFFER, io::stderr()),
+            policy(),
+        )),
+        OutputFormat::Grouped => Box::new(GroupedRenderer {
+            out: BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock()),
+            err: io::stderr(),
+            policy: policy(),
+        }),
+        OutputFormat::Json => Box::new(JsonRenderer::new(BufWriter::with_capacity(
+            OUT_BUFFER,
+            io::stdout().lock(),
+        ))),
+    }
 }

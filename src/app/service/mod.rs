@@ -12,9 +12,13 @@
 //! Who asks is the socket's peer (`SO_PEERCRED`, [`peer`]); what they may do is the
 //! service's own config: a client sends no config at all.
 
+mod api_error;
 pub mod console_host;
+mod events_api;
 pub mod peer;
 mod routes;
+pub mod run_stream;
+mod runs_api;
 mod screen;
 pub mod server;
 pub mod socket;

@@ -14,14 +14,16 @@ use hyper_util::rt::TokioIo;
 use ratatui::layout::Size;
 use serde::Deserialize;
 
+use super::api_error::error;
 use super::console_host::ConsoleHost;
 use super::peer::Peer;
+use super::{events_api, run_stream, runs_api};
 use crate::app::wire::protocol::{
-    CONSOLE_UPGRADE, ClientFrame, ErrorBody, Hello, Inputs, PROTOCOL, PROTOCOL_HEADER, ServerFrame,
+    CONSOLE_UPGRADE, ClientFrame, Hello, Inputs, PROTOCOL, PROTOCOL_HEADER, ServerFrame,
     StopAnswer, StopRequest,
 };
 use crate::engine::rbac::Capability;
-use crate::engine::{Engine, ExecutionContext};
+use crate::engine::{Engine, ExecutionContext, ExecutionOptions};
 
 /// What the routes share.
 pub struct Service {
@@ -30,6 +32,8 @@ pub struct Service {
     pub owner: String,
     pub inputs: Inputs,
     pub host: Arc<ConsoleHost>,
+    /// Options of a run a client leaves unset (the service's `[execution]`).
+    pub run_options: ExecutionOptions,
     /// Cancelled to stop the service.
     pub stop: tokio_util::sync::CancellationToken,
 }
@@ -51,19 +55,14 @@ pub fn router(service: Arc<Service>) -> axum::Router {
         .route("/v1/hello", get(hello))
         .route("/v1/stop", post(stop))
         .route("/v1/console", get(console))
+        .route("/v1/runs", post(runs_api::start).get(runs_api::list))
+        .route("/v1/runs/{id}", get(runs_api::one))
+        .route("/v1/runs/{id}/cancel", post(runs_api::cancel))
+        .route("/v1/runs/{id}/stream", get(run_stream::follow))
+        .route("/v1/events", get(events_api::events))
         .fallback(unknown)
         .layer(axum::middleware::from_fn(check_protocol))
         .with_state(service)
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(ErrorBody {
-            error: message.into(),
-        }),
-    )
-        .into_response()
 }
 
 /// A client of another protocol version is told so, in words, before any route
@@ -232,4 +231,46 @@ async fn pump<IO>(
     attached.session.detach(attached.connection);
     sending.abort();
     tracing::info!(session = attached.session.id, %user, "terminal detached");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// `(METHOD, path)` of every `.route(..)` in [`super::router`], read from
+    /// this file's source.
+    fn routed() -> BTreeSet<(String, String)> {
+        let source = include_str!("routes.rs");
+        let body = &source[source.find("pub fn router").expect("router")..];
+        let body = &body[..body.find("\n}\n").expect("end of router")];
+        let mut routes = BTreeSet::new();
+        for call in body.split(".route(\"").skip(1) {
+            let (path, rest) = call.split_once('"').expect("a quoted path");
+            let handlers = &rest[..rest.find("))").map_or(rest.len(), |i| i + 1)];
+            for method in ["get", "post", "put", "delete", "patch"] {
+                if handlers.contains(&format!("{method}(")) {
+                    routes.insert((method.to_uppercase(), path.to_string()));
+                }
+            }
+        }
+        routes
+    }
+
+    #[test]
+    fn every_route_is_in_the_openapi_description_and_nothing_else() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/openapi.json")).expect("JSON");
+        let mut described = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("path item").keys() {
+                described.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+        let routed = routed();
+        assert!(
+            routed.len() >= 8,
+            "the router's routes were not found: {routed:?}"
+        );
+        assert_eq!(routed, described, "docs/openapi.json and the router differ");
+    }
 }

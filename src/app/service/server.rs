@@ -127,6 +127,7 @@ async fn foreground(
         owner: user_name(uid),
         inputs: inputs(global, &state_dir),
         host: Arc::clone(&host),
+        run_options: setup::run_defaults(&rt.config),
         stop: tokio_util::sync::CancellationToken::new(),
     });
     if args.exit_when_idle {
@@ -155,6 +156,8 @@ async fn foreground(
         for run in engine.executions() {
             let _ = engine.cancel(&run.id);
         }
+        // Ends the event streams, which would otherwise hold the shutdown open.
+        stop.cancel();
     };
     eprintln!(
         "drover: serving on {} (pid {})",

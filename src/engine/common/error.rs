@@ -128,7 +128,7 @@ fn join(errors: &[FieldError]) -> String {
 }
 
 /// A source that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceFailure {
     pub source: String,
     pub reason: String,

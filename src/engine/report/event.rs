@@ -9,9 +9,16 @@ use crate::engine::report::plan_state::{PlanProgress, StepState};
 use crate::engine::report::result::{ExecutionStatus, NodeStatus, Progress};
 use crate::engine::resilience::breaker::{BreakerScope, BreakerState};
 use crate::store::{EntryType, Stream};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq)]
+/// On the wire (the service's API), an event is one JSON object tagged by
+/// `type`, in the words of the event log's schema (`drover events`): durations
+/// as `duration_ms`/`delay_ms`, a retry's reason as `error`, a plan step's run as
+/// `step_execution`. Breaker changes keep one type, `breaker_changed`, with the
+/// new `state`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum EngineEvent {
     /// Accepted and validated; nothing runs yet.
     ExecutionQueued {
@@ -37,13 +44,16 @@ pub enum EngineEvent {
         node: String,
         stream: Stream,
     },
+    #[serde(rename = "retry_attempt")]
     RetryAttempt {
         execution: ExecutionId,
         node: String,
         /// The attempt about to start (2 = first retry).
         attempt: u32,
         max_attempts: u32,
+        #[serde(rename = "delay_ms", with = "millis")]
         delay: Duration,
+        #[serde(rename = "error")]
         reason: NodeError,
     },
     NodeFinished {
@@ -51,6 +61,7 @@ pub enum EngineEvent {
         node: String,
         status: NodeStatus,
         exit_code: Option<i32>,
+        #[serde(rename = "duration_ms", with = "millis")]
         duration: Duration,
         error: Option<NodeError>,
         progress: Progress,
@@ -58,6 +69,7 @@ pub enum EngineEvent {
     ExecutionFinished {
         execution: ExecutionId,
         status: ExecutionStatus,
+        #[serde(rename = "duration_ms", with = "millis")]
         duration: Duration,
         progress: Progress,
     },
@@ -77,6 +89,7 @@ pub enum EngineEvent {
         plan: ExecutionId,
         step: String,
         state: StepState,
+        #[serde(rename = "step_execution")]
         execution: Option<ExecutionId>,
         progress: PlanProgress,
     },
@@ -117,6 +130,11 @@ impl EngineEvent {
 
 /// What a lossless per-execution stream carries, in order: every event of that
 /// execution (except the coalesced `NodeOutput`) and every output chunk.
+///
+/// On the wire an event is its own object ([`EngineEvent`]); a chunk is
+/// `{"type": "output", "node", "stream", "data"}` with `data` the bytes in
+/// standard base64 (output is bytes, not necessarily UTF-8, and a chunk may end
+/// inside a character).
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamItem {
     Event(EngineEvent),
@@ -125,4 +143,133 @@ pub enum StreamItem {
         stream: Stream,
         data: Vec<u8>,
     },
+}
+
+#[derive(Serialize, Deserialize)]
+struct OutputChunk<'a> {
+    #[serde(rename = "type")]
+    kind: std::borrow::Cow<'a, str>,
+    node: std::borrow::Cow<'a, str>,
+    stream: Stream,
+    data: String,
+}
+
+impl Serialize for StreamItem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine as _;
+        match self {
+            StreamItem::Event(event) => event.serialize(s),
+            StreamItem::Output { node, stream, data } => OutputChunk {
+                kind: "output".into(),
+                node: node.as_str().into(),
+                stream: *stream,
+                data: base64::engine::general_purpose::STANDARD.encode(data),
+            }
+            .serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StreamItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine as _;
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(d)?;
+        if value.get("type").and_then(|t| t.as_str()) == Some("output") {
+            let chunk = OutputChunk::deserialize(value).map_err(D::Error::custom)?;
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(chunk.data.as_bytes())
+                .map_err(|e| D::Error::custom(format!("output data: {e}")))?;
+            return Ok(StreamItem::Output {
+                node: chunk.node.into_owned(),
+                stream: chunk.stream,
+                data,
+            });
+        }
+        EngineEvent::deserialize(value)
+            .map(StreamItem::Event)
+            .map_err(D::Error::custom)
+    }
+}
+
+/// A duration as whole milliseconds.
+mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+    use crate::engine::common::error::ErrorCategory;
+
+    #[test]
+    fn stream_items_read_back_as_written() {
+        let items = [
+            StreamItem::Output {
+                node: "web1".into(),
+                stream: Stream::Stderr,
+                data: b"caf\xc3\xa9 \xff\n".to_vec(),
+            },
+            StreamItem::Event(EngineEvent::NodeFinished {
+                execution: ExecutionId("e1".into()),
+                node: "web1".into(),
+                status: NodeStatus::Failed,
+                exit_code: Some(3),
+                duration: Duration::from_millis(1500),
+                error: Some(NodeError {
+                    node: "web1".into(),
+                    category: ErrorCategory::Execution,
+                    reason: "exit 3".into(),
+                }),
+                progress: Progress::default(),
+            }),
+            StreamItem::Event(EngineEvent::BreakerChanged {
+                scope: BreakerScope::Node,
+                name: "web1".into(),
+                state: BreakerState::HalfOpen,
+            }),
+        ];
+        for item in items {
+            let json = serde_json::to_string(&item).unwrap();
+            assert_eq!(
+                serde_json::from_str::<StreamItem>(&json).unwrap(),
+                item,
+                "{json}"
+            );
+        }
+        let json = serde_json::to_value(&StreamItem::Output {
+            node: "a".into(),
+            stream: Stream::Stdout,
+            data: b"hi\n".to_vec(),
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "output", "node": "a", "stream": "stdout", "data": "aGkK"})
+        );
+    }
+
+    #[test]
+    fn events_use_the_event_logs_field_names() {
+        let json = serde_json::to_value(EngineEvent::ExecutionFinished {
+            execution: ExecutionId("e1".into()),
+            status: ExecutionStatus::Partial,
+            duration: Duration::from_millis(42),
+            progress: Progress::default(),
+        })
+        .unwrap();
+        assert_eq!(json["type"], "execution_finished");
+        assert_eq!(json["execution"], "e1");
+        assert_eq!(json["status"], "partial");
+        assert_eq!(json["duration_ms"], 42);
+    }
 }

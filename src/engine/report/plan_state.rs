@@ -1,9 +1,9 @@
 //! Where a plan's steps stand: the words of plan progress events, kept apart from
 //! the plan runner so that events can speak of them without depending on it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepState {
     Queued,
@@ -30,7 +30,7 @@ impl StepState {
 }
 
 /// Steps by state, for progress gauges.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanProgress {
     pub total: usize,
     pub completed: usize,
