@@ -23,8 +23,8 @@ use tokio::sync::broadcast;
 
 use super::api_error::refusal;
 use super::peer::Peer;
-use super::routes::Service;
 use super::run_stream::event_type;
+use super::state::Service;
 use crate::engine::rbac::Capability;
 use crate::engine::{EngineEvent, StreamItem};
 

@@ -17,38 +17,14 @@ use serde::Deserialize;
 use super::api_error::error;
 use super::console_host::ConsoleHost;
 use super::peer::Peer;
+pub use super::state::Service;
 use super::{events_api, run_stream, runs_api};
 use crate::app::wire::protocol::{
-    CONSOLE_UPGRADE, ClientFrame, Hello, Inputs, PROTOCOL, PROTOCOL_HEADER, ServerFrame,
-    StopAnswer, StopRequest,
+    CONSOLE_UPGRADE, ClientFrame, Hello, PROTOCOL, PROTOCOL_HEADER, ServerFrame, StopAnswer,
+    StopRequest,
 };
+use crate::engine::ExecutionContext;
 use crate::engine::rbac::Capability;
-use crate::engine::{Engine, ExecutionContext, ExecutionOptions};
-
-/// What the routes share.
-pub struct Service {
-    pub engine: Engine,
-    pub owner_uid: u32,
-    pub owner: String,
-    pub inputs: Inputs,
-    pub host: Arc<ConsoleHost>,
-    /// Options of a run a client leaves unset (the service's `[execution]`).
-    pub run_options: ExecutionOptions,
-    /// Cancelled to stop the service.
-    pub stop: tokio_util::sync::CancellationToken,
-}
-
-impl Service {
-    /// The caller's identity in the engine: their account, and the roles the
-    /// service's policy gives it.
-    pub fn context(&self, peer: &Peer) -> ExecutionContext {
-        ExecutionContext {
-            roles: self.engine.roles_of(&peer.user),
-            user: peer.user.clone(),
-            ..ExecutionContext::local()
-        }
-    }
-}
 
 pub fn router(service: Arc<Service>) -> axum::Router {
     axum::Router::new()

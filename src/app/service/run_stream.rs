@@ -24,8 +24,8 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 
 use super::peer::Peer;
-use super::routes::Service;
-use super::runs_api::{may_read_run, unknown_run};
+use super::run_access::{may_read_run, unknown_run};
+use super::state::Service;
 use crate::app::wire::run_messages::{MissedMessage, SubmittedMessage};
 use crate::engine::{Engine, EngineEvent, ExecutionId, StreamItem};
 use crate::store::Stream as OutStream;

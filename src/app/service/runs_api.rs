@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::api_error::{error, refusal, status_of};
 use super::peer::Peer;
-use super::routes::Service;
+use super::run_access::{may_read, may_read_run, unknown_run};
 use super::run_stream;
+use super::state::Service;
 use crate::app::wire::run_request::{Created, Duplicate, RunRequest};
 use crate::app::wire::run_view::RunView;
 use crate::engine::rbac::Capability;
@@ -99,26 +100,6 @@ pub async fn start(
     }
 }
 
-/// Reads of other users' runs need `history.read`.
-pub async fn may_read(s: &Service, peer: &Peer) -> Result<(), Response> {
-    s.engine
-        .authorize(&s.context(peer), &Capability::HistoryRead, &[])
-        .await
-        .map_err(|e| refusal("reading runs", &e))
-}
-
-/// A caller may always read a run they started; another's needs `history.read`.
-pub async fn may_read_run(
-    s: &Service,
-    peer: &Peer,
-    run: &ExecutionSnapshot,
-) -> Result<(), Response> {
-    if run.user == peer.user {
-        return Ok(());
-    }
-    may_read(s, peer).await
-}
-
 async fn view(s: &Service, snapshot: &ExecutionSnapshot) -> RunView {
     let result = if snapshot.status.is_terminal() {
         s.engine.wait(&snapshot.id).await.ok()
@@ -140,15 +121,6 @@ pub async fn list(State(s): State<Arc<Service>>, ConnectInfo(peer): ConnectInfo<
         runs.push(view(&s, &snapshot).await);
     }
     Json(runs).into_response()
-}
-
-pub fn unknown_run(id: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        format!(
-            "no run {id} in this service (it holds running and recently ended runs; older ones are in `drover history`)"
-        ),
-    )
 }
 
 /// `GET /v1/runs/{id}`.
