@@ -19,6 +19,16 @@ pub struct ServiceConfig {
     /// The socket's mode, octal: "0600" (its owner only) or "0660" (a team
     /// service's group; the directory is then made 0750).
     pub socket_mode: String,
+    /// A TCP address to serve the API on as well, for tools on other machines
+    /// (`"0.0.0.0:7443"`); off by default. Needs `tls_cert`, `tls_key` and
+    /// `[engine.tokens]`: there is no plain-text or anonymous TCP.
+    pub listen: Option<String>,
+    /// PEM certificate chain and private key of the TCP listener.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Bearer tokens of the TCP listener: user = "sha256:HEX" of their token
+    /// (`printf %s "$TOKEN" | sha256sum`); the token names the user to RBAC.
+    pub tokens: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for ServiceConfig {
@@ -27,6 +37,10 @@ impl Default for ServiceConfig {
             detach: true,
             socket: None,
             socket_mode: "0600".into(),
+            listen: None,
+            tls_cert: None,
+            tls_key: None,
+            tokens: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -26,5 +26,6 @@ mod history_output;
 mod output_golden;
 mod rbac_cli;
 mod service_api;
+mod service_tcp;
 mod store_copy;
 mod tasks;

@@ -24,3 +24,4 @@ mod screen;
 pub mod server;
 pub mod socket;
 mod state;
+mod tcp;

@@ -159,6 +159,34 @@ async fn foreground(
         // Ends the event streams, which would otherwise hold the shutdown open.
         stop.cancel();
     };
+    match super::tcp::bind(&rt.config.engine).await {
+        Ok(None) => {}
+        Ok(Some((listener, tokens))) => {
+            let addr = listener.local_addr_string();
+            let app = router(Arc::clone(&service))
+                .layer(axum::middleware::from_fn_with_state(
+                    tokens,
+                    super::tcp::bearer,
+                ))
+                .into_make_service_with_connect_info::<Peer>();
+            let stop = service.stop.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!("service TCP listener: {e}");
+                }
+            });
+            eprintln!("drover: serving on {addr} (TLS, bearer tokens)");
+        }
+        Err(e) => {
+            eprintln!("drover: {e}");
+            drop(bound);
+            setup::finish(rt).await;
+            return exit::USAGE;
+        }
+    }
     eprintln!(
         "drover: serving on {} (pid {})",
         path.display(),
@@ -169,6 +197,7 @@ async fn foreground(
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(signalled)
         .await;
+    service.stop.cancel();
     host.let_all_go("the drover service stopped");
     drop(bound);
     setup::finish(rt).await;
