@@ -145,6 +145,43 @@ impl Client {
             .expect("a valid request")
     }
 
+    /// Sends `method uri` with `body` as JSON on a new connection.
+    async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, ClientError> {
+        let body = match body {
+            Some(b) => serde_json::to_vec(b).map_err(|e| self.failed(e))?,
+            None => Vec::new(),
+        };
+        let mut sender = self.connect().await?;
+        sender
+            .send_request(Self::request(method, uri, body))
+            .await
+            .map_err(|e| self.failed(e))
+    }
+
+    /// The service's refusal in its own words (`{"error"}`), read off an
+    /// answer of `status`; a duplicate idempotency key as such.
+    async fn refused(status: StatusCode, body: hyper::body::Incoming) -> ClientError {
+        let bytes = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        if status == StatusCode::CONFLICT
+            && let Ok(d) = serde_json::from_slice::<Duplicate>(&bytes)
+        {
+            return ClientError::Duplicate(d);
+        }
+        let message = serde_json::from_slice::<ErrorBody>(&bytes)
+            .map(|b| b.error)
+            .unwrap_or_else(|_| format!("{status}: {}", String::from_utf8_lossy(&bytes)));
+        ClientError::Refused { status, message }
+    }
+
     /// `method uri` with `body` as JSON; the answer decoded from JSON.
     pub async fn json<T: DeserializeOwned>(
         &self,
@@ -152,28 +189,17 @@ impl Client {
         uri: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T, ClientError> {
-        let body = match body {
-            Some(b) => serde_json::to_vec(b).map_err(|e| self.failed(e))?,
-            None => Vec::new(),
-        };
-        let mut sender = self.connect().await?;
-        let response = sender
-            .send_request(Self::request(method, uri, body))
-            .await
-            .map_err(|e| self.failed(e))?;
+        let response = self.send(method, uri, body).await?;
         let status = response.status();
+        if !status.is_success() {
+            return Err(Self::refused(status, response.into_body()).await);
+        }
         let bytes = response
             .into_body()
             .collect()
             .await
             .map_err(|e| self.failed(e))?
             .to_bytes();
-        if !status.is_success() {
-            let message = serde_json::from_slice::<ErrorBody>(&bytes)
-                .map(|b| b.error)
-                .unwrap_or_else(|_| format!("{status}: {}", String::from_utf8_lossy(&bytes)));
-            return Err(ClientError::Refused { status, message });
-        }
         serde_json::from_slice(&bytes).map_err(|e| self.failed(format!("unreadable answer: {e}")))
     }
 
@@ -184,32 +210,10 @@ impl Client {
         uri: &str,
         body: Option<&impl Serialize>,
     ) -> Result<EventStream, ClientError> {
-        let body = match body {
-            Some(b) => serde_json::to_vec(b).map_err(|e| self.failed(e))?,
-            None => Vec::new(),
-        };
-        let mut sender = self.connect().await?;
-        let response = sender
-            .send_request(Self::request(method, uri, body))
-            .await
-            .map_err(|e| self.failed(e))?;
+        let response = self.send(method, uri, body).await?;
         let status = response.status();
         if !status.is_success() {
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            if status == StatusCode::CONFLICT
-                && let Ok(d) = serde_json::from_slice::<Duplicate>(&bytes)
-            {
-                return Err(ClientError::Duplicate(d));
-            }
-            let message = serde_json::from_slice::<ErrorBody>(&bytes)
-                .map(|b| b.error)
-                .unwrap_or_else(|_| format!("{status}: {}", String::from_utf8_lossy(&bytes)));
-            return Err(ClientError::Refused { status, message });
+            return Err(Self::refused(status, response.into_body()).await);
         }
         Ok(EventStream {
             body: response.into_body(),
@@ -254,16 +258,7 @@ impl Client {
             .map_err(|e| self.failed(e))?;
         let status = response.status();
         if status != StatusCode::SWITCHING_PROTOCOLS {
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let message = serde_json::from_slice::<ErrorBody>(&bytes)
-                .map(|b| b.error)
-                .unwrap_or_else(|_| format!("{status}"));
-            return Err(ClientError::Refused { status, message });
+            return Err(Self::refused(status, response.into_body()).await);
         }
         let upgraded = hyper::upgrade::on(response)
             .await

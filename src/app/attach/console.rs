@@ -149,15 +149,7 @@ async fn hand_off(to: &Handoff, global: &GlobalArgs, state_dir: &Path) -> Result
     let exe = std::env::current_exe().map_err(|e| format!("cannot find drover: {e}"))?;
     let mut command = tokio::process::Command::new(exe);
     command.arg("--no-attach").arg("--state-dir").arg(state_dir);
-    if let Some(c) = &global.config {
-        command.arg("--config").arg(c);
-    }
-    for i in &global.inventory {
-        command.arg("-i").arg(i);
-    }
-    if let Some(f) = &global.ssh_config {
-        command.arg("-F").arg(f);
-    }
+    command.args(super::input_flags(global));
     let what = match to {
         Handoff::Shell(node) => {
             println!("drover: shell on {node}; exit it to return to the console");

@@ -52,6 +52,26 @@ pub async fn reach(
     Ok((client, hello))
 }
 
+/// The flags that give another drover this one's inputs (`--config`, `-i`,
+/// `-F`, `--grammar`): for a service started in the background and for a
+/// hand-off run on the terminal.
+pub fn input_flags(global: &GlobalArgs) -> Vec<std::ffi::OsString> {
+    let mut flags: Vec<std::ffi::OsString> = Vec::new();
+    if let Some(c) = &global.config {
+        flags.extend(["--config".into(), c.into()]);
+    }
+    for i in &global.inventory {
+        flags.extend(["-i".into(), i.into()]);
+    }
+    if let Some(f) = &global.ssh_config {
+        flags.extend(["-F".into(), f.into()]);
+    }
+    if let Some(g) = &global.grammar {
+        flags.extend(["--grammar".into(), g.into()]);
+    }
+    flags
+}
+
 fn describe(i: &Inputs) -> String {
     let mut parts = vec![format!("state dir {}", i.state_dir)];
     if let Some(c) = &i.config {

@@ -91,18 +91,7 @@ pub async fn start_background(
     if exit_when_idle {
         command.arg("--exit-when-idle");
     }
-    if let Some(c) = &global.config {
-        command.arg("--config").arg(c);
-    }
-    for i in &global.inventory {
-        command.arg("-i").arg(i);
-    }
-    if let Some(f) = &global.ssh_config {
-        command.arg("-F").arg(f);
-    }
-    if let Some(g) = &global.grammar {
-        command.arg("--grammar").arg(g);
-    }
+    command.args(super::input_flags(global));
     let mut child = command
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

@@ -9,8 +9,6 @@ use super::peer::{Peer, user_name};
 use super::routes::{Service, router};
 use crate::app::exit;
 use crate::app::setup;
-use crate::app::tui::keymap::Keymap;
-use crate::app::tui::state::UiOptions;
 use crate::app::wire::place::{inputs, socket_path};
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::config::Config;
@@ -92,14 +90,8 @@ async fn foreground(
     let _watch = setup::watch_inventory(&rt)
         .map_err(|e| tracing::warn!("inventory files are not watched: {e:#}"))
         .ok();
-    let keymap_file = rt
-        .config
-        .ui
-        .keymap
-        .clone()
-        .or_else(|| setup::keymap_path(global));
-    let keymap = match Keymap::load(keymap_file.as_deref()) {
-        Ok(k) => Arc::new(k),
+    let (keymap, ui) = match crate::app::tui::console_settings(global, &rt.config) {
+        Ok(settings) => settings,
         Err(e) => {
             eprintln!("drover: {e}");
             setup::finish(rt).await;
@@ -111,12 +103,7 @@ async fn foreground(
         engine: rt.engine.clone(),
         owner: user_name(uid),
         keymap,
-        ui: UiOptions {
-            no_color: rt.config.ui.theme == "no-color",
-            confirm_above: rt.config.ui.confirm_above_nodes,
-            danger: rt.config.ui.danger_patterns.clone(),
-            ..UiOptions::default()
-        },
+        ui,
         run_options: setup::run_defaults(&rt.config),
         task_path: rt.config.tasks.path.clone(),
     });

@@ -83,25 +83,14 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
         );
         return exit::USAGE;
     }
-    let keymap_file = config
-        .ui
-        .keymap
-        .clone()
-        .or_else(|| setup::keymap_path(global));
-    let keymap = match Keymap::load(keymap_file.as_deref()) {
-        Ok(k) => Arc::new(k),
+    let (keymap, mut options) = match console_settings(global, &config) {
+        Ok(settings) => settings,
         Err(e) => {
             eprintln!("drover: {e}");
             return exit::USAGE;
         }
     };
-    let options = UiOptions {
-        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-            || config.ui.theme == "no-color",
-        confirm_above: config.ui.confirm_above_nodes,
-        danger: config.ui.danger_patterns.clone(),
-        ..UiOptions::default()
-    };
+    options.no_color |= std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (interaction, questions) = ConsoleInteraction::new();
     let run_options = setup::run_defaults(&config);
 
@@ -200,6 +189,28 @@ pub async fn launch(global: &GlobalArgs, config: Config, state_dir: PathBuf) -> 
     };
     setup::finish(rt).await;
     code
+}
+
+/// The keymap and view options a console takes from the config (`[ui]`, and
+/// `keymap.toml` beside the config file); the terminal's `NO_COLOR` is the
+/// caller's to add. `Err` names the keymap file and what is wrong with it.
+pub fn console_settings(
+    global: &GlobalArgs,
+    config: &Config,
+) -> Result<(Arc<Keymap>, UiOptions), keymap::KeymapError> {
+    let keymap_file = config
+        .ui
+        .keymap
+        .clone()
+        .or_else(|| setup::keymap_path(global));
+    let keymap = Arc::new(Keymap::load(keymap_file.as_deref())?);
+    let options = UiOptions {
+        no_color: config.ui.theme == "no-color",
+        confirm_above: config.ui.confirm_above_nodes,
+        danger: config.ui.danger_patterns.clone(),
+        ..UiOptions::default()
+    };
+    Ok((keymap, options))
 }
 
 /// The console's loop over any terminal and input stream (the benchmarks drive
