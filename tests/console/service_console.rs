@@ -302,3 +302,35 @@ fn stop_waits_for_the_runs_and_now_cancels_them() {
         tmux.wait_for("the console to be let go", |s| s.contains("EXITED:"));
     }
 }
+
+/// A console that finds no service starts one, and that service ends by itself
+/// once its last console is quit and no run is left.
+#[test]
+fn a_console_starts_its_service_which_ends_with_the_last_console() {
+    if !Tmux::available() {
+        crate::prereq::missing("tmux is not installed");
+        return;
+    }
+    let f = crate::cli_support::Fleet::nodes(&["a", "b"]);
+    let inventory = f.inventory.display().to_string();
+    let socket = f.dir.path().join("run/drover.sock");
+    let tmux = Tmux::new();
+    DroverPane::new(f.dir.path(), &f.state)
+        .args(&["-i", &inventory])
+        .attach(&socket)
+        .start(&tmux);
+    tmux.wait_for("the first frame", |s| s.contains("@web"));
+    assert!(
+        socket.exists(),
+        "the console started a service on its socket"
+    );
+    let service = pgrep(&format!("serve --foreground .*{}", socket.display()), &[]);
+    assert_eq!(service.len(), 1, "one service: {service:?}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the console to end", |s| s.contains("EXITED:0"));
+    assert!(
+        eventually(Duration::from_secs(10), || !socket.exists()
+            && !Path::new(&format!("/proc/{}", service[0])).exists()),
+        "the service did not end with its last console"
+    );
+}

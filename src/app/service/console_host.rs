@@ -91,7 +91,8 @@ pub struct ConsoleHost {
     settings: HostSettings,
     sessions: Mutex<Vec<Arc<Session>>>,
     next_id: AtomicU64,
-    /// Told each time a session ends.
+    /// Told each time a session ends (one waiter: the idle check; a permit is
+    /// kept if it is busy, so no end goes unseen).
     pub ended: tokio::sync::Notify,
 }
 
@@ -240,7 +241,7 @@ impl ConsoleHost {
                 runtime.block_on(host.run(&running, context, size, no_color, input_rx, asked));
                 running.link.send(ServerFrame::Ended);
                 host.lock().retain(|s| s.id != running.id);
-                host.ended.notify_waiters();
+                host.ended.notify_one();
                 tracing::info!(session = running.id, user = %running.user, "console session ended");
             });
         if let Err(e) = spawned {
