@@ -11,6 +11,11 @@ command -v ssh >/dev/null || missing+=(openssh-client)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v nodeset >/dev/null || missing+=(clustershell)
 command -v socat >/dev/null || missing+=(socat)
+# The service's TCP listener is tested with a real TLS client and a certificate made here.
+command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
+# The service's RBAC test runs a client as a second account (runuser, useradd).
+command -v runuser >/dev/null || missing+=(util-linux)
 # PostgreSQL for the store's PostgreSQL tests (tests/pg_support starts its own servers).
 # Debian's package puts initdb and postgres in /usr/lib/postgresql/<version>/bin, off PATH.
 if ! command -v initdb >/dev/null && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
