@@ -60,6 +60,13 @@ async fn run(cli: Cli) -> u8 {
             return exit::USAGE;
         }
     };
+    if cli.global.attach && cli.global.as_user.is_some() {
+        // The service names its caller by the socket's peer credentials.
+        eprintln!(
+            "drover: --as cannot be used with --attach: the service knows you by your account (run with --no-attach to act as another user)"
+        );
+        return exit::USAGE;
+    }
     let Some(command) = &cli.command else {
         if cli.global.batch {
             eprintln!(
@@ -67,7 +74,9 @@ async fn run(cli: Cli) -> u8 {
             );
             return exit::USAGE;
         }
-        let attach = cli.global.attach || (config.engine.detach && !cli.global.no_attach);
+        // `--as` is checked by an engine of this process's own.
+        let attach = cli.global.attach
+            || (config.engine.detach && !cli.global.no_attach && cli.global.as_user.is_none());
         if attach {
             return app::attach::console::attach(&cli.global, &config, &state_dir).await;
         }

@@ -811,3 +811,14 @@ fn service_api_a_caller_reads_their_own_runs_without_history_read() {
         "{body}"
     );
 }
+
+/// `--as` is the embedded engine's: with `--attach` the service would name the
+/// caller by their account anyway, so the pair is refused before anything runs.
+#[test]
+fn service_attach_refuses_as() {
+    let fleet = Fleet::nodes(&["a"]);
+    let out = finish(fleet.cmd(&[
+        "--batch", "--attach", "--as", "bob", "run", "-t", "a", "--", "true",
+    ]));
+    out.expect(2).err_has("--as cannot be used with --attach");
+}
