@@ -334,3 +334,49 @@ fn a_console_starts_its_service_which_ends_with_the_last_console() {
         "the service did not end with its last console"
     );
 }
+
+/// The engine's questions reach the owner's attached console: an unknown host
+/// key met by a run of the service is a prompt there, and the answer lets the
+/// run go on and records the key.
+#[test]
+fn an_attached_console_is_asked_about_an_unknown_host_key() {
+    let Some(fleet) = prerequisites() else {
+        return;
+    };
+    let d = Drover::new();
+    let known = d.path("known_hosts");
+    std::fs::write(&known, "").unwrap();
+    let text = std::fs::read_to_string(fleet.ssh_config()).unwrap();
+    let edited = text
+        .replace(
+            &format!("UserKnownHostsFile {}", fleet.known_hosts().display()),
+            &format!("UserKnownHostsFile {}", known.display()),
+        )
+        .replace("StrictHostKeyChecking yes", "StrictHostKeyChecking ask")
+        .replace("BatchMode yes", "BatchMode no");
+    assert_ne!(edited, text);
+    let cfg = d.path("ssh_config");
+    std::fs::write(&cfg, edited).unwrap();
+    let service = Service::start(
+        &d.path("config"),
+        &d.path("state"),
+        &["-F", &cfg.display().to_string()],
+    );
+    let tmux = Tmux::new();
+    console(&tmux, &d, &cfg, &service);
+    let node = fleet.alias(0);
+    tmux.wait_for("the inventory", |s| s.contains(&node));
+    tmux.keys(&[":"]);
+    tmux.text(&format!("filter {node}"));
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["a", "!"]);
+    tmux.text("echo asked-in-the-service");
+    tmux.keys(&["Enter"]);
+    let prompt = tmux.wait_for("the host key prompt", |s| s.contains("Unknown host key"));
+    assert!(prompt.contains("SHA256:"), "{prompt}");
+    tmux.keys(&["s"]);
+    let screen = tmux.wait_for("the output", |s| s.contains("1/1 done"));
+    assert!(screen.contains("asked-in-the-service"), "{screen}");
+    let saved = std::fs::read_to_string(&known).unwrap();
+    assert!(saved.contains("ssh-ed25519"), "known_hosts: {saved:?}");
+}

@@ -93,15 +93,44 @@ fn leave() {
 /// Keys out, screen in, until the session lets this terminal go or it goes.
 async fn carry<IO>(io: IO, global: &GlobalArgs, state_dir: &Path) -> Ended
 where
-    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite,
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
 {
     let (mut reader, mut writer) = tokio::io::split(io);
+    // Frames are read by a task of their own: a read raced against a key in the
+    // loop below and dropped half-way would lose the bytes it had taken, and
+    // every frame after them.
+    let (frames_tx, mut frames) = tokio::sync::mpsc::channel(64);
+    let reading = tokio::spawn(async move {
+        loop {
+            let frame = ServerFrame::read(&mut reader).await;
+            let last = !matches!(frame, Ok(Some(_)));
+            if frames_tx.send(frame).await.is_err() || last {
+                break;
+            }
+        }
+    });
+    let ended = carry_frames(&mut frames, &mut writer, global, state_dir).await;
+    reading.abort();
+    ended
+}
+
+async fn carry_frames<W>(
+    frames: &mut tokio::sync::mpsc::Receiver<
+        Result<Option<ServerFrame>, crate::app::wire::protocol::FrameError>,
+    >,
+    writer: &mut W,
+    global: &GlobalArgs,
+    state_dir: &Path,
+) -> Ended
+where
+    W: tokio::io::AsyncWrite + Unpin,
+{
     let mut keys = EventStream::new();
     let mut signals = StopSignals::listen();
     let mut stdout = std::io::stdout();
     loop {
         tokio::select! {
-            frame = ServerFrame::read(&mut reader) => match frame {
+            frame = frames.recv() => match frame.unwrap_or(Ok(None)) {
                 Ok(Some(ServerFrame::Screen(bytes))) => {
                     if stdout.write_all(&bytes).and_then(|()| stdout.flush()).is_err() {
                         return Ended::Lost("cannot write to the terminal".into());
@@ -120,8 +149,8 @@ where
                         return Ended::Lost(format!("terminal: {e}"));
                     }
                     keys = EventStream::new();
-                    let done = ClientFrame::HandoffDone(result).write(&mut writer).await;
-                    let repaint = ClientFrame::Input(Event::FocusGained).write(&mut writer).await;
+                    let done = ClientFrame::HandoffDone(result).write(writer).await;
+                    let repaint = ClientFrame::Input(Event::FocusGained).write(writer).await;
                     if let Err(e) = done.and(repaint) {
                         return Ended::Lost(e.to_string());
                     }
@@ -131,7 +160,7 @@ where
             },
             key = keys.next() => match key {
                 Some(Ok(event)) => {
-                    if let Err(e) = ClientFrame::Input(event).write(&mut writer).await {
+                    if let Err(e) = ClientFrame::Input(event).write(writer).await {
                         return Ended::Lost(e.to_string());
                     }
                 }
