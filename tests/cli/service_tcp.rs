@@ -21,6 +21,16 @@ fn curl(args: &[&str]) -> (String, String) {
     (code.to_string(), body.to_string())
 }
 
+/// The service, killed however the test ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn service_tcp_needs_tls_and_a_token_which_names_the_user_to_rbac() {
     for tool in ["curl", "openssl"] {
@@ -99,6 +109,7 @@ fn service_tcp_needs_tls_and_a_token_which_names_the_user_to_rbac() {
         .spawn()
         .expect("drover serve");
     let mut said = BufReader::new(child.stderr.take().unwrap()).lines();
+    let _service = Killed(child);
     // The TCP line comes first, then the socket's, once both listen.
     let mut lines = Vec::new();
     while let Some(Ok(line)) = said.next() {
@@ -182,6 +193,4 @@ fn service_tcp_needs_tls_and_a_token_which_names_the_user_to_rbac() {
     ]);
     assert_eq!(code, "200", "{body}");
     assert!(body.contains("alice"), "the run is alice's: {body}");
-    let _ = child.kill();
-    let _ = child.wait();
 }
