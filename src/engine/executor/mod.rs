@@ -243,16 +243,7 @@ async fn adopt_shared_breakers(inner: &EngineInner, state: &ExecutionState) {
             failures = c.failures, "circuit breaker {} (changed by another drover process)",
             c.state.as_str()
         );
-        state
-            .emit(
-                &inner.events,
-                EngineEvent::BreakerChanged {
-                    scope: c.scope,
-                    name: c.name,
-                    state: c.state,
-                },
-            )
-            .await;
+        state.emit(&inner.events, c.into()).await;
     }
 }
 

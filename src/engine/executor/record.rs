@@ -68,16 +68,7 @@ pub(super) async fn announce_breakers(
                 }),
             }))
             .await;
-        state
-            .emit(
-                &inner.events,
-                EngineEvent::BreakerChanged {
-                    scope: c.scope,
-                    name: c.name,
-                    state: c.state,
-                },
-            )
-            .await;
+        state.emit(&inner.events, c.into()).await;
     }
 }
 

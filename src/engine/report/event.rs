@@ -7,7 +7,7 @@ use crate::engine::common::error::SourceFailure;
 use crate::engine::common::ids::ExecutionId;
 use crate::engine::report::plan_state::{PlanProgress, StepState};
 use crate::engine::report::result::{ExecutionStatus, NodeStatus, Progress};
-use crate::engine::resilience::breaker::{BreakerScope, BreakerState};
+use crate::engine::resilience::breaker::{BreakerChange, BreakerScope, BreakerState};
 use crate::store::{EntryType, Stream};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -124,6 +124,18 @@ impl EngineEvent {
             | EngineEvent::PlanStepChanged { .. }
             | EngineEvent::PlanFinished { .. } => None,
             EngineEvent::InventoryReloaded { .. } => None,
+        }
+    }
+}
+
+/// A breaker's change as the event that announces it (made here or adopted from
+/// another drover process alike).
+impl From<BreakerChange> for EngineEvent {
+    fn from(c: BreakerChange) -> EngineEvent {
+        EngineEvent::BreakerChanged {
+            scope: c.scope,
+            name: c.name,
+            state: c.state,
         }
     }
 }
