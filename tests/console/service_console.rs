@@ -72,6 +72,15 @@ impl Drop for Service {
     }
 }
 
+/// `drover serve` on the drover home `d`'s state, with the ssh_config `cfg`.
+fn service_on(d: &Drover, cfg: &Path) -> Service {
+    Service::start(
+        &d.path("config"),
+        &d.path("state"),
+        &["-F", &cfg.display().to_string()],
+    )
+}
+
 /// The console attached to `service`, on the fleet's ssh_config, in pane `t`.
 fn console(tmux: &Tmux, d: &Drover, cfg: &Path, service: &Service) {
     DroverPane::new(d.dir.path(), &d.path("state"))
@@ -111,11 +120,7 @@ fn a_run_outlives_its_terminal_and_the_next_console_shows_it_finish() {
     };
     let d = Drover::new();
     let cfg = fleet.ssh_config();
-    let service = Service::start(
-        &d.path("config"),
-        &d.path("state"),
-        &["-F", &cfg.display().to_string()],
-    );
+    let service = service_on(&d, &cfg);
     let tmux = Tmux::new();
     console(&tmux, &d, &cfg, &service);
     tmux.wait_for("the first frame", |s| s.contains(&fleet.alias(0)));
@@ -167,11 +172,7 @@ fn two_consoles_see_the_same_run_and_ctrl_z_detaches() {
     };
     let d = Drover::new();
     let cfg = fleet.ssh_config();
-    let service = Service::start(
-        &d.path("config"),
-        &d.path("state"),
-        &["-F", &cfg.display().to_string()],
-    );
+    let service = service_on(&d, &cfg);
     let first = Tmux::new();
     console(&first, &d, &cfg, &service);
     first.wait_for("the first frame", |s| s.contains(&fleet.alias(0)));
@@ -206,11 +207,7 @@ fn a_service_killed_with_kill_9_leaves_its_run_interrupted_for_the_next_start() 
     };
     let d = Drover::new();
     let cfg = fleet.ssh_config();
-    let mut service = Service::start(
-        &d.path("config"),
-        &d.path("state"),
-        &["-F", &cfg.display().to_string()],
-    );
+    let mut service = service_on(&d, &cfg);
     let tmux = Tmux::new();
     console(&tmux, &d, &cfg, &service);
     tmux.wait_for("the first frame", |s| s.contains(&fleet.alias(0)));
@@ -232,11 +229,7 @@ fn a_service_killed_with_kill_9_leaves_its_run_interrupted_for_the_next_start() 
     let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("history json");
     assert_eq!(runs[0]["status"], "interrupted", "{runs}");
     // A new service takes the socket a dead one left.
-    let mut again = Service::start(
-        &d.path("config"),
-        &d.path("state"),
-        &["-F", &cfg.display().to_string()],
-    );
+    let mut again = service_on(&d, &cfg);
     let stop = finish({
         let mut c: Command = bare(&d.path("config"));
         c.arg("serve")
@@ -346,22 +339,10 @@ fn an_attached_console_is_asked_about_an_unknown_host_key() {
     let d = Drover::new();
     let known = d.path("known_hosts");
     std::fs::write(&known, "").unwrap();
-    let text = std::fs::read_to_string(fleet.ssh_config()).unwrap();
-    let edited = text
-        .replace(
-            &format!("UserKnownHostsFile {}", fleet.known_hosts().display()),
-            &format!("UserKnownHostsFile {}", known.display()),
-        )
-        .replace("StrictHostKeyChecking yes", "StrictHostKeyChecking ask")
-        .replace("BatchMode yes", "BatchMode no");
-    assert_ne!(edited, text);
+    let edited = fleet.ssh_config_asking_host_keys(&known);
     let cfg = d.path("ssh_config");
     std::fs::write(&cfg, edited).unwrap();
-    let service = Service::start(
-        &d.path("config"),
-        &d.path("state"),
-        &["-F", &cfg.display().to_string()],
-    );
+    let service = service_on(&d, &cfg);
     let tmux = Tmux::new();
     console(&tmux, &d, &cfg, &service);
     let node = fleet.alias(0);

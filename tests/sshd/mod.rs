@@ -273,6 +273,21 @@ impl SshdSet {
     pub fn known_hosts(&self) -> PathBuf {
         self.dir().join("known_hosts")
     }
+    /// The fleet's ssh_config, but asking about host keys (`StrictHostKeyChecking
+    /// ask`, not in batch mode) and keeping them in `known`: for the tests of the
+    /// console's host key question.
+    pub fn ssh_config_asking_host_keys(&self, known: &Path) -> String {
+        let text = std::fs::read_to_string(self.ssh_config()).expect("read ssh_config");
+        let edited = text
+            .replace(
+                &format!("UserKnownHostsFile {}", self.known_hosts().display()),
+                &format!("UserKnownHostsFile {}", known.display()),
+            )
+            .replace("StrictHostKeyChecking yes", "StrictHostKeyChecking ask")
+            .replace("BatchMode yes", "BatchMode no");
+        assert_ne!(edited, text, "the fleet's ssh_config did not change");
+        edited
+    }
     /// Private key (ed25519, no passphrase) authorized for root and [`USER`].
     pub fn client_key(&self) -> PathBuf {
         self.dir().join("id_ed25519")

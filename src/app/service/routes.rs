@@ -105,8 +105,8 @@ async fn stop(
         .map(|r| r.id)
         .collect();
     tracing::info!(user = %peer.user, now, runs = running.len(), "service stop asked");
-    for id in &running {
-        if now {
+    if now {
+        for id in &running {
             let _ = s.engine.cancel(id);
         }
     }
