@@ -98,10 +98,6 @@ impl Client {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn failed(&self, reason: impl ToString) -> ClientError {
         ClientError::Failed {
             path: self.path.clone(),

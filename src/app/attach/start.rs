@@ -53,10 +53,6 @@ async fn stop(path: &Path, now: bool) -> u8 {
             );
             exit::SUCCESS
         }
-        Err(e @ ClientError::NotRunning { .. }) => {
-            eprintln!("drover: {e}");
-            exit::FAILED
-        }
         Err(e) => {
             eprintln!("drover: {e}");
             exit::FAILED

@@ -119,14 +119,6 @@ impl ConsoleHost {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The sessions as (id, user, attached).
-    pub fn list(&self) -> Vec<(u64, String, bool)> {
-        self.lock()
-            .iter()
-            .map(|s| (s.id, s.user.clone(), s.link.is_attached()))
-            .collect()
-    }
-
     /// Puts the engine's questions to the owner's most recently attached
     /// console; with none attached, a question is declined at once (the
     /// connection then fails with the reason, as in batch).
