@@ -158,6 +158,7 @@ fn history_queries(store: &Store) {
         status: Some(STATUSES[q % STATUSES.len()].to_string()),
         target: None,
         limit: Some(50),
+        without_nodes: false,
     };
     let by_target = |q: usize| HistoryFilter {
         target: Some(format!("node-{:03}", q * 13 % NODES)),

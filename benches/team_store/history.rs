@@ -29,6 +29,7 @@ pub const QUERIES: &[Query] = &[
         name: "history, no filter, limit 5000 (console load)",
         filter: |_| HistoryFilter {
             limit: Some(CONSOLE_LIMIT),
+            without_nodes: true,
             ..HistoryFilter::default()
         },
     },

@@ -69,6 +69,9 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config> {
     }
 }
 
+/// Log lines that may wait for the log thread.
+const LOG_QUEUE_LINES: usize = 8_192;
+
 /// Logs go to a daily-rolling file in the state dir, never to the terminal.
 /// Files older than `[logging] retention` days are deleted as the log rolls over.
 pub fn init_logging(
@@ -88,7 +91,13 @@ pub fn init_logging(
     let appender = builder
         .build(&logs)
         .with_context(|| format!("log dir {}: cannot open the log file", logs.display()))?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The queue to the log thread is an array the size of its line limit, all of it
+    // touched up front: the default 128,000 lines held 4 MiB of every drover's
+    // memory. Lines past the limit are dropped (the appender's lossy default), so
+    // a log flood never stalls a run.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("DROVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()

@@ -47,6 +47,27 @@ impl StoredStream {
             _ => StoredStream::whole(text.as_bytes().to_vec()),
         }
     }
+
+    /// A `--debug` record's own text, read when its chunks are missing (shed on a
+    /// full disk): the whole stream when the ring held it all, else the engine's
+    /// summary. A summary is taken only when its head, tail and count add up to
+    /// exactly the bytes printed, so output that merely contains a marker line
+    /// stays text.
+    fn from_debug_text(text: &str, printed: i64) -> StoredStream {
+        match split_summary(text) {
+            Some((head, omitted, tail))
+                if omitted > 0
+                    && head.len() as u64 + tail.len() as u64 + omitted == printed.max(0) as u64 =>
+            {
+                StoredStream {
+                    head: head.as_bytes().to_vec(),
+                    not_stored: omitted,
+                    tail: tail.as_bytes().to_vec(),
+                }
+            }
+            _ => StoredStream::whole(text.as_bytes().to_vec()),
+        }
+    }
 }
 
 /// One node's stored output; `streams[0]` is stdout, `streams[1]` stderr.
@@ -110,8 +131,8 @@ fn streams_of(r: &NodeResultRecord, chunks: Vec<(Stream, Vec<u8>)>) -> [StoredSt
     }
     match r.output_mode {
         OutputMode::Full => [
-            StoredStream::whole(r.stdout.as_bytes().to_vec()),
-            StoredStream::whole(r.stderr.as_bytes().to_vec()),
+            StoredStream::from_debug_text(&r.stdout, r.stdout_bytes),
+            StoredStream::from_debug_text(&r.stderr, r.stderr_bytes),
         ],
         OutputMode::Summary => [
             StoredStream::from_summary(&r.stdout, r.stdout_bytes),
@@ -207,6 +228,17 @@ mod tests {
             let [out, _] = streams_of(&r, Vec::new());
             assert_eq!((out.head, out.not_stored), (text.as_bytes().to_vec(), 0));
         }
+    }
+
+    #[test]
+    fn a_debug_record_without_chunks_keeps_its_summary_gap() {
+        // What the engine writes for a `--debug` node whose ring wrapped.
+        let text = format!("first\n{}last\n", omitted_marker(1_000));
+        let [out, _] = streams_of(&record(OutputMode::Full, &text, 1_011), Vec::new());
+        assert_eq!(
+            (out.head, out.not_stored, out.tail),
+            (b"first\n".to_vec(), 1_000, b"last\n".to_vec())
+        );
     }
 
     #[test]

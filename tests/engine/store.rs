@@ -235,15 +235,17 @@ fn filter() -> impl Strategy<Value = HistoryFilter> {
         ])),
         prop::option::of(prop::sample::select(STATUSES.to_vec())),
         prop::option::of(0usize..12),
+        any::<bool>(),
     )
         .prop_map(
-            |(since, until, user, target, status, limit)| HistoryFilter {
+            |(since, until, user, target, status, limit, without_nodes)| HistoryFilter {
                 since,
                 until,
                 user: user.map(str::to_string),
                 target: target.map(str::to_string),
                 status: status.map(str::to_string),
                 limit,
+                without_nodes,
             },
         )
 }
@@ -260,6 +262,12 @@ fn brute_force_history(records: &[ExecutionRecord], f: &HistoryFilter) -> Vec<Ex
         .collect();
     hits.sort_by(|a, b| (b.started_at, &b.id).cmp(&(a.started_at, &a.id)));
     hits.truncate(f.limit.unwrap_or(usize::MAX));
+    if f.without_nodes {
+        // Everything but the node list, which the caller asked to leave out.
+        for hit in &mut hits {
+            hit.nodes.clear();
+        }
+    }
     hits
 }
 

@@ -59,6 +59,7 @@ fn build_filter(args: &HistoryArgs) -> Result<HistoryFilter, String> {
         target: args.target.clone(),
         status: args.status.clone(),
         limit: Some(args.limit),
+        without_nodes: false,
     })
 }
 

@@ -302,6 +302,7 @@ impl Runner {
                 tokio::spawn(async move {
                     let filter = HistoryFilter {
                         limit: Some(LOAD_LIMIT),
+                        without_nodes: true,
                         ..HistoryFilter::default()
                     };
                     let ctx = this.run_context();

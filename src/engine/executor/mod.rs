@@ -283,7 +283,7 @@ async fn finish_execution(inner: &EngineInner, state: &Arc<ExecutionState>) {
         .collect();
     let status = ExecutionStatus::from_nodes(&statuses, state.cancel_requested());
     state.set_status(status);
-    let nodes = state.results();
+    let nodes = state.take_results();
     inner
         .record(WriteOp::UpsertExecution(journal::execution_record(
             state, status,

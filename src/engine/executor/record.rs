@@ -187,12 +187,12 @@ fn node_result(
     error: Option<NodeError>,
 ) -> NodeResult {
     let out = state.slots[idx].output.lock();
+    let n = inner.config.summary_lines;
     let (stdout, stderr, complete) = if state.request.options.debug {
-        let (o, o_full) = out.stdout.text();
-        let (e, e_full) = out.stderr.text();
+        let (o, o_full) = out.stdout.whole_or_summary(n);
+        let (e, e_full) = out.stderr.whole_or_summary(n);
         (o, e, o_full && e_full)
     } else {
-        let n = inner.config.summary_lines;
         (out.stdout.summary(n), out.stderr.summary(n), false)
     };
     NodeResult {

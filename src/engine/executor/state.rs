@@ -188,11 +188,13 @@ impl ExecutionState {
         *lock(&self.slots[idx].result) = Some(result);
     }
 
-    /// Results of every node, in target order (all set once the execution ended).
-    pub fn results(&self) -> Vec<NodeResult> {
+    /// Results of every node, in target order (all set once the execution ended),
+    /// moved out: the execution's result is their one home from then on. A
+    /// `--debug` result carries the node's whole ring, so a copy here doubled it.
+    pub fn take_results(&self) -> Vec<NodeResult> {
         self.slots
             .iter()
-            .filter_map(|s| lock(&s.result).clone())
+            .filter_map(|s| lock(&s.result).take())
             .collect()
     }
 

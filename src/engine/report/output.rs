@@ -228,12 +228,21 @@ impl StreamBuf {
         format!("{head}{}{tail}", omitted_marker(omitted))
     }
 
-    /// The kept bytes as text, and whether that is the complete stream.
-    pub fn text(&self) -> (String, bool) {
-        (
-            String::from_utf8_lossy(&self.ring.contents()).into_owned(),
-            self.ring.evicted() == 0,
-        )
+    /// The whole stream as text when the ring still holds all of it (`true`),
+    /// else the same summary as [`Self::summary`] (`false`). A `--debug` run's
+    /// result: its stored chunks hold every byte, so a copy of a wrapped ring's
+    /// tail would only double the rings' memory and read as if it were whole.
+    pub fn whole_or_summary(&self, lines: usize) -> (String, bool) {
+        if self.ring.evicted() == 0 {
+            let all = self.ring.contents();
+            let text = match String::from_utf8(all) {
+                Ok(text) => text,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            };
+            (text, true)
+        } else {
+            (self.summary(lines), false)
+        }
     }
 }
 

@@ -26,13 +26,14 @@ pub(crate) fn history(
     client: &mut impl GenericClient,
     f: &HistoryFilter,
 ) -> Result<Vec<ExecutionRecord>, StoreError> {
+    let columns = f.columns(EXECUTION_COLUMNS);
     let mut args: Vec<&(dyn ToSql + Sync)> = Vec::new();
     let (mut sql, time, order) = match &f.target {
         Some(node) => {
             args.push(node);
             (
                 format!(
-                    "SELECT {EXECUTION_COLUMNS} FROM execution_targets t \
+                    "SELECT {columns} FROM execution_targets t \
                      JOIN executions e ON e.id = t.execution_id WHERE t.node = $1"
                 ),
                 "t.started_at",
@@ -40,7 +41,7 @@ pub(crate) fn history(
             )
         }
         None => (
-            format!("SELECT {EXECUTION_COLUMNS} FROM executions e WHERE TRUE"),
+            format!("SELECT {columns} FROM executions e WHERE TRUE"),
             "e.started_at",
             "e.started_at DESC, e.id COLLATE \"C\" DESC",
         ),

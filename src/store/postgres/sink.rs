@@ -6,7 +6,7 @@
 //! attempt a second costs the server nothing, and the held writes land within a
 //! second of its return) until the database answers, then commits it, for at most
 //! [`HOLD_AT_MOST`]. Meanwhile nothing is dropped:
-//! new writes wait in the writer's channel (4,096 messages and 8 MiB of output
+//! new writes wait in the writer's channel (4,096 messages and 4 MiB of output
 //! chunks) and, past that, their senders wait, which is the backpressure every
 //! slow store already applies. Each batch carries an id committed with it, so a
 //! batch whose commit reached the database but whose answer was lost with the

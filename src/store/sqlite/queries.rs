@@ -117,13 +117,14 @@ impl SqliteBackend {
 /// newest first and stops at the limit; without one, the planner picks among the
 /// `executions` indexes, all of which end in `started_at, id`.
 fn history_sql(f: &HistoryFilter) -> (String, Vec<Value>) {
+    let columns = f.columns(EXECUTION_COLUMNS);
     let mut args = Vec::new();
     let (mut sql, time, order) = match &f.target {
         Some(node) => {
             args.push(Value::from(node.clone()));
             (
                 format!(
-                    "SELECT {EXECUTION_COLUMNS} FROM execution_targets t \
+                    "SELECT {columns} FROM execution_targets t \
                      CROSS JOIN executions e ON e.id = t.execution_id WHERE t.node = ?"
                 ),
                 "t.started_at",
@@ -131,7 +132,7 @@ fn history_sql(f: &HistoryFilter) -> (String, Vec<Value>) {
             )
         }
         None => (
-            format!("SELECT {EXECUTION_COLUMNS} FROM executions e WHERE 1 = 1"),
+            format!("SELECT {columns} FROM executions e WHERE 1 = 1"),
             "e.started_at",
             "e.started_at DESC, e.id DESC",
         ),
