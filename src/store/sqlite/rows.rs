@@ -123,6 +123,14 @@ pub(crate) fn insert_journal(conn: &Connection, j: &JournalEntry) -> rusqlite::R
 
 /// Appends a debug-mode output chunk with the next sequence number for its node,
 /// compressed when that saves room (see `chunk_codec`).
+/// Appends a chunk after the node's last one.
+const INSERT_CHUNK: &str =
+    "INSERT INTO output_chunks (execution_id, node, seq, stream, data, encoding)
+     VALUES (?1, ?2,
+         (SELECT COALESCE(MAX(seq) + 1, 0) FROM output_chunks
+          WHERE execution_id = ?1 AND node = ?2),
+         ?3, ?4, ?5)";
+
 pub(crate) fn insert_chunk(
     conn: &Connection,
     execution_id: &str,
@@ -131,14 +139,7 @@ pub(crate) fn insert_chunk(
     data: &[u8],
 ) -> rusqlite::Result<()> {
     let stored = crate::store::chunk_codec::encode(data);
-    conn.prepare_cached(
-        "INSERT INTO output_chunks (execution_id, node, seq, stream, data, encoding)
-         VALUES (?1, ?2,
-             (SELECT COALESCE(MAX(seq) + 1, 0) FROM output_chunks
-              WHERE execution_id = ?1 AND node = ?2),
-             ?3, ?4, ?5)",
-    )?
-    .execute(params![
+    conn.prepare_cached(INSERT_CHUNK)?.execute(params![
         execution_id,
         node,
         stream.as_str(),
@@ -269,5 +270,43 @@ fn unknown(what: String, value: &str) -> StoreError {
     StoreError::Corrupt {
         what,
         reason: format!("unknown value '{value}'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::records::Stream;
+    use rusqlite::StatementStatus;
+
+    /// The chunk insert is compiled once per connection, not once per chunk (it
+    /// was, for every chunk of every `--debug` run: see `connection::open`).
+    #[test]
+    fn the_chunk_insert_is_not_recompiled_on_every_use() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("drover.db");
+        let mut conn = super::super::connection::open(&path).expect("open");
+        super::super::schema::migrate(&mut conn, &path).expect("migrate");
+        conn.execute(
+            "INSERT INTO executions (id, kind, action, target_expr, nodes, user, \
+             correlation_id, status, started_at, success_count, failed_count, options, \
+             owner_pid, owner_start_time) \
+             VALUES ('e', 'command', 'true', 'n', '[]', 'u', 'c', 'running', 0, 0, 0, '{}', 0, 0)",
+            [],
+        )
+        .expect("execution");
+        for i in 0..50 {
+            let node = format!("n{}", i % 7);
+            super::insert_chunk(&conn, "e", &node, Stream::Stdout, b"out\n").expect("chunk");
+        }
+        let stmt = conn.prepare_cached(super::INSERT_CHUNK).expect("cached");
+        assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0);
+        let seqs: i64 = conn
+            .query_row(
+                "SELECT COUNT(DISTINCT node || '/' || seq) FROM output_chunks",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(seqs, 50, "every chunk has its own sequence number");
     }
 }
