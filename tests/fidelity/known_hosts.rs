@@ -916,3 +916,52 @@ proptest! {
         }
     }
 }
+
+/// Host fields drawn from a small alphabet so lines and names collide: plain names
+/// in both cases, wildcards, negations and ports.
+fn host_field() -> impl Strategy<Value = String> {
+    let pattern = prop::sample::select(vec![
+        "web.x",
+        "WEB.x",
+        "db.x",
+        "*.x",
+        "w?b.x",
+        "!web.x",
+        "!db.x",
+        "[web.x]:2222",
+        "*",
+    ]);
+    prop::collection::vec(pattern, 1..4).prop_map(|p| p.join(","))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The lines that apply to a name, over generated files: exactly those
+    /// `ssh-keygen -F` finds, in its order, whatever mix of plain names (which
+    /// drover looks up by name), wildcards and negations the file holds.
+    #[test]
+    fn generated_files_match_the_lines_ssh_keygen_finds(
+        fields in prop::collection::vec(host_field(), 1..12),
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = shared_key();
+        let text: String = fields.iter().map(|f| format!("{f} {}\n", key.text)).collect();
+        let file = write(dir.path(), "known_hosts", &text);
+        let known = KnownHosts::load([&file]);
+        for name in ["web.x", "WEB.X", "db.x", "wab.x", "other", "[web.x]:2222"] {
+            prop_assert_eq!(our_lines(&known, name, 22), oracle_lines(&file, name), "{} in\n{}", name, text);
+        }
+    }
+}
+
+/// One key for every generated file (only which lines apply is compared).
+fn shared_key() -> &'static Key {
+    static KEY: std::sync::OnceLock<(TempDir, Key)> = std::sync::OnceLock::new();
+    let (_, key) = KEY.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = ed(dir.path(), "generated");
+        (dir, key)
+    });
+    key
+}

@@ -7,6 +7,11 @@
 /// OpenSSH's `match_pattern`); `wildmatch` never backtracks exponentially, even
 /// on hostile patterns such as `*a*a*a*a*b`.
 pub fn match_pattern(s: &str, pattern: &str) -> bool {
+    // Most patterns are plain names: compare them without compiling a matcher
+    // (one allocation per pattern and call, per node and per line).
+    if !pattern.contains(['*', '?']) {
+        return s == pattern;
+    }
     wildmatch::WildMatch::new(pattern).matches(s)
 }
 

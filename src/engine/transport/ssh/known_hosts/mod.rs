@@ -49,6 +49,7 @@ pub use policy::{Decision, StrictHostKeyChecking, decide};
 
 use russh::keys::ssh_key::public::KeyData;
 use russh::keys::{Algorithm, HashAlg, PublicKey};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -145,6 +146,13 @@ enum Lookup<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct KnownHosts {
     entries: Vec<Entry>,
+    /// Lines whose host list names hosts plainly, by each lowercased name: a
+    /// lookup tries these and [`Self::unindexed`] instead of every line. With a
+    /// line per node, matching every line for every connection was a quarter of
+    /// drover's CPU when connecting to 1,000 nodes.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Lines with wildcards or hashed names, tried on every lookup.
+    unindexed: Vec<usize>,
     warnings: Vec<Warning>,
 }
 
@@ -173,7 +181,7 @@ impl KnownHosts {
         for (index, line) in text.split('\n').enumerate() {
             match parse::parse_line(line) {
                 Ok(None) => {}
-                Ok(Some(p)) => self.entries.push(Entry {
+                Ok(Some(p)) => self.push(Entry {
                     file: file.clone(),
                     line: index + 1,
                     marker: p.marker,
@@ -183,6 +191,39 @@ impl KnownHosts {
                 Err(why) => self.warn(&file, Some(index + 1), why),
             }
         }
+    }
+
+    fn push(&mut self, entry: Entry) {
+        let at = self.entries.len();
+        match entry.hosts.literal_names() {
+            Some(names) => {
+                for name in names {
+                    let lines = self.by_name.entry(name).or_default();
+                    // A name listed twice on one line indexes it once.
+                    if lines.last() != Some(&at) {
+                        lines.push(at);
+                    }
+                }
+            }
+            None => self.unindexed.push(at),
+        }
+        self.entries.push(entry);
+    }
+
+    /// The lines that may apply to `name`, in file order; each must
+    /// still be asked [`Entry::applies_to`] (a negation may exclude it).
+    fn candidates<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s Entry> + use<'s> {
+        // Folded as `applies_to` folds both sides, so the index finds what it would.
+        let named = (self.by_name.get(&name.to_lowercase())).map_or(&[][..], Vec::as_slice);
+        let (mut a, mut b) = (named.iter().peekable(), self.unindexed.iter().peekable());
+        std::iter::from_fn(move || {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x <= y => a.next(),
+                (Some(_), None) => a.next(),
+                _ => b.next(),
+            };
+            next.map(|&i| &self.entries[i])
+        })
     }
 
     fn warn(&mut self, file: &Path, line: Option<usize>, message: String) {
@@ -261,8 +302,7 @@ impl KnownHosts {
         &'s self,
         name: &'n str,
     ) -> impl Iterator<Item = &'s Entry> + use<'s, 'n> {
-        self.entries
-            .iter()
+        self.candidates(name)
             .filter(move |e| e.marker.is_none() && e.applies_to(name))
     }
 
@@ -278,8 +318,7 @@ impl KnownHosts {
     /// `host`/`port` name, in file order; no port fallback.
     pub fn entries_for(&self, host: &str, port: u16) -> Vec<&Entry> {
         let name = host_port_name(host, port);
-        self.entries
-            .iter()
+        self.candidates(&name)
             .filter(|e| e.applies_to(&name))
             .collect()
     }
@@ -296,8 +335,7 @@ impl KnownHosts {
         let mut found: Vec<&Entry> = Vec::new();
         for name in &names {
             for e in self
-                .entries
-                .iter()
+                .candidates(name)
                 .filter(|e| e.marker == Some(Marker::CertAuthority) && e.applies_to(name))
             {
                 if !found.iter().any(|f| std::ptr::eq(*f, e)) {

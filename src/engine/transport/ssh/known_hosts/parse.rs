@@ -25,6 +25,25 @@ impl HostField {
             HostField::Hashed(hashed) => hashed.matches(name),
         }
     }
+
+    /// The only names this field can apply to, lowercased, when every positive
+    /// pattern is a plain name (no `*` or `?`): most lines, which a lookup can then
+    /// find by name instead of matching every line. `None` for wildcards and
+    /// hashed fields, which must be tried on every lookup.
+    pub(super) fn literal_names(&self) -> Option<Vec<String>> {
+        let HostField::Patterns(patterns) = self else {
+            return None;
+        };
+        let positive = patterns.iter().filter(|p| !p.starts_with('!'));
+        let mut names = Vec::new();
+        for p in positive {
+            if p.contains(['*', '?']) {
+                return None;
+            }
+            names.push(p.to_lowercase());
+        }
+        Some(names)
+    }
 }
 
 #[derive(Debug)]
