@@ -38,14 +38,7 @@ impl StoredStream {
 
     /// A summary as the engine wrote it; text with no marker is whole.
     fn from_summary(text: &str, printed: i64) -> StoredStream {
-        match split_summary(text) {
-            Some((head, omitted, tail)) if omitted <= printed.max(0) as u64 => StoredStream {
-                head: head.as_bytes().to_vec(),
-                not_stored: omitted,
-                tail: tail.as_bytes().to_vec(),
-            },
-            _ => StoredStream::whole(text.as_bytes().to_vec()),
-        }
+        StoredStream::summary_if(text, |_, omitted, _| omitted <= printed.max(0) as u64)
     }
 
     /// A `--debug` record's own text, read when its chunks are missing (shed on a
@@ -54,17 +47,20 @@ impl StoredStream {
     /// exactly the bytes printed, so output that merely contains a marker line
     /// stays text.
     fn from_debug_text(text: &str, printed: i64) -> StoredStream {
+        StoredStream::summary_if(text, |head, omitted, tail| {
+            omitted > 0 && (head.len() + tail.len()) as u64 + omitted == printed.max(0) as u64
+        })
+    }
+
+    /// `text` split at its summary marker when `accept` takes the parts (head, bytes
+    /// left out, tail), else the whole text.
+    fn summary_if(text: &str, accept: impl Fn(&str, u64, &str) -> bool) -> StoredStream {
         match split_summary(text) {
-            Some((head, omitted, tail))
-                if omitted > 0
-                    && head.len() as u64 + tail.len() as u64 + omitted == printed.max(0) as u64 =>
-            {
-                StoredStream {
-                    head: head.as_bytes().to_vec(),
-                    not_stored: omitted,
-                    tail: tail.as_bytes().to_vec(),
-                }
-            }
+            Some((head, omitted, tail)) if accept(head, omitted, tail) => StoredStream {
+                head: head.as_bytes().to_vec(),
+                not_stored: omitted,
+                tail: tail.as_bytes().to_vec(),
+            },
             _ => StoredStream::whole(text.as_bytes().to_vec()),
         }
     }

@@ -31,6 +31,17 @@ const MAX_BATCH: usize = 4096;
 /// 8 MiB took as long and held 4 MiB more, 2 MiB slowed that run by a tenth.
 const CHUNK_BYTES_IN_FLIGHT: usize = 4 << 20;
 
+impl WriteOp {
+    /// An output or transcript chunk: the ops bounded in bytes, shed first on a
+    /// full disk.
+    pub(crate) fn is_chunk(&self) -> bool {
+        matches!(
+            self,
+            WriteOp::OutputChunk { .. } | WriteOp::TranscriptChunk { .. }
+        )
+    }
+}
+
 /// The share of [`CHUNK_BYTES_IN_FLIGHT`] an op holds while it waits.
 fn chunk_permits(op: &WriteOp) -> u32 {
     let len = match op {

@@ -22,12 +22,7 @@ pub(crate) struct SqliteSink {
 
 impl BatchSink for SqliteSink {
     fn commit_batch(&mut self, ops: &mut Vec<WriteOp>, failures: &mut Failures) {
-        let wrote_chunks = ops.iter().any(|op| {
-            matches!(
-                op,
-                WriteOp::OutputChunk { .. } | WriteOp::TranscriptChunk { .. }
-            )
-        });
+        let wrote_chunks = ops.iter().any(WriteOp::is_chunk);
         commit_with_retry(&mut self.conn, ops, failures, &mut self.disk);
         if wrote_chunks {
             release_cached_pages(&self.conn);
@@ -70,12 +65,7 @@ impl DiskState {
             tracing::warn!(events, "disk full: events not added to the event log");
         }
         let before = ops.len();
-        ops.retain(|op| {
-            !matches!(
-                op,
-                WriteOp::OutputChunk { .. } | WriteOp::TranscriptChunk { .. }
-            )
-        });
+        ops.retain(|op| !op.is_chunk());
         let dropped = before - ops.len();
         if dropped > 0 {
             let reason = "disk full: debug output and transcript chunks not stored".to_string();

@@ -121,8 +121,6 @@ pub(crate) fn insert_journal(conn: &Connection, j: &JournalEntry) -> rusqlite::R
     Ok(conn.last_insert_rowid())
 }
 
-/// Appends a debug-mode output chunk with the next sequence number for its node,
-/// compressed when that saves room (see `chunk_codec`).
 /// Appends a chunk after the node's last one.
 const INSERT_CHUNK: &str =
     "INSERT INTO output_chunks (execution_id, node, seq, stream, data, encoding)
@@ -131,6 +129,8 @@ const INSERT_CHUNK: &str =
           WHERE execution_id = ?1 AND node = ?2),
          ?3, ?4, ?5)";
 
+/// Appends a debug-mode output chunk with the next sequence number for its node,
+/// compressed when that saves room (see `chunk_codec`).
 pub(crate) fn insert_chunk(
     conn: &Connection,
     execution_id: &str,
